@@ -1,0 +1,1 @@
+"""The ``authgate`` command line: a thin adapter over the services, like the web layer."""

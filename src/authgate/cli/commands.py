@@ -1,0 +1,89 @@
+"""The admin commands: users, clients, personal access tokens, migrations."""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+from authgate.cli.output import emit
+from authgate.services import clients as client_views
+from authgate.services import personal_tokens as token_views
+from authgate.services.runtime import Runtime
+from authgate.services.errors import Invalid
+from authgate.storage.types import utcnow
+
+
+def db_upgrade(runtime: Runtime, args) -> None:
+    print("Database is up to date.")
+
+
+def users_create(runtime: Runtime, args) -> None:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif args.password is not None:
+        password = args.password
+    else:
+        raise Invalid("give the password with --password-stdin or --password")
+    with runtime.db.session() as s:
+        user = runtime.users.create(s, args.username, args.email, password, is_administrator=args.admin)
+        data = {"id": user.id, "username": user.username, "email": user.email, "is_administrator": user.is_administrator}
+    emit(args.json, data, [f"Created user {user.username!r} (id {user.id})."])
+
+
+def clients_create(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        client, secret = runtime.clients.create(
+            s,
+            args.name,
+            redirect_uris=args.redirect_uri or [],
+            grants=args.grant,
+            scopes=args.scope or [],
+            public=args.public,
+        )
+        data = client_views.public_view(client) | {"client_secret": secret}
+    lines = [f"Client ID: {data['client_id']}"]
+    if secret:
+        lines.append(f"Client secret: {secret}")
+        lines.append("Keep the secret now: it is stored hashed and will not be shown again.")
+    lines.append(f"Grants: {' '.join(data['grants'])}")
+    emit(args.json, data, lines)
+
+
+def clients_list(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        rows = [client_views.public_view(c) for c in runtime.clients.list(s)]
+    lines = [f"{c['client_id']}  {c['name']}  [{' '.join(c['grants'])}]" for c in rows] or ["No clients."]
+    emit(args.json, {"clients": rows}, lines)
+
+
+def clients_delete(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        runtime.clients.delete(s, args.client_id)
+    print(f"Deleted client {args.client_id}; its tokens no longer work.")
+
+
+def tokens_create(runtime: Runtime, args) -> None:
+    expires_at = utcnow() + timedelta(days=args.expires_in) if args.expires_in else None
+    with runtime.db.session() as s:
+        user = runtime.users.by_username(s, args.user)
+        row, token = runtime.personal_tokens.create(s, user, args.name, args.scope, expires_at)
+        data = token_views.public_view(row) | {"token": token, "user": user.username}
+    emit(args.json, data, [f"Token id: {row.id}", f"Token: {token}", "Keep it now: it will not be shown again."])
+
+
+def tokens_list(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        user = runtime.users.by_username(s, args.user)
+        rows = [token_views.public_view(t) for t in runtime.personal_tokens.list(s, user)]
+    lines = [
+        f"{t['id']}  {t['name']}  scopes={' '.join(t['scopes'])}  expires={t['expires_at']}"
+        + ("  (revoked)" if t["revoked"] else "")
+        for t in rows
+    ] or ["No tokens."]
+    emit(args.json, {"tokens": rows}, lines)
+
+
+def tokens_revoke(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        runtime.personal_tokens.revoke(s, args.token_id)
+    print(f"Revoked personal access token {args.token_id}.")

@@ -1,0 +1,133 @@
+"""Argument parsing and the error boundary: every failure is one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from authgate.cli import commands
+from authgate.services.clients import GRANTS
+from authgate.services.errors import ServiceError
+from authgate.settings import DEFAULT_HOST, DEFAULT_PORT, SettingsError, load
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be positive")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="authgate", description="OAuth 2.0 / OpenID Connect authorization server")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the server (applies pending migrations first)")
+    serve.add_argument("--host", default=DEFAULT_HOST)
+    serve.add_argument("--port", type=_positive, default=DEFAULT_PORT)
+    serve.add_argument("--workers", type=_positive, default=1)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply pending migrations").set_defaults(run=commands.db_upgrade)
+
+    users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True, metavar="ACTION")
+    create_user = users.add_parser("create", help="create a user")
+    create_user.add_argument("username")
+    create_user.add_argument("--email", required=True)
+    secret = create_user.add_mutually_exclusive_group(required=True)
+    secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    secret.add_argument("--password")
+    create_user.add_argument("--admin", action="store_true")
+    create_user.add_argument("--json", action="store_true")
+    create_user.set_defaults(run=commands.users_create)
+
+    clients = sub.add_parser("clients", help="manage client applications").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    create_client = clients.add_parser("create", help="register a client application")
+    create_client.add_argument("--name", required=True)
+    create_client.add_argument("--redirect-uri", action="append")
+    create_client.add_argument("--grant", action="append", choices=GRANTS)
+    create_client.add_argument("--scope", action="append")
+    create_client.add_argument("--public", action="store_true", help="no secret (native and browser apps; PKCE required)")
+    create_client.add_argument("--json", action="store_true")
+    create_client.set_defaults(run=commands.clients_create)
+    list_clients = clients.add_parser("list", help="list client applications")
+    list_clients.add_argument("--json", action="store_true")
+    list_clients.set_defaults(run=commands.clients_list)
+    delete_client = clients.add_parser("delete", help="delete a client and revoke its tokens")
+    delete_client.add_argument("client_id")
+    delete_client.set_defaults(run=commands.clients_delete)
+
+    tokens = sub.add_parser("tokens", help="manage personal access tokens").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    create_token = tokens.add_parser("create", help="create a personal access token")
+    create_token.add_argument("--user", required=True)
+    create_token.add_argument("--name", required=True)
+    create_token.add_argument("--scope", action="append")
+    create_token.add_argument("--expires-in", type=_positive, metavar="DAYS")
+    create_token.add_argument("--json", action="store_true")
+    create_token.set_defaults(run=commands.tokens_create)
+    list_tokens = tokens.add_parser("list", help="list a user's personal access tokens")
+    list_tokens.add_argument("--user", required=True)
+    list_tokens.add_argument("--json", action="store_true")
+    list_tokens.set_defaults(run=commands.tokens_list)
+    revoke_token = tokens.add_parser("revoke", help="revoke a personal access token")
+    revoke_token.add_argument("token_id", type=_positive)
+    revoke_token.set_defaults(run=commands.tokens_revoke)
+    return parser
+
+
+def serve(args) -> None:
+    import uvicorn
+
+    from authgate.services.runtime import Runtime
+
+    os.environ["AUTHGATE_HOST"], os.environ["AUTHGATE_PORT"] = args.host, str(args.port)
+    settings = load(args.host, args.port)
+    runtime = Runtime.open(settings, upgrade=not args.no_migrate)
+    password = runtime.first_start()
+    runtime.db.dispose()
+    if password:
+        print(f"Created administrator 'admin' with password: {password}", flush=True)
+        print("Sign in and change it; it is not shown again.", flush=True)
+    print(f"authgate serving on http://{args.host}:{args.port} (issuer {settings.issuer})", flush=True)
+    uvicorn.run(
+        "authgate.web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_level="warning",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            serve(args)
+            return 0
+        from authgate.services.runtime import Runtime
+
+        runtime = Runtime.open(load(), upgrade=True)
+        args.run(runtime, args)
+        return 0
+    except (ServiceError, SettingsError) as error:
+        print(f"authgate: error: {error}", file=sys.stderr)
+    except SQLAlchemyError as error:
+        print(f"authgate: database error: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
+    except OSError as error:
+        print(f"authgate: error: {error}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 1

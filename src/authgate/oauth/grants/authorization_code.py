@@ -1,0 +1,64 @@
+"""The authorization code grant (RFC 6749 §4.1) with single-use codes bound to client and redirect URI."""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+
+from authgate.oauth.grants.base import AuthgateGrant
+from authgate.oauth.models import OAuthCode
+from authgate.security import secrets as gen
+from authgate.storage.models import TokenFamily, User
+
+
+UNTRUSTED_IF_REPEATED = ("client_id", "redirect_uri", "response_type")
+
+
+class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
+    @staticmethod
+    def validate_no_multiple_request_parameter(request):
+        """Repeats that leave the redirect target in doubt get an error page, never a redirect (RFC 6749 §3.1)."""
+        repeated = [name for name in UNTRUSTED_IF_REPEATED if len(request.payload.datalist.get(name, [])) > 1]
+        if repeated:
+            raise InvalidRequestError(f"Parameter repeated: {', '.join(repeated)}.")
+
+    def validate_requested_scope(self):
+        """Runs once the redirect URI is trusted, so these errors go back to the client (RFC 6749 §4.1.2.1).
+
+        The scope itself is judged by the client's ``get_allowed_scope`` (invalid_scope).
+        """
+        repeated = self.request.payload.repeated()
+        if repeated:
+            raise InvalidRequestError(f"Parameter repeated: {', '.join(sorted(repeated))}.")
+
+    def generate_authorization_code(self) -> str:
+        return gen.generate()
+
+    def save_authorization_code(self, code: str, request) -> None:
+        data = request.payload.data
+        self.server.runtime.codes.create(
+            request.db,
+            code,
+            client=request.client.row,
+            user=request.user,
+            redirect_uri=request.payload.redirect_uri or "",
+            scope=request.scope or "",
+            code_challenge=data.get("code_challenge"),
+            code_challenge_method=data.get("code_challenge_method"),
+            nonce=data.get("nonce"),
+        )
+
+    def query_authorization_code(self, code: str, client) -> OAuthCode | None:
+        row = self.server.runtime.codes.redeem(self.request.db, code, client.row)
+        return OAuthCode(row) if row else None
+
+    def delete_authorization_code(self, authorization_code: OAuthCode) -> None:
+        """Nothing to do: redeeming the code already marked it used, in the same transaction."""
+
+    def authenticate_user(self, authorization_code: OAuthCode) -> User | None:
+        return self.server.runtime.users.get(self.request.db, authorization_code.row.user_id)
+
+    def token_family(self, user: User | None, scope: str) -> TokenFamily:
+        code = self.request.authorization_code.row
+        return self.server.runtime.tokens.start_family(
+            self.request.db, self.request.client.row, user, self.GRANT_TYPE, scope, authorization_code_id=code.id
+        )

@@ -1,0 +1,46 @@
+"""What every authgate grant shares: how tokens are issued and recorded, and scope checks."""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import InvalidScopeError
+
+from authgate.services import scopes as scope_rules
+from authgate.storage.models import TokenFamily, User
+
+
+class AuthgateGrant:
+    """Mixed into Authlib grants: tokens come from ``TokenService`` and are recorded as they are made."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def token_family(self, user: User | None, scope: str) -> TokenFamily | None:
+        """The family new tokens join: a new one by default, none for tokens without refresh."""
+        client = self.request.client.row
+        return self.server.runtime.tokens.start_family(self.request.db, client, user, self.GRANT_TYPE, scope)
+
+    def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None, include_refresh_token=True):
+        client = self.request.client
+        scope = scope or scope_rules.join(scope_rules.default_for_client(client.row.scopes))
+        tokens = self.server.runtime.tokens
+        family = self.token_family(user, scope)
+        issued = tokens.issue_access_token(
+            self.request.db, client.row, user, scope, family.id if family else None, expires_in
+        )
+        response = {
+            "token_type": "Bearer",
+            "access_token": issued.token,
+            "expires_in": issued.expires_in,
+            "scope": scope,
+        }
+        if include_refresh_token and family is not None and client.check_grant_type("refresh_token"):
+            response["refresh_token"] = tokens.issue_refresh_token(self.request.db, family, scope)
+        return response
+
+    def save_token(self, token):
+        """Nothing left to do: ``generate_token`` recorded the tokens in the request's transaction."""
+
+    def validate_requested_scope(self):
+        """Refuse unknown scopes and scopes outside the client's own set (RFC 6749 §3.3, §5.2)."""
+        requested = scope_rules.parse(self.request.payload.scope)
+        if requested and not scope_rules.allowed_for_client(requested, self.request.client.row.scopes):
+            raise InvalidScopeError("The requested scope is unknown or not allowed for this client.")

@@ -1,0 +1,44 @@
+"""The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
+
+Each refresh token works once; presenting one that was already rotated revokes its whole family.
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+
+from authgate.oauth.models import OAuthRefreshToken
+from authgate.oauth.grants.base import AuthgateGrant
+from authgate.storage.models import TokenFamily, User
+from authgate.storage.types import utcnow
+
+
+class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def _validate_request_token(self, client) -> OAuthRefreshToken:
+        presented = self.request.form.get("refresh_token")
+        if not presented:
+            raise InvalidRequestError("Missing 'refresh_token' in request.")
+        db, tokens = self.request.db, self.server.runtime.tokens
+        row = tokens.find_refresh_token(db, presented)
+        if row is None or row.client_id != client.row.id:
+            raise InvalidGrantError("The refresh token is invalid.")
+        family = db.get(TokenFamily, row.family_id)
+        if row.revoked_at is not None or family is None or family.revoked_at is not None:
+            raise InvalidGrantError("The refresh token has been revoked.")
+        if row.expires_at <= utcnow():
+            raise InvalidGrantError("The refresh token has expired.")
+        if row.rotated_at is not None or not tokens.claim_refresh_token(db, row):
+            tokens.revoke_family(db, row.family_id)
+            raise InvalidGrantError("The refresh token was already used; every token of this grant is now revoked.")
+        return OAuthRefreshToken(row)
+
+    def authenticate_user(self, refresh_token: OAuthRefreshToken) -> User | None:
+        return self.server.runtime.users.get(self.request.db, refresh_token.row.user_id)
+
+    def revoke_old_credential(self, refresh_token: OAuthRefreshToken) -> None:
+        """Nothing to do: the old token was marked rotated when it was accepted."""
+
+    def token_family(self, user: User | None, scope: str) -> TokenFamily:
+        return self.request.db.get(TokenFamily, self.request.refresh_token.row.family_id)

@@ -1,0 +1,72 @@
+"""Adapters that give storage rows the interfaces Authlib's grants expect (ClientMixin and friends)."""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
+
+from authgate.services import scopes as scope_rules
+from authgate.services.clients import ClientService
+from authgate.storage.models import AuthorizationCode, Client, RefreshToken
+
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+
+
+class OAuthClient(ClientMixin):
+    def __init__(self, row: Client, clients: ClientService):
+        self.row = row
+        self._clients = clients
+
+    def get_client_id(self) -> str:
+        return self.row.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        """With exactly one registered URI it may be omitted (RFC 6749 §3.1.2.3)."""
+        return self.row.redirect_uris[0] if len(self.row.redirect_uris) == 1 else None
+
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        requested = scope_rules.parse(scope)
+        if not requested:
+            return scope_rules.join(scope_rules.default_for_client(self.row.scopes))
+        if not scope_rules.allowed_for_client(requested, self.row.scopes):
+            return None
+        return scope_rules.join(requested)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        """Exact string comparison with a registered URI (RFC 9700 §4.1.3)."""
+        return redirect_uri in self.row.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return not self.row.public and self._clients.check_secret(self.row, client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == "none" if self.row.public else method in SECRET_METHODS
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and "authorization_code" in self.row.grants
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.row.grants
+
+
+class OAuthCode(AuthorizationCodeMixin):
+    def __init__(self, row: AuthorizationCode):
+        self.row = row
+        self.code_challenge = row.code_challenge
+        self.code_challenge_method = row.code_challenge_method
+
+    def get_redirect_uri(self) -> str:
+        return self.row.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+
+class OAuthRefreshToken(TokenMixin):
+    def __init__(self, row: RefreshToken):
+        self.row = row
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return self.row.client_id == client.row.id
+
+    def get_scope(self) -> str:
+        return self.row.scope

@@ -1,0 +1,57 @@
+"""A framework-neutral OAuth request: what an HTTP adapter hands to the protocol core."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
+from sqlalchemy.orm import Session
+
+
+class ParamsPayload(OAuth2Payload):
+    """Parameters as (name, value) pairs, keeping repeats so that they can be refused (RFC 6749 §3.1)."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self._datalist: defaultdict[str, list] = defaultdict(list)
+        for name, value in pairs:
+            self._datalist[name].append(value)
+        self._data = {name: values[0] for name, values in self._datalist.items()}
+
+    @property
+    def data(self) -> dict:
+        return self._data
+
+    @property
+    def datalist(self) -> defaultdict[str, list]:
+        return self._datalist
+
+    def repeated(self) -> list[str]:
+        return [name for name, values in self._datalist.items() if len(values) > 1]
+
+
+class OAuthRequest(OAuth2Request):
+    """An OAuth request bound to the database session of the transaction it runs in."""
+
+    def __init__(
+        self,
+        db: Session,
+        method: str,
+        uri: str,
+        headers,
+        query: list[tuple[str, str]],
+        form: list[tuple[str, str]],
+        params_from: str,
+    ):
+        super().__init__(method=method, uri=uri, headers=headers)
+        self.db = db
+        self._args = ParamsPayload(query)
+        self._form = ParamsPayload(form)
+        self.payload = self._args if params_from == "query" else self._form
+
+    @property
+    def args(self) -> dict:
+        return self._args.data
+
+    @property
+    def form(self) -> dict:
+        return self._form.data

@@ -1,0 +1,60 @@
+"""Authorization codes (RFC 6749 §4.1.2): short-lived, single use, bound to client, redirect URI and PKCE."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from authgate.security.secrets import SecretHasher
+from authgate.services.tokens import TokenService
+from authgate.settings import Settings
+from authgate.storage.models import AuthorizationCode, Client, User
+from authgate.storage.types import utcnow
+
+
+class CodeService:
+    def __init__(self, settings: Settings, hasher: SecretHasher, tokens: TokenService):
+        self.settings = settings
+        self.hasher = hasher
+        self.tokens = tokens
+
+    def create(
+        self, s: Session, code: str, *, client: Client, user: User, redirect_uri: str, scope: str,
+        code_challenge: str | None, code_challenge_method: str | None, nonce: str | None,
+    ) -> None:
+        s.add(
+            AuthorizationCode(
+                code_hash=self.hasher.hash(code),
+                client_id=client.id,
+                user_id=user.id,
+                redirect_uri=redirect_uri,
+                scope=scope,
+                code_challenge=code_challenge,
+                code_challenge_method=code_challenge_method,
+                nonce=nonce,
+                expires_at=utcnow() + timedelta(seconds=self.settings.auth_code_ttl),
+            )
+        )
+
+    def redeem(self, s: Session, code: str, client: Client) -> AuthorizationCode | None:
+        """The code's record, now marked used; None if unknown, foreign, expired or already used.
+
+        A second use revokes every token issued from the code (RFC 6749 §4.1.2, §10.5); the caller
+        commits the transaction even though the request fails, so the revocation holds.
+        """
+        row = s.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == self.hasher.hash(code)))
+        if row is None or row.client_id != client.id:
+            return None
+        claimed = s.execute(
+            update(AuthorizationCode)
+            .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
+            .values(used_at=utcnow())
+        ).rowcount == 1
+        if not claimed:
+            self.tokens.revoke_families_of_code(s, row.id)
+            return None
+        if row.expires_at <= utcnow():
+            return None
+        return row

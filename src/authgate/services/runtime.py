@@ -1,0 +1,59 @@
+"""The composition root: builds the database, the keys and every service once per process."""
+
+from __future__ import annotations
+
+from authgate.security.passwords import Passwords
+from authgate.security.secrets import SecretHasher
+from authgate.services.bearer import BearerService
+from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
+from authgate.services.clients import ClientService
+from authgate.services.codes import CodeService
+from authgate.services.keys import KeyService
+from authgate.services.personal_tokens import PersonalTokenService
+from authgate.services.sessions import SessionService
+from authgate.services.tokens import TokenService
+from authgate.services.users import UserService
+from authgate.settings import Settings
+from authgate.storage import migrate
+from authgate.storage.db import Database
+
+
+class Runtime:
+    """Everything a request or a command needs; ``Runtime.open`` expects a migrated database."""
+
+    def __init__(self, settings: Settings, db: Database):
+        self.settings = settings
+        self.db = db
+        with db.session() as s:
+            hash_key = server_secret(s, "secret_hash_key")
+            csrf_key = server_secret(s, "csrf_key")
+        self.hasher = SecretHasher(hash_key)
+        self.passwords = Passwords(settings)
+        self.keys = KeyService()
+        self.users = UserService(self.passwords)
+        self.clients = ClientService(self.hasher)
+        self.tokens = TokenService(settings, self.hasher, self.keys)
+        self.codes = CodeService(settings, self.hasher, self.tokens)
+        self.personal_tokens = PersonalTokenService(settings, self.hasher)
+        self.bearer = BearerService(settings, self.keys, self.personal_tokens)
+        self.sessions = SessionService(settings, self.hasher, csrf_key)
+
+    @classmethod
+    def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":
+        db = Database(settings.database_url)
+        if upgrade:
+            migrate.upgrade(db.engine)
+        return cls(settings, db)
+
+    def first_start(self) -> str | None:
+        """Make the signing key and, on an empty database, the administrator.
+
+        Returns the administrator's generated password when one was made (to print once).
+        """
+        with self.db.session() as s:
+            self.keys.ensure_signing_key(s)
+            if self.users.count(s):
+                return None
+            password = self.settings.admin_password or generated_admin_password()
+            self.users.create(s, ADMIN_USERNAME, "admin@localhost.localdomain", password, is_administrator=True)
+        return None if self.settings.admin_password else password

@@ -1,0 +1,69 @@
+"""Browser sign-in sessions, kept on the server so that signing out really ends them, and CSRF tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from authgate.security import secrets as gen
+from authgate.security.secrets import SecretHasher
+from authgate.settings import Settings
+from authgate.storage.models import User, WebSession
+from authgate.storage.types import utcnow
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    session_id: str
+    auth_time: datetime
+
+
+class SessionService:
+    def __init__(self, settings: Settings, hasher: SecretHasher, csrf_key: bytes):
+        self.settings = settings
+        self.hasher = hasher
+        self._csrf_key = csrf_key
+
+    def start(self, s: Session, user: User) -> str:
+        """A new session for ``user``; returns the session id to put in the cookie."""
+        session_id = gen.generate()
+        s.add(
+            WebSession(
+                session_hash=self.hasher.hash(session_id),
+                user_id=user.id,
+                expires_at=utcnow() + timedelta(seconds=self.settings.session_ttl),
+            )
+        )
+        return session_id
+
+    def resume(self, s: Session, session_id: str | None) -> SignedIn | None:
+        if not session_id or len(session_id) > 128:
+            return None
+        row = s.scalar(select(WebSession).where(WebSession.session_hash == self.hasher.hash(session_id)))
+        if row is None or row.ended_at is not None or row.expires_at <= utcnow():
+            return None
+        user = s.get(User, row.user_id)
+        if user is None or user.deleted_at is not None or user.status != "ACTIVE":
+            return None
+        return SignedIn(user=user, session_id=session_id, auth_time=row.auth_time)
+
+    def end(self, s: Session, session_id: str | None) -> None:
+        if session_id:
+            s.execute(
+                update(WebSession)
+                .where(WebSession.session_hash == self.hasher.hash(session_id))
+                .values(ended_at=utcnow())
+            )
+
+    def csrf_token(self, binding: str) -> str:
+        """The CSRF token for a form, bound to the session id (or, before sign-in, to a cookie nonce)."""
+        return hmac.new(self._csrf_key, binding.encode(), hashlib.sha256).hexdigest()
+
+    def check_csrf(self, binding: str | None, token: str | None) -> bool:
+        return bool(binding and token) and hmac.compare_digest(self.csrf_token(binding), token)

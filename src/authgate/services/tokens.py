@@ -1,0 +1,136 @@
+"""OAuth tokens: signed JWT access tokens (RFC 9068), rotating refresh tokens, and token families.
+
+A family is every token issued from one authorization code or one password sign-in, across
+refreshes; revoking the family (on code replay or refresh-token reuse) revokes them all at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from joserfc import jwt
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from authgate.security import secrets as gen
+from authgate.security.secrets import SecretHasher
+from authgate.services.keys import KeyService
+from authgate.settings import Settings
+from authgate.storage.models import AccessToken, Client, RefreshToken, TokenFamily, User
+from authgate.storage.types import utcnow
+
+AT_JWT_TYPE = "at+jwt"
+
+
+@dataclass(frozen=True)
+class IssuedAccessToken:
+    token: str
+    jti: str
+    expires_in: int
+
+
+class TokenService:
+    def __init__(self, settings: Settings, hasher: SecretHasher, keys: KeyService):
+        self.settings = settings
+        self.hasher = hasher
+        self.keys = keys
+
+    def audience(self) -> str:
+        return self.settings.issuer
+
+    def start_family(
+        self, s: Session, client: Client, user: User | None, grant_type: str, scope: str,
+        authorization_code_id: int | None = None,
+    ) -> TokenFamily:
+        family = TokenFamily(
+            client_id=client.id,
+            user_id=user.id if user else None,
+            grant_type=grant_type,
+            scope=scope,
+            authorization_code_id=authorization_code_id,
+        )
+        s.add(family)
+        s.flush()
+        return family
+
+    def issue_access_token(
+        self, s: Session, client: Client, user: User | None, scope: str, family_id: int | None,
+        expires_in: int | None = None,
+    ) -> IssuedAccessToken:
+        """Sign an RFC 9068 JWT and record its ``jti`` so that it can be revoked."""
+        ttl = expires_in or self.settings.access_token_ttl
+        now = int(time.time())
+        jti = secrets.token_urlsafe(16)
+        claims = {
+            "iss": self.settings.issuer,
+            "sub": str(user.id) if user else client.client_id,
+            "aud": self.audience(),
+            "exp": now + ttl,
+            "iat": now,
+            "jti": jti,
+            "client_id": client.client_id,
+            "scope": scope,
+        }
+        key = self.keys.signing_key(s)
+        header = {"alg": key.alg, "typ": AT_JWT_TYPE, "kid": key.kid}
+        token = jwt.encode(header, claims, key, algorithms=[key.alg])
+        s.add(
+            AccessToken(
+                jti=jti,
+                family_id=family_id,
+                client_id=client.id,
+                user_id=user.id if user else None,
+                scope=scope,
+                expires_at=datetime.fromtimestamp(now + ttl, timezone.utc),
+            )
+        )
+        return IssuedAccessToken(token=token, jti=jti, expires_in=ttl)
+
+    def issue_refresh_token(self, s: Session, family: TokenFamily, scope: str) -> str:
+        token = gen.generate(gen.REFRESH_TOKEN_PREFIX)
+        s.add(
+            RefreshToken(
+                token_hash=self.hasher.hash(token),
+                family_id=family.id,
+                client_id=family.client_id,
+                user_id=family.user_id,
+                scope=scope,
+                expires_at=utcnow() + timedelta(seconds=self.settings.refresh_token_ttl),
+            )
+        )
+        return token
+
+    def find_refresh_token(self, s: Session, token: str) -> RefreshToken | None:
+        return s.scalar(select(RefreshToken).where(RefreshToken.token_hash == self.hasher.hash(token)))
+
+    def claim_refresh_token(self, s: Session, row: RefreshToken) -> bool:
+        """Mark ``row`` rotated; False when another request rotated it first (so: reuse)."""
+        result = s.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
+            .values(rotated_at=utcnow())
+        )
+        return result.rowcount == 1
+
+    def revoke_family(self, s: Session, family_id: int) -> None:
+        now = utcnow()
+        s.execute(update(TokenFamily).where(TokenFamily.id == family_id).values(revoked_at=now))
+        s.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        s.execute(
+            update(AccessToken)
+            .where(AccessToken.family_id == family_id, AccessToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    def revoke_families_of_code(self, s: Session, authorization_code_id: int) -> None:
+        for family_id in s.scalars(
+            select(TokenFamily.id).where(TokenFamily.authorization_code_id == authorization_code_id)
+        ):
+            self.revoke_family(s, family_id)

@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy models, the engine and sessions, and the Alembic migrations."""

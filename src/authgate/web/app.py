@@ -1,0 +1,88 @@
+"""The ASGI application: routes, error handlers, and the runtime built once per worker process."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.staticfiles import StaticFiles
+
+from authgate import __version__
+from authgate.oauth.server import AuthorizationServer
+from authgate.services.runtime import Runtime
+from authgate.settings import Settings, get_settings
+from authgate.web.bearer import BearerError
+from authgate.web.routes import api_users, health, oauth, pages
+from authgate.web.templates import error_page
+
+log = logging.getLogger("authgate")
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/jwks", "/healthz")
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith(JSON_PREFIXES)
+
+
+def _allow_http_on_loopback(settings: Settings) -> None:
+    """Authlib refuses plain-http requests; a loopback issuer is development, where http is fine."""
+    parts = urlsplit(settings.issuer)
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(BearerError)
+    async def bearer_error(request: Request, error: BearerError) -> Response:
+        return JSONResponse(error.body, status_code=error.status, headers={"WWW-Authenticate": error.challenge})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if _wants_json(request):
+            message = "Not Found" if error.status_code == 404 else str(error.detail)
+            return JSONResponse({"error": message}, status_code=error.status_code, headers=error.headers)
+        return error_page(str(error.detail), "There is nothing here." if error.status_code == 404 else str(error.detail),
+                          status=error.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        errors: dict[str, list[str]] = {}
+        for item in error.errors():
+            field = ".".join(str(part) for part in item.get("loc", ())[1:]) or "body"
+            errors.setdefault(field, []).append(str(item.get("msg")))
+        return JSONResponse({"message": "The given data was invalid.", "errors": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(error).__name__, exc_info=error)
+        if _wants_json(request):
+            return JSONResponse({"error": "server_error", "message": "Something went wrong on our side."}, status_code=500)
+        return error_page("Something went wrong", "authgate could not complete this request.", status=500)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    _allow_http_on_loopback(settings)
+    runtime = Runtime.open(settings)
+    app = FastAPI(
+        title="authgate",
+        version=__version__,
+        docs_url="/api/documentation",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.oauth = AuthorizationServer(runtime)
+    for module in (health, oauth, pages, api_users):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
+    _install_error_handlers(app)
+    return app

@@ -1,0 +1,1 @@
+"""Route modules, one per surface: OAuth endpoints, sign-in pages, the JSON API."""

@@ -1,0 +1,136 @@
+"""The OAuth endpoints: ``/oauth/authorize`` (RFC 6749 §3.1), ``/oauth/token`` (§3.2), the code page and JWKS."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from authgate.oauth.requests import OAuthRequest
+from authgate.services import scopes as scope_rules
+from authgate.web.cookies import SESSION_COOKIE
+from authgate.web.forms import BadForm, query_pairs, read_form
+from authgate.web.templates import error_page, render
+
+router = APIRouter(include_in_schema=False)
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _oauth_json(status: int, body, headers) -> Response:
+    headers = dict(headers)
+    headers.pop("Content-Type", None)
+    headers.update(NO_STORE)
+    return Response(json.dumps(body), status_code=status, headers=headers, media_type="application/json")
+
+
+def _token_error(description: str) -> Response:
+    return _oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
+
+
+@router.post("/oauth/token")
+async def token(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except BadForm as error:
+        return _token_error(str(error))
+    runtime, server = request.app.state.runtime, request.app.state.oauth
+    uri = runtime.settings.issuer + "/oauth/token"
+
+    def issue():
+        with runtime.db.session() as s:
+            return server.token_response(OAuthRequest(s, "POST", uri, request.headers, [], form, "form"))
+
+    return _oauth_json(*await run_in_threadpool(issue))
+
+
+def _authorize_error(error: OAuth2Error) -> Response:
+    """Redirect only to a redirect URI already checked against the client; otherwise show a page."""
+    if error.redirect_uri:
+        status, _, headers = error()
+        return RedirectResponse(dict(headers)["Location"], status_code=302)
+    return error_page(
+        "This application's request cannot be completed",
+        f"{error.error}: {error.description or 'the authorization request is invalid.'}",
+        hint="The link that brought you here is wrong or out of date. Tell the application's developer.",
+    )
+
+
+def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response:
+    runtime, server = request.app.state.runtime, request.app.state.oauth
+    query = query_pairs(request)
+    uri = runtime.settings.issuer + "/oauth/authorize"
+    with runtime.db.session() as s:
+        signed_in = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
+        user = signed_in.user if signed_in else None
+        oauth_request = OAuthRequest(s, request.method, uri, request.headers, query, [], "query")
+        try:
+            grant = server.consent_grant(oauth_request, user)
+        except OAuth2Error as error:
+            return _authorize_error(error)
+        except ValueError:
+            return error_page("Invalid request", "The authorization request has characters that are not allowed.")
+        here = "/oauth/authorize?" + request.url.query
+        if signed_in is None:
+            return RedirectResponse("/login?next=" + quote(here, safe=""), status_code=303)
+        csrf_binding = "session:" + signed_in.session_id
+        if form is None:
+            return render(
+                "consent.html",
+                user=user,
+                client_name=grant.client.row.name,
+                scopes=scope_rules.describe(scope_rules.parse(oauth_request.scope)),
+                redirect_uri=grant.redirect_uri,
+                action=here,
+                csrf_token=runtime.sessions.csrf_token(csrf_binding),
+            )
+        fields = dict(form)
+        if not runtime.sessions.check_csrf(csrf_binding, fields.get("csrf_token")):
+            return error_page("Expired form", "This form has expired or was not sent by authgate.", hint="Go back, reload the page and try again.")
+        approved = fields.get("decision") == "approve"
+        status, _, headers = server.authorization_response(oauth_request, grant, user if approved else None)
+        return RedirectResponse(dict(headers)["Location"], status_code=302)
+
+
+@router.get("/oauth/authorize")
+async def authorize_page(request: Request) -> Response:
+    return await run_in_threadpool(_authorize, request, None)
+
+
+@router.post("/oauth/authorize")
+async def authorize_decision(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except BadForm as error:
+        return error_page("Invalid form", str(error))
+    return await run_in_threadpool(_authorize, request, form)
+
+
+@router.get("/oauth/code")
+async def code_page(request: Request) -> Response:
+    """A redirect URI for scripts with no web server: shows the code, ready to copy."""
+    params = request.query_params
+    return render(
+        "code.html",
+        code=params.get("code"),
+        state=params.get("state"),
+        error=params.get("error"),
+        error_description=params.get("error_description"),
+        minutes=max(1, request.app.state.runtime.settings.auth_code_ttl // 60),
+    )
+
+
+@router.get("/oauth/jwks")
+async def jwks(request: Request) -> Response:
+    runtime = request.app.state.runtime
+
+    def load():
+        with runtime.db.session() as s:
+            return runtime.keys.jwks(s)
+
+    return JSONResponse(await run_in_threadpool(load), headers={"Cache-Control": "public, max-age=300"})
