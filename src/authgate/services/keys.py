@@ -14,6 +14,7 @@ from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from authgate.storage.db import Database
 from authgate.storage.models import SigningKey
 
 DEFAULT_ALG = "RS256"
@@ -32,7 +33,8 @@ def _new_rsa_key() -> SigningKey:
 
 
 class KeyService:
-    def __init__(self):
+    def __init__(self, db: Database):
+        self._db = db
         self._lock = threading.Lock()
         self._signing: RSAKey | None = None
         self._public: dict[str, RSAKey] = {}
@@ -58,12 +60,12 @@ class KeyService:
             raise RuntimeError("no active signing key: run `authgate db upgrade` or `authgate serve` once")
         return self._signing
 
-    def public_key(self, s_factory, kid: str) -> RSAKey | None:
-        """The public key named ``kid``; ``s_factory`` opens a session only when the cache
-        misses, at most once every few seconds, so unknown ``kid``s cannot flood the database."""
+    def public_key(self, kid: str) -> RSAKey | None:
+        """The public key named ``kid``; the database is read only when the cache misses, at most
+        once every few seconds, so unknown ``kid``s cannot flood it."""
         key = self._public.get(kid)
         if key is None and time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
-            with s_factory() as s:
+            with self._db.session(write=False) as s:
                 self._load(s)
             key = self._public.get(kid)
         return key

@@ -68,6 +68,9 @@ class PersonalTokenService:
         if s.execute(query.values(revoked_at=utcnow())).rowcount == 0:
             raise NotFound(f"no personal access token with id {token_id}")
 
+    def touch(self, s: Session, token_id: int, when: datetime) -> None:
+        s.execute(update(PersonalAccessToken).where(PersonalAccessToken.id == token_id).values(last_used_at=when))
+
     def find_live(self, s: Session, token: str) -> PersonalAccessToken | None:
         row = s.scalar(select(PersonalAccessToken).where(PersonalAccessToken.token_hash == self.hasher.hash(token)))
         if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= utcnow()):

@@ -29,13 +29,13 @@ class Runtime:
             csrf_key = server_secret(s, "csrf_key")
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
-        self.keys = KeyService()
+        self.keys = KeyService(db)
         self.users = UserService(self.passwords)
         self.clients = ClientService(self.hasher)
         self.tokens = TokenService(settings, self.hasher, self.keys)
         self.codes = CodeService(settings, self.hasher, self.tokens)
         self.personal_tokens = PersonalTokenService(settings, self.hasher)
-        self.bearer = BearerService(settings, self.keys, self.personal_tokens)
+        self.bearer = BearerService(settings, db, self.keys, self.personal_tokens)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
 
     @classmethod

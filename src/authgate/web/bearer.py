@@ -56,12 +56,8 @@ class RequireScope:
         token = _token_from(request)
         runtime = request.app.state.runtime
 
-        def check() -> Principal:
-            with runtime.db.session() as s:
-                return runtime.bearer.authenticate(s, runtime.db.session, token)
-
         try:
-            principal = await run_in_threadpool(check)
+            principal = await run_in_threadpool(runtime.bearer.authenticate, token)
         except InvalidToken as error:
             raise unauthenticated(str(error)) from None
         if not scope_rules.grants(list(principal.scopes), self.scope):

@@ -65,7 +65,7 @@ def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response
     runtime, server = request.app.state.runtime, request.app.state.oauth
     query = query_pairs(request)
     uri = runtime.settings.issuer + "/oauth/authorize"
-    with runtime.db.session() as s:
+    with runtime.db.session(write=form is not None) as s:
         signed_in = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
         user = signed_in.user if signed_in else None
         oauth_request = OAuthRequest(s, request.method, uri, request.headers, query, [], "query")
@@ -130,7 +130,7 @@ async def jwks(request: Request) -> Response:
     runtime = request.app.state.runtime
 
     def load():
-        with runtime.db.session() as s:
+        with runtime.db.session(write=False) as s:
             return runtime.keys.jwks(s)
 
     return JSONResponse(await run_in_threadpool(load), headers={"Cache-Control": "public, max-age=300"})

@@ -42,7 +42,7 @@ def _login_form(request: Request, next_url: str, error: str | None = None, usern
 
 def _signed_in(request: Request):
     runtime = request.app.state.runtime
-    with runtime.db.session() as s:
+    with runtime.db.session(write=False) as s:
         return runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
 
 
