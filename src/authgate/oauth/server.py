@@ -9,7 +9,12 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 from authlib.oauth2 import AuthorizationServer as AuthlibServer
-from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
+    InvalidRequestError,
+    InvalidScopeError,
+    UnsupportedResponseTypeError,
+)
 from sqlalchemy.orm import Session
 
 from authgate.oauth.client_auth import secret_post_or_secret_only
@@ -75,6 +80,8 @@ class AuthorizationServer(AuthlibServer):
             if repeated:
                 error = InvalidRequestError(f"Parameter repeated: {', '.join(sorted(repeated))}.")
                 return self.handle_error_response(request, error)
+            if not request.payload.grant_type:
+                return self.handle_error_response(request, InvalidRequestError("Missing 'grant_type' parameter."))
             return self.create_token_response(request)
         finally:
             _current_db.reset(token)
@@ -84,6 +91,12 @@ class AuthorizationServer(AuthlibServer):
         token = _current_db.set(request.db)
         try:
             return self.get_consent_grant(request, end_user=user)
+        except UnsupportedResponseTypeError as error:
+            if request.payload.response_type:
+                raise
+            raise InvalidRequestError(
+                "Missing 'response_type' parameter.", redirect_uri=error.redirect_uri, state=request.payload.state
+            ) from None
         finally:
             _current_db.reset(token)
 

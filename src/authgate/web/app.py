@@ -46,6 +46,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/oauth/token"):
+            body = {"error": "invalid_request", "error_description": f"{error.detail}: use POST (RFC 6749 section 3.2)."}
+            return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         if _wants_json(request):
             message = "Not Found" if error.status_code == 404 else str(error.detail)
             return JSONResponse({"error": message}, status_code=error.status_code, headers=error.headers)

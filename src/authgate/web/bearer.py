@@ -28,7 +28,7 @@ def unauthenticated(description: str | None = None) -> BearerError:
     challenge = f"Bearer {REALM}"
     if description:
         challenge += f', error="invalid_token", error_description="{_quoted(description)}"'
-    return BearerError(401, {"error": "Unauthenticated.", "message": description or "A bearer token is required."}, challenge)
+    return BearerError(401, {"error": "Unauthenticated."}, challenge)
 
 
 def _token_from(request: Request) -> str:
@@ -39,7 +39,7 @@ def _token_from(request: Request) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise BearerError(
             400 if scheme.lower() == "bearer" else 401,
-            {"error": "Unauthenticated.", "message": "The Authorization header must be 'Bearer <token>'."},
+            {"error": "Unauthenticated."},
             f'Bearer {REALM}, error="invalid_request", error_description="Authorization header must be Bearer"',
         )
     return token.strip()

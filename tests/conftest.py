@@ -1,0 +1,86 @@
+"""Fixtures for the authgate black-box suite.
+
+One real `authgate serve` subprocess (SQLite in a tmp dir, or a fresh
+PostgreSQL database `authgate_t_<random>` when AUTHGATE_TEST_DATABASE_URL is
+set) serves most tests; `server_factory` starts extra servers with other
+settings on their own databases. Users and clients are created through the
+CLI with unique names, so no test depends on another one or on their order.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from support import Browser, ServerProcess, unique
+
+
+@pytest.fixture(scope="session")
+def server_factory(tmp_path_factory):
+    started: list[ServerProcess] = []
+
+    def start(env: dict | None = None) -> ServerProcess:
+        srv = ServerProcess(tmp_path_factory.mktemp("authgate"), env=env)
+        started.append(srv)
+        return srv.start()
+
+    yield start
+    errors = []
+    for srv in started:
+        try:
+            srv.stop()
+        except Exception as e:  # keep stopping the others
+            errors.append(e)
+    if errors:
+        raise errors[0]
+
+
+@pytest.fixture(scope="session")
+def server(server_factory) -> ServerProcess:
+    return server_factory()
+
+
+@pytest.fixture(scope="session")
+def short_ttl_server(server_factory) -> ServerProcess:
+    """A second server whose codes, access tokens and refresh tokens live one second."""
+    return server_factory(
+        {
+            "AUTHGATE_AUTH_CODE_TTL": "1",
+            "AUTHGATE_ACCESS_TOKEN_TTL": "1",
+            "AUTHGATE_REFRESH_TOKEN_TTL": "1",
+        }
+    )
+
+
+@pytest.fixture
+def cli(server):
+    """cli(*args, input=None) -> CompletedProcess of `python -m authgate ...`."""
+    return server.cli
+
+
+@pytest.fixture
+def make_user(server):
+    """make_user() -> support.User (username, password, email, id), unique names."""
+    return server.create_user
+
+
+@pytest.fixture
+def make_client(server):
+    """make_client(redirect_uris=..., grants=..., scopes=..., public=...) -> support.Client."""
+    return server.create_client
+
+
+@pytest.fixture
+def browser(server) -> Browser:
+    return Browser(server)
+
+
+@pytest.fixture
+def db_dump(server):
+    """db_dump() -> every row of every table of the server's database, as text."""
+    return server.db.dump_text
+
+
+@pytest.fixture
+def redirect_uri() -> str:
+    # Never dereferenced: the tests read the Location header and stop there.
+    return f"https://{unique('app')}.example.org/callback"
