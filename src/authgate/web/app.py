@@ -19,6 +19,7 @@ from authgate.oauth.server import AuthorizationServer
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings
 from authgate.web.bearer import BearerError
+from authgate.web.csrf import FormRejected
 from authgate.web.routes import api_users, health, oauth, pages
 from authgate.web.templates import error_page
 
@@ -43,6 +44,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BearerError)
     async def bearer_error(request: Request, error: BearerError) -> Response:
         return JSONResponse(error.body, status_code=error.status, headers={"WWW-Authenticate": error.challenge})
+
+    @app.exception_handler(FormRejected)
+    async def form_rejected(request: Request, error: FormRejected) -> Response:
+        return error.response
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:

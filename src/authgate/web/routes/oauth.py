@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from authgate.oauth.requests import OAuthRequest
 from authgate.services import scopes as scope_rules
 from authgate.web.cookies import SESSION_COOKIE
+from authgate.web.csrf import checked_form, session_binding, token_for
 from authgate.web.forms import BadForm, query_pairs, read_form
 from authgate.web.templates import error_page, render
 
@@ -61,11 +62,12 @@ def _authorize_error(error: OAuth2Error) -> Response:
     )
 
 
-def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response:
+def _authorize(request: Request, decision: str | None) -> Response:
+    """The consent page (``decision`` None) or the redirect that carries the user's decision."""
     runtime, server = request.app.state.runtime, request.app.state.oauth
     query = query_pairs(request)
     uri = runtime.settings.issuer + "/oauth/authorize"
-    with runtime.db.session(write=form is not None) as s:
+    with runtime.db.session(write=decision is not None) as s:
         signed_in = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
         user = signed_in.user if signed_in else None
         oauth_request = OAuthRequest(s, request.method, uri, request.headers, query, [], "query")
@@ -78,8 +80,7 @@ def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response
         here = "/oauth/authorize?" + request.url.query
         if signed_in is None:
             return RedirectResponse("/login?next=" + quote(here, safe=""), status_code=303)
-        csrf_binding = "session:" + signed_in.session_id
-        if form is None:
+        if decision is None:
             return render(
                 "consent.html",
                 user=user,
@@ -87,12 +88,9 @@ def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response
                 scopes=scope_rules.describe(scope_rules.parse(oauth_request.scope)),
                 redirect_uri=grant.redirect_uri,
                 action=here,
-                csrf_token=runtime.sessions.csrf_token(csrf_binding),
+                csrf_token=token_for(request, session_binding(signed_in.session_id)),
             )
-        fields = dict(form)
-        if not runtime.sessions.check_csrf(csrf_binding, fields.get("csrf_token")):
-            return error_page("Expired form", "This form has expired or was not sent by authgate.", hint="Go back, reload the page and try again.")
-        approved = fields.get("decision") == "approve"
+        approved = decision == "approve"
         status, _, headers = server.authorization_response(oauth_request, grant, user if approved else None)
         return RedirectResponse(dict(headers)["Location"], status_code=302)
 
@@ -104,11 +102,8 @@ async def authorize_page(request: Request) -> Response:
 
 @router.post("/oauth/authorize")
 async def authorize_decision(request: Request) -> Response:
-    try:
-        form = await read_form(request)
-    except BadForm as error:
-        return error_page("Invalid form", str(error))
-    return await run_in_threadpool(_authorize, request, form)
+    fields = await checked_form(request, session_binding(request.cookies.get(SESSION_COOKIE)))
+    return await run_in_threadpool(_authorize, request, fields.get("decision", ""))
 
 
 @router.get("/oauth/code")

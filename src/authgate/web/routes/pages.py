@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, set_cookie
-from authgate.web.forms import BadForm, read_form
-from authgate.web.templates import error_page, render
+from authgate.web.csrf import checked_form, login_binding, session_binding, token_for
+from authgate.web.templates import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +33,7 @@ def _login_form(request: Request, next_url: str, error: str | None = None, usern
         next=next_url,
         error=error,
         username=username,
-        csrf_token=runtime.sessions.csrf_token("login:" + nonce),
+        csrf_token=token_for(request, login_binding(nonce)),
     )
     if is_new:
         set_cookie(response, runtime.settings, CSRF_COOKIE, nonce)
@@ -60,15 +60,8 @@ async def login_page(request: Request) -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     runtime = request.app.state.runtime
-    try:
-        fields = dict(await read_form(request))
-    except BadForm as error:
-        return error_page("Invalid form", str(error))
+    fields = await checked_form(request, login_binding(request.cookies.get(CSRF_COOKIE)))
     next_url = safe_next(fields.get("next"))
-    nonce = request.cookies.get(CSRF_COOKIE)
-    if not runtime.sessions.check_csrf("login:" + nonce if nonce else None, fields.get("csrf_token")):
-        return error_page("Expired form", "This sign-in form has expired or was not sent by authgate.",
-                          hint="Reload the sign-in page and try again (cookies must be enabled).")
 
     def sign_in():
         with runtime.db.session() as s:
@@ -88,20 +81,15 @@ async def logout_page(request: Request) -> Response:
     signed_in = await run_in_threadpool(_signed_in, request)
     if signed_in is None:
         return RedirectResponse("/login", status_code=303)
-    csrf = request.app.state.runtime.sessions.csrf_token("session:" + signed_in.session_id)
+    csrf = token_for(request, session_binding(signed_in.session_id))
     return render("logout.html", user=signed_in.user, csrf_token=csrf)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     runtime = request.app.state.runtime
-    try:
-        fields = dict(await read_form(request))
-    except BadForm as error:
-        return error_page("Invalid form", str(error))
     session_id = request.cookies.get(SESSION_COOKIE)
-    if not runtime.sessions.check_csrf("session:" + session_id if session_id else None, fields.get("csrf_token")):
-        return error_page("Expired form", "This form has expired or was not sent by authgate.")
+    await checked_form(request, session_binding(session_id))
 
     def end():
         with runtime.db.session() as s:

@@ -1,0 +1,43 @@
+"""Forms that change state: read the body and check its CSRF token, bound to the sign-in session
+(or, before sign-in, to the nonce cookie). A rejected form raises ``FormRejected``, answered by
+the app's error handler with an error page."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authgate.web.forms import BadForm, read_form
+from authgate.web.templates import error_page
+
+EXPIRED_HINT = "Go back, reload the page and try again (cookies must be enabled)."
+
+
+class FormRejected(Exception):
+    def __init__(self, response: Response):
+        self.response = response
+
+
+def session_binding(session_id: str | None) -> str | None:
+    return "session:" + session_id if session_id else None
+
+
+def login_binding(nonce: str | None) -> str | None:
+    return "login:" + nonce if nonce else None
+
+
+def token_for(request: Request, binding: str) -> str:
+    return request.app.state.runtime.sessions.csrf_token(binding)
+
+
+async def checked_form(request: Request, binding: str | None) -> dict[str, str]:
+    """The form's fields (first value of each), once its CSRF token matches ``binding``."""
+    try:
+        fields = dict(reversed(await read_form(request)))
+    except BadForm as error:
+        raise FormRejected(error_page("Invalid form", str(error))) from None
+    if not request.app.state.runtime.sessions.check_csrf(binding, fields.get("csrf_token")):
+        raise FormRejected(
+            error_page("Expired form", "This form has expired or was not sent by authgate.", hint=EXPIRED_HINT)
+        )
+    return fields
