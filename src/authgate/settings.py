@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,6 +29,33 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class Rate:
+    """At most ``count`` events per ``seconds``."""
+
+    count: int
+    seconds: int
+
+
+def _rate(name: str, default: str) -> Rate | None:
+    """``N/SECONDS`` (e.g. ``30/60``); ``off`` or ``0`` turns the limit off."""
+    raw = (os.environ.get(name) or default).strip().lower()
+    if raw in ("off", "0"):
+        return None
+    count, _, seconds = raw.partition("/")
+    try:
+        rate = Rate(int(count), int(seconds))
+    except ValueError:
+        raise SettingsError(f"{name} must look like 30/60 (30 per 60 seconds) or off, not {raw!r}") from None
+    if rate.count <= 0 or rate.seconds <= 0:
+        raise SettingsError(f"{name} must have a positive count and period, not {raw!r}")
+    return rate
+
+
+def _flag(name: str) -> bool:
+    return (os.environ.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     issuer: str
@@ -39,10 +67,46 @@ class Settings:
     argon2_time_cost: int
     argon2_memory_kib: int
     session_ttl: int
+    redis_url: str | None
+    redis_prefix: str
+    login_rate_per_ip: Rate | None
+    token_rate_per_ip: Rate | None
+    token_rate_per_client: Rate | None
+    lockout: Rate | None
+    password_grant_enabled: bool
+    password_min_length: int
+    password_blocklist: str | None
+    development: bool
 
     @property
     def secure_cookies(self) -> bool:
         return self.issuer.startswith("https://")
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def is_loopback(host: str | None) -> bool:
+    return host in LOOPBACK_HOSTS or bool(host and host.startswith("127."))
+
+
+def insecure_reasons(settings: Settings, bind_host: str) -> list[str]:
+    """What makes this configuration unfit outside development, each with what to do about it."""
+    reasons = []
+    issuer = urlsplit(settings.issuer)
+    if issuer.scheme != "https" and not is_loopback(issuer.hostname):
+        reasons.append(
+            f"AUTHGATE_ISSUER is {settings.issuer}: tokens, codes and passwords would cross the network in clear. "
+            "Serve authgate behind TLS and set AUTHGATE_ISSUER=https://your.host"
+        )
+    if issuer.scheme not in ("http", "https") or not issuer.hostname:
+        reasons.append(f"AUTHGATE_ISSUER is {settings.issuer!r}: it must be an absolute http(s) URL")
+    if not is_loopback(bind_host) and issuer.scheme != "https":
+        reasons.append(
+            f"--host {bind_host} exposes a plain-http issuer beyond this machine: set AUTHGATE_ISSUER to the "
+            "https URL your TLS proxy serves"
+        )
+    return reasons
 
 
 def default_database_url() -> str:
@@ -63,6 +127,16 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         argon2_time_cost=_int("AUTHGATE_ARGON2_TIME_COST", 3),
         argon2_memory_kib=_int("AUTHGATE_ARGON2_MEMORY_KIB", 65536),
         session_ttl=_int("AUTHGATE_SESSION_TTL", 8 * 3600),
+        redis_url=os.environ.get("AUTHGATE_REDIS_URL") or None,
+        redis_prefix=os.environ.get("AUTHGATE_REDIS_PREFIX") or "authgate:",
+        login_rate_per_ip=_rate("AUTHGATE_LIMIT_LOGIN_PER_IP", "30/300"),
+        token_rate_per_ip=_rate("AUTHGATE_LIMIT_TOKEN_PER_IP", "3000/60"),
+        token_rate_per_client=_rate("AUTHGATE_LIMIT_TOKEN_PER_CLIENT", "1200/60"),
+        lockout=_rate("AUTHGATE_LOCKOUT", "10/900"),
+        password_grant_enabled=not _flag("AUTHGATE_DISABLE_PASSWORD_GRANT"),
+        password_min_length=_int("AUTHGATE_PASSWORD_MIN_LENGTH", 8),
+        password_blocklist=os.environ.get("AUTHGATE_PASSWORD_BLOCKLIST") or None,
+        development=_flag("AUTHGATE_DEV"),
     )
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from authgate.cli.output import emit
 from authgate.services import clients as client_views
 from authgate.services import personal_tokens as token_views
+from authgate.services import user_import
 from authgate.services.runtime import Runtime
 from authgate.services.errors import Invalid
 from authgate.storage.types import utcnow
@@ -28,6 +29,24 @@ def users_create(runtime: Runtime, args) -> None:
         user = runtime.users.create(s, args.username, args.email, password, is_administrator=args.admin)
         data = {"id": user.id, "username": user.username, "email": user.email, "is_administrator": user.is_administrator}
     emit(args.json, data, [f"Created user {user.username!r} (id {user.id})."])
+
+
+def users_import(runtime: Runtime, args) -> None:
+    with open(args.file, encoding="utf-8") as handle:
+        rows = user_import.parse(handle.read(), args.file)
+    with runtime.db.session() as s:
+        count = user_import.import_users(s, runtime.users, rows)
+    emit(args.json, {"imported": count}, [f"Imported {count} user(s); bcrypt passwords become argon2id at next sign-in."])
+
+
+def users_unlock(runtime: Runtime, args) -> None:
+    if runtime.settings.redis_url is None:
+        raise Invalid(
+            "without AUTHGATE_REDIS_URL the lockout lives in the server's memory: it ends by itself "
+            "(AUTHGATE_LOCKOUT window) or when the server restarts"
+        )
+    runtime.login_guard.unlock(args.username)
+    print(f"Unlocked {args.username!r}.")
 
 
 def clients_create(runtime: Runtime, args) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from authgate.cli import commands
 from authgate.services.clients import GRANTS
 from authgate.services.errors import ServiceError
-from authgate.settings import DEFAULT_HOST, DEFAULT_PORT, SettingsError, load
+from authgate.settings import DEFAULT_HOST, DEFAULT_PORT, SettingsError, insecure_reasons, load
 
 
 def _positive(text: str) -> int:
@@ -47,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("--admin", action="store_true")
     create_user.add_argument("--json", action="store_true")
     create_user.set_defaults(run=commands.users_create)
+    import_users = users.add_parser("import", help="import users (CSV or JSON; bcrypt hashes kept)")
+    import_users.add_argument("file", metavar="FILE.csv|FILE.json")
+    import_users.add_argument("--json", action="store_true")
+    import_users.set_defaults(run=commands.users_import)
+    unlock_user = users.add_parser("unlock", help="end a lockout after failed sign-ins (needs AUTHGATE_REDIS_URL)")
+    unlock_user.add_argument("username")
+    unlock_user.set_defaults(run=commands.users_unlock)
 
     clients = sub.add_parser("clients", help="manage client applications").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -93,6 +100,12 @@ def serve(args) -> None:
 
     os.environ["AUTHGATE_HOST"], os.environ["AUTHGATE_PORT"] = args.host, str(args.port)
     settings = load(args.host, args.port)
+    reasons = insecure_reasons(settings, args.host)
+    if reasons and not settings.development:
+        raise SettingsError(
+            "refusing to start with an insecure configuration:\n  - " + "\n  - ".join(reasons)
+            + "\n(set AUTHGATE_DEV=1 to run a development server anyway)"
+        )
     runtime = Runtime.open(settings, upgrade=not args.no_migrate)
     password = runtime.first_start()
     runtime.db.dispose()

@@ -41,9 +41,11 @@ class OAuthRequest(OAuth2Request):
         query: list[tuple[str, str]],
         form: list[tuple[str, str]],
         params_from: str,
+        client_ip: str | None = None,
     ):
         super().__init__(method=method, uri=uri, headers=headers)
         self.db = db
+        self.client_ip = client_ip
         self._args = ParamsPayload(query)
         self._form = ParamsPayload(form)
         self.payload = self._args if params_from == "query" else self._form

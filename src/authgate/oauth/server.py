@@ -17,7 +17,10 @@ from authlib.oauth2.rfc6749 import (
 )
 from sqlalchemy.orm import Session
 
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
+
 from authgate.oauth.client_auth import secret_post_or_secret_only
+from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.authorization_code import AuthorizationCodeGrant
 from authgate.oauth.grants.client_credentials import ClientCredentialsGrant
 from authgate.oauth.grants.password import PasswordGrant
@@ -37,7 +40,8 @@ class AuthorizationServer(AuthlibServer):
         super().__init__(scopes_supported=sorted(scope_rules.KNOWN))
         self.runtime = runtime
         self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
-        self.register_grant(PasswordGrant)
+        if runtime.settings.password_grant_enabled:
+            self.register_grant(PasswordGrant)
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_client_auth_method("client_secret_post", secret_post_or_secret_only(self._client_by_secret))
@@ -82,9 +86,28 @@ class AuthorizationServer(AuthlibServer):
                 return self.handle_error_response(request, error)
             if not request.payload.grant_type:
                 return self.handle_error_response(request, InvalidRequestError("Missing 'grant_type' parameter."))
+            throttled = self._throttle(request)
+            if throttled:
+                return self.handle_error_response(request, throttled)
             return self.create_token_response(request)
         finally:
             _current_db.reset(token)
+
+    def _throttle(self, request: OAuthRequest) -> TooManyRequestsError | None:
+        """Per-IP and per-client limits on the token endpoint, before any database work."""
+        settings, limiter = self.runtime.settings, self.runtime.limiter
+        client_id = extract_basic_authorization(request.headers)[0] or request.form.get("client_id") or ""
+        checks = [("token-ip", request.client_ip, settings.token_rate_per_ip)]
+        if client_id:
+            checks.append(("token-client", client_id[:128], settings.token_rate_per_client))
+        for name, subject, rate in checks:
+            if subject:
+                decision = limiter.hit(name, subject, rate)
+                if not decision.allowed:
+                    return TooManyRequestsError(
+                        f"Too many token requests; try again in {decision.retry_after} seconds.", decision.retry_after
+                    )
+        return None
 
     def consent_grant(self, request: OAuthRequest, user):
         """Validate an authorization request (RFC 6749 §4.1.1); raises ``OAuth2Error``."""

@@ -9,7 +9,10 @@ from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password
 from authgate.services.clients import ClientService
 from authgate.services.codes import CodeService
 from authgate.services.keys import KeyService
+from authgate.services.login_guard import LoginGuard
+from authgate.services.password_policy import PasswordPolicy
 from authgate.services.personal_tokens import PersonalTokenService
+from authgate.services.ratelimit import RateLimiter
 from authgate.services.sessions import SessionService
 from authgate.services.tokens import TokenService
 from authgate.services.users import UserService
@@ -30,7 +33,9 @@ class Runtime:
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
         self.keys = KeyService(db)
-        self.users = UserService(self.passwords)
+        self.users = UserService(self.passwords, PasswordPolicy(settings))
+        self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
+        self.login_guard = LoginGuard(settings, self.limiter, self.users)
         self.clients = ClientService(self.hasher)
         self.tokens = TokenService(settings, self.hasher, self.keys)
         self.codes = CodeService(settings, self.hasher, self.tokens)

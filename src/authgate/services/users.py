@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from authgate.security.passwords import Passwords
+from authgate.security.passwords import Passwords, is_supported_hash
+from authgate.services.password_policy import PasswordPolicy
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.storage.models import User
 
@@ -28,19 +29,24 @@ def public_view(user: User) -> dict:
 
 
 class UserService:
-    def __init__(self, passwords: Passwords):
+    def __init__(self, passwords: Passwords, policy: PasswordPolicy):
         self.passwords = passwords
+        self.policy = policy
 
     def create(
-        self, s: Session, username: str, email: str, password: str, *, is_administrator: bool = False
+        self, s: Session, username: str, email: str, password: str | None, *, is_administrator: bool = False,
+        password_hash: str | None = None,
     ) -> User:
+        """A new user, with ``password`` (checked against the policy) or an imported ``password_hash``."""
         username, email = username.strip(), email.strip()
         if not username or len(username) > 255:
             raise Invalid("username must be 1 to 255 characters")
         if "@" not in email or len(email) > 255:
             raise Invalid("email must be an email address")
-        if len(password) < 8:
-            raise Invalid("password must be at least 8 characters")
+        if password_hash is None:
+            self.policy.check(password or "")
+        elif not is_supported_hash(password_hash):
+            raise Invalid("password_hash must be a bcrypt ($2y$, $2b$) or argon2id hash")
         if s.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
             raise Conflict(f"username {username!r} is already taken")
         if s.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
@@ -48,7 +54,7 @@ class UserService:
         user = User(
             username=username,
             email=email,
-            password_hash=self.passwords.hash(password),
+            password_hash=password_hash or self.passwords.hash(password),
             is_administrator=is_administrator,
         )
         s.add(user)

@@ -17,15 +17,15 @@ from starlette.staticfiles import StaticFiles
 from authgate import __version__
 from authgate.oauth.server import AuthorizationServer
 from authgate.services.runtime import Runtime
-from authgate.settings import Settings, get_settings
+from authgate.settings import Settings, get_settings, is_loopback
 from authgate.web.bearer import BearerError
 from authgate.web.csrf import FormRejected
+from authgate.web.headers import SecurityHeaders
 from authgate.web.routes import api_users, health, oauth, pages
 from authgate.web.templates import error_page
 
 log = logging.getLogger("authgate")
 
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/jwks", "/healthz")
 
 
@@ -36,7 +36,7 @@ def _wants_json(request: Request) -> bool:
 def _allow_http_on_loopback(settings: Settings) -> None:
     """Authlib refuses plain-http requests; a loopback issuer is development, where http is fine."""
     parts = urlsplit(settings.issuer)
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and (is_loopback(parts.hostname) or settings.development):
         os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
 
 
@@ -93,4 +93,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     return app

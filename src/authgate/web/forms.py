@@ -35,5 +35,10 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
     return pairs
 
 
+def client_ip(request: Request) -> str | None:
+    """The peer's address (behind a proxy, as ``--proxy-headers`` reports it)."""
+    return request.client.host if request.client else None
+
+
 def query_pairs(request: Request) -> list[tuple[str, str]]:
     return list(request.query_params.multi_items())

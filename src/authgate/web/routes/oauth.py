@@ -15,7 +15,7 @@ from authgate.oauth.requests import OAuthRequest
 from authgate.services import scopes as scope_rules
 from authgate.web.cookies import SESSION_COOKIE
 from authgate.web.csrf import checked_form, session_binding, token_for
-from authgate.web.forms import BadForm, query_pairs, read_form
+from authgate.web.forms import BadForm, client_ip, query_pairs, read_form
 from authgate.web.templates import error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +45,9 @@ async def token(request: Request) -> Response:
 
     def issue():
         with runtime.db.session() as s:
-            return server.token_response(OAuthRequest(s, "POST", uri, request.headers, [], form, "form"))
+            return server.token_response(
+                OAuthRequest(s, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
+            )
 
     return _oauth_json(*await run_in_threadpool(issue))
 

@@ -8,6 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, set_cookie
+from authgate.services.login_guard import TooManyAttempts
+from authgate.web.forms import client_ip
 from authgate.web.csrf import checked_form, login_binding, session_binding, token_for
 from authgate.web.templates import render
 
@@ -63,14 +65,21 @@ async def login(request: Request) -> Response:
     fields = await checked_form(request, login_binding(request.cookies.get(CSRF_COOKIE)))
     next_url = safe_next(fields.get("next"))
 
+    login = fields.get("username", "")
+
     def sign_in():
         with runtime.db.session() as s:
-            user = runtime.users.authenticate(s, fields.get("username", ""), fields.get("password", ""))
+            user = runtime.login_guard.authenticate(s, login, fields.get("password", ""), client_ip(request))
             return runtime.sessions.start(s, user) if user else None
 
-    session_id = await run_in_threadpool(sign_in)
+    try:
+        session_id = await run_in_threadpool(sign_in)
+    except TooManyAttempts as error:
+        response = _login_form(request, next_url, str(error), login, status=429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     if session_id is None:
-        return _login_form(request, next_url, LOGIN_FAILED, fields.get("username", ""), status=400)
+        return _login_form(request, next_url, LOGIN_FAILED, login, status=400)
     response = RedirectResponse(next_url, status_code=303)
     set_cookie(response, runtime.settings, SESSION_COOKIE, session_id, max_age=runtime.settings.session_ttl)
     return response
