@@ -11,7 +11,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, minimum: int = 1) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
@@ -19,8 +19,8 @@ def _int(name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, not {value}")
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {value}")
     return value
 
 
@@ -62,6 +62,7 @@ class Settings:
     auth_code_ttl: int
     access_token_ttl: int
     refresh_token_ttl: int
+    refresh_grace_seconds: int
     personal_token_ttl: int
     admin_password: str | None
     argon2_time_cost: int
@@ -122,6 +123,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         auth_code_ttl=_int("AUTHGATE_AUTH_CODE_TTL", 600),
         access_token_ttl=_int("AUTHGATE_ACCESS_TOKEN_TTL", 3600),
         refresh_token_ttl=_int("AUTHGATE_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+        refresh_grace_seconds=_int("AUTHGATE_REFRESH_GRACE_SECONDS", 10, minimum=0),
         personal_token_ttl=_int("AUTHGATE_PERSONAL_TOKEN_TTL", 365 * 24 * 3600),
         admin_password=os.environ.get("AUTHGATE_ADMIN_PASSWORD") or None,
         argon2_time_cost=_int("AUTHGATE_ARGON2_TIME_COST", 3),

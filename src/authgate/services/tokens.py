@@ -6,6 +6,7 @@ refreshes; revoking the family (on code replay or refresh-token reuse) revokes t
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from joserfc import jwt
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from authgate.security import sealing
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
 from authgate.services.keys import KeyService
@@ -114,6 +116,20 @@ class TokenService:
             .values(rotated_at=utcnow())
         )
         return result.rowcount == 1
+
+    def remember_rotation(self, s: Session, row: RefreshToken, presented: str, response: dict) -> None:
+        """Keep the pair a rotation issued, sealed with the old token, for a retry within the grace window."""
+        if self.settings.refresh_grace_seconds:
+            blob = sealing.seal(presented, json.dumps(response).encode())
+            s.execute(update(RefreshToken).where(RefreshToken.id == row.id).values(replay_blob=blob))
+
+    def replay_rotation(self, row: RefreshToken, presented: str) -> dict | None:
+        """The pair issued when ``row`` was rotated, if the retry comes within the grace window."""
+        grace = timedelta(seconds=self.settings.refresh_grace_seconds)
+        if not grace or row.rotated_at is None or row.replay_blob is None or utcnow() - row.rotated_at > grace:
+            return None
+        plaintext = sealing.unseal(presented, row.replay_blob)
+        return json.loads(plaintext) if plaintext else None
 
     def revoke_family(self, s: Session, family_id: int) -> None:
         now = utcnow()

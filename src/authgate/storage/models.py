@@ -111,6 +111,7 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    replay_blob: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class PersonalAccessToken(Base):

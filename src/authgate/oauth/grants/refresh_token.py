@@ -1,15 +1,17 @@
 """The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
 
-Each refresh token works once; presenting one that was already rotated revokes its whole family.
+Each refresh token works once; presenting one that was already rotated revokes its whole family,
+except within a short grace window (``AUTHGATE_REFRESH_GRACE_SECONDS``), where a client retrying
+after a lost response gets the same new pair back instead of losing its session.
 """
 
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 
-from authgate.oauth.models import OAuthRefreshToken
 from authgate.oauth.grants.base import AuthgateGrant
-from authgate.storage.models import TokenFamily, User
+from authgate.oauth.models import OAuthRefreshToken
+from authgate.storage.models import RefreshToken, TokenFamily, User
 from authgate.storage.types import utcnow
 
 
@@ -29,10 +31,23 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token has been revoked.")
         if row.expires_at <= utcnow():
             raise InvalidGrantError("The refresh token has expired.")
-        if row.rotated_at is not None or not tokens.claim_refresh_token(db, row):
+        if row.rotated_at is None and tokens.claim_refresh_token(db, row):
+            return OAuthRefreshToken(row)
+        db.refresh(row)
+        self.request.replayed = tokens.replay_rotation(row, presented)
+        if self.request.replayed is None:
             tokens.revoke_family(db, row.family_id)
             raise InvalidGrantError("The refresh token was already used; every token of this grant is now revoked.")
         return OAuthRefreshToken(row)
+
+    def create_token_response(self):
+        replayed = getattr(self.request, "replayed", None)
+        if replayed is not None:
+            return 200, replayed, self.TOKEN_RESPONSE_HEADER
+        status, token, headers = super().create_token_response()
+        row: RefreshToken = self.request.refresh_token.row
+        self.server.runtime.tokens.remember_rotation(self.request.db, row, self.request.form["refresh_token"], token)
+        return status, token, headers
 
     def authenticate_user(self, refresh_token: OAuthRefreshToken) -> User | None:
         return self.server.runtime.users.get(self.request.db, refresh_token.row.user_id)

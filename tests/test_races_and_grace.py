@@ -1,0 +1,105 @@
+"""Races and the refresh grace window (RFC 9700 §4.14.2, RFC 6749 §4.1.2 / §10.5):
+concurrent exchanges of one code give exactly one token; concurrent uses of one refresh token give
+one new pair (retries inside the grace window get that same pair) and leave one live family;
+a retry after the window, or any reuse with the window off, revokes the family; hundreds of
+concurrent client-credentials requests all succeed. Run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from support import code_flow_tokens, exchange_code, get_code, password_grant, refresh, token_request, users_me
+
+GRACE = 3
+
+
+@pytest.fixture(scope="module")
+def strict(server_factory):
+    return server_factory({"AUTHGATE_REFRESH_GRACE_SECONDS": "0"})
+
+
+@pytest.fixture(scope="module")
+def lenient(server_factory):
+    return server_factory({"AUTHGATE_REFRESH_GRACE_SECONDS": str(GRACE)})
+
+
+def at_once(n: int, call):
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(lambda _: call(), range(n)))
+
+
+def test_twenty_concurrent_code_exchanges_give_one_token(strict):
+    client = strict.create_client(redirect_uris=["https://race.example.org/cb"])
+    user = strict.create_user()
+    code = get_code(strict, client, user)
+    results = at_once(20, lambda: exchange_code(strict, client, code))
+    ok = [r for r in results if r.status_code == 200]
+    assert len(ok) <= 1
+    assert all(r.status_code == 400 and r.json()["error"] == "invalid_grant" for r in results if r.status_code != 200)
+    if ok:
+        # the replays revoke what the winner got (RFC 6749 §4.1.2)
+        assert users_me(strict, ok[0].json()["access_token"]).status_code == 401
+
+
+def test_twenty_concurrent_refreshes_without_grace_leave_no_live_family(strict):
+    client = strict.create_client(grants=["password"])
+    first = password_grant(strict, client, strict.create_user()).json()
+    results = at_once(20, lambda: refresh(strict, client, first["refresh_token"]))
+    ok = [r.json() for r in results if r.status_code == 200]
+    assert len(ok) <= 1
+    for pair in ok:
+        # reuse by the losers revoked the family, the winner's pair included
+        assert refresh(strict, client, pair["refresh_token"]).json()["error"] == "invalid_grant"
+        assert users_me(strict, pair["access_token"]).status_code == 401
+
+
+def test_twenty_concurrent_refreshes_within_grace_get_one_pair(lenient):
+    client = lenient.create_client(grants=["password"])
+    first = password_grant(lenient, client, lenient.create_user()).json()
+    results = at_once(20, lambda: refresh(lenient, client, first["refresh_token"]))
+    assert [r.status_code for r in results] == [200] * 20, [r.text for r in results if r.status_code != 200][:2]
+    pairs = {(r.json()["access_token"], r.json()["refresh_token"]) for r in results}
+    assert len(pairs) == 1, "one rotation, replayed to every retry"
+    access, new_refresh = pairs.pop()
+    assert users_me(lenient, access).status_code == 200
+    assert refresh(lenient, client, new_refresh).status_code == 200, "the family is alive"
+
+
+def test_retry_after_the_grace_window_revokes_the_family(lenient):
+    client = lenient.create_client(grants=["password"])
+    first = password_grant(lenient, client, lenient.create_user()).json()
+    second = refresh(lenient, client, first["refresh_token"]).json()
+    time.sleep(GRACE + 1.5)
+    late = refresh(lenient, client, first["refresh_token"])
+    assert late.status_code == 400 and late.json()["error"] == "invalid_grant"
+    assert refresh(lenient, client, second["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_grace_replay_needs_the_same_client(lenient):
+    owner = lenient.create_client(grants=["password"])
+    thief = lenient.create_client(grants=["password"])
+    first = password_grant(lenient, owner, lenient.create_user()).json()
+    assert refresh(lenient, owner, first["refresh_token"]).status_code == 200
+    assert refresh(lenient, thief, first["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_two_hundred_concurrent_client_credentials_requests_all_succeed(strict):
+    client = strict.create_client(grants=["client_credentials"])
+    results = at_once(
+        32, lambda: [token_request(strict, {"grant_type": "client_credentials"}, auth=client.basic).status_code
+                     for _ in range(7)]
+    )
+    statuses = [s for batch in results for s in batch][:200]
+    assert len(statuses) >= 200 and set(statuses) == {200}
+
+
+def test_code_exchange_race_on_the_same_family_keeps_other_families(strict):
+    client = strict.create_client(redirect_uris=["https://race2.example.org/cb"])
+    user = strict.create_user()
+    other = code_flow_tokens(strict, client, user)
+    code = get_code(strict, client, user)
+    at_once(10, lambda: exchange_code(strict, client, code))
+    assert users_me(strict, other["access_token"]).status_code == 200
