@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -67,6 +68,24 @@ def _install_error_handlers(app: FastAPI) -> None:
             field = ".".join(str(part) for part in item.get("loc", ())[1:]) or "body"
             errors.setdefault(field, []).append(str(item.get("msg")))
         return JSONResponse({"message": "The given data was invalid.", "errors": errors}, status_code=422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DisconnectionError)
+    async def database_unavailable(request: Request, error: Exception) -> Response:
+        """The database is down or unreachable: 503 (retry later), not a 500 and not a hang."""
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(error).__name__)
+        headers = {"Retry-After": "5", "Cache-Control": "no-store"}
+        if request.url.path.startswith("/oauth/token"):
+            body = {"error": "temporarily_unavailable", "error_description": "The database is unavailable; retry shortly."}
+            return JSONResponse(body, status_code=503, headers=headers)
+        if _wants_json(request):
+            return JSONResponse({"error": "Service Unavailable", "message": "The database is unavailable; retry shortly."},
+                                status_code=503, headers=headers)
+        response = error_page("Temporarily unavailable", "authgate cannot reach its database right now.",
+                              status=503, hint="Try again in a few seconds.")
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
