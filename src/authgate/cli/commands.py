@@ -32,6 +32,7 @@ def users_create(runtime: Runtime, args) -> None:
 
 def clients_create(runtime: Runtime, args) -> None:
     with runtime.db.session() as s:
+        owner = runtime.users.by_username(s, args.owner) if args.owner else None
         client, secret = runtime.clients.create(
             s,
             args.name,
@@ -39,6 +40,7 @@ def clients_create(runtime: Runtime, args) -> None:
             grants=args.grant,
             scopes=args.scope or [],
             public=args.public,
+            owner_id=owner.id if owner else None,
         )
         data = client_views.public_view(client) | {"client_secret": secret}
     lines = [f"Client ID: {data['client_id']}"]

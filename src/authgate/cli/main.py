@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_client.add_argument("--grant", action="append", choices=GRANTS)
     create_client.add_argument("--scope", action="append")
     create_client.add_argument("--public", action="store_true", help="no secret (native and browser apps; PKCE required)")
+    create_client.add_argument("--owner", metavar="USERNAME", help="the user who owns it (it may revoke their personal access tokens)")
     create_client.add_argument("--json", action="store_true")
     create_client.set_defaults(run=commands.clients_create)
     list_clients = clients.add_parser("list", help="list client applications")

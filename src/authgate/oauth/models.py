@@ -6,6 +6,7 @@ from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMix
 
 from authgate.services import scopes as scope_rules
 from authgate.services.clients import ClientService
+from authgate.services.token_lookup import Presented, TokenLookup
 from authgate.storage.models import AuthorizationCode, Client, RefreshToken
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
@@ -70,3 +71,30 @@ class OAuthRefreshToken(TokenMixin):
 
     def get_scope(self) -> str:
         return self.row.scope
+
+
+class OAuthPresentedToken(TokenMixin):
+    """A token sent to the revocation or introspection endpoint, found by ``TokenLookup``."""
+
+    def __init__(self, presented: Presented, lookup: TokenLookup, db):
+        self.presented = presented
+        self._lookup = lookup
+        self._db = db
+
+    @classmethod
+    def find(cls, runtime, db, token: str) -> "OAuthPresentedToken | None":
+        presented = runtime.token_lookup.find(db, token)
+        return cls(presented, runtime.token_lookup, db) if presented else None
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return self._lookup.may_manage(self.presented, client.row)
+
+    def is_expired(self) -> bool:
+        return False
+
+    def is_revoked(self) -> bool:
+        """Expired, revoked, rotated, or its user gone: anything that makes it not work."""
+        return not self._lookup.is_active(self._db, self.presented)
+
+    def describe(self) -> dict:
+        return self._lookup.describe(self._db, self.presented)

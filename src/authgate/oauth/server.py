@@ -6,8 +6,6 @@ is one module in ``oauth/grants`` and one line below.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
 from authlib.oauth2 import AuthorizationServer as AuthlibServer
 from authlib.oauth2.rfc6749 import (
     InvalidClientError,
@@ -15,19 +13,19 @@ from authlib.oauth2.rfc6749 import (
     InvalidScopeError,
     UnsupportedResponseTypeError,
 )
-from sqlalchemy.orm import Session
 
 from authgate.oauth.client_auth import secret_post_or_secret_only
+from authgate.oauth.context import bound, current_db
 from authgate.oauth.grants.authorization_code import AuthorizationCodeGrant
 from authgate.oauth.grants.client_credentials import ClientCredentialsGrant
 from authgate.oauth.grants.password import PasswordGrant
 from authgate.oauth.grants.pkce import S256CodeChallenge
 from authgate.oauth.grants.refresh_token import RefreshTokenGrant
+from authgate.oauth.introspection import IntrospectionEndpoint
 from authgate.oauth.models import OAuthClient
 from authgate.oauth.requests import OAuthRequest
+from authgate.oauth.revocation import RevocationEndpoint
 from authgate.services import scopes as scope_rules
-
-_current_db: ContextVar[Session] = ContextVar("authgate_current_db")
 
 Response = tuple[int, object, list[tuple[str, str]]]
 
@@ -41,9 +39,11 @@ class AuthorizationServer(AuthlibServer):
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_client_auth_method("client_secret_post", secret_post_or_secret_only(self._client_by_secret))
+        self.register_endpoint(RevocationEndpoint)
+        self.register_endpoint(IntrospectionEndpoint)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        row = self.runtime.clients.get(_current_db.get(), client_id)
+        row = self.runtime.clients.get(current_db(), client_id)
         return OAuthClient(row, self.runtime.clients) if row else None
 
     def _client_by_secret(self, request: OAuthRequest, secret: str) -> OAuthClient | None:
@@ -72,38 +72,44 @@ class AuthorizationServer(AuthlibServer):
     def send_signal(self, name, *args, **kwargs):
         pass
 
+    def _refuse_repeats(self, request: OAuthRequest) -> Response | None:
+        repeated = request.payload.repeated()
+        if repeated:
+            error = InvalidRequestError(f"Parameter repeated: {', '.join(sorted(repeated))}.")
+            return self.handle_error_response(request, error)
+        return None
+
     def token_response(self, request: OAuthRequest) -> Response:
         """The token endpoint (RFC 6749 §3.2): repeated parameters are refused before anything else."""
-        token = _current_db.set(request.db)
-        try:
-            repeated = request.payload.repeated()
-            if repeated:
-                error = InvalidRequestError(f"Parameter repeated: {', '.join(sorted(repeated))}.")
-                return self.handle_error_response(request, error)
+        with bound(request.db):
+            refused = self._refuse_repeats(request)
+            if refused:
+                return refused
             if not request.payload.grant_type:
                 return self.handle_error_response(request, InvalidRequestError("Missing 'grant_type' parameter."))
             return self.create_token_response(request)
-        finally:
-            _current_db.reset(token)
+
+    def endpoint_response(self, name: str, request: OAuthRequest) -> Response:
+        """A registered endpoint (``revocation``, ``introspection``), with repeated parameters refused."""
+        with bound(request.db):
+            refused = self._refuse_repeats(request)
+            if refused:
+                return refused
+            return self.create_endpoint_response(name, request)
 
     def consent_grant(self, request: OAuthRequest, user):
         """Validate an authorization request (RFC 6749 §4.1.1); raises ``OAuth2Error``."""
-        token = _current_db.set(request.db)
-        try:
-            return self.get_consent_grant(request, end_user=user)
-        except UnsupportedResponseTypeError as error:
-            if request.payload.response_type:
-                raise
-            raise InvalidRequestError(
-                "Missing 'response_type' parameter.", redirect_uri=error.redirect_uri, state=request.payload.state
-            ) from None
-        finally:
-            _current_db.reset(token)
+        with bound(request.db):
+            try:
+                return self.get_consent_grant(request, end_user=user)
+            except UnsupportedResponseTypeError as error:
+                if request.payload.response_type:
+                    raise
+                raise InvalidRequestError(
+                    "Missing 'response_type' parameter.", redirect_uri=error.redirect_uri, state=request.payload.state
+                ) from None
 
     def authorization_response(self, request: OAuthRequest, grant, user) -> Response:
         """The redirect back to the client with a code, or with ``access_denied`` when ``user`` is None."""
-        token = _current_db.set(request.db)
-        try:
+        with bound(request.db):
             return self.create_authorization_response(request, grant_user=user, grant=grant)
-        finally:
-            _current_db.reset(token)

@@ -11,6 +11,7 @@ from authgate.services.codes import CodeService
 from authgate.services.keys import KeyService
 from authgate.services.personal_tokens import PersonalTokenService
 from authgate.services.sessions import SessionService
+from authgate.services.token_lookup import TokenLookup
 from authgate.services.tokens import TokenService
 from authgate.services.users import UserService
 from authgate.settings import Settings
@@ -37,6 +38,7 @@ class Runtime:
         self.personal_tokens = PersonalTokenService(settings, self.hasher)
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
+        self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":

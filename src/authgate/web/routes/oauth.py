@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _oauth_json(status: int, body, headers) -> Response:
+def oauth_json(status: int, body, headers) -> Response:
     headers = dict(headers)
     headers.pop("Content-Type", None)
     headers.update(NO_STORE)
@@ -30,7 +30,7 @@ def _oauth_json(status: int, body, headers) -> Response:
 
 
 def _token_error(description: str) -> Response:
-    return _oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
+    return oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
 
 
 @router.post("/oauth/token")
@@ -46,7 +46,7 @@ async def token(request: Request) -> Response:
         with runtime.db.session() as s:
             return server.token_response(OAuthRequest(s, "POST", uri, request.headers, [], form, "form"))
 
-    return _oauth_json(*await run_in_threadpool(issue))
+    return oauth_json(*await run_in_threadpool(issue))
 
 
 def _authorize_error(error: OAuth2Error) -> Response:
