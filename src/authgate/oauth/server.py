@@ -6,11 +6,13 @@ is one module in ``oauth/grants`` and one line below.
 
 from __future__ import annotations
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer as AuthlibServer
 from authlib.oauth2.rfc6749 import (
     InvalidClientError,
     InvalidRequestError,
     InvalidScopeError,
+    OAuth2Error,
     UnsupportedResponseTypeError,
 )
 
@@ -31,6 +33,8 @@ Response = tuple[int, object, list[tuple[str, str]]]
 
 
 class AuthorizationServer(AuthlibServer):
+    SENDS_ISS_IN_AUTHORIZATION_RESPONSE = True
+
     def __init__(self, runtime):
         super().__init__(scopes_supported=sorted(scope_rules.KNOWN))
         self.runtime = runtime
@@ -109,7 +113,17 @@ class AuthorizationServer(AuthlibServer):
                     "Missing 'response_type' parameter.", redirect_uri=error.redirect_uri, state=request.payload.state
                 ) from None
 
-    def authorization_response(self, request: OAuthRequest, grant, user) -> Response:
-        """The redirect back to the client with a code, or with ``access_denied`` when ``user`` is None."""
+    def authorization_response(self, request: OAuthRequest, grant, user) -> str:
+        """Where to send the browser back: with a code, or ``access_denied`` when ``user`` is None."""
         with bound(request.db):
-            return self.create_authorization_response(request, grant_user=user, grant=grant)
+            _, _, headers = self.create_authorization_response(request, grant_user=user, grant=grant)
+        return self._with_issuer(dict(headers)["Location"])
+
+    def error_redirect(self, error: OAuth2Error) -> str:
+        """The redirect for an error found once the redirect URI was trusted (RFC 6749 §4.1.2.1)."""
+        _, _, headers = error()
+        return self._with_issuer(dict(headers)["Location"])
+
+    def _with_issuer(self, location: str) -> str:
+        """Every authorization response, success or error, names the issuer (RFC 9207 §2)."""
+        return add_params_to_uri(location, [("iss", self.runtime.settings.issuer)])

@@ -19,7 +19,7 @@ from authgate.oauth.server import AuthorizationServer
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings
 from authgate.web.bearer import BearerError
-from authgate.web.routes import api_users, health, oauth, pages, token_management
+from authgate.web.routes import api_users, discovery, health, oauth, pages, token_management
 from authgate.web.templates import error_page
 
 log = logging.getLogger("authgate")
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)
-    for module in (health, oauth, pages, api_users, token_management):
+    for module in (health, oauth, pages, api_users, token_management, discovery):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.services import scopes as scope_rules
 from authgate.web.cookies import SESSION_COOKIE
@@ -33,14 +34,14 @@ def _token_error(description: str) -> Response:
     return oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
 
 
-@router.post("/oauth/token")
+@router.post(PATHS["token_endpoint"])
 async def token(request: Request) -> Response:
     try:
         form = await read_form(request)
     except BadForm as error:
         return _token_error(str(error))
     runtime, server = request.app.state.runtime, request.app.state.oauth
-    uri = runtime.settings.issuer + "/oauth/token"
+    uri = runtime.settings.issuer + PATHS["token_endpoint"]
 
     def issue():
         with runtime.db.session() as s:
@@ -49,11 +50,10 @@ async def token(request: Request) -> Response:
     return oauth_json(*await run_in_threadpool(issue))
 
 
-def _authorize_error(error: OAuth2Error) -> Response:
+def _authorize_error(request: Request, error: OAuth2Error) -> Response:
     """Redirect only to a redirect URI already checked against the client; otherwise show a page."""
     if error.redirect_uri:
-        status, _, headers = error()
-        return RedirectResponse(dict(headers)["Location"], status_code=302)
+        return RedirectResponse(request.app.state.oauth.error_redirect(error), status_code=302)
     return error_page(
         "This application's request cannot be completed",
         f"{error.error}: {error.description or 'the authorization request is invalid.'}",
@@ -64,7 +64,7 @@ def _authorize_error(error: OAuth2Error) -> Response:
 def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response:
     runtime, server = request.app.state.runtime, request.app.state.oauth
     query = query_pairs(request)
-    uri = runtime.settings.issuer + "/oauth/authorize"
+    uri = runtime.settings.issuer + PATHS["authorization_endpoint"]
     with runtime.db.session(write=form is not None) as s:
         signed_in = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
         user = signed_in.user if signed_in else None
@@ -72,7 +72,7 @@ def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response
         try:
             grant = server.consent_grant(oauth_request, user)
         except OAuth2Error as error:
-            return _authorize_error(error)
+            return _authorize_error(request, error)
         except ValueError:
             return error_page("Invalid request", "The authorization request has characters that are not allowed.")
         here = "/oauth/authorize?" + request.url.query
@@ -93,16 +93,16 @@ def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response
         if not runtime.sessions.check_csrf(csrf_binding, fields.get("csrf_token")):
             return error_page("Expired form", "This form has expired or was not sent by authgate.", hint="Go back, reload the page and try again.")
         approved = fields.get("decision") == "approve"
-        status, _, headers = server.authorization_response(oauth_request, grant, user if approved else None)
-        return RedirectResponse(dict(headers)["Location"], status_code=302)
+        location = server.authorization_response(oauth_request, grant, user if approved else None)
+        return RedirectResponse(location, status_code=302)
 
 
-@router.get("/oauth/authorize")
+@router.get(PATHS["authorization_endpoint"])
 async def authorize_page(request: Request) -> Response:
     return await run_in_threadpool(_authorize, request, None)
 
 
-@router.post("/oauth/authorize")
+@router.post(PATHS["authorization_endpoint"])
 async def authorize_decision(request: Request) -> Response:
     try:
         form = await read_form(request)
@@ -125,7 +125,7 @@ async def code_page(request: Request) -> Response:
     )
 
 
-@router.get("/oauth/jwks")
+@router.get(PATHS["jwks_uri"])
 async def jwks(request: Request) -> Response:
     runtime = request.app.state.runtime
 

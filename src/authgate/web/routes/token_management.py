@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.web.forms import BadForm, read_form
 from authgate.web.routes.oauth import oauth_json
@@ -29,11 +30,11 @@ async def _endpoint(request: Request, name: str) -> Response:
     return oauth_json(*await run_in_threadpool(answer))
 
 
-@router.post("/oauth/revoke")
+@router.post(PATHS["revocation_endpoint"])
 async def revoke(request: Request) -> Response:
     return await _endpoint(request, "revocation")
 
 
-@router.post("/oauth/introspect")
+@router.post(PATHS["introspection_endpoint"])
 async def introspect(request: Request) -> Response:
     return await _endpoint(request, "introspection")
