@@ -89,3 +89,20 @@ def tokens_revoke(runtime: Runtime, args) -> None:
     with runtime.db.session() as s:
         runtime.personal_tokens.revoke(s, args.token_id)
     print(f"Revoked personal access token {args.token_id}.")
+
+
+def keys_rotate(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        info = runtime.keys.rotate(s, args.alg)
+    emit(args.json, info.as_dict(), [f"New signing key {info.kid} ({info.alg}); the previous key stays published until its tokens expire."])
+
+
+def keys_list(runtime: Runtime, args) -> None:
+    with runtime.db.session(write=False) as s:
+        rows = [k.as_dict() for k in runtime.keys.list(s)]
+    lines = [
+        f"{k['kid']}  {k['alg']}  {k['status']}  created={k['created_at']}"
+        + (f"  published_until={k['published_until']}" if k["published_until"] else "")
+        for k in rows
+    ] or ["No keys."]
+    emit(args.json, {"keys": rows}, lines)

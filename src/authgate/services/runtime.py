@@ -30,7 +30,7 @@ class Runtime:
             csrf_key = server_secret(s, "csrf_key")
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
-        self.keys = KeyService(db)
+        self.keys = KeyService(db, max_token_lifetime=settings.access_token_ttl)
         self.users = UserService(self.passwords)
         self.clients = ClientService(self.hasher)
         self.tokens = TokenService(settings, self.hasher, self.keys)
