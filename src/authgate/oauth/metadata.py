@@ -39,7 +39,7 @@ def _extensions(server):
         yield from extensions or ()
 
 
-def build(server) -> dict:
+def build(server, s) -> dict:
     """The metadata document: RFC 8414 fields, and the OpenID ones when OpenID Connect is registered."""
     issuer = server.runtime.settings.issuer
     token_grants = [grant for grant, _ in server._token_grants]
@@ -67,5 +67,5 @@ def build(server) -> dict:
                 doc[methods_field] = list(endpoint.CLIENT_AUTH_METHODS)
     for ext in _extensions(server):
         if hasattr(ext, "provider_metadata"):
-            doc.update(ext.provider_metadata(server))
+            doc.update(ext.provider_metadata(server, s))
     return doc

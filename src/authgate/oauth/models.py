@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
+from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
+from authlib.oidc.core import AuthorizationCodeMixin
 
 from authgate.services import scopes as scope_rules
 from authgate.services.clients import ClientService
@@ -60,6 +61,12 @@ class OAuthCode(AuthorizationCodeMixin):
 
     def get_scope(self) -> str:
         return self.row.scope
+
+    def get_nonce(self) -> str | None:
+        return self.row.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.row.auth_time.timestamp())
 
 
 class OAuthRefreshToken(TokenMixin):

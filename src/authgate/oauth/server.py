@@ -20,6 +20,7 @@ from authgate.oauth.client_auth import secret_post_or_secret_only
 from authgate.oauth.context import bound, current_db
 from authgate.oauth.grants.authorization_code import AuthorizationCodeGrant
 from authgate.oauth.grants.client_credentials import ClientCredentialsGrant
+from authgate.oauth.grants.openid import OpenIDCode
 from authgate.oauth.grants.password import PasswordGrant
 from authgate.oauth.grants.pkce import S256CodeChallenge
 from authgate.oauth.grants.refresh_token import RefreshTokenGrant
@@ -38,7 +39,7 @@ class AuthorizationServer(AuthlibServer):
     def __init__(self, runtime):
         super().__init__(scopes_supported=sorted(scope_rules.KNOWN))
         self.runtime = runtime
-        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
+        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode(runtime)])
         self.register_grant(PasswordGrant)
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -17,4 +18,10 @@ CACHE = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": 
 @router.get(AUTHORIZATION_SERVER_PATH)
 @router.get(OPENID_CONFIGURATION_PATH)
 async def server_metadata(request: Request) -> JSONResponse:
-    return JSONResponse(metadata.build(request.app.state.oauth), headers=CACHE)
+    runtime = request.app.state.runtime
+
+    def build():
+        with runtime.db.session(write=False) as s:
+            return metadata.build(request.app.state.oauth, s)
+
+    return JSONResponse(await run_in_threadpool(build), headers=CACHE)

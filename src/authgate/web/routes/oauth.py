@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter
@@ -11,9 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from authgate.oauth.grants.openid import sign_in_needed
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.services import scopes as scope_rules
+from authgate.storage.types import utcnow
 from authgate.web.cookies import SESSION_COOKIE
 from authgate.web.forms import BadForm, query_pairs, read_form
 from authgate.web.templates import error_page, render
@@ -61,6 +63,25 @@ def _authorize_error(request: Request, error: OAuth2Error) -> Response:
     )
 
 
+def _without_reauthentication(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The request to come back to after signing in: ``prompt=login`` and ``max_age`` are then satisfied."""
+    kept = []
+    for name, value in query:
+        if name == "max_age":
+            continue
+        if name == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+            if not value:
+                continue
+        kept.append((name, value))
+    return kept
+
+
+def _login_url(next_url: str, login_hint: str | None) -> str:
+    params = [("next", next_url)] + ([("login_hint", login_hint)] if login_hint else [])
+    return "/login?" + urlencode(params)
+
+
 def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response:
     runtime, server = request.app.state.runtime, request.app.state.oauth
     query = query_pairs(request)
@@ -75,9 +96,15 @@ def _authorize(request: Request, form: list[tuple[str, str]] | None) -> Response
             return _authorize_error(request, error)
         except ValueError:
             return error_page("Invalid request", "The authorization request has characters that are not allowed.")
-        here = "/oauth/authorize?" + request.url.query
-        if signed_in is None:
-            return RedirectResponse("/login?next=" + quote(here, safe=""), status_code=303)
+        here = PATHS["authorization_endpoint"] + "?" + urlencode(_without_reauthentication(query))
+        try:
+            must_sign_in = sign_in_needed(oauth_request, signed_in.auth_time if signed_in else None, utcnow()) \
+                if "openid" in scope_rules.parse(oauth_request.scope) else signed_in is None
+        except OAuth2Error as error:
+            return _authorize_error(request, error)
+        if must_sign_in:
+            return RedirectResponse(_login_url(here, oauth_request.payload.data.get("login_hint")), status_code=303)
+        oauth_request.auth_time = signed_in.auth_time
         csrf_binding = "session:" + signed_in.session_id
         if form is None:
             return render(
