@@ -39,6 +39,8 @@ class Settings:
     argon2_time_cost: int
     argon2_memory_kib: int
     session_ttl: int
+    device_code_ttl: int = 600
+    device_poll_interval: int = 5
 
     @property
     def secure_cookies(self) -> bool:
@@ -63,6 +65,8 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         argon2_time_cost=_int("AUTHGATE_ARGON2_TIME_COST", 3),
         argon2_memory_kib=_int("AUTHGATE_ARGON2_MEMORY_KIB", 65536),
         session_ttl=_int("AUTHGATE_SESSION_TTL", 8 * 3600),
+        device_code_ttl=_int("AUTHGATE_DEVICE_CODE_TTL", 600),
+        device_poll_interval=_int("AUTHGATE_DEVICE_POLL_INTERVAL", 5),
     )
 
 

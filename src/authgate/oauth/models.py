@@ -11,6 +11,7 @@ from authgate.services.token_lookup import Presented, TokenLookup
 from authgate.storage.models import AuthorizationCode, Client, RefreshToken
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+GRANT_NAMES = {"urn:ietf:params:oauth:grant-type:device_code": "device_code"}  # grant_type -> authgate's name
 
 
 class OAuthClient(ClientMixin):
@@ -47,7 +48,7 @@ class OAuthClient(ClientMixin):
         return response_type == "code" and "authorization_code" in self.row.grants
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in self.row.grants
+        return GRANT_NAMES.get(grant_type, grant_type) in self.row.grants
 
 
 class OAuthCode(AuthorizationCodeMixin):

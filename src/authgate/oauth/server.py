@@ -18,6 +18,7 @@ from authlib.oauth2.rfc6749 import (
 
 from authgate.oauth.client_auth import secret_post_or_secret_only
 from authgate.oauth.context import bound, current_db
+from authgate.oauth.device import DeviceAuthorizationEndpoint, DeviceCodeGrant
 from authgate.oauth.grants.authorization_code import AuthorizationCodeGrant
 from authgate.oauth.grants.client_credentials import ClientCredentialsGrant
 from authgate.oauth.grants.openid import OpenIDCode
@@ -43,9 +44,11 @@ class AuthorizationServer(AuthlibServer):
         self.register_grant(PasswordGrant)
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
+        self.register_grant(DeviceCodeGrant)
         self.register_client_auth_method("client_secret_post", secret_post_or_secret_only(self._client_by_secret))
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
+        self.register_endpoint(DeviceAuthorizationEndpoint)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
         row = self.runtime.clients.get(current_db(), client_id)

@@ -8,6 +8,7 @@ from authgate.services.bearer import BearerService
 from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
 from authgate.services.clients import ClientService
 from authgate.services.codes import CodeService
+from authgate.services.device_codes import DeviceCodeService
 from authgate.services.keys import KeyService
 from authgate.services.personal_tokens import PersonalTokenService
 from authgate.services.sessions import SessionService
@@ -38,6 +39,7 @@ class Runtime:
         self.personal_tokens = PersonalTokenService(settings, self.hasher)
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
+        self.device_codes = DeviceCodeService(settings, self.hasher)
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
 
     @classmethod

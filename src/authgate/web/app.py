@@ -19,14 +19,14 @@ from authgate.oauth.server import AuthorizationServer
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings
 from authgate.web.bearer import BearerError
-from authgate.web.routes import api_users, discovery, health, oauth, pages, token_management, userinfo
+from authgate.web.routes import api_users, device, discovery, health, oauth, pages, token_management, userinfo
 from authgate.web.templates import error_page
 
 log = logging.getLogger("authgate")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/jwks", "/healthz", "/oauth/revoke", "/oauth/introspect", "/.well-known/", "/oauth/userinfo")
-POST_ONLY_OAUTH = ("/oauth/token", "/oauth/revoke", "/oauth/introspect")
+JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/jwks", "/healthz", "/oauth/revoke", "/oauth/introspect", "/.well-known/", "/oauth/userinfo", "/oauth/device")
+POST_ONLY_OAUTH = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device")
 
 
 def _wants_json(request: Request) -> bool:
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)
-    for module in (health, oauth, pages, api_users, token_management, discovery, userinfo):
+    for module in (health, oauth, pages, api_users, token_management, discovery, userinfo, device):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)

@@ -1,4 +1,5 @@
-"""``/oauth/revoke`` (RFC 7009) and ``/oauth/introspect`` (RFC 7662): client-authenticated POSTs about a token."""
+"""Client-authenticated POSTs beside the token endpoint: ``/oauth/revoke`` (RFC 7009), ``/oauth/introspect``
+(RFC 7662) and the device authorization endpoint ``/oauth/device`` (RFC 8628 §3.1)."""
 
 from __future__ import annotations
 
@@ -38,3 +39,9 @@ async def revoke(request: Request) -> Response:
 @router.post(PATHS["introspection_endpoint"])
 async def introspect(request: Request) -> Response:
     return await _endpoint(request, "introspection")
+
+
+@router.post(PATHS["device_authorization_endpoint"])
+async def device_authorization(request: Request) -> Response:
+    """RFC 8628 §3.1: a device asks for a device code and a user code."""
+    return await _endpoint(request, "device_authorization")
