@@ -150,6 +150,7 @@ class ServerProcess:
                 "AUTHGATE_ADMIN_PASSWORD": self.admin_password,
                 "AUTHGATE_ARGON2_TIME_COST": "1",
                 "AUTHGATE_ARGON2_MEMORY_KIB": "8192",
+                "AUTHGATE_REFRESH_GRACE_SECONDS": "0",
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -258,9 +259,11 @@ class ServerProcess:
         return User(username=username, password=password, email=email, id=data["id"], data=data)
 
     def create_client(self, name: str | None = None, redirect_uris=(), grants=(), scopes=(),
-                      public: bool = False) -> "Client":
+                      public: bool = False, owner: str | None = None) -> "Client":
         name = name or unique("client")
         args = ["clients", "create", "--name", name]
+        if owner:
+            args += ["--owner", owner]
         for uri in redirect_uris:
             args += ["--redirect-uri", uri]
         for g in grants:
@@ -623,6 +626,21 @@ def refresh(server: ServerProcess, client: Client, refresh_token: str, **extra) 
         data["client_id"] = client.client_id
         return token_request(server, data)
     return token_request(server, data, auth=client.basic)
+
+
+def revoke(server: ServerProcess, client: Client, token: str, **extra) -> requests.Response:
+    """POST /oauth/revoke (RFC 7009 §2.1), authenticated with HTTP Basic (or client_id for public clients)."""
+    data = {"token": token, **extra}
+    if client.client_secret is None:
+        data["client_id"] = client.client_id
+        return requests.post(server.url("/oauth/revoke"), data=data, timeout=HTTP_TIMEOUT)
+    return requests.post(server.url("/oauth/revoke"), data=data, auth=client.basic, timeout=HTTP_TIMEOUT)
+
+
+def introspect(server: ServerProcess, client: Client, token: str, **extra) -> requests.Response:
+    """POST /oauth/introspect (RFC 7662 §2.1) with HTTP Basic."""
+    return requests.post(server.url("/oauth/introspect"), data={"token": token, **extra}, auth=client.basic,
+                         timeout=HTTP_TIMEOUT)
 
 
 def jwt_parts(token: str) -> tuple[dict, dict]:

@@ -78,6 +78,8 @@ class Settings:
     password_min_length: int
     password_blocklist: str | None
     development: bool
+    device_code_ttl: int
+    device_poll_interval: int
 
     @property
     def secure_cookies(self) -> bool:
@@ -139,6 +141,8 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         password_min_length=_int("AUTHGATE_PASSWORD_MIN_LENGTH", 8),
         password_blocklist=os.environ.get("AUTHGATE_PASSWORD_BLOCKLIST") or None,
         development=_flag("AUTHGATE_DEV"),
+        device_code_ttl=_int("AUTHGATE_DEVICE_CODE_TTL", 600),
+        device_poll_interval=_int("AUTHGATE_DEVICE_POLL_INTERVAL", 5),
     )
 
 

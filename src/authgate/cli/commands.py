@@ -51,6 +51,7 @@ def users_unlock(runtime: Runtime, args) -> None:
 
 def clients_create(runtime: Runtime, args) -> None:
     with runtime.db.session() as s:
+        owner = runtime.users.by_username(s, args.owner) if args.owner else None
         client, secret = runtime.clients.create(
             s,
             args.name,
@@ -58,6 +59,7 @@ def clients_create(runtime: Runtime, args) -> None:
             grants=args.grant,
             scopes=args.scope or [],
             public=args.public,
+            owner_id=owner.id if owner else None,
         )
         data = client_views.public_view(client) | {"client_secret": secret}
     lines = [f"Client ID: {data['client_id']}"]
@@ -106,3 +108,20 @@ def tokens_revoke(runtime: Runtime, args) -> None:
     with runtime.db.session() as s:
         runtime.personal_tokens.revoke(s, args.token_id)
     print(f"Revoked personal access token {args.token_id}.")
+
+
+def keys_rotate(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        info = runtime.keys.rotate(s, args.alg)
+    emit(args.json, info.as_dict(), [f"New signing key {info.kid} ({info.alg}); the previous key stays published until its tokens expire."])
+
+
+def keys_list(runtime: Runtime, args) -> None:
+    with runtime.db.session(write=False) as s:
+        rows = [k.as_dict() for k in runtime.keys.list(s)]
+    lines = [
+        f"{k['kid']}  {k['alg']}  {k['status']}  created={k['created_at']}"
+        + (f"  published_until={k['published_until']}" if k["published_until"] else "")
+        for k in rows
+    ] or ["No keys."]
+    emit(args.json, {"keys": rows}, lines)

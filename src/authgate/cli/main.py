@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from authgate.cli import commands
 from authgate.services.clients import GRANTS
+from authgate.services.keys import ALGORITHMS, DEFAULT_ALG
 from authgate.services.errors import ServiceError
 from authgate.settings import DEFAULT_HOST, DEFAULT_PORT, SettingsError, insecure_reasons, load
 
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_client.add_argument("--grant", action="append", choices=GRANTS)
     create_client.add_argument("--scope", action="append")
     create_client.add_argument("--public", action="store_true", help="no secret (native and browser apps; PKCE required)")
+    create_client.add_argument("--owner", metavar="USERNAME", help="the user who owns it (it may revoke their personal access tokens)")
     create_client.add_argument("--json", action="store_true")
     create_client.set_defaults(run=commands.clients_create)
     list_clients = clients.add_parser("list", help="list client applications")
@@ -90,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
     revoke_token = tokens.add_parser("revoke", help="revoke a personal access token")
     revoke_token.add_argument("token_id", type=_positive)
     revoke_token.set_defaults(run=commands.tokens_revoke)
+
+    keys = sub.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True, metavar="ACTION")
+    rotate_key = keys.add_parser("rotate", help="make a new signing key; the old one stays published until its tokens expire")
+    rotate_key.add_argument("--alg", choices=ALGORITHMS, default=DEFAULT_ALG)
+    rotate_key.add_argument("--json", action="store_true")
+    rotate_key.set_defaults(run=commands.keys_rotate)
+    list_keys = keys.add_parser("list", help="list signing keys")
+    list_keys.add_argument("--json", action="store_true")
+    list_keys.set_defaults(run=commands.keys_list)
     return parser
 
 

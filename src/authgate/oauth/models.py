@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import AuthorizationCodeMixin, ClientMixin, TokenMixin
+from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
+from authlib.oidc.core import AuthorizationCodeMixin
 
 from authgate.services import scopes as scope_rules
 from authgate.services.clients import ClientService
+from authgate.services.token_lookup import Presented, TokenLookup
 from authgate.storage.models import AuthorizationCode, Client, RefreshToken
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+GRANT_NAMES = {"urn:ietf:params:oauth:grant-type:device_code": "device_code"}  # grant_type -> authgate's name
 
 
 class OAuthClient(ClientMixin):
@@ -45,7 +48,7 @@ class OAuthClient(ClientMixin):
         return response_type == "code" and "authorization_code" in self.row.grants
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return grant_type in self.row.grants
+        return GRANT_NAMES.get(grant_type, grant_type) in self.row.grants
 
 
 class OAuthCode(AuthorizationCodeMixin):
@@ -60,6 +63,12 @@ class OAuthCode(AuthorizationCodeMixin):
     def get_scope(self) -> str:
         return self.row.scope
 
+    def get_nonce(self) -> str | None:
+        return self.row.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.row.auth_time.timestamp())
+
 
 class OAuthRefreshToken(TokenMixin):
     def __init__(self, row: RefreshToken):
@@ -70,3 +79,30 @@ class OAuthRefreshToken(TokenMixin):
 
     def get_scope(self) -> str:
         return self.row.scope
+
+
+class OAuthPresentedToken(TokenMixin):
+    """A token sent to the revocation or introspection endpoint, found by ``TokenLookup``."""
+
+    def __init__(self, presented: Presented, lookup: TokenLookup, db):
+        self.presented = presented
+        self._lookup = lookup
+        self._db = db
+
+    @classmethod
+    def find(cls, runtime, db, token: str) -> "OAuthPresentedToken | None":
+        presented = runtime.token_lookup.find(db, token)
+        return cls(presented, runtime.token_lookup, db) if presented else None
+
+    def check_client(self, client: OAuthClient) -> bool:
+        return self._lookup.may_manage(self.presented, client.row)
+
+    def is_expired(self) -> bool:
+        return False
+
+    def is_revoked(self) -> bool:
+        """Expired, revoked, rotated, or its user gone: anything that makes it not work."""
+        return not self._lookup.is_active(self._db, self.presented)
+
+    def describe(self) -> dict:
+        return self._lookup.describe(self._db, self.presented)

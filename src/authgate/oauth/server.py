@@ -6,48 +6,56 @@ is one module in ``oauth/grants`` and one line below.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer as AuthlibServer
 from authlib.oauth2.rfc6749 import (
     InvalidClientError,
     InvalidRequestError,
     InvalidScopeError,
+    OAuth2Error,
     UnsupportedResponseTypeError,
 )
-from sqlalchemy.orm import Session
 
 from authlib.oauth2.rfc6749.util import extract_basic_authorization
 
 from authgate.oauth.client_auth import secret_post_or_secret_only
+from authgate.oauth.context import bound, current_db
+from authgate.oauth.device import DeviceAuthorizationEndpoint, DeviceCodeGrant
 from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.authorization_code import AuthorizationCodeGrant
 from authgate.oauth.grants.client_credentials import ClientCredentialsGrant
+from authgate.oauth.grants.openid import OpenIDCode
 from authgate.oauth.grants.password import PasswordGrant
 from authgate.oauth.grants.pkce import S256CodeChallenge
 from authgate.oauth.grants.refresh_token import RefreshTokenGrant
+from authgate.oauth.introspection import IntrospectionEndpoint
 from authgate.oauth.models import OAuthClient
 from authgate.oauth.requests import OAuthRequest
+from authgate.oauth.revocation import RevocationEndpoint
 from authgate.services import scopes as scope_rules
-
-_current_db: ContextVar[Session] = ContextVar("authgate_current_db")
 
 Response = tuple[int, object, list[tuple[str, str]]]
 
 
 class AuthorizationServer(AuthlibServer):
+    SENDS_ISS_IN_AUTHORIZATION_RESPONSE = True
+
     def __init__(self, runtime):
         super().__init__(scopes_supported=sorted(scope_rules.KNOWN))
         self.runtime = runtime
-        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
+        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode(runtime)])
         if runtime.settings.password_grant_enabled:
             self.register_grant(PasswordGrant)
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
+        self.register_grant(DeviceCodeGrant)
         self.register_client_auth_method("client_secret_post", secret_post_or_secret_only(self._client_by_secret))
+        self.register_endpoint(RevocationEndpoint)
+        self.register_endpoint(IntrospectionEndpoint)
+        self.register_endpoint(DeviceAuthorizationEndpoint)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        row = self.runtime.clients.get(_current_db.get(), client_id)
+        row = self.runtime.clients.get(current_db(), client_id)
         return OAuthClient(row, self.runtime.clients) if row else None
 
     def _client_by_secret(self, request: OAuthRequest, secret: str) -> OAuthClient | None:
@@ -76,22 +84,33 @@ class AuthorizationServer(AuthlibServer):
     def send_signal(self, name, *args, **kwargs):
         pass
 
+    def _refuse_repeats(self, request: OAuthRequest) -> Response | None:
+        repeated = request.payload.repeated()
+        if repeated:
+            error = InvalidRequestError(f"Parameter repeated: {', '.join(sorted(repeated))}.")
+            return self.handle_error_response(request, error)
+        return None
+
     def token_response(self, request: OAuthRequest) -> Response:
         """The token endpoint (RFC 6749 §3.2): repeated parameters are refused before anything else."""
-        token = _current_db.set(request.db)
-        try:
-            repeated = request.payload.repeated()
-            if repeated:
-                error = InvalidRequestError(f"Parameter repeated: {', '.join(sorted(repeated))}.")
-                return self.handle_error_response(request, error)
+        with bound(request.db):
+            refused = self._refuse_repeats(request)
+            if refused:
+                return refused
             if not request.payload.grant_type:
                 return self.handle_error_response(request, InvalidRequestError("Missing 'grant_type' parameter."))
             throttled = self._throttle(request)
             if throttled:
                 return self.handle_error_response(request, throttled)
             return self.create_token_response(request)
-        finally:
-            _current_db.reset(token)
+
+    def endpoint_response(self, name: str, request: OAuthRequest) -> Response:
+        """A registered endpoint (``revocation``, ``introspection``), with repeated parameters refused."""
+        with bound(request.db):
+            refused = self._refuse_repeats(request)
+            if refused:
+                return refused
+            return self.create_endpoint_response(name, request)
 
     def _throttle(self, request: OAuthRequest) -> TooManyRequestsError | None:
         """Per-IP and per-client limits on the token endpoint, before any database work."""
@@ -111,22 +130,27 @@ class AuthorizationServer(AuthlibServer):
 
     def consent_grant(self, request: OAuthRequest, user):
         """Validate an authorization request (RFC 6749 §4.1.1); raises ``OAuth2Error``."""
-        token = _current_db.set(request.db)
-        try:
-            return self.get_consent_grant(request, end_user=user)
-        except UnsupportedResponseTypeError as error:
-            if request.payload.response_type:
-                raise
-            raise InvalidRequestError(
-                "Missing 'response_type' parameter.", redirect_uri=error.redirect_uri, state=request.payload.state
-            ) from None
-        finally:
-            _current_db.reset(token)
+        with bound(request.db):
+            try:
+                return self.get_consent_grant(request, end_user=user)
+            except UnsupportedResponseTypeError as error:
+                if request.payload.response_type:
+                    raise
+                raise InvalidRequestError(
+                    "Missing 'response_type' parameter.", redirect_uri=error.redirect_uri, state=request.payload.state
+                ) from None
 
-    def authorization_response(self, request: OAuthRequest, grant, user) -> Response:
-        """The redirect back to the client with a code, or with ``access_denied`` when ``user`` is None."""
-        token = _current_db.set(request.db)
-        try:
-            return self.create_authorization_response(request, grant_user=user, grant=grant)
-        finally:
-            _current_db.reset(token)
+    def authorization_response(self, request: OAuthRequest, grant, user) -> str:
+        """Where to send the browser back: with a code, or ``access_denied`` when ``user`` is None."""
+        with bound(request.db):
+            _, _, headers = self.create_authorization_response(request, grant_user=user, grant=grant)
+        return self._with_issuer(dict(headers)["Location"])
+
+    def error_redirect(self, error: OAuth2Error) -> str:
+        """The redirect for an error found once the redirect URI was trusted (RFC 6749 §4.1.2.1)."""
+        _, _, headers = error()
+        return self._with_issuer(dict(headers)["Location"])
+
+    def _with_issuer(self, location: str) -> str:
+        """Every authorization response, success or error, names the issuer (RFC 9207 §2)."""
+        return add_params_to_uri(location, [("iss", self.runtime.settings.issuer)])

@@ -61,7 +61,10 @@ class BearerService:
                 self.personal_tokens.touch(s, row.id, now)
         return Principal(user=user, client_id=None, scopes=tuple(row.scopes), kind="personal_access_token")
 
-    def _jwt(self, token: str) -> Principal:
+    def verified_claims(self, token: str) -> dict:
+        """The claims of a JWT access token signed by one of our published keys, for us, unexpired."""
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("The access token is malformed.")
         try:
             header = jws.extract_compact(token.encode()).headers()
             key = self.keys.public_key(str(header.get("kid", "")))
@@ -75,6 +78,10 @@ class BearerService:
         exp = claims.get("exp")
         if not isinstance(exp, int) or exp <= time.time():
             raise InvalidToken("The access token has expired.")
+        return claims
+
+    def _jwt(self, token: str) -> Principal:
+        claims = self.verified_claims(token)
         with self.db.session(write=False) as s:
             record = s.scalar(select(AccessToken).where(AccessToken.jti == str(claims.get("jti"))))
             user = s.get(User, record.user_id) if record is not None and record.user_id is not None else None

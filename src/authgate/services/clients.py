@@ -14,10 +14,10 @@ from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid, NotFound
 from authgate.storage.models import Client
 
-GRANTS = ("authorization_code", "password", "client_credentials", "refresh_token", "personal_access")
+GRANTS = ("authorization_code", "password", "client_credentials", "refresh_token", "personal_access", "device_code")
 DEFAULT_GRANTS = ("authorization_code", "password", "refresh_token")
 DEFAULT_GRANTS_WITHOUT_REDIRECT = ("password", "refresh_token")
-REFRESHABLE = ("authorization_code", "password")
+REFRESHABLE = ("authorization_code", "password", "device_code")
 
 
 def normalize_grants(grants: list[str] | None, has_redirect_uri: bool = True) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ class CodeService:
     def create(
         self, s: Session, code: str, *, client: Client, user: User, redirect_uri: str, scope: str,
         code_challenge: str | None, code_challenge_method: str | None, nonce: str | None,
+        auth_time: datetime | None = None,
     ) -> None:
         s.add(
             AuthorizationCode(
@@ -34,6 +35,7 @@ class CodeService:
                 code_challenge=code_challenge,
                 code_challenge_method=code_challenge_method,
                 nonce=nonce,
+                auth_time=auth_time or utcnow(),
                 expires_at=utcnow() + timedelta(seconds=self.settings.auth_code_ttl),
             )
         )

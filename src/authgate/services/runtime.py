@@ -8,12 +8,14 @@ from authgate.services.bearer import BearerService
 from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
 from authgate.services.clients import ClientService
 from authgate.services.codes import CodeService
+from authgate.services.device_codes import DeviceCodeService
 from authgate.services.keys import KeyService
 from authgate.services.login_guard import LoginGuard
 from authgate.services.password_policy import PasswordPolicy
 from authgate.services.personal_tokens import PersonalTokenService
 from authgate.services.ratelimit import RateLimiter
 from authgate.services.sessions import SessionService
+from authgate.services.token_lookup import TokenLookup
 from authgate.services.tokens import TokenService
 from authgate.services.users import UserService
 from authgate.settings import Settings
@@ -32,7 +34,7 @@ class Runtime:
             csrf_key = server_secret(s, "csrf_key")
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
-        self.keys = KeyService(db)
+        self.keys = KeyService(db, max_token_lifetime=settings.access_token_ttl)
         self.users = UserService(self.passwords, PasswordPolicy(settings))
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.login_guard = LoginGuard(settings, self.limiter, self.users)
@@ -42,6 +44,8 @@ class Runtime:
         self.personal_tokens = PersonalTokenService(settings, self.hasher)
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
+        self.device_codes = DeviceCodeService(settings, self.hasher)
+        self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":

@@ -47,6 +47,11 @@ def allowed_for_client(requested: list[str], client_scopes: list[str]) -> bool:
     return not client_scopes or all(s in client_scopes for s in requested)
 
 
+def allows_refresh(scopes: list[str]) -> bool:
+    """An OpenID Connect request gets a refresh token only with ``offline_access`` (OIDC Core §11)."""
+    return "openid" not in scopes or "offline_access" in scopes
+
+
 def default_for_client(client_scopes: list[str]) -> list[str]:
     return list(client_scopes) if client_scopes else [ALL]
 

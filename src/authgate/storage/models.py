@@ -158,3 +158,21 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
+
+
+class DeviceCode(Base):
+    """A device authorization request (RFC 8628): pending until the user approves or denies it."""
+
+    __tablename__ = "oauth_device_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    interval: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -22,12 +22,16 @@ from authgate.settings import Settings, get_settings, is_loopback
 from authgate.web.bearer import BearerError
 from authgate.web.csrf import FormRejected
 from authgate.web.headers import SecurityHeaders
-from authgate.web.routes import api_users, health, oauth, pages
+from authgate.web.routes import api_users, device, discovery, health, oauth, pages, token_management, userinfo
 from authgate.web.templates import error_page
 
 log = logging.getLogger("authgate")
 
-JSON_PREFIXES = ("/api/", "/oauth/token", "/oauth/jwks", "/healthz")
+JSON_PREFIXES = (
+    "/api/", "/oauth/token", "/oauth/jwks", "/healthz", "/oauth/revoke", "/oauth/introspect", "/.well-known/",
+    "/oauth/userinfo", "/oauth/device",
+)
+POST_ONLY_OAUTH = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device")
 
 
 def _wants_json(request: Request) -> bool:
@@ -52,8 +56,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/oauth/token"):
-            body = {"error": "invalid_request", "error_description": f"{error.detail}: use POST (RFC 6749 section 3.2)."}
+        if request.url.path in POST_ONLY_OAUTH and error.status_code == 405:
+            body = {"error": "invalid_request", "error_description": f"{error.detail}: use POST."}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         if _wants_json(request):
             message = "Not Found" if error.status_code == 404 else str(error.detail)
@@ -108,7 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)
-    for module in (health, oauth, pages, api_users):
+    for module in (health, oauth, pages, api_users, token_management, discovery, userinfo, device):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)

@@ -45,6 +45,7 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge"),
             code_challenge_method=data.get("code_challenge_method"),
             nonce=data.get("nonce"),
+            auth_time=getattr(request, "auth_time", None),
         )
 
     def query_authorization_code(self, code: str, client) -> OAuthCode | None:

@@ -32,7 +32,12 @@ class AuthgateGrant:
             "expires_in": issued.expires_in,
             "scope": scope,
         }
-        if include_refresh_token and family is not None and client.check_grant_type("refresh_token"):
+        if (
+            include_refresh_token
+            and family is not None
+            and client.check_grant_type("refresh_token")
+            and scope_rules.allows_refresh(scope_rules.parse(scope))
+        ):
             response["refresh_token"] = tokens.issue_refresh_token(self.request.db, family, scope)
         return response
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter
@@ -11,8 +11,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from authgate.oauth.grants.openid import sign_in_needed
+from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.services import scopes as scope_rules
+from authgate.storage.types import utcnow
 from authgate.web.cookies import SESSION_COOKIE
 from authgate.web.csrf import checked_form, session_binding, token_for
 from authgate.web.forms import BadForm, client_ip, query_pairs, read_form
@@ -23,7 +26,7 @@ router = APIRouter(include_in_schema=False)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _oauth_json(status: int, body, headers) -> Response:
+def oauth_json(status: int, body, headers) -> Response:
     headers = dict(headers)
     headers.pop("Content-Type", None)
     headers.update(NO_STORE)
@@ -31,17 +34,17 @@ def _oauth_json(status: int, body, headers) -> Response:
 
 
 def _token_error(description: str) -> Response:
-    return _oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
+    return oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
 
 
-@router.post("/oauth/token")
+@router.post(PATHS["token_endpoint"])
 async def token(request: Request) -> Response:
     try:
         form = await read_form(request)
     except BadForm as error:
         return _token_error(str(error))
     runtime, server = request.app.state.runtime, request.app.state.oauth
-    uri = runtime.settings.issuer + "/oauth/token"
+    uri = runtime.settings.issuer + PATHS["token_endpoint"]
 
     def issue():
         with runtime.db.session() as s:
@@ -49,14 +52,13 @@ async def token(request: Request) -> Response:
                 OAuthRequest(s, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
             )
 
-    return _oauth_json(*await run_in_threadpool(issue))
+    return oauth_json(*await run_in_threadpool(issue))
 
 
-def _authorize_error(error: OAuth2Error) -> Response:
+def _authorize_error(request: Request, error: OAuth2Error) -> Response:
     """Redirect only to a redirect URI already checked against the client; otherwise show a page."""
     if error.redirect_uri:
-        status, _, headers = error()
-        return RedirectResponse(dict(headers)["Location"], status_code=302)
+        return RedirectResponse(request.app.state.oauth.error_redirect(error), status_code=302)
     return error_page(
         "This application's request cannot be completed",
         f"{error.error}: {error.description or 'the authorization request is invalid.'}",
@@ -64,11 +66,30 @@ def _authorize_error(error: OAuth2Error) -> Response:
     )
 
 
+def _without_reauthentication(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The request to come back to after signing in: ``prompt=login`` and ``max_age`` are then satisfied."""
+    kept = []
+    for name, value in query:
+        if name == "max_age":
+            continue
+        if name == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+            if not value:
+                continue
+        kept.append((name, value))
+    return kept
+
+
+def _login_url(next_url: str, login_hint: str | None) -> str:
+    params = [("next", next_url)] + ([("login_hint", login_hint)] if login_hint else [])
+    return "/login?" + urlencode(params)
+
+
 def _authorize(request: Request, decision: str | None) -> Response:
     """The consent page (``decision`` None) or the redirect that carries the user's decision."""
     runtime, server = request.app.state.runtime, request.app.state.oauth
     query = query_pairs(request)
-    uri = runtime.settings.issuer + "/oauth/authorize"
+    uri = runtime.settings.issuer + PATHS["authorization_endpoint"]
     with runtime.db.session(write=decision is not None) as s:
         signed_in = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
         user = signed_in.user if signed_in else None
@@ -76,12 +97,18 @@ def _authorize(request: Request, decision: str | None) -> Response:
         try:
             grant = server.consent_grant(oauth_request, user)
         except OAuth2Error as error:
-            return _authorize_error(error)
+            return _authorize_error(request, error)
         except ValueError:
             return error_page("Invalid request", "The authorization request has characters that are not allowed.")
-        here = "/oauth/authorize?" + request.url.query
-        if signed_in is None:
-            return RedirectResponse("/login?next=" + quote(here, safe=""), status_code=303)
+        here = PATHS["authorization_endpoint"] + "?" + urlencode(_without_reauthentication(query))
+        try:
+            must_sign_in = sign_in_needed(oauth_request, signed_in.auth_time if signed_in else None, utcnow()) \
+                if "openid" in scope_rules.parse(oauth_request.scope) else signed_in is None
+        except OAuth2Error as error:
+            return _authorize_error(request, error)
+        if must_sign_in:
+            return RedirectResponse(_login_url(here, oauth_request.payload.data.get("login_hint")), status_code=303)
+        oauth_request.auth_time = signed_in.auth_time
         if decision is None:
             return render(
                 "consent.html",
@@ -93,16 +120,16 @@ def _authorize(request: Request, decision: str | None) -> Response:
                 csrf_token=token_for(request, session_binding(signed_in.session_id)),
             )
         approved = decision == "approve"
-        status, _, headers = server.authorization_response(oauth_request, grant, user if approved else None)
-        return RedirectResponse(dict(headers)["Location"], status_code=302)
+        location = server.authorization_response(oauth_request, grant, user if approved else None)
+        return RedirectResponse(location, status_code=302)
 
 
-@router.get("/oauth/authorize")
+@router.get(PATHS["authorization_endpoint"])
 async def authorize_page(request: Request) -> Response:
     return await run_in_threadpool(_authorize, request, None)
 
 
-@router.post("/oauth/authorize")
+@router.post(PATHS["authorization_endpoint"])
 async def authorize_decision(request: Request) -> Response:
     fields = await checked_form(request, session_binding(request.cookies.get(SESSION_COOKIE)))
     return await run_in_threadpool(_authorize, request, fields.get("decision", ""))
@@ -122,7 +149,7 @@ async def code_page(request: Request) -> Response:
     )
 
 
-@router.get("/oauth/jwks")
+@router.get(PATHS["jwks_uri"])
 async def jwks(request: Request) -> Response:
     runtime = request.app.state.runtime
 

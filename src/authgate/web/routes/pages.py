@@ -56,7 +56,8 @@ async def home(request: Request) -> Response:
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
-    return _login_form(request, safe_next(request.query_params.get("next")))
+    hint = request.query_params.get("login_hint", "")[:255]
+    return _login_form(request, safe_next(request.query_params.get("next")), username=hint)
 
 
 @router.post("/login")

@@ -1,0 +1,109 @@
+"""The device authorization grant (RFC 8628) on Authlib: the device authorization endpoint (§3.1-3.2)
+and the token endpoint's ``device_code`` grant (§3.4-3.5).
+
+The token endpoint answers ``authorization_pending`` until the user decides, ``slow_down`` (and a
+5-second longer interval) to a device polling faster than its interval, ``access_denied``,
+``expired_token``, and ``invalid_grant`` to a code already exchanged.
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import (
+    AccessDeniedError,
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    UnauthorizedClientError,
+)
+from authlib.oauth2.rfc8628 import (
+    DEVICE_CODE_GRANT_TYPE,
+    AuthorizationPendingError,
+    DeviceAuthorizationEndpoint as AuthlibDeviceEndpoint,
+    DeviceCodeGrant as AuthlibDeviceCodeGrant,
+    ExpiredTokenError,
+    SlowDownError,
+)
+
+from authgate.oauth.context import current_db
+from authgate.oauth.grants.base import AuthgateGrant
+from authgate.services import device_codes as device_rules
+from authgate.storage.models import TokenFamily, User
+from authgate.storage.types import utcnow
+
+GRANT_NAME = "device_code"
+VERIFICATION_PATH = "/device"
+
+
+class DeviceAuthorizationEndpoint(AuthlibDeviceEndpoint):
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    @property
+    def EXPIRES_IN(self) -> int:
+        return self.server.runtime.settings.device_code_ttl
+
+    @property
+    def INTERVAL(self) -> int:
+        return self.server.runtime.settings.device_poll_interval
+
+    def authenticate_client(self, request):
+        client = super().authenticate_client(request)
+        if not client.check_grant_type(DEVICE_CODE_GRANT_TYPE):
+            raise UnauthorizedClientError("This client may not use the device authorization grant.")
+        scope = client.get_allowed_scope(request.payload.scope)
+        if scope is None:
+            raise InvalidScopeError("The requested scope is unknown or not allowed for this client.")
+        return client
+
+    def get_verification_uri(self) -> str:
+        return self.server.runtime.settings.issuer + VERIFICATION_PATH
+
+    def save_device_credential(self, client_id, scope, data):
+        client = self.server.query_client(client_id)
+        granted = client.get_allowed_scope(scope)
+        self.server.runtime.device_codes.create(current_db(), client.row, granted, data["device_code"], data["user_code"])
+
+
+class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
+    def validate_token_request(self):
+        """§3.4: the device code must be this client's; §3.5 says what to answer until it can be exchanged."""
+        device_code = self.request.payload.data.get("device_code")
+        if not device_code:
+            raise InvalidRequestError("Missing 'device_code' parameter.")
+        client = self.authenticate_token_endpoint_client()
+        if not client.check_grant_type(self.GRANT_TYPE):
+            raise UnauthorizedClientError("This client may not use the device authorization grant.")
+        row = self.server.runtime.device_codes.by_device_code(self.request.db, device_code)
+        if row is None or row.client_id != client.row.id:
+            raise InvalidGrantError("The device code is invalid.")
+        self.request.client = client
+        self.request.user = self._decided_user(row)
+        self.request.credential = _Credential(row)
+
+    def _decided_user(self, row) -> User:
+        db, devices = self.request.db, self.server.runtime.device_codes
+        if row.status == device_rules.USED:
+            raise InvalidGrantError("The device code was already exchanged for a token.")
+        if row.expires_at <= utcnow():
+            raise ExpiredTokenError()
+        if row.status == device_rules.DENIED:
+            raise AccessDeniedError("The user denied the request.")
+        if row.status == device_rules.APPROVED:
+            user = self.server.runtime.users.get(db, row.user_id)
+            if user is None or not devices.consume(db, row):
+                raise InvalidGrantError("The device code was already exchanged for a token.")
+            return user
+        if devices.polled_too_soon(db, row, utcnow()):
+            raise SlowDownError()
+        raise AuthorizationPendingError()
+
+    def token_family(self, user, scope) -> TokenFamily:
+        client = self.request.client.row
+        return self.server.runtime.tokens.start_family(self.request.db, client, user, GRANT_NAME, scope)
+
+
+class _Credential:
+    def __init__(self, row):
+        self.row = row
+
+    def get_scope(self) -> str:
+        return self.row.scope

@@ -1,0 +1,96 @@
+"""OpenID Connect Core 1.0 on the code grant: Authlib's ``OpenIDCode`` extension, attached like PKCE.
+
+With ``openid`` in the scope the token response carries an ``id_token`` (§3.1.3.3) signed with
+the active key (its ``kid`` in the header): iss, sub, aud, exp, iat, auth_time (when the user
+signed in, not when the code was made), nonce, at_hash. The ID token says who signed in; the
+profile and email claims come from the UserInfo endpoint (§5.4). Also here: the rules of
+``prompt`` and ``max_age`` (§3.1.2.1) and the provider metadata (Discovery §3).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oidc.core import grants as oidc_grants
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from sqlalchemy import select
+
+from authgate.oauth.context import current_db
+from authgate.oauth.metadata import PATHS
+from authgate.oauth.userinfo import ID_TOKEN_CLAIMS, SCOPE_CLAIMS
+from authgate.storage.models import AuthorizationCode
+
+PROMPTS_SUPPORTED = ["none", "login", "consent"]
+
+
+class OpenIDCode(oidc_grants.OpenIDCode):
+    def __init__(self, runtime):
+        super().__init__(require_nonce=False)
+        self.runtime = runtime
+
+    def exists_nonce(self, nonce: str, request) -> bool:
+        """A nonce already used by this client is a replay (§3.1.2.1)."""
+        client = self.runtime.clients.get(request.db, request.payload.client_id or "")
+        return client is not None and request.db.scalar(
+            select(AuthorizationCode.id)
+            .where(AuthorizationCode.client_id == client.id, AuthorizationCode.nonce == nonce)
+            .limit(1)
+        ) is not None
+
+    def resolve_client_private_key(self, client):
+        return self.runtime.keys.signing_key(current_db())
+
+    def get_client_algorithm(self, client) -> str:
+        return self.resolve_client_private_key(client).alg
+
+    def get_encode_header(self, client) -> dict:
+        key = self.resolve_client_private_key(client)
+        return {"alg": key.alg, "kid": key.kid, "typ": "JWT"}
+
+    def get_client_claims(self, client) -> dict:
+        now = int(time.time())
+        return {
+            "iss": self.runtime.settings.issuer,
+            "aud": client.get_client_id(),
+            "iat": now,
+            "exp": now + self.runtime.settings.access_token_ttl,
+        }
+
+    def generate_user_info(self, user, scope) -> dict:
+        return {"sub": str(user.id)}
+
+    def provider_metadata(self, server, s) -> dict:
+        """The OpenID Provider fields of the discovery document (Discovery 1.0 §3)."""
+        issuer = self.runtime.settings.issuer
+        return {
+            "userinfo_endpoint": issuer + PATHS["userinfo_endpoint"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": self.runtime.keys.signing_algorithms(s),
+            "claims_supported": list(dict.fromkeys(ID_TOKEN_CLAIMS + [c for cs in SCOPE_CLAIMS.values() for c in cs])),
+            "claim_types_supported": ["normal"],
+            "prompt_values_supported": PROMPTS_SUPPORTED,
+            "claims_parameter_supported": False,
+            "request_parameter_supported": False,
+            "request_uri_parameter_supported": False,
+        }
+
+
+def sign_in_needed(request, auth_time: datetime | None, now: datetime) -> bool:
+    """Must the user (re)authenticate before this OpenID request (§3.1.2.1 ``prompt``, ``max_age``)?
+
+    Raises the errors to send back: ``login_required`` / ``consent_required`` for ``prompt=none``
+    (authgate always asks for consent), ``invalid_request`` for a bad ``max_age``.
+    """
+    data = request.payload.data
+    redirect_uri, state = request.payload.redirect_uri or request.client.get_default_redirect_uri(), data.get("state")
+    prompts = (data.get("prompt") or "").split()
+    max_age = data.get("max_age")
+    if max_age is not None and not (max_age.isdigit() and len(max_age) < 10):
+        raise InvalidRequestError("max_age must be a whole number of seconds.", redirect_uri=redirect_uri, state=state)
+    too_old = auth_time is None or (max_age is not None and (now - auth_time).total_seconds() > int(max_age))
+    needed = too_old or "login" in prompts
+    if "none" in prompts:
+        raise (LoginRequiredError if needed else ConsentRequiredError)(redirect_uri=redirect_uri, state=state)
+    return needed

@@ -1,0 +1,71 @@
+"""Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0 §3).
+
+Built from what the server really has registered — its grants and their extensions, its
+endpoints and their client authentication methods, the scopes, the signing key — so that the
+documents cannot claim something the server does not do. ``PATHS`` is where each endpoint
+lives; the web routes are declared with the same constants.
+"""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc7636 import CodeChallenge
+
+PATHS = {
+    "authorization_endpoint": "/oauth/authorize",
+    "token_endpoint": "/oauth/token",
+    "jwks_uri": "/oauth/jwks",
+    "revocation_endpoint": "/oauth/revoke",
+    "introspection_endpoint": "/oauth/introspect",
+    "userinfo_endpoint": "/oauth/userinfo",
+    "device_authorization_endpoint": "/oauth/device",
+}
+AUTHORIZATION_SERVER_PATH = "/.well-known/oauth-authorization-server"
+OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration"
+
+# Authlib endpoint name -> (metadata name of its URL, of its client authentication methods or None)
+REGISTERED_ENDPOINTS = {
+    "revocation": ("revocation_endpoint", "revocation_endpoint_auth_methods_supported"),
+    "introspection": ("introspection_endpoint", "introspection_endpoint_auth_methods_supported"),
+    "device_authorization": ("device_authorization_endpoint", None),
+}
+
+
+def _unique(items) -> list:
+    return list(dict.fromkeys(items))
+
+
+def _extensions(server):
+    for _, extensions in server._authorization_grants + server._token_grants:
+        yield from extensions or ()
+
+
+def build(server, s) -> dict:
+    """The metadata document: RFC 8414 fields, and the OpenID ones when OpenID Connect is registered."""
+    issuer = server.runtime.settings.issuer
+    token_grants = [grant for grant, _ in server._token_grants]
+    doc = {
+        "issuer": issuer,
+        "authorization_endpoint": issuer + PATHS["authorization_endpoint"],
+        "token_endpoint": issuer + PATHS["token_endpoint"],
+        "jwks_uri": issuer + PATHS["jwks_uri"],
+        "scopes_supported": list(server.scopes_supported),
+        "response_types_supported": _unique(t for grant, _ in server._authorization_grants for t in sorted(grant.RESPONSE_TYPES)),
+        "response_modes_supported": ["query"],
+        "grant_types_supported": _unique(grant.GRANT_TYPE for grant in token_grants),
+        "token_endpoint_auth_methods_supported": _unique(
+            m for grant in token_grants for m in grant.TOKEN_ENDPOINT_AUTH_METHODS
+        ),
+        "code_challenge_methods_supported": _unique(
+            m for ext in _extensions(server) if isinstance(ext, CodeChallenge) for m in ext.SUPPORTED_CODE_CHALLENGE_METHOD
+        ),
+        "authorization_response_iss_parameter_supported": server.SENDS_ISS_IN_AUTHORIZATION_RESPONSE,
+    }
+    for name, (url_field, methods_field) in REGISTERED_ENDPOINTS.items():
+        for endpoint in server._endpoints.get(name, ())[:1]:
+            doc[url_field] = issuer + PATHS[url_field]
+            if methods_field:
+                doc[methods_field] = list(endpoint.CLIENT_AUTH_METHODS)
+    for ext in _extensions(server):
+        if hasattr(ext, "provider_metadata"):
+            doc.update(ext.provider_metadata(server, s))
+    return doc

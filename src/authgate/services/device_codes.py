@@ -1,0 +1,85 @@
+"""Device authorization requests (RFC 8628): made by a device, decided by a signed-in user, polled for.
+
+Both codes are stored as HMAC-SHA-256. User codes are eight letters from an alphabet without
+vowels or look-alikes (§6.1), typed with or without the dash and in any case.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from authgate.security.secrets import SecretHasher
+from authgate.settings import Settings
+from authgate.storage.models import Client, DeviceCode, User
+from authgate.storage.types import utcnow
+
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
+SLOW_DOWN_STEP = 5  # seconds added to the interval on each slow_down (§3.5)
+
+PENDING, APPROVED, DENIED, USED = "pending", "approved", "denied", "used"
+
+
+def normalize_user_code(text: str | None) -> str | None:
+    """``bcdf ghjk``, ``BCDF-GHJK`` and ``bcdfghjk`` are the same code; None if it cannot be one."""
+    letters = "".join(ch for ch in (text or "")[:64].upper() if ch.isalnum())
+    if len(letters) != 8 or any(ch not in USER_CODE_ALPHABET for ch in letters):
+        return None
+    return letters[:4] + "-" + letters[4:]
+
+
+class DeviceCodeService:
+    def __init__(self, settings: Settings, hasher: SecretHasher):
+        self.settings = settings
+        self.hasher = hasher
+
+    def create(self, s: Session, client: Client, scope: str, device_code: str, user_code: str) -> DeviceCode:
+        row = DeviceCode(
+            device_code_hash=self.hasher.hash(device_code),
+            user_code_hash=self.hasher.hash(normalize_user_code(user_code)),
+            client_id=client.id,
+            scope=scope,
+            interval=self.settings.device_poll_interval,
+            expires_at=utcnow() + timedelta(seconds=self.settings.device_code_ttl),
+        )
+        s.add(row)
+        s.flush()
+        return row
+
+    def by_device_code(self, s: Session, device_code: str) -> DeviceCode | None:
+        return s.scalar(select(DeviceCode).where(DeviceCode.device_code_hash == self.hasher.hash(device_code)))
+
+    def pending_by_user_code(self, s: Session, user_code: str | None) -> DeviceCode | None:
+        """The pending, unexpired request with this user code, if any."""
+        code = normalize_user_code(user_code)
+        if code is None:
+            return None
+        row = s.scalar(select(DeviceCode).where(DeviceCode.user_code_hash == self.hasher.hash(code)))
+        if row is None or row.status != PENDING or row.expires_at <= utcnow():
+            return None
+        return row
+
+    def decide(self, s: Session, row: DeviceCode, user: User, approved: bool) -> bool:
+        """Record the user's answer; False if the request was decided or expired meanwhile."""
+        return s.execute(
+            update(DeviceCode)
+            .where(DeviceCode.id == row.id, DeviceCode.status == PENDING, DeviceCode.expires_at > utcnow())
+            .values(status=APPROVED if approved else DENIED, user_id=user.id)
+        ).rowcount == 1
+
+    def polled_too_soon(self, s: Session, row: DeviceCode, now: datetime) -> bool:
+        """Note this poll; True (and a longer interval from now on) if it came before the interval passed."""
+        too_soon = row.last_polled_at is not None and (now - row.last_polled_at).total_seconds() < row.interval
+        values = {"last_polled_at": now}
+        if too_soon:
+            values["interval"] = row.interval + SLOW_DOWN_STEP
+        s.execute(update(DeviceCode).where(DeviceCode.id == row.id).values(**values))
+        return too_soon
+
+    def consume(self, s: Session, row: DeviceCode) -> bool:
+        """Mark an approved request used; False if another poll got there first."""
+        return s.execute(
+            update(DeviceCode).where(DeviceCode.id == row.id, DeviceCode.status == APPROVED).values(status=USED)
+        ).rowcount == 1

@@ -1,0 +1,120 @@
+"""A token presented back to the server (to revoke or introspect it): what it is, whether it still
+works, who may manage it, and what may be said about it (RFC 7009, RFC 7662).
+
+authgate's three token kinds cannot be mistaken for one another: refresh tokens start ``agr_``,
+personal access tokens ``agp_``, and access tokens are JWTs signed by a key of ours. So a
+``token_type_hint`` is never needed to find a token, and a wrong one cannot mislead the search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
+from authgate.services.bearer import BearerService, InvalidToken
+from authgate.services.tokens import TokenService
+from authgate.settings import Settings
+from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken, TokenFamily, User
+from authgate.storage.types import utcnow
+
+ACCESS = "access_token"
+REFRESH = "refresh_token"
+PERSONAL = "personal_access_token"
+
+
+@dataclass(frozen=True)
+class Presented:
+    kind: str
+    row: AccessToken | RefreshToken | PersonalAccessToken
+    claims: dict | None = None
+
+
+def _seconds(when) -> int | None:
+    return int(when.timestamp()) if when is not None else None
+
+
+class TokenLookup:
+    def __init__(self, settings: Settings, hasher: SecretHasher, bearer: BearerService, tokens: TokenService):
+        self.settings = settings
+        self.hasher = hasher
+        self.bearer = bearer
+        self.tokens = tokens
+
+    def find(self, s: Session, token: str) -> Presented | None:
+        """The token's record, whatever its state; None if it is not one of ours."""
+        if not token or len(token) > 8192:
+            return None
+        if token.startswith(REFRESH_TOKEN_PREFIX):
+            row = self.tokens.find_refresh_token(s, token)
+            return Presented(REFRESH, row) if row else None
+        if token.startswith(PERSONAL_TOKEN_PREFIX):
+            row = s.scalar(select(PersonalAccessToken).where(PersonalAccessToken.token_hash == self.hasher.hash(token)))
+            return Presented(PERSONAL, row) if row else None
+        try:
+            claims = self.bearer.verified_claims(token)
+        except InvalidToken:
+            return None
+        row = s.scalar(select(AccessToken).where(AccessToken.jti == str(claims.get("jti"))))
+        return Presented(ACCESS, row, claims) if row else None
+
+    def may_manage(self, presented: Presented, client: Client) -> bool:
+        """A client manages the tokens issued to it, and the personal access tokens of its owner."""
+        if presented.kind == PERSONAL:
+            return client.owner_id is not None and client.owner_id == presented.row.user_id
+        return presented.row.client_id == client.id
+
+    def is_active(self, s: Session, presented: Presented) -> bool:
+        row, now = presented.row, utcnow()
+        if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+            return False
+        if presented.kind == REFRESH:
+            family = s.get(TokenFamily, row.family_id)
+            if row.rotated_at is not None or family is None or family.revoked_at is not None:
+                return False
+        return row.user_id is None or self._user(s, row.user_id) is not None
+
+    def revoke(self, s: Session, presented: Presented) -> None:
+        """Revoke the token; a refresh token takes its whole grant with it (RFC 7009 §2.1)."""
+        row, now = presented.row, utcnow()
+        if presented.kind == REFRESH:
+            self.tokens.revoke_family(s, row.family_id)
+        elif presented.kind == ACCESS:
+            s.execute(update(AccessToken).where(AccessToken.jti == row.jti, AccessToken.revoked_at.is_(None)).values(revoked_at=now))
+        else:
+            s.execute(
+                update(PersonalAccessToken)
+                .where(PersonalAccessToken.id == row.id, PersonalAccessToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+
+    def describe(self, s: Session, presented: Presented) -> dict:
+        """What RFC 7662 §2.2 lets the server say about an active token."""
+        row = presented.row
+        user = self._user(s, row.user_id) if row.user_id is not None else None
+        scope = " ".join(row.scopes) if presented.kind == PERSONAL else row.scope
+        info = {
+            "active": True,
+            "scope": scope,
+            "iss": self.settings.issuer,
+            "iat": _seconds(row.created_at),
+            "token_type": REFRESH if presented.kind == REFRESH else "Bearer",
+        }
+        if row.expires_at is not None:
+            info["exp"] = _seconds(row.expires_at)
+        if presented.kind != PERSONAL:
+            info["client_id"] = s.get(Client, row.client_id).client_id
+        if user is not None:
+            info["sub"] = str(user.id)
+            info["username"] = user.username
+        if presented.kind == ACCESS:
+            claims = presented.claims
+            info.update(sub=claims["sub"], aud=claims["aud"], iat=claims["iat"], exp=claims["exp"], jti=row.jti)
+        return info
+
+    @staticmethod
+    def _user(s: Session, user_id: int) -> User | None:
+        user = s.get(User, user_id)
+        return user if user is not None and user.deleted_at is None and user.status == "ACTIVE" else None

@@ -1,0 +1,47 @@
+"""Client-authenticated POSTs beside the token endpoint: ``/oauth/revoke`` (RFC 7009), ``/oauth/introspect``
+(RFC 7662) and the device authorization endpoint ``/oauth/device`` (RFC 8628 §3.1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authgate.oauth.metadata import PATHS
+from authgate.oauth.requests import OAuthRequest
+from authgate.web.forms import BadForm, read_form
+from authgate.web.routes.oauth import oauth_json
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _endpoint(request: Request, name: str) -> Response:
+    try:
+        form = await read_form(request)
+    except BadForm as error:
+        return oauth_json(400, {"error": "invalid_request", "error_description": str(error)}, [])
+    runtime, server = request.app.state.runtime, request.app.state.oauth
+    uri = runtime.settings.issuer + request.url.path
+
+    def answer():
+        with runtime.db.session() as s:
+            return server.endpoint_response(name, OAuthRequest(s, "POST", uri, request.headers, [], form, "form"))
+
+    return oauth_json(*await run_in_threadpool(answer))
+
+
+@router.post(PATHS["revocation_endpoint"])
+async def revoke(request: Request) -> Response:
+    return await _endpoint(request, "revocation")
+
+
+@router.post(PATHS["introspection_endpoint"])
+async def introspect(request: Request) -> Response:
+    return await _endpoint(request, "introspection")
+
+
+@router.post(PATHS["device_authorization_endpoint"])
+async def device_authorization(request: Request) -> Response:
+    """RFC 8628 §3.1: a device asks for a device code and a user code."""
+    return await _endpoint(request, "device_authorization")

@@ -1,0 +1,111 @@
+"""Signing keys and their rotation: `authgate keys list|rotate` (RS256 by
+default, ES256 and EdDSA selectable), `kid` in every JWT header (RFC 7515
+§4.1.4) naming a key of the JWKS (RFC 7517 §5), old keys published — and
+accepted by the bearer check — until every token they signed has expired,
+then dropped. Runs on its own server: rotating changes the algorithm.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+from support import jwt_parts, password_grant, users_me
+
+TTL = 4
+
+
+@pytest.fixture(scope="module")
+def srv(server_factory):
+    return server_factory({"AUTHGATE_ACCESS_TOKEN_TTL": str(TTL)})
+
+
+@pytest.fixture(scope="module")
+def user(srv):
+    return srv.create_user()
+
+
+@pytest.fixture(scope="module")
+def app(srv):
+    return srv.create_client(grants=["password"])
+
+
+def access_token(srv, app, user) -> str:
+    resp = password_grant(srv, app, user, scope="users:read")
+    assert resp.status_code == 200, resp.text
+    return resp.json()["access_token"]
+
+
+def jwks(srv) -> dict:
+    return requests.get(srv.url("/oauth/jwks"), timeout=10).json()
+
+
+def keys(srv) -> list[dict]:
+    return srv.cli_json("keys", "list")["keys"]
+
+
+def verify_with_jwks(srv, token):
+    header, _ = jwt_parts(token)
+    return jwt.decode(token, KeySet.import_key_set(jwks(srv)), algorithms=[header["alg"]]).claims
+
+
+def test_one_active_rs256_key_at_first_start(srv, app, user):
+    listed = keys(srv)
+    assert [k["status"] for k in listed] == ["active"] and listed[0]["alg"] == "RS256"
+    header, _ = jwt_parts(access_token(srv, app, user))
+    assert header["kid"] == listed[0]["kid"]
+    assert [k["kid"] for k in jwks(srv)["keys"]] == [listed[0]["kid"]]
+
+
+@pytest.mark.parametrize("alg,kty", [("ES256", "EC"), ("EdDSA", "OKP"), ("RS256", "RSA")])
+def test_rotate_keeps_old_tokens_working_rfc7517_5(srv, app, user, alg, kty):
+    old_token = access_token(srv, app, user)
+    old_kid = jwt_parts(old_token)[0]["kid"]
+    rotated = srv.cli_json("keys", "rotate", "--alg", alg)
+    assert rotated["alg"] == alg and rotated["status"] == "active" and rotated["kid"] != old_kid
+
+    new_token = access_token(srv, app, user)
+    header, _ = jwt_parts(new_token)
+    assert header["kid"] == rotated["kid"] and header["alg"] == alg
+    published = {k["kid"]: k for k in jwks(srv)["keys"]}
+    assert published[rotated["kid"]]["kty"] == kty and published[rotated["kid"]]["alg"] == alg
+    assert old_kid in published
+    assert all("d" not in k for k in published.values())  # public parts only
+    for token in (old_token, new_token):
+        assert users_me(srv, token).status_code == 200
+        assert verify_with_jwks(srv, token)["sub"] == str(user.id)
+
+    listed = {k["kid"]: k for k in keys(srv)}
+    old = listed[old_kid]
+    assert old["status"] == "published"
+    retired, until = datetime.fromisoformat(old["retired_at"]), datetime.fromisoformat(old["published_until"])
+    assert until - retired == timedelta(seconds=TTL)  # retired_at + the longest token lifetime
+
+
+def test_retired_key_is_dropped_once_its_tokens_expired(srv, app, user):
+    old_token = access_token(srv, app, user)
+    old_kid = jwt_parts(old_token)[0]["kid"]
+    srv.cli_json("keys", "rotate")
+    assert old_kid in {k["kid"] for k in jwks(srv)["keys"]}
+    time.sleep(TTL + 1)
+    assert old_kid not in {k["kid"] for k in jwks(srv)["keys"]}
+    assert {k["kid"]: k["status"] for k in keys(srv)}[old_kid] == "expired"
+    assert users_me(srv, old_token).status_code == 401
+    assert users_me(srv, access_token(srv, app, user)).status_code == 200
+
+
+def test_unknown_algorithm_is_refused(srv):
+    before = keys(srv)
+    proc = srv.cli("keys", "rotate", "--alg", "HS256")
+    assert proc.returncode != 0 and "invalid choice: 'HS256'" in proc.stderr and "Traceback" not in proc.stderr
+    assert keys(srv) == before
+
+
+def test_keys_list_text(srv):
+    proc = srv.cli("keys", "list")
+    assert proc.returncode == 0 and "active" in proc.stdout
