@@ -96,10 +96,16 @@ def test_clients_create_json_confidential(server):
     assert d["client_id"] and d["client_id"] != d["client_secret"]
 
 
-@pytest.mark.parametrize("uris", [[], ["https://dflt.example.org/cb"]], ids=["no-redirect-uri", "redirect-uri"])
-def test_clients_create_default_grants(server, uris):
+@pytest.mark.parametrize(
+    "uris, grants",
+    [([], ["password", "refresh_token"]),
+     (["https://dflt.example.org/cb"], ["authorization_code", "password", "refresh_token"])],
+    ids=["no-redirect-uri", "redirect-uri"],
+)
+def test_clients_create_default_grants(server, uris, grants):
+    """No --grant: the code grant only when there is somewhere to redirect to (RFC 6749 §3.1.2)."""
     d = server.create_client(redirect_uris=uris).data
-    assert sorted(d["grants"]) == ["authorization_code", "password", "refresh_token"]
+    assert sorted(d["grants"]) == grants
 
 
 def test_clients_create_json_public(server):
