@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from authgate.security.passwords import Passwords
 from authgate.security.secrets import SecretHasher
+from authgate.services.authorizations import AuthorizationService
 from authgate.services.bearer import BearerService
 from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
 from authgate.services.clients import ClientService
 from authgate.services.codes import CodeService
+from authgate.services.groups import GroupService
 from authgate.services.keys import KeyService
+from authgate.services.permissions import PermissionService
 from authgate.services.personal_tokens import PersonalTokenService
 from authgate.services.sessions import SessionService
 from authgate.services.tokens import TokenService
@@ -30,13 +33,16 @@ class Runtime:
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
         self.keys = KeyService(db)
-        self.users = UserService(self.passwords)
-        self.clients = ClientService(self.hasher)
+        self.permissions = PermissionService()
+        self.clients = ClientService(self.hasher, self.permissions)
         self.tokens = TokenService(settings, self.hasher, self.keys)
         self.codes = CodeService(settings, self.hasher, self.tokens)
-        self.personal_tokens = PersonalTokenService(settings, self.hasher)
+        self.personal_tokens = PersonalTokenService(settings, self.hasher, self.permissions)
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
+        self.users = UserService(self.passwords, self.permissions, self.tokens, self.personal_tokens, self.sessions)
+        self.groups = GroupService(self.permissions)
+        self.authorizations = AuthorizationService(self.permissions, self.tokens)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":
