@@ -126,6 +126,10 @@ class PersonalTokenService:
         user = self._owner(s, user_id)
         if not scopes:
             scopes = [scope_rules.ALL] if scope_rules.ALL in actor.scopes else list(actor.scopes)
+        try:
+            scope_rules.check_known(scopes)
+        except Invalid as error:
+            raise Invalid(str(error), field="scopes") from None
         if not scope_rules.within(scopes, actor.scopes):
             raise Forbidden("A new token cannot hold a scope the token that makes it lacks.")
         return self.create(s, user, name, scopes, expires_at)
