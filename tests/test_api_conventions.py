@@ -173,3 +173,14 @@ def test_list_envelope_has_processmakers_meta(admin, world):
 def test_wrong_method_is_405_json(admin):
     r = admin.request("PATCH", "/groups")
     assert r.status_code == 405 and r.headers["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("GET", "/users?filter=a%00b", None),
+    ("GET", "/oauth/clients/ab%00cd", None),
+    ("POST", "/groups", {"name": "nul\u0000name"}),
+    ("PUT", "/users/1", {"firstname": "a\u0000"}),
+])
+def test_nul_characters_are_422_not_a_database_error(admin, method, path, body):
+    """PostgreSQL text cannot hold U+0000; the API refuses it before any query."""
+    assert_invalid(admin.request(method, path, json=body))

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request
 from pydantic import BaseModel, Field, create_model
 
+from authgate.services.errors import Invalid
 from authgate.services.listing import DEFAULT_PER_PAGE, MAX_FILTER_LENGTH, MAX_PER_PAGE, ListQuery, Page
 
 MAX_ID = 2**31 - 1
@@ -16,6 +17,18 @@ INVALID = "The given data was invalid."
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
+
+
+async def no_nul_characters(request: Request) -> None:
+    """PostgreSQL text cannot hold U+0000, and no field needs it: refuse it anywhere in the request (422)."""
+    if "\x00" in request.url.path:
+        raise Invalid("The URL must not contain NUL characters.", field="path")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise Invalid("Query parameters must not contain NUL characters.", field=name.replace("\x00", "") or "query")
+    body = await request.body()
+    if b"\x00" in body or b"\\u0000" in body.lower():
+        raise Invalid("The body must not contain NUL characters.", field="body")
 
 
 def list_query(

@@ -16,10 +16,10 @@ from starlette.responses import Response
 from authgate.services.listing import ListQuery
 from authgate.services.personal_tokens import public_view
 from authgate.services.principal import Principal
-from authgate.web.api import PathId, describe, errors, list_body, list_of, list_query
+from authgate.web.api import PathId, describe, errors, list_body, list_of, list_query, no_nul_characters
 from authgate.web.bearer import require_scope
 
-router = APIRouter(prefix="/api/1.0", tags=["personal access tokens"])
+router = APIRouter(prefix="/api/1.0", tags=["personal access tokens"], dependencies=[Depends(no_nul_characters)])
 
 RULE = "none for your own tokens; an administrator for anyone else's"
 
