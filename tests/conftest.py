@@ -84,3 +84,11 @@ def db_dump(server):
 def redirect_uri() -> str:
     # Never dereferenced: the tests read the Location header and stop there.
     return f"https://{unique('app')}.example.org/callback"
+
+
+@pytest.fixture(scope="session")
+def admin(server):
+    """support.Api with a personal access token of the administrator (every permission, scope *)."""
+    from support import admin_api
+
+    return admin_api(server)

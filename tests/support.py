@@ -653,3 +653,92 @@ def jwt_parts(token: str) -> tuple[dict, dict]:
 
 def b64url_json(obj: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+
+# --------------------------------------------------------------------------
+# The JSON API (/api/1.0)
+# --------------------------------------------------------------------------
+
+API = "/api/1.0"
+
+
+class Api:
+    """The resource API with one bearer token (None: no Authorization header)."""
+
+    def __init__(self, server: ServerProcess, token: str | None):
+        self.server = server
+        self.token = token
+
+    def request(self, method: str, path: str, **kw) -> requests.Response:
+        headers = dict(kw.pop("headers", {}) or {})
+        if self.token is not None:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return requests.request(method, self.server.url(API + path), headers=headers, timeout=HTTP_TIMEOUT, **kw)
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, json=None, **kw) -> requests.Response:
+        return self.request("POST", path, json=json, **kw)
+
+    def put(self, path: str, json=None, **kw) -> requests.Response:
+        return self.request("PUT", path, json=json, **kw)
+
+    def delete(self, path: str, **kw) -> requests.Response:
+        return self.request("DELETE", path, **kw)
+
+    def ok(self, method: str, path: str, status: int = 200, **kw):
+        """The JSON of a request that must succeed with ``status`` (None for an empty 204)."""
+        r = self.request(method, path, **kw)
+        assert r.status_code == status, f"{method} {path}: expected {status}, got {r.status_code}: {r.text[:500]}"
+        return r.json() if r.content else None
+
+
+def api_for(server: ServerProcess, username: str, scopes=()) -> Api:
+    """An Api authenticated by a fresh personal access token of ``username`` (made with the CLI)."""
+    return Api(server, server.create_pat(username, scopes=scopes)["token"])
+
+
+def admin_api(server: ServerProcess) -> Api:
+    return api_for(server, "admin")
+
+
+def grant(admin: Api, user_id: int, *names: str) -> None:
+    """Give a user exactly these permissions directly (PUT /permissions)."""
+    admin.ok("PUT", "/permissions", 204, json={"user_id": user_id, "permission_names": list(names)})
+
+
+def assert_unauthenticated(r: requests.Response) -> None:
+    assert r.status_code == 401, f"expected 401, got {r.status_code}: {r.text[:300]}"
+    assert r.json() == {"error": "Unauthenticated."}
+    assert r.headers.get("WWW-Authenticate", "").startswith("Bearer")
+
+
+def assert_forbidden(r: requests.Response, scope: str | None = None) -> dict:
+    """403 in ProcessMaker's shape; with ``scope``, RFC 6750's insufficient_scope naming it."""
+    assert r.status_code == 403, f"expected 403, got {r.status_code}: {r.text[:300]}"
+    body = r.json()
+    assert body["message"] == "This action is unauthorized.", body
+    if scope is not None:
+        assert body.get("error") == "insufficient_scope", body
+        assert scope in r.headers.get("WWW-Authenticate", ""), r.headers
+    else:
+        assert body.get("error") != "insufficient_scope", body
+    return body
+
+
+def assert_not_found(r: requests.Response) -> None:
+    assert r.status_code == 404, f"expected 404, got {r.status_code}: {r.text[:300]}"
+    assert r.json() == {"error": "Not Found"}
+
+
+def assert_invalid(r: requests.Response, *fields: str) -> dict:
+    """422 in ProcessMaker's shape, naming each of ``fields``."""
+    assert r.status_code == 422, f"expected 422, got {r.status_code}: {r.text[:300]}"
+    body = r.json()
+    assert body["message"] == "The given data was invalid.", body
+    assert isinstance(body["errors"], dict) and body["errors"], body
+    for name in fields:
+        assert name in body["errors"], f"no error for {name}: {body}"
+        assert all(isinstance(m, str) and m for m in body["errors"][name]), body
+    return body

@@ -9,7 +9,6 @@ Runs on its own server, since it rotates the signing key.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 

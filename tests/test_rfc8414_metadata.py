@@ -7,7 +7,6 @@ method, the scopes are the server's.
 
 from __future__ import annotations
 
-import os
 
 import pytest
 import requests

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import timedelta
 
 from joserfc import jws, jwt
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX
 from authgate.services.keys import KeyService
 from authgate.services.personal_tokens import PersonalTokenService
+from authgate.services.principal import Principal
 from authgate.services.tokens import AT_JWT_TYPE
 from authgate.settings import Settings
 from authgate.storage.db import Database
@@ -25,14 +25,6 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, revoked or not ours (RFC 6750 §3.1 ``invalid_token``)."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    user: User | None
-    client_id: str | None
-    scopes: tuple[str, ...]
-    kind: str  # "access_token" or "personal_access_token"
 
 
 class BearerService:

@@ -1,4 +1,9 @@
-"""Client applications: registration, lookup by id or by secret, deletion (which revokes their tokens)."""
+"""Client applications: registration, lookup by id or by secret, changes, new secrets, deletion.
+
+Deleting a client revokes its codes and tokens. Through the API, the ``*-auth_clients``
+permissions decide who may do what. ProcessMaker calls grants ``types``: ``TYPE_ALIASES`` maps
+its names to authgate's, and both are accepted.
+"""
 
 from __future__ import annotations
 
@@ -12,50 +17,77 @@ from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid, NotFound
+from authgate.services.listing import ListQuery, Page, paginate
+from authgate.services.permissions import PermissionService
+from authgate.services.principal import SYSTEM, Principal
 from authgate.storage.models import Client
 
 GRANTS = ("authorization_code", "password", "client_credentials", "refresh_token", "personal_access", "device_code")
 DEFAULT_GRANTS = ("authorization_code", "password", "refresh_token")
 DEFAULT_GRANTS_WITHOUT_REDIRECT = ("password", "refresh_token")
 REFRESHABLE = ("authorization_code", "password", "device_code")
+TYPE_ALIASES = {
+    "authorization_code_grant": "authorization_code",
+    "password_client": "password",
+    "personal_access_client": "personal_access",
+}
 
 
 def normalize_grants(grants: list[str] | None, has_redirect_uri: bool = True) -> list[str]:
     """The grants as given, or the defaults; ``refresh_token`` comes with the grants that use it."""
     chosen = list(dict.fromkeys(grants or (DEFAULT_GRANTS if has_redirect_uri else DEFAULT_GRANTS_WITHOUT_REDIRECT)))
+    chosen = list(dict.fromkeys(TYPE_ALIASES.get(g, g) for g in chosen))
     unknown = [g for g in chosen if g not in GRANTS]
     if unknown:
-        raise Invalid(f"unknown grant: {', '.join(unknown)}; choose from {', '.join(GRANTS)}")
+        choices = ", ".join([*TYPE_ALIASES, *GRANTS])
+        raise Invalid(f"unknown grant: {', '.join(unknown)}; choose from {choices}", field="types")
     if any(g in REFRESHABLE for g in chosen) and "refresh_token" not in chosen:
         chosen.append("refresh_token")
     return chosen
 
 
 def check_redirect_uri(uri: str) -> None:
-    parts = urlsplit(uri)
+    if not isinstance(uri, str) or len(uri) > 2000:
+        raise Invalid("a redirect URI must be a URL of at most 2000 characters", field="redirect_uris")
+    try:
+        parts = urlsplit(uri)
+        hostname = parts.hostname
+    except ValueError:
+        raise Invalid(f"redirect URI {uri!r} is not a valid URL", field="redirect_uris") from None
     if parts.scheme not in ("http", "https") and not (parts.scheme and "." in parts.scheme):
-        raise Invalid(f"redirect URI {uri!r} must be an absolute http(s) URL or a private-use scheme")
+        raise Invalid(f"redirect URI {uri!r} must be an absolute http(s) URL or a private-use scheme", field="redirect_uris")
     if parts.fragment or "#" in uri:
-        raise Invalid(f"redirect URI {uri!r} must not contain a fragment (RFC 6749 §3.1.2)")
-    if parts.scheme in ("http", "https") and not parts.hostname:
-        raise Invalid(f"redirect URI {uri!r} has no host")
+        raise Invalid(f"redirect URI {uri!r} must not contain a fragment (RFC 6749 §3.1.2)", field="redirect_uris")
+    if parts.scheme in ("http", "https") and not hostname:
+        raise Invalid(f"redirect URI {uri!r} has no host", field="redirect_uris")
 
 
 def public_view(client: Client) -> dict:
+    """The client without its secret; ``id``, ``redirect``, ``types`` and the two flags are ProcessMaker's."""
+    aliases = {grant: alias for alias, grant in TYPE_ALIASES.items()}
     return {
+        "id": client.client_id,
         "client_id": client.client_id,
         "name": client.name,
+        "redirect": ",".join(client.redirect_uris),
         "redirect_uris": list(client.redirect_uris),
+        "types": [aliases.get(g, g) for g in client.grants],
         "grants": list(client.grants),
         "scopes": list(client.scopes),
         "public": client.public,
+        "personal_access_client": "personal_access" in client.grants,
+        "password_client": "password" in client.grants,
+        "revoked": False,
+        "user_id": client.owner_id,
         "created_at": client.created_at.isoformat(),
+        "updated_at": client.updated_at.isoformat(),
     }
 
 
 class ClientService:
-    def __init__(self, hasher: SecretHasher):
+    def __init__(self, hasher: SecretHasher, permissions: PermissionService | None = None):
         self.hasher = hasher
+        self.permissions = permissions or PermissionService()
 
     def create(
         self,
@@ -67,34 +99,39 @@ class ClientService:
         scopes: list[str] = (),
         public: bool = False,
         owner_id: int | None = None,
+        actor: Principal = SYSTEM,
     ) -> tuple[Client, str | None]:
         """The new client and its secret in clear (``None`` for a public client): shown this once."""
-        name = (name or "").strip()
-        if not name or len(name) > 255:
-            raise Invalid("name must be 1 to 255 characters")
-        grants = normalize_grants(grants, bool(redirect_uris))
-        scopes = list(dict.fromkeys(scopes))
-        scope_rules.check_known(scopes)
-        for uri in redirect_uris:
-            check_redirect_uri(uri)
-        if "authorization_code" in grants and not redirect_uris:
-            raise Invalid("the authorization_code grant needs at least one redirect URI")
-        if public and "client_credentials" in grants:
-            raise Invalid("a public client cannot use client_credentials: it has no secret")
+        self.permissions.require(s, actor, "create-auth_clients")
+        client = Client(client_id=str(uuid.uuid4()), public=public, owner_id=owner_id)
+        self._apply(client, name, list(redirect_uris), grants, list(scopes))
         secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
-        client = Client(
-            client_id=str(uuid.uuid4()),
-            name=name,
-            secret_hash=self.hasher.hash(secret) if secret else None,
-            public=public,
-            redirect_uris=list(dict.fromkeys(redirect_uris)),
-            grants=grants,
-            scopes=scopes,
-            owner_id=owner_id,
-        )
+        client.secret_hash = self.hasher.hash(secret) if secret else None
         s.add(client)
         s.flush()
         return client, secret
+
+    @staticmethod
+    def _apply(client: Client, name: str, redirect_uris: list[str], grants: list[str] | None, scopes: list[str]) -> None:
+        name = (name or "").strip()
+        if not name or len(name) > 255:
+            raise Invalid("name must be 1 to 255 characters", field="name")
+        grants = normalize_grants(grants, bool(redirect_uris))
+        scopes = list(dict.fromkeys(scopes))
+        try:
+            scope_rules.check_known(scopes)
+        except Invalid as error:
+            raise Invalid(str(error), field="scopes") from None
+        for uri in redirect_uris:
+            check_redirect_uri(uri)
+        if "authorization_code" in grants and not redirect_uris:
+            raise Invalid("the authorization_code grant needs at least one redirect URI", field="redirect_uris")
+        if client.public and "client_credentials" in grants:
+            raise Invalid("a public client cannot use client_credentials: it has no secret", field="types")
+        client.name = name
+        client.redirect_uris = list(dict.fromkeys(redirect_uris))
+        client.grants = grants
+        client.scopes = scopes
 
     def list(self, s: Session) -> list[Client]:
         return list(s.scalars(select(Client).order_by(Client.id)))
@@ -108,8 +145,55 @@ class ClientService:
     def check_secret(self, client: Client, secret: str) -> bool:
         return self.hasher.matches(secret, client.secret_hash)
 
-    def delete(self, s: Session, client_id: str) -> None:
+    def delete(self, s: Session, client_id: str, actor: Principal = SYSTEM) -> None:
         """Delete the client; its codes and tokens go with it, so none of them works any more."""
+        self.permissions.require(s, actor, "delete-auth_clients")
         result = s.execute(delete(Client).where(Client.client_id == client_id))
         if result.rowcount == 0:
             raise NotFound(f"no client with id {client_id!r}")
+
+    # -- through the API -----------------------------------------------------------------------------
+
+    def page(self, s: Session, actor: Principal, query: ListQuery) -> Page:
+        self.permissions.require(s, actor, "view-auth_clients")
+        sortable = {name: getattr(Client, name) for name in ("id", "name", "created_at", "updated_at")}
+        sortable["client_id"] = Client.client_id
+        return paginate(s, select(Client), query, sortable=sortable, default_order="name",
+                        search=[Client.name, Client.client_id])
+
+    def visible(self, s: Session, actor: Principal, client_id: str) -> Client:
+        self.permissions.require(s, actor, "view-auth_clients")
+        return self._existing(s, client_id)
+
+    def update(self, s: Session, actor: Principal, client_id: str, values: dict) -> Client:
+        """Change name, redirect URIs, grants or scopes; a client stays public or confidential for life."""
+        self.permissions.require(s, actor, "edit-auth_clients")
+        client = self._existing(s, client_id)
+        if values.get("public", client.public) != client.public:
+            raise Invalid("public cannot change: register a new client instead", field="public")
+        self._apply(
+            client,
+            values.get("name", client.name),
+            values.get("redirect_uris", client.redirect_uris),
+            values.get("grants", client.grants),
+            values.get("scopes", client.scopes),
+        )
+        s.flush()
+        return client
+
+    def regenerate_secret(self, s: Session, actor: Principal, client_id: str) -> tuple[Client, str]:
+        """A new secret, shown this once; the old one stops working at once."""
+        self.permissions.require(s, actor, "edit-auth_clients")
+        client = self._existing(s, client_id)
+        if client.public:
+            raise Invalid("a public client has no secret", field="public")
+        secret = gen.generate(gen.CLIENT_SECRET_PREFIX)
+        client.secret_hash = self.hasher.hash(secret)
+        s.flush()
+        return client, secret
+
+    def _existing(self, s: Session, client_id: str) -> Client:
+        client = self.get(s, client_id)
+        if client is None:
+            raise NotFound(f"No client with id {client_id!r}.")
+        return client

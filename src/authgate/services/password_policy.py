@@ -22,8 +22,8 @@ class PasswordPolicy:
 
     def check(self, password: str) -> None:
         if len(password) < self.min_length:
-            raise Invalid(f"password must be at least {self.min_length} characters")
+            raise Invalid(f"password must be at least {self.min_length} characters", field="password")
         if len(password) > 1024:
-            raise Invalid("password must be at most 1024 characters")
+            raise Invalid("password must be at most 1024 characters", field="password")
         if self.blocklist_path and password.strip().lower() in _blocklist(self.blocklist_path):
-            raise Invalid("this password appears in a list of breached passwords; choose another")
+            raise Invalid("this password appears in a list of breached passwords; choose another", field="password")

@@ -1,4 +1,8 @@
-"""Personal access tokens: long-lived opaque tokens a user makes for scripts, revocable at any time."""
+"""Personal access tokens: long-lived opaque tokens a user makes for scripts, revocable at any time.
+
+A user manages their own tokens; an administrator anyone's. A token made through the API never
+holds a scope the token that made it lacks.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,10 @@ from sqlalchemy.orm import Session
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
 from authgate.services import scopes as scope_rules
-from authgate.services.errors import Invalid, NotFound
+from authgate.services.errors import Forbidden, Invalid, NotFound
+from authgate.services.listing import ListQuery, Page, paginate
+from authgate.services.permissions import PermissionService
+from authgate.services.principal import Principal
 from authgate.settings import Settings
 from authgate.storage.models import PersonalAccessToken, User
 from authgate.storage.types import utcnow
@@ -19,6 +26,8 @@ from authgate.storage.types import utcnow
 def public_view(token: PersonalAccessToken) -> dict:
     return {
         "id": token.id,
+        "user_id": token.user_id,
+        "client_id": None,
         "name": token.name,
         "scopes": list(token.scopes),
         "created_at": token.created_at.isoformat(),
@@ -29,9 +38,10 @@ def public_view(token: PersonalAccessToken) -> dict:
 
 
 class PersonalTokenService:
-    def __init__(self, settings: Settings, hasher: SecretHasher):
+    def __init__(self, settings: Settings, hasher: SecretHasher, permissions: PermissionService | None = None):
         self.settings = settings
         self.hasher = hasher
+        self.permissions = permissions or PermissionService()
 
     def create(
         self, s: Session, user: User, name: str, scopes: list[str] | None = None,
@@ -40,13 +50,16 @@ class PersonalTokenService:
         """The new token's record and the token itself, shown this once."""
         name = (name or "").strip()
         if not name or len(name) > 255:
-            raise Invalid("name must be 1 to 255 characters")
+            raise Invalid("name must be 1 to 255 characters", field="name")
         scopes = list(dict.fromkeys(scopes or [scope_rules.ALL]))
-        scope_rules.check_known(scopes)
+        try:
+            scope_rules.check_known(scopes)
+        except Invalid as error:
+            raise Invalid(str(error), field="scopes") from None
         now = utcnow()
         expires_at = expires_at or now + timedelta(seconds=self.settings.personal_token_ttl)
         if expires_at <= now:
-            raise Invalid("expiry must be in the future")
+            raise Invalid("expiry must be in the future", field="expires_at")
         token = gen.generate(gen.PERSONAL_TOKEN_PREFIX)
         row = PersonalAccessToken(
             token_hash=self.hasher.hash(token), user_id=user.id, name=name, scopes=scopes, expires_at=expires_at
@@ -67,6 +80,63 @@ class PersonalTokenService:
             query = query.where(PersonalAccessToken.user_id == user.id)
         if s.execute(query.values(revoked_at=utcnow())).rowcount == 0:
             raise NotFound(f"no personal access token with id {token_id}")
+
+    def revoke_all(self, s: Session, user_id: int) -> None:
+        s.execute(
+            update(PersonalAccessToken)
+            .where(PersonalAccessToken.user_id == user_id, PersonalAccessToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+    # -- through the API: the owner, or an administrator -------------------------------------------
+
+    def _check_owner(self, actor: Principal, user_id: int) -> None:
+        user = self.permissions.require_user(actor)
+        if user is not None and user.id != user_id:
+            self.permissions.require_administrator(actor, "manage another user's tokens")
+
+    def _owner(self, s: Session, user_id: int) -> User:
+        user = s.get(User, user_id)
+        if user is None or user.deleted_at is not None:
+            raise NotFound(f"No user with id {user_id}.")
+        return user
+
+    def list_for(self, s: Session, actor: Principal, user_id: int, query: ListQuery) -> Page:
+        """The user's tokens that are not revoked (expired ones included, with their date)."""
+        self._check_owner(actor, user_id)
+        self._owner(s, user_id)
+        stmt = select(PersonalAccessToken).where(
+            PersonalAccessToken.user_id == user_id, PersonalAccessToken.revoked_at.is_(None))
+        sortable = {name: getattr(PersonalAccessToken, name) for name in (
+            "id", "name", "created_at", "expires_at", "last_used_at")}
+        return paginate(s, stmt, query, sortable=sortable, default_order="id", search=[PersonalAccessToken.name])
+
+    def get_for(self, s: Session, actor: Principal, user_id: int, token_id: int) -> PersonalAccessToken:
+        self._check_owner(actor, user_id)
+        row = s.get(PersonalAccessToken, token_id)
+        if row is None or row.user_id != user_id or row.revoked_at is not None:
+            raise NotFound(f"No token with id {token_id} for user {user_id}.")
+        return row
+
+    def create_for(
+        self, s: Session, actor: Principal, user_id: int, name: str, scopes: list[str] | None,
+        expires_at: datetime | None,
+    ) -> tuple[PersonalAccessToken, str]:
+        self._check_owner(actor, user_id)
+        user = self._owner(s, user_id)
+        if not scopes:
+            scopes = [scope_rules.ALL] if scope_rules.ALL in actor.scopes else list(actor.scopes)
+        try:
+            scope_rules.check_known(scopes)
+        except Invalid as error:
+            raise Invalid(str(error), field="scopes") from None
+        if not scope_rules.within(scopes, actor.scopes):
+            raise Forbidden("A new token cannot hold a scope the token that makes it lacks.")
+        return self.create(s, user, name, scopes, expires_at)
+
+    def revoke_for(self, s: Session, actor: Principal, user_id: int, token_id: int) -> None:
+        self.get_for(s, actor, user_id, token_id)
+        self.revoke(s, token_id)
 
     def touch(self, s: Session, token_id: int, when: datetime) -> None:
         s.execute(update(PersonalAccessToken).where(PersonalAccessToken.id == token_id).values(last_used_at=when))

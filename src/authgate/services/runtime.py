@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from authgate.security.passwords import Passwords
 from authgate.security.secrets import SecretHasher
+from authgate.services.authorizations import AuthorizationService
 from authgate.services.bearer import BearerService
 from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
 from authgate.services.clients import ClientService
 from authgate.services.codes import CodeService
 from authgate.services.device_codes import DeviceCodeService
+from authgate.services.groups import GroupService
 from authgate.services.keys import KeyService
 from authgate.services.login_guard import LoginGuard
 from authgate.services.password_policy import PasswordPolicy
+from authgate.services.permissions import PermissionService
 from authgate.services.personal_tokens import PersonalTokenService
 from authgate.services.ratelimit import RateLimiter
 from authgate.services.sessions import SessionService
@@ -35,17 +38,22 @@ class Runtime:
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
         self.keys = KeyService(db, max_token_lifetime=settings.access_token_ttl)
-        self.users = UserService(self.passwords, PasswordPolicy(settings))
-        self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
-        self.login_guard = LoginGuard(settings, self.limiter, self.users)
-        self.clients = ClientService(self.hasher)
+        self.permissions = PermissionService()
+        self.clients = ClientService(self.hasher, self.permissions)
         self.tokens = TokenService(settings, self.hasher, self.keys)
         self.codes = CodeService(settings, self.hasher, self.tokens)
-        self.personal_tokens = PersonalTokenService(settings, self.hasher)
+        self.personal_tokens = PersonalTokenService(settings, self.hasher, self.permissions)
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
         self.device_codes = DeviceCodeService(settings, self.hasher)
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
+        self.users = UserService(
+            self.passwords, PasswordPolicy(settings), self.permissions, self.tokens, self.personal_tokens, self.sessions
+        )
+        self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
+        self.login_guard = LoginGuard(settings, self.limiter, self.users)
+        self.groups = GroupService(self.permissions)
+        self.authorizations = AuthorizationService(self.permissions, self.tokens)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":

@@ -14,6 +14,12 @@ DESCRIPTIONS: dict[str, str] = {
     "offline_access": "Keep access while you are away (refresh tokens)",
     "users:read": "Read users and your own profile",
     "users:write": "Create, change and delete users",
+    "groups:read": "Read groups, their members and permissions",
+    "groups:write": "Create, change and delete groups and their members",
+    "clients:read": "Read client applications",
+    "clients:write": "Register, change and delete client applications",
+    "tokens:read": "Read your personal access tokens and authorized applications",
+    "tokens:write": "Create and revoke personal access tokens; revoke authorized applications",
 }
 
 KNOWN = frozenset(DESCRIPTIONS)
@@ -38,6 +44,11 @@ def grants(token_scopes: list[str] | str, needed: str) -> bool:
     """True when a token with ``token_scopes`` may do what ``needed`` names (``*`` covers API scopes)."""
     held = parse(token_scopes) if isinstance(token_scopes, str) else token_scopes
     return needed in held or (ALL in held and ":" in needed)
+
+
+def within(requested: list[str], held: list[str] | tuple[str, ...]) -> bool:
+    """True when a token holding ``held`` may hand out ``requested`` (a new token never outranks its maker)."""
+    return all(s in held or (s != ALL and grants(list(held), s)) for s in requested)
 
 
 def allowed_for_client(requested: list[str], client_scopes: list[str]) -> bool:

@@ -61,6 +61,13 @@ class SessionService:
                 .values(ended_at=utcnow())
             )
 
+    def end_all(self, s: Session, user_id: int) -> None:
+        s.execute(
+            update(WebSession)
+            .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
     def csrf_token(self, binding: str) -> str:
         """The CSRF token for a form, bound to the session id (or, before sign-in, to a cookie nonce)."""
         return hmac.new(self._csrf_key, binding.encode(), hashlib.sha256).hexdigest()

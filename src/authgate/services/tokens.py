@@ -150,3 +150,13 @@ class TokenService:
             select(TokenFamily.id).where(TokenFamily.authorization_code_id == authorization_code_id)
         ):
             self.revoke_family(s, family_id)
+
+    def revoke_user(self, s: Session, user_id: int) -> None:
+        """Revoke every family, refresh token and access token of ``user_id`` (their account is gone)."""
+        now = utcnow()
+        s.execute(update(TokenFamily).where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None))
+                  .values(revoked_at=now))
+        s.execute(update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+                  .values(revoked_at=now))
+        s.execute(update(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+                  .values(revoked_at=now))

@@ -44,16 +44,16 @@ def import_users(s: Session, users: UserService, rows: list[dict]) -> int:
         if bool(password_hash) == bool(password):
             raise Invalid(f"row {number}: give exactly one of password_hash and password")
         try:
-            user = users.create(
+            users.create(
                 s,
                 str(row.get("username") or ""),
                 str(row.get("email") or ""),
                 password,
                 password_hash=password_hash,
                 is_administrator=str(row.get("is_administrator", "")).strip().lower() in TRUE,
+                firstname=str(row.get("firstname") or ""),
+                lastname=str(row.get("lastname") or ""),
             )
         except ServiceError as error:
             raise type(error)(f"row {number}: {error}") from None
-        user.firstname = str(row.get("firstname") or "")
-        user.lastname = str(row.get("lastname") or "")
     return len(rows)

@@ -1,4 +1,10 @@
-"""People who sign in: creation, lookup and password checks."""
+"""People who sign in: creation, lookup, password checks, and managing them (update, soft delete, restore).
+
+Who may do what (see ``permissions``): ``view-users`` to read others, anyone may read themselves;
+``create-users``, ``edit-users``, ``delete-users`` for the rest; a user may edit their own name,
+email and password; only administrators touch administrators; nobody deletes or deactivates
+themselves. Deleting a user is soft (restorable) and revokes every token and session they have.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,22 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import Passwords, is_supported_hash
+from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
+from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.password_policy import PasswordPolicy
-from authgate.services.errors import Conflict, Invalid, NotFound
+from authgate.services.permissions import PermissionService
+from authgate.services.personal_tokens import PersonalTokenService
+from authgate.services.principal import SYSTEM, Principal
+from authgate.services.sessions import SessionService
+from authgate.services.tokens import TokenService
 from authgate.storage.models import User
+from authgate.storage.types import utcnow
 
 ACTIVE = "ACTIVE"
+INACTIVE = "INACTIVE"
+STATUSES = (ACTIVE, INACTIVE)
+SELF_EDITABLE = frozenset({"email", "firstname", "lastname", "password"})
+EDITABLE = frozenset({"username", "email", "firstname", "lastname", "password", "status", "is_administrator"})
 
 
 def public_view(user: User) -> dict:
@@ -25,38 +42,41 @@ def public_view(user: User) -> dict:
         "is_administrator": user.is_administrator,
         "created_at": user.created_at.isoformat(),
         "updated_at": user.updated_at.isoformat(),
+        "deleted_at": user.deleted_at.isoformat() if user.deleted_at else None,
     }
 
 
 class UserService:
-    def __init__(self, passwords: Passwords, policy: PasswordPolicy):
+    def __init__(
+        self, passwords: Passwords, policy: PasswordPolicy, permissions: PermissionService | None = None,
+        tokens: TokenService | None = None, personal_tokens: PersonalTokenService | None = None,
+        sessions: SessionService | None = None,
+    ):
         self.passwords = passwords
         self.policy = policy
+        self.permissions = permissions or PermissionService()
+        self.tokens = tokens
+        self.personal_tokens = personal_tokens
+        self.sessions = sessions
 
     def create(
         self, s: Session, username: str, email: str, password: str | None, *, is_administrator: bool = False,
+        firstname: str = "", lastname: str = "", status: str = ACTIVE, actor: Principal = SYSTEM,
         password_hash: str | None = None,
     ) -> User:
         """A new user, with ``password`` (checked against the policy) or an imported ``password_hash``."""
-        username, email = username.strip(), email.strip()
-        if not username or len(username) > 255:
-            raise Invalid("username must be 1 to 255 characters")
-        if "@" not in email or len(email) > 255:
-            raise Invalid("email must be an email address")
+        self.permissions.require(s, actor, "create-users")
+        if is_administrator:
+            self.permissions.require_administrator(actor, "create an administrator")
+        user = User(is_administrator=is_administrator)
+        values = {"username": username, "email": email, "firstname": firstname, "lastname": lastname, "status": status}
         if password_hash is None:
-            self.policy.check(password or "")
+            values["password"] = password
         elif not is_supported_hash(password_hash):
-            raise Invalid("password_hash must be a bcrypt ($2y$, $2b$) or argon2id hash")
-        if s.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
-            raise Conflict(f"username {username!r} is already taken")
-        if s.scalar(select(User.id).where(func.lower(User.email) == email.lower())):
-            raise Conflict(f"email {email!r} is already in use")
-        user = User(
-            username=username,
-            email=email,
-            password_hash=password_hash or self.passwords.hash(password),
-            is_administrator=is_administrator,
-        )
+            raise Invalid("password_hash must be a bcrypt ($2y$, $2b$) or argon2id hash", field="password_hash")
+        else:
+            user.password_hash = password_hash
+        self._apply(s, user, values)
         s.add(user)
         s.flush()
         return user
@@ -90,3 +110,113 @@ class UserService:
         if self.passwords.needs_rehash(user.password_hash):
             user.password_hash = self.passwords.hash(password)
         return user
+
+    # -- managing users, with the rules of who may -------------------------------------------------
+
+    def list(self, s: Session, actor: Principal, query: ListQuery, *, deleted: bool = False) -> Page:
+        self.permissions.require(s, actor, "delete-users" if deleted else "view-users")
+        stmt = select(User).where(User.deleted_at.is_not(None) if deleted else User.deleted_at.is_(None))
+        sortable = {name: getattr(User, name) for name in (
+            "id", "username", "email", "firstname", "lastname", "status", "created_at", "updated_at")}
+        if deleted:
+            sortable["deleted_at"] = User.deleted_at
+        return paginate(s, stmt, query, sortable=sortable, default_order="username",
+                        search=[User.username, User.email, User.firstname, User.lastname])
+
+    def visible(self, s: Session, actor: Principal, user_id: int) -> User:
+        """The user, if ``actor`` may see them: themselves, or anyone with ``view-users``."""
+        if not self._is_self(actor, user_id):
+            self.permissions.require(s, actor, "view-users")
+        user = self.get(s, user_id)
+        if user is None:
+            raise NotFound(f"No user with id {user_id}.")
+        return user
+
+    def update(self, s: Session, actor: Principal, user_id: int, changes: dict) -> User:
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise Invalid(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
+        self_edit = self._is_self(actor, user_id)
+        if not (self_edit and set(changes) <= SELF_EDITABLE):
+            self.permissions.require(s, actor, "edit-users")
+        user = self.get(s, user_id)
+        if user is None:
+            raise NotFound(f"No user with id {user_id}.")
+        if user.is_administrator and not self_edit:
+            self.permissions.require_administrator(actor, "change an administrator")
+        if "is_administrator" in changes and bool(changes["is_administrator"]) != user.is_administrator:
+            self.permissions.require_administrator(actor, "make or unmake an administrator")
+            if self_edit:
+                raise Forbidden("You cannot take away your own administrator status.")
+            user.is_administrator = bool(changes["is_administrator"])
+        if self_edit and changes.get("status", user.status) != user.status:
+            raise Forbidden("You cannot change your own status.")
+        self._apply(s, user, {k: v for k, v in changes.items() if k != "is_administrator"}, existing=user)
+        s.flush()
+        return user
+
+    def delete(self, s: Session, actor: Principal, user_id: int) -> None:
+        """Soft-delete the user and revoke, at once, every token and session they have."""
+        self.permissions.require(s, actor, "delete-users")
+        user = self.get(s, user_id)
+        if user is None:
+            raise NotFound(f"No user with id {user_id}.")
+        if self._is_self(actor, user_id):
+            raise Forbidden("You cannot delete yourself.")
+        if user.is_administrator:
+            self.permissions.require_administrator(actor, "delete an administrator")
+        user.deleted_at = utcnow()
+        self.tokens.revoke_user(s, user.id)
+        self.personal_tokens.revoke_all(s, user.id)
+        self.sessions.end_all(s, user.id)
+        s.flush()
+
+    def restore(self, s: Session, actor: Principal, user_id: int) -> User:
+        """Undo a delete; the user's old tokens stay revoked."""
+        self.permissions.require(s, actor, "delete-users")
+        user = s.get(User, user_id)
+        if user is None or user.deleted_at is None:
+            raise NotFound(f"No deleted user with id {user_id}.")
+        if user.is_administrator:
+            self.permissions.require_administrator(actor, "restore an administrator")
+        user.deleted_at = None
+        s.flush()
+        return user
+
+    @staticmethod
+    def _is_self(actor: Principal, user_id: int) -> bool:
+        return actor.user is not None and actor.user.id == user_id
+
+    def _apply(self, s: Session, user: User, values: dict, existing: User | None = None) -> None:
+        """Check and set user fields; ``Invalid``/``Conflict`` name the field at fault."""
+        if "username" in values:
+            username = (values["username"] or "").strip()
+            if not username or len(username) > 255 or any(c.isspace() for c in username):
+                raise Invalid("username must be 1 to 255 characters, without spaces", field="username")
+            taken = select(User.id).where(func.lower(User.username) == username.lower())
+            if s.scalar(taken.where(User.id != existing.id) if existing else taken):
+                raise Conflict(f"username {username!r} is already taken", field="username")
+            user.username = username
+        if "email" in values:
+            email = (values["email"] or "").strip()
+            local, _, domain = email.partition("@")
+            if not local or not domain or len(email) > 255 or any(c.isspace() for c in email):
+                raise Invalid("email must be an email address", field="email")
+            taken = select(User.id).where(func.lower(User.email) == email.lower())
+            if s.scalar(taken.where(User.id != existing.id) if existing else taken):
+                raise Conflict(f"email {email!r} is already in use", field="email")
+            user.email = email
+        for name in ("firstname", "lastname"):
+            if name in values:
+                value = (values[name] or "").strip()
+                if len(value) > 255:
+                    raise Invalid(f"{name} must be at most 255 characters", field=name)
+                setattr(user, name, value)
+        if "status" in values:
+            if values["status"] not in STATUSES:
+                raise Invalid(f"status must be {' or '.join(STATUSES)}", field="status")
+            user.status = values["status"]
+        if "password" in values:
+            password = values["password"] or ""
+            self.policy.check(password)
+            user.password_hash = self.passwords.hash(password)

@@ -17,12 +17,18 @@ from starlette.staticfiles import StaticFiles
 
 from authgate import __version__
 from authgate.oauth.server import AuthorizationServer
+from authgate.services.errors import Forbidden, NotFound, ServiceError
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings, is_loopback
-from authgate.web.bearer import BearerError
+from authgate.web import docs
+from authgate.web.api import INVALID, NOT_FOUND
+from authgate.web.bearer import UNAUTHORIZED, BearerError
 from authgate.web.csrf import FormRejected
 from authgate.web.headers import SecurityHeaders
-from authgate.web.routes import api_users, device, discovery, health, oauth, pages, token_management, userinfo
+from authgate.web.routes import (
+    api_authorizations, api_clients, api_groups, api_permissions, api_tokens, api_users, device, discovery, health,
+    oauth, pages, token_management, userinfo,
+)
 from authgate.web.templates import error_page
 
 log = logging.getLogger("authgate")
@@ -43,6 +49,22 @@ def _allow_http_on_loopback(settings: Settings) -> None:
     parts = urlsplit(settings.issuer)
     if parts.scheme == "http" and (is_loopback(parts.hostname) or settings.development):
         os.environ["AUTHLIB_INSECURE_TRANSPORT"] = "1"
+
+
+def _field_error(item: dict) -> tuple[str, str]:
+    """A pydantic error as ProcessMaker names it: the field (``body`` for the body as a whole) and a sentence."""
+    loc = [str(part) for part in item.get("loc", ())]
+    kind = item.get("type")
+    if kind == "json_invalid":
+        return "body", "The body is not valid JSON."
+    field = ".".join(loc[1:]) or "body"
+    if kind == "missing":
+        return field, "The body is required." if field == "body" else f"The {field} field is required."
+    if field == "body" and kind in ("dict_type", "model_attributes_type"):
+        return "body", "The body must be a JSON object, sent with Content-Type: application/json."
+    if kind == "extra_forbidden":
+        return field, f"The {field} field is not known here."
+    return field, f"{field}: {item.get('msg')}."
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -69,9 +91,17 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
         errors: dict[str, list[str]] = {}
         for item in error.errors():
-            field = ".".join(str(part) for part in item.get("loc", ())[1:]) or "body"
-            errors.setdefault(field, []).append(str(item.get("msg")))
-        return JSONResponse({"message": "The given data was invalid.", "errors": errors}, status_code=422)
+            field, message = _field_error(item)
+            errors.setdefault(field, []).append(message)
+        return JSONResponse({"message": INVALID, "errors": errors}, status_code=422)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, error: ServiceError) -> Response:
+        if isinstance(error, NotFound):
+            return JSONResponse(NOT_FOUND, status_code=404)
+        if isinstance(error, Forbidden):
+            return JSONResponse({"message": UNAUTHORIZED, "reason": str(error)}, status_code=403)
+        return JSONResponse({"message": INVALID, "errors": {error.field or "body": [str(error)]}}, status_code=422)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
@@ -109,10 +139,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/api/documentation",
         openapi_url="/api/openapi.json",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=docs.OAUTH2_REDIRECT_PATH,
+        swagger_ui_init_oauth=docs.SWAGGER_INIT_OAUTH,
+        description=docs.DESCRIPTION,
     )
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)
-    for module in (health, oauth, pages, api_users, token_management, discovery, userinfo, device):
+    for module in (health, oauth, pages, token_management, discovery, userinfo, device, api_users, api_groups,
+                   api_permissions, api_tokens, api_clients, api_authorizations):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)

@@ -1,14 +1,36 @@
-"""The bearer check for every API endpoint (RFC 6750): a FastAPI dependency naming the scope it needs."""
+"""The bearer check for every API endpoint (RFC 6750): a FastAPI dependency naming the scope it needs.
+
+``require_scope("users:read")`` also declares, for the OpenAPI document, the two ways in: an OAuth
+access token (authorization code flow, so the docs page can sign in) or any bearer token (a PAT).
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import HTTPBearer, OAuth2AuthorizationCodeBearer
 from starlette.concurrency import run_in_threadpool
 
 from authgate.services import scopes as scope_rules
-from authgate.services.bearer import InvalidToken, Principal
+from authgate.services.bearer import InvalidToken
+from authgate.services.principal import Principal
 
 REALM = 'realm="authgate"'
+UNAUTHORIZED = "This action is unauthorized."
+
+oauth2_scheme = OAuth2AuthorizationCodeBearer(
+    authorizationUrl="/oauth/authorize",
+    tokenUrl="/oauth/token",
+    refreshUrl="/oauth/token",
+    scopes=scope_rules.DESCRIPTIONS,
+    scheme_name="oauth2",
+    description="Sign in with the authorization code flow (PKCE). Register a client for the docs page first: see the README.",
+    auto_error=False,
+)
+bearer_scheme = HTTPBearer(
+    scheme_name="bearer",
+    description="Any authgate bearer token: an access token or a personal access token (agp_...).",
+    auto_error=False,
+)
 
 
 class BearerError(Exception):
@@ -45,31 +67,48 @@ def _token_from(request: Request) -> str:
     return token.strip()
 
 
-class RequireScope:
-    """``Depends(RequireScope("users:read"))``: the principal behind a valid token holding that scope."""
+def check_scope(principal: Principal, *scopes: str) -> None:
+    """Refuse (403, RFC 6750 §3.1 ``insufficient_scope``) a token holding none of ``scopes``."""
+    if not any(scope_rules.grants(list(principal.scopes), scope) for scope in scopes):
+        needed = " or ".join(scopes)
+        raise BearerError(
+            403,
+            {"message": UNAUTHORIZED, "error": "insufficient_scope", "reason": f"The token needs the scope {needed}."},
+            f'Bearer {REALM}, error="insufficient_scope", scope="{" ".join(scopes)}"',
+        )
 
-    def __init__(self, scope: str, *, user_required: bool = False):
-        self.scope = scope
-        self.user_required = user_required
 
-    async def __call__(self, request: Request) -> Principal:
-        token = _token_from(request)
-        runtime = request.app.state.runtime
+async def authenticate(request: Request, scopes: tuple[str, ...], user_required: bool = False) -> Principal:
+    token = _token_from(request)
+    runtime = request.app.state.runtime
+    try:
+        principal = await run_in_threadpool(runtime.bearer.authenticate, token)
+    except InvalidToken as error:
+        raise unauthenticated(str(error)) from None
+    check_scope(principal, *scopes)
+    if user_required and principal.user is None:
+        raise BearerError(
+            403,
+            {"message": UNAUTHORIZED,
+             "reason": "This endpoint is about the user behind the token, and a client credentials token has none."},
+            f'Bearer {REALM}, error="insufficient_scope"',
+        )
+    return principal
 
-        try:
-            principal = await run_in_threadpool(runtime.bearer.authenticate, token)
-        except InvalidToken as error:
-            raise unauthenticated(str(error)) from None
-        if not scope_rules.grants(list(principal.scopes), self.scope):
-            raise BearerError(
-                403,
-                {"error": "insufficient_scope", "message": f"This action is unauthorized: the token needs the scope {self.scope}."},
-                f'Bearer {REALM}, error="insufficient_scope", scope="{self.scope}"',
-            )
-        if self.user_required and principal.user is None:
-            raise BearerError(
-                403,
-                {"message": "This endpoint is about a user; a client credentials token has none."},
-                f'Bearer {REALM}, error="insufficient_scope"',
-            )
-        return principal
+
+def require_scope(scope: str, *alternatives: str, user_required: bool = False):
+    """``Depends(require_scope("users:read"))``: the principal behind a valid token holding that scope
+    (or one of the ``alternatives``: the endpoint then checks which one it needs)."""
+    scopes = (scope, *alternatives)
+
+    async def dependency(
+        request: Request,
+        _oauth: str | None = Security(oauth2_scheme, scopes=list(scopes)),
+        _bearer: object = Security(bearer_scheme),
+    ) -> Principal:
+        return await authenticate(request, scopes, user_required)
+
+    return dependency
+
+
+RequireScope = require_scope

@@ -1,0 +1,82 @@
+"""Authorized applications: the clients a user has let in, from their live token families.
+
+An authorization is every live family (code or password sign-in, across refreshes) of one user with
+one client; revoking it revokes all of them, so the client's access and refresh tokens stop working.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from authgate.services import scopes as scope_rules
+from authgate.services.errors import NotFound
+from authgate.services.listing import ListQuery, Page, paginate_items
+from authgate.services.permissions import PermissionService
+from authgate.services.principal import Principal
+from authgate.services.tokens import TokenService
+from authgate.storage.models import AccessToken, Client, RefreshToken, TokenFamily
+from authgate.storage.types import utcnow
+
+
+def _view(client: Client, families: list[TokenFamily]) -> dict:
+    scopes: list[str] = []
+    for family in families:
+        scopes.extend(scope_rules.parse(family.scope))
+    return {
+        "id": client.client_id,
+        "client": {"id": client.client_id, "name": client.name},
+        "scopes": list(dict.fromkeys(scopes)),
+        "grant_types": sorted({f.grant_type for f in families}),
+        "created_at": min(f.created_at for f in families).isoformat(),
+        "last_authorized_at": max(f.created_at for f in families).isoformat(),
+    }
+
+
+class AuthorizationService:
+    def __init__(self, permissions: PermissionService, tokens: TokenService):
+        self.permissions = permissions
+        self.tokens = tokens
+
+    def _live_families(self, s: Session, user_id: int, client_pk: int | None = None) -> list[tuple[TokenFamily, Client]]:
+        now = utcnow()
+        live_access = exists().where(
+            AccessToken.family_id == TokenFamily.id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > now)
+        live_refresh = exists().where(
+            RefreshToken.family_id == TokenFamily.id, RefreshToken.revoked_at.is_(None),
+            RefreshToken.rotated_at.is_(None), RefreshToken.expires_at > now)
+        stmt = (
+            select(TokenFamily, Client)
+            .join(Client, Client.id == TokenFamily.client_id)
+            .where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None), live_access | live_refresh)
+            .order_by(TokenFamily.id)
+        )
+        if client_pk is not None:
+            stmt = stmt.where(TokenFamily.client_id == client_pk)
+        return list(s.execute(stmt).tuples())
+
+    def list(self, s: Session, actor: Principal, query: ListQuery) -> Page:
+        user = self._me(actor)
+        by_client: dict[int, tuple[Client, list[TokenFamily]]] = {}
+        for family, client in self._live_families(s, user.id):
+            by_client.setdefault(client.id, (client, []))[1].append(family)
+        views = [_view(client, families) for client, families in by_client.values()]
+        sortable = {"name": lambda v: v["client"]["name"], "created_at": lambda v: v["created_at"],
+                    "last_authorized_at": lambda v: v["last_authorized_at"]}
+        return paginate_items(views, query, sortable=sortable, default_order="name",
+                              search=[lambda v: v["client"]["name"]])
+
+    def revoke(self, s: Session, actor: Principal, client_id: str) -> None:
+        user = self._me(actor)
+        client = s.scalar(select(Client).where(Client.client_id == client_id))
+        families = self._live_families(s, user.id, client.id) if client is not None else []
+        if not families:
+            raise NotFound(f"You have not authorized a client with id {client_id!r}.")
+        for family, _ in families:
+            self.tokens.revoke_family(s, family.id)
+
+    def _me(self, actor: Principal):
+        user = self.permissions.require_user(actor)
+        if user is None:
+            raise NotFound("The command line has no authorized applications.")
+        return user

@@ -1,0 +1,178 @@
+"""Named permissions (ProcessMaker's ``view-users``, ``edit-groups``, ...) and who may do what.
+
+A user holds a permission when it is granted to them directly or to an active group they belong
+to; an administrator holds every one. A client acting for itself (client credentials) holds no
+user permissions; it may only read what ``SERVICE_ACCOUNT_READS`` lists, and only when an
+administrator registered the client with that scope by name (a client registered with no scope
+list may ask for any scope, which is not the same as being trusted with the directory).
+
+Nobody can give what they do not have: a non-administrator grants, removes or joins a group only
+with permissions they hold themselves, and only administrators make or change administrators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from authgate.services.errors import Forbidden, Invalid, NotFound
+from authgate.services.listing import ListQuery, Page, paginate
+from authgate.services.principal import Principal
+from authgate.storage.models import Client, Group, GroupMember, GroupPermission, Permission, User, UserPermission
+
+ACTIVE = "ACTIVE"
+UNAUTHORIZED = "This action is unauthorized."
+
+SERVICE_ACCOUNT_READS = {"view-users": "users:read", "view-groups": "groups:read"}
+
+
+def public_view(permission: Permission) -> dict:
+    return {"id": permission.id, "name": permission.name, "title": permission.title, "group": permission.category}
+
+
+class PermissionService:
+    def names_of_user(self, s: Session, user: User) -> set[str]:
+        """Permissions granted to ``user`` directly or through an active group (not administrator status)."""
+        direct = (
+            select(Permission.name)
+            .join(UserPermission, UserPermission.permission_id == Permission.id)
+            .where(UserPermission.user_id == user.id)
+        )
+        via_groups = (
+            select(Permission.name)
+            .join(GroupPermission, GroupPermission.permission_id == Permission.id)
+            .join(Group, Group.id == GroupPermission.group_id)
+            .join(GroupMember, GroupMember.group_id == Group.id)
+            .where(GroupMember.member_id == user.id, Group.status == ACTIVE)
+        )
+        return set(s.scalars(direct.union(via_groups)))
+
+    def names_of_group(self, s: Session, group: Group) -> set[str]:
+        return set(s.scalars(
+            select(Permission.name)
+            .join(GroupPermission, GroupPermission.permission_id == Permission.id)
+            .where(GroupPermission.group_id == group.id)
+        ))
+
+    def direct_names_of_user(self, s: Session, user: User) -> set[str]:
+        return set(s.scalars(
+            select(Permission.name)
+            .join(UserPermission, UserPermission.permission_id == Permission.id)
+            .where(UserPermission.user_id == user.id)
+        ))
+
+    def allows(self, s: Session, actor: Principal, name: str) -> bool:
+        if actor.is_system:
+            return True
+        if actor.user is None:
+            return self._service_account_may(s, actor, name)
+        return actor.user.is_administrator or name in self.names_of_user(s, actor.user)
+
+    def _service_account_may(self, s: Session, actor: Principal, name: str) -> bool:
+        scope = SERVICE_ACCOUNT_READS.get(name)
+        if scope is None or actor.client_id is None:
+            return False
+        client = s.scalar(select(Client).where(Client.client_id == actor.client_id))
+        return client is not None and scope in client.scopes
+
+    def require(self, s: Session, actor: Principal, name: str) -> None:
+        if not self.allows(s, actor, name):
+            raise Forbidden(self._why_not(actor, f"the permission {name}"))
+
+    def require_user(self, actor: Principal) -> User | None:
+        """The acting user; a client credentials token is refused (it acts for no user)."""
+        if actor.is_service_account:
+            raise Forbidden(
+                "This endpoint acts for a user, and a client credentials token has none: "
+                "use a token issued to a user (authorization code, password or personal access token)."
+            )
+        return actor.user
+
+    def require_administrator(self, actor: Principal, what: str) -> None:
+        if actor.is_system or (actor.user is not None and actor.user.is_administrator):
+            return
+        raise Forbidden(f"Only an administrator may {what}.")
+
+    def is_administrator(self, actor: Principal) -> bool:
+        return actor.is_system or (actor.user is not None and actor.user.is_administrator)
+
+    def require_holds_all(self, s: Session, actor: Principal, names: Iterable[str], what: str) -> None:
+        """Refuse a non-administrator who would hand out (or take away) permissions they lack."""
+        if self.is_administrator(actor):
+            return
+        missing = sorted(set(names) - (self.names_of_user(s, actor.user) if actor.user else set()))
+        if missing:
+            raise Forbidden(f"You may only {what} permissions you hold yourself; you lack: {', '.join(missing)}.")
+
+    @staticmethod
+    def _why_not(actor: Principal, needed: str) -> str:
+        if actor.is_service_account:
+            return f"A client credentials token acts for no user and does not hold {needed}."
+        return f"You need {needed}."
+
+    def list(self, s: Session, query: ListQuery, *, user_id: int | None = None, group_id: int | None = None) -> Page:
+        stmt = select(Permission)
+        if user_id is not None:
+            stmt = stmt.join(UserPermission, UserPermission.permission_id == Permission.id).where(
+                UserPermission.user_id == user_id)
+        if group_id is not None:
+            stmt = stmt.join(GroupPermission, GroupPermission.permission_id == Permission.id).where(
+                GroupPermission.group_id == group_id)
+        sortable = {"id": Permission.id, "name": Permission.name, "title": Permission.title, "group": Permission.category}
+        return paginate(s, stmt, query, sortable=sortable, default_order="id",
+                        search=[Permission.name, Permission.title, Permission.category])
+
+    def catalog(self, s: Session, names: Iterable[str]) -> list[Permission]:
+        """The permissions named, refusing unknown names."""
+        names = list(dict.fromkeys(names))
+        rows = list(s.scalars(select(Permission).where(Permission.name.in_(names)))) if names else []
+        unknown = sorted(set(names) - {p.name for p in rows})
+        if unknown:
+            known = ", ".join(s.scalars(select(Permission.name).order_by(Permission.id)))
+            raise Invalid(f"Unknown permission: {', '.join(unknown)}. Known permissions: {known}.",
+                          field="permission_names")
+        return rows
+
+    def assign(
+        self, s: Session, actor: Principal, *, user_id: int | None = None, group_id: int | None = None,
+        names: list[str] | None = None, is_administrator: bool | None = None,
+    ) -> None:
+        """Set the permissions a user or group holds directly to exactly ``names`` (as ProcessMaker's sync)."""
+        if (user_id is None) == (group_id is None):
+            raise Invalid("Give either user_id or group_id.", field="user_id" if user_id is None else "group_id")
+        if group_id is not None and is_administrator is not None:
+            raise Invalid("is_administrator applies to users, not groups.", field="is_administrator")
+        if user_id is not None:
+            self.require(s, actor, "edit-users")
+            target = s.get(User, user_id)
+            if target is None or target.deleted_at is not None:
+                raise NotFound(f"No user with id {user_id}.")
+            if target.is_administrator or is_administrator:
+                self.require_administrator(actor, "change an administrator's permissions or make an administrator")
+            current = self.direct_names_of_user(s, target)
+        else:
+            self.require(s, actor, "edit-groups")
+            target = s.get(Group, group_id)
+            if target is None:
+                raise NotFound(f"No group with id {group_id}.")
+            current = self.names_of_group(s, target)
+        if names is not None:
+            wanted = self.catalog(s, names)
+            self.require_holds_all(s, actor, current ^ {p.name for p in wanted}, "grant or remove")
+            self._sync(s, target, wanted)
+        if is_administrator is not None:
+            if actor.user is not None and actor.user.id == target.id and not is_administrator:
+                raise Invalid("You cannot take away your own administrator status.", field="is_administrator")
+            target.is_administrator = is_administrator
+
+    @staticmethod
+    def _sync(s: Session, target: User | Group, wanted: list[Permission]) -> None:
+        if isinstance(target, User):
+            s.execute(delete(UserPermission).where(UserPermission.user_id == target.id))
+            s.add_all(UserPermission(user_id=target.id, permission_id=p.id) for p in wanted)
+        else:
+            s.execute(delete(GroupPermission).where(GroupPermission.group_id == target.id))
+            s.add_all(GroupPermission(group_id=target.id, permission_id=p.id) for p in wanted)
+        s.flush()

@@ -1,0 +1,121 @@
+"""What every JSON API endpoint shares: ProcessMaker's list envelope and query parameters, its
+error bodies (for the handlers and for the OpenAPI document), and the bounds on ids."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path, Query, Request
+from pydantic import BaseModel, Field, create_model
+
+from authgate.services.errors import Invalid
+from authgate.services.listing import DEFAULT_PER_PAGE, MAX_FILTER_LENGTH, MAX_PER_PAGE, ListQuery, Page
+
+MAX_ID = 2**31 - 1
+NOT_FOUND = {"error": "Not Found"}
+INVALID = "The given data was invalid."
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
+
+
+async def no_nul_characters(request: Request) -> None:
+    """PostgreSQL text cannot hold U+0000, and no field needs it: refuse it anywhere in the request (422)."""
+    if "\x00" in request.url.path:
+        raise Invalid("The URL must not contain NUL characters.", field="path")
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in value:
+            raise Invalid("Query parameters must not contain NUL characters.", field=name.replace("\x00", "") or "query")
+    body = await request.body()
+    if b"\x00" in body or b"\\u0000" in body.lower():
+        raise Invalid("The body must not contain NUL characters.", field="body")
+
+
+def list_query(
+    filter: Annotated[str, Query(max_length=MAX_FILTER_LENGTH, description="Substring to look for in the main text fields (case-insensitive).")] = "",
+    order_by: Annotated[str | None, Query(max_length=64, description="Field to sort by; an unknown field is a 422 that lists the known ones.")] = None,
+    order_direction: Annotated[str, Query(max_length=8, description="asc or desc.")] = "asc",
+    per_page: Annotated[int, Query(ge=1, description=f"Rows per page (default {DEFAULT_PER_PAGE}; more than {MAX_PER_PAGE} gives {MAX_PER_PAGE}).")] = DEFAULT_PER_PAGE,
+    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+) -> ListQuery:
+    return ListQuery(filter=filter, order_by=order_by, order_direction=order_direction,
+                     per_page=min(per_page, MAX_PER_PAGE), page=page)
+
+
+def list_body(request: Request, page: Page) -> dict:
+    """``{"data": [...], "meta": {...}}`` as ProcessMaker's ``ApiCollection`` makes it."""
+    q = page.query
+    count = len(page.items)
+    return {
+        "data": page.items,
+        "meta": {
+            "total": page.total,
+            "count": count,
+            "per_page": q.per_page,
+            "current_page": q.page,
+            "total_pages": page.total_pages,
+            "last_page": page.total_pages,
+            "from": page.offset + 1 if count else None,
+            "to": page.offset + count if count else None,
+            "sort_by": q.order_by,
+            "sort_order": q.order_direction,
+            "filter": q.filter,
+            "path": str(request.url.replace(query="")),
+            **page.extra,
+        },
+    }
+
+
+class Meta(BaseModel):
+    total: int
+    count: int
+    per_page: int
+    current_page: int
+    total_pages: int
+    last_page: int
+    from_: int | None = Field(alias="from")
+    to: int | None
+    sort_by: str
+    sort_order: str
+    filter: str
+    path: str
+
+
+def list_of(model: type[BaseModel], name: str) -> type[BaseModel]:
+    """The OpenAPI schema of a list of ``model``: ``{"data": [...], "meta": Meta}``."""
+    return create_model(name, data=(list[model], ...), meta=(Meta, ...))
+
+
+class Unauthenticated(BaseModel):
+    error: str = Field(examples=["Unauthenticated."])
+
+
+class Unauthorized(BaseModel):
+    message: str = Field(examples=["This action is unauthorized."])
+    reason: str | None = Field(None, description="Why, in words: the scope or permission that is missing.")
+    error: str | None = Field(None, examples=["insufficient_scope"], description="Set when the token lacks the scope.")
+
+
+class NotFoundBody(BaseModel):
+    error: str = Field(examples=["Not Found"])
+
+
+class ValidationErrorBody(BaseModel):
+    message: str = Field(examples=[INVALID])
+    errors: dict[str, list[str]] = Field(examples=[{"email": ["email must be an email address"]}])
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Unauthenticated, "description": "No token, or an invalid, expired or revoked one (RFC 6750 §3.1; with WWW-Authenticate)."},
+    403: {"model": Unauthorized, "description": "The token lacks the scope, or its user the permission."},
+    404: {"model": NotFoundBody, "description": "No such record."},
+    422: {"model": ValidationErrorBody, "description": "The input is invalid; `errors` names each field at fault."},
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: ERRORS[code] for code in codes}
+
+
+def describe(scope: str, permission: str) -> str:
+    return f"**Scope:** `{scope}`. **Permission:** {permission}."
