@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import Browser, ServerProcess, unique
+from support import ServerProcess
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +59,7 @@ def cli(server):
 
 @pytest.fixture
 def make_user(server):
-    """make_user() -> support.User (username, password, email, id), unique names."""
+    """make_user() -> support.User; unique name; unpacks as `username, password = make_user()`."""
     return server.create_user
 
 
@@ -70,17 +70,7 @@ def make_client(server):
 
 
 @pytest.fixture
-def browser(server) -> Browser:
-    return Browser(server)
-
-
-@pytest.fixture
 def db_dump(server):
     """db_dump() -> every row of every table of the server's database, as text."""
     return server.db.dump_text
 
-
-@pytest.fixture
-def redirect_uri() -> str:
-    # Never dereferenced: the tests read the Location header and stop there.
-    return f"https://{unique('app')}.example.org/callback"
