@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import Browser, ServerProcess, unique
+from support import ServerProcess, unique
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +59,7 @@ def cli(server):
 
 @pytest.fixture
 def make_user(server):
-    """make_user() -> support.User (username, password, email, id), unique names."""
+    """make_user() -> support.User; unique name; unpacks as `username, password = make_user()`."""
     return server.create_user
 
 
@@ -67,11 +67,6 @@ def make_user(server):
 def make_client(server):
     """make_client(redirect_uris=..., grants=..., scopes=..., public=...) -> support.Client."""
     return server.create_client
-
-
-@pytest.fixture
-def browser(server) -> Browser:
-    return Browser(server)
 
 
 @pytest.fixture

@@ -311,6 +311,10 @@ class User:
     id: object
     data: dict = field(default_factory=dict)
 
+    def __iter__(self):
+        """`username, password = make_user()`"""
+        return iter((self.username, self.password))
+
 
 @dataclass
 class Client:

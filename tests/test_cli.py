@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from support import Browser, ServerProcess, one_line_error, password_grant, token_request, unique, users_me
+
+
+@pytest.fixture(scope="module")
+def pw_client(server):
+    """A client allowed the password grant, to check credentials made by the CLI."""
+    return server.create_client(grants=["password"])
 
 
 # ---- db ------------------------------------------------------------------------------
@@ -24,10 +33,20 @@ def test_db_upgrade_is_idempotent(cli):
     assert "Traceback" not in proc.stderr
 
 
+def test_console_script_authgate(server):
+    """The installed `authgate` command is the same CLI as `python -m authgate`."""
+    exe = Path(sys.executable).with_name("authgate")
+    assert exe.exists(), exe
+    proc = subprocess.run([str(exe), "clients", "list", "--json"], env=server.env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert isinstance(json.loads(proc.stdout)["clients"], list)
+
+
 # ---- users -----------------------------------------------------------------------------
 
 
-def test_users_create_json(server, cli):
+def test_users_create_json(server, cli, pw_client):
     name = unique("carol")
     proc = cli("users", "create", name, "--email", f"{name}@example.org", "--password", "pw-Carol-123", "--json")
     assert proc.returncode == 0, proc.stderr
@@ -37,29 +56,26 @@ def test_users_create_json(server, cli):
     assert data["email"] == f"{name}@example.org"
     assert data["is_administrator"] is False
     # the password set on the command line works
-    client = server.create_client(grants=["password"])
     resp = token_request(server, {"grant_type": "password", "username": name, "password": "pw-Carol-123"},
-                         auth=client.basic)
+                         auth=pw_client.basic)
     assert resp.status_code == 200, resp.text
 
 
-def test_users_create_password_stdin_with_trailing_newline(server, cli):
+def test_users_create_password_stdin_with_trailing_newline(server, cli, pw_client):
     """`echo "$PW" | authgate users create ... --password-stdin` — the newline is not part of the password."""
     name = unique("dave")
     proc = cli("users", "create", name, "--email", f"{name}@example.org", "--password-stdin", "--json",
                input="pw-Dave-456\n")
     assert proc.returncode == 0, proc.stderr
-    client = server.create_client(grants=["password"])
     resp = token_request(server, {"grant_type": "password", "username": name, "password": "pw-Dave-456"},
-                         auth=client.basic)
+                         auth=pw_client.basic)
     assert resp.status_code == 200, resp.text
 
 
-def test_users_create_admin(server):
+def test_users_create_admin(server, pw_client):
     admin = server.create_user(admin=True)
     assert admin.data["is_administrator"] is True
-    client = server.create_client(grants=["password"])
-    token = password_grant(server, client, admin).json()["access_token"]
+    token = password_grant(server, pw_client, admin).json()["access_token"]
     assert users_me(server, token).json()["is_administrator"] is True
 
 
@@ -180,10 +196,9 @@ def test_clients_delete_unknown_is_one_line_error(cli):
 # ---- the administrator made by `serve` ------------------------------------------------------
 
 
-def test_serve_creates_admin_from_env(server):
-    client = server.create_client(grants=["password"])
+def test_serve_creates_admin_from_env(server, pw_client):
     resp = token_request(server, {"grant_type": "password", "username": "admin",
-                                  "password": server.admin_password}, auth=client.basic)
+                                  "password": server.admin_password}, auth=pw_client.basic)
     assert resp.status_code == 200, resp.text
     me = users_me(server, resp.json()["access_token"]).json()
     assert me["username"] == "admin" and me["is_administrator"] is True

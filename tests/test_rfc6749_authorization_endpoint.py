@@ -65,6 +65,12 @@ def test_unknown_client_id_is_an_error_page_not_a_redirect_rfc6749_4_1_2_1(serve
     assert_error_page_not_redirect(b.open_authorize(p))
 
 
+def test_missing_client_id_is_an_error_page_not_a_redirect_rfc6749_4_1_2_1(server, app, signed_in):
+    p = authorization_params(app)
+    del p["client_id"]
+    assert_error_page_not_redirect(signed_in.open_authorize(p))
+
+
 @pytest.mark.parametrize(
     "mangle",
     [
@@ -112,15 +118,11 @@ def test_unsupported_response_type_redirects_with_error_rfc6749_4_1_2_1(app, sig
     assert_error_redirect(signed_in.open_authorize(p), app.redirect_uri, "unsupported_response_type", p["state"])
 
 
-def test_missing_response_type_redirects_with_error_rfc6749_4_1_2_1(app, signed_in):
-    # §4.1.2.1 reads as invalid_request (a required parameter is missing);
-    # unsupported_response_type is a common reading too. What matters: redirected, with state.
+def test_missing_response_type_redirects_invalid_request_rfc6749_4_1_2_1(app, signed_in):
+    """§4.1.2.1 invalid_request: the request is missing a required parameter."""
     p = authorization_params(app)
     del p["response_type"]
-    resp = signed_in.open_authorize(p)
-    assert resp.status_code == 302, resp.text[:300]
-    assert query_params(resp.headers["Location"]).get("error") in ("invalid_request", "unsupported_response_type")
-    assert_error_redirect(resp, app.redirect_uri, query_params(resp.headers["Location"])["error"], p["state"])
+    assert_error_redirect(signed_in.open_authorize(p), app.redirect_uri, "invalid_request", p["state"])
 
 
 @pytest.mark.parametrize("scope", ["no-such-scope", "users:read no-such-scope", "users:write", "*"])
@@ -266,6 +268,19 @@ def test_consent_post_without_valid_csrf_is_refused_rfc6749_10_12(server, app, u
     assert "Location" not in resp.headers
     # a genuine consent form still works: the refusal was about the token
     assert "code" in query_params(b.decide(b.consent_page(p, user), "approve").headers["Location"])
+
+
+def test_consent_post_revalidates_redirect_uri_rfc6749_4_1_2_1(server, app, user):
+    """A genuine CSRF token does not make a POST to a tampered authorization URL
+    (foreign redirect_uri) redirect anywhere."""
+    b = Browser(server)
+    p = authorization_params(app)
+    consent = b.consent_page(p, user)
+    data = Browser.single_form(consent).fields()
+    data["decision"] = "approve"
+    tampered = {**p, "redirect_uri": "https://attacker.example.net/cb"}
+    resp = b.post("/oauth/authorize?" + urlencode(tampered), data=data)
+    assert_error_page_not_redirect(resp)
 
 
 def test_consent_csrf_token_of_another_session_is_refused_rfc6749_10_12(server, app, user, make_user):

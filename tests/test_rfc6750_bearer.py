@@ -55,7 +55,7 @@ def auth_params(header: str) -> tuple[str, dict]:
 def assert_invalid_token(resp):
     """RFC 6750 §3.1 invalid_token: 401 with error="invalid_token"."""
     assert resp.status_code == 401, f"{resp.status_code} {resp.text[:300]}"
-    assert resp.json()["error"] == "Unauthenticated."
+    assert resp.json() == {"error": "Unauthenticated."}
     scheme, params = auth_params(resp.headers["WWW-Authenticate"])
     assert scheme == "bearer"
     assert params.get("realm") == "authgate"
@@ -80,7 +80,7 @@ def test_no_token_is_401_without_error_code_rfc6750_3_1(server):
     """§3.1: a request lacking authentication SHOULD NOT carry an error code."""
     resp = users_me(server, None)
     assert resp.status_code == 401
-    assert resp.json()["error"] == "Unauthenticated."
+    assert resp.json() == {"error": "Unauthenticated."}
     scheme, params = auth_params(resp.headers["WWW-Authenticate"])
     assert scheme == "bearer"
     assert params == {"realm": "authgate"}

@@ -153,3 +153,11 @@ def test_confidential_client_with_pkce_checks_verifier_rfc7636_4_6(server, confi
     code = get_code(server, confidential_app, user, challenge=challenge)
     assert_token_error(exchange_code(server, confidential_app, code), {"invalid_grant", "invalid_request"})
 
+
+
+def test_too_short_verifier_is_refused_rfc7636_4_1(server, public_app, user):
+    """§4.1: a code_verifier has 43 to 128 characters; a 42-character one whose
+    S256 hash matches the challenge is still refused."""
+    verifier, challenge = pkce_pair("a" * 42)
+    code = get_code(server, public_app, user, challenge=challenge)
+    assert_token_error(exchange_code(server, public_app, code, verifier=verifier), {"invalid_request", "invalid_grant"})
