@@ -27,6 +27,7 @@ EXPECTED = {
     ("put", "/oauth/clients/{client_id}"), ("delete", "/oauth/clients/{client_id}"),
     ("post", "/oauth/clients/{client_id}/secret"),
     ("get", "/users/me/authorizations"), ("delete", "/users/me/authorizations/{client_id}"),
+    ("get", "/security_logs"),
 }
 
 

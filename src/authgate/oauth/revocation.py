@@ -11,6 +11,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as AuthlibRevocation
 
 from authgate.oauth.context import current_db
 from authgate.oauth.models import OAuthPresentedToken
+from authgate.services import audit
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -43,3 +44,5 @@ class RevocationEndpoint(AuthlibRevocation):
 
     def revoke_token(self, token: OAuthPresentedToken, request):
         self.server.runtime.token_lookup.revoke(request.db, token.presented)
+        audit.record(request.db, "token.revoked", client_id=request.client.get_client_id(),
+                     details={"kind": type(token.presented).__name__})

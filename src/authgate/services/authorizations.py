@@ -10,6 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from authgate.services import scopes as scope_rules
+from authgate.services import audit
 from authgate.services.errors import NotFound
 from authgate.services.listing import ListQuery, Page, paginate_items
 from authgate.services.permissions import PermissionService
@@ -74,6 +75,7 @@ class AuthorizationService:
             raise NotFound(f"You have not authorized a client with id {client_id!r}.")
         for family, _ in families:
             self.tokens.revoke_family(s, family.id)
+        audit.record(s, "authorization.revoked", actor=actor, client_id=client_id)
 
     def _me(self, actor: Principal):
         user = self.permissions.require_user(actor)

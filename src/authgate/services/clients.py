@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
+from authgate.services import audit
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
@@ -109,6 +110,7 @@ class ClientService:
         client.secret_hash = self.hasher.hash(secret) if secret else None
         s.add(client)
         s.flush()
+        audit.record(s, "client.created", actor=actor, subject=client.client_id, details={"name": client.name})
         return client, secret
 
     @staticmethod
@@ -151,6 +153,7 @@ class ClientService:
         result = s.execute(delete(Client).where(Client.client_id == client_id))
         if result.rowcount == 0:
             raise NotFound(f"no client with id {client_id!r}")
+        audit.record(s, "client.deleted", actor=actor, subject=client_id)
 
     # -- through the API -----------------------------------------------------------------------------
 
@@ -179,6 +182,7 @@ class ClientService:
             values.get("scopes", client.scopes),
         )
         s.flush()
+        audit.record(s, "client.updated", actor=actor, subject=client.client_id, details={"fields": ",".join(sorted(values))})
         return client
 
     def regenerate_secret(self, s: Session, actor: Principal, client_id: str) -> tuple[Client, str]:
@@ -190,6 +194,7 @@ class ClientService:
         secret = gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret)
         s.flush()
+        audit.record(s, "client.secret_regenerated", actor=actor, subject=client.client_id)
         return client, secret
 
     def _existing(self, s: Session, client_id: str) -> Client:

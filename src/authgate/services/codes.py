@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
+from authgate.services import audit
 from authgate.services.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.models import AuthorizationCode, Client, User
@@ -56,6 +57,7 @@ class CodeService:
         ).rowcount == 1
         if not claimed:
             self.tokens.revoke_families_of_code(s, row.id)
+            audit.record(s, "code.replayed", user_id=row.user_id, client_id=client.client_id)
             return None
         if row.expires_at <= utcnow():
             return None

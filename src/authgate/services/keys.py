@@ -21,6 +21,7 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey, import_key
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from authgate.services import audit
 from authgate.services.errors import Invalid
 from authgate.storage.db import Database
 from authgate.storage.models import SigningKey
@@ -93,6 +94,7 @@ class KeyService:
         s.execute(update(SigningKey).where(SigningKey.retired_at.is_(None)).values(retired_at=utcnow()))
         s.add(row)
         s.flush()
+        audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg})
         return self._info(row)
 
     def list(self, s: Session) -> list[KeyInfo]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from authgate.services import audit
 from authgate.services.errors import ServiceError
 from authgate.services.ratelimit import RateLimiter
 from authgate.services.users import UserService
@@ -42,13 +43,24 @@ class LoginGuard:
         self.users = users
 
     def authenticate(self, s: Session, login: str, password: str, ip: str | None) -> User | None:
-        """The user, or None for a wrong name or password; raises ``TooManyAttempts`` when limited."""
-        self.before_attempt(login, ip)
+        """The user, or None for a wrong name or password; raises ``TooManyAttempts`` when limited.
+
+        Each outcome goes to the audit log with the name tried (never the password); the caller
+        commits even when refusing, so that the refusal is recorded too.
+        """
+        name = _account(login)
+        try:
+            self.before_attempt(login, ip)
+        except TooManyAttempts:
+            audit.record(s, "login.refused", subject=name)
+            raise
         user = self.users.authenticate(s, login, password)
         if user is None:
             self.failed(login, ip)
+            audit.record(s, "login.failed", subject=name)
         else:
             self.succeeded(login)
+            audit.record(s, "login.succeeded", user_id=user.id, subject=user.username)
         return user
 
     def before_attempt(self, login: str, ip: str | None) -> None:

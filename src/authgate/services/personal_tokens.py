@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
 from authgate.services import scopes as scope_rules
+from authgate.services import audit
 from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.permissions import PermissionService
@@ -66,6 +67,7 @@ class PersonalTokenService:
         )
         s.add(row)
         s.flush()
+        audit.record(s, "personal_token.created", user_id=user.id, subject=str(row.id), details={"name": name})
         return row, token
 
     def list(self, s: Session, user: User) -> list[PersonalAccessToken]:
@@ -80,6 +82,7 @@ class PersonalTokenService:
             query = query.where(PersonalAccessToken.user_id == user.id)
         if s.execute(query.values(revoked_at=utcnow())).rowcount == 0:
             raise NotFound(f"no personal access token with id {token_id}")
+        audit.record(s, "personal_token.revoked", user_id=user.id if user else None, subject=str(token_id))
 
     def revoke_all(self, s: Session, user_id: int) -> None:
         s.execute(

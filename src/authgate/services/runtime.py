@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from authgate.security.passwords import Passwords
 from authgate.security.secrets import SecretHasher
+from authgate.services.audit import AuditService
 from authgate.services.authorizations import AuthorizationService
 from authgate.services.bearer import BearerService
 from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
@@ -54,6 +55,7 @@ class Runtime:
         self.login_guard = LoginGuard(settings, self.limiter, self.users)
         self.groups = GroupService(self.permissions)
         self.authorizations = AuthorizationService(self.permissions, self.tokens)
+        self.audit = AuditService(self.permissions)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":

@@ -20,6 +20,7 @@ DESCRIPTIONS: dict[str, str] = {
     "clients:write": "Register, change and delete client applications",
     "tokens:read": "Read your personal access tokens and authorized applications",
     "tokens:write": "Create and revoke personal access tokens; revoke authorized applications",
+    "security_logs:read": "Read the security log (administrators)",
 }
 
 KNOWN = frozenset(DESCRIPTIONS)

@@ -25,9 +25,10 @@ from authgate.web.api import INVALID, NOT_FOUND
 from authgate.web.bearer import UNAUTHORIZED, BearerError
 from authgate.web.csrf import FormRejected
 from authgate.web.headers import SecurityHeaders
+from authgate.web.request_context import AuditOrigin
 from authgate.web.routes import (
-    api_authorizations, api_clients, api_groups, api_permissions, api_tokens, api_users, device, discovery, health,
-    oauth, pages, token_management, userinfo,
+    api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens, api_users, device,
+    discovery, health, oauth, pages, token_management, userinfo,
 )
 from authgate.web.templates import error_page
 
@@ -146,9 +147,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)
     for module in (health, oauth, pages, token_management, discovery, userinfo, device, api_users, api_groups,
-                   api_permissions, api_tokens, api_clients, api_authorizations):
+                   api_permissions, api_tokens, api_clients, api_authorizations, api_security_logs):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
+    app.add_middleware(AuditOrigin)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import InvalidScopeError
 
+from authgate.services import audit
 from authgate.services import scopes as scope_rules
 from authgate.storage.models import TokenFamily, User
 
@@ -39,6 +40,11 @@ class AuthgateGrant:
             and scope_rules.allows_refresh(scope_rules.parse(scope))
         ):
             response["refresh_token"] = tokens.issue_refresh_token(self.request.db, family, scope)
+        audit.record(
+            self.request.db, "token.refreshed" if self.GRANT_TYPE == "refresh_token" else "token.issued",
+            user_id=user.id if user is not None else None, client_id=client.get_client_id(), subject=issued.jti,
+            details={"grant_type": self.GRANT_TYPE, "scope": scope, "refresh_token": "refresh_token" in response},
+        )
         return response
 
     def save_token(self, token):

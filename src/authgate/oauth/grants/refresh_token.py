@@ -11,6 +11,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.models import OAuthRefreshToken
+from authgate.services import audit
 from authgate.storage.models import RefreshToken, TokenFamily, User
 from authgate.storage.types import utcnow
 
@@ -37,6 +38,8 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
         self.request.replayed = tokens.replay_rotation(row, presented)
         if self.request.replayed is None:
             tokens.revoke_family(db, row.family_id)
+            audit.record(db, "token.reuse_detected", user_id=row.user_id, client_id=client.get_client_id(),
+                         details={"family": row.family_id})
             raise InvalidGrantError("The refresh token was already used; every token of this grant is now revoked.")
         return OAuthRefreshToken(row)
 

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from authgate.oauth.grants.openid import sign_in_needed
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
+from authgate.services import audit
 from authgate.services import scopes as scope_rules
 from authgate.storage.types import utcnow
 from authgate.web.cookies import SESSION_COOKIE
@@ -121,6 +122,8 @@ def _authorize(request: Request, decision: str | None) -> Response:
             )
         approved = decision == "approve"
         location = server.authorization_response(oauth_request, grant, user if approved else None)
+        audit.record(s, "consent.granted" if approved else "consent.denied", user_id=user.id,
+                     client_id=grant.client.get_client_id(), details={"scope": oauth_request.scope})
         return RedirectResponse(location, status_code=302)
 
 

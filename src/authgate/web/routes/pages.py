@@ -68,16 +68,18 @@ async def login(request: Request) -> Response:
 
     login = fields.get("username", "")
 
-    def sign_in():
+    def sign_in() -> str | TooManyAttempts | None:
         with runtime.db.session() as s:
-            user = runtime.login_guard.authenticate(s, login, fields.get("password", ""), client_ip(request))
+            try:
+                user = runtime.login_guard.authenticate(s, login, fields.get("password", ""), client_ip(request))
+            except TooManyAttempts as refused:
+                return refused
             return runtime.sessions.start(s, user) if user else None
 
-    try:
-        session_id = await run_in_threadpool(sign_in)
-    except TooManyAttempts as error:
-        response = _login_form(request, next_url, str(error), login, status=429)
-        response.headers["Retry-After"] = str(error.retry_after)
+    session_id = await run_in_threadpool(sign_in)
+    if isinstance(session_id, TooManyAttempts):
+        response = _login_form(request, next_url, str(session_id), login, status=429)
+        response.headers["Retry-After"] = str(session_id.retry_after)
         return response
     if session_id is None:
         return _login_form(request, next_url, LOGIN_FAILED, login, status=400)

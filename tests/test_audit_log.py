@@ -1,0 +1,80 @@
+"""The audit log (issue 7 §5): sign-ins, consent, tokens (issued, refreshed, reused, revoked),
+clients and keys are recorded with who, when and from where; administrators read it through
+GET /api/1.0/security_logs in ProcessMaker's list shape; no entry ever holds a secret."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from support import Api, Browser, api_for, exchange_code, get_code, password_grant, refresh
+
+
+@pytest.fixture(scope="module")
+def audited(server_factory):
+    return server_factory({"AUTHGATE_REFRESH_GRACE_SECONDS": "0"})
+
+
+def events(srv, **params) -> list[dict]:
+    api = api_for(srv, "admin")
+    r = api.get("/security_logs", params={"per_page": 100, "order_direction": "desc", **params})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert set(body) == {"data", "meta"} and body["meta"]["per_page"] == 100
+    return body["data"]
+
+
+def test_sign_ins_are_recorded_with_address_and_never_the_password(audited):
+    user = audited.create_user()
+    wrong = "wrong-" + secrets.token_hex(6)
+    browser = Browser(audited)
+    browser.submit_login(*browser.login_page(), user.username, wrong)
+    Browser(audited).login(user)
+    mine = [e for e in events(audited, filter=user.username) if e["event"].startswith("login.")]
+    assert [e["event"] for e in mine] == ["login.succeeded", "login.failed"]
+    assert all(e["ip"] == "127.0.0.1" for e in mine)
+    assert mine[0]["user_id"] == user.id
+    dump = str(events(audited))
+    assert wrong not in dump and user.password not in dump
+
+
+def test_token_lifecycle_and_reuse_are_recorded_without_secrets(audited):
+    client = audited.create_client(grants=["password"])
+    user = audited.create_user()
+    first = password_grant(audited, client, user).json()
+    second = refresh(audited, client, first["refresh_token"]).json()
+    refresh(audited, client, first["refresh_token"])  # reuse
+    seen = [e for e in events(audited) if e["client_id"] == client.client_id]
+    kinds = [e["event"] for e in seen]
+    for expected in ("token.issued", "token.refreshed", "token.reuse_detected"):
+        assert expected in kinds, kinds
+    issued = next(e for e in seen if e["event"] == "token.issued")
+    assert issued["details"]["grant_type"] == "password" and issued["user_id"] == user.id
+    dump = str(events(audited))
+    for secret in (client.client_secret, first["refresh_token"], second["refresh_token"], first["access_token"]):
+        assert secret not in dump
+
+
+def test_consent_clients_and_keys_are_recorded(audited):
+    client = audited.create_client(redirect_uris=["https://audit.example.org/cb"])
+    user = audited.create_user()
+    code = get_code(audited, client, user)
+    assert exchange_code(audited, client, code).status_code == 200
+    assert audited.cli("keys", "rotate").returncode == 0
+    recent = events(audited)
+    kinds = {(e["event"], e["client_id"] or e["subject"]) for e in recent}
+    assert ("consent.granted", client.client_id) in kinds
+    assert ("client.created", client.client_id) in kinds
+    assert any(e["event"] == "key.rotated" for e in recent)
+    created = next(e for e in recent if e["event"] == "client.created" and e["subject"] == client.client_id)
+    assert created["actor"] == "system", "made at the command line"
+
+
+def test_only_administrators_read_the_log(audited):
+    user = audited.create_user()
+    assert api_for(audited, user.username).get("/security_logs").status_code == 403
+    no_scope = api_for(audited, "admin", scopes=["users:read"]).get("/security_logs")
+    assert no_scope.status_code == 403 and no_scope.json()["error"] == "insufficient_scope"
+
+    assert Api(audited, None).get("/security_logs").status_code == 401
