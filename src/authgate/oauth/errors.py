@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.base import invalid_error_characters
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
+
+
+def printable(text: str, limit: int = 64) -> str:
+    """``text`` cut to what an ``error_description`` may hold (RFC 6749 §5.2: %x20-21 / %x23-5B / %x5D-7E)."""
+    forbidden = set(invalid_error_characters(text))
+    return "".join(c for c in text if c not in forbidden)[:limit] or "?"
+
+
+def repeated_parameters(names: list[str]) -> InvalidRequestError:
+    """RFC 6749 §3.1: request parameters must not be included more than once."""
+    return InvalidRequestError(f"Parameter repeated: {', '.join(printable(n) for n in sorted(names))}.")
 
 
 class TooManyRequestsError(OAuth2Error):

@@ -21,7 +21,7 @@ from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authgate.oauth.client_auth import secret_post_or_secret_only
 from authgate.oauth.context import bound, current_db
 from authgate.oauth.device import DeviceAuthorizationEndpoint, DeviceCodeGrant
-from authgate.oauth.errors import TooManyRequestsError
+from authgate.oauth.errors import TooManyRequestsError, repeated_parameters
 from authgate.oauth.grants.authorization_code import AuthorizationCodeGrant
 from authgate.oauth.grants.client_credentials import ClientCredentialsGrant
 from authgate.oauth.grants.openid import OpenIDCode
@@ -87,7 +87,7 @@ class AuthorizationServer(AuthlibServer):
     def _refuse_repeats(self, request: OAuthRequest) -> Response | None:
         repeated = request.payload.repeated()
         if repeated:
-            error = InvalidRequestError(f"Parameter repeated: {', '.join(sorted(repeated))}.")
+            error = repeated_parameters(repeated)
             return self.handle_error_response(request, error)
         return None
 

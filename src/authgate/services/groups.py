@@ -8,7 +8,7 @@ beyond the actor's own.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from authgate.services.errors import Conflict, Invalid, NotFound
@@ -136,7 +136,7 @@ class GroupService:
             name = (values["name"] or "").strip()
             if not name or len(name) > 255:
                 raise Invalid("name must be 1 to 255 characters", field="name")
-            taken = select(Group.id).where(func.lower(Group.name) == name.lower())
+            taken = select(Group.id).where(or_(Group.name == name, func.lower(Group.name) == name.lower()))
             if s.scalar(taken.where(Group.id != existing.id) if existing else taken):
                 raise Conflict(f"A group named {name!r} already exists.", field="name")
             group.name = name

@@ -193,7 +193,7 @@ class UserService:
             username = (values["username"] or "").strip()
             if not username or len(username) > 255 or any(c.isspace() for c in username):
                 raise Invalid("username must be 1 to 255 characters, without spaces", field="username")
-            taken = select(User.id).where(func.lower(User.username) == username.lower())
+            taken = select(User.id).where(or_(User.username == username, func.lower(User.username) == username.lower()))
             if s.scalar(taken.where(User.id != existing.id) if existing else taken):
                 raise Conflict(f"username {username!r} is already taken", field="username")
             user.username = username
@@ -202,7 +202,7 @@ class UserService:
             local, _, domain = email.partition("@")
             if not local or not domain or len(email) > 255 or any(c.isspace() for c in email):
                 raise Invalid("email must be an email address", field="email")
-            taken = select(User.id).where(func.lower(User.email) == email.lower())
+            taken = select(User.id).where(or_(User.email == email, func.lower(User.email) == email.lower()))
             if s.scalar(taken.where(User.id != existing.id) if existing else taken):
                 raise Conflict(f"email {email!r} is already in use", field="email")
             user.email = email

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -103,6 +103,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         if isinstance(error, Forbidden):
             return JSONResponse({"message": UNAUTHORIZED, "reason": str(error)}, status_code=403)
         return JSONResponse({"message": INVALID, "errors": {error.field or "body": [str(error)]}}, status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, error: IntegrityError) -> Response:
+        """A write that would break a uniqueness rule the services did not foresee: 409, never a 500."""
+        log.warning("integrity error on %s %s", request.method, request.url.path)
+        message = "This conflicts with an existing record (a name or address already in use)."
+        if _wants_json(request):
+            return JSONResponse({"message": message, "errors": {"body": [message]}}, status_code=409)
+        return error_page("Conflict", message, status=409, hint="Choose another name and try again.")
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import grants
 
+from authgate.oauth.errors import repeated_parameters
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.models import OAuthCode
 from authgate.security import secrets as gen
@@ -19,7 +20,7 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
         """Repeats that leave the redirect target in doubt get an error page, never a redirect (RFC 6749 §3.1)."""
         repeated = [name for name in UNTRUSTED_IF_REPEATED if len(request.payload.datalist.get(name, [])) > 1]
         if repeated:
-            raise InvalidRequestError(f"Parameter repeated: {', '.join(repeated)}.")
+            raise repeated_parameters(repeated)
 
     def validate_requested_scope(self):
         """Runs once the redirect URI is trusted, so these errors go back to the client (RFC 6749 §4.1.2.1).
@@ -28,7 +29,7 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
         """
         repeated = self.request.payload.repeated()
         if repeated:
-            raise InvalidRequestError(f"Parameter repeated: {', '.join(sorted(repeated))}.")
+            raise repeated_parameters(repeated)
 
     def generate_authorization_code(self) -> str:
         return gen.generate()
