@@ -543,9 +543,10 @@ class Browser:
         url = params_or_url if isinstance(params_or_url, str) else "/oauth/authorize?" + urlencode(params_or_url)
         return self.get(url)
 
-    def consent_page(self, params_or_url, user: User | None) -> requests.Response:
+    def consent_page(self, params_or_url, user: User | None, remembered_ok: bool = False) -> requests.Response:
         """Open the authorization URL; sign in on the way if asked to; return
-        the consent page (asserting it is one)."""
+        the consent page (asserting it is one), or with ``remembered_ok`` the
+        redirect of a remembered consent."""
         r = self.open_authorize(params_or_url)
         if r.status_code == 303 and urlsplit(r.headers["Location"]).path == "/login":
             assert user is not None, "not signed in and no user given"
@@ -554,6 +555,8 @@ class Browser:
             resp = self.submit_login(login, self.single_form(login), user.username, user.password)
             assert resp.status_code == 303, f"login failed: {resp.status_code} {resp.text[:500]}"
             r = self.get(resp.headers["Location"])
+        if remembered_ok and r.status_code == 302:
+            return r
         assert r.status_code == 200, (
             f"expected the consent page, got {r.status_code} Location={r.headers.get('Location')} {r.text[:500]}"
         )
@@ -569,8 +572,8 @@ class Browser:
     def authorize(self, params_or_url, user: User | None, decision: str = "approve") -> str:
         """Full browser leg: authorize URL -> (login) -> consent -> decision.
         Returns the Location the browser is sent to."""
-        consent = self.consent_page(params_or_url, user)
-        r = self.decide(consent, decision)
+        consent = self.consent_page(params_or_url, user, remembered_ok=decision == "approve")
+        r = consent if consent.status_code == 302 else self.decide(consent, decision)
         assert r.status_code == 302, f"consent POST: {r.status_code} {r.text[:500]}"
         return r.headers["Location"]
 

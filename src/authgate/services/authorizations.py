@@ -1,7 +1,8 @@
 """Authorized applications: the clients a user has let in, from their live token families.
 
 An authorization is every live family (code or password sign-in, across refreshes) of one user with
-one client; revoking it revokes all of them, so the client's access and refresh tokens stop working.
+one client; revoking it revokes all of them, so the client's access and refresh tokens stop working,
+and forgets the user's remembered consent, so the client must ask again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from authgate.services import scopes as scope_rules
 from authgate.services import audit
+from authgate.services.consents import ConsentService
 from authgate.services.errors import NotFound
 from authgate.services.listing import ListQuery, Page, paginate_items
 from authgate.services.permissions import PermissionService
@@ -35,9 +37,10 @@ def _view(client: Client, families: list[TokenFamily]) -> dict:
 
 
 class AuthorizationService:
-    def __init__(self, permissions: PermissionService, tokens: TokenService):
+    def __init__(self, permissions: PermissionService, tokens: TokenService, consents: ConsentService | None = None):
         self.permissions = permissions
         self.tokens = tokens
+        self.consents = consents or ConsentService()
 
     def _live_families(self, s: Session, user_id: int, client_pk: int | None = None) -> list[tuple[TokenFamily, Client]]:
         now = utcnow()
@@ -71,7 +74,8 @@ class AuthorizationService:
         user = self._me(actor)
         client = s.scalar(select(Client).where(Client.client_id == client_id))
         families = self._live_families(s, user.id, client.id) if client is not None else []
-        if not families:
+        forgotten = client is not None and self.consents.forget(s, user.id, client.id)
+        if not families and not forgotten:
             raise NotFound(f"You have not authorized a client with id {client_id!r}.")
         for family, _ in families:
             self.tokens.revoke_family(s, family.id)

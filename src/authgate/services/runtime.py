@@ -9,6 +9,7 @@ from authgate.services.authorizations import AuthorizationService
 from authgate.services.bearer import BearerService
 from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
 from authgate.services.clients import ClientService
+from authgate.services.consents import ConsentService
 from authgate.services.codes import CodeService
 from authgate.services.device_codes import DeviceCodeService
 from authgate.services.groups import GroupService
@@ -54,7 +55,8 @@ class Runtime:
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.login_guard = LoginGuard(settings, self.limiter, self.users)
         self.groups = GroupService(self.permissions)
-        self.authorizations = AuthorizationService(self.permissions, self.tokens)
+        self.consents = ConsentService()
+        self.authorizations = AuthorizationService(self.permissions, self.tokens, self.consents)
         self.audit = AuditService(self.permissions)
 
     @classmethod

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from authgate import __version__
@@ -27,10 +27,11 @@ from authgate.web.csrf import FormRejected
 from authgate.web.headers import SecurityHeaders
 from authgate.web.request_context import AuditOrigin
 from authgate.web.routes import (
-    api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens, api_users, device,
-    discovery, health, oauth, pages, token_management, userinfo,
+    admin_clients, api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens,
+    api_users, device, discovery, health, oauth, pages, profile, token_management, userinfo,
 )
 from authgate.web.templates import error_page
+from authgate.web.visitor import SignInRequired
 
 log = logging.getLogger("authgate")
 
@@ -68,6 +69,16 @@ def _field_error(item: dict) -> tuple[str, str]:
     return field, f"{field}: {item.get('msg')}."
 
 
+def _service_error_page(error: ServiceError) -> Response:
+    """A page's refused action: what went wrong and what to do."""
+    if isinstance(error, NotFound):
+        return error_page("Not found", str(error), status=404, hint="It may have been deleted. Go back and reload the list.")
+    if isinstance(error, Forbidden):
+        return error_page("Not allowed", str(error), status=403,
+                          hint="Ask an administrator for the permission if you need it.")
+    return error_page("Cannot do that", str(error), status=422, hint="Go back, correct it and try again.")
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(BearerError)
     async def bearer_error(request: Request, error: BearerError) -> Response:
@@ -76,6 +87,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FormRejected)
     async def form_rejected(request: Request, error: FormRejected) -> Response:
         return error.response
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, error: SignInRequired) -> Response:
+        return RedirectResponse("/login?" + urlencode({"next": error.next_url}), status_code=303)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -98,6 +113,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, error: ServiceError) -> Response:
+        if not _wants_json(request):
+            return _service_error_page(error)
         if isinstance(error, NotFound):
             return JSONResponse(NOT_FOUND, status_code=404)
         if isinstance(error, Forbidden):
@@ -156,7 +173,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)
     for module in (health, oauth, pages, token_management, discovery, userinfo, device, api_users, api_groups,
-                   api_permissions, api_tokens, api_clients, api_authorizations, api_security_logs):
+                   api_permissions, api_tokens, api_clients, api_authorizations, api_security_logs,
+                   profile, admin_clients):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)

@@ -30,14 +30,19 @@ def token_for(request: Request, binding: str) -> str:
     return request.app.state.runtime.sessions.csrf_token(binding)
 
 
-async def checked_form(request: Request, binding: str | None) -> dict[str, str]:
-    """The form's fields (first value of each), once its CSRF token matches ``binding``."""
+async def checked_pairs(request: Request, binding: str | None) -> list[tuple[str, str]]:
+    """The form's (name, value) pairs, repeats kept (checkboxes), once its CSRF token matches ``binding``."""
     try:
-        fields = dict(reversed(await read_form(request)))
+        pairs = await read_form(request)
     except BadForm as error:
         raise FormRejected(error_page("Invalid form", str(error))) from None
-    if not request.app.state.runtime.sessions.check_csrf(binding, fields.get("csrf_token")):
+    if not request.app.state.runtime.sessions.check_csrf(binding, dict(reversed(pairs)).get("csrf_token")):
         raise FormRejected(
             error_page("Expired form", "This form has expired or was not sent by authgate.", hint=EXPIRED_HINT)
         )
-    return fields
+    return pairs
+
+
+async def checked_form(request: Request, binding: str | None) -> dict[str, str]:
+    """The form's fields (first value of each), once its CSRF token matches ``binding``."""
+    return dict(reversed(await checked_pairs(request, binding)))

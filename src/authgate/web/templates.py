@@ -7,6 +7,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from authgate.web.flash import FLASH_COOKIE, read_flash
+
 PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
@@ -23,6 +25,16 @@ _env = Environment(
 
 def render(name: str, status: int = 200, **context) -> HTMLResponse:
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status, headers=PAGE_HEADERS)
+
+
+def page(request, visitor, name: str, status: int = 200, **context) -> HTMLResponse:
+    """A page for a signed-in visitor: the layout's navigation, the one-time flash message and a CSRF token."""
+    flash = read_flash(request)
+    response = render(name, status, user=visitor.user, nav=visitor.nav, flash=flash,
+                      csrf_token=visitor.csrf(request), path=request.url.path, **context)
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
 
 
 def error_page(title: str, message: str, status: int = 400, hint: str | None = None) -> HTMLResponse:

@@ -77,11 +77,12 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         }
 
 
-def sign_in_needed(request, auth_time: datetime | None, now: datetime) -> bool:
+def sign_in_needed(request, auth_time: datetime | None, now: datetime, consent_remembered: bool = False) -> bool:
     """Must the user (re)authenticate before this OpenID request (§3.1.2.1 ``prompt``, ``max_age``)?
 
     Raises the errors to send back: ``login_required`` / ``consent_required`` for ``prompt=none``
-    (authgate always asks for consent), ``invalid_request`` for a bad ``max_age``.
+    (the latter unless the user's consent to these scopes is remembered), ``invalid_request`` for a
+    bad ``max_age``.
     """
     data = request.payload.data
     redirect_uri, state = request.payload.redirect_uri or request.client.get_default_redirect_uri(), data.get("state")
@@ -92,5 +93,8 @@ def sign_in_needed(request, auth_time: datetime | None, now: datetime) -> bool:
     too_old = auth_time is None or (max_age is not None and (now - auth_time).total_seconds() > int(max_age))
     needed = too_old or "login" in prompts
     if "none" in prompts:
-        raise (LoginRequiredError if needed else ConsentRequiredError)(redirect_uri=redirect_uri, state=state)
+        if needed:
+            raise LoginRequiredError(redirect_uri=redirect_uri, state=state)
+        if not consent_remembered:
+            raise ConsentRequiredError(redirect_uri=redirect_uri, state=state)
     return needed

@@ -87,11 +87,11 @@ def _login_url(next_url: str, login_hint: str | None) -> str:
 
 
 def _authorize(request: Request, decision: str | None) -> Response:
-    """The consent page (``decision`` None) or the redirect that carries the user's decision."""
+    """The consent page (``decision`` None), or the redirect that carries the user's decision or remembered consent."""
     runtime, server = request.app.state.runtime, request.app.state.oauth
     query = query_pairs(request)
     uri = runtime.settings.issuer + PATHS["authorization_endpoint"]
-    with runtime.db.session(write=decision is not None) as s:
+    with runtime.db.session() as s:
         signed_in = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
         user = signed_in.user if signed_in else None
         oauth_request = OAuthRequest(s, request.method, uri, request.headers, query, [], "query")
@@ -102,15 +102,20 @@ def _authorize(request: Request, decision: str | None) -> Response:
         except ValueError:
             return error_page("Invalid request", "The authorization request has characters that are not allowed.")
         here = PATHS["authorization_endpoint"] + "?" + urlencode(_without_reauthentication(query))
+        client = grant.client.row
+        scopes = scope_rules.parse(oauth_request.scope) or scope_rules.default_for_client(client.scopes)
+        remembered = user is not None and "consent" not in (oauth_request.payload.data.get("prompt") or "").split() \
+            and runtime.consents.covers(s, user.id, client.id, scopes)
         try:
-            must_sign_in = sign_in_needed(oauth_request, signed_in.auth_time if signed_in else None, utcnow()) \
-                if "openid" in scope_rules.parse(oauth_request.scope) else signed_in is None
+            must_sign_in = sign_in_needed(
+                oauth_request, signed_in.auth_time if signed_in else None, utcnow(), consent_remembered=remembered,
+            ) if "openid" in scope_rules.parse(oauth_request.scope) else signed_in is None
         except OAuth2Error as error:
             return _authorize_error(request, error)
         if must_sign_in:
             return RedirectResponse(_login_url(here, oauth_request.payload.data.get("login_hint")), status_code=303)
         oauth_request.auth_time = signed_in.auth_time
-        if decision is None:
+        if decision is None and not remembered:
             return render(
                 "consent.html",
                 user=user,
@@ -120,7 +125,9 @@ def _authorize(request: Request, decision: str | None) -> Response:
                 action=here,
                 csrf_token=token_for(request, session_binding(signed_in.session_id)),
             )
-        approved = decision == "approve"
+        approved = decision == "approve" or (decision is None and remembered)
+        if decision == "approve":
+            runtime.consents.remember(s, user.id, client.id, scopes)
         location = server.authorization_response(oauth_request, grant, user if approved else None)
         audit.record(s, "consent.granted" if approved else "consent.denied", user_id=user.id,
                      client_id=grant.client.get_client_id(), details={"scope": oauth_request.scope})

@@ -11,7 +11,8 @@ from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, set_co
 from authgate.services.login_guard import TooManyAttempts
 from authgate.web.forms import client_ip
 from authgate.web.csrf import checked_form, login_binding, session_binding, token_for
-from authgate.web.templates import render
+from authgate.web.templates import page, render
+from authgate.web.visitor import SignInRequired, visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,8 +51,11 @@ def _signed_in(request: Request):
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    signed_in = await run_in_threadpool(_signed_in, request)
-    return render("home.html", user=signed_in.user if signed_in else None)
+    try:
+        who = await run_in_threadpool(visitor, request)
+    except SignInRequired:
+        return render("home.html", user=None)
+    return page(request, who, "home.html")
 
 
 @router.get("/login")

@@ -1,0 +1,223 @@
+"""``/admin/auth-clients``: client applications for administrators — list (search, pages), register
+(the secret shown once), edit, regenerate the secret, delete. ``ClientService`` checks the
+``*-auth_clients`` permissions, exactly as for the API."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from authgate.services import scopes as scope_rules
+from authgate.services.clients import GRANTS
+from authgate.services.errors import Invalid
+from authgate.services.listing import ListQuery
+from authgate.web.csrf import checked_form, checked_pairs, session_binding
+from authgate.web.flash import set_flash
+from authgate.web.templates import page
+from authgate.web.visitor import visitor
+
+router = APIRouter(include_in_schema=False)
+
+BASE = "/admin/auth-clients"
+PER_PAGE = 20
+GRANT_LABELS = {
+    "authorization_code": "Authorization code",
+    "password": "Password",
+    "personal_access": "Personal access",
+    "client_credentials": "Client credentials",
+    "device_code": "Device code",
+    "refresh_token": "Refresh token",
+}
+assert set(GRANT_LABELS) == set(GRANTS)
+
+
+def list_query(request: Request, order_by: str) -> ListQuery:
+    """Search and page from the query string; anything unreadable falls back to the first page."""
+    params = request.query_params
+    try:
+        number = max(1, min(int(params.get("page", "1")), 1_000_000))
+    except ValueError:
+        number = 1
+    return ListQuery(filter=params.get("q", "")[:255], page=number, per_page=PER_PAGE, order_by=order_by)
+
+
+def pager(base: str, q: str, number: int, total_pages: int) -> dict:
+    def link(n):
+        return base + "?" + urlencode({**({"q": q} if q else {}), "page": n})
+    return {"page": number, "pages": total_pages,
+            "prev": link(number - 1) if number > 1 else None,
+            "next": link(number + 1) if number < total_pages else None}
+
+
+def form_choices() -> dict:
+    return {"grant_labels": GRANT_LABELS, "scope_choices": scope_rules.describe(list(scope_rules.DESCRIPTIONS))}
+
+
+def form_values(pairs: list[tuple[str, str]]) -> dict:
+    fields = dict(reversed(pairs))
+    return {
+        "name": fields.get("name", ""),
+        "redirect_uris": [line.strip() for line in fields.get("redirect_uris", "").splitlines() if line.strip()],
+        "grants": [v for k, v in pairs if k == "grants"],
+        "scopes": [v for k, v in pairs if k == "scopes"],
+        "public": fields.get("kind") == "public",
+    }
+
+
+@router.get(BASE)
+async def clients(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+    query = list_query(request, "name")
+
+    def load():
+        with rt.db.session(write=False) as s:
+            return rt.clients.page(s, who.principal, query)
+
+    result = await run_in_threadpool(load)
+    return page(request, who, "admin_clients.html", clients=result.items, q=query.filter, total=result.total,
+                grant_labels=GRANT_LABELS, pager=pager(BASE, query.filter, query.page, result.total_pages))
+
+
+def _new_form(request, who, form=None, error=None, status=200):
+    form = form or {"name": "", "redirect_uris": [], "grants": ["authorization_code", "refresh_token"], "scopes": [],
+                    "public": False}
+    return page(request, who, "admin_client_form.html", status=status, form=form, error=error, client=None,
+                action=f"{BASE}/new", **form_choices())
+
+
+@router.get(f"{BASE}/new")
+async def new_client(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+
+    def check():
+        with rt.db.session(write=False) as s:
+            rt.permissions.require(s, who.principal, "create-auth_clients")
+
+    await run_in_threadpool(check)
+    return _new_form(request, who)
+
+
+@router.post(f"{BASE}/new")
+async def create_client(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    form = form_values(await checked_pairs(request, session_binding(who.session_id)))
+    rt = request.app.state.runtime
+
+    def create():
+        with rt.db.session() as s:
+            return rt.clients.create(
+                s, form["name"], redirect_uris=form["redirect_uris"], grants=form["grants"] or None,
+                scopes=form["scopes"], public=form["public"], owner_id=who.user.id, actor=who.principal)
+
+    try:
+        client, secret = await run_in_threadpool(create)
+    except Invalid as error:
+        return _new_form(request, who, form, str(error), status=422)
+    details = [("Client ID", client.client_id), ("Name", client.name)]
+    if secret is None:
+        response = RedirectResponse(f"{BASE}/{client.client_id}", status_code=303)
+        set_flash(request, response, f"Public client “{client.name}” registered. It has no secret.")
+        return response
+    return page(request, who, "secret_once.html", title="New client secret", heading=f"Client “{client.name}” registered",
+                what="client secret", label="Client secret", secret=secret, details=details,
+                back=f"{BASE}/{client.client_id}", back_label="Done")
+
+
+def _edit_form(request, who, client, form=None, error=None, status=200):
+    form = form or {"name": client.name, "redirect_uris": client.redirect_uris, "grants": client.grants,
+                    "scopes": client.scopes, "public": client.public}
+    return page(request, who, "admin_client_form.html", status=status, form=form, error=error, client=client,
+                action=f"{BASE}/{client.client_id}", **form_choices())
+
+
+def _visible(request, who, client_id):
+    rt = request.app.state.runtime
+    with rt.db.session(write=False) as s:
+        return rt.clients.visible(s, who.principal, client_id)
+
+
+@router.get(BASE + "/{client_id}")
+async def edit_client(request: Request, client_id: str) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    client = await run_in_threadpool(_visible, request, who, client_id)
+    return _edit_form(request, who, client)
+
+
+@router.post(BASE + "/{client_id}")
+async def update_client(request: Request, client_id: str) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    form = form_values(await checked_pairs(request, session_binding(who.session_id)))
+    rt = request.app.state.runtime
+
+    def update():
+        with rt.db.session() as s:
+            values = {k: form[k] for k in ("name", "redirect_uris", "grants", "scopes")}
+            return rt.clients.update(s, who.principal, client_id, values)
+
+    try:
+        client = await run_in_threadpool(update)
+    except Invalid as error:
+        client = await run_in_threadpool(_visible, request, who, client_id)
+        form["public"] = client.public
+        return _edit_form(request, who, client, form, str(error), status=422)
+    response = RedirectResponse(BASE, status_code=303)
+    set_flash(request, response, f"Client “{client.name}” saved.")
+    return response
+
+
+@router.get(BASE + "/{client_id}/secret")
+async def confirm_regenerate(request: Request, client_id: str) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    client = await run_in_threadpool(_visible, request, who, client_id)
+    return page(request, who, "confirm.html", title="Regenerate secret",
+                question=f"Make a new secret for “{client.name}”? The current secret stops working at once.",
+                action=f"{BASE}/{client_id}/secret", button="Regenerate secret", cancel=f"{BASE}/{client_id}")
+
+
+@router.post(BASE + "/{client_id}/secret")
+async def regenerate(request: Request, client_id: str) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def regenerate_secret():
+        with rt.db.session() as s:
+            return rt.clients.regenerate_secret(s, who.principal, client_id)
+
+    client, secret = await run_in_threadpool(regenerate_secret)
+    return page(request, who, "secret_once.html", title="New client secret", heading=f"New secret for “{client.name}”",
+                what="client secret", label="Client secret", secret=secret,
+                details=[("Client ID", client.client_id)], back=f"{BASE}/{client.client_id}", back_label="Done")
+
+
+@router.get(BASE + "/{client_id}/delete")
+async def confirm_delete(request: Request, client_id: str) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    client = await run_in_threadpool(_visible, request, who, client_id)
+    return page(request, who, "confirm.html", title="Delete client",
+                question=f"Delete “{client.name}”? Every token it holds stops working, and it can no longer sign anyone in.",
+                action=f"{BASE}/{client_id}/delete", button="Delete client", cancel=f"{BASE}/{client_id}")
+
+
+@router.post(BASE + "/{client_id}/delete")
+async def delete_client(request: Request, client_id: str) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def delete():
+        with rt.db.session() as s:
+            name = rt.clients.visible(s, who.principal, client_id).name
+            rt.clients.delete(s, client_id, actor=who.principal)
+            return name
+
+    name = await run_in_threadpool(delete)
+    response = RedirectResponse(BASE, status_code=303)
+    set_flash(request, response, f"Client “{name}” deleted.")
+    return response

@@ -1,0 +1,146 @@
+"""The signed-in user's own page, ``/profile``: API tokens (make one, see it once, revoke) and authorized
+applications (revoke). Every change goes through the services, as the API's endpoints do."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from authgate.services import scopes as scope_rules
+from authgate.services.errors import Invalid
+from authgate.services.listing import MAX_PER_PAGE, ListQuery
+from authgate.storage.types import utcnow
+from authgate.web.csrf import checked_form, checked_pairs, session_binding
+from authgate.web.flash import set_flash
+from authgate.web.templates import page
+from authgate.web.visitor import visitor
+
+router = APIRouter(include_in_schema=False)
+
+EXPIRY_DAYS = (7, 30, 90, 365)
+DEFAULT_EXPIRY_DAYS = 30
+TOKEN_SCOPES = [scope for scope in scope_rules.DESCRIPTIONS if scope == scope_rules.ALL or ":" in scope]
+
+
+def token_form_choices() -> dict:
+    return {"scope_choices": scope_rules.describe(TOKEN_SCOPES), "expiry_days": EXPIRY_DAYS,
+            "default_expiry": DEFAULT_EXPIRY_DAYS}
+
+
+def expiry_from(fields: dict) -> object:
+    try:
+        days = int(fields.get("expires_in_days", DEFAULT_EXPIRY_DAYS))
+    except ValueError:
+        days = 0
+    if days not in EXPIRY_DAYS:
+        raise Invalid("Choose one of the offered expiry periods.", field="expires_in_days")
+    return utcnow() + timedelta(days=days)
+
+
+def _profile_data(request: Request, who) -> dict:
+    rt = request.app.state.runtime
+    with rt.db.session(write=False) as s:
+        tokens = rt.personal_tokens.list_for(s, who.principal, who.user.id, ListQuery(per_page=MAX_PER_PAGE)).items
+        apps = rt.authorizations.list(s, who.principal, ListQuery(per_page=MAX_PER_PAGE)).items
+    return {"tokens": tokens, "apps": apps, "now": utcnow()}
+
+
+@router.get("/profile")
+async def profile(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    data = await run_in_threadpool(_profile_data, request, who)
+    return page(request, who, "profile.html", **data, **token_form_choices(), form={})
+
+
+@router.post("/profile/tokens")
+async def create_token(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    pairs = await checked_pairs(request, session_binding(who.session_id))
+    fields = dict(reversed(pairs))
+    scopes = [value for name, value in pairs if name == "scopes"]
+    rt = request.app.state.runtime
+
+    def create():
+        with rt.db.session() as s:
+            row, token = rt.personal_tokens.create_for(
+                s, who.principal, who.user.id, fields.get("name", ""), scopes, expiry_from(fields))
+            return row, token
+
+    try:
+        row, token = await run_in_threadpool(create)
+    except Invalid as error:
+        data = await run_in_threadpool(_profile_data, request, who)
+        return page(request, who, "profile.html", status=422, error=str(error), **data, **token_form_choices(),
+                    form={"name": fields.get("name", ""), "scopes": scopes})
+    return page(request, who, "secret_once.html", title="Your new API token", what="token",
+                heading=f"Token “{row.name}” created", secret=token, back="/profile", back_label="Back to your profile",
+                details=[("Scopes", " ".join(row.scopes)), ("Expires", row.expires_at.strftime("%Y-%m-%d %H:%M UTC"))])
+
+
+@router.get("/profile/tokens/{token_id}/revoke")
+async def confirm_revoke_token(request: Request, token_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+
+    def load():
+        with rt.db.session(write=False) as s:
+            return rt.personal_tokens.get_for(s, who.principal, who.user.id, token_id)
+
+    row = await run_in_threadpool(load)
+    return page(request, who, "confirm.html", title="Revoke API token",
+                question=f"Revoke the token “{row.name}”? Scripts using it will stop working at once.",
+                action=f"/profile/tokens/{token_id}/revoke", button="Revoke token", cancel="/profile")
+
+
+@router.post("/profile/tokens/{token_id}/revoke")
+async def revoke_token(request: Request, token_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def revoke():
+        with rt.db.session() as s:
+            row = rt.personal_tokens.get_for(s, who.principal, who.user.id, token_id)
+            rt.personal_tokens.revoke_for(s, who.principal, who.user.id, token_id)
+            return row.name
+
+    name = await run_in_threadpool(revoke)
+    response = RedirectResponse("/profile", status_code=303)
+    set_flash(request, response, f"Token “{name}” revoked.")
+    return response
+
+
+@router.get("/profile/apps/{client_id}/revoke")
+async def confirm_revoke_app(request: Request, client_id: str) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+
+    def load():
+        with rt.db.session(write=False) as s:
+            return rt.clients.get(s, client_id)
+
+    client = await run_in_threadpool(load)
+    name = client.name if client else client_id
+    return page(request, who, "confirm.html", title="Revoke access",
+                question=f"Revoke the access of “{name}”? Its tokens stop working, and it must ask you again.",
+                action=f"/profile/apps/{client_id}/revoke", button="Revoke access", cancel="/profile")
+
+
+@router.post("/profile/apps/{client_id}/revoke")
+async def revoke_app(request: Request, client_id: str) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def revoke():
+        with rt.db.session() as s:
+            rt.authorizations.revoke(s, who.principal, client_id)
+
+    await run_in_threadpool(revoke)
+    response = RedirectResponse("/profile", status_code=303)
+    set_flash(request, response, "Access revoked.")
+    return response

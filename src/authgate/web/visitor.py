@@ -1,0 +1,50 @@
+"""Who is looking at a page: the signed-in user, their session, and what the navigation bar may offer.
+
+Pages call ``visitor(request)`` in the thread pool; a page that needs a signed-in user raises
+``SignInRequired`` when there is none (the app answers with a redirect to ``/login?next=...``).
+The pages act through the services as ``signed_in(user)``: the services' permission rules decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from authgate.services.principal import Principal, signed_in
+from authgate.storage.models import User
+from authgate.web.cookies import SESSION_COOKIE
+from authgate.web.csrf import session_binding, token_for
+
+NAV = (
+    ("/admin/auth-clients", "Auth Clients", "view-auth_clients"),
+)
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_url: str):
+        self.next_url = next_url
+
+
+@dataclass
+class Visitor:
+    user: User
+    session_id: str
+    principal: Principal
+    nav: list[tuple[str, str]] = field(default_factory=list)
+
+    def csrf(self, request: Request) -> str:
+        return token_for(request, session_binding(self.session_id))
+
+
+def visitor(request: Request) -> Visitor:
+    """The signed-in visitor (run in the thread pool); ``SignInRequired`` otherwise."""
+    runtime = request.app.state.runtime
+    with runtime.db.session(write=False) as s:
+        current = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
+        if current is None:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise SignInRequired(target if request.method == "GET" else request.url.path)
+        principal = signed_in(current.user)
+        nav = [(href, label) for href, label, needed in NAV if runtime.permissions.allows(s, principal, needed)]
+        return Visitor(current.user, current.session_id, principal, nav)
