@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
+from authgate.services import revocations
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
@@ -151,6 +152,7 @@ class ClientService:
         result = s.execute(delete(Client).where(Client.client_id == client_id))
         if result.rowcount == 0:
             raise NotFound(f"no client with id {client_id!r}")
+        revocations.record(s, revocations.CLIENT, [client_id])
 
     # -- through the API -----------------------------------------------------------------------------
 

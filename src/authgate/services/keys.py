@@ -21,6 +21,7 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey, import_key
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from authgate.services import revocations
 from authgate.services.errors import Invalid
 from authgate.storage.db import Database
 from authgate.storage.models import SigningKey
@@ -33,7 +34,7 @@ GENERATORS = {
     "EdDSA": lambda params: OKPKey.generate_key("Ed25519", parameters=params),
 }
 ALGORITHMS = tuple(GENERATORS)
-RELOAD_INTERVAL = 5.0
+RELOAD_INTERVAL = 1.0
 
 # RFC 9864 prefers the name "Ed25519" to "EdDSA"; most verifiers (PyJWT, OIDC clients) still know only "EdDSA".
 warnings.filterwarnings("ignore", message="EdDSA is deprecated")
@@ -93,6 +94,7 @@ class KeyService:
         s.execute(update(SigningKey).where(SigningKey.retired_at.is_(None)).values(retired_at=utcnow()))
         s.add(row)
         s.flush()
+        revocations.record(s, revocations.KEYS, [row.kid])
         return self._info(row)
 
     def list(self, s: Session) -> list[KeyInfo]:
@@ -130,10 +132,17 @@ class KeyService:
             raise RuntimeError("no active signing key: run `authgate db upgrade` or `authgate serve` once")
         return self._signing
 
-    def public_key(self, kid: str):
-        """The published public key named ``kid``, or None (unknown, or retired long enough ago)."""
+    def forget(self) -> None:
+        """A key was rotated elsewhere: the next unknown ``kid`` reloads the keys at once."""
+        self._loaded_at = 0.0
+
+    def public_key(self, kid: str, reload: bool = True):
+        """The published public key named ``kid``, or None (unknown, or retired long enough ago).
+
+        ``reload=False`` never touches the database (for the event loop): an unknown ``kid`` is None.
+        """
         entry = self._public.get(kid)
-        if entry is None and time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
+        if entry is None and reload and time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
             with self._db.session(write=False) as s:
                 self._load(s)
             entry = self._public.get(kid)

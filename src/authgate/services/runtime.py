@@ -17,6 +17,7 @@ from authgate.services.password_policy import PasswordPolicy
 from authgate.services.permissions import PermissionService
 from authgate.services.personal_tokens import PersonalTokenService
 from authgate.services.ratelimit import RateLimiter
+from authgate.services.revocations import Revocations
 from authgate.services.sessions import SessionService
 from authgate.services.token_lookup import TokenLookup
 from authgate.services.tokens import TokenService
@@ -43,7 +44,9 @@ class Runtime:
         self.tokens = TokenService(settings, self.hasher, self.keys)
         self.codes = CodeService(settings, self.hasher, self.tokens)
         self.personal_tokens = PersonalTokenService(settings, self.hasher, self.permissions)
-        self.bearer = BearerService(settings, db, self.keys, self.personal_tokens)
+        self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
+                                       settings.redis_url, settings.redis_prefix)
+        self.bearer = BearerService(settings, db, self.keys, self.personal_tokens, self.revocations)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
         self.device_codes = DeviceCodeService(settings, self.hasher)
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
@@ -54,6 +57,13 @@ class Runtime:
         self.login_guard = LoginGuard(settings, self.limiter, self.users)
         self.groups = GroupService(self.permissions)
         self.authorizations = AuthorizationService(self.permissions, self.tokens)
+
+    def start_background(self) -> None:
+        """The serving process's background work: revocation sync, PAT use times, optional purge."""
+        self.revocations.start()
+
+    def stop_background(self) -> None:
+        self.revocations.stop()
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -133,7 +134,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _allow_http_on_loopback(settings)
     runtime = Runtime.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        runtime.start_background()
+        yield
+        runtime.stop_background()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="authgate",
         version=__version__,
         docs_url="/api/documentation",
