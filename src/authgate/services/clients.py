@@ -138,7 +138,11 @@ class ClientService:
         return list(s.scalars(select(Client).order_by(Client.id)))
 
     def get(self, s: Session, client_id: str) -> Client | None:
-        return s.scalar(select(Client).where(Client.client_id == client_id))
+        """The client, read once per transaction however often the protocol code asks."""
+        known = s.info.setdefault("authgate.clients", {})
+        if client_id not in known:
+            known[client_id] = s.scalar(select(Client).where(Client.client_id == client_id))
+        return known[client_id]
 
     def by_secret(self, s: Session, secret: str) -> Client | None:
         return s.scalar(select(Client).where(Client.secret_hash == self.hasher.hash(secret)))

@@ -82,6 +82,7 @@ class KeyService:
         self._signing = None
         self._public: dict[str, tuple[object, datetime | None]] = {}
         self._loaded_at = 0.0
+        self.trust_cache = lambda: False
 
     def ensure_signing_key(self, s: Session) -> None:
         if self._active_kid(s) is None:
@@ -124,7 +125,13 @@ class KeyService:
             self._signing = import_key(active[-1].private_jwk) if active else None
 
     def signing_key(self, s: Session):
-        """The active key; a key activated elsewhere (CLI, another instance) is picked up at once."""
+        """The active key; a key activated elsewhere (CLI, another instance) is picked up at once.
+
+        While ``trust_cache()`` says the revocation events are in sync (they carry key rotations),
+        the cached key is used without a query.
+        """
+        if self._signing is not None and self.trust_cache():
+            return self._signing
         kid = self._active_kid(s)
         if self._signing is None or self._signing.kid != kid:
             self._load(s)
@@ -133,8 +140,10 @@ class KeyService:
         return self._signing
 
     def forget(self) -> None:
-        """A key was rotated elsewhere: the next unknown ``kid`` reloads the keys at once."""
-        self._loaded_at = 0.0
+        """A key was rotated (here or elsewhere): the next token signed, or unknown ``kid``, reloads the keys."""
+        with self._lock:
+            self._loaded_at = 0.0
+            self._signing = None
 
     def public_key(self, kid: str, reload: bool = True):
         """The published public key named ``kid``, or None (unknown, or retired long enough ago).

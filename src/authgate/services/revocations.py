@@ -91,6 +91,7 @@ class Revocations:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._tasks: list[tuple[float, float, object]] = []
+        keys.trust_cache = self.fresh
         db.listen("after_commit", self._committed)
         db.listen("after_rollback", lambda session: session.info.pop(PENDING, None))
         db.listen("before_flush", self._user_changes)
