@@ -16,6 +16,7 @@ from authgate.services.login_guard import LoginGuard
 from authgate.services.password_policy import PasswordPolicy
 from authgate.services.permissions import PermissionService
 from authgate.services.personal_tokens import PersonalTokenService
+from authgate.services.purge import Purge
 from authgate.services.ratelimit import RateLimiter
 from authgate.services.revocations import Revocations
 from authgate.services.sessions import SessionService
@@ -46,6 +47,7 @@ class Runtime:
         self.personal_tokens = PersonalTokenService(settings, self.hasher, self.permissions)
         self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
                                        settings.redis_url, settings.redis_prefix)
+        self.purge = Purge(settings, db)
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens, self.revocations)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
         self.device_codes = DeviceCodeService(settings, self.hasher)
@@ -60,6 +62,8 @@ class Runtime:
 
     def start_background(self) -> None:
         """The serving process's background work: revocation sync, PAT use times, optional purge."""
+        if self.settings.purge_interval:
+            self.revocations.every(self.settings.purge_interval, self.purge.run)
         self.revocations.start()
 
     def stop_background(self) -> None:
