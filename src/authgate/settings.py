@@ -83,6 +83,7 @@ class Settings:
     revocation_poll_seconds: float
     purge_interval: int
     log_format: str
+    access_log: bool
 
     @property
     def secure_cookies(self) -> bool:
@@ -149,6 +150,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         revocation_poll_seconds=_int("AUTHGATE_REVOCATION_POLL_MS", 500, minimum=50) / 1000,
         purge_interval=_int("AUTHGATE_PURGE_INTERVAL", 0, minimum=0),
         log_format=(os.environ.get("AUTHGATE_LOG_FORMAT") or "json").strip().lower(),
+        access_log=_flag("AUTHGATE_ACCESS_LOG"),
     )
 
 

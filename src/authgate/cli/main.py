@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -128,6 +129,8 @@ def serve(args) -> None:
     if password:
         print(f"Created administrator 'admin' with password: {password}", flush=True)
         print("Sign in and change it; it is not shown again.", flush=True)
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authgate-metrics-")
     print(f"authgate serving on http://{args.host}:{args.port} (issuer {settings.issuer})", flush=True)
     uvicorn.run(
         "authgate.web.app:create_app",

@@ -26,6 +26,7 @@ from authgate.web.api import INVALID, NOT_FOUND
 from authgate.web.bearer import UNAUTHORIZED, BearerError
 from authgate.web.csrf import FormRejected
 from authgate.web.headers import SecurityHeaders
+from authgate.web.observability import Observability, configure_logging
 from authgate.web.routes import (
     api_authorizations, api_clients, api_groups, api_permissions, api_tokens, api_users, device, discovery, health,
     oauth, pages, token_management, userinfo,
@@ -36,7 +37,7 @@ log = logging.getLogger("authgate")
 
 JSON_PREFIXES = (
     "/api/", "/oauth/token", "/oauth/jwks", "/healthz", "/oauth/revoke", "/oauth/introspect", "/.well-known/",
-    "/oauth/userinfo", "/oauth/device",
+    "/oauth/userinfo", "/oauth/device", "/readyz",
 )
 POST_ONLY_OAUTH = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device")
 
@@ -133,6 +134,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _allow_http_on_loopback(settings)
+    configure_logging(settings.log_format, settings.access_log)
     runtime = Runtime.open(settings)
 
     @asynccontextmanager
@@ -160,4 +162,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
+    app.add_middleware(Observability)
     return app
