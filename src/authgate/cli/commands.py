@@ -104,6 +104,11 @@ def tokens_list(runtime: Runtime, args) -> None:
     emit(args.json, {"tokens": rows}, lines)
 
 
+def tokens_purge(runtime: Runtime, args) -> None:
+    counts = runtime.purge.run(args.batch_size)
+    emit(args.json, {"deleted": counts}, [f"{name}: {n} deleted" for name, n in counts.items()])
+
+
 def tokens_revoke(runtime: Runtime, args) -> None:
     with runtime.db.session() as s:
         runtime.personal_tokens.revoke(s, args.token_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -92,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     revoke_token = tokens.add_parser("revoke", help="revoke a personal access token")
     revoke_token.add_argument("token_id", type=_positive)
     revoke_token.set_defaults(run=commands.tokens_revoke)
+    purge_tokens = tokens.add_parser(
+        "purge", help="delete expired codes, tokens, device codes, ended sessions (in batches; safe while serving)")
+    purge_tokens.add_argument("--batch-size", type=_positive, default=1000, help="rows per transaction (default 1000)")
+    purge_tokens.add_argument("--json", action="store_true")
+    purge_tokens.set_defaults(run=commands.tokens_purge)
 
     keys = sub.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True, metavar="ACTION")
     rotate_key = keys.add_parser("rotate", help="make a new signing key; the old one stays published until its tokens expire")
@@ -123,6 +129,8 @@ def serve(args) -> None:
     if password:
         print(f"Created administrator 'admin' with password: {password}", flush=True)
         print("Sign in and change it; it is not shown again.", flush=True)
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authgate-metrics-")
     print(f"authgate serving on http://{args.host}:{args.port} (issuer {settings.issuer})", flush=True)
     uvicorn.run(
         "authgate.web.app:create_app",

@@ -1,4 +1,12 @@
-"""The resource server's side: turn a bearer token (JWT access token or PAT) into a principal."""
+"""The resource server's side: turn a bearer token (JWT access token or PAT) into a principal.
+
+``authenticate_cached`` is the hot path and never touches the database: it verifies a JWT with the
+cached public keys (remembering tokens already verified), and asks the revocation cache
+(``services/revocations.py``) whether its ``jti``, client or user was revoked; a PAT is found by
+its HMAC in a short-lived cache. It answers None when it would need the database (a user or PAT
+not cached yet, an unknown ``kid``, a stale cache); ``authenticate`` then does the same check
+with at most one query.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +21,16 @@ from authgate.security.secrets import PERSONAL_TOKEN_PREFIX
 from authgate.services.keys import KeyService
 from authgate.services.personal_tokens import PersonalTokenService
 from authgate.services.principal import Principal
+from authgate.services.revocations import CACHE_SIZE, Revocations, _Bounded
 from authgate.services.tokens import AT_JWT_TYPE
 from authgate.settings import Settings
 from authgate.storage.db import Database
-from authgate.storage.models import AccessToken, User
+from authgate.storage.models import AccessToken, PersonalAccessToken, User
 from authgate.storage.types import utcnow
 
 MAX_TOKEN_LENGTH = 8192
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+NEEDS_DATABASE = object()
 
 
 class InvalidToken(Exception):
@@ -28,52 +38,134 @@ class InvalidToken(Exception):
 
 
 class BearerService:
-    def __init__(self, settings: Settings, db: Database, keys: KeyService, personal_tokens: PersonalTokenService):
+    def __init__(self, settings: Settings, db: Database, keys: KeyService, personal_tokens: PersonalTokenService,
+                 revocations: Revocations):
         self.settings = settings
         self.db = db
         self.keys = keys
         self.personal_tokens = personal_tokens
+        self.revocations = revocations
+        self._verified = _Bounded(CACHE_SIZE)
 
-    def authenticate(self, token: str) -> Principal:
+    def authenticate_cached(self, token: str) -> Principal | None:
+        """The principal, from memory only; None when the database must be asked (``authenticate``)."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("The access token is malformed.")
+        if not self.revocations.fresh():
+            return None
+        if token.startswith(PERSONAL_TOKEN_PREFIX):
+            row = self.revocations.cached_pat(self.personal_tokens.hasher.hash(token))
+            if row is None:
+                return None
+            user = self.revocations.cached_user(row.user_id)
+            return None if user is None else self._personal_principal(row, user)
+        claims = self._claims(token, reload_keys=False)
+        if claims is None:
+            return None
+        return self._jwt_principal(claims, lambda user_id: self.revocations.cached_user(user_id) or NEEDS_DATABASE)
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal behind ``token``: at most one query (none when cached)."""
+        principal = self.authenticate_cached(token)
+        if principal is not None:
+            return principal
         if token.startswith(PERSONAL_TOKEN_PREFIX):
             return self._personal(token)
         return self._jwt(token)
 
+    # -- personal access tokens ----------------------------------------------------------------------
+
     def _personal(self, token: str) -> Principal:
+        token_hash = self.personal_tokens.hasher.hash(token)
+        generation = self.revocations.generation()
         with self.db.session(write=False) as s:
-            row = self.personal_tokens.find_live(s, token)
-            user = s.get(User, row.user_id) if row else None
-        if row is None or not _active(user):
+            found = s.execute(
+                select(PersonalAccessToken, User).join(User, User.id == PersonalAccessToken.user_id)
+                .where(PersonalAccessToken.token_hash == token_hash)
+            ).first()
+        if found is None:
             raise InvalidToken("The access token is invalid, expired or revoked.")
+        row, user = found
+        if row.revoked_at is None:
+            self.revocations.remember_pat(row, generation)
+            self.revocations.remember_user(user, generation)
+        return self._personal_principal(row, user)
+
+    def _personal_principal(self, row: PersonalAccessToken, user: User) -> Principal:
         now = utcnow()
+        if row.revoked_at is not None or (row.expires_at and row.expires_at <= now) or not _active(user):
+            raise InvalidToken("The access token is invalid, expired or revoked.")
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-            with self.db.session() as s:
-                self.personal_tokens.touch(s, row.id, now)
+            row.last_used_at = now
+            self.revocations.touch_pat(row.id, now)
         return Principal(user=user, client_id=None, scopes=tuple(row.scopes), kind="personal_access_token")
+
+    # -- JWT access tokens ---------------------------------------------------------------------------
 
     def verified_claims(self, token: str) -> dict:
         """The claims of a JWT access token signed by one of our published keys, for us, unexpired."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("The access token is malformed.")
-        try:
-            header = jws.extract_compact(token.encode()).headers()
-            key = self.keys.public_key(str(header.get("kid", "")))
-            if key is None or header.get("typ") != AT_JWT_TYPE:
-                raise InvalidToken("The access token is invalid.")
-            claims = jwt.decode(token, key, algorithms=[key.alg]).claims
-        except (JoseError, ValueError, TypeError, KeyError):
-            raise InvalidToken("The access token is malformed or its signature is invalid.") from None
-        if claims.get("iss") != self.settings.issuer or claims.get("aud") != self.settings.issuer:
-            raise InvalidToken("The access token was not issued for this server.")
+        return self._claims(token, reload_keys=True)
+
+    def _claims(self, token: str, reload_keys: bool) -> dict | None:
+        """As ``verified_claims``; None when the signing key is unknown and ``reload_keys`` is False."""
+        claims = self._verified.get(token)
+        if claims is None:
+            try:
+                header = jws.extract_compact(token.encode()).headers()
+                key = self.keys.public_key(str(header.get("kid", "")), reload=reload_keys)
+                if key is None and not reload_keys:
+                    return None
+                if key is None or header.get("typ") != AT_JWT_TYPE:
+                    raise InvalidToken("The access token is invalid.")
+                claims = jwt.decode(token, key, algorithms=[key.alg]).claims
+            except (JoseError, ValueError, TypeError, KeyError):
+                raise InvalidToken("The access token is malformed or its signature is invalid.") from None
+            if claims.get("iss") != self.settings.issuer or claims.get("aud") != self.settings.issuer:
+                raise InvalidToken("The access token was not issued for this server.")
         exp = claims.get("exp")
         if not isinstance(exp, int) or exp <= time.time():
+            self._verified.pop(token, None)
             raise InvalidToken("The access token has expired.")
+        if token not in self._verified:
+            self._verified.put(token, claims)
         return claims
+
+    def _jwt_principal(self, claims: dict, user_of) -> Principal | None:
+        if self.revocations.jti_revoked(str(claims.get("jti"))):
+            raise InvalidToken("The access token has been revoked.")
+        client_id = str(claims.get("client_id"))
+        if self.revocations.client_deleted(client_id):
+            raise InvalidToken("The access token has been revoked.")
+        user = None
+        sub = str(claims.get("sub"))
+        if sub != client_id:
+            if not sub.isdigit():
+                raise InvalidToken("The access token is invalid.")
+            user = user_of(int(sub))
+            if user is NEEDS_DATABASE:
+                return None
+            if not _active(user):
+                raise InvalidToken("The access token's user is no longer active.")
+        return Principal(user=user, client_id=client_id, scopes=tuple(str(claims.get("scope", "")).split()),
+                         kind="access_token")
 
     def _jwt(self, token: str) -> Principal:
         claims = self.verified_claims(token)
+        if self.revocations.fresh():
+            def load_user(user_id: int):
+                generation = self.revocations.generation()
+                with self.db.session(write=False) as s:
+                    user = s.get(User, user_id)
+                if user is not None:
+                    self.revocations.remember_user(user, generation)
+                return user
+            return self._jwt_principal(claims, load_user)
+        return self._jwt_from_database(claims)
+
+    def _jwt_from_database(self, claims: dict) -> Principal:
+        """The revocation cache is stale (the database was unreachable): ask the record itself."""
         with self.db.session(write=False) as s:
             record = s.scalar(select(AccessToken).where(AccessToken.jti == str(claims.get("jti"))))
             user = s.get(User, record.user_id) if record is not None and record.user_id is not None else None

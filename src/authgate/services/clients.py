@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
 from authgate.services import audit
+from authgate.services import revocations
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
@@ -139,7 +140,11 @@ class ClientService:
         return list(s.scalars(select(Client).order_by(Client.id)))
 
     def get(self, s: Session, client_id: str) -> Client | None:
-        return s.scalar(select(Client).where(Client.client_id == client_id))
+        """The client, read once per transaction however often the protocol code asks."""
+        known = s.info.setdefault("authgate.clients", {})
+        if client_id not in known:
+            known[client_id] = s.scalar(select(Client).where(Client.client_id == client_id))
+        return known[client_id]
 
     def by_secret(self, s: Session, secret: str) -> Client | None:
         return s.scalar(select(Client).where(Client.secret_hash == self.hasher.hash(secret)))
@@ -154,6 +159,7 @@ class ClientService:
         if result.rowcount == 0:
             raise NotFound(f"no client with id {client_id!r}")
         audit.record(s, "client.deleted", actor=actor, subject=client_id)
+        revocations.record(s, revocations.CLIENT, [client_id])
 
     # -- through the API -----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from authgate.services import audit
+from authgate.services import revocations
 from authgate.services.errors import Invalid
 from authgate.storage.db import Database
 from authgate.storage.models import SigningKey
@@ -34,7 +35,7 @@ GENERATORS = {
     "EdDSA": lambda params: OKPKey.generate_key("Ed25519", parameters=params),
 }
 ALGORITHMS = tuple(GENERATORS)
-RELOAD_INTERVAL = 5.0
+RELOAD_INTERVAL = 1.0
 
 # RFC 9864 prefers the name "Ed25519" to "EdDSA"; most verifiers (PyJWT, OIDC clients) still know only "EdDSA".
 warnings.filterwarnings("ignore", message="EdDSA is deprecated")
@@ -82,6 +83,7 @@ class KeyService:
         self._signing = None
         self._public: dict[str, tuple[object, datetime | None]] = {}
         self._loaded_at = 0.0
+        self.trust_cache = lambda: False
 
     def ensure_signing_key(self, s: Session) -> None:
         if self._active_kid(s) is None:
@@ -95,6 +97,7 @@ class KeyService:
         s.add(row)
         s.flush()
         audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg})
+        revocations.record(s, revocations.KEYS, [row.kid])
         return self._info(row)
 
     def list(self, s: Session) -> list[KeyInfo]:
@@ -124,7 +127,13 @@ class KeyService:
             self._signing = import_key(active[-1].private_jwk) if active else None
 
     def signing_key(self, s: Session):
-        """The active key; a key activated elsewhere (CLI, another instance) is picked up at once."""
+        """The active key; a key activated elsewhere (CLI, another instance) is picked up at once.
+
+        While ``trust_cache()`` says the revocation events are in sync (they carry key rotations),
+        the cached key is used without a query.
+        """
+        if self._signing is not None and self.trust_cache():
+            return self._signing
         kid = self._active_kid(s)
         if self._signing is None or self._signing.kid != kid:
             self._load(s)
@@ -132,10 +141,19 @@ class KeyService:
             raise RuntimeError("no active signing key: run `authgate db upgrade` or `authgate serve` once")
         return self._signing
 
-    def public_key(self, kid: str):
-        """The published public key named ``kid``, or None (unknown, or retired long enough ago)."""
+    def forget(self) -> None:
+        """A key was rotated (here or elsewhere): the next token signed, or unknown ``kid``, reloads the keys."""
+        with self._lock:
+            self._loaded_at = 0.0
+            self._signing = None
+
+    def public_key(self, kid: str, reload: bool = True):
+        """The published public key named ``kid``, or None (unknown, or retired long enough ago).
+
+        ``reload=False`` never touches the database (for the event loop): an unknown ``kid`` is None.
+        """
         entry = self._public.get(kid)
-        if entry is None and time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
+        if entry is None and reload and time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
             with self._db.session(write=False) as s:
                 self._load(s)
             entry = self._public.get(kid)

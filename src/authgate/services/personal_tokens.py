@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
+from authgate.services import revocations
 from authgate.services import scopes as scope_rules
 from authgate.services import audit
 from authgate.services.errors import Forbidden, Invalid, NotFound
@@ -80,16 +81,19 @@ class PersonalTokenService:
         query = update(PersonalAccessToken).where(PersonalAccessToken.id == token_id)
         if user is not None:
             query = query.where(PersonalAccessToken.user_id == user.id)
-        if s.execute(query.values(revoked_at=utcnow())).rowcount == 0:
+        if not s.scalars(query.values(revoked_at=utcnow()).returning(PersonalAccessToken.id)).all():
             raise NotFound(f"no personal access token with id {token_id}")
         audit.record(s, "personal_token.revoked", user_id=user.id if user else None, subject=str(token_id))
+        revocations.record(s, revocations.PAT, [token_id])
 
     def revoke_all(self, s: Session, user_id: int) -> None:
-        s.execute(
+        revoked = s.scalars(
             update(PersonalAccessToken)
             .where(PersonalAccessToken.user_id == user_id, PersonalAccessToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
-        )
+            .returning(PersonalAccessToken.id)
+        ).all()
+        revocations.record(s, revocations.PAT, revoked)
 
     # -- through the API: the owner, or an administrator -------------------------------------------
 

@@ -18,7 +18,9 @@ from authgate.services.login_guard import LoginGuard
 from authgate.services.password_policy import PasswordPolicy
 from authgate.services.permissions import PermissionService
 from authgate.services.personal_tokens import PersonalTokenService
+from authgate.services.purge import Purge
 from authgate.services.ratelimit import RateLimiter
+from authgate.services.revocations import Revocations
 from authgate.services.sessions import SessionService
 from authgate.services.token_lookup import TokenLookup
 from authgate.services.tokens import TokenService
@@ -45,7 +47,10 @@ class Runtime:
         self.tokens = TokenService(settings, self.hasher, self.keys)
         self.codes = CodeService(settings, self.hasher, self.tokens)
         self.personal_tokens = PersonalTokenService(settings, self.hasher, self.permissions)
-        self.bearer = BearerService(settings, db, self.keys, self.personal_tokens)
+        self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
+                                       settings.redis_url, settings.redis_prefix)
+        self.purge = Purge(settings, db)
+        self.bearer = BearerService(settings, db, self.keys, self.personal_tokens, self.revocations)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
         self.device_codes = DeviceCodeService(settings, self.hasher)
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
@@ -58,6 +63,15 @@ class Runtime:
         self.consents = ConsentService()
         self.authorizations = AuthorizationService(self.permissions, self.tokens, self.consents)
         self.audit = AuditService(self.permissions)
+
+    def start_background(self) -> None:
+        """The serving process's background work: revocation sync, PAT use times, optional purge."""
+        if self.settings.purge_interval:
+            self.revocations.every(self.settings.purge_interval, self.purge.run)
+        self.revocations.start()
+
+    def stop_background(self) -> None:
+        self.revocations.stop()
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":

@@ -45,10 +45,15 @@ class SessionService:
     def resume(self, s: Session, session_id: str | None) -> SignedIn | None:
         if not session_id or len(session_id) > 128:
             return None
-        row = s.scalar(select(WebSession).where(WebSession.session_hash == self.hasher.hash(session_id)))
-        if row is None or row.ended_at is not None or row.expires_at <= utcnow():
+        found = s.execute(
+            select(WebSession, User).join(User, User.id == WebSession.user_id)
+            .where(WebSession.session_hash == self.hasher.hash(session_id))
+        ).first()
+        if found is None:
             return None
-        user = s.get(User, row.user_id)
+        row, user = found
+        if row.ended_at is not None or row.expires_at <= utcnow():
+            return None
         if user is None or user.deleted_at is not None or user.status != "ACTIVE":
             return None
         return SignedIn(user=user, session_id=session_id, auth_time=row.auth_time)

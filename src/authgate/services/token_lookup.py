@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
+from authgate.services import revocations
 from authgate.services.bearer import BearerService, InvalidToken
 from authgate.services.tokens import TokenService
 from authgate.settings import Settings
@@ -83,12 +84,14 @@ class TokenLookup:
             self.tokens.revoke_family(s, row.family_id)
         elif presented.kind == ACCESS:
             s.execute(update(AccessToken).where(AccessToken.jti == row.jti, AccessToken.revoked_at.is_(None)).values(revoked_at=now))
+            revocations.record(s, revocations.JTI, [row.jti])
         else:
             s.execute(
                 update(PersonalAccessToken)
                 .where(PersonalAccessToken.id == row.id, PersonalAccessToken.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+            revocations.record(s, revocations.PAT, [row.id])
 
     def describe(self, s: Session, presented: Presented) -> dict:
         """What RFC 7662 §2.2 lets the server say about an active token."""

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from authgate.security import sealing
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
+from authgate.services import revocations
 from authgate.services.keys import KeyService
 from authgate.settings import Settings
 from authgate.storage.models import AccessToken, Client, RefreshToken, TokenFamily, User
@@ -139,11 +140,13 @@ class TokenService:
             .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        s.execute(
+        revoked = s.scalars(
             update(AccessToken)
             .where(AccessToken.family_id == family_id, AccessToken.revoked_at.is_(None))
             .values(revoked_at=now)
-        )
+            .returning(AccessToken.jti)
+        ).all()
+        revocations.record(s, revocations.JTI, revoked)
 
     def revoke_families_of_code(self, s: Session, authorization_code_id: int) -> None:
         for family_id in s.scalars(
@@ -158,5 +161,6 @@ class TokenService:
                   .values(revoked_at=now))
         s.execute(update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
                   .values(revoked_at=now))
-        s.execute(update(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
-                  .values(revoked_at=now))
+        revoked = s.scalars(update(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+                            .values(revoked_at=now).returning(AccessToken.jti)).all()
+        revocations.record(s, revocations.JTI, revoked)

@@ -60,6 +60,11 @@ class Database:
         with (self._write if write else self._read)() as session, session.begin():
             yield session
 
+    def listen(self, name: str, fn) -> None:
+        """A session event (``after_commit``, ``before_flush``, ...) on every session this database makes."""
+        for maker in (self._read, self._write):
+            event.listen(maker, name, fn)
+
     def dispose(self) -> None:
         self.engine.dispose()
         self._write_engine.dispose()

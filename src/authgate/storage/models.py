@@ -77,7 +77,7 @@ class TokenFamily(Base):
     authorization_code_id: Mapped[int | None] = mapped_column(
         ForeignKey("oauth_authorization_codes.id", ondelete="SET NULL"), nullable=True, index=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
@@ -123,7 +123,7 @@ class PersonalAccessToken(Base):
     name: Mapped[str] = mapped_column(String(255))
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
@@ -255,3 +255,18 @@ class Consent(Base):
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RevocationEvent(Base):
+    """What was revoked, for the in-process caches of every worker (``services/revocations.py``).
+
+    ``kind`` is ``jti`` (an access token), ``client`` (a deleted client's ``client_id``), ``user``
+    (a changed user), ``pat`` (a personal access token's id) or ``keys`` (a rotated key's ``kid``).
+    """
+
+    __tablename__ = "revocation_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

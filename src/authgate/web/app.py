@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -26,6 +27,7 @@ from authgate.web.bearer import UNAUTHORIZED, BearerError
 from authgate.web.csrf import FormRejected
 from authgate.web.headers import SecurityHeaders
 from authgate.web.request_context import AuditOrigin
+from authgate.web.observability import Observability, configure_logging
 from authgate.web.routes import (
     admin_clients, api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens,
     api_users, device, discovery, health, oauth, pages, profile, token_management, userinfo,
@@ -37,7 +39,7 @@ log = logging.getLogger("authgate")
 
 JSON_PREFIXES = (
     "/api/", "/oauth/token", "/oauth/jwks", "/healthz", "/oauth/revoke", "/oauth/introspect", "/.well-known/",
-    "/oauth/userinfo", "/oauth/device",
+    "/oauth/userinfo", "/oauth/device", "/readyz",
 )
 POST_ONLY_OAUTH = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device")
 
@@ -159,8 +161,17 @@ def _install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _allow_http_on_loopback(settings)
+    configure_logging(settings.log_format, settings.access_log)
     runtime = Runtime.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        runtime.start_background()
+        yield
+        runtime.stop_background()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="authgate",
         version=__version__,
         docs_url="/api/documentation",
@@ -180,4 +191,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     app.add_middleware(AuditOrigin)
+    app.add_middleware(Observability)
     return app

@@ -1,5 +1,8 @@
 """The bearer check for every API endpoint (RFC 6750): a FastAPI dependency naming the scope it needs.
 
+The check runs on the event loop when it needs no database (the usual case: see
+``services/bearer.py``), and goes to the thread pool only when it must query.
+
 ``require_scope("users:read")`` also declares, for the OpenAPI document, the two ways in: an OAuth
 access token (authorization code flow, so the docs page can sign in) or any bearer token (a PAT).
 """
@@ -82,7 +85,9 @@ async def authenticate(request: Request, scopes: tuple[str, ...], user_required:
     token = _token_from(request)
     runtime = request.app.state.runtime
     try:
-        principal = await run_in_threadpool(runtime.bearer.authenticate, token)
+        principal = runtime.bearer.authenticate_cached(token)
+        if principal is None:
+            principal = await run_in_threadpool(runtime.bearer.authenticate, token)
     except InvalidToken as error:
         raise unauthenticated(str(error)) from None
     check_scope(principal, *scopes)

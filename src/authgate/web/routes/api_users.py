@@ -94,7 +94,7 @@ def create_user(request: Request, body: UserCreate, principal: Principal = Depen
 
 @router.get("/users/me", summary="The user behind the token", response_model=UserOut, responses=errors(401, 403),
             description=describe("users:read", "none; a client credentials token has no user and gets 403"))
-def me(principal: Principal = Depends(require_scope("users:read", user_required=True))):
+async def me(principal: Principal = Depends(require_scope("users:read", user_required=True))):
     return public_view(principal.user)
 
 

@@ -1,8 +1,15 @@
-"""Liveness."""
+"""Liveness (``/healthz``), readiness (``/readyz``: database reachable, migrations current) and ``/metrics``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from sqlalchemy import text
+
+from authgate.storage import migrate
+from authgate.web.observability import metrics_body
 
 router = APIRouter(include_in_schema=False)
 
@@ -10,3 +17,30 @@ router = APIRouter(include_in_schema=False)
 @router.get("/healthz")
 async def healthz() -> dict:
     return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> Response:
+    engine = request.app.state.runtime.db.engine
+
+    def check() -> dict:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:
+            return {"status": "unavailable", "database": f"unreachable ({type(error).__name__})", "migrations": "unknown"}
+        try:
+            current = migrate.is_current(engine)
+        except Exception as error:
+            return {"status": "unavailable", "database": "ok", "migrations": f"unknown ({type(error).__name__})"}
+        return {"status": "ok" if current else "unavailable", "database": "ok",
+                "migrations": "current" if current else "pending: run authgate db upgrade"}
+
+    body = await run_in_threadpool(check)
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    body, content_type = metrics_body()
+    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

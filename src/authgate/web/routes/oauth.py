@@ -20,6 +20,7 @@ from authgate.storage.types import utcnow
 from authgate.web.cookies import SESSION_COOKIE
 from authgate.web.csrf import checked_form, session_binding, token_for
 from authgate.web.forms import BadForm, client_ip, query_pairs, read_form
+from authgate.web.observability import token_outcome
 from authgate.web.templates import error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -53,7 +54,9 @@ async def token(request: Request) -> Response:
                 OAuthRequest(s, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
             )
 
-    return oauth_json(*await run_in_threadpool(issue))
+    status, body, headers = await run_in_threadpool(issue)
+    token_outcome(next((value for name, value in form if name == "grant_type"), None), status, body)
+    return oauth_json(status, body, headers)
 
 
 def _authorize_error(request: Request, error: OAuth2Error) -> Response:

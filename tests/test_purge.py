@@ -1,0 +1,67 @@
+"""Housekeeping (issue 8): ``authgate tokens purge`` deletes what can never be used again — expired
+authorization codes (RFC 6749 §4.1.2), access token records, refresh tokens, device codes
+(RFC 8628 §3.2), ended sessions — in batches, while the server keeps serving, and leaves what
+still works alone.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from support import Browser, authorization_params, password_grant, pkce_pair, users_me
+
+TTL = {"AUTHGATE_AUTH_CODE_TTL": "1", "AUTHGATE_ACCESS_TOKEN_TTL": "1", "AUTHGATE_REFRESH_TOKEN_TTL": "1",
+       "AUTHGATE_DEVICE_CODE_TTL": "1", "AUTHGATE_SESSION_TTL": "3"}
+
+
+@pytest.fixture(scope="module")
+def short(server_factory):
+    return server_factory(TTL)
+
+
+def purge(server, *args) -> dict:
+    return server.cli_json("tokens", "purge", *args)["deleted"]
+
+
+def test_purge_deletes_expired_rows_in_batches(short):
+    user = short.create_user()
+    client = short.create_client(redirect_uris=["https://app.example.org/cb"],
+                                 grants=["authorization_code", "password", "client_credentials", "device_code"])
+    assert password_grant(short, client, user, scope="users:read").status_code == 200
+    assert requests.post(short.url("/oauth/token"), data={"grant_type": "client_credentials"},
+                         auth=client.basic, timeout=10).status_code == 200
+    assert requests.post(short.url("/oauth/device"), data={"scope": "users:read"},
+                         auth=client.basic, timeout=10).status_code == 200
+    _, challenge = pkce_pair()
+    Browser(short).authorize(authorization_params(client, challenge=challenge), user)  # a code never exchanged
+    time.sleep(3.1)
+
+    deleted = purge(short, "--batch-size", "1")
+    assert deleted["authorization_codes"] >= 1
+    assert deleted["access_tokens"] >= 2
+    assert deleted["refresh_tokens"] >= 1
+    assert deleted["device_codes"] >= 1
+    assert deleted["sessions"] >= 1
+    assert all(n == 0 for n in purge(short).values()), "a second purge found more: the first was incomplete"
+
+
+def test_purge_leaves_live_tokens_working(server):
+    user = server.create_user()
+    client = server.create_client(grants=["password"])
+    pair = password_grant(server, client, user, scope="users:read").json()
+    pat = server.create_pat(user.username, scopes=["users:read"])["token"]
+    purge(server)
+    assert users_me(server, pair["access_token"]).status_code == 200
+    assert users_me(server, pat).status_code == 200
+    refreshed = requests.post(server.url("/oauth/token"), auth=client.basic, timeout=10,
+                              data={"grant_type": "refresh_token", "refresh_token": pair["refresh_token"]})
+    assert refreshed.status_code == 200, refreshed.text
+
+
+def test_purge_prints_counts(short):
+    proc = short.cli("tokens", "purge")
+    assert proc.returncode == 0, proc.stderr
+    assert "access_tokens: " in proc.stdout and "refresh_tokens: " in proc.stdout
