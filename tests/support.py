@@ -706,6 +706,25 @@ def api_for(server: ServerProcess, username: str, scopes=()) -> Api:
     return Api(server, server.create_pat(username, scopes=scopes)["token"])
 
 
+def eventually(produce, accept, timeout: float = 3.0, pause: float = 0.1):
+    """``produce()`` until ``accept(value)``, for what other workers learn within a poll interval
+    (a key rotated from the CLI is used by a running server within ~0.5 s); the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    value = produce()
+    while not accept(value) and time.monotonic() < deadline:
+        time.sleep(pause)
+        value = produce()
+    return value
+
+
+def user_via_api(admin: Api) -> User:
+    """A new user made through the API (much quicker than a CLI process when a test needs many)."""
+    username, password = unique("user"), "pw-" + secrets.token_urlsafe(12)
+    email = f"{username}@example.org"
+    data = admin.ok("POST", "/users", 201, json={"username": username, "email": email, "password": password})
+    return User(username=username, password=password, email=email, id=data["id"], data=data)
+
+
 def admin_api(server: ServerProcess) -> Api:
     return api_for(server, "admin")
 

@@ -15,7 +15,7 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from support import jwt_parts, password_grant, users_me
+from support import jwt_parts, password_grant, users_me, eventually
 
 TTL = 4
 
@@ -69,7 +69,7 @@ def test_rotate_keeps_old_tokens_working_rfc7517_5(srv, app, user, alg, kty):
     rotated = srv.cli_json("keys", "rotate", "--alg", alg)
     assert rotated["alg"] == alg and rotated["status"] == "active" and rotated["kid"] != old_kid
 
-    new_token = access_token(srv, app, user)
+    new_token = eventually(lambda: access_token(srv, app, user), lambda t: jwt_parts(t)[0]["kid"] == rotated["kid"])
     header, _ = jwt_parts(new_token)
     assert header["kid"] == rotated["kid"] and header["alg"] == alg
     published = {k["kid"]: k for k in jwks(srv)["keys"]}

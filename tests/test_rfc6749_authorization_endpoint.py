@@ -12,12 +12,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from support import Browser, authorization_params, parse_page, query_params, unique, without_query
+from support import Browser, authorization_params, parse_page, query_params, unique, user_via_api, without_query
 
 
-@pytest.fixture(scope="module")
-def user(server):
-    return server.create_user()
+@pytest.fixture
+def user(admin):
+    """A fresh user per test: consent is remembered per user and client, and these tests need the page."""
+    return user_via_api(admin)
 
 
 @pytest.fixture(scope="module")

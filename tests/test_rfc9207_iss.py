@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from support import Browser, authorization_params, query_params, unique
+from support import Browser, authorization_params, query_params, unique, user_via_api
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,9 @@ def test_success_response_has_iss_rfc9207_2(server, app, user):
     assert q["code"] and q["iss"] == issuer(server) == server.issuer
 
 
-def test_access_denied_response_has_iss_rfc9207_2(server, app, user):
-    location = Browser(server).authorize(authorization_params(app), user, decision="deny")
+def test_access_denied_response_has_iss_rfc9207_2(server, app, admin):
+    """A user who has not approved this client yet (consent is remembered once given)."""
+    location = Browser(server).authorize(authorization_params(app), user_via_api(admin), decision="deny")
     q = query_params(location)
     assert q["error"] == "access_denied" and q["iss"] == server.issuer
 

@@ -8,7 +8,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from authgate.services import scopes as scope_rules
 from authgate.services.clients import ClientService
 from authgate.services.token_lookup import Presented, TokenLookup
-from authgate.storage.models import AuthorizationCode, Client, RefreshToken
+from authgate.storage.models import AuthorizationCode, Client, RefreshToken, User
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 GRANT_NAMES = {"urn:ietf:params:oauth:grant-type:device_code": "device_code"}  # grant_type -> authgate's name
@@ -52,8 +52,9 @@ class OAuthClient(ClientMixin):
 
 
 class OAuthCode(AuthorizationCodeMixin):
-    def __init__(self, row: AuthorizationCode):
+    def __init__(self, row: AuthorizationCode, user: User):
         self.row = row
+        self.user = user
         self.code_challenge = row.code_challenge
         self.code_challenge_method = row.code_challenge_method
 

@@ -41,13 +41,19 @@ class CodeService:
             )
         )
 
-    def redeem(self, s: Session, code: str, client: Client) -> AuthorizationCode | None:
-        """The code's record, now marked used; None if unknown, foreign, expired or already used.
+    def redeem(self, s: Session, code: str, client: Client) -> tuple[AuthorizationCode, User] | None:
+        """The code's record, now marked used, and its user (one query for both); None if unknown,
+        foreign, expired or already used.
 
         A second use revokes every token issued from the code (RFC 6749 §4.1.2, §10.5); the caller
         commits the transaction even though the request fails, so the revocation holds.
         """
-        row = s.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == self.hasher.hash(code)))
+        found = s.execute(
+            select(AuthorizationCode, User)
+            .join(User, User.id == AuthorizationCode.user_id)
+            .where(AuthorizationCode.code_hash == self.hasher.hash(code))
+        ).first()
+        row = found[0] if found else None
         if row is None or row.client_id != client.id:
             return None
         claimed = s.execute(
@@ -61,4 +67,4 @@ class CodeService:
             return None
         if row.expires_at <= utcnow():
             return None
-        return row
+        return row, found[1]

@@ -19,14 +19,13 @@ class ConsentService:
         return row is not None and set(scopes) <= set(row.scopes)
 
     def remember(self, s: Session, user_id: int, client_pk: int, scopes: list[str]) -> None:
-        row = self._row(s, user_id, client_pk)
-        if row is None:
-            try:
-                with s.begin_nested():
-                    s.add(Consent(user_id=user_id, client_id=client_pk, scopes=list(dict.fromkeys(scopes))))
-                return
-            except IntegrityError:  # the same approval, a moment earlier in another tab
-                row = self._row(s, user_id, client_pk)
+        """Insert first (a first approval is the common case: one statement), widen an existing one otherwise."""
+        try:
+            with s.begin_nested():
+                s.add(Consent(user_id=user_id, client_id=client_pk, scopes=list(dict.fromkeys(scopes))))
+            return
+        except IntegrityError:  # approved before (or a moment earlier in another tab)
+            row = self._row(s, user_id, client_pk)
         if not set(scopes) <= set(row.scopes):
             row.scopes = list(dict.fromkeys([*row.scopes, *scopes]))
         s.flush()

@@ -127,7 +127,8 @@ class KeyService:
             self._signing = import_key(active[-1].private_jwk) if active else None
 
     def signing_key(self, s: Session):
-        """The active key; a key activated elsewhere (CLI, another instance) is picked up at once.
+        """The active key; a key activated elsewhere (CLI, another instance) is picked up within one
+        revocation poll (``AUTHGATE_REVOCATION_POLL_MS``, default 0.5 s), at once after a cache miss.
 
         While ``trust_cache()`` says the revocation events are in sync (they carry key rotations),
         the cached key is used without a query.

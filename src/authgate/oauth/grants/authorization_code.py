@@ -50,14 +50,16 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client) -> OAuthCode | None:
-        row = self.server.runtime.codes.redeem(self.request.db, code, client.row)
-        return OAuthCode(row) if row else None
+        redeemed = self.server.runtime.codes.redeem(self.request.db, code, client.row)
+        return OAuthCode(*redeemed) if redeemed else None
 
     def delete_authorization_code(self, authorization_code: OAuthCode) -> None:
         """Nothing to do: redeeming the code already marked it used, in the same transaction."""
 
     def authenticate_user(self, authorization_code: OAuthCode) -> User | None:
-        return self.server.runtime.users.get(self.request.db, authorization_code.row.user_id)
+        """The code's user, loaded with the code, unless deleted since."""
+        user = authorization_code.user
+        return user if user.deleted_at is None else None
 
     def token_family(self, user: User | None, scope: str) -> TokenFamily:
         code = self.request.authorization_code.row

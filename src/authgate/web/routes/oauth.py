@@ -107,7 +107,8 @@ def _authorize(request: Request, decision: str | None) -> Response:
         here = PATHS["authorization_endpoint"] + "?" + urlencode(_without_reauthentication(query))
         client = grant.client.row
         scopes = scope_rules.parse(oauth_request.scope) or scope_rules.default_for_client(client.scopes)
-        remembered = user is not None and "consent" not in (oauth_request.payload.data.get("prompt") or "").split() \
+        remembered = decision is None and user is not None \
+            and "consent" not in (oauth_request.payload.data.get("prompt") or "").split() \
             and runtime.consents.covers(s, user.id, client.id, scopes)
         try:
             must_sign_in = sign_in_needed(
