@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from authgate_client.errors import LoginRequired
 from authgate_client.store import default_cache_dir, ensure_private_dir, read_json, write_private
@@ -31,7 +32,7 @@ class Profiles:
     def path(self) -> Path:
         return self.directory / FILE_NAME
 
-    def _read(self) -> dict:
+    def _read(self) -> dict[str, Any]:
         data = read_json(self.path) or {}
         if not isinstance(data.get("profiles"), dict):
             data["profiles"] = {}

@@ -17,7 +17,7 @@ from authgate_client.errors import (
     ServerError,
     SlowDown,
 )
-from authgate_client.progress import Progress
+from authgate_client.progress import Progress, isatty
 from authgate_client.responses import error_from, json_body
 from authgate_client.tokens import TokenSet
 
@@ -58,7 +58,7 @@ def show(device: DeviceAuthorization, out: TextIO, qr: bool = True) -> None:
     print(f"To sign in, open {device.verification_uri} and enter the code:\n\n    {device.user_code}\n", file=out)
     if device.verification_uri_complete:
         print(f"Or open {device.verification_uri_complete}", file=out)
-        if qr:
+        if qr and isatty(out):
             _print_qr(device.verification_uri_complete, out)
     out.flush()
 
@@ -68,7 +68,10 @@ def _print_qr(uri: str, out: TextIO) -> None:
         import segno
     except ImportError:
         return
-    segno.make(uri, error="l").terminal(out=out, compact=True)
+    try:
+        segno.make(uri, error="l").terminal(out=out, compact=True)
+    except (UnicodeError, OSError):
+        pass
 
 
 def request_authorization(client: "Client") -> DeviceAuthorization:

@@ -4,6 +4,7 @@ POSIX, ``msvcrt.locking`` on Windows), so that only one of them refreshes a toke
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ def _thread_lock(path: Path) -> threading.Lock:
         return _thread_locks.setdefault(str(path), threading.Lock())
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _lock_fd(fd: int) -> None:

@@ -20,7 +20,6 @@ class LoopbackListener:
         self.path = path
         self.results: "queue.Queue[tuple[str, dict[str, str]]]" = queue.Queue()
         self._server = HTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self.redirect_uri = f"http://{host}:{self.port}{path}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},

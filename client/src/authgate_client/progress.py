@@ -19,7 +19,7 @@ class Progress:
         self.enabled = enabled
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._interactive = enabled and _isatty(self.stream)
+        self._interactive = enabled and isatty(self.stream)
 
     def __enter__(self) -> "Progress":
         if not self.enabled:
@@ -54,7 +54,7 @@ class Progress:
             pass
 
 
-def _isatty(stream: TextIO) -> bool:
+def isatty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

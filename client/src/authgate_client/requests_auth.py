@@ -23,7 +23,7 @@ class AuthgateRequestsAuth(AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.client.access_token()
         request.headers["Authorization"] = f"Bearer {token}"
-        request.register_hook("response", self._retry_on_401)
+        request.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
         return request
 
     def _retry_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
