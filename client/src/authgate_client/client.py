@@ -11,6 +11,7 @@ the rotated refresh token is saved before anyone else may use the entry.
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TextIO
@@ -82,6 +83,7 @@ class Client:
         self._store = make_store("memory" if token else store, cache_dir)
         self._http = httpx.Client(timeout=timeout, verify=verify, follow_redirects=False)
         self._api: httpx.Client | None = None
+        self._api_lock = threading.Lock()
         self._timeout = timeout
         self._verify = verify
 
@@ -268,8 +270,9 @@ class Client:
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """``method path`` on the server (a path such as ``/api/1.0/users/me``, or a full URL) with the
         token; refreshed before expiry and once more on a 401."""
-        if self._api is None:
-            self._api = httpx.Client(base_url=self.issuer, auth=self.auth, timeout=self._timeout, verify=self._verify)
+        with self._api_lock:
+            if self._api is None:
+                self._api = httpx.Client(base_url=self.issuer, auth=self.auth, timeout=self._timeout, verify=self._verify)
         return self._api.request(method, path, **kwargs)
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
