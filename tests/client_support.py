@@ -16,6 +16,19 @@ import requests
 from support import HTTP_TIMEOUT, Browser, ServerProcess, User, parse_page, password_grant, refresh, users_me
 
 
+STRICT_SHORT_ENV = {"AUTHGATE_ACCESS_TOKEN_TTL": "3", "AUTHGATE_REFRESH_GRACE_SECONDS": "0"}
+_started: dict[str, ServerProcess] = {}
+
+
+def strict_short_server(server_factory) -> ServerProcess:
+    """One server for the client tests (started once per session): access tokens live three seconds,
+    and a refresh token presented twice revokes its family at once (no grace window), so a client
+    that refreshed twice with one token, or lost a rotated one, is seen at the server."""
+    if "strict" not in _started:
+        _started["strict"] = server_factory(STRICT_SHORT_ENV)
+    return _started["strict"]
+
+
 def endpoint_exists(server: ServerProcess, path: str) -> bool:
     """Whether the server answers POST ``path`` with anything but 404/405 (i.e. has the endpoint)."""
     r = requests.post(server.url(path), data={}, timeout=HTTP_TIMEOUT, allow_redirects=False)
@@ -89,7 +102,8 @@ def approve_device(server: ServerProcess, user: User, user_code: str, verificati
 
 def refused_access_token(server: ServerProcess, app, user: User) -> str:
     """A real access token of this server that it now refuses (its family was revoked after a
-    refresh-token reuse, RFC 9700 §4.14.2) — what a client holds after clock skew or a revocation."""
+    refresh-token reuse, RFC 9700 §4.14.2) — what a client holds after clock skew or a revocation.
+    Needs a server without a refresh grace window (``strict_short_server``)."""
     first = password_grant(server, app, user, scope="users:read").json()
     assert refresh(server, app, first["refresh_token"]).status_code == 200
     assert refresh(server, app, first["refresh_token"]).status_code == 400

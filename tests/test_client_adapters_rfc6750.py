@@ -5,15 +5,22 @@ a script already uses — ``httpx.Client``, ``httpx.AsyncClient`` and ``requests
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import pytest
 import requests
 
 from authgate_client import Client
-from client_support import refused_access_token
+from client_support import refused_access_token, strict_short_server
 
 ME = "/api/1.0/users/me"
+
+
+@pytest.fixture(scope="module")
+def server(server_factory):
+    """No refresh grace window here, so that a token can be made one the server refuses."""
+    return strict_short_server(server_factory)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +35,8 @@ def user(server):
 
 @pytest.fixture
 def client(server, app, user, tmp_path):
-    client = Client(server.issuer, app.client_id, app.client_secret, scopes=["users:read"], cache_dir=tmp_path)
+    client = Client(server.issuer, app.client_id, app.client_secret, scopes=["users:read"], cache_dir=tmp_path,
+                    refresh_leeway=0)
     client.login_password(user.username, user.password)
     yield client
     client.close()
@@ -38,6 +46,7 @@ def poison(client: Client, server, app, user) -> str:
     """Make the cached access token one the server refuses, while the client believes it is fresh."""
     tokens = client.tokens
     tokens.access_token = refused_access_token(server, app, user)
+    tokens.expires_at = time.time() + 3600  # as a client whose clock is wrong would believe
     client.store.save(client.cache_key, tokens)
     return tokens.access_token
 

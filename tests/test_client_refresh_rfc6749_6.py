@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from authgate_client import Client, LoginRequired, RefreshTokenRejected
-from client_support import refused_access_token
+from client_support import refused_access_token, strict_short_server
 from support import assert_token_error, refresh, users_me
 
 ACCESS_TTL = 3
@@ -25,8 +25,8 @@ ACCESS_TTL = 3
 
 @pytest.fixture(scope="module")
 def short(server_factory):
-    """A server whose access tokens live three seconds."""
-    return server_factory({"AUTHGATE_ACCESS_TOKEN_TTL": str(ACCESS_TTL)})
+    """Access tokens live three seconds; no refresh grace window (a second use revokes the family)."""
+    return strict_short_server(server_factory)
 
 
 @pytest.fixture(scope="module")
@@ -64,22 +64,14 @@ def test_script_keeps_working_across_expiry_refreshing_before_it_rfc6749_6(short
     client.close()
 
 
-@pytest.fixture(scope="module")
-def app(server):
-    return server.create_client(grants=["password"])
-
-
-@pytest.fixture(scope="module")
-def user(server):
-    return server.create_user()
-
-
-def test_refresh_once_on_401_rfc6750_3_1(server, app, user, tmp_path):
+def test_refresh_once_on_401_rfc6750_3_1(short, short_app, short_user, tmp_path):
     """The server refuses a token the client still thinks valid (clock skew, revocation): one
     refresh, one retry, and the caller sees only the 200."""
-    client = signed_in(server, app, user, tmp_path)
+    server, app, user = short, short_app, short_user
+    client = signed_in(server, app, user, tmp_path, refresh_leeway=0)
     poisoned = client.tokens
     poisoned.access_token = refused_access_token(server, app, user)
+    poisoned.expires_at = time.time() + 3600  # as a client whose clock is wrong would believe
     client.store.save(client.cache_key, poisoned)
 
     statuses: list[int] = []
@@ -165,9 +157,10 @@ def test_processes_sharing_a_cache_refresh_once_rfc9700_4_14_2(short, short_app,
     assert_token_error(refresh(short, short_app, old.refresh_token), "invalid_grant")
 
 
-def test_reused_refresh_token_is_a_clear_typed_error_rfc9700_4_14_2(server, app, user, tmp_path):
+def test_reused_refresh_token_is_a_clear_typed_error_rfc9700_4_14_2(short, short_app, short_user, tmp_path):
     """Someone else used the cached refresh token first (a copy of the cache, a leak): the server
     answers invalid_grant and revokes the family; the client says so and forgets the dead tokens."""
+    server, app, user = short, short_app, short_user
     client = signed_in(server, app, user, tmp_path)
     assert refresh(server, app, client.tokens.refresh_token).status_code == 200
 
