@@ -70,11 +70,11 @@ class FakeBrowserOpener:
 
 def approve_device(server: ServerProcess, user: User, user_code: str, verification_uri: str,
                    decision: str = "approve") -> requests.Response:
-    """A person opens the verification URI, signs in if asked, enters the user code where a form asks
-    for it, and presses the button for ``decision`` (RFC 8628 §3.3)."""
+    """A person opens the verification URI, signs in if asked, types the user code where a form asks
+    for it, and presses the button for ``decision`` (RFC 8628 §3.3). Returns the last page."""
     browser = Browser(server)
     r = browser.get(verification_uri)
-    for _ in range(8):
+    for _ in range(10):
         if r.status_code in (301, 302, 303, 307, 308):
             target = urljoin(r.url, r.headers["Location"])
             if urlsplit(target).path == "/login":
@@ -84,20 +84,22 @@ def approve_device(server: ServerProcess, user: User, user_code: str, verificati
                 r = browser.get(target)
             continue
         assert r.status_code < 400, f"device page: {r.status_code} {r.text[:500]}"
-        forms = [f for f in parse_page(r.text).forms if f.method == "post"]
+        forms = [f for f in parse_page(r.text).forms if f.method in ("get", "post")]
         if not forms:
             return r
         form = forms[0]
         data = form.fields()
         if "user_code" in data and not data["user_code"]:
             data["user_code"] = user_code
-        names = {b.get("name") for b in form.buttons if b.get("name")}
-        for name in names:
+        for name in {b.get("name") for b in form.buttons if b.get("name")}:
             values = [b.get("value") for b in form.buttons if b.get("name") == name]
             data[name] = decision if decision in values else values[0]
-        r = browser.session.post(urljoin(r.url, form.action or r.url), data=data, allow_redirects=False,
-                                 timeout=HTTP_TIMEOUT)
-    return r
+        action = urljoin(r.url, form.action or r.url)
+        if form.method == "get":
+            r = browser.session.get(action, params=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
+        else:
+            r = browser.session.post(action, data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    raise AssertionError(f"the device pages did not come to an end: {r.status_code} {r.text[:500]}")
 
 
 def refused_access_token(server: ServerProcess, app, user: User) -> str:

@@ -47,21 +47,25 @@ def test_device_flow_end_to_end_rfc8628_3(server, user, tmp_path):
     app = device_client(server)
     out = io.StringIO()
     client = Client(server.issuer, app["client_id"], scopes=["users:read"], cache_dir=tmp_path, out=out)
-    approved = []
+    approved: list = []
 
     def person() -> None:
-        assert wait_until(lambda: re.search(r"enter the code:\s+(\S+)", out.getvalue()), timeout=30)
-        text = out.getvalue()
-        code = re.search(r"enter the code:\s+(\S+)", text).group(1)
-        uri = re.search(r"open (\S+) and enter", text).group(1)
-        approved.append(approve_device(server, user, code, uri))
+        try:
+            assert wait_until(lambda: re.search(r"enter the code:\s+(\S+)", out.getvalue()), timeout=30)
+            text = out.getvalue()
+            code = re.search(r"enter the code:\s+(\S+)", text).group(1)
+            uri = re.search(r"open (\S+) and enter", text).group(1)
+            approved.append(approve_device(server, user, code, uri))
+        except BaseException as error:  # reported by the test below, not lost in the thread
+            approved.append(error)
 
     helper = threading.Thread(target=person)
     helper.start()
-    tokens = client.login_device(show_qr=False)
-    helper.join(30)
-
-    assert approved, "the person never saw a user code"
+    try:
+        tokens = client.login_device(show_qr=False, timeout=60)
+    finally:
+        helper.join(30)
+    assert approved and not isinstance(approved[0], BaseException), approved
     assert tokens.grant == DEVICE_GRANT
     assert users_me(server, tokens.access_token).json()["username"] == user.username
     assert client.get("/api/1.0/users/me").status_code == 200
@@ -79,6 +83,6 @@ def test_declined_device_raises_access_denied_rfc8628_3_5(server, user, tmp_path
         approve_device(server, user, device.user_code, device.verification_uri, decision="deny")
 
     with pytest.raises(AccessDenied) as caught:
-        client.login_device(on_code=on_code)
+        client.login_device(on_code=on_code, timeout=60)
     assert shown and caught.value.error == "access_denied"
     assert client.tokens is None
