@@ -227,9 +227,7 @@ class Client:
         revoked = False
         if tokens.refresh_token:
             revoked = self.revoke(tokens.refresh_token, "refresh_token")
-        if self.metadata.advertises("revocation_endpoint") is not False:
-            revoked = self.revoke(tokens.access_token, "access_token") or revoked
-        return revoked
+        return self.revoke(tokens.access_token, "access_token") or revoked
 
     def revoke(self, token: str, token_type_hint: str | None = None) -> bool:
         """Revoke ``token`` (RFC 7009 §2.1). False when the server has no revocation endpoint."""
