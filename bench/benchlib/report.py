@@ -68,7 +68,7 @@ def chart(path: Path, results: dict, meta: dict) -> None:
 
     servers = [s for s in ("authgate", *PEERS) if s in results]
     colours = {"authgate": "#2b6cb0", "authlib_flask": "#dd6b20", "dot": "#2f855a"}
-    fig, ax = plt.subplots(figsize=(8, 4.6), dpi=90)
+    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=90)
     height = 0.8 / len(servers)
     for i, server in enumerate(servers):
         ys, xs = [], []
@@ -83,16 +83,16 @@ def chart(path: Path, results: dict, meta: dict) -> None:
     ceiling = rps(results, "hello", "W1")
     if ceiling:
         ax.axvline(ceiling, color="#718096", linestyle="--", linewidth=1)
-        ax.text(ceiling, len(WORKLOADS) - 0.4, f" bare ASGI {ceiling:,.0f}", fontsize=7, color="#4a5568")
+        ax.text(ceiling, -0.5, f"bare ASGI {ceiling:,.0f} ", fontsize=7, color="#4a5568", ha="right")
     ax.set_yticks([j + 0.4 - height / 2 for j in range(len(WORKLOADS))])
     ax.set_yticklabels([f"{w} {DESCRIPTIONS[w]}" for w in WORKLOADS], fontsize=8)
-    ax.invert_yaxis()
     ax.set_xscale("log")
     ax.set_xlabel("requests/s (log scale; higher is better)", fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
     ax.set_title(f"1 worker each, {meta['connections']} connections, {meta['duration_s']} s per workload, "
                  f"load avg {meta['load_before'][0]:.2f}", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_ylim(len(WORKLOADS) - 0.1, -0.75)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(servers), frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

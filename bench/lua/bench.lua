@@ -69,7 +69,11 @@ end
 function response(status, hdrs, body)
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
-    if sample == "" then sample = tostring(status) .. " " .. string.sub(body or "", 1, 300) end
+    if sample == "" then
+      local challenge = hdrs["WWW-Authenticate"] or hdrs["www-authenticate"]
+      sample = tostring(status) .. " " .. string.sub(body or "", 1, 300)
+      if challenge then sample = sample .. " WWW-Authenticate: " .. challenge end
+    end
   end
 end
 

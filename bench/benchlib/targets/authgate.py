@@ -29,13 +29,13 @@ class Authgate(Target):
     name = "authgate"
     label = "authgate"
 
-    def __init__(self, workdir: Path, database_url: str | None = None):
-        super().__init__(workdir)
+    def __init__(self, workdir: Path, subdir: str | None = None):
+        super().__init__(workdir, subdir)
         self.port = free_port()
         self.password = "pw-" + secrets.token_urlsafe(12)
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")},
-            "AUTHGATE_DATABASE_URL": database_url or f"sqlite:///{self.workdir / 'authgate.db'}",
+            "AUTHGATE_DATABASE_URL": f"sqlite:///{self.workdir / 'authgate.db'}",
             "AUTHGATE_ISSUER": f"http://127.0.0.1:{self.port}",
             "AUTHGATE_ADMIN_PASSWORD": "admin-" + secrets.token_urlsafe(12),
             "AUTHGATE_AUTH_CODE_TTL": "3600",

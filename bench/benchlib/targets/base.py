@@ -17,8 +17,8 @@ class Target:
     label = ""
     server: Server
 
-    def __init__(self, workdir: Path):
-        self.workdir = workdir / self.name
+    def __init__(self, workdir: Path, subdir: str | None = None):
+        self.workdir = workdir / (subdir or self.name)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.facts: dict = {}
 
