@@ -22,11 +22,14 @@ DESCRIPTIONS = {
 }
 POOL_HEADROOM = 1.3
 POOL_MIN, POOL_MAX = 50, 40000
+POOL_SECONDS_MAX = 6
 IDLE_WAIT_S = 5
 
 
 def pool_size(target_rps: float, seconds: int) -> int:
-    """Enough single-use credentials to last ``seconds`` at about the rate the server showed on W2."""
+    """Enough single-use credentials to last ``seconds`` (at most POOL_SECONDS_MAX: minting codes
+    over HTTP takes longer than spending them) at about the rate the server showed on W2."""
+    seconds = min(seconds, POOL_SECONDS_MAX)
     return int(min(POOL_MAX, max(POOL_MIN, target_rps * seconds * POOL_HEADROOM)))
 
 
@@ -80,7 +83,6 @@ def run_target(target: Target, config: wrk.Config, tool: str, workloads: tuple[s
                 log(f"   {name:4} n/a: {reason}")
                 continue
             results[name] = measure(target, spec, config, tool, workdir, warm=False)
-            results[name]["pool"] = count
             log(f"   {name:4} {_line(results[name])}  (pool {count}, minted in {minted:.1f}s)")
         measured = [r["rss_mb_after"] for r in results.values() if "rss_mb_after" in r]
         results["_memory"] = {"rss_mb_after_run": target.server.rss_mb(), "rss_mb_max": max(measured, default=None)}

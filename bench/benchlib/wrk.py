@@ -78,16 +78,20 @@ def run(wrk: str, base_url: str, spec: Spec, config: Config, workdir: Path, dura
     if line is None:
         raise RuntimeError(f"wrk printed no figures (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     raw = json.loads(line[len("BENCH_JSON "):])
-    seconds_run = raw["duration_us"] / 1e6
+    requests, seconds_run = raw["requests"], raw["duration_us"] / 1e6
+    if spec.pool is not None and raw["pool_us"]:
+        requests, seconds_run = raw["pool_answers"], raw["pool_us"] / 1e6
     socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
     return {
-        "rps": round(raw["requests"] / seconds_run, 1) if seconds_run else 0.0,
+        "rps": round(requests / seconds_run, 1) if seconds_run else 0.0,
         "p50_ms": round(raw["p50_us"] / 1000, 2),
         "p99_ms": round(raw["p99_us"] / 1000, 2),
-        "requests": raw["requests"],
+        "requests": requests,
         "seconds": round(seconds_run, 2),
         "errors": raw["non2xx"] + socket_errors,
         "non2xx": raw["non2xx"],
         "socket_errors": socket_errors,
         "error_sample": raw["sample"],
+        **({"pool": len(spec.pool), "pool_used_up": raw["pool_answers"] >= len(spec.pool) - 1}
+           if spec.pool is not None else {}),
     }
