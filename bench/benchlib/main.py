@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchlib import env, report, wrk
 from benchlib.growth import run_growth
+from benchlib.hashcost import password_check_ms
 from benchlib.profiling import run_profile
 from benchlib.runner import WORKLOADS, run_target
 from benchlib.targets.authgate import Authgate
@@ -104,6 +105,7 @@ def main(argv: list[str]) -> int:
             print(report.growth_table(document["growth"]))
             print(f"\nwrote {output}")
             return 0
+        meta["password_check_ms"] = password_check_ms()
         workloads = tuple(w for w in args.workloads.split(",") if w)
         results = {}
         for name in [s for s in args.servers.split(",") if s]:
@@ -117,7 +119,7 @@ def main(argv: list[str]) -> int:
         print()
         print(report.table(results, ratio))
         print()
-        print(report.facts(results))
+        print(report.facts(results, meta))
         print(f"\nload average before {meta['load_before']}, after {meta['load_after']}")
         print(f"wrote {output} and {output.with_suffix('.png')}")
         return 0

@@ -27,11 +27,14 @@ def pinned(core: str, argv: list[str]) -> list[str]:
 
 
 class Server:
-    """One server under test: ``argv`` run on the server core, ready when ``ready_path`` answers."""
+    """One server under test: ``argv`` run on the server core, ready when ``ready_path`` answers.
+    ``idle_path`` must queue behind the server's request work (authgate: a thread-pool route)."""
 
-    def __init__(self, name: str, argv: list[str], env: dict, cwd: Path, port: int, ready_path: str):
+    def __init__(self, name: str, argv: list[str], env: dict, cwd: Path, port: int, ready_path: str,
+                 idle_path: str | None = None):
         self.name, self.port, self.cwd = name, port, cwd
         self.argv, self.env, self.ready_path = argv, env, ready_path
+        self.idle_path = idle_path or ready_path
         self.base_url = f"http://127.0.0.1:{port}"
         self._log = open(cwd / f"{name}.log", "ab")
         self._spawn()
@@ -49,7 +52,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                requests.get(self.base_url + self.ready_path, timeout=1)
+                requests.get(self.base_url + self.idle_path, timeout=1)
                 return True
             except requests.RequestException:
                 pass

@@ -98,17 +98,22 @@ def chart(path: Path, results: dict, meta: dict) -> None:
     plt.close(fig)
 
 
-def facts(results: dict) -> str:
-    """Memory after the run and how each server hashes passwords and client secrets."""
+def facts(results: dict, meta: dict) -> str:
+    """Memory after the run, and how each server hashes passwords and client secrets (with the
+    cost of one password check, timed in the benchmark's process)."""
     lines = []
     for server in ("authgate", *PEERS, "hello"):
         if server not in results:
             continue
         r = results[server]
         f = r.get("_facts", {})
-        line = f"{LABELS[server]}: worker RSS after the run {r['_memory']['rss_mb_after_run']} MB"
+        memory = r["_memory"]
+        line = (f"{LABELS[server]}: worker RSS after the run {memory['rss_mb_after_run']} MB, "
+                f"largest after any workload {memory.get('rss_mb_max')} MB")
         if f:
-            line += f"; passwords: {f.get('password_hash')}; client secrets: {f.get('client_secret_hash')}"
+            cost = meta.get("password_check_ms", {}).get(server)
+            line += (f"; passwords: {f.get('password_hash')} ({cost} ms per check); "
+                     f"client secrets: {f.get('client_secret_hash')}")
         lines.append(line)
     return "\n".join(lines)
 

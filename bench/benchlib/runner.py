@@ -21,16 +21,18 @@ DESCRIPTIONS = {
     "W6": "password grant",
 }
 POOL_HEADROOM = 1.3
-POOL_MIN, POOL_MAX = 50, 40000
+POOL_MIN, POOL_MAX = 4, 40000
 POOL_SECONDS_MAX = 6
 IDLE_WAIT_S = 5
 
 
-def pool_size(target_rps: float, seconds: int) -> int:
+def pool_size(target_rps: float, seconds: int, connections: int) -> int:
     """Enough single-use credentials to last ``seconds`` (at most POOL_SECONDS_MAX: minting codes
-    over HTTP takes longer than spending them) at about the rate the server showed on W2."""
+    over HTTP takes longer than spending them) at about the rate the server showed on W2, and
+    never fewer than 4 per connection: a pool spent at the start would leave connections idle,
+    and an idle connection blocks a sync worker (gunicorn) while it waits for a request."""
     seconds = min(seconds, POOL_SECONDS_MAX)
-    return int(min(POOL_MAX, max(POOL_MIN, target_rps * seconds * POOL_HEADROOM)))
+    return int(min(POOL_MAX, max(POOL_MIN * connections, target_rps * seconds * POOL_HEADROOM)))
 
 
 def measure(target: Target, spec: wrk.Spec, config: wrk.Config, tool: str, workdir: Path, warm: bool) -> dict:
@@ -73,7 +75,7 @@ def run_target(target: Target, config: wrk.Config, tool: str, workloads: tuple[s
         for name, make in (("W5", target.code_pool_spec), ("W4", target.refresh_pool_spec)):
             if name not in workloads:
                 continue
-            count = pool_size(basis, config.duration)
+            count = pool_size(basis, config.duration, config.connections)
             try:
                 started = time.monotonic()
                 spec = make(count)

@@ -1,6 +1,7 @@
 """authgate itself: `authgate serve` (uvicorn, one worker) on a file SQLite database with the
-production argon2id cost; a user, a client allowed every grant, a PAT and a JWT made through the
-CLI and the token endpoint, as a deployment would."""
+production argon2id cost (or AUTHGATE_ARGON2_* from the caller's environment); a user, a client
+allowed every grant, a PAT and a JWT made through the CLI and the token endpoint, as a deployment
+would."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from benchlib.wrk import Spec, basic, bearer, form_post, pool_post
 REDIRECT_URI = "http://127.0.0.1:9/cb"
 SCOPE = "users:read"
 USERNAME = "bench"
+PASSED_THROUGH = ("AUTHGATE_ARGON2_TIME_COST", "AUTHGATE_ARGON2_MEMORY_KIB")
 
 
 class Authgate(Target):
@@ -34,7 +36,7 @@ class Authgate(Target):
         self.port = free_port()
         self.password = "pw-" + secrets.token_urlsafe(12)
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_")},
+            **{k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_") or k in PASSED_THROUGH},
             "AUTHGATE_DATABASE_URL": f"sqlite:///{self.workdir / 'authgate.db'}",
             "AUTHGATE_ISSUER": f"http://127.0.0.1:{self.port}",
             "AUTHGATE_ADMIN_PASSWORD": "admin-" + secrets.token_urlsafe(12),
@@ -67,7 +69,7 @@ class Authgate(Target):
     def launch(self) -> None:
         """Serve, and get a JWT from the token endpoint the first time."""
         argv = [str(VENV / "bin" / "authgate"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        self.server = Server(self.name, argv, self.env, self.workdir, self.port, "/healthz")
+        self.server = Server(self.name, argv, self.env, self.workdir, self.port, "/healthz", "/oauth/jwks")
         if self.jwt is None:
             response = requests.post(self.server.base_url + "/oauth/token", data=self._password_fields(),
                                      auth=(self.client_id, self.client_secret), timeout=30)
