@@ -17,7 +17,7 @@ from benchlib import env, report, wrk
 from benchlib.growth import run_growth
 from benchlib.hashcost import password_check_ms
 from benchlib.profiling import run_profile
-from benchlib.runner import WORKLOADS, run_target
+from benchlib.runner import WORKLOADS, run_all
 from benchlib.targets.authgate import Authgate
 from benchlib.targets.authlib_flask import AuthlibFlask
 from benchlib.targets.dot import DjangoOAuthToolkit
@@ -107,9 +107,8 @@ def main(argv: list[str]) -> int:
             return 0
         meta["password_check_ms"] = password_check_ms()
         workloads = tuple(w for w in args.workloads.split(",") if w)
-        results = {}
-        for name in [s for s in args.servers.split(",") if s]:
-            results[name] = run_target(TARGETS[name](workdir), config, tool, workloads, _log)
+        targets = [TARGETS[name](workdir) for name in args.servers.split(",") if name]
+        results = run_all(targets, config, tool, workloads, _log)
         meta["load_after"] = [round(x, 2) for x in os.getloadavg()]
         ratio = report.ratios(results)
         stem = "quick" if args.quick and not args.output else "latest"

@@ -1,5 +1,5 @@
-"""The run: each server in turn, every workload on it, single-use pools sized from what the server
-managed on W2, memory read after the run."""
+"""The run: all servers up at once, each workload on each server in turn, single-use pools sized
+from what that server managed on W2, memory read after every workload."""
 
 from __future__ import annotations
 
@@ -56,42 +56,50 @@ def settle(target: Target) -> bool:
     return True
 
 
-def run_target(target: Target, config: wrk.Config, tool: str, workloads: tuple[str, ...], log) -> dict:
-    results: dict[str, dict] = {}
-    workdir = target.workdir
-    log(f"== {target.label}: starting")
-    target.start()
+ORDER = ("W1", "W1b", "W2", "W3", "W6", "W5", "W4")
+
+
+def run_all(targets: list[Target], config: wrk.Config, tool: str, workloads: tuple[str, ...], log) -> dict:
+    """Every server is started first; then each workload runs on each server in turn, so that the
+    figures compared in a ratio are taken within a minute of each other (the machine is shared)."""
+    results: dict[str, dict] = {t.name: {} for t in targets}
     try:
-        for name in [w for w in STATIC_WORKLOADS if w in workloads]:
-            try:
-                spec = target.spec(name)
-            except NotApplicable as reason:
-                results[name] = {"na": str(reason)}
-                log(f"   {name:4} n/a: {reason}")
-                continue
-            results[name] = measure(target, spec, config, tool, workdir, warm=True)
-            log(f"   {name:4} {_line(results[name])}")
-        basis = results.get("W2", {}).get("rps") or 200.0
-        for name, make in (("W5", target.code_pool_spec), ("W4", target.refresh_pool_spec)):
-            if name not in workloads:
-                continue
-            count = pool_size(basis, config.duration, config.connections)
-            try:
-                started = time.monotonic()
-                spec = make(count)
-                minted = time.monotonic() - started
-            except NotApplicable as reason:
-                results[name] = {"na": str(reason)}
-                log(f"   {name:4} n/a: {reason}")
-                continue
-            results[name] = measure(target, spec, config, tool, workdir, warm=False)
-            log(f"   {name:4} {_line(results[name])}  (pool {count}, minted in {minted:.1f}s)")
-        measured = [r["rss_mb_after"] for r in results.values() if "rss_mb_after" in r]
-        results["_memory"] = {"rss_mb_after_run": target.server.rss_mb(), "rss_mb_max": max(measured, default=None)}
-        results["_facts"] = target.facts
+        for target in targets:
+            log(f"== starting {target.label}")
+            target.start()
+        for name in [w for w in ORDER if w in workloads]:
+            log(f"== {name} {DESCRIPTIONS[name]}")
+            for target in targets:
+                results[target.name][name] = _one(target, name, results[target.name], config, tool, log)
+        for target in targets:
+            measured = [r["rss_mb_after"] for r in results[target.name].values() if "rss_mb_after" in r]
+            results[target.name]["_memory"] = {"rss_mb_after_run": target.server.rss_mb(),
+                                               "rss_mb_max": max(measured, default=None)}
+            results[target.name]["_facts"] = target.facts
     finally:
-        target.stop()
+        for target in targets:
+            if hasattr(target, "server"):
+                target.stop()
     return results
+
+
+def _one(target: Target, name: str, so_far: dict, config: wrk.Config, tool: str, log) -> dict:
+    label = f"   {target.label:22} {name:4}"
+    extra = ""
+    try:
+        if name in STATIC_WORKLOADS:
+            spec = target.spec(name)
+        else:
+            count = pool_size(so_far.get("W2", {}).get("rps") or 200.0, config.duration, config.connections)
+            make = target.code_pool_spec if name == "W5" else target.refresh_pool_spec
+            started = time.monotonic()
+            spec = make(count)
+            extra = f"  (pool {count}, minted in {time.monotonic() - started:.1f}s)"
+    except NotApplicable as reason:
+        return {"na": str(reason)}
+    figures = measure(target, spec, config, tool, target.workdir, warm=spec.pool is None)
+    log(f"{label} {_line(figures)}{extra}")
+    return figures
 
 
 def _line(r: dict) -> str:
