@@ -89,8 +89,9 @@ def chart(path: Path, results: dict, meta: dict) -> None:
     ax.set_xscale("log")
     ax.set_xlabel("requests/s (log scale; higher is better)", fontsize=8)
     ax.tick_params(axis="x", labelsize=7)
-    ax.set_title(f"1 worker each, {meta['connections']} connections, {meta['duration_s']} s per workload, "
-                 f"load avg {meta['load_before'][0]:.2f}", fontsize=9)
+    load = f"{meta['load_before'][0]:.1f}" + (f" to {meta['load_after'][0]:.1f}" if "load_after" in meta else "")
+    ax.set_title(f"1 worker each, {meta['connections']} connections, {meta['duration_s']} s per workload; "
+                 f"machine load average {load} on {meta['cores']} cores", fontsize=9)
     ax.set_ylim(len(WORKLOADS) - 0.1, -0.75)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(servers), frameon=False)
     fig.tight_layout()
