@@ -91,7 +91,7 @@ def chart(path: Path, results: dict, meta: dict) -> None:
     ax.tick_params(axis="x", labelsize=7)
     load = f"{meta['load_before'][0]:.1f}" + (f" to {meta['load_after'][0]:.1f}" if "load_after" in meta else "")
     ax.set_title(f"1 worker each, {meta['connections']} connections, {meta['duration_s']} s per workload; "
-                 f"machine load average {load} on {meta['cores']} cores", fontsize=9)
+                 f"load average {load} ({meta['cores']} cores)", fontsize=9)
     ax.set_ylim(len(WORKLOADS) - 0.1, -0.75)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(servers), frameon=False)
     fig.tight_layout()
