@@ -1,0 +1,1 @@
+"""The benchmark's protected resource and its seeding command."""
