@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
@@ -12,6 +14,27 @@ from authgate.storage.models import AuthorizationCode, Client, RefreshToken, Use
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 GRANT_NAMES = {"urn:ietf:params:oauth:grant-type:device_code": "device_code"}  # grant_type -> authgate's name
+
+
+LOOPBACK_IPS = ("127.0.0.1", "::1")
+
+
+def _without_port(uri: str) -> tuple | None:
+    """The parts of an http loopback-IP URI other than its port; None for anything else or a bad port."""
+    parts = urlsplit(uri)
+    try:
+        parts.port
+    except ValueError:
+        return None
+    if parts.scheme != "http" or parts.hostname not in LOOPBACK_IPS:
+        return None
+    return parts.hostname, parts.path, parts.query, parts.fragment, parts.username, parts.password
+
+
+def same_but_loopback_port(requested: str, registered: str) -> bool:
+    """Both http on a loopback IP literal (not ``localhost``: RFC 8252 §8.3), equal but for the port."""
+    mine = _without_port(requested)
+    return mine is not None and mine == _without_port(registered)
 
 
 class OAuthClient(ClientMixin):
@@ -35,8 +58,12 @@ class OAuthClient(ClientMixin):
         return scope_rules.join(requested)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        """Exact string comparison with a registered URI (RFC 9700 §4.1.3)."""
-        return redirect_uri in self.row.redirect_uris
+        """Exact string comparison with a registered URI (RFC 9700 §4.1.3), except that a registered
+        loopback IP URI (``http://127.0.0.1/...``, ``http://[::1]/...``: a native app's) takes any port
+        (RFC 8252 §7.3): the app listens on whichever port is free."""
+        if redirect_uri in self.row.redirect_uris:
+            return True
+        return any(same_but_loopback_port(redirect_uri, uri) for uri in self.row.redirect_uris)
 
     def check_client_secret(self, client_secret: str) -> bool:
         return not self.row.public and self._clients.check_secret(self.row, client_secret)
