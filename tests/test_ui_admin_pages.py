@@ -218,3 +218,10 @@ def test_a_non_administrator_with_edit_users_sees_no_administrator_controls(serv
     assert admin_page.status_code == 200
     r = submit(browser, "/admin/users/1", "/admin/users/1", {"email": "admin@example.org", "status": "INACTIVE"})
     assert r.status_code == 403 and "Only an administrator" in r.text
+
+
+@pytest.mark.parametrize("url", ["/admin/users/abc", "/admin/users/99999999999999999999", "/admin/users/0",
+                                 "/admin/groups/12345678901", "/admin/users/1/tokens/x/revoke"])
+def test_odd_ids_are_the_404_page(admin_browser, url):
+    r = admin_browser.get(url)
+    assert r.status_code == 404 and r.headers["Content-Type"].startswith("text/html"), r.text[:300]

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.groups import STATUSES
 from authgate.services.listing import MAX_PER_PAGE, ListQuery
+from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.csrf import checked_form, checked_pairs, session_binding
 from authgate.web.routes.admin_clients import list_query, pager
 from authgate.web.routes.admin_users import ALL, permission_catalog, redirect
@@ -92,13 +93,13 @@ async def _group_page(request, who, group_id: int, status: int = 200, **extra) -
     return page(request, who, "admin_group.html", status=status, base=BASE, per_page=MAX_PER_PAGE, **data, **extra)
 
 
-@router.get(BASE + "/{group_id}")
+@router.get(BASE + "/{group_id:id}")
 async def show_group(request: Request, group_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     return await _group_page(request, who, group_id)
 
 
-@router.post(BASE + "/{group_id}")
+@router.post(BASE + "/{group_id:id}")
 async def update_group(request: Request, group_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     fields = await checked_form(request, session_binding(who.session_id))
@@ -115,7 +116,7 @@ async def update_group(request: Request, group_id: int) -> Response:
     return redirect(request, f"{BASE}/{group_id}", f"Group “{name}” saved.")
 
 
-@router.get(BASE + "/{group_id}/delete")
+@router.get(BASE + "/{group_id:id}/delete")
 async def confirm_delete(request: Request, group_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     rt = request.app.state.runtime
@@ -130,7 +131,7 @@ async def confirm_delete(request: Request, group_id: int) -> Response:
                 action=f"{BASE}/{group_id}/delete", button="Delete group", cancel=f"{BASE}/{group_id}")
 
 
-@router.post(BASE + "/{group_id}/delete")
+@router.post(BASE + "/{group_id:id}/delete")
 async def delete_group(request: Request, group_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     await checked_form(request, session_binding(who.session_id))
@@ -146,7 +147,7 @@ async def delete_group(request: Request, group_id: int) -> Response:
     return redirect(request, BASE, f"Group “{name}” deleted.")
 
 
-@router.post(BASE + "/{group_id}/members")
+@router.post(BASE + "/{group_id:id}/members")
 async def add_member(request: Request, group_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     fields = await checked_form(request, session_binding(who.session_id))
@@ -169,7 +170,7 @@ async def add_member(request: Request, group_id: int) -> Response:
     return redirect(request, f"{BASE}/{group_id}", f"“{username}” added.")
 
 
-@router.post(BASE + "/{group_id}/members/{user_id}/remove")
+@router.post(BASE + "/{group_id:id}/members/{user_id:id}/remove")
 async def remove_member(request: Request, group_id: int, user_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     await checked_form(request, session_binding(who.session_id))
@@ -186,7 +187,7 @@ async def remove_member(request: Request, group_id: int, user_id: int) -> Respon
     return redirect(request, f"{BASE}/{group_id}", "Member removed.")
 
 
-@router.post(BASE + "/{group_id}/permissions")
+@router.post(BASE + "/{group_id:id}/permissions")
 async def set_permissions(request: Request, group_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     pairs = await checked_pairs(request, session_binding(who.session_id))

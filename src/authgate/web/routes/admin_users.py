@@ -15,6 +15,7 @@ from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.services.users import STATUSES
 from authgate.storage.types import utcnow
 from authgate.web.csrf import checked_form, checked_pairs, session_binding
+from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.flash import set_flash
 from authgate.web.routes.admin_clients import list_query, pager
 from authgate.web.routes.profile import expiry_from, token_form_choices
@@ -120,13 +121,13 @@ async def _user_page(request, who, user_id: int, status: int = 200, **extra) -> 
                 form=extra.pop("form", {}), **data, **extra)
 
 
-@router.get(BASE + "/{user_id}")
+@router.get(BASE + "/{user_id:id}")
 async def show_user(request: Request, user_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     return await _user_page(request, who, user_id)
 
 
-@router.post(BASE + "/{user_id}")
+@router.post(BASE + "/{user_id:id}")
 async def update_user(request: Request, user_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     fields = await checked_form(request, session_binding(who.session_id))
@@ -143,7 +144,7 @@ async def update_user(request: Request, user_id: int) -> Response:
     return redirect(request, f"{BASE}/{user_id}", f"User “{username}” saved.")
 
 
-@router.post(BASE + "/{user_id}/password")
+@router.post(BASE + "/{user_id:id}/password")
 async def reset_password(request: Request, user_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     fields = await checked_form(request, session_binding(who.session_id))
@@ -162,7 +163,7 @@ async def reset_password(request: Request, user_id: int) -> Response:
     return redirect(request, f"{BASE}/{user_id}", f"Password of “{username}” reset.")
 
 
-@router.get(BASE + "/{user_id}/delete")
+@router.get(BASE + "/{user_id:id}/delete")
 async def confirm_delete(request: Request, user_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     rt = request.app.state.runtime
@@ -177,7 +178,7 @@ async def confirm_delete(request: Request, user_id: int) -> Response:
                 action=f"{BASE}/{user_id}/delete", button="Delete user", cancel=f"{BASE}/{user_id}")
 
 
-@router.post(BASE + "/{user_id}/delete")
+@router.post(BASE + "/{user_id:id}/delete")
 async def delete_user(request: Request, user_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     await checked_form(request, session_binding(who.session_id))
@@ -193,7 +194,7 @@ async def delete_user(request: Request, user_id: int) -> Response:
     return redirect(request, BASE, f"User “{username}” deleted.")
 
 
-@router.post(BASE + "/{user_id}/groups")
+@router.post(BASE + "/{user_id:id}/groups")
 async def join_group(request: Request, user_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     fields = await checked_form(request, session_binding(who.session_id))
@@ -212,7 +213,7 @@ async def join_group(request: Request, user_id: int) -> Response:
     return redirect(request, f"{BASE}/{user_id}", f"Added to the group “{name}”.")
 
 
-@router.post(BASE + "/{user_id}/groups/{membership_id}/remove")
+@router.post(BASE + "/{user_id:id}/groups/{membership_id:id}/remove")
 async def leave_group(request: Request, user_id: int, membership_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     await checked_form(request, session_binding(who.session_id))
@@ -230,7 +231,7 @@ async def leave_group(request: Request, user_id: int, membership_id: int) -> Res
     return redirect(request, f"{BASE}/{user_id}", f"Removed from the group “{name}”.")
 
 
-@router.post(BASE + "/{user_id}/permissions")
+@router.post(BASE + "/{user_id:id}/permissions")
 async def set_permissions(request: Request, user_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     pairs = await checked_pairs(request, session_binding(who.session_id))
@@ -248,7 +249,7 @@ async def set_permissions(request: Request, user_id: int) -> Response:
     return redirect(request, f"{BASE}/{user_id}", "Permissions saved.")
 
 
-@router.post(BASE + "/{user_id}/tokens")
+@router.post(BASE + "/{user_id:id}/tokens")
 async def create_token(request: Request, user_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     pairs = await checked_pairs(request, session_binding(who.session_id))
@@ -271,7 +272,7 @@ async def create_token(request: Request, user_id: int) -> Response:
                 details=[("Scopes", " ".join(row.scopes)), ("Expires", row.expires_at.strftime("%Y-%m-%d %H:%M UTC"))])
 
 
-@router.get(BASE + "/{user_id}/tokens/{token_id}/revoke")
+@router.get(BASE + "/{user_id:id}/tokens/{token_id:id}/revoke")
 async def confirm_revoke_token(request: Request, user_id: int, token_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     rt = request.app.state.runtime
@@ -286,7 +287,7 @@ async def confirm_revoke_token(request: Request, user_id: int, token_id: int) ->
                 action=f"{BASE}/{user_id}/tokens/{token_id}/revoke", button="Revoke token", cancel=f"{BASE}/{user_id}")
 
 
-@router.post(BASE + "/{user_id}/tokens/{token_id}/revoke")
+@router.post(BASE + "/{user_id:id}/tokens/{token_id:id}/revoke")
 async def revoke_token(request: Request, user_id: int, token_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
     await checked_form(request, session_binding(who.session_id))
