@@ -204,3 +204,30 @@ def test_personal_access_token_made_used_revoked_refused_rfc6750(page, server, m
     assert me().status_code == 401
     page.reload()
     assert not page.get_by_text(f"Token “{name}” revoked.").is_visible()  # a flash is shown once
+
+
+def test_administrator_creates_a_user_and_grants_a_permission_on_the_users_page(page, server):
+    sign_in(page, admin_user(server))
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    page.get_by_role("link", name="+ User").click()
+    username, password = unique("newhire"), "browser-made " + unique("pw")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Email").fill(f"{username}@example.org")
+    page.get_by_label("First name").fill("Katherine")
+    page.get_by_label("Last name").fill("Johnson")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create").click()
+    assert page.get_by_text(f"User “{username}” created.").is_visible()
+    page.get_by_label("view-users", exact=False).check()
+    page.get_by_role("button", name="Save permissions").click()
+    assert page.get_by_text("Permissions saved.").is_visible()
+    assert page.get_by_label("view-users", exact=False).is_checked()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
+    page.get_by_label("Search by username, email or name").fill("Johnson")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("link", name=username).is_visible()
+    shot(page, "admin-users")
+    person = page.context.browser.new_context(base_url=server.base_url).new_page()
+    sign_in(person, User(username, password, "", 0))
+    assert person.get_by_role("navigation", name="Main").get_by_role("link", name="Users").is_visible()
+    person.context.close()

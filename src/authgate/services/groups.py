@@ -115,6 +115,17 @@ class GroupService:
         s.delete(member)
         s.flush()
 
+    def memberships_of(self, s: Session, actor: Principal, user_id: int) -> list[tuple[GroupMember, Group]]:
+        """The groups a user belongs to, with the membership (whose id removes it), by group name."""
+        self.permissions.require(s, actor, "view-groups")
+        return [tuple(row) for row in s.execute(
+            select(GroupMember, Group).join(Group, Group.id == GroupMember.group_id)
+            .where(GroupMember.member_id == user_id).order_by(Group.name))]
+
+    @staticmethod
+    def membership(s: Session, group_id: int, user_id: int) -> GroupMember | None:
+        return s.scalar(select(GroupMember).where(GroupMember.group_id == group_id, GroupMember.member_id == user_id))
+
     def _require_holds_group(self, s: Session, actor: Principal, group: Group, what: str) -> None:
         self.permissions.require_holds_all(s, actor, self.permissions.names_of_group(s, group), what)
 

@@ -29,7 +29,7 @@ from authgate.web.headers import SecurityHeaders
 from authgate.web.request_context import AuditOrigin
 from authgate.web.observability import Observability, configure_logging
 from authgate.web.routes import (
-    admin_clients, api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens,
+    admin_clients, admin_groups, admin_users, api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens,
     api_users, device, discovery, health, oauth, pages, profile, token_management, userinfo,
 )
 from authgate.web.templates import error_page
@@ -185,7 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oauth = AuthorizationServer(runtime)
     for module in (health, oauth, pages, token_management, discovery, userinfo, device, api_users, api_groups,
                    api_permissions, api_tokens, api_clients, api_authorizations, api_security_logs,
-                   profile, admin_clients):
+                   profile, admin_clients, admin_users, admin_groups):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)

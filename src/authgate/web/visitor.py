@@ -18,6 +18,8 @@ from authgate.web.csrf import session_binding, token_for
 
 NAV = (
     ("/admin/auth-clients", "Auth Clients", "view-auth_clients"),
+    ("/admin/users", "Users", "view-users"),
+    ("/admin/groups", "Groups", "view-groups"),
 )
 
 

@@ -1,0 +1,202 @@
+"""``/admin/groups``: groups for administrators — list (search, pages), create, edit, delete, members
+and the permissions the group gives. ``GroupService`` and ``PermissionService`` decide who may do what,
+exactly as for the API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from authgate.services.errors import Conflict, Invalid, NotFound
+from authgate.services.groups import STATUSES
+from authgate.services.listing import MAX_PER_PAGE, ListQuery
+from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
+from authgate.web.csrf import checked_form, checked_pairs, session_binding
+from authgate.web.routes.admin_clients import list_query, pager
+from authgate.web.routes.admin_users import ALL, permission_catalog, redirect
+from authgate.web.templates import page
+from authgate.web.visitor import visitor
+
+router = APIRouter(include_in_schema=False)
+
+BASE = "/admin/groups"
+GROUP_FIELDS = ("name", "description", "status")
+
+
+@router.get(BASE)
+async def groups(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+    query = list_query(request, "name")
+
+    def load():
+        with rt.db.session(write=False) as s:
+            return rt.groups.list(s, who.principal, query), rt.permissions.allows(s, who.principal, "create-groups")
+
+    result, may_create = await run_in_threadpool(load)
+    return page(request, who, "admin_groups.html", groups=result.items, q=query.filter, total=result.total,
+                may_create=may_create, pager=pager(BASE, query.filter, query.page, result.total_pages))
+
+
+def _new_form(request, who, form=None, error=None, status=200):
+    return page(request, who, "admin_group_new.html", status=status, error=error,
+                form=form or {"name": "", "description": ""})
+
+
+@router.get(f"{BASE}/new")
+async def new_group(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+
+    def check():
+        with rt.db.session(write=False) as s:
+            rt.permissions.require(s, who.principal, "create-groups")
+
+    await run_in_threadpool(check)
+    return _new_form(request, who)
+
+
+@router.post(f"{BASE}/new")
+async def create_group(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    fields = await checked_form(request, session_binding(who.session_id))
+    form = {"name": fields.get("name", ""), "description": fields.get("description", "")}
+    rt = request.app.state.runtime
+
+    def create():
+        with rt.db.session() as s:
+            group = rt.groups.create(s, who.principal, form)
+            return group.id, group.name
+
+    try:
+        group_id, name = await run_in_threadpool(create)
+    except (Invalid, Conflict) as error:
+        return _new_form(request, who, form, str(error), status=422)
+    return redirect(request, f"{BASE}/{group_id}", f"Group “{name}” created.")
+
+
+def _group_data(request, who, group_id: int) -> dict:
+    rt = request.app.state.runtime
+    me = who.principal
+    with rt.db.session(write=False) as s:
+        group = rt.groups.get(s, me, group_id)
+        return {"group": group, "statuses": STATUSES, "members": rt.groups.members(s, me, group_id, ALL).items,
+                "catalog": permission_catalog(rt, s), "given": rt.permissions.names_of_group(s, group),
+                "allows": {name: rt.permissions.allows(s, me, name)
+                           for name in ("edit-groups", "delete-groups", "view-users")}}
+
+
+async def _group_page(request, who, group_id: int, status: int = 200, **extra) -> Response:
+    data = await run_in_threadpool(_group_data, request, who, group_id)
+    return page(request, who, "admin_group.html", status=status, base=BASE, per_page=MAX_PER_PAGE, **data, **extra)
+
+
+@router.get(BASE + "/{group_id:id}")
+async def show_group(request: Request, group_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    return await _group_page(request, who, group_id)
+
+
+@router.post(BASE + "/{group_id:id}")
+async def update_group(request: Request, group_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    fields = await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def update():
+        with rt.db.session() as s:
+            return rt.groups.update(s, who.principal, group_id, {k: fields[k] for k in GROUP_FIELDS if k in fields}).name
+
+    try:
+        name = await run_in_threadpool(update)
+    except (Invalid, Conflict) as error:
+        return await _group_page(request, who, group_id, status=422, details_error=str(error))
+    return redirect(request, f"{BASE}/{group_id}", f"Group “{name}” saved.")
+
+
+@router.get(BASE + "/{group_id:id}/delete")
+async def confirm_delete(request: Request, group_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+
+    def load():
+        with rt.db.session(write=False) as s:
+            return rt.groups.get(s, who.principal, group_id).name
+
+    name = await run_in_threadpool(load)
+    return page(request, who, "confirm.html", title="Delete group",
+                question=f"Delete “{name}”? Its members lose the permissions it gives at once.",
+                action=f"{BASE}/{group_id}/delete", button="Delete group", cancel=f"{BASE}/{group_id}")
+
+
+@router.post(BASE + "/{group_id:id}/delete")
+async def delete_group(request: Request, group_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def delete():
+        with rt.db.session() as s:
+            name = rt.groups.get(s, who.principal, group_id).name
+            rt.groups.delete(s, who.principal, group_id)
+            return name
+
+    name = await run_in_threadpool(delete)
+    return redirect(request, BASE, f"Group “{name}” deleted.")
+
+
+@router.post(BASE + "/{group_id:id}/members")
+async def add_member(request: Request, group_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    fields = await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def add():
+        username = fields.get("username", "").strip()
+        with rt.db.session() as s:
+            try:
+                user = rt.users.by_username(s, username)
+            except NotFound:
+                raise Invalid(f"No user named “{username}”.", field="username") from None
+            rt.groups.add_member(s, who.principal, group_id, user.id, None)
+            return user.username
+
+    try:
+        username = await run_in_threadpool(add)
+    except (Invalid, Conflict) as error:
+        return await _group_page(request, who, group_id, status=422, member_error=str(error))
+    return redirect(request, f"{BASE}/{group_id}", f"“{username}” added.")
+
+
+@router.post(BASE + "/{group_id:id}/members/{user_id:id}/remove")
+async def remove_member(request: Request, group_id: int, user_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def remove():
+        with rt.db.session() as s:
+            membership = rt.groups.membership(s, group_id, user_id)
+            if membership is None:
+                raise NotFound(f"User {user_id} is not a member of group {group_id}.")
+            rt.groups.remove_member(s, who.principal, membership.id)
+
+    await run_in_threadpool(remove)
+    return redirect(request, f"{BASE}/{group_id}", "Member removed.")
+
+
+@router.post(BASE + "/{group_id:id}/permissions")
+async def set_permissions(request: Request, group_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    pairs = await checked_pairs(request, session_binding(who.session_id))
+    names = [value for name, value in pairs if name == "permissions"]
+    rt = request.app.state.runtime
+
+    def assign():
+        with rt.db.session() as s:
+            rt.permissions.assign(s, who.principal, group_id=group_id, names=names)
+
+    await run_in_threadpool(assign)
+    return redirect(request, f"{BASE}/{group_id}", "Permissions saved.")

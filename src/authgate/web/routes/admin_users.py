@@ -1,0 +1,303 @@
+"""``/admin/users``: people for administrators — list (search, pages), create, edit (names, email,
+status), reset a password, delete, group membership, direct permissions and, for administrators, the
+user's API tokens. ``UserService``, ``GroupService``, ``PermissionService`` and
+``PersonalTokenService`` decide who may do what, exactly as for the API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from authgate.services.errors import Conflict, Invalid, NotFound
+from authgate.services.listing import MAX_PER_PAGE, ListQuery
+from authgate.services.users import STATUSES
+from authgate.storage.types import utcnow
+from authgate.web.csrf import checked_form, checked_pairs, session_binding
+from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
+from authgate.web.flash import set_flash
+from authgate.web.routes.admin_clients import list_query, pager
+from authgate.web.routes.profile import expiry_from, token_form_choices
+from authgate.web.templates import page
+from authgate.web.visitor import visitor
+
+router = APIRouter(include_in_schema=False)
+
+BASE = "/admin/users"
+ALL = ListQuery(per_page=MAX_PER_PAGE)
+USER_FIELDS = ("firstname", "lastname", "email", "status")
+
+
+def redirect(request: Request, url: str, message: str) -> Response:
+    response = RedirectResponse(url, status_code=303)
+    set_flash(request, response, message)
+    return response
+
+
+def permission_catalog(rt, s) -> list:
+    return rt.permissions.list(s, ALL).items
+
+
+@router.get(BASE)
+async def users(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+    query = list_query(request, "username")
+
+    def load():
+        with rt.db.session(write=False) as s:
+            return rt.users.list(s, who.principal, query), rt.permissions.allows(s, who.principal, "create-users")
+
+    result, may_create = await run_in_threadpool(load)
+    return page(request, who, "admin_users.html", users=result.items, q=query.filter, total=result.total,
+                may_create=may_create, pager=pager(BASE, query.filter, query.page, result.total_pages))
+
+
+def _new_form(request, who, form=None, error=None, status=200):
+    return page(request, who, "admin_user_new.html", status=status, error=error,
+                form=form or {"username": "", "email": "", "firstname": "", "lastname": "", "is_administrator": False},
+                may_make_administrator=who.user.is_administrator)
+
+
+@router.get(f"{BASE}/new")
+async def new_user(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+
+    def check():
+        with rt.db.session(write=False) as s:
+            rt.permissions.require(s, who.principal, "create-users")
+
+    await run_in_threadpool(check)
+    return _new_form(request, who)
+
+
+@router.post(f"{BASE}/new")
+async def create_user(request: Request) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    fields = await checked_form(request, session_binding(who.session_id))
+    form = {name: fields.get(name, "") for name in ("username", "email", "firstname", "lastname")}
+    form["is_administrator"] = fields.get("is_administrator") == "on"
+    rt = request.app.state.runtime
+
+    def create():
+        with rt.db.session() as s:
+            user = rt.users.create(s, form["username"], form["email"], fields.get("password", ""),
+                                   is_administrator=form["is_administrator"], firstname=form["firstname"],
+                                   lastname=form["lastname"], actor=who.principal)
+            return user.id, user.username
+
+    try:
+        user_id, username = await run_in_threadpool(create)
+    except (Invalid, Conflict) as error:
+        return _new_form(request, who, form, str(error), status=422)
+    return redirect(request, f"{BASE}/{user_id}", f"User “{username}” created.")
+
+
+def _user_data(request, who, user_id: int) -> dict:
+    rt = request.app.state.runtime
+    me = who.principal
+    with rt.db.session(write=False) as s:
+        user = rt.users.visible(s, me, user_id)
+        allows = {name: rt.permissions.allows(s, me, name)
+                  for name in ("edit-users", "delete-users", "view-groups", "edit-groups")}
+        data = {"target": user, "allows": allows, "statuses": STATUSES,
+                "catalog": permission_catalog(rt, s), "direct": rt.permissions.direct_names_of_user(s, user),
+                "memberships": [], "groups": [], "tokens": None, "now": utcnow(),
+                "viewer_is_administrator": rt.permissions.is_administrator(me)}
+        if allows["view-groups"]:
+            data["memberships"] = rt.groups.memberships_of(s, me, user_id)
+            joined = {group.id for _, group in data["memberships"]}
+            data["groups"] = [g for g in rt.groups.list(s, me, ALL).items if g.id not in joined]
+        if data["viewer_is_administrator"]:
+            data["tokens"] = rt.personal_tokens.list_for(s, me, user_id, ALL).items
+        return data
+
+
+async def _user_page(request, who, user_id: int, status: int = 200, **extra) -> Response:
+    data = await run_in_threadpool(_user_data, request, who, user_id)
+    return page(request, who, "admin_user.html", status=status, base=BASE, **token_form_choices(),
+                form=extra.pop("form", {}), **data, **extra)
+
+
+@router.get(BASE + "/{user_id:id}")
+async def show_user(request: Request, user_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    return await _user_page(request, who, user_id)
+
+
+@router.post(BASE + "/{user_id:id}")
+async def update_user(request: Request, user_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    fields = await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def update():
+        with rt.db.session() as s:
+            return rt.users.update(s, who.principal, user_id, {k: fields[k] for k in USER_FIELDS if k in fields}).username
+
+    try:
+        username = await run_in_threadpool(update)
+    except (Invalid, Conflict) as error:
+        return await _user_page(request, who, user_id, status=422, details_error=str(error))
+    return redirect(request, f"{BASE}/{user_id}", f"User “{username}” saved.")
+
+
+@router.post(BASE + "/{user_id:id}/password")
+async def reset_password(request: Request, user_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    fields = await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def reset():
+        if fields.get("password", "") != fields.get("password_confirmation", ""):
+            raise Invalid("The two passwords differ.", field="password")
+        with rt.db.session() as s:
+            return rt.users.update(s, who.principal, user_id, {"password": fields.get("password", "")}).username
+
+    try:
+        username = await run_in_threadpool(reset)
+    except Invalid as error:
+        return await _user_page(request, who, user_id, status=422, password_error=str(error))
+    return redirect(request, f"{BASE}/{user_id}", f"Password of “{username}” reset.")
+
+
+@router.get(BASE + "/{user_id:id}/delete")
+async def confirm_delete(request: Request, user_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+
+    def load():
+        with rt.db.session(write=False) as s:
+            return rt.users.visible(s, who.principal, user_id).username
+
+    username = await run_in_threadpool(load)
+    return page(request, who, "confirm.html", title="Delete user",
+                question=f"Delete “{username}”? They are signed out and every token they hold stops working at once.",
+                action=f"{BASE}/{user_id}/delete", button="Delete user", cancel=f"{BASE}/{user_id}")
+
+
+@router.post(BASE + "/{user_id:id}/delete")
+async def delete_user(request: Request, user_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def delete():
+        with rt.db.session() as s:
+            username = rt.users.visible(s, who.principal, user_id).username
+            rt.users.delete(s, who.principal, user_id)
+            return username
+
+    username = await run_in_threadpool(delete)
+    return redirect(request, BASE, f"User “{username}” deleted.")
+
+
+@router.post(BASE + "/{user_id:id}/groups")
+async def join_group(request: Request, user_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    fields = await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def join():
+        try:
+            group_id = int(fields.get("group_id", ""))
+        except ValueError:
+            raise Invalid("Choose a group.", field="group_id") from None
+        with rt.db.session() as s:
+            rt.groups.add_member(s, who.principal, group_id, user_id, None)
+            return rt.groups.get(s, who.principal, group_id).name
+
+    name = await run_in_threadpool(join)
+    return redirect(request, f"{BASE}/{user_id}", f"Added to the group “{name}”.")
+
+
+@router.post(BASE + "/{user_id:id}/groups/{membership_id:id}/remove")
+async def leave_group(request: Request, user_id: int, membership_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def leave():
+        with rt.db.session() as s:
+            memberships = dict((m.id, g.name) for m, g in rt.groups.memberships_of(s, who.principal, user_id))
+            if membership_id not in memberships:
+                raise NotFound(f"No group membership with id {membership_id} for this user.")
+            rt.groups.remove_member(s, who.principal, membership_id)
+            return memberships[membership_id]
+
+    name = await run_in_threadpool(leave)
+    return redirect(request, f"{BASE}/{user_id}", f"Removed from the group “{name}”.")
+
+
+@router.post(BASE + "/{user_id:id}/permissions")
+async def set_permissions(request: Request, user_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    pairs = await checked_pairs(request, session_binding(who.session_id))
+    names = [value for name, value in pairs if name == "permissions"]
+    rt = request.app.state.runtime
+
+    def assign():
+        with rt.db.session() as s:
+            administrator = None
+            if rt.permissions.is_administrator(who.principal):
+                administrator = ("is_administrator", "on") in pairs
+            rt.permissions.assign(s, who.principal, user_id=user_id, names=names, is_administrator=administrator)
+
+    await run_in_threadpool(assign)
+    return redirect(request, f"{BASE}/{user_id}", "Permissions saved.")
+
+
+@router.post(BASE + "/{user_id:id}/tokens")
+async def create_token(request: Request, user_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    pairs = await checked_pairs(request, session_binding(who.session_id))
+    fields = dict(reversed(pairs))
+    scopes = [value for name, value in pairs if name == "scopes"]
+    rt = request.app.state.runtime
+
+    def create():
+        with rt.db.session() as s:
+            return rt.personal_tokens.create_for(
+                s, who.principal, user_id, fields.get("name", ""), scopes, expiry_from(fields))
+
+    try:
+        row, token = await run_in_threadpool(create)
+    except Invalid as error:
+        return await _user_page(request, who, user_id, status=422, error=str(error),
+                                form={"name": fields.get("name", ""), "scopes": scopes})
+    return page(request, who, "secret_once.html", title="New API token", what="token",
+                heading=f"Token “{row.name}” created", secret=token, back=f"{BASE}/{user_id}", back_label="Back to the user",
+                details=[("Scopes", " ".join(row.scopes)), ("Expires", row.expires_at.strftime("%Y-%m-%d %H:%M UTC"))])
+
+
+@router.get(BASE + "/{user_id:id}/tokens/{token_id:id}/revoke")
+async def confirm_revoke_token(request: Request, user_id: int, token_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    rt = request.app.state.runtime
+
+    def load():
+        with rt.db.session(write=False) as s:
+            return rt.personal_tokens.get_for(s, who.principal, user_id, token_id).name
+
+    name = await run_in_threadpool(load)
+    return page(request, who, "confirm.html", title="Revoke API token",
+                question=f"Revoke the token “{name}”? Scripts using it will stop working at once.",
+                action=f"{BASE}/{user_id}/tokens/{token_id}/revoke", button="Revoke token", cancel=f"{BASE}/{user_id}")
+
+
+@router.post(BASE + "/{user_id:id}/tokens/{token_id:id}/revoke")
+async def revoke_token(request: Request, user_id: int, token_id: int) -> Response:
+    who = await run_in_threadpool(visitor, request)
+    await checked_form(request, session_binding(who.session_id))
+    rt = request.app.state.runtime
+
+    def revoke():
+        with rt.db.session() as s:
+            name = rt.personal_tokens.get_for(s, who.principal, user_id, token_id).name
+            rt.personal_tokens.revoke_for(s, who.principal, user_id, token_id)
+            return name
+
+    name = await run_in_threadpool(revoke)
+    return redirect(request, f"{BASE}/{user_id}", f"Token “{name}” revoked.")
