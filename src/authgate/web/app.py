@@ -23,6 +23,7 @@ from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings, is_loopback
 from authgate.web import docs
 from authgate.web.api import INVALID, NOT_FOUND
+from authgate.web.body_limit import BodyLimit
 from authgate.web.bearer import UNAUTHORIZED, BearerError
 from authgate.web.csrf import FormRejected
 from authgate.web.headers import SecurityHeaders
@@ -191,5 +192,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     app.add_middleware(AuditOrigin)
+    app.add_middleware(BodyLimit)
     app.add_middleware(Observability)
     return app

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.groups import STATUSES
-from authgate.services.listing import MAX_PER_PAGE, ListQuery
+from authgate.services.listing import MAX_PER_PAGE
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.csrf import checked_form, checked_pairs, session_binding
 from authgate.web.routes.admin_clients import list_query, pager
