@@ -166,3 +166,14 @@ def test_metadata_advertises_the_device_flow_rfc8628_4(server):
     meta = requests.get(server.url("/.well-known/oauth-authorization-server"), timeout=10).json()
     assert meta["device_authorization_endpoint"] == server.url("/oauth/device")
     assert GRANT in meta["grant_types_supported"]
+
+
+def test_wrong_user_codes_are_limited_per_address_rfc8628_5_1(server_factory):
+    """§5.1: user codes are short, so guessing them must be rate limited."""
+    srv = server_factory({"AUTHGATE_LIMIT_DEVICE_PER_IP": "3/60"})
+    browser = Browser(srv)
+    browser.login(srv.create_user())
+    for _ in range(3):
+        assert browser.get("/device?user_code=BCDF-GHJK").status_code == 400
+    refused = browser.get("/device?user_code=BCDF-GHJK")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0

@@ -74,6 +74,7 @@ class Settings:
     token_rate_per_ip: Rate | None
     token_rate_per_client: Rate | None
     lockout: Rate | None
+    device_rate_per_ip: Rate | None
     password_grant_enabled: bool
     password_min_length: int
     password_blocklist: str | None
@@ -141,6 +142,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         token_rate_per_ip=_rate("AUTHGATE_LIMIT_TOKEN_PER_IP", "3000/60"),
         token_rate_per_client=_rate("AUTHGATE_LIMIT_TOKEN_PER_CLIENT", "1200/60"),
         lockout=_rate("AUTHGATE_LOCKOUT", "10/900"),
+        device_rate_per_ip=_rate("AUTHGATE_LIMIT_DEVICE_PER_IP", "20/300"),
         password_grant_enabled=not _flag("AUTHGATE_DISABLE_PASSWORD_GRANT"),
         password_min_length=_int("AUTHGATE_PASSWORD_MIN_LENGTH", 8),
         password_blocklist=os.environ.get("AUTHGATE_PASSWORD_BLOCKLIST") or None,

@@ -12,6 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
+from authgate.services.login_guard import TooManyAttempts
+from authgate.services.ratelimit import RateLimiter
 from authgate.settings import Settings
 from authgate.storage.models import Client, DeviceCode, User
 from authgate.storage.types import utcnow
@@ -30,10 +32,13 @@ def normalize_user_code(text: str | None) -> str | None:
     return letters[:4] + "-" + letters[4:]
 
 
+WRONG_CODES = "device-wrong-codes"
+
 class DeviceCodeService:
-    def __init__(self, settings: Settings, hasher: SecretHasher):
+    def __init__(self, settings: Settings, hasher: SecretHasher, limiter: RateLimiter):
         self.settings = settings
         self.hasher = hasher
+        self.limiter = limiter
 
     def create(self, s: Session, client: Client, scope: str, device_code: str, user_code: str) -> DeviceCode:
         row = DeviceCode(
@@ -50,6 +55,21 @@ class DeviceCodeService:
 
     def by_device_code(self, s: Session, device_code: str) -> DeviceCode | None:
         return s.scalar(select(DeviceCode).where(DeviceCode.device_code_hash == self.hasher.hash(device_code)))
+
+    def pending_for_person(self, s: Session, user_code: str | None, ip: str | None) -> DeviceCode | None:
+        """As ``pending_by_user_code``, for a person typing codes: wrong codes are counted per address,
+        and past ``AUTHGATE_LIMIT_DEVICE_PER_IP`` raise ``TooManyAttempts`` (user codes are short:
+        RFC 8628 §5.1 asks for exactly this)."""
+        rate = self.settings.device_rate_per_ip
+        if ip and rate is not None:
+            misses, retry_after = self.limiter.peek(WRONG_CODES, ip)
+            if misses >= rate.count:
+                raise TooManyAttempts(f"Too many wrong codes from this address; try again in {retry_after} seconds.",
+                                      retry_after)
+        row = self.pending_by_user_code(s, user_code)
+        if row is None and ip:
+            self.limiter.hit(WRONG_CODES, ip, rate)
+        return row
 
     def pending_by_user_code(self, s: Session, user_code: str | None) -> DeviceCode | None:
         """The pending, unexpired request with this user code, if any."""

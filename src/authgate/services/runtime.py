@@ -52,13 +52,13 @@ class Runtime:
         self.purge = Purge(settings, db)
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens, self.revocations)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
-        self.device_codes = DeviceCodeService(settings, self.hasher)
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
         self.users = UserService(
             self.passwords, PasswordPolicy(settings), self.permissions, self.tokens, self.personal_tokens, self.sessions
         )
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.login_guard = LoginGuard(settings, self.limiter, self.users)
+        self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter)
         self.groups = GroupService(self.permissions)
         self.consents = ConsentService()
         self.authorizations = AuthorizationService(self.permissions, self.tokens, self.consents)
