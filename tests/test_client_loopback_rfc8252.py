@@ -71,12 +71,13 @@ def test_response_with_another_state_is_refused_rfc6749_10_12(server, user, app,
     assert users_me(server, client.access_token()).status_code == 200
 
 
-def test_denied_consent_raises_access_denied_rfc6749_4_1_2_1(server, user, app, port, tmp_path, monkeypatch):
-    monkeypatch.setattr(webbrowser, "open", FakeBrowserOpener(server, user, decision="deny"))
+def test_denied_consent_raises_access_denied_rfc6749_4_1_2_1(server, app, port, tmp_path, monkeypatch):
+    """A user who has not approved this app before (approval is remembered, so they would not be asked)."""
+    monkeypatch.setattr(webbrowser, "open", FakeBrowserOpener(server, server.create_user(), decision="deny"))
     client = new_client(server, app, tmp_path)
 
     with pytest.raises(AccessDenied) as caught:
-        client.login_browser(port=port)
+        client.login_browser(port=port, timeout=30)
     assert caught.value.error == "access_denied"
     assert "declined" in str(caught.value)
     assert client.tokens is None
