@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from authgate_client import Client, ConfigurationError
-from support import users_me
+from support import eventually, users_me
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,8 @@ def test_revoked_personal_access_token_gives_the_401_once(server, user, tmp_path
     made = server.create_pat(user.username)
     proc = server.cli("tokens", "revoke", str(made["id"]))
     assert proc.returncode == 0, proc.stderr
+    # revoked by another process (the CLI): the server learns it within one revocation poll (0.5 s)
+    eventually(lambda: users_me(server, made["token"]).status_code, lambda status: status == 401, timeout=2)
     client = Client(server.issuer, token=made["token"], cache_dir=tmp_path)
     seen = []
     with httpx.Client(base_url=server.base_url, auth=client.auth,

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from support import one_line_error, unique, users_me
+from support import one_line_error, unique, users_me, eventually
 
 
 def parse_time(value: str) -> datetime:
@@ -61,7 +61,8 @@ def test_revoked_pat_stops_working_rfc6750_3_1(server, make_user):
     proc = server.cli("tokens", "revoke", str(pat["id"]))
     assert proc.returncode == 0, proc.stderr
 
-    resp = users_me(server, pat["token"])
+    # revoked by another process (the CLI): the server learns it within one revocation poll (0.5 s)
+    resp = eventually(lambda: users_me(server, pat["token"]), lambda r: r.status_code == 401, timeout=2)
     assert resp.status_code == 401
     assert 'error="invalid_token"' in resp.headers.get("WWW-Authenticate", "")
     assert listed(server, user.username)[pat["id"]]["revoked"] is True
