@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from authgate.services.principal import Principal, signed_in
 from authgate.storage.models import User
 from authgate.web.cookies import SESSION_COOKIE
-from authgate.web.csrf import session_binding, token_for
+from authgate.web.csrf import checked_form, session_binding, token_for
 
 NAV = (
     ("/admin/auth-clients", "Auth Clients", "view-auth_clients"),
@@ -50,3 +51,9 @@ def visitor(request: Request) -> Visitor:
         principal = signed_in(current.user)
         nav = [(href, label) for href, label, needed in NAV if runtime.permissions.allows(s, principal, needed)]
         return Visitor(current.user, current.session_id, principal, nav)
+
+
+async def signed_in_form(request: Request) -> tuple[Visitor, dict[str, str]]:
+    """The signed-in visitor and their form, once its CSRF token is checked: every page POST."""
+    who = await run_in_threadpool(visitor, request)
+    return who, await checked_form(request, session_binding(who.session_id))

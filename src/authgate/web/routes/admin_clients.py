@@ -15,10 +15,10 @@ from authgate.services import scopes as scope_rules
 from authgate.services.clients import GRANTS
 from authgate.services.errors import Invalid
 from authgate.services.listing import ListQuery
-from authgate.web.csrf import checked_form, checked_pairs, session_binding
+from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.flash import set_flash
 from authgate.web.templates import page
-from authgate.web.visitor import visitor
+from authgate.web.visitor import signed_in_form, visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -182,8 +182,7 @@ async def confirm_regenerate(request: Request, client_id: str) -> Response:
 
 @router.post(BASE + "/{client_id}/secret")
 async def regenerate(request: Request, client_id: str) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    await checked_form(request, session_binding(who.session_id))
+    who, _ = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def regenerate_secret():
@@ -207,8 +206,7 @@ async def confirm_delete(request: Request, client_id: str) -> Response:
 
 @router.post(BASE + "/{client_id}/delete")
 async def delete_client(request: Request, client_id: str) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    await checked_form(request, session_binding(who.session_id))
+    who, _ = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def delete():

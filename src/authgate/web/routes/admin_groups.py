@@ -13,11 +13,11 @@ from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.groups import STATUSES
 from authgate.services.listing import MAX_PER_PAGE
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
-from authgate.web.csrf import checked_form, checked_pairs, session_binding
+from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.routes.admin_clients import list_query, pager
 from authgate.web.routes.admin_users import ALL, permission_catalog, redirect
 from authgate.web.templates import page
-from authgate.web.visitor import visitor
+from authgate.web.visitor import signed_in_form, visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -60,8 +60,7 @@ async def new_group(request: Request) -> Response:
 
 @router.post(f"{BASE}/new")
 async def create_group(request: Request) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    fields = await checked_form(request, session_binding(who.session_id))
+    who, fields = await signed_in_form(request)
     form = {"name": fields.get("name", ""), "description": fields.get("description", "")}
     rt = request.app.state.runtime
 
@@ -101,8 +100,7 @@ async def show_group(request: Request, group_id: int) -> Response:
 
 @router.post(BASE + "/{group_id:id}")
 async def update_group(request: Request, group_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    fields = await checked_form(request, session_binding(who.session_id))
+    who, fields = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def update():
@@ -133,8 +131,7 @@ async def confirm_delete(request: Request, group_id: int) -> Response:
 
 @router.post(BASE + "/{group_id:id}/delete")
 async def delete_group(request: Request, group_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    await checked_form(request, session_binding(who.session_id))
+    who, _ = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def delete():
@@ -149,8 +146,7 @@ async def delete_group(request: Request, group_id: int) -> Response:
 
 @router.post(BASE + "/{group_id:id}/members")
 async def add_member(request: Request, group_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    fields = await checked_form(request, session_binding(who.session_id))
+    who, fields = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def add():
@@ -172,8 +168,7 @@ async def add_member(request: Request, group_id: int) -> Response:
 
 @router.post(BASE + "/{group_id:id}/members/{user_id:id}/remove")
 async def remove_member(request: Request, group_id: int, user_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    await checked_form(request, session_binding(who.session_id))
+    who, _ = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def remove():

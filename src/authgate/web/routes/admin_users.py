@@ -14,13 +14,13 @@ from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.services.users import STATUSES
 from authgate.storage.types import utcnow
-from authgate.web.csrf import checked_form, checked_pairs, session_binding
+from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.flash import set_flash
 from authgate.web.routes.admin_clients import list_query, pager
 from authgate.web.routes.profile import expiry_from, token_form_choices
 from authgate.web.templates import page
-from authgate.web.visitor import visitor
+from authgate.web.visitor import signed_in_form, visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,8 +75,7 @@ async def new_user(request: Request) -> Response:
 
 @router.post(f"{BASE}/new")
 async def create_user(request: Request) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    fields = await checked_form(request, session_binding(who.session_id))
+    who, fields = await signed_in_form(request)
     form = {name: fields.get(name, "") for name in ("username", "email", "firstname", "lastname")}
     form["is_administrator"] = fields.get("is_administrator") == "on"
     rt = request.app.state.runtime
@@ -129,8 +128,7 @@ async def show_user(request: Request, user_id: int) -> Response:
 
 @router.post(BASE + "/{user_id:id}")
 async def update_user(request: Request, user_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    fields = await checked_form(request, session_binding(who.session_id))
+    who, fields = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def update():
@@ -146,8 +144,7 @@ async def update_user(request: Request, user_id: int) -> Response:
 
 @router.post(BASE + "/{user_id:id}/password")
 async def reset_password(request: Request, user_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    fields = await checked_form(request, session_binding(who.session_id))
+    who, fields = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def reset():
@@ -180,8 +177,7 @@ async def confirm_delete(request: Request, user_id: int) -> Response:
 
 @router.post(BASE + "/{user_id:id}/delete")
 async def delete_user(request: Request, user_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    await checked_form(request, session_binding(who.session_id))
+    who, _ = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def delete():
@@ -196,8 +192,7 @@ async def delete_user(request: Request, user_id: int) -> Response:
 
 @router.post(BASE + "/{user_id:id}/groups")
 async def join_group(request: Request, user_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    fields = await checked_form(request, session_binding(who.session_id))
+    who, fields = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def join():
@@ -215,8 +210,7 @@ async def join_group(request: Request, user_id: int) -> Response:
 
 @router.post(BASE + "/{user_id:id}/groups/{membership_id:id}/remove")
 async def leave_group(request: Request, user_id: int, membership_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    await checked_form(request, session_binding(who.session_id))
+    who, _ = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def leave():
@@ -289,8 +283,7 @@ async def confirm_revoke_token(request: Request, user_id: int, token_id: int) ->
 
 @router.post(BASE + "/{user_id:id}/tokens/{token_id:id}/revoke")
 async def revoke_token(request: Request, user_id: int, token_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    await checked_form(request, session_binding(who.session_id))
+    who, _ = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def revoke():

@@ -14,10 +14,10 @@ from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid
 from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.storage.types import utcnow
-from authgate.web.csrf import checked_form, checked_pairs, session_binding
+from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.flash import set_flash
 from authgate.web.templates import page
-from authgate.web.visitor import visitor
+from authgate.web.visitor import signed_in_form, visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -98,8 +98,7 @@ async def confirm_revoke_token(request: Request, token_id: int) -> Response:
 
 @router.post("/profile/tokens/{token_id}/revoke")
 async def revoke_token(request: Request, token_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    await checked_form(request, session_binding(who.session_id))
+    who, _ = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def revoke():
@@ -132,8 +131,7 @@ async def confirm_revoke_app(request: Request, client_id: str) -> Response:
 
 @router.post("/profile/apps/{client_id}/revoke")
 async def revoke_app(request: Request, client_id: str) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    await checked_form(request, session_binding(who.session_id))
+    who, _ = await signed_in_form(request)
     rt = request.app.state.runtime
 
     def revoke():
