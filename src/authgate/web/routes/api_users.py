@@ -1,4 +1,5 @@
-"""``/api/1.0/users``: list, create, read, update, soft-delete and restore users, and ``users/me``."""
+"""``/api/1.0/users``: list, create, read, update, soft-delete and restore users, and ``users/me``
+(also answered by the fast lane, ``web/fast_lane.py``, when its token is cached)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from authgate.services.principal import Principal
 from authgate.services.users import public_view
 from authgate.web.api import PathId, describe, errors, list_body, list_of, list_query, no_nul_characters
 from authgate.web.bearer import require_scope
+from authgate.web.fast_lane import FastRead
 
 router = APIRouter(prefix="/api/1.0", tags=["users"], dependencies=[Depends(no_nul_characters)])
 
@@ -92,10 +94,13 @@ def create_user(request: Request, body: UserCreate, principal: Principal = Depen
         return public_view(user)
 
 
+ME = FastRead(router.prefix + "/users/me", ("users:read",), lambda principal: public_view(principal.user), user_required=True)
+
+
 @router.get("/users/me", summary="The user behind the token", response_model=UserOut, responses=errors(401, 403),
             description=describe("users:read", "none; a client credentials token has no user and gets 403"))
-async def me(principal: Principal = Depends(require_scope("users:read", user_required=True))):
-    return public_view(principal.user)
+async def me(principal: Principal = Depends(require_scope(*ME.scopes, user_required=ME.user_required))):
+    return ME.body(principal)
 
 
 @router.get("/users/{user_id}", summary="Get a user", response_model=UserOut, responses=errors(401, 403, 404, 422),
