@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from support import Api, assert_invalid, assert_not_found, assert_unauthenticated, token_request, unique
+from support import (
+    Api, assert_invalid, assert_not_found, assert_token_error, assert_unauthenticated, token_request, unique,
+)
 
 
 def test_register_with_processmakers_types(admin):
@@ -66,3 +68,18 @@ def test_public_clients_stay_public_and_have_no_secret(admin):
     assert client["secret"] is None and client["public"] is True
     assert_invalid(admin.put(f"/oauth/clients/{client['id']}", json={"public": False}), "public")
     assert_invalid(admin.post(f"/oauth/clients/{client['id']}/secret"), "public")
+
+
+def test_changes_to_a_client_apply_to_its_next_token_request_rfc6749_5_2(server, admin):
+    """The token endpoint keeps clients in memory; a change must still apply to the very next request."""
+    client = admin.ok("POST", "/oauth/clients", 201, json={"name": unique("svc"), "types": ["client_credentials"],
+                                                           "scopes": ["users:read", "groups:read"]})
+    basic = (client["id"], client["secret"])
+    for _ in range(2):
+        r = token_request(server, {"grant_type": "client_credentials", "scope": "groups:read"}, auth=basic)
+        assert r.status_code == 200, r.text
+    admin.ok("PUT", f"/oauth/clients/{client['id']}", json={"scopes": ["users:read"]})
+    assert_token_error(token_request(server, {"grant_type": "client_credentials", "scope": "groups:read"}, auth=basic),
+                       "invalid_scope")
+    admin.ok("PUT", f"/oauth/clients/{client['id']}", json={"types": ["password"]})
+    assert_token_error(token_request(server, {"grant_type": "client_credentials"}, auth=basic), "unauthorized_client")

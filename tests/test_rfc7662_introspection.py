@@ -23,6 +23,7 @@ from support import (
     revoke,
     token_request,
     unique,
+    user_via_api,
 )
 
 INACTIVE = {"active": False}
@@ -165,3 +166,23 @@ def test_malformed_requests_rfc7662_2_1(server, app):
     assert_token_error(requests.post(url, data={}, auth=app.basic), "invalid_request")
     assert_token_error(requests.post(url, data=[("token", "a"), ("token", "b")], auth=app.basic), "invalid_request")
     assert_token_error(requests.get(url, auth=app.basic), "invalid_request", 405)
+
+
+def test_answers_from_memory_match_the_record_rfc7662_2_2(server, admin, app):
+    """The first introspection of a new user's token reads the records; later ones come from memory
+    (the bearer cache) and must say exactly the same, and still see a revocation at once."""
+    fresh = user_via_api(admin)
+    t = tokens(server, app, fresh, scope="users:read profile")
+    answers = [introspect(server, app, t["access_token"]) for _ in range(3)]
+    assert {a.status_code for a in answers} == {200}
+    assert answers[0].json()["active"] is True and answers[0].json()["username"] == fresh.username
+    assert [a.content for a in answers[1:]] == [answers[0].content] * 2
+    other = server.create_client(grants=["password"])
+    assert inspect(server, other, t["access_token"]) == INACTIVE
+    assert revoke(server, app, t["access_token"]).status_code == 200
+    assert inspect(server, app, t["access_token"]) == INACTIVE
+
+    second = tokens(server, app, fresh)["access_token"]
+    assert inspect(server, app, second)["active"] is True
+    admin.ok("PUT", f"/users/{fresh.id}", json={"status": "INACTIVE"})
+    assert inspect(server, app, second) == INACTIVE

@@ -3,8 +3,8 @@
 Instances A and B share the issuer (they stand behind one load balancer), the database (signing
 keys, sessions, tokens) and Redis (rate limits, the revocation channel). Proved here over HTTP:
 a token issued by A works on B; a token revoked on A (RFC 7009) is refused by B within one second
-(RFC 6750 §3.1 ``invalid_token``); a key rotated on A is published by B's JWKS (RFC 7517) and B
-accepts tokens signed with it. Needs PostgreSQL and Redis; skipped, saying which, without them.
+(RFC 6750 §3.1 ``invalid_token``); a client secret renewed on A stops working on B within one second;
+a key rotated on A is published by B's JWKS (RFC 7517) and B accepts tokens signed with it. Needs PostgreSQL and Redis; skipped, saying which, without them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 import pytest
 import requests
 
-from support import PostgresDatabase, ServerProcess, password_grant, unique, users_me
+from support import PostgresDatabase, ServerProcess, api_for, password_grant, token_request, unique, users_me
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS = ("127.0.0.1", 6379)
@@ -91,6 +91,18 @@ def test_revocation_on_a_is_refused_by_b_within_one_second_rfc7009(pair):
     assert r.status_code == 200, r.text
     _within(1.0, lambda: users_me(b, token).status_code == 401)
     assert users_me(a, token).status_code == 401
+
+
+def test_client_secret_renewed_on_a_is_refused_by_b_within_one_second_rfc6749_2_3_1(pair):
+    a, b = pair
+    client = a.create_client(grants=["client_credentials"])
+    body = {"grant_type": "client_credentials"}
+    for _ in range(2):  # B knows the client now
+        assert token_request(b, body, auth=client.basic).status_code == 200
+    admin = api_for(a, "admin")
+    renewed = admin.ok("POST", f"/oauth/clients/{client.client_id}/secret")["secret"]
+    _within(1.0, lambda: token_request(b, body, auth=client.basic).status_code == 401)
+    assert token_request(b, body, auth=(client.client_id, renewed)).status_code == 200
 
 
 def test_key_rotated_on_a_is_published_and_accepted_by_b_rfc7517(pair):

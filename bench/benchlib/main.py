@@ -16,7 +16,7 @@ from pathlib import Path
 from benchlib import env, report, wrk
 from benchlib.growth import run_growth
 from benchlib.hashcost import password_check_ms
-from benchlib.profiling import run_profile
+from benchlib.profiling import PROFILED, run_profile
 from benchlib.runner import WORKLOADS, run_all
 from benchlib.targets.authgate import Authgate
 from benchlib.targets.authlib_flask import AuthlibFlask
@@ -34,8 +34,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__)
     p.add_argument("--quick", action="store_true", help="smoke run: 3 s per workload, no warm-up")
     p.add_argument("--growth", action="store_true", help="authgate W1-W3 at 10^3 and 10^6 stored tokens")
-    p.add_argument("--profile", action="store_true", help="py-spy on authgate during W1 and W2 "
-                                                            "-> bench/results/profile-*")
+    p.add_argument("--profile", action="store_true", help="py-spy on authgate during W1 and W2 (or "
+                                                            "--workloads: W1, W1b, W2, W3, W6) -> bench/results/profile-*")
     p.add_argument("--duration", type=int, help="seconds per workload (default 10, quick 3)")
     p.add_argument("--warmup", type=int, help="seconds of discarded load before each repeatable workload "
                                               "(default 2, quick 0)")
@@ -93,7 +93,8 @@ def main(argv: list[str]) -> int:
     print(f"load average {meta['load_before']} on {meta['cores']} cores; working in {workdir}", flush=True)
     try:
         if args.profile:
-            summaries = run_profile(workdir, config, tool, RESULTS, _log)
+            chosen = args.workloads.split(",") if args.workloads != ",".join(WORKLOADS) else PROFILED
+            summaries = run_profile(workdir, config, tool, RESULTS, _log, chosen)
             for name, summary in summaries.items():
                 print(f"\n== {name} ({summary['rps']:.0f} req/s under py-spy)\n{summary['report']}")
             return 0

@@ -30,12 +30,12 @@ LAYERS = (
 IDLE_LEAVES = {"Condition.wait", "EpollSelector.select", "Event.wait", "Thread.join", "SimpleQueue.get"}
 
 
-def run_profile(workdir: Path, config: wrk.Config, tool: str, out_dir: Path, log) -> dict:
+def run_profile(workdir: Path, config: wrk.Config, tool: str, out_dir: Path, log, workloads=PROFILED) -> dict:
     target = Authgate(workdir)
     target.start()
     summaries = {}
     try:
-        for name in PROFILED:
+        for name in workloads:
             spec = target.spec(name)
             wrk.run(tool, target.server.base_url, spec, config, workdir, duration=2)
             settle(target)

@@ -9,6 +9,10 @@ from functools import lru_cache
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# argon2id as the OWASP Password Storage Cheat Sheet sets its floor (m=19 MiB, t=2, p=1): ~45 ms a
+# hash here, no slower than the peers' own defaults (docs/performance.md), 19 MiB per hash in flight.
+ARGON2_TIME_COST = 2
+ARGON2_MEMORY_KIB = 19456
 
 
 def _int(name: str, default: int, minimum: int = 1) -> int:
@@ -133,8 +137,8 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         refresh_grace_seconds=_int("AUTHGATE_REFRESH_GRACE_SECONDS", 10, minimum=0),
         personal_token_ttl=_int("AUTHGATE_PERSONAL_TOKEN_TTL", 365 * 24 * 3600),
         admin_password=os.environ.get("AUTHGATE_ADMIN_PASSWORD") or None,
-        argon2_time_cost=_int("AUTHGATE_ARGON2_TIME_COST", 3),
-        argon2_memory_kib=_int("AUTHGATE_ARGON2_MEMORY_KIB", 65536),
+        argon2_time_cost=_int("AUTHGATE_ARGON2_TIME_COST", ARGON2_TIME_COST),
+        argon2_memory_kib=_int("AUTHGATE_ARGON2_MEMORY_KIB", ARGON2_MEMORY_KIB),
         session_ttl=_int("AUTHGATE_SESSION_TTL", 8 * 3600),
         redis_url=os.environ.get("AUTHGATE_REDIS_URL") or None,
         redis_prefix=os.environ.get("AUTHGATE_REDIS_PREFIX") or "authgate:",

@@ -23,7 +23,7 @@ class IntrospectionEndpoint(AuthlibIntrospection):
             super().check_params(request, client)
 
     def query_token(self, token_string, token_type_hint):
-        return OAuthPresentedToken.find(self.server.runtime, current_db(), token_string)
+        return OAuthPresentedToken.find(self.server.runtime, current_db(), token_string, memory_first=True)
 
     def check_permission(self, token: OAuthPresentedToken, client, request) -> bool:
         return token.check_client(client)

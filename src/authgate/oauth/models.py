@@ -8,9 +8,9 @@ from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
 from authgate.services import scopes as scope_rules
-from authgate.services.clients import ClientService
+from authgate.services.clients import ClientService, ClientView
 from authgate.services.token_lookup import Presented, TokenLookup
-from authgate.storage.models import AuthorizationCode, Client, RefreshToken, User
+from authgate.storage.models import AuthorizationCode, RefreshToken, User
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 GRANT_NAMES = {"urn:ietf:params:oauth:grant-type:device_code": "device_code"}  # grant_type -> authgate's name
@@ -38,7 +38,7 @@ def same_but_loopback_port(requested: str, registered: str) -> bool:
 
 
 class OAuthClient(ClientMixin):
-    def __init__(self, row: Client, clients: ClientService):
+    def __init__(self, row: ClientView, clients: ClientService):
         self.row = row
         self._clients = clients
 
@@ -118,8 +118,8 @@ class OAuthPresentedToken(TokenMixin):
         self._db = db
 
     @classmethod
-    def find(cls, runtime, db, token: str) -> "OAuthPresentedToken | None":
-        presented = runtime.token_lookup.find(db, token)
+    def find(cls, runtime, db, token: str, memory_first: bool = False) -> "OAuthPresentedToken | None":
+        presented = runtime.token_lookup.find(db, token, memory_first)
         return cls(presented, runtime.token_lookup, db) if presented else None
 
     def check_client(self, client: OAuthClient) -> bool:

@@ -55,12 +55,12 @@ class AuthorizationServer(AuthlibServer):
         self.register_endpoint(DeviceAuthorizationEndpoint)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
-        row = self.runtime.clients.get(current_db(), client_id)
-        return OAuthClient(row, self.runtime.clients) if row else None
+        view = self.runtime.clients.view(current_db(), client_id)
+        return OAuthClient(view, self.runtime.clients) if view else None
 
     def _client_by_secret(self, request: OAuthRequest, secret: str) -> OAuthClient | None:
-        row = self.runtime.clients.by_secret(request.db, secret)
-        return OAuthClient(row, self.runtime.clients) if row else None
+        view = self.runtime.clients.by_secret(request.db, secret)
+        return OAuthClient(view, self.runtime.clients) if view else None
 
     def authenticate_client(self, request, methods, endpoint="token"):
         """As Authlib, but a failed client authentication is always 401 with ``WWW-Authenticate`` (RFC 6749 §5.2)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from authgate.services.listing import ListQuery, Page, paginate
@@ -55,11 +55,11 @@ def record(
     if actor is not None:
         user_id = user_id if user_id is not None else (actor.user.id if actor.user is not None else None)
         client_id = client_id or actor.client_id
-    s.add(AuditEvent(
-        event=event, user_id=user_id, client_id=client_id, subject=(subject or "")[:MAX_DETAIL] or None,
-        ip=origin.ip, request_id=origin.request_id, details=_clean(details),
-        actor_kind=actor.kind if actor is not None else None,
-    ))
+    s.execute(insert(AuditEvent.__table__), {
+        "event": event, "user_id": user_id, "client_id": client_id, "subject": (subject or "")[:MAX_DETAIL] or None,
+        "ip": origin.ip, "request_id": origin.request_id, "details": _clean(details),
+        "actor_kind": actor.kind if actor is not None else None,
+    })
 
 
 def public_view(row: AuditEvent) -> dict:

@@ -64,6 +64,20 @@ class BearerService:
             return None
         return self._jwt_principal(claims, lambda user_id: self.revocations.cached_user(user_id) or NEEDS_DATABASE)
 
+    def cached_access_token(self, token: str) -> tuple[dict, Principal] | None:
+        """A JWT access token's claims and principal from memory; None when the database must be asked.
+
+        Raises ``InvalidToken`` when memory already knows the token does not work."""
+        if not token or len(token) > MAX_TOKEN_LENGTH or token.startswith(PERSONAL_TOKEN_PREFIX):
+            return None
+        if not self.revocations.fresh():
+            return None
+        claims = self._claims(token, reload_keys=False)
+        if claims is None:
+            return None
+        principal = self._jwt_principal(claims, lambda user_id: self.revocations.cached_user(user_id) or NEEDS_DATABASE)
+        return None if principal is None else (claims, principal)
+
     def authenticate(self, token: str) -> Principal:
         """The principal behind ``token``: at most one query (none when cached)."""
         principal = self.authenticate_cached(token)

@@ -1,5 +1,9 @@
 """Client applications: registration, lookup by id or by secret, changes, new secrets, deletion.
 
+The protocol core reads clients as ``ClientView``: an immutable copy that every request of a worker
+can share, kept in memory (``Revocations`` invalidates it when the client changes or is deleted), so
+the token endpoint's client authentication costs no query once a client is known.
+
 Deleting a client revokes its codes and tokens. Through the API, the ``*-auth_clients``
 permissions decide who may do what. ProcessMaker calls grants ``types``: ``TYPE_ALIASES`` maps
 its names to authgate's, and both are accepted.
@@ -8,6 +12,7 @@ its names to authgate's, and both are accepted.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select
@@ -86,10 +91,32 @@ def public_view(client: Client) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class ClientView:
+    """A client's registration, read-only: what client authentication and the grants look at."""
+
+    id: int
+    client_id: str
+    name: str
+    secret_hash: str | None
+    public: bool
+    redirect_uris: tuple[str, ...]
+    grants: tuple[str, ...]
+    scopes: tuple[str, ...]
+    owner_id: int | None
+
+    @classmethod
+    def of(cls, row: Client) -> "ClientView":
+        return cls(row.id, row.client_id, row.name, row.secret_hash, bool(row.public), tuple(row.redirect_uris or ()),
+                   tuple(row.grants or ()), tuple(row.scopes or ()), row.owner_id)
+
+
 class ClientService:
-    def __init__(self, hasher: SecretHasher, permissions: PermissionService | None = None):
+    def __init__(self, hasher: SecretHasher, permissions: PermissionService | None = None,
+                 cache: revocations.Revocations | None = None):
         self.hasher = hasher
         self.permissions = permissions or PermissionService()
+        self.cache = cache
 
     def create(
         self,
@@ -146,8 +173,24 @@ class ClientService:
             known[client_id] = s.scalar(select(Client).where(Client.client_id == client_id))
         return known[client_id]
 
-    def by_secret(self, s: Session, secret: str) -> Client | None:
-        return s.scalar(select(Client).where(Client.secret_hash == self.hasher.hash(secret)))
+    def view(self, s: Session, client_id: str) -> ClientView | None:
+        """The client as the protocol reads it: from memory when cached, else one query."""
+        if self.cache is None:
+            row = self.get(s, client_id)
+            return ClientView.of(row) if row else None
+        view = self.cache.cached_client(client_id)
+        if view is None:
+            generation = self.cache.generation()
+            row = self.get(s, client_id)
+            if row is None:
+                return None
+            view = ClientView.of(row)
+            self.cache.remember_client(client_id, view, generation)
+        return view
+
+    def by_secret(self, s: Session, secret: str) -> ClientView | None:
+        row = s.scalar(select(Client).where(Client.secret_hash == self.hasher.hash(secret)))
+        return ClientView.of(row) if row else None
 
     def check_secret(self, client: Client, secret: str) -> bool:
         return self.hasher.matches(secret, client.secret_hash)

@@ -12,8 +12,8 @@ itself (``record``). Each worker keeps an in-process view of those events, kept 
 
 The bearer check trusts the cache only while it is fresh (a poll succeeded within ``STALE_AFTER``
 seconds); otherwise it asks the database, so a worker cut off from the database never accepts a
-revoked token on old information. The caches of users and personal access tokens live here too:
-they are invalidated by the same events.
+revoked token on old information. The caches of users, personal access tokens and clients (as the
+token endpoint reads them) live here too: they are invalidated by the same events.
 """
 
 from __future__ import annotations
@@ -29,17 +29,19 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from authgate.storage.db import Database
-from authgate.storage.models import PersonalAccessToken, RevocationEvent, User
+from authgate.storage.models import Client, PersonalAccessToken, RevocationEvent, User
 from authgate.storage.types import utcnow
 
 log = logging.getLogger("authgate.revocations")
 
 JTI, CLIENT, USER, PAT, KEYS = "jti", "client", "user", "pat", "keys"
+CLIENT_CHANGED = "client.changed"
 PENDING = "authgate.revocations"
 OVERLAP = 30.0
 STALE_AFTER = 3.0
 USER_TTL = 60.0
 PAT_TTL = 30.0
+CLIENT_TTL = 60.0
 CACHE_SIZE = 50_000
 BACKGROUND_THREAD = "authgate-background"
 
@@ -85,6 +87,7 @@ class Revocations:
         self._users: _Bounded = _Bounded(CACHE_SIZE)
         self._pats: _Bounded = _Bounded(CACHE_SIZE)
         self._pat_hash: dict[int, str] = {}
+        self._client_views: _Bounded = _Bounded(CACHE_SIZE)
         self._touches: dict[int, object] = {}
         self._synced_at = 0.0
         self._generation = 0
@@ -94,7 +97,7 @@ class Revocations:
         keys.trust_cache = self.fresh
         db.listen("after_commit", self._committed)
         db.listen("after_rollback", lambda session: session.info.pop(PENDING, None))
-        db.listen("before_flush", self._user_changes)
+        db.listen("before_flush", self._row_changes)
 
     # -- the hot path: plain dictionary reads ---------------------------------------------------------
 
@@ -135,6 +138,17 @@ class Revocations:
                 self._pats.put(row.token_hash, (row, time.monotonic()))
                 self._pat_hash[row.id] = row.token_hash
 
+    def cached_client(self, client_id: str):
+        entry = self._client_views.get(client_id)
+        if entry is None or time.monotonic() - entry[1] > CLIENT_TTL or not self.fresh():
+            return None
+        return entry[0]
+
+    def remember_client(self, client_id: str, view, generation: int) -> None:
+        with self._lock:
+            if generation == self._generation:
+                self._client_views.put(client_id, (view, time.monotonic()))
+
     def touch_pat(self, token_id: int, when) -> None:
         """Note a use of a personal access token; written by the background thread, not by the request."""
         self._touches[token_id] = when
@@ -151,6 +165,9 @@ class Revocations:
                     self._jtis[subject] = now + self.horizon
                 elif kind == CLIENT:
                     self._clients[subject] = now + self.horizon
+                    self._client_views.pop(subject, None)
+                elif kind == CLIENT_CHANGED:
+                    self._client_views.pop(subject, None)
                 elif kind == USER:
                     self._users.pop(int(subject), None) if subject.isdigit() else None
                 elif kind == PAT and subject.isdigit():
@@ -163,12 +180,18 @@ class Revocations:
             self.keys.forget()
 
     @staticmethod
-    def _user_changes(session: Session, _context, _instances) -> None:
-        """A changed user (status, deletion, rights) is reloaded by every worker's cache."""
+    def _row_changes(session: Session, _context, _instances) -> None:
+        """A changed user (status, deletion, rights) or client (secret, grants, redirect URIs, scopes)
+        is reloaded by every worker's cache."""
         for obj in session.dirty:
             if isinstance(obj, User) and obj.id is not None and session.is_modified(obj):
-                session.add(RevocationEvent(kind=USER, subject=str(obj.id), created_at=utcnow()))
-                session.info.setdefault(PENDING, []).append((USER, str(obj.id)))
+                event = (USER, str(obj.id))
+            elif isinstance(obj, Client) and obj.client_id and session.is_modified(obj):
+                event = (CLIENT_CHANGED, obj.client_id)
+            else:
+                continue
+            session.add(RevocationEvent(kind=event[0], subject=event[1], created_at=utcnow()))
+            session.info.setdefault(PENDING, []).append(event)
 
     def _committed(self, session: Session) -> None:
         events = session.info.pop(PENDING, None)

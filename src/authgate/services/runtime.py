@@ -43,12 +43,12 @@ class Runtime:
         self.passwords = Passwords(settings)
         self.keys = KeyService(db, max_token_lifetime=settings.access_token_ttl)
         self.permissions = PermissionService()
-        self.clients = ClientService(self.hasher, self.permissions)
+        self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
+                                       settings.redis_url, settings.redis_prefix)
+        self.clients = ClientService(self.hasher, self.permissions, self.revocations)
         self.tokens = TokenService(settings, self.hasher, self.keys)
         self.codes = CodeService(settings, self.hasher, self.tokens)
         self.personal_tokens = PersonalTokenService(settings, self.hasher, self.permissions)
-        self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
-                                       settings.redis_url, settings.redis_prefix)
         self.purge = Purge(settings, db)
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens, self.revocations)
         self.sessions = SessionService(settings, self.hasher, csrf_key)

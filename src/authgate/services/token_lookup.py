@@ -4,6 +4,9 @@ works, who may manage it, and what may be said about it (RFC 7009, RFC 7662).
 authgate's three token kinds cannot be mistaken for one another: refresh tokens start ``agr_``,
 personal access tokens ``agp_``, and access tokens are JWTs signed by a key of ours. So a
 ``token_type_hint`` is never needed to find a token, and a wrong one cannot mislead the search.
+
+Introspection asks ``memory_first``: a JWT access token whose principal the bearer cache holds is
+found, judged and described from its verified claims with no query (``row`` is then None).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
 from authgate.services import revocations
 from authgate.services.bearer import BearerService, InvalidToken
+from authgate.services.principal import Principal
 from authgate.services.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken, TokenFamily, User
@@ -29,8 +33,9 @@ PERSONAL = "personal_access_token"
 @dataclass(frozen=True)
 class Presented:
     kind: str
-    row: AccessToken | RefreshToken | PersonalAccessToken
+    row: AccessToken | RefreshToken | PersonalAccessToken | None
     claims: dict | None = None
+    principal: Principal | None = None
 
 
 def _seconds(when) -> int | None:
@@ -44,8 +49,11 @@ class TokenLookup:
         self.bearer = bearer
         self.tokens = tokens
 
-    def find(self, s: Session, token: str) -> Presented | None:
-        """The token's record, whatever its state; None if it is not one of ours."""
+    def find(self, s: Session, token: str, memory_first: bool = False) -> Presented | None:
+        """The token's record, whatever its state; None if it is not one of ours.
+
+        ``memory_first``: a working JWT access token known to the bearer cache comes without its record,
+        and one the cache knows does not work is None (it could only be described as inactive)."""
         if not token or len(token) > 8192:
             return None
         if token.startswith(REFRESH_TOKEN_PREFIX):
@@ -54,6 +62,13 @@ class TokenLookup:
         if token.startswith(PERSONAL_TOKEN_PREFIX):
             row = s.scalar(select(PersonalAccessToken).where(PersonalAccessToken.token_hash == self.hasher.hash(token)))
             return Presented(PERSONAL, row) if row else None
+        if memory_first:
+            try:
+                cached = self.bearer.cached_access_token(token)
+            except InvalidToken:
+                return None
+            if cached is not None:
+                return Presented(ACCESS, None, *cached)
         try:
             claims = self.bearer.verified_claims(token)
         except InvalidToken:
@@ -65,9 +80,13 @@ class TokenLookup:
         """A client manages the tokens issued to it, and the personal access tokens of its owner."""
         if presented.kind == PERSONAL:
             return client.owner_id is not None and client.owner_id == presented.row.user_id
+        if presented.row is None:
+            return presented.claims.get("client_id") == client.client_id
         return presented.row.client_id == client.id
 
     def is_active(self, s: Session, presented: Presented) -> bool:
+        if presented.row is None:
+            return presented.principal is not None
         row, now = presented.row, utcnow()
         if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             return False
@@ -95,6 +114,8 @@ class TokenLookup:
 
     def describe(self, s: Session, presented: Presented) -> dict:
         """What RFC 7662 §2.2 lets the server say about an active token."""
+        if presented.row is None:
+            return self._describe_from_claims(presented.claims, presented.principal.user)
         row = presented.row
         user = self._user(s, row.user_id) if row.user_id is not None else None
         scope = " ".join(row.scopes) if presented.kind == PERSONAL else row.scope
@@ -117,7 +138,21 @@ class TokenLookup:
             info.update(sub=claims["sub"], aud=claims["aud"], iat=claims["iat"], exp=claims["exp"], jti=row.jti)
         return info
 
-    @staticmethod
-    def _user(s: Session, user_id: int) -> User | None:
+    def _describe_from_claims(self, claims: dict, user: User | None) -> dict:
+        """As ``describe`` gives it from the record, field for field."""
+        info = {"active": True, "scope": claims["scope"], "iss": self.settings.issuer, "iat": claims["iat"],
+                "token_type": "Bearer", "exp": claims["exp"], "client_id": claims["client_id"]}
+        if user is not None:
+            info["sub"] = str(user.id)
+            info["username"] = user.username
+        info.update(sub=claims["sub"], aud=claims["aud"], iat=claims["iat"], exp=claims["exp"], jti=claims["jti"])
+        return info
+
+    def _user(self, s: Session, user_id: int) -> User | None:
+        """The token's user if still active; remembered by the bearer cache, for the next introspection."""
+        generation = self.bearer.revocations.generation()
         user = s.get(User, user_id)
-        return user if user is not None and user.deleted_at is None and user.status == "ACTIVE" else None
+        if user is None or user.deleted_at is not None or user.status != "ACTIVE":
+            return None
+        self.bearer.revocations.remember_user(user, generation)
+        return user

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from joserfc import jwt
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from authgate.security import sealing
@@ -80,30 +80,26 @@ class TokenService:
         key = self.keys.signing_key(s)
         header = {"alg": key.alg, "typ": AT_JWT_TYPE, "kid": key.kid}
         token = jwt.encode(header, claims, key, algorithms=[key.alg])
-        s.add(
-            AccessToken(
-                jti=jti,
-                family_id=family_id,
-                client_id=client.id,
-                user_id=user.id if user else None,
-                scope=scope,
-                expires_at=datetime.fromtimestamp(now + ttl, timezone.utc),
-            )
-        )
+        s.execute(insert(AccessToken.__table__), {
+            "jti": jti,
+            "family_id": family_id,
+            "client_id": client.id,
+            "user_id": user.id if user else None,
+            "scope": scope,
+            "expires_at": datetime.fromtimestamp(now + ttl, timezone.utc),
+        })
         return IssuedAccessToken(token=token, jti=jti, expires_in=ttl)
 
     def issue_refresh_token(self, s: Session, family: TokenFamily, scope: str) -> str:
         token = gen.generate(gen.REFRESH_TOKEN_PREFIX)
-        s.add(
-            RefreshToken(
-                token_hash=self.hasher.hash(token),
-                family_id=family.id,
-                client_id=family.client_id,
-                user_id=family.user_id,
-                scope=scope,
-                expires_at=utcnow() + timedelta(seconds=self.settings.refresh_token_ttl),
-            )
-        )
+        s.execute(insert(RefreshToken.__table__), {
+            "token_hash": self.hasher.hash(token),
+            "family_id": family.id,
+            "client_id": family.client_id,
+            "user_id": family.user_id,
+            "scope": scope,
+            "expires_at": utcnow() + timedelta(seconds=self.settings.refresh_token_ttl),
+        })
         return token
 
     def find_refresh_token(self, s: Session, token: str) -> RefreshToken | None:

@@ -3,23 +3,31 @@
 SQLite allows one writer at a time, and a transaction that read before it writes fails at once
 (not after the busy timeout) if another writer committed in between. So on SQLite a transaction
 that will write starts with ``BEGIN IMMEDIATE`` and waits its turn; reads start a plain ``BEGIN``.
+Within one process the writers also queue on a lock before ``BEGIN IMMEDIATE``: SQLite's own busy
+handler waits by sleeping (1 ms, then longer, up to 100 ms a try), which under load left the lock
+free while dozens of threads slept, and put the token endpoint's p99 near a second. Between
+processes (``serve --workers N``) the busy timeout still arbitrates.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_S = 30
+SQLITE_READERS = 40
+"""As many connections as the thread pool has threads (anyio's default), so no request waits for one."""
 
 
-def _sqlite_engine(url: str, begin: str) -> Engine:
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
+def _sqlite_engine(url: str, begin: str, pool_size: int) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+                           pool_size=pool_size, max_overflow=SQLITE_READERS)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:
@@ -37,6 +45,21 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
     return engine
 
 
+class NeedsDatabase(Exception):
+    """Raised by ``NO_DATABASE``: the work could not be done from memory alone."""
+
+
+class _NoDatabase:
+    """A stand-in for a session, for work that should be answered from in-process caches: any use of it
+    raises ``NeedsDatabase``, and the caller runs the work again with a real session (off the event loop)."""
+
+    def __getattr__(self, name: str):
+        raise NeedsDatabase(name)
+
+
+NO_DATABASE = _NoDatabase()
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
@@ -44,10 +67,12 @@ class Database:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-            self.engine = _sqlite_engine(url, "BEGIN")
-            self._write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
+            self.engine = _sqlite_engine(url, "BEGIN", pool_size=SQLITE_READERS)
+            self._write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size=2)
+            self._writer_turn = threading.Lock()
         else:
             self.engine = self._write_engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            self._writer_turn = nullcontext()
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
 
@@ -57,7 +82,11 @@ class Database:
 
         ``write=False`` for blocks that only read (on SQLite they then do not queue for the lock).
         """
-        with (self._write if write else self._read)() as session, session.begin():
+        if not write:
+            with self._read() as session, session.begin():
+                yield session
+            return
+        with self._writer_turn, self._write() as session, session.begin():
             yield session
 
     def listen(self, name: str, fn) -> None:

@@ -260,8 +260,9 @@ class Consent(Base):
 class RevocationEvent(Base):
     """What was revoked, for the in-process caches of every worker (``services/revocations.py``).
 
-    ``kind`` is ``jti`` (an access token), ``client`` (a deleted client's ``client_id``), ``user``
-    (a changed user), ``pat`` (a personal access token's id) or ``keys`` (a rotated key's ``kid``).
+    ``kind`` is ``jti`` (an access token), ``client`` (a deleted client's ``client_id``),
+    ``client.changed`` (a changed client's ``client_id``), ``user`` (a changed user), ``pat`` (a personal
+    access token's id) or ``keys`` (a rotated key's ``kid``).
     """
 
     __tablename__ = "revocation_events"

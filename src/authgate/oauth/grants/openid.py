@@ -32,7 +32,7 @@ class OpenIDCode(oidc_grants.OpenIDCode):
 
     def exists_nonce(self, nonce: str, request) -> bool:
         """A nonce already used by this client is a replay (§3.1.2.1)."""
-        client = self.runtime.clients.get(request.db, request.payload.client_id or "")
+        client = self.runtime.clients.view(request.db, request.payload.client_id or "")
         return client is not None and request.db.scalar(
             select(AuthorizationCode.id)
             .where(AuthorizationCode.client_id == client.id, AuthorizationCode.nonce == nonce)

@@ -1,5 +1,8 @@
 """Client-authenticated POSTs beside the token endpoint: ``/oauth/revoke`` (RFC 7009), ``/oauth/introspect``
-(RFC 7662) and the device authorization endpoint ``/oauth/device`` (RFC 8628 §3.1)."""
+(RFC 7662) and the device authorization endpoint ``/oauth/device`` (RFC 8628 §3.1).
+
+Introspection, which only reads, is first tried on the event loop from memory (client and token both
+cached, see ``TokenLookup``); if it needs the database it runs again in the thread pool with a session."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from starlette.responses import Response
 
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
+from authgate.storage.db import NO_DATABASE, NeedsDatabase
 from authgate.web.forms import BadForm, read_form
 from authgate.web.routes.oauth import oauth_json
 
@@ -23,9 +27,15 @@ async def _endpoint(request: Request, name: str) -> Response:
         return oauth_json(400, {"error": "invalid_request", "error_description": str(error)}, [])
     runtime, server = request.app.state.runtime, request.app.state.oauth
     uri = runtime.settings.issuer + request.url.path
+    if name == "introspection":
+        try:
+            return oauth_json(*server.endpoint_response(
+                name, OAuthRequest(NO_DATABASE, "POST", uri, request.headers, [], form, "form")))
+        except NeedsDatabase:
+            pass
 
     def answer():
-        with runtime.db.session() as s:
+        with runtime.db.session(write=name != "introspection") as s:
             return server.endpoint_response(name, OAuthRequest(s, "POST", uri, request.headers, [], form, "form"))
 
     return oauth_json(*await run_in_threadpool(answer))
