@@ -154,10 +154,11 @@ class KeyService:
         ``reload=False`` never touches the database (for the event loop): an unknown ``kid`` is None.
         """
         entry = self._public.get(kid)
-        if entry is None and reload and time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
-            with self._db.session(write=False) as s:
-                self._load(s)
-            entry = self._public.get(kid)
+        if entry is None and reload:
+            if time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
+                with self._db.session(write=False) as s:
+                    self._load(s)
+            entry = self._public.get(kid)  # another thread's load may have brought it since the first look
         if entry is None or (entry[1] is not None and entry[1] <= utcnow()):
             return None
         return entry[0]
