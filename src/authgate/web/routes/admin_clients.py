@@ -9,14 +9,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from authgate.services import scopes as scope_rules
 from authgate.services.clients import GRANTS
 from authgate.services.errors import Invalid
 from authgate.services.listing import ListQuery
+from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
-from authgate.web.flash import set_flash
+from authgate.web.flash import redirect
 from authgate.web.templates import page
 from authgate.web.visitor import signed_in_form, visitor
 
@@ -121,9 +122,7 @@ async def create_client(request: Request) -> Response:
         return _new_form(request, who, form, str(error), status=422)
     details = [("Client ID", client.client_id), ("Name", client.name)]
     if secret is None:
-        response = RedirectResponse(f"{BASE}/{client.client_id}", status_code=303)
-        set_flash(request, response, f"Public client “{client.name}” registered. It has no secret.")
-        return response
+        return redirect(request, f"{BASE}/{client.client_id}", f"Public client “{client.name}” registered. It has no secret.")
     return page(request, who, "secret_once.html", title="New client secret", heading=f"Client “{client.name}” registered",
                 what="client secret", label="Client secret", secret=secret, details=details,
                 back=f"{BASE}/{client.client_id}", back_label="Done")
@@ -166,18 +165,18 @@ async def update_client(request: Request, client_id: str) -> Response:
         client = await run_in_threadpool(_visible, request, who, client_id)
         form["public"] = client.public
         return _edit_form(request, who, client, form, str(error), status=422)
-    response = RedirectResponse(BASE, status_code=303)
-    set_flash(request, response, f"Client “{client.name}” saved.")
-    return response
+    return redirect(request, BASE, f"Client “{client.name}” saved.")
+
+
+def _client_name(client_id: str):
+    return lambda rt, s, me: rt.clients.visible(s, me, client_id).name
 
 
 @router.get(BASE + "/{client_id}/secret")
 async def confirm_regenerate(request: Request, client_id: str) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    client = await run_in_threadpool(_visible, request, who, client_id)
-    return page(request, who, "confirm.html", title="Regenerate secret",
-                question=f"Make a new secret for “{client.name}”? The current secret stops working at once.",
-                action=f"{BASE}/{client_id}/secret", button="Regenerate secret", cancel=f"{BASE}/{client_id}")
+    return await ask(request, _client_name(client_id), title="Regenerate secret", button="Regenerate secret",
+                     question="Make a new secret for “{name}”? The current secret stops working at once.",
+                     action=f"{BASE}/{client_id}/secret", cancel=f"{BASE}/{client_id}")
 
 
 @router.post(BASE + "/{client_id}/secret")
@@ -197,25 +196,12 @@ async def regenerate(request: Request, client_id: str) -> Response:
 
 @router.get(BASE + "/{client_id}/delete")
 async def confirm_delete(request: Request, client_id: str) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    client = await run_in_threadpool(_visible, request, who, client_id)
-    return page(request, who, "confirm.html", title="Delete client",
-                question=f"Delete “{client.name}”? Every token it holds stops working, and it can no longer sign anyone in.",
-                action=f"{BASE}/{client_id}/delete", button="Delete client", cancel=f"{BASE}/{client_id}")
+    return await ask(request, _client_name(client_id), title="Delete client", button="Delete client",
+                     question="Delete “{name}”? Every token it holds stops working, and it can no longer sign anyone in.",
+                     action=f"{BASE}/{client_id}/delete", cancel=f"{BASE}/{client_id}")
 
 
 @router.post(BASE + "/{client_id}/delete")
 async def delete_client(request: Request, client_id: str) -> Response:
-    who, _ = await signed_in_form(request)
-    rt = request.app.state.runtime
-
-    def delete():
-        with rt.db.session() as s:
-            name = rt.clients.visible(s, who.principal, client_id).name
-            rt.clients.delete(s, client_id, actor=who.principal)
-            return name
-
-    name = await run_in_threadpool(delete)
-    response = RedirectResponse(BASE, status_code=303)
-    set_flash(request, response, f"Client “{name}” deleted.")
-    return response
+    return await carry_out(request, _client_name(client_id), lambda rt, s, me: rt.clients.delete(s, client_id, actor=me),
+                           then=BASE, flash="Client “{name}” deleted.")

@@ -13,9 +13,11 @@ from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.groups import STATUSES
 from authgate.services.listing import MAX_PER_PAGE
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
+from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
+from authgate.web.flash import redirect
 from authgate.web.routes.admin_clients import list_query, pager
-from authgate.web.routes.admin_users import ALL, permission_catalog, redirect
+from authgate.web.routes.admin_users import ALL, permission_catalog
 from authgate.web.templates import page
 from authgate.web.visitor import signed_in_form, visitor
 
@@ -114,34 +116,21 @@ async def update_group(request: Request, group_id: int) -> Response:
     return redirect(request, f"{BASE}/{group_id}", f"Group “{name}” saved.")
 
 
+def _group_name(group_id: int):
+    return lambda rt, s, me: rt.groups.get(s, me, group_id).name
+
+
 @router.get(BASE + "/{group_id:id}/delete")
 async def confirm_delete(request: Request, group_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    rt = request.app.state.runtime
-
-    def load():
-        with rt.db.session(write=False) as s:
-            return rt.groups.get(s, who.principal, group_id).name
-
-    name = await run_in_threadpool(load)
-    return page(request, who, "confirm.html", title="Delete group",
-                question=f"Delete “{name}”? Its members lose the permissions it gives at once.",
-                action=f"{BASE}/{group_id}/delete", button="Delete group", cancel=f"{BASE}/{group_id}")
+    return await ask(request, _group_name(group_id), title="Delete group", button="Delete group",
+                     question="Delete “{name}”? Its members lose the permissions it gives at once.",
+                     action=f"{BASE}/{group_id}/delete", cancel=f"{BASE}/{group_id}")
 
 
 @router.post(BASE + "/{group_id:id}/delete")
 async def delete_group(request: Request, group_id: int) -> Response:
-    who, _ = await signed_in_form(request)
-    rt = request.app.state.runtime
-
-    def delete():
-        with rt.db.session() as s:
-            name = rt.groups.get(s, who.principal, group_id).name
-            rt.groups.delete(s, who.principal, group_id)
-            return name
-
-    name = await run_in_threadpool(delete)
-    return redirect(request, BASE, f"Group “{name}” deleted.")
+    return await carry_out(request, _group_name(group_id), lambda rt, s, me: rt.groups.delete(s, me, group_id),
+                           then=BASE, flash="Group “{name}” deleted.")
 
 
 @router.post(BASE + "/{group_id:id}/members")

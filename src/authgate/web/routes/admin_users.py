@@ -8,15 +8,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.services.users import STATUSES
 from authgate.storage.types import utcnow
-from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
-from authgate.web.flash import set_flash
+from authgate.web.confirm import ask, carry_out
+from authgate.web.csrf import checked_pairs, session_binding
+from authgate.web.flash import redirect
 from authgate.web.routes.admin_clients import list_query, pager
 from authgate.web.routes.profile import expiry_from, token_form_choices
 from authgate.web.templates import page
@@ -27,12 +28,6 @@ router = APIRouter(include_in_schema=False)
 BASE = "/admin/users"
 ALL = ListQuery(per_page=MAX_PER_PAGE)
 USER_FIELDS = ("firstname", "lastname", "email", "status")
-
-
-def redirect(request: Request, url: str, message: str) -> Response:
-    response = RedirectResponse(url, status_code=303)
-    set_flash(request, response, message)
-    return response
 
 
 def permission_catalog(rt, s) -> list:
@@ -160,34 +155,21 @@ async def reset_password(request: Request, user_id: int) -> Response:
     return redirect(request, f"{BASE}/{user_id}", f"Password of “{username}” reset.")
 
 
+def _username(user_id: int):
+    return lambda rt, s, me: rt.users.visible(s, me, user_id).username
+
+
 @router.get(BASE + "/{user_id:id}/delete")
 async def confirm_delete(request: Request, user_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    rt = request.app.state.runtime
-
-    def load():
-        with rt.db.session(write=False) as s:
-            return rt.users.visible(s, who.principal, user_id).username
-
-    username = await run_in_threadpool(load)
-    return page(request, who, "confirm.html", title="Delete user",
-                question=f"Delete “{username}”? They are signed out and every token they hold stops working at once.",
-                action=f"{BASE}/{user_id}/delete", button="Delete user", cancel=f"{BASE}/{user_id}")
+    return await ask(request, _username(user_id), title="Delete user", button="Delete user",
+                     question="Delete “{name}”? They are signed out and every token they hold stops working at once.",
+                     action=f"{BASE}/{user_id}/delete", cancel=f"{BASE}/{user_id}")
 
 
 @router.post(BASE + "/{user_id:id}/delete")
 async def delete_user(request: Request, user_id: int) -> Response:
-    who, _ = await signed_in_form(request)
-    rt = request.app.state.runtime
-
-    def delete():
-        with rt.db.session() as s:
-            username = rt.users.visible(s, who.principal, user_id).username
-            rt.users.delete(s, who.principal, user_id)
-            return username
-
-    username = await run_in_threadpool(delete)
-    return redirect(request, BASE, f"User “{username}” deleted.")
+    return await carry_out(request, _username(user_id), lambda rt, s, me: rt.users.delete(s, me, user_id),
+                           then=BASE, flash="User “{name}” deleted.")
 
 
 @router.post(BASE + "/{user_id:id}/groups")
@@ -266,31 +248,19 @@ async def create_token(request: Request, user_id: int) -> Response:
                 details=[("Scopes", " ".join(row.scopes)), ("Expires", row.expires_at.strftime("%Y-%m-%d %H:%M UTC"))])
 
 
+def _token_name(user_id: int, token_id: int):
+    return lambda rt, s, me: rt.personal_tokens.get_for(s, me, user_id, token_id).name
+
+
 @router.get(BASE + "/{user_id:id}/tokens/{token_id:id}/revoke")
 async def confirm_revoke_token(request: Request, user_id: int, token_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    rt = request.app.state.runtime
-
-    def load():
-        with rt.db.session(write=False) as s:
-            return rt.personal_tokens.get_for(s, who.principal, user_id, token_id).name
-
-    name = await run_in_threadpool(load)
-    return page(request, who, "confirm.html", title="Revoke API token",
-                question=f"Revoke the token “{name}”? Scripts using it will stop working at once.",
-                action=f"{BASE}/{user_id}/tokens/{token_id}/revoke", button="Revoke token", cancel=f"{BASE}/{user_id}")
+    return await ask(request, _token_name(user_id, token_id), title="Revoke API token", button="Revoke token",
+                     question="Revoke the token “{name}”? Scripts using it will stop working at once.",
+                     action=f"{BASE}/{user_id}/tokens/{token_id}/revoke", cancel=f"{BASE}/{user_id}")
 
 
 @router.post(BASE + "/{user_id:id}/tokens/{token_id:id}/revoke")
 async def revoke_token(request: Request, user_id: int, token_id: int) -> Response:
-    who, _ = await signed_in_form(request)
-    rt = request.app.state.runtime
-
-    def revoke():
-        with rt.db.session() as s:
-            name = rt.personal_tokens.get_for(s, who.principal, user_id, token_id).name
-            rt.personal_tokens.revoke_for(s, who.principal, user_id, token_id)
-            return name
-
-    name = await run_in_threadpool(revoke)
-    return redirect(request, f"{BASE}/{user_id}", f"Token “{name}” revoked.")
+    return await carry_out(request, _token_name(user_id, token_id),
+                           lambda rt, s, me: rt.personal_tokens.revoke_for(s, me, user_id, token_id),
+                           then=f"{BASE}/{user_id}", flash="Token “{name}” revoked.")
