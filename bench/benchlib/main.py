@@ -25,7 +25,7 @@ from benchlib.targets.hello import Hello
 
 TARGETS = {"authgate": Authgate, "authlib_flask": AuthlibFlask, "dot": DjangoOAuthToolkit, "hello": Hello}
 RESULTS = env.BENCH / "results"
-PACKAGES = ("authgate", "authlib", "joserfc", "fastapi", "starlette", "uvicorn", "h11", "sqlalchemy",
+PACKAGES = ("authgate", "authlib", "joserfc", "fastapi", "starlette", "uvicorn", "httptools", "uvloop", "sqlalchemy",
             "argon2-cffi", "django", "django-oauth-toolkit", "oauthlib", "flask", "flask-sqlalchemy",
             "werkzeug", "gunicorn")
 

@@ -23,7 +23,7 @@ LAYERS = (
     ("Authlib", ("authlib/",)),
     ("authgate's own code", ("authgate/",)),
     ("FastAPI + Starlette (+ pydantic)", ("fastapi/", "starlette/", "pydantic")),
-    ("uvicorn + h11 (HTTP)", ("uvicorn/", "h11/")),
+    ("uvicorn + httptools/uvloop (HTTP)", ("uvicorn/", "h11/", "httptools/", "uvloop/")),
     ("event loop, thread pool, sockets", ("asyncio/", "anyio/", "threading.py", "selectors.py", "socket.py",
                                           "concurrent/", "weakref.py", "queue.py")),
 )

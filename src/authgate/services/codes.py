@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
@@ -13,6 +13,14 @@ from authgate.services.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.models import AuthorizationCode, Client, User
 from authgate.storage.types import utcnow
+
+
+_codes = AuthorizationCode.__table__
+# Built once, with bound parameters, so their compiled form is reused (the code exchange is a hot path).
+CODE_WITH_USER = (select(AuthorizationCode, User).join(User, User.id == AuthorizationCode.user_id)
+                  .where(AuthorizationCode.code_hash == bindparam("code_hash")))
+CLAIM_CODE = (update(_codes).where(_codes.c.id == bindparam("row_id"), _codes.c.used_at.is_(None))
+              .values(used_at=bindparam("now")))
 
 
 class CodeService:
@@ -48,19 +56,11 @@ class CodeService:
         A second use revokes every token issued from the code (RFC 6749 §4.1.2, §10.5); the caller
         commits the transaction even though the request fails, so the revocation holds.
         """
-        found = s.execute(
-            select(AuthorizationCode, User)
-            .join(User, User.id == AuthorizationCode.user_id)
-            .where(AuthorizationCode.code_hash == self.hasher.hash(code))
-        ).first()
+        found = s.execute(CODE_WITH_USER, {"code_hash": self.hasher.hash(code)}).first()
         row = found[0] if found else None
         if row is None or row.client_id != client.id:
             return None
-        claimed = s.execute(
-            update(AuthorizationCode)
-            .where(AuthorizationCode.id == row.id, AuthorizationCode.used_at.is_(None))
-            .values(used_at=utcnow())
-        ).rowcount == 1
+        claimed = s.execute(CLAIM_CODE, {"row_id": row.id, "now": utcnow()}).rowcount == 1
         if not claimed:
             self.tokens.revoke_families_of_code(s, row.id)
             audit.record(s, "code.replayed", user_id=row.user_id, client_id=client.client_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from joserfc import jwt
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from authgate.security import sealing
@@ -35,6 +35,17 @@ class IssuedAccessToken:
     expires_in: int
 
 
+_refresh_tokens = RefreshToken.__table__
+NEW_FAMILY = insert(TokenFamily.__table__).returning(TokenFamily.__table__.c.id)
+# Built once: the refresh grant's statements, with bound parameters (SQLAlchemy then reuses their
+# compiled form instead of building and keying a new statement per request).
+REFRESH_TOKEN_BY_HASH = select(RefreshToken).where(RefreshToken.token_hash == bindparam("token_hash"))
+CLAIM_REFRESH_TOKEN = (update(_refresh_tokens)
+                       .where(_refresh_tokens.c.id == bindparam("row_id"), _refresh_tokens.c.rotated_at.is_(None))
+                       .values(rotated_at=bindparam("now")))
+KEEP_REPLAY = update(_refresh_tokens).where(_refresh_tokens.c.id == bindparam("row_id")).values(replay_blob=bindparam("blob"))
+
+
 class TokenService:
     def __init__(self, settings: Settings, hasher: SecretHasher, keys: KeyService):
         self.settings = settings
@@ -48,16 +59,11 @@ class TokenService:
         self, s: Session, client: Client, user: User | None, grant_type: str, scope: str,
         authorization_code_id: int | None = None,
     ) -> TokenFamily:
-        family = TokenFamily(
-            client_id=client.id,
-            user_id=user.id if user else None,
-            grant_type=grant_type,
-            scope=scope,
-            authorization_code_id=authorization_code_id,
-        )
-        s.add(family)
-        s.flush()
-        return family
+        """A new family, inserted at once; the object returned is outside the session (read its fields only)."""
+        values = {"client_id": client.id, "user_id": user.id if user else None, "grant_type": grant_type,
+                  "scope": scope, "authorization_code_id": authorization_code_id}
+        family_id = s.execute(NEW_FAMILY, values).scalar_one()
+        return TokenFamily(id=family_id, **values)
 
     def issue_access_token(
         self, s: Session, client: Client, user: User | None, scope: str, family_id: int | None,
@@ -103,22 +109,17 @@ class TokenService:
         return token
 
     def find_refresh_token(self, s: Session, token: str) -> RefreshToken | None:
-        return s.scalar(select(RefreshToken).where(RefreshToken.token_hash == self.hasher.hash(token)))
+        return s.scalar(REFRESH_TOKEN_BY_HASH, {"token_hash": self.hasher.hash(token)})
 
     def claim_refresh_token(self, s: Session, row: RefreshToken) -> bool:
         """Mark ``row`` rotated; False when another request rotated it first (so: reuse)."""
-        result = s.execute(
-            update(RefreshToken)
-            .where(RefreshToken.id == row.id, RefreshToken.rotated_at.is_(None))
-            .values(rotated_at=utcnow())
-        )
-        return result.rowcount == 1
+        return s.execute(CLAIM_REFRESH_TOKEN, {"row_id": row.id, "now": utcnow()}).rowcount == 1
 
     def remember_rotation(self, s: Session, row: RefreshToken, presented: str, response: dict) -> None:
         """Keep the pair a rotation issued, sealed with the old token, for a retry within the grace window."""
         if self.settings.refresh_grace_seconds:
             blob = sealing.seal(presented, json.dumps(response).encode())
-            s.execute(update(RefreshToken).where(RefreshToken.id == row.id).values(replay_blob=blob))
+            s.execute(KEEP_REPLAY, {"row_id": row.id, "blob": blob})
 
     def replay_rotation(self, row: RefreshToken, presented: str) -> dict | None:
         """The pair issued when ``row`` was rotated, if the retry comes within the grace window."""

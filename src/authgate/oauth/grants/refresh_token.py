@@ -27,7 +27,7 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
         row = tokens.find_refresh_token(db, presented)
         if row is None or row.client_id != client.row.id:
             raise InvalidGrantError("The refresh token is invalid.")
-        family = db.get(TokenFamily, row.family_id)
+        family = self.family = db.get(TokenFamily, row.family_id)
         if row.revoked_at is not None or family is None or family.revoked_at is not None:
             raise InvalidGrantError("The refresh token has been revoked.")
         if row.expires_at <= utcnow():
@@ -53,10 +53,18 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
         return status, token, headers
 
     def authenticate_user(self, refresh_token: OAuthRefreshToken) -> User | None:
-        return self.server.runtime.users.get(self.request.db, refresh_token.row.user_id)
+        """The token's user, from the bearer cache (which forgets a changed user), and remembered there."""
+        cache, user_id = self.server.runtime.revocations, refresh_token.row.user_id
+        user = cache.cached_user(user_id) if cache.fresh() else None
+        if user is None:
+            generation = cache.generation()
+            user = self.request.db.get(User, user_id)
+            if user is not None:
+                cache.remember_user(user, generation)
+        return user if user is not None and user.deleted_at is None else None
 
     def revoke_old_credential(self, refresh_token: OAuthRefreshToken) -> None:
         """Nothing to do: the old token was marked rotated when it was accepted."""
 
     def token_family(self, user: User | None, scope: str) -> TokenFamily:
-        return self.request.db.get(TokenFamily, self.request.refresh_token.row.family_id)
+        return self.family
