@@ -8,16 +8,16 @@ from datetime import timedelta
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid
 from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.storage.types import utcnow
+from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
-from authgate.web.flash import set_flash
 from authgate.web.templates import page
-from authgate.web.visitor import signed_in_form, visitor
+from authgate.web.visitor import visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,64 +81,40 @@ async def create_token(request: Request) -> Response:
                 details=[("Scopes", " ".join(row.scopes)), ("Expires", row.expires_at.strftime("%Y-%m-%d %H:%M UTC"))])
 
 
+def _token_name(token_id: int):
+    return lambda rt, s, me: rt.personal_tokens.get_for(s, me, me.user.id, token_id).name
+
+
 @router.get("/profile/tokens/{token_id}/revoke")
 async def confirm_revoke_token(request: Request, token_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    rt = request.app.state.runtime
-
-    def load():
-        with rt.db.session(write=False) as s:
-            return rt.personal_tokens.get_for(s, who.principal, who.user.id, token_id)
-
-    row = await run_in_threadpool(load)
-    return page(request, who, "confirm.html", title="Revoke API token",
-                question=f"Revoke the token “{row.name}”? Scripts using it will stop working at once.",
-                action=f"/profile/tokens/{token_id}/revoke", button="Revoke token", cancel="/profile")
+    return await ask(request, _token_name(token_id), title="Revoke API token", button="Revoke token",
+                     question="Revoke the token “{name}”? Scripts using it will stop working at once.",
+                     action=f"/profile/tokens/{token_id}/revoke", cancel="/profile")
 
 
 @router.post("/profile/tokens/{token_id}/revoke")
 async def revoke_token(request: Request, token_id: int) -> Response:
-    who, _ = await signed_in_form(request)
-    rt = request.app.state.runtime
+    return await carry_out(request, _token_name(token_id),
+                           lambda rt, s, me: rt.personal_tokens.revoke_for(s, me, me.user.id, token_id),
+                           then="/profile", flash="Token “{name}” revoked.")
 
-    def revoke():
-        with rt.db.session() as s:
-            row = rt.personal_tokens.get_for(s, who.principal, who.user.id, token_id)
-            rt.personal_tokens.revoke_for(s, who.principal, who.user.id, token_id)
-            return row.name
 
-    name = await run_in_threadpool(revoke)
-    response = RedirectResponse("/profile", status_code=303)
-    set_flash(request, response, f"Token “{name}” revoked.")
-    return response
+def _app_name(client_id: str):
+    def name_of(rt, s, me):
+        client = rt.clients.get(s, client_id)
+        return client.name if client else client_id
+    return name_of
 
 
 @router.get("/profile/apps/{client_id}/revoke")
 async def confirm_revoke_app(request: Request, client_id: str) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    rt = request.app.state.runtime
-
-    def load():
-        with rt.db.session(write=False) as s:
-            return rt.clients.get(s, client_id)
-
-    client = await run_in_threadpool(load)
-    name = client.name if client else client_id
-    return page(request, who, "confirm.html", title="Revoke access",
-                question=f"Revoke the access of “{name}”? Its tokens stop working, and it must ask you again.",
-                action=f"/profile/apps/{client_id}/revoke", button="Revoke access", cancel="/profile")
+    return await ask(request, _app_name(client_id), title="Revoke access", button="Revoke access",
+                     question="Revoke the access of “{name}”? Its tokens stop working, and it must ask you again.",
+                     action=f"/profile/apps/{client_id}/revoke", cancel="/profile")
 
 
 @router.post("/profile/apps/{client_id}/revoke")
 async def revoke_app(request: Request, client_id: str) -> Response:
-    who, _ = await signed_in_form(request)
-    rt = request.app.state.runtime
-
-    def revoke():
-        with rt.db.session() as s:
-            rt.authorizations.revoke(s, who.principal, client_id)
-
-    await run_in_threadpool(revoke)
-    response = RedirectResponse("/profile", status_code=303)
-    set_flash(request, response, "Access revoked.")
-    return response
+    return await carry_out(request, _app_name(client_id),
+                           lambda rt, s, me: rt.authorizations.revoke(s, me, client_id),
+                           then="/profile", flash="Access revoked.")
