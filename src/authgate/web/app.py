@@ -182,6 +182,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url=docs.OAUTH2_REDIRECT_PATH,
         swagger_ui_init_oauth=docs.SWAGGER_INIT_OAUTH,
         description=docs.DESCRIPTION,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from weakref import WeakKeyDictionary
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,12 +26,16 @@ from authgate.services.principal import Principal
 
 @dataclass(frozen=True)
 class FastRead:
-    """A ``GET`` the fast lane may answer: the scopes the FastAPI route requires and the same body."""
+    """A ``GET`` the fast lane may answer: the scopes the FastAPI route requires and the same body.
+
+    ``depends_on`` names the object the body is made from (for ``users/me``, the cached user): the
+    encoded body is kept while that very object is the one cached, and made again once it is replaced."""
 
     path: str
     scopes: tuple[str, ...]
     body: Callable[[Principal], object]
     user_required: bool = False
+    depends_on: Callable[[Principal], object] | None = None
 
 
 class _Route:
@@ -58,6 +63,17 @@ class FastLane:
         self.app = app
         self.bearer = bearer
         self.reads = {read.path: (read, _Route(read.path)) for read in reads}
+        self._bodies: dict[str, WeakKeyDictionary] = {read.path: WeakKeyDictionary() for read in reads}
+
+    def _body(self, read: FastRead, principal: Principal) -> bytes:
+        source = read.depends_on(principal) if read.depends_on else None
+        if source is None:
+            return encode(read.body(principal))
+        known = self._bodies[read.path]
+        body = known.get(source)
+        if body is None:
+            body = known[source] = encode(read.body(principal))
+        return body
 
     def _principal(self, read: FastRead, token: str | None) -> Principal | None:
         if not token:
@@ -82,7 +98,7 @@ class FastLane:
             return
         read, route = entry
         scope["route"] = route
-        body = encode(read.body(principal))
+        body = self._body(read, principal)
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})

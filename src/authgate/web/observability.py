@@ -10,13 +10,13 @@ request id; they carry the method, route template and status, never a query stri
 from __future__ import annotations
 
 import contextvars
+import itertools
 import json
 import logging
 import os
 import re
 import sys
 import time
-import uuid
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
@@ -34,7 +34,17 @@ TOKENS_ISSUED = Counter("authgate_tokens_issued_total", "Tokens issued by the to
 OAUTH_ERRORS = Counter("authgate_oauth_errors_total", "OAuth error responses by endpoint and error code",
                        ["endpoint", "error"])
 
+MAX_SERIES = 2000
+"""Label sets whose metric children are kept at hand (route templates x methods x statuses)."""
+
 access_log = logging.getLogger("authgate.access")
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count()
+
+
+def new_request_id() -> str:
+    """32 hex characters, unique across workers and instances: a random prefix per process and a counter."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
 def token_outcome(grant_type: str | None, status: int, body) -> None:
@@ -89,6 +99,16 @@ def configure_logging(log_format: str, access: bool) -> None:
 class Observability:
     def __init__(self, app):
         self.app = app
+        self._series: dict[tuple, tuple] = {}
+
+    def _record(self, template: str, method: str, status: int, elapsed: float) -> None:
+        series = self._series.get((template, method, status))
+        if series is None:
+            series = (REQUESTS.labels(template, method, str(status)), LATENCY.labels(template))
+            if len(self._series) < MAX_SERIES:
+                self._series[(template, method, status)] = series
+        series[0].inc()
+        series[1].observe(elapsed)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -98,7 +118,7 @@ class Observability:
             if name == b"x-request-id":
                 incoming = value.decode("latin-1")
                 break
-        request_id = incoming if incoming and ACCEPTED_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and ACCEPTED_ID.match(incoming) else new_request_id()
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -117,8 +137,7 @@ class Observability:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            REQUESTS.labels(template, scope["method"], str(status)).inc()
-            LATENCY.labels(template).observe(elapsed)
+            self._record(template, scope["method"], status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info("request", extra={"fields": {
                     "method": scope["method"], "route": template, "status": status,

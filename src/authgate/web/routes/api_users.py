@@ -94,7 +94,8 @@ def create_user(request: Request, body: UserCreate, principal: Principal = Depen
         return public_view(user)
 
 
-ME = FastRead(router.prefix + "/users/me", ("users:read",), lambda principal: public_view(principal.user), user_required=True)
+ME = FastRead(router.prefix + "/users/me", ("users:read",), lambda principal: public_view(principal.user),
+              user_required=True, depends_on=lambda principal: principal.user)
 
 
 @router.get("/users/me", summary="The user behind the token", response_model=UserOut, responses=errors(401, 403),
