@@ -22,6 +22,7 @@ from authgate.services.bearer import BearerService, InvalidToken
 from authgate.services.principal import Principal
 from authgate.services.tokens import TokenService
 from authgate.settings import Settings
+from authgate.storage.db import ensure_database
 from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken, TokenFamily, User
 from authgate.storage.types import utcnow
 
@@ -69,6 +70,7 @@ class TokenLookup:
                 return None
             if cached is not None:
                 return Presented(ACCESS, None, *cached)
+            ensure_database(s)
         try:
             claims = self.bearer.verified_claims(token)
         except InvalidToken:

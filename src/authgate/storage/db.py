@@ -60,6 +60,12 @@ class _NoDatabase:
 NO_DATABASE = _NoDatabase()
 
 
+def ensure_database(s) -> None:
+    """Raise ``NeedsDatabase`` now, before any other work, if ``s`` is the stand-in ``NO_DATABASE``."""
+    if s is NO_DATABASE:
+        raise NeedsDatabase("session")
+
+
 class Database:
     def __init__(self, url: str):
         self.url = url
