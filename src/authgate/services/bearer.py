@@ -59,10 +59,8 @@ class BearerService:
                 return None
             user = self.revocations.cached_user(row.user_id)
             return None if user is None else self._personal_principal(row, user)
-        claims = self._claims(token, reload_keys=False)
-        if claims is None:
-            return None
-        return self._jwt_principal(claims, lambda user_id: self.revocations.cached_user(user_id) or NEEDS_DATABASE)
+        cached = self._cached_jwt(token)
+        return None if cached is None else cached[1]
 
     def cached_access_token(self, token: str) -> tuple[dict, Principal] | None:
         """A JWT access token's claims and principal from memory; None when the database must be asked.
@@ -72,6 +70,9 @@ class BearerService:
             return None
         if not self.revocations.fresh():
             return None
+        return self._cached_jwt(token)
+
+    def _cached_jwt(self, token: str) -> tuple[dict, Principal] | None:
         claims = self._claims(token, reload_keys=False)
         if claims is None:
             return None
@@ -169,12 +170,8 @@ class BearerService:
         claims = self.verified_claims(token)
         if self.revocations.fresh():
             def load_user(user_id: int):
-                generation = self.revocations.generation()
                 with self.db.session(write=False) as s:
-                    user = s.get(User, user_id)
-                if user is not None:
-                    self.revocations.remember_user(user, generation)
-                return user
+                    return self.revocations.read_user(s, user_id)
             return self._jwt_principal(claims, load_user)
         return self._jwt_from_database(claims)
 

@@ -112,8 +112,8 @@ class ClientView:
 
 
 class ClientService:
-    def __init__(self, hasher: SecretHasher, permissions: PermissionService | None = None,
-                 cache: revocations.Revocations | None = None):
+    def __init__(self, hasher: SecretHasher, cache: revocations.Revocations,
+                 permissions: PermissionService | None = None):
         self.hasher = hasher
         self.permissions = permissions or PermissionService()
         self.cache = cache
@@ -175,9 +175,6 @@ class ClientService:
 
     def view(self, s: Session, client_id: str) -> ClientView | None:
         """The client as the protocol reads it: from memory when cached, else one query."""
-        if self.cache is None:
-            row = self.get(s, client_id)
-            return ClientView.of(row) if row else None
         view = self.cache.cached_client(client_id)
         if view is None:
             generation = self.cache.generation()

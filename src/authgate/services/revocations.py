@@ -126,6 +126,19 @@ class Revocations:
             if generation == self._generation:
                 self._users.put(user.id, (user, time.monotonic()))
 
+    def read_user(self, s: Session, user_id: int) -> User | None:
+        """The user as ``s`` reads it now, remembered for the next request (unless an event raced the read)."""
+        generation = self._generation
+        user = s.get(User, user_id)
+        if user is not None:
+            self.remember_user(user, generation)
+        return user
+
+    def user(self, s: Session, user_id: int) -> User | None:
+        """The user from memory while the cache is in sync; otherwise read through ``s`` (``read_user``)."""
+        cached = self.cached_user(user_id) if self.fresh() else None
+        return cached if cached is not None else self.read_user(s, user_id)
+
     def cached_pat(self, token_hash: str) -> PersonalAccessToken | None:
         entry = self._pats.get(token_hash)
         if entry is None or time.monotonic() - entry[1] > PAT_TTL:

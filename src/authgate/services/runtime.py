@@ -45,7 +45,7 @@ class Runtime:
         self.permissions = PermissionService()
         self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
                                        settings.redis_url, settings.redis_prefix)
-        self.clients = ClientService(self.hasher, self.permissions, self.revocations)
+        self.clients = ClientService(self.hasher, self.revocations, self.permissions)
         self.tokens = TokenService(settings, self.hasher, self.keys)
         self.codes = CodeService(settings, self.hasher, self.tokens)
         self.personal_tokens = PersonalTokenService(settings, self.hasher, self.permissions)

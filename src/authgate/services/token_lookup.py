@@ -152,9 +152,5 @@ class TokenLookup:
 
     def _user(self, s: Session, user_id: int) -> User | None:
         """The token's user if still active; remembered by the bearer cache, for the next introspection."""
-        generation = self.bearer.revocations.generation()
-        user = s.get(User, user_id)
-        if user is None or user.deleted_at is not None or user.status != "ACTIVE":
-            return None
-        self.bearer.revocations.remember_user(user, generation)
-        return user
+        user = self.bearer.revocations.read_user(s, user_id)
+        return user if user is not None and user.deleted_at is None and user.status == "ACTIVE" else None

@@ -54,13 +54,7 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
 
     def authenticate_user(self, refresh_token: OAuthRefreshToken) -> User | None:
         """The token's user, from the bearer cache (which forgets a changed user), and remembered there."""
-        cache, user_id = self.server.runtime.revocations, refresh_token.row.user_id
-        user = cache.cached_user(user_id) if cache.fresh() else None
-        if user is None:
-            generation = cache.generation()
-            user = self.request.db.get(User, user_id)
-            if user is not None:
-                cache.remember_user(user, generation)
+        user = self.server.runtime.revocations.user(self.request.db, refresh_token.row.user_id)
         return user if user is not None and user.deleted_at is None else None
 
     def revoke_old_credential(self, refresh_token: OAuthRefreshToken) -> None:

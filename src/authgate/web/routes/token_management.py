@@ -27,16 +27,19 @@ async def _endpoint(request: Request, name: str) -> Response:
         return oauth_json(400, {"error": "invalid_request", "error_description": str(error)}, [])
     runtime, server = request.app.state.runtime, request.app.state.oauth
     uri = runtime.settings.issuer + request.url.path
+
+    def respond(s):
+        return server.endpoint_response(name, OAuthRequest(s, "POST", uri, request.headers, [], form, "form"))
+
     if name == "introspection":
         try:
-            return oauth_json(*server.endpoint_response(
-                name, OAuthRequest(NO_DATABASE, "POST", uri, request.headers, [], form, "form")))
+            return oauth_json(*respond(NO_DATABASE))
         except NeedsDatabase:
             pass
 
     def answer():
         with runtime.db.session(write=name != "introspection") as s:
-            return server.endpoint_response(name, OAuthRequest(s, "POST", uri, request.headers, [], form, "form"))
+            return respond(s)
 
     return oauth_json(*await run_in_threadpool(answer))
 
