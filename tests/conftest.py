@@ -3,8 +3,9 @@
 One real `authgate serve` subprocess (SQLite in a tmp dir, or a fresh
 PostgreSQL database `authgate_t_<random>` when AUTHGATE_TEST_DATABASE_URL is
 set) serves most tests; `server_factory` starts extra servers with other
-settings on their own databases. Users and clients are created through the
-CLI with unique names, so no test depends on another one or on their order.
+settings on their own databases. Users, clients and tokens are created by the
+CLI's own commands (in the test process, `seed.py`) with unique names, so no
+test depends on another one or on their order.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@ the CLI, an HTML form parser and a small "browser" that signs in and answers
 the consent page exactly as a person would.
 
 Nothing here knows anything about authgate's internals; everything goes
-through HTTP, the command line, or (for the secrets-at-rest checks) a plain
-read of the database tables.
+through HTTP, the command line (users, clients and tokens are seeded by the
+CLI's own commands run in the test process: `seed.py`), or (for the
+secrets-at-rest checks) a plain read of the database tables.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
+
+from seed import InProcessCommands
 
 HTTP_TIMEOUT = 15
 CLI_TIMEOUT = 60
@@ -160,6 +163,7 @@ class ServerProcess:
             else:
                 base_env[key] = str(value)
         self.env = base_env
+        self.commands = InProcessCommands(base_env)
         self.proc: subprocess.Popen | None = None
         self.stdout_path = self.workdir / "server.stdout.log"
         self.stderr_path = self.workdir / "server.stderr.log"
@@ -210,6 +214,7 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
         self._close_logs()
+        self.commands.close()
         if drop_database:
             self.db.drop()
 
@@ -255,7 +260,7 @@ class ServerProcess:
         args = ["users", "create", username, "--email", email, "--password-stdin"]
         if admin:
             args.append("--admin")
-        data = self.cli_json(*args, input=password)
+        data = self.commands.run_json(*args, input=password)
         return User(username=username, password=password, email=email, id=data["id"], data=data)
 
     def create_client(self, name: str | None = None, redirect_uris=(), grants=(), scopes=(),
@@ -272,7 +277,7 @@ class ServerProcess:
             args += ["--scope", s]
         if public:
             args.append("--public")
-        data = self.cli_json(*args)
+        data = self.commands.run_json(*args)
         return Client(
             client_id=data["client_id"],
             client_secret=data["client_secret"],
@@ -287,7 +292,7 @@ class ServerProcess:
             args += ["--scope", s]
         if expires_in is not None:
             args += ["--expires-in", str(expires_in)]
-        return self.cli_json(*args)
+        return self.commands.run_json(*args)
 
 
 # --------------------------------------------------------------------------
