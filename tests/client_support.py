@@ -1,6 +1,6 @@
 """Helpers for the tests of the Python client (tests/test_client_*.py): a person at a browser that
-the client "opens", the approval of a device code on the server's page, a token the server already
-refuses, and a check whether the server offers an endpoint yet.
+the client "opens", the approval of a device code on the server's page, and a token the server already
+refuses.
 
 Everything here talks to the real server over HTTP, as a person or another program would.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from urllib.parse import urljoin, urlsplit
 
-import pytest
 import requests
 
 from support import HTTP_TIMEOUT, Browser, ServerProcess, User, parse_page, password_grant, refresh, users_me
@@ -27,17 +26,6 @@ def strict_short_server(server_factory) -> ServerProcess:
     if "strict" not in _started:
         _started["strict"] = server_factory(STRICT_SHORT_ENV)
     return _started["strict"]
-
-
-def endpoint_exists(server: ServerProcess, path: str) -> bool:
-    """Whether the server answers POST ``path`` with anything but 404/405 (i.e. has the endpoint)."""
-    r = requests.post(server.url(path), data={}, timeout=HTTP_TIMEOUT, allow_redirects=False)
-    return r.status_code not in (404, 405)
-
-
-def skip_unless_endpoint(server: ServerProcess, path: str, what: str) -> None:
-    if not endpoint_exists(server, path):
-        pytest.skip(f"the server has no {what} at {path} yet (POST answers 404)")
 
 
 def metadata(server: ServerProcess) -> dict | None:

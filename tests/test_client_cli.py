@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from client_support import approve_device, endpoint_exists
+from client_support import approve_device
 from support import CLI_TIMEOUT, free_port, one_line_error, users_me
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -113,17 +113,9 @@ def test_browser_login_with_loopback_redirect_rfc8252_7_3(server, user, run, tmp
 
 
 def test_device_login_rfc8628(server, user, run):
-    if not endpoint_exists(server, "/oauth/device"):
-        pytest.skip("the server has no device authorization endpoint (RFC 8628) yet")
-    made = None
-    for grant in ("urn:ietf:params:oauth:grant-type:device_code", "device_code"):
-        proc = server.cli("clients", "create", "--name", "cli device", "--public", "--grant", grant, "--json")
-        if proc.returncode == 0:
-            made = json.loads(proc.stdout)
-            break
-    assert made, "cannot register a client for the device grant"
+    device_app = server.create_client(name="cli device", grants=["device_code"], public=True)
     proc = subprocess.Popen([sys.executable, "-m", "authgate_client", "login", "--issuer", server.issuer,
-                             "--client-id", made["client_id"], "--device", "--scope", "users:read"],
+                             "--client-id", device_app.client_id, "--device", "--scope", "users:read"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run.env)
     shown = ""
     try:

@@ -1,8 +1,6 @@
 """The Python client's device flow (RFC 8628) against the server: the user code and the verification
 URI are shown (§3.3), a person approves on the server's page, and the client's polling at the
 server's interval (§3.4-3.5) ends with tokens — or with ``AccessDenied`` when the person declines.
-
-Skipped while the server has no device authorization endpoint (POST /oauth/device answers 404).
 """
 
 from __future__ import annotations
@@ -15,15 +13,10 @@ import threading
 import pytest
 
 from authgate_client import AccessDenied, Client
-from client_support import approve_device, skip_unless_endpoint, wait_until
+from client_support import approve_device, wait_until
 from support import users_me
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def device_endpoint(server):
-    skip_unless_endpoint(server, "/oauth/device", "device authorization endpoint (RFC 8628)")
 
 
 @pytest.fixture(scope="module")

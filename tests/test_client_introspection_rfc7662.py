@@ -1,20 +1,13 @@
 """The Python client asks the server about a token (RFC 7662 §2.1) as a confidential client:
 active with its scope and client while it lives, inactive once revoked (§2.2).
-
-Skipped while the server has no introspection endpoint (POST /oauth/introspect answers 404).
 """
 
 from __future__ import annotations
 
-import pytest
-
 from authgate_client import Client
-from client_support import endpoint_exists
 
 
 def test_introspection_rfc7662_2(server, tmp_path):
-    if not endpoint_exists(server, "/oauth/introspect"):
-        pytest.skip("the server has no introspection endpoint (RFC 7662) yet")
     app, user = server.create_client(grants=["password"]), server.create_user()
     client = Client(server.issuer, app.client_id, app.client_secret, scopes=["users:read"], cache_dir=tmp_path)
     tokens = client.login_password(user.username, user.password)
@@ -23,6 +16,5 @@ def test_introspection_rfc7662_2(server, tmp_path):
     assert about["active"] is True
     assert about["client_id"] == app.client_id and about["scope"] == "users:read"
 
-    if endpoint_exists(server, "/oauth/revoke"):
-        client.logout()
-        assert client.introspect(tokens.access_token) == {"active": False}
+    client.logout()
+    assert client.introspect(tokens.access_token) == {"active": False}

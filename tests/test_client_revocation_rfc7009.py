@@ -1,7 +1,5 @@
 """The Python client's logout revokes its tokens at the server (RFC 7009 §2.1) and forgets them;
 a refresh token revoked elsewhere is a clear, typed error.
-
-Skipped while the server has no revocation endpoint (POST /oauth/revoke answers 404).
 """
 
 from __future__ import annotations
@@ -9,13 +7,7 @@ from __future__ import annotations
 import pytest
 
 from authgate_client import Client, LoginRequired, RefreshTokenRejected
-from client_support import skip_unless_endpoint
 from support import assert_token_error, refresh, users_me
-
-
-@pytest.fixture(scope="module", autouse=True)
-def revocation_endpoint(server):
-    skip_unless_endpoint(server, "/oauth/revoke", "revocation endpoint (RFC 7009)")
 
 
 @pytest.fixture(scope="module")
