@@ -763,6 +763,14 @@ def assert_not_found(r: requests.Response) -> None:
     assert r.json() == {"error": "Not Found"}
 
 
+def assert_conflict(r: requests.Response, field: str) -> dict:
+    """409 in the API's error shape, naming ``field`` (a name or address already in use)."""
+    assert r.status_code == 409, f"expected 409, got {r.status_code}: {r.text[:300]}"
+    body = r.json()
+    assert set(body["errors"]) == {field} and all(isinstance(m, str) and m for m in body["errors"][field]), body
+    return body
+
+
 def assert_invalid(r: requests.Response, *fields: str) -> dict:
     """422 in ProcessMaker's shape, naming each of ``fields``."""
     assert r.status_code == 422, f"expected 422, got {r.status_code}: {r.text[:300]}"

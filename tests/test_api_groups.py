@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import api_for, assert_forbidden, assert_invalid, assert_not_found, grant, unique
+from support import api_for, assert_conflict, assert_forbidden, assert_invalid, assert_not_found, grant, unique
 
 
 def test_group_crud(admin):
@@ -32,7 +32,7 @@ def test_group_validation_is_422(admin, body, field):
 def test_group_names_are_unique(admin):
     name = unique("dup")
     admin.ok("POST", "/groups", 201, json={"name": name})
-    assert_invalid(admin.post("/groups", json={"name": name.upper()}), "name")
+    assert_conflict(admin.post("/groups", json={"name": name.upper()}), "name")
 
 
 def test_members_are_listed_added_and_removed(server, admin, make_user):
@@ -44,7 +44,7 @@ def test_members_are_listed_added_and_removed(server, admin, make_user):
     admin.ok("POST", "/group_members", 201, json={"group_id": group["id"], "member_id": bob.id})
     listed = admin.ok("GET", f"/groups/{group['id']}/users?order_by=username")
     assert sorted(u["id"] for u in listed["data"]) == sorted([alice.id, bob.id]) and listed["meta"]["total"] == 2
-    assert_invalid(admin.post("/group_members", json={"group_id": group["id"], "member_id": alice.id}), "member_id")
+    assert_conflict(admin.post("/group_members", json={"group_id": group["id"], "member_id": alice.id}), "member_id")
     admin.ok("DELETE", f"/group_members/{m1['id']}", 204)
     assert [u["id"] for u in admin.ok("GET", f"/groups/{group['id']}/users")["data"]] == [bob.id]
     assert_not_found(admin.delete(f"/group_members/{m1['id']}"))

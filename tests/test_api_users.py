@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from support import (api_for, assert_forbidden, assert_invalid, assert_not_found, assert_unauthenticated, grant,
-                     password_grant, refresh, unique)
+from support import (api_for, assert_conflict, assert_forbidden, assert_invalid, assert_not_found,
+                     assert_unauthenticated, grant, password_grant, refresh, unique)
 
 FIELDS = {"id", "username", "email", "firstname", "lastname", "status", "is_administrator", "created_at",
           "updated_at", "deleted_at"}
@@ -43,12 +43,12 @@ def test_create_user_missing_fields_are_each_named(admin):
     assert body["errors"]["username"] == ["The username field is required."]
 
 
-def test_duplicate_username_or_email_is_422(admin):
+def test_duplicate_username_or_email_is_409(admin):
     first = admin.ok("POST", "/users", 201, json=new_user_body())
-    assert_invalid(admin.post("/users", json=new_user_body(username=first["username"].upper())), "username")
-    assert_invalid(admin.post("/users", json=new_user_body(email=first["email"])), "email")
+    assert_conflict(admin.post("/users", json=new_user_body(username=first["username"].upper())), "username")
+    assert_conflict(admin.post("/users", json=new_user_body(email=first["email"])), "email")
     other = admin.ok("POST", "/users", 201, json=new_user_body())
-    assert_invalid(admin.put(f"/users/{other['id']}", json={"email": first["email"]}), "email")
+    assert_conflict(admin.put(f"/users/{other['id']}", json={"email": first["email"]}), "email")
 
 
 def test_users_me_and_reading_yourself_need_no_permission(server, make_user):

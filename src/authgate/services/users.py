@@ -2,8 +2,14 @@
 
 Who may do what (see ``permissions``): ``view-users`` to read others, anyone may read themselves;
 ``create-users``, ``edit-users``, ``delete-users`` for the rest; a user may edit their own name,
-email and password; only administrators touch administrators; nobody deletes or deactivates
-themselves. Deleting a user is soft (restorable) and revokes every token and session they have.
+email and password; only administrators touch
+administrators; nobody deletes or deactivates themselves. Changing another user's password, email
+or username also needs every permission that user holds: nobody takes over an account more
+powerful than their own. Deleting a user is soft (restorable) and revokes every token and session
+they have.
+
+A username or email is one identifier namespace:
+nobody's username or email may equal, case-insensitively, another user's username or email.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from authgate.services.personal_tokens import PersonalTokenService
 from authgate.services.principal import SYSTEM, Principal
 from authgate.services.sessions import SessionService
 from authgate.services.tokens import TokenService
-from authgate.storage.models import User
+from authgate.storage.models import User, identifier_key
 from authgate.storage.types import utcnow
 
 ACTIVE = "ACTIVE"
@@ -28,6 +34,7 @@ INACTIVE = "INACTIVE"
 STATUSES = (ACTIVE, INACTIVE)
 SELF_EDITABLE = frozenset({"email", "firstname", "lastname", "password"})
 EDITABLE = frozenset({"username", "email", "firstname", "lastname", "password", "status", "is_administrator"})
+IDENTIFIERS = ("username", "email")
 
 
 def public_view(user: User) -> dict:
@@ -99,9 +106,9 @@ class UserService:
         login = (login or "").strip()
         user = s.scalar(
             select(User).where(
-                or_(User.username == login, func.lower(User.email) == login.lower()),
+                or_(User.username == login, User.email_key == identifier_key(login)),
                 User.deleted_at.is_(None),
-            )
+            ).order_by((User.username == login).desc()).limit(1)
         ) if login else None
         if not self.passwords.verify(user.password_hash if user else None, password or ""):
             return None
@@ -144,6 +151,9 @@ class UserService:
             raise NotFound(f"No user with id {user_id}.")
         if user.is_administrator and not self_edit:
             self.permissions.require_administrator(actor, "change an administrator")
+        if not self_edit and self._credentials_changed(user, changes):
+            self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user),
+                                               "change the password, email or username of a user holding")
         if "is_administrator" in changes and bool(changes["is_administrator"]) != user.is_administrator:
             self.permissions.require_administrator(actor, "make or unmake an administrator")
             if self_edit:
@@ -154,6 +164,12 @@ class UserService:
         self._apply(s, user, {k: v for k, v in changes.items() if k != "is_administrator"}, existing=user)
         s.flush()
         return user
+
+    @staticmethod
+    def _credentials_changed(user: User, changes: dict) -> bool:
+        """Whether ``changes`` set a password, or a username or email other than the user's own."""
+        return "password" in changes or any(
+            name in changes and str(changes[name] or "").strip() != getattr(user, name) for name in IDENTIFIERS)
 
     def delete(self, s: Session, actor: Principal, user_id: int) -> None:
         """Soft-delete the user and revoke, at once, every token and session they have."""
@@ -187,24 +203,31 @@ class UserService:
     def _is_self(actor: Principal, user_id: int) -> bool:
         return actor.user is not None and actor.user.id == user_id
 
+    @staticmethod
+    def _taken(s: Session, identifier: str, existing: User | None) -> bool:
+        """Whether another user (deleted ones too: they may be restored) signs in with ``identifier``."""
+        key = identifier_key(identifier)
+        taken = select(User.id).where(or_(User.username_key == key, User.email_key == key))
+        if existing is not None:
+            taken = taken.where(User.id != existing.id)
+        return s.scalar(taken.limit(1)) is not None
+
     def _apply(self, s: Session, user: User, values: dict, existing: User | None = None) -> None:
         """Check and set user fields; ``Invalid``/``Conflict`` name the field at fault."""
         if "username" in values:
             username = (values["username"] or "").strip()
             if not username or len(username) > 255 or any(c.isspace() for c in username):
                 raise Invalid("username must be 1 to 255 characters, without spaces", field="username")
-            taken = select(User.id).where(or_(User.username == username, func.lower(User.username) == username.lower()))
-            if s.scalar(taken.where(User.id != existing.id) if existing else taken):
-                raise Conflict(f"username {username!r} is already taken", field="username")
+            if self._taken(s, username, existing):
+                raise Conflict(f"username {username!r} is already taken (as a username or an email)", field="username")
             user.username = username
         if "email" in values:
             email = (values["email"] or "").strip()
             local, _, domain = email.partition("@")
             if not local or not domain or len(email) > 255 or any(c.isspace() for c in email):
                 raise Invalid("email must be an email address", field="email")
-            taken = select(User.id).where(or_(User.email == email, func.lower(User.email) == email.lower()))
-            if s.scalar(taken.where(User.id != existing.id) if existing else taken):
-                raise Conflict(f"email {email!r} is already in use", field="email")
+            if self._taken(s, email, existing):
+                raise Conflict(f"email {email!r} is already in use (as a username or an email)", field="email")
             user.email = email
         for name in ("firstname", "lastname"):
             if name in values:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from authgate.storage.types import UTCDateTime, utcnow
 
 
 class Base(DeclarativeBase):
     pass
+
+
+def identifier_key(value: str) -> str:
+    """A sign-in identifier as compared: NFKC-normalised and case-folded in Python, so that
+    ``Lucy``, ``LUCY`` and ``ｌｕｃｙ`` are one name on SQLite and PostgreSQL alike."""
+    return unicodedata.normalize("NFKC", value or "").casefold()
 
 
 class User(Base):
@@ -28,6 +35,13 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    username_key: Mapped[str] = mapped_column(String, index=True)
+    email_key: Mapped[str] = mapped_column(String, index=True)
+
+    @validates("username", "email")
+    def _keep_key(self, name: str, value: str) -> str:
+        setattr(self, f"{name}_key", identifier_key(value))
+        return value
 
 
 class Client(Base):

@@ -109,6 +109,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Unauthenticated, "description": "No token, or an invalid, expired or revoked one (RFC 6750 §3.1; with WWW-Authenticate)."},
     403: {"model": Unauthorized, "description": "The token lacks the scope, or its user the permission."},
     404: {"model": NotFoundBody, "description": "No such record."},
+    409: {"model": ValidationErrorBody, "description": "A name or address already in use; `errors` names the field."},
     422: {"model": ValidationErrorBody, "description": "The input is invalid; `errors` names each field at fault."},
 }
 

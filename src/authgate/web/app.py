@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from authgate import __version__
 from authgate.oauth.server import AuthorizationServer
-from authgate.services.errors import Forbidden, NotFound, ServiceError
+from authgate.services.errors import Conflict, Forbidden, NotFound, ServiceError
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings, is_loopback
 from authgate.web import docs
@@ -123,7 +123,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(NOT_FOUND, status_code=404)
         if isinstance(error, Forbidden):
             return JSONResponse({"message": UNAUTHORIZED, "reason": str(error)}, status_code=403)
-        return JSONResponse({"message": INVALID, "errors": {error.field or "body": [str(error)]}}, status_code=422)
+        status = 409 if isinstance(error, Conflict) else 422
+        return JSONResponse({"message": INVALID, "errors": {error.field or "body": [str(error)]}}, status_code=status)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(request: Request, error: IntegrityError) -> Response:

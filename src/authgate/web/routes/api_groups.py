@@ -76,7 +76,7 @@ def list_groups(request: Request, query: ListQuery = Depends(list_query),
 
 
 @router.post("/groups", summary="Create a group", status_code=201, response_model=GroupOut,
-             responses=errors(401, 403, 422), description=describe("groups:write", "`create-groups`"))
+             responses=errors(401, 403, 409, 422), description=describe("groups:write", "`create-groups`"))
 def create_group(request: Request, body: GroupCreate, principal: Principal = Depends(require_scope("groups:write"))):
     rt = _runtime(request)
     with rt.db.session() as s:
@@ -92,7 +92,7 @@ def get_group(request: Request, group_id: PathId, principal: Principal = Depends
 
 
 @router.put("/groups/{group_id}", summary="Update a group", response_model=GroupOut,
-            responses=errors(401, 403, 404, 422),
+            responses=errors(401, 403, 404, 409, 422),
             description=describe("groups:write", "`edit-groups`; changing the status of a group needs every "
                                  "permission the group gives"))
 def update_group(request: Request, group_id: PathId, body: GroupUpdate,
@@ -122,7 +122,7 @@ def group_users(request: Request, group_id: PathId, query: ListQuery = Depends(l
 
 
 @router.post("/group_members", summary="Add a user to a group", status_code=201, response_model=GroupMemberOut,
-             responses=errors(401, 403, 422),
+             responses=errors(401, 403, 409, 422),
              description=describe("groups:write", "`edit-groups`, and every permission the group gives"))
 def add_group_member(request: Request, body: GroupMemberCreate,
                      principal: Principal = Depends(require_scope("groups:write"))):

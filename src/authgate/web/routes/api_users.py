@@ -83,7 +83,7 @@ def list_deleted_users(request: Request, query: ListQuery = Depends(list_query),
 
 
 @router.post("/users", summary="Create a user", status_code=201, response_model=UserOut,
-             responses=errors(401, 403, 422), description=describe("users:write", "`create-users`"))
+             responses=errors(401, 403, 409, 422), description=describe("users:write", "`create-users`"))
 def create_user(request: Request, body: UserCreate, principal: Principal = Depends(require_scope("users:write"))):
     rt = _runtime(request)
     with rt.db.session() as s:
@@ -113,9 +113,11 @@ def get_user(request: Request, user_id: PathId, principal: Principal = Depends(r
 
 
 @router.put("/users/{user_id}", summary="Update a user", response_model=UserOut,
-            responses=errors(401, 403, 404, 422),
+            responses=errors(401, 403, 404, 409, 422),
             description=describe("users:write", "`edit-users`; a user may change their own email, names and "
-                                 "password. Only administrators change administrators or `is_administrator`"))
+                                 "password. Changing another user's password, email or "
+                                 "username also needs every permission they hold. Only administrators change "
+                                 "administrators or `is_administrator`"))
 def update_user(request: Request, user_id: PathId, body: UserUpdate,
                 principal: Principal = Depends(require_scope("users:write"))):
     rt = _runtime(request)
