@@ -66,12 +66,12 @@ class SessionService:
                 .values(ended_at=utcnow())
             )
 
-    def end_all(self, s: Session, user_id: int) -> None:
-        s.execute(
-            update(WebSession)
-            .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
-            .values(ended_at=utcnow())
-        )
+    def end_all(self, s: Session, user_id: int, keep: str | None = None) -> None:
+        """End every session of ``user_id``; with ``keep``, all but that one (the session acting)."""
+        query = update(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        if keep:
+            query = query.where(WebSession.session_hash != self.hasher.hash(keep))
+        s.execute(query.values(ended_at=utcnow()))
 
     def csrf_token(self, binding: str) -> str:
         """The CSRF token for a form, bound to the session id (or, before sign-in, to a cookie nonce)."""

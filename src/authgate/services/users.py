@@ -2,13 +2,16 @@
 
 Who may do what (see ``permissions``): ``view-users`` to read others, anyone may read themselves;
 ``create-users``, ``edit-users``, ``delete-users`` for the rest; a user may edit their own name,
-email and password; only administrators touch
+email and password (the password only with the current one); only administrators touch
 administrators; nobody deletes or deactivates themselves. Changing another user's password, email
 or username also needs every permission that user holds: nobody takes over an account more
 powerful than their own. Deleting a user is soft (restorable) and revokes every token and session
 they have.
 
-A username or email is one identifier namespace:
+A password change or reset ends the user's other sessions and revokes their OAuth tokens (refresh
+token families and their access tokens) at once; personal access tokens stay unless asked.
+Deactivating a user ends their sessions and revokes their OAuth tokens; their personal access
+tokens are refused while they are inactive. A username or email is one identifier namespace:
 nobody's username or email may equal, case-insensitively, another user's username or email.
 """
 
@@ -139,7 +142,12 @@ class UserService:
             raise NotFound(f"No user with id {user_id}.")
         return user
 
-    def update(self, s: Session, actor: Principal, user_id: int, changes: dict) -> User:
+    def update(
+        self, s: Session, actor: Principal, user_id: int, changes: dict, *, current_password: str | None = None,
+        keep_session: str | None = None, revoke_personal_tokens: bool = False,
+    ) -> User:
+        """Apply ``changes``; a self password change needs ``current_password``. After a password change
+        every session but ``keep_session`` (the acting one, on a self change) ends."""
         unknown = set(changes) - EDITABLE
         if unknown:
             raise Invalid(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
@@ -154,6 +162,9 @@ class UserService:
         if not self_edit and self._credentials_changed(user, changes):
             self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user),
                                                "change the password, email or username of a user holding")
+        if self_edit and "password" in changes:
+            self._check_current_password(user, current_password)
+        was_active = user.status == ACTIVE
         if "is_administrator" in changes and bool(changes["is_administrator"]) != user.is_administrator:
             self.permissions.require_administrator(actor, "make or unmake an administrator")
             if self_edit:
@@ -162,6 +173,11 @@ class UserService:
         if self_edit and changes.get("status", user.status) != user.status:
             raise Forbidden("You cannot change your own status.")
         self._apply(s, user, {k: v for k, v in changes.items() if k != "is_administrator"}, existing=user)
+        if "password" in changes or (was_active and user.status != ACTIVE):
+            self.tokens.revoke_user(s, user.id)
+            self.sessions.end_all(s, user.id, keep=keep_session if self_edit else None)
+        if "password" in changes and revoke_personal_tokens:
+            self.personal_tokens.revoke_all(s, user.id)
         s.flush()
         return user
 
@@ -170,6 +186,13 @@ class UserService:
         """Whether ``changes`` set a password, or a username or email other than the user's own."""
         return "password" in changes or any(
             name in changes and str(changes[name] or "").strip() != getattr(user, name) for name in IDENTIFIERS)
+
+    def _check_current_password(self, user: User, current_password: str | None) -> None:
+        """A self change of password proves the old one: a token that may write the user is not the user."""
+        if not current_password:
+            raise Invalid("Give your current password (current_password) to change it.", field="current_password")
+        if not self.passwords.verify(user.password_hash, current_password):
+            raise Invalid("current_password is not your current password.", field="current_password")
 
     def delete(self, s: Session, actor: Principal, user_id: int) -> None:
         """Soft-delete the user and revoke, at once, every token and session they have."""

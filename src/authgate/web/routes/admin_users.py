@@ -1,5 +1,6 @@
 """``/admin/users``: people for administrators — list (search, pages), create, edit (names, email,
-status), reset a password, delete, group membership, direct permissions and, for administrators, the
+status), reset a password (ending the user's sessions and OAuth tokens, and on request their API
+tokens), delete, group membership, direct permissions and, for administrators, the
 user's API tokens. ``UserService``, ``GroupService``, ``PermissionService`` and
 ``PersonalTokenService`` decide who may do what, exactly as for the API."""
 
@@ -146,7 +147,10 @@ async def reset_password(request: Request, user_id: int) -> Response:
         if fields.get("password", "") != fields.get("password_confirmation", ""):
             raise Invalid("The two passwords differ.", field="password")
         with rt.db.session() as s:
-            return rt.users.update(s, who.principal, user_id, {"password": fields.get("password", "")}).username
+            return rt.users.update(
+                s, who.principal, user_id, {"password": fields.get("password", "")},
+                current_password=fields.get("current_password"), keep_session=who.session_id,
+                revoke_personal_tokens=fields.get("revoke_personal_tokens") == "on").username
 
     try:
         username = await run_in_threadpool(reset)

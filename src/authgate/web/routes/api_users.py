@@ -57,6 +57,9 @@ class UserUpdate(BaseModel):
     lastname: str | None = Field(None, max_length=255)
     status: Status | None = None
     is_administrator: bool | None = None
+    current_password: str | None = Field(None, max_length=1024, description=(
+        "Required to change your own password. A password change signs the user out everywhere and "
+        "revokes their OAuth tokens; personal access tokens stay."))
 
 
 def _runtime(request: Request):
@@ -115,15 +118,16 @@ def get_user(request: Request, user_id: PathId, principal: Principal = Depends(r
 @router.put("/users/{user_id}", summary="Update a user", response_model=UserOut,
             responses=errors(401, 403, 404, 409, 422),
             description=describe("users:write", "`edit-users`; a user may change their own email, names and "
-                                 "password. Changing another user's password, email or "
+                                 "password (with `current_password`). Changing another user's password, email or "
                                  "username also needs every permission they hold. Only administrators change "
                                  "administrators or `is_administrator`"))
 def update_user(request: Request, user_id: PathId, body: UserUpdate,
                 principal: Principal = Depends(require_scope("users:write"))):
     rt = _runtime(request)
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    current_password = changes.pop("current_password", None)
     with rt.db.session() as s:
-        return public_view(rt.users.update(s, principal, user_id, changes))
+        return public_view(rt.users.update(s, principal, user_id, changes, current_password=current_password))
 
 
 @router.delete("/users/{user_id}", summary="Delete a user (soft); their tokens are revoked at once", status_code=204,
