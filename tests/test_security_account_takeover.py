@@ -1,7 +1,7 @@
 """Taking over someone else's account with the rights one has (issue 12, items 3 and 8; CWE-269).
 
-Item 3: a holder of ``view-users`` + ``edit-users`` may change another user's password, email or
-username only when they hold every permission that user holds (or are an administrator) — the
+Item 3: a holder of ``view-users`` + ``edit-users`` may change another user's password, email,
+username or status (or, with ``delete-users``, delete them) only when they hold every permission that user holds (or are an administrator) — the
 rule ``PUT /permissions`` applies ("nobody can give what they do not have"), on the API and the
 Users admin page. Item 8: sign-in takes a username or an email, so an identifier that is one
 user's username or email cannot become another user's username or email, whatever its case:
@@ -55,6 +55,24 @@ def test_edit_users_holder_cannot_change_credentials_of_a_more_powerful_user(ser
     # what is not a credential stays editable, also when the form sends the unchanged email back
     changed = editor_api.ok("PUT", f"/users/{stronger.id}", json={"firstname": "Renamed", "email": stronger.email})
     assert changed["firstname"] == "Renamed"
+
+
+def test_status_and_deletion_of_a_more_powerful_user_follow_the_same_rule(server, admin, client):
+    """Deactivating or deleting someone locks them out as surely as a new password: the same rule holds."""
+    acting = user_via_api(admin)
+    grant(admin, acting.id, *EDITOR, "delete-users")
+    acting_api = pat(admin, acting)
+    stronger = user_via_api(admin)
+    grant(admin, stronger.id, *EDITOR, "delete-users", "edit-groups")
+    body = assert_forbidden(acting_api.put(f"/users/{stronger.id}", json={"status": "INACTIVE"}))
+    assert "edit-groups" in body["reason"], body
+    assert "edit-groups" in assert_forbidden(acting_api.delete(f"/users/{stronger.id}"))["reason"]
+    assert admin.ok("GET", f"/users/{stronger.id}")["status"] == "ACTIVE"
+    assert can_get_tokens(server, client, stronger)
+    weaker = user_via_api(admin)
+    grant(admin, weaker.id, "view-users")
+    assert acting_api.ok("PUT", f"/users/{weaker.id}", json={"status": "INACTIVE"})["status"] == "INACTIVE"
+    acting_api.ok("DELETE", f"/users/{weaker.id}", 204)
 
 
 def test_a_permission_held_through_a_group_counts_too(server, admin, editor):

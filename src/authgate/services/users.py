@@ -159,9 +159,9 @@ class UserService:
             raise NotFound(f"No user with id {user_id}.")
         if user.is_administrator and not self_edit:
             self.permissions.require_administrator(actor, "change an administrator")
-        if not self_edit and self._credentials_changed(user, changes):
+        if not self_edit and self._takes_over(user, changes):
             self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user),
-                                               "change the password, email or username of a user holding")
+                                               "change the password, email, username or status of a user holding")
         if self_edit and "password" in changes:
             self._check_current_password(user, current_password)
         was_active = user.status == ACTIVE
@@ -182,10 +182,11 @@ class UserService:
         return user
 
     @staticmethod
-    def _credentials_changed(user: User, changes: dict) -> bool:
-        """Whether ``changes`` set a password, or a username or email other than the user's own."""
+    def _takes_over(user: User, changes: dict) -> bool:
+        """Whether ``changes`` set a password, or a username, email or status other than the user's own."""
         return "password" in changes or any(
-            name in changes and str(changes[name] or "").strip() != getattr(user, name) for name in IDENTIFIERS)
+            name in changes and str(changes[name] or "").strip() != getattr(user, name)
+            for name in (*IDENTIFIERS, "status"))
 
     def _check_current_password(self, user: User, current_password: str | None) -> None:
         """A self change of password proves the old one: a token that may write the user is not the user."""
@@ -204,6 +205,7 @@ class UserService:
             raise Forbidden("You cannot delete yourself.")
         if user.is_administrator:
             self.permissions.require_administrator(actor, "delete an administrator")
+        self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user), "delete a user holding")
         user.deleted_at = utcnow()
         self.tokens.revoke_user(s, user.id)
         self.personal_tokens.revoke_all(s, user.id)
