@@ -5,7 +5,9 @@ can share, kept in memory (``Revocations`` invalidates it when the client change
 the token endpoint's client authentication costs no query once a client is known.
 
 Deleting a client revokes its codes and tokens. Through the API, the ``*-auth_clients``
-permissions decide who may do what. ProcessMaker calls grants ``types``: ``TYPE_ALIASES`` maps
+permissions decide who may do what; letting a client read the directory with client credentials
+(``users:read`` / ``groups:read``) also needs what that read needs, and the client records who gave it
+(``PermissionService.service_read_stands`` checks them at every read). ProcessMaker calls grants ``types``: ``TYPE_ALIASES`` maps
 its names to authgate's, and both are accepted.
 """
 
@@ -25,7 +27,7 @@ from authgate.services import revocations
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
-from authgate.services.permissions import PermissionService
+from authgate.services.permissions import GRANTED_BY_SYSTEM, GRANTED_BY_USER, PermissionService, service_reads
 from authgate.services.principal import SYSTEM, Principal
 from authgate.storage.models import Client
 
@@ -134,12 +136,33 @@ class ClientService:
         self.permissions.require(s, actor, "create-auth_clients")
         client = Client(client_id=str(uuid.uuid4()), public=public, owner_id=owner_id)
         self._apply(client, name, list(redirect_uris), grants, list(scopes))
+        given = self._settle_service_reads(s, actor, client, set())
         secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret) if secret else None
         s.add(client)
         s.flush()
-        audit.record(s, "client.created", actor=actor, subject=client.client_id, details={"name": client.name})
+        audit.record(s, "client.created", actor=actor, subject=client.client_id,
+                     details={"name": client.name, **given})
         return client, secret
+
+    def _settle_service_reads(self, s: Session, actor: Principal, client: Client, before: set[str]) -> dict:
+        """Record the actor as the one who lets ``client`` read the directory, refusing one who may not.
+
+        The record changes only when the reads grow, or when the present one no longer stands and the
+        actor may give them; an edit that gives nothing new (a rename by a mere editor) keeps it."""
+        after = service_reads(client.grants, client.scopes)
+        if not after:
+            client.directory_granted_by = client.directory_grantor_id = None
+            return {}
+        if after <= before and (all(self.permissions.service_read_stands(s, client, name) for name in after)
+                                or self.permissions.service_reads_missing(s, actor, after)):
+            return {}
+        self.permissions.require_may_give_service_reads(s, actor, after)
+        if actor.is_system:
+            client.directory_granted_by, client.directory_grantor_id = GRANTED_BY_SYSTEM, None
+        else:
+            client.directory_granted_by, client.directory_grantor_id = GRANTED_BY_USER, actor.user.id
+        return {"directory_reads": ",".join(sorted(after))}
 
     @staticmethod
     def _apply(client: Client, name: str, redirect_uris: list[str], grants: list[str] | None, scopes: list[str]) -> None:
@@ -220,6 +243,7 @@ class ClientService:
         client = self._existing(s, client_id)
         if values.get("public", client.public) != client.public:
             raise Invalid("public cannot change: register a new client instead", field="public")
+        before = service_reads(client.grants, client.scopes)
         self._apply(
             client,
             values.get("name", client.name),
@@ -227,8 +251,10 @@ class ClientService:
             values.get("grants", client.grants),
             values.get("scopes", client.scopes),
         )
+        given = self._settle_service_reads(s, actor, client, before)
         s.flush()
-        audit.record(s, "client.updated", actor=actor, subject=client.client_id, details={"fields": ",".join(sorted(values))})
+        audit.record(s, "client.updated", actor=actor, subject=client.client_id,
+                     details={"fields": ",".join(sorted(values)), **given})
         return client
 
     def regenerate_secret(self, s: Session, actor: Principal, client_id: str) -> tuple[Client, str]:

@@ -2,9 +2,10 @@
 
 A user holds a permission when it is granted to them directly or to an active group they belong
 to; an administrator holds every one. A client acting for itself (client credentials) holds no
-user permissions; it may only read what ``SERVICE_ACCOUNT_READS`` lists, and only when an
-administrator registered the client with that scope by name (a client registered with no scope
-list may ask for any scope, which is not the same as being trusted with the directory).
+user permissions; it may only read what ``SERVICE_ACCOUNT_READS`` lists, only when its client was
+registered with that scope by name (a client registered with no scope list may ask for any scope,
+which is not the same as being trusted with the directory), and only while whoever gave it that read
+still may: the CLI, or a user who is active and an administrator or holds the permission behind it.
 
 Nobody can give what they do not have: a non-administrator grants, removes or joins a group only
 with permissions they hold themselves, and only administrators make or change administrators.
@@ -26,6 +27,16 @@ ACTIVE = "ACTIVE"
 UNAUTHORIZED = "This action is unauthorized."
 
 SERVICE_ACCOUNT_READS = {"view-users": "users:read", "view-groups": "groups:read"}
+GRANTED_BY_SYSTEM = "system"
+GRANTED_BY_USER = "user"
+
+
+def service_reads(grants: Iterable[str], scopes: Iterable[str]) -> set[str]:
+    """The permissions a client's registration lets its client credentials tokens use."""
+    if "client_credentials" not in grants:
+        return set()
+    scopes = set(scopes)
+    return {name for name, scope in SERVICE_ACCOUNT_READS.items() if scope in scopes}
 
 
 def public_view(permission: Permission) -> dict:
@@ -71,14 +82,47 @@ class PermissionService:
         return actor.user.is_administrator or name in self.names_of_user(s, actor.user)
 
     def _service_account_may(self, s: Session, actor: Principal, name: str) -> bool:
-        scope = SERVICE_ACCOUNT_READS.get(name)
-        if scope is None or actor.client_id is None:
+        if name not in SERVICE_ACCOUNT_READS or actor.client_id is None:
             return False
         client = s.scalar(select(Client).where(Client.client_id == actor.client_id))
-        return client is not None and scope in client.scopes
+        return client is not None and name in service_reads(client.grants, client.scopes) \
+            and self.service_read_stands(s, client, name)
+
+    def service_read_stands(self, s: Session, client: Client, name: str) -> bool:
+        """Whoever gave ``client`` its directory read still could give ``name``."""
+        if client.directory_granted_by == GRANTED_BY_SYSTEM:
+            return True
+        if client.directory_granted_by != GRANTED_BY_USER or client.directory_grantor_id is None:
+            return False
+        grantor = s.get(User, client.directory_grantor_id)
+        if grantor is None or grantor.deleted_at is not None or grantor.status != ACTIVE:
+            return False
+        return grantor.is_administrator or name in self.names_of_user(s, grantor)
+
+    def service_reads_missing(self, s: Session, actor: Principal, names: Iterable[str]) -> list[str]:
+        """Which of these directory reads the actor may not give a client (none for an administrator)."""
+        if self.is_administrator(actor):
+            return []
+        return sorted(set(names) - (self.names_of_user(s, actor.user) if actor.user else set()))
+
+    def require_may_give_service_reads(self, s: Session, actor: Principal, names: Iterable[str]) -> None:
+        """Refuse letting a client read the directory with permissions the actor does not hold."""
+        missing = self.service_reads_missing(s, actor, names)
+        if missing:
+            scopes = " / ".join(SERVICE_ACCOUNT_READS[name] for name in missing)
+            raise Forbidden(
+                f"Only an administrator, or someone who holds {' and '.join(missing)} themselves, may let a client "
+                f"read the directory with client credentials ({scopes}); you lack: {', '.join(missing)}. "
+                "Leave out the client_credentials grant or those scopes, or ask an administrator.",
+                field="scopes")
 
     def require(self, s: Session, actor: Principal, name: str) -> None:
         if not self.allows(s, actor, name):
+            if actor.is_service_account and name in SERVICE_ACCOUNT_READS:
+                raise Forbidden(
+                    f"A client credentials token acts for no user; it may use {name} only while its client holds "
+                    f"{SERVICE_ACCOUNT_READS[name]} by name and the client_credentials grant, given by an "
+                    f"administrator or a holder of {name} who still may.")
             raise Forbidden(self._why_not(actor, f"the permission {name}"))
 
     def require_user(self, actor: Principal) -> User | None:

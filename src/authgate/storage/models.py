@@ -56,6 +56,10 @@ class Client(Base):
     grants: Mapped[list] = mapped_column(JSON, default=list)
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    directory_granted_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """Who let the client read the directory with client credentials: "system", "user" or None (nobody)."""
+    directory_grantor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The user, when ``directory_granted_by`` is "user"; a user who is gone backs nothing."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -23,7 +23,8 @@ The authgate resource API, in ProcessMaker's `/api/1.0` conventions.
 * **Errors**: 401 `{{"error": "Unauthenticated."}}`, 403 `{{"message": "This action is unauthorized."}}`,
   404 `{{"error": "Not Found"}}`, 422 `{{"message", "errors": {{"field": ["..."]}}}}`.
 * **Client credentials tokens** act for a client, not a user: they may read users and groups when
-  the client was registered with `users:read` / `groups:read` by name, and nothing else.
+  the client was registered with `users:read` / `groups:read` by name by an administrator (or a
+  holder of `view-users` / `view-groups`) who still may, and nothing else.
 
 To use **Authorize** here, register a public client whose redirect URI is this server's
 `{OAUTH2_REDIRECT_PATH}`, then enter its client id (no secret) in the dialog.

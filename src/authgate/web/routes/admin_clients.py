@@ -1,6 +1,7 @@
 """``/admin/auth-clients``: client applications for administrators — list (search, pages), register
 (the secret shown once), edit, regenerate the secret, delete. ``ClientService`` checks the
-``*-auth_clients`` permissions, exactly as for the API."""
+``*-auth_clients`` permissions, exactly as for the API; a refused change (bad input, or a directory
+read the visitor may not give) shows the form again with the reason."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.responses import Response
 
 from authgate.services import scopes as scope_rules
 from authgate.services.clients import GRANTS
-from authgate.services.errors import Invalid
+from authgate.services.errors import Forbidden, Invalid
 from authgate.services.listing import ListQuery
 from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
@@ -84,6 +85,10 @@ async def clients(request: Request) -> Response:
                 grant_labels=GRANT_LABELS, pager=pager(BASE, query.filter, query.page, result.total_pages))
 
 
+def _status(error: Invalid | Forbidden) -> int:
+    return 403 if isinstance(error, Forbidden) else 422
+
+
 def _new_form(request, who, form=None, error=None, status=200):
     form = form or {"name": "", "redirect_uris": [], "grants": ["authorization_code", "refresh_token"], "scopes": [],
                     "public": False}
@@ -118,8 +123,8 @@ async def create_client(request: Request) -> Response:
 
     try:
         client, secret = await run_in_threadpool(create)
-    except Invalid as error:
-        return _new_form(request, who, form, str(error), status=422)
+    except (Invalid, Forbidden) as error:
+        return _new_form(request, who, form, str(error), status=_status(error))
     details = [("Client ID", client.client_id), ("Name", client.name)]
     if secret is None:
         return redirect(request, f"{BASE}/{client.client_id}", f"Public client “{client.name}” registered. It has no secret.")
@@ -161,10 +166,10 @@ async def update_client(request: Request, client_id: str) -> Response:
 
     try:
         client = await run_in_threadpool(update)
-    except Invalid as error:
+    except (Invalid, Forbidden) as error:
         client = await run_in_threadpool(_visible, request, who, client_id)
         form["public"] = client.public
-        return _edit_form(request, who, client, form, str(error), status=422)
+        return _edit_form(request, who, client, form, str(error), status=_status(error))
     return redirect(request, BASE, f"Client “{client.name}” saved.")
 
 

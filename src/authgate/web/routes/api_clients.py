@@ -23,6 +23,8 @@ ClientId = Annotated[str, Path(max_length=64, description="The client id.")]
 Uri = Annotated[str, Field(max_length=2000)]
 Name = Annotated[str, Field(max_length=64)]
 TYPES_DOC = f"Grants the client may use: {', '.join([*TYPE_ALIASES, *GRANTS])}."
+DIRECTORY_RULE = ("giving a `client_credentials` client `users:read` / `groups:read` also needs `view-users` / "
+                  "`view-groups` (or administrator), else 403")
 
 
 class ClientOut(BaseModel):
@@ -91,7 +93,7 @@ def list_clients(request: Request, query: ListQuery = Depends(list_query),
 
 @router.post("/oauth/clients", summary="Register a client application", status_code=201,
              response_model=ClientWithSecret, responses=errors(401, 403, 422),
-             description=describe("clients:write", "`create-auth_clients`"))
+             description=describe("clients:write", "`create-auth_clients`; " + DIRECTORY_RULE))
 def create_client(request: Request, body: ClientCreate, principal: Principal = Depends(require_scope("clients:write"))):
     rt = _runtime(request)
     owner = principal.user.id if principal.user is not None else None
@@ -112,7 +114,7 @@ def get_client(request: Request, client_id: ClientId, principal: Principal = Dep
 
 
 @router.put("/oauth/clients/{client_id}", summary="Change a client application", response_model=ClientOut,
-            responses=errors(401, 403, 404, 422), description=describe("clients:write", "`edit-auth_clients`"))
+            responses=errors(401, 403, 404, 422), description=describe("clients:write", "`edit-auth_clients`; " + DIRECTORY_RULE))
 def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
                   principal: Principal = Depends(require_scope("clients:write"))):
     rt = _runtime(request)

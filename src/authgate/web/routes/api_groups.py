@@ -67,7 +67,8 @@ def _runtime(request: Request):
 
 @router.get("/groups", summary="List groups", response_model=GroupList, responses=errors(401, 403, 422),
             description=describe("groups:read", "`view-groups`. A client credentials token may list groups when its "
-                                 "client was registered with the scope `groups:read` by name"))
+                                 "client was given the scope `groups:read` by name by an administrator "
+                                 "(or a holder of `view-groups`) who still may"))
 def list_groups(request: Request, query: ListQuery = Depends(list_query),
                 principal: Principal = Depends(require_scope("groups:read"))):
     rt = _runtime(request)

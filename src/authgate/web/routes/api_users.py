@@ -68,7 +68,8 @@ def _runtime(request: Request):
 
 @router.get("/users", summary="List users", response_model=UserList, responses=errors(401, 403, 422),
             description=describe("users:read", "`view-users`. A client credentials token may list users when its "
-                                 "client was registered with the scope `users:read` by name"))
+                                 "client was given the scope `users:read` by name by an administrator "
+                                 "(or a holder of `view-users`) who still may"))
 def list_users(request: Request, query: ListQuery = Depends(list_query),
                principal: Principal = Depends(require_scope("users:read"))):
     rt = _runtime(request)
