@@ -215,6 +215,20 @@ def run_sql(srv, *statements: tuple[str, tuple]) -> None:
                 con.execute(sql, params)
 
 
+def downgrade(srv, revision: str) -> None:
+    """The stopped server's database back to ``revision``, by the migrations' own downgrades."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from authgate.storage.migrate import _config
+
+    engine = create_engine(srv.db.url)
+    try:
+        command.downgrade(_config(engine), revision)
+    finally:
+        engine.dispose()
+
+
 def test_after_the_upgrade_only_clients_the_cli_or_an_administrator_set_up_keep_the_read(server_factory):
     """Migration 0008: the security log tells who last set a client's scopes or grants; the CLI or a
     (still active) administrator keeps the read, anyone else's client loses it until an administrator
@@ -233,12 +247,9 @@ def test_after_the_upgrade_only_clients_the_cli_or_an_administrator_set_up_keep_
     maker.ok("PUT", f"/oauth/clients/{edited['id']}", json={"scopes": ["clients:read"]})
     srv.stop(drop_database=False)
     legacy = '["users:read", "groups:read"]'
-    run_sql(srv,
-            ("ALTER TABLE oauth_clients DROP COLUMN directory_grantor_id", ()),
-            ("ALTER TABLE oauth_clients DROP COLUMN directory_granted_by", ()),
-            ("UPDATE oauth_clients SET scopes = %s WHERE client_id IN (%s, %s)",
-             (legacy, by_maker["id"], edited["id"])),
-            ("UPDATE alembic_version SET version_num = '0007'", ()))
+    downgrade(srv, "0007")
+    run_sql(srv, ("UPDATE oauth_clients SET scopes = %s WHERE client_id IN (%s, %s)",
+                  (legacy, by_maker["id"], edited["id"])))
     srv.start()  # authgate serve applies migration 0008
 
     assert reads_directory(service_token(srv, by_admin["id"], by_admin["secret"])) == (200, 200)

@@ -3,7 +3,8 @@
 ``username_key`` and ``email_key`` hold each identifier NFKC-normalised and case-folded, computed
 in Python (SQLite's ``lower()`` folds ASCII only), so that no identifier can be one user's username
 and another's email. Existing rows are filled in here; a conflict already in the data is kept (the
-service refuses new ones, and sign-in prefers the exact username).
+service refuses new ones, and sign-in prefers the exact username). The columns stay nullable in the
+schema (the service always sets them): on SQLite a NOT NULL change rebuilds the table.
 """
 
 import unicodedata
@@ -12,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -32,9 +33,6 @@ def upgrade() -> None:
     for id_, username, email in connection.execute(sa.select(users.c.id, users.c.username, users.c.email)).all():
         connection.execute(users.update().where(users.c.id == id_).values(
             username_key=_key(username), email_key=_key(email)))
-    with op.batch_alter_table("users") as batch:
-        batch.alter_column("username_key", existing_type=sa.String(), nullable=False)
-        batch.alter_column("email_key", existing_type=sa.String(), nullable=False)
     op.create_index("ix_users_username_key", "users", ["username_key"])
     op.create_index("ix_users_email_key", "users", ["email_key"])
 
@@ -42,6 +40,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_users_email_key", table_name="users")
     op.drop_index("ix_users_username_key", table_name="users")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("email_key")
-        batch.drop_column("username_key")
+    op.drop_column("users", "email_key")
+    op.drop_column("users", "username_key")
