@@ -21,10 +21,12 @@ from joserfc.jwk import KeySet
 from support import (
     Browser,
     authorization_params,
+    b64url_json,
     exchange_code,
     jwt_parts,
     query_params,
     unique,
+    without_query,
 )
 
 
@@ -133,6 +135,48 @@ def test_userinfo_needs_a_token_with_openid_oidc_core_5_3_3(server, rp, user):
     assert userinfo(server, "not-a-token").status_code == 401
 
 
+def test_userinfo_token_in_a_form_body_rfc6750_2_2_oidc_core_5_3_1(server, rp, user):
+    """pyoidc's default UserInfo request: POST, the token as the form field ``access_token``."""
+    token = tokens_for(server, rp, user, scope="openid profile")["access_token"]
+    raw = requests.post(server.url("/oauth/userinfo"), data="access_token=" + token, timeout=10,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert raw.status_code == 200, raw.text
+    assert raw.json()["sub"] == str(user.id) and raw.json()["preferred_username"] == user.username
+    pyoidc_like = requests.post(server.url("/oauth/userinfo"), data={"access_token": token}, timeout=10,
+                                headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"})
+    assert pyoidc_like.status_code == 200 and pyoidc_like.json()["sub"] == str(user.id)
+
+
+def test_userinfo_body_token_is_checked_like_a_header_token_rfc6750_3_1(server, rp, user):
+    no_openid = tokens_for(server, rp, user, scope="profile")["access_token"]
+    resp = requests.post(server.url("/oauth/userinfo"), data={"access_token": no_openid}, timeout=10)
+    assert resp.status_code == 403 and 'error="insufficient_scope"' in resp.headers["WWW-Authenticate"]
+    resp = requests.post(server.url("/oauth/userinfo"), data={"access_token": "not-a-token"}, timeout=10)
+    assert resp.status_code == 401 and 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
+
+
+def test_userinfo_two_ways_at_once_is_invalid_request_rfc6750_2(server, rp, user):
+    """§2: a client MUST NOT use more than one method to send the token in a request."""
+    token = tokens_for(server, rp, user)["access_token"]
+    resp = requests.post(server.url("/oauth/userinfo"), data={"access_token": token}, timeout=10,
+                         headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 400 and resp.json()["error"] == "invalid_request"
+    assert 'error="invalid_request"' in resp.headers["WWW-Authenticate"]
+    repeated = requests.post(server.url("/oauth/userinfo"), data=[("access_token", token)] * 2, timeout=10)
+    assert repeated.status_code == 400 and repeated.json()["error"] == "invalid_request"
+
+
+def test_body_token_only_on_userinfo_not_the_api_rfc6750_2_2(server, rp, user):
+    """The form-body method is the UserInfo endpoint's (Core §5.3.1); the JSON API takes the header only."""
+    token = tokens_for(server, rp, user, scope="openid users:read")["access_token"]
+    api = requests.get(server.url("/api/1.0/users/me"), data={"access_token": token}, timeout=10)
+    assert api.status_code == 401
+    as_json = requests.post(server.url("/oauth/userinfo"), json={"access_token": token}, timeout=10)
+    assert as_json.status_code == 401
+    in_query = requests.get(server.url("/oauth/userinfo"), params={"access_token": token}, timeout=10)
+    assert in_query.status_code == 401
+
+
 def test_prompt_none_without_session_is_login_required_oidc_core_3_1_2_6(server, rp):
     params = authorization_params(rp, scope="openid", prompt="none")
     resp = Browser(server).open_authorize(params)
@@ -150,6 +194,30 @@ def test_prompt_none_with_session_is_consent_required_oidc_core_3_1_2_6(server, 
 def test_prompt_none_with_another_value_is_invalid_oidc_core_3_1_2_1(server, rp, user):
     resp = login(server, user).open_authorize(authorization_params(rp, scope="openid", prompt="none login"))
     assert resp.status_code == 302 and query_params(resp.headers["Location"])["error"] == "invalid_request"
+
+
+REQUEST_OBJECT = b64url_json({"alg": "none"}) + "." + b64url_json({"scope": "openid users:write"}) + "."
+
+
+@pytest.mark.parametrize("name, value, error", [
+    ("request", REQUEST_OBJECT, "request_not_supported"),
+    ("request_uri", "https://rp.example.org/request.jwt", "request_uri_not_supported"),
+])
+def test_request_objects_are_refused_to_the_client_with_state_oidc_core_6(server, rp, user, name, value, error):
+    """§6.1, §6.2: an OP that does not support request objects says so; ignoring them would run a
+    request the client did not mean (here a request object asking for more)."""
+    params = authorization_params(rp, scope="openid", **{name: value})
+    resp = login(server, user).open_authorize(params)
+    assert resp.status_code == 302 and without_query(resp.headers["Location"]) == rp.redirect_uri
+    q = query_params(resp.headers["Location"])
+    assert q["error"] == error and q["state"] == params["state"] and q["iss"] == server.issuer
+    assert "code" not in q
+
+
+def test_request_object_with_a_wrong_redirect_uri_is_an_error_page_oidc_core_6(server, rp, user):
+    params = authorization_params(rp, scope="openid", redirect_uri="https://evil.example/cb", request=REQUEST_OBJECT)
+    resp = login(server, user).open_authorize(params)
+    assert resp.status_code == 400 and "Location" not in resp.headers
 
 
 def test_prompt_login_forces_sign_in_oidc_core_3_1_2_1(server, rp, user):
@@ -204,4 +272,5 @@ def test_provider_metadata_oidc_discovery_3(server, monkeypatch):
     assert meta["id_token_signing_alg_values_supported"] == ["RS256"]
     assert {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "email", "preferred_username"} <= set(
         meta["claims_supported"])
+    assert meta["request_parameter_supported"] is False
     assert meta["request_uri_parameter_supported"] is False and meta["prompt_values_supported"] == ["none", "login", "consent"]

@@ -8,7 +8,7 @@ from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
 from authgate.services import scopes as scope_rules
-from authgate.services.clients import ClientService, ClientView
+from authgate.services.clients import ClientService, ClientView, port_is_valid
 from authgate.services.token_lookup import Presented, TokenLookup
 from authgate.storage.models import AuthorizationCode, RefreshToken, User
 
@@ -47,7 +47,8 @@ class OAuthClient(ClientMixin):
 
     def get_default_redirect_uri(self) -> str | None:
         """With exactly one registered URI it may be omitted (RFC 6749 §3.1.2.3)."""
-        return self.row.redirect_uris[0] if len(self.row.redirect_uris) == 1 else None
+        only = self.row.redirect_uris[0] if len(self.row.redirect_uris) == 1 else None
+        return only if only and port_is_valid(only) else None
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
         requested = scope_rules.parse(scope)
@@ -58,12 +59,16 @@ class OAuthClient(ClientMixin):
         return scope_rules.join(requested)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        """Exact string comparison with a registered URI (RFC 9700 §4.1.3), except that a registered
-        loopback IP URI (``http://127.0.0.1/...``, ``http://[::1]/...``: a native app's) takes any port
-        (RFC 8252 §7.3): the app listens on whichever port is free."""
+        """Exact string comparison with a registered URI (RFC 9700 §4.1.3), except that a public
+        client's registered loopback IP URI (``http://127.0.0.1/...``, ``http://[::1]/...``: a native
+        app's) takes any port (RFC 8252 §7.3): the app listens on whichever port is free. A confidential
+        client is a web server with a fixed address, so it matches exactly. A port outside 1-65535 never
+        matches, even one registered before registration refused it."""
+        if not port_is_valid(redirect_uri):
+            return False
         if redirect_uri in self.row.redirect_uris:
             return True
-        return any(same_but_loopback_port(redirect_uri, uri) for uri in self.row.redirect_uris)
+        return self.row.public and any(same_but_loopback_port(redirect_uri, uri) for uri in self.row.redirect_uris)
 
     def check_client_secret(self, client_secret: str) -> bool:
         return not self.row.public and self._clients.check_secret(self.row, client_secret)

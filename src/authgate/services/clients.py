@@ -55,6 +55,15 @@ def normalize_grants(grants: list[str] | None, has_redirect_uri: bool = True) ->
     return chosen
 
 
+def port_is_valid(uri: str) -> bool:
+    """No port, or one from 1 to 65535 (``:0`` and ``:99999`` name no port a browser can reach)."""
+    try:
+        port = urlsplit(uri).port
+    except ValueError:
+        return False
+    return port is None or port > 0
+
+
 def check_redirect_uri(uri: str) -> None:
     if not isinstance(uri, str) or len(uri) > 2000:
         raise Invalid("a redirect URI must be a URL of at most 2000 characters", field="redirect_uris")
@@ -63,6 +72,8 @@ def check_redirect_uri(uri: str) -> None:
         hostname = parts.hostname
     except ValueError:
         raise Invalid(f"redirect URI {uri!r} is not a valid URL", field="redirect_uris") from None
+    if not port_is_valid(uri):
+        raise Invalid(f"redirect URI {uri!r} has a port outside 1 to 65535", field="redirect_uris")
     if parts.scheme not in ("http", "https") and not (parts.scheme and "." in parts.scheme):
         raise Invalid(f"redirect URI {uri!r} must be an absolute http(s) URL or a private-use scheme", field="redirect_uris")
     if parts.fragment or "#" in uri:

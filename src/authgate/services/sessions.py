@@ -30,8 +30,12 @@ class SessionService:
         self.hasher = hasher
         self._csrf_key = csrf_key
 
-    def start(self, s: Session, user: User) -> str:
-        """A new session for ``user``; returns the session id to put in the cookie."""
+    def start(self, s: Session, user: User, replacing: str | None = None) -> str:
+        """A new session for ``user``; returns the session id to put in the cookie.
+
+        ``replacing`` is the session id the browser already held: it ends here, so a signed-in id
+        planted or seen before the sign-in is worth nothing after it (session fixation, ASVS 3.2.1)."""
+        self.end(s, replacing)
         session_id = gen.generate()
         s.add(
             WebSession(

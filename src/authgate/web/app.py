@@ -25,6 +25,7 @@ from authgate.web import docs
 from authgate.web.api import INVALID, NOT_FOUND
 from authgate.web.body_limit import BodyLimit
 from authgate.web.bearer import UNAUTHORIZED, BearerError
+from authgate.web.cors import Cors
 from authgate.web.csrf import FormRejected
 from authgate.web.fast_lane import FastLane
 from authgate.web.headers import SecurityHeaders
@@ -193,10 +194,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)
-    # Outermost last: Observability -> SecurityHeaders -> FastLane -> BodyLimit -> AuditOrigin -> routes.
+    # Outermost last: Observability -> SecurityHeaders -> Cors -> FastLane -> BodyLimit -> AuditOrigin -> routes.
     app.add_middleware(AuditOrigin)
     app.add_middleware(BodyLimit)
     app.add_middleware(FastLane, bearer=runtime.bearer, reads=[api_users.ME])
+    app.add_middleware(Cors)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     app.add_middleware(Observability)
     return app

@@ -81,8 +81,10 @@ def check_scope(principal: Principal, *scopes: str) -> None:
         )
 
 
-async def authenticate(request: Request, scopes: tuple[str, ...], user_required: bool = False) -> Principal:
-    token = _token_from(request)
+async def authenticate(request: Request, scopes: tuple[str, ...], user_required: bool = False,
+                       token: str | None = None) -> Principal:
+    """The principal behind the request's bearer token, or behind ``token`` when the caller found it elsewhere."""
+    token = token if token is not None else _token_from(request)
     runtime = request.app.state.runtime
     try:
         principal = runtime.bearer.authenticate_cached(token)

@@ -12,7 +12,7 @@ import base64
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.web.cookies import set_cookie
+from authgate.web.cookies import read_cookie, set_cookie
 
 FLASH_COOKIE = "authgate_flash"
 MAX_MESSAGE = 500
@@ -37,7 +37,7 @@ def redirect(request: Request, url: str, message: str) -> Response:
 
 def read_flash(request: Request) -> str | None:
     """The flash message the request carries, if its signature holds (the caller deletes the cookie)."""
-    raw = request.cookies.get(FLASH_COOKIE, "")
+    raw = read_cookie(request, FLASH_COOKIE) or ""
     encoded, _, mac = raw.partition(".")
     try:
         text = base64.urlsafe_b64decode(encoded.encode("ascii")).decode("utf-8")

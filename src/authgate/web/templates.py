@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from authgate.web.cookies import delete_cookie, read_cookie
 from authgate.web.flash import FLASH_COOKIE, read_flash
 
 PAGE_HEADERS = {
@@ -32,8 +33,8 @@ def page(request, visitor, name: str, status: int = 200, **context) -> HTMLRespo
     flash = read_flash(request)
     response = render(name, status, user=visitor.user, nav=visitor.nav, flash=flash,
                       csrf_token=visitor.csrf(request), path=request.url.path, **context)
-    if FLASH_COOKIE in request.cookies:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+    if read_cookie(request, FLASH_COOKIE) is not None:
+        delete_cookie(response, request.app.state.runtime.settings, FLASH_COOKIE)
     return response
 
 

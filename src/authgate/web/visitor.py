@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from authgate.services.principal import Principal, signed_in
 from authgate.storage.models import User
-from authgate.web.cookies import SESSION_COOKIE
+from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.csrf import checked_form, session_binding, token_for
 
 NAV = (
@@ -44,7 +44,7 @@ def visitor(request: Request) -> Visitor:
     """The signed-in visitor (run in the thread pool); ``SignInRequired`` otherwise."""
     runtime = request.app.state.runtime
     with runtime.db.session(write=False) as s:
-        current = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
+        current = runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
         if current is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise SignInRequired(target if request.method == "GET" else request.url.path)

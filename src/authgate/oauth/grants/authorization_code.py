@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import grants
+from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
 
 from authgate.oauth.errors import repeated_parameters
 from authgate.oauth.grants.base import AuthgateGrant
@@ -12,6 +13,15 @@ from authgate.storage.models import TokenFamily, User
 
 
 UNTRUSTED_IF_REPEATED = ("client_id", "redirect_uri", "response_type")
+
+
+def refuse_request_objects(data: dict) -> None:
+    """``request`` and ``request_uri`` (OpenID Connect Core §6, RFC 9101) are not supported: say so
+    rather than ignore parameters the client meant to be authoritative."""
+    if "request" in data:
+        raise RequestNotSupportedError("Request objects (the 'request' parameter) are not supported.")
+    if "request_uri" in data:
+        raise RequestURINotSupportedError("The 'request_uri' parameter is not supported.")
 
 
 class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
@@ -25,11 +35,13 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
     def validate_requested_scope(self):
         """Runs once the redirect URI is trusted, so these errors go back to the client (RFC 6749 §4.1.2.1).
 
+        Request objects are refused here too (OpenID Connect Core §6), so the client learns why.
         The scope itself is judged by the client's ``get_allowed_scope`` (invalid_scope).
         """
         repeated = self.request.payload.repeated()
         if repeated:
             raise repeated_parameters(repeated)
+        refuse_request_objects(self.request.payload.data)
 
     def generate_authorization_code(self) -> str:
         return gen.generate()

@@ -13,7 +13,7 @@ from authgate.oauth.device import VERIFICATION_PATH
 from authgate.services import scopes as scope_rules
 from authgate.services.device_codes import normalize_user_code
 from authgate.storage.models import Client
-from authgate.web.cookies import SESSION_COOKIE
+from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.services.login_guard import TooManyAttempts
 from authgate.web.csrf import checked_form, session_binding, token_for
 from authgate.web.forms import client_ip
@@ -30,7 +30,7 @@ def _device(request: Request, form: dict[str, str] | None) -> Response:
     fields = form if form is not None else dict(request.query_params)
     typed = (fields.get("user_code") or "")[:64]
     with runtime.db.session(write=form is not None) as s:
-        signed_in = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
+        signed_in = runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
         if signed_in is None:
             here = VERIFICATION_PATH + ("?" + urlencode({"user_code": typed}) if typed else "")
             return RedirectResponse("/login?" + urlencode({"next": here}), status_code=303)
@@ -68,5 +68,5 @@ async def device_page(request: Request) -> Response:
 
 @router.post(VERIFICATION_PATH)
 async def device_decision(request: Request) -> Response:
-    fields = await checked_form(request, session_binding(request.cookies.get(SESSION_COOKIE)))
+    fields = await checked_form(request, session_binding(read_cookie(request, SESSION_COOKIE)))
     return await run_in_threadpool(_device, request, fields)

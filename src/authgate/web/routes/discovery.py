@@ -12,7 +12,7 @@ from authgate.oauth.metadata import AUTHORIZATION_SERVER_PATH, OPENID_CONFIGURAT
 
 router = APIRouter(include_in_schema=False)
 
-CACHE = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
+CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 @router.get(AUTHORIZATION_SERVER_PATH)

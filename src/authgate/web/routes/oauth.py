@@ -17,7 +17,7 @@ from authgate.oauth.requests import OAuthRequest
 from authgate.services import audit
 from authgate.services import scopes as scope_rules
 from authgate.storage.types import utcnow
-from authgate.web.cookies import SESSION_COOKIE
+from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.csrf import checked_form, session_binding, token_for
 from authgate.web.forms import BadForm, client_ip, query_pairs, read_form
 from authgate.web.observability import token_outcome
@@ -95,7 +95,7 @@ def _authorize(request: Request, decision: str | None) -> Response:
     query = query_pairs(request)
     uri = runtime.settings.issuer + PATHS["authorization_endpoint"]
     with runtime.db.session() as s:
-        signed_in = runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
+        signed_in = runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
         user = signed_in.user if signed_in else None
         oauth_request = OAuthRequest(s, request.method, uri, request.headers, query, [], "query")
         try:
@@ -145,7 +145,7 @@ async def authorize_page(request: Request) -> Response:
 
 @router.post(PATHS["authorization_endpoint"])
 async def authorize_decision(request: Request) -> Response:
-    fields = await checked_form(request, session_binding(request.cookies.get(SESSION_COOKIE)))
+    fields = await checked_form(request, session_binding(read_cookie(request, SESSION_COOKIE)))
     return await run_in_threadpool(_authorize, request, fields.get("decision", ""))
 
 

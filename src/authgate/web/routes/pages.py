@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, set_cookie
+from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
 from authgate.services.login_guard import TooManyAttempts
 from authgate.web.forms import client_ip
 from authgate.web.csrf import checked_form, login_binding, session_binding, token_for
@@ -46,7 +46,7 @@ def _login_form(request: Request, next_url: str, error: str | None = None, usern
 def _signed_in(request: Request):
     runtime = request.app.state.runtime
     with runtime.db.session(write=False) as s:
-        return runtime.sessions.resume(s, request.cookies.get(SESSION_COOKIE))
+        return runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
 
 
 @router.get("/")
@@ -67,10 +67,11 @@ async def login_page(request: Request) -> Response:
 @router.post("/login")
 async def login(request: Request) -> Response:
     runtime = request.app.state.runtime
-    fields = await checked_form(request, login_binding(request.cookies.get(CSRF_COOKIE)))
+    fields = await checked_form(request, login_binding(read_cookie(request, CSRF_COOKIE)))
     next_url = safe_next(fields.get("next"))
 
     login = fields.get("username", "")
+    previous = read_cookie(request, SESSION_COOKIE)
 
     def sign_in() -> str | TooManyAttempts | None:
         with runtime.db.session() as s:
@@ -78,7 +79,7 @@ async def login(request: Request) -> Response:
                 user = runtime.login_guard.authenticate(s, login, fields.get("password", ""), client_ip(request))
             except TooManyAttempts as refused:
                 return refused
-            return runtime.sessions.start(s, user) if user else None
+            return runtime.sessions.start(s, user, replacing=previous) if user else None
 
     session_id = await run_in_threadpool(sign_in)
     if isinstance(session_id, TooManyAttempts):
@@ -104,7 +105,7 @@ async def logout_page(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     runtime = request.app.state.runtime
-    session_id = request.cookies.get(SESSION_COOKIE)
+    session_id = read_cookie(request, SESSION_COOKIE)
     await checked_form(request, session_binding(session_id))
 
     def end():
@@ -113,5 +114,5 @@ async def logout(request: Request) -> Response:
 
     await run_in_threadpool(end)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    delete_cookie(response, runtime.settings, SESSION_COOKIE)
     return response
