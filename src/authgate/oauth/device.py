@@ -89,9 +89,9 @@ class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
             raise AccessDeniedError("The user denied the request.")
         if row.status == device_rules.APPROVED:
             user = self.server.runtime.users.get(db, row.user_id)
-            if user is None or not devices.consume(db, row):
+            if not devices.consume(db, row):
                 raise InvalidGrantError("The device code was already exchanged for a token.")
-            return user
+            return self.active_user(user)
         if devices.polled_too_soon(db, row, utcnow()):
             raise SlowDownError()
         raise AuthorizationPendingError()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX
 from authgate.services.keys import KeyService
 from authgate.services.personal_tokens import PersonalTokenService
-from authgate.services.principal import Principal
+from authgate.services.principal import Principal, account_is_active
 from authgate.services.revocations import CACHE_SIZE, Revocations, _Bounded
 from authgate.services.tokens import AT_JWT_TYPE
 from authgate.settings import Settings
@@ -108,7 +108,7 @@ class BearerService:
 
     def _personal_principal(self, row: PersonalAccessToken, user: User) -> Principal:
         now = utcnow()
-        if row.revoked_at is not None or (row.expires_at and row.expires_at <= now) or not _active(user):
+        if row.revoked_at is not None or (row.expires_at and row.expires_at <= now) or not account_is_active(user):
             raise InvalidToken("The access token is invalid, expired or revoked.")
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
             row.last_used_at = now
@@ -161,7 +161,7 @@ class BearerService:
             user = user_of(int(sub))
             if user is NEEDS_DATABASE:
                 return None
-            if not _active(user):
+            if not account_is_active(user):
                 raise InvalidToken("The access token's user is no longer active.")
         return Principal(user=user, client_id=client_id, scopes=tuple(str(claims.get("scope", "")).split()),
                          kind="access_token")
@@ -182,7 +182,7 @@ class BearerService:
             user = s.get(User, record.user_id) if record is not None and record.user_id is not None else None
         if record is None or record.revoked_at is not None:
             raise InvalidToken("The access token has been revoked.")
-        if record.user_id is not None and not _active(user):
+        if record.user_id is not None and not account_is_active(user):
             raise InvalidToken("The access token's user is no longer active.")
         return Principal(
             user=user,
@@ -190,7 +190,3 @@ class BearerService:
             scopes=tuple(str(claims.get("scope", "")).split()),
             kind="access_token",
         )
-
-
-def _active(user: User | None) -> bool:
-    return user is not None and user.deleted_at is None and user.status == "ACTIVE"

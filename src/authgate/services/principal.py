@@ -1,10 +1,21 @@
-"""Who is acting: the principal behind a bearer token, a browser session, or the operator at the CLI."""
+"""Who is acting: the principal behind a bearer token, a browser session, or the operator at the CLI,
+and whether an account may still act at all."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from authgate.storage.models import User
+
+ACTIVE = "ACTIVE"
+
+
+def account_is_active(user: User | None) -> bool:
+    """May this account still act: sign in, be issued tokens by any grant, use the tokens it has.
+
+    The one rule, asked by every grant, the bearer check, introspection and browser sessions:
+    the user exists, is not deleted and has ``status`` ``ACTIVE``."""
+    return user is not None and user.deleted_at is None and user.status == ACTIVE
 
 
 @dataclass(frozen=True)

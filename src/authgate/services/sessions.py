@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
+from authgate.services.principal import account_is_active
 from authgate.settings import Settings
 from authgate.storage.models import User, WebSession
 from authgate.storage.types import utcnow
@@ -58,7 +59,7 @@ class SessionService:
         row, user = found
         if row.ended_at is not None or row.expires_at <= utcnow():
             return None
-        if user is None or user.deleted_at is not None or user.status != "ACTIVE":
+        if not account_is_active(user):
             return None
         return SignedIn(user=user, session_id=session_id, auth_time=row.auth_time)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
 from authgate.services import revocations
 from authgate.services.bearer import BearerService, InvalidToken
-from authgate.services.principal import Principal
+from authgate.services.principal import Principal, account_is_active
 from authgate.services.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.db import ensure_database
@@ -153,4 +153,4 @@ class TokenLookup:
     def _user(self, s: Session, user_id: int) -> User | None:
         """The token's user if still active; remembered by the bearer cache, for the next introspection."""
         user = self.bearer.revocations.read_user(s, user_id)
-        return user if user is not None and user.deleted_at is None and user.status == "ACTIVE" else None
+        return user if account_is_active(user) else None

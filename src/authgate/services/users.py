@@ -26,13 +26,12 @@ from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.password_policy import PasswordPolicy
 from authgate.services.permissions import PermissionService
 from authgate.services.personal_tokens import PersonalTokenService
-from authgate.services.principal import SYSTEM, Principal
+from authgate.services.principal import ACTIVE, SYSTEM, Principal, account_is_active
 from authgate.services.sessions import SessionService
 from authgate.services.tokens import TokenService
 from authgate.storage.models import User, identifier_key
 from authgate.storage.types import utcnow
 
-ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"
 STATUSES = (ACTIVE, INACTIVE)
 SELF_EDITABLE = frozenset({"email", "firstname", "lastname", "password"})
@@ -115,7 +114,7 @@ class UserService:
         ) if login else None
         if not self.passwords.verify(user.password_hash if user else None, password or ""):
             return None
-        if user.status != ACTIVE:
+        if not account_is_active(user):
             return None
         if self.passwords.needs_rehash(user.password_hash):
             user.password_hash = self.passwords.hash(password)

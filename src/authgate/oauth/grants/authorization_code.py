@@ -68,10 +68,9 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
     def delete_authorization_code(self, authorization_code: OAuthCode) -> None:
         """Nothing to do: redeeming the code already marked it used, in the same transaction."""
 
-    def authenticate_user(self, authorization_code: OAuthCode) -> User | None:
-        """The code's user, loaded with the code, unless deleted since."""
-        user = authorization_code.user
-        return user if user.deleted_at is None else None
+    def authenticate_user(self, authorization_code: OAuthCode) -> User:
+        """The code's user, loaded with the code, if still active (a code issued before is refused)."""
+        return self.active_user(authorization_code.user)
 
     def token_family(self, user: User | None, scope: str) -> TokenFamily:
         code = self.request.authorization_code.row

@@ -1,11 +1,12 @@
-"""What every authgate grant shares: how tokens are issued and recorded, and scope checks."""
+"""What every authgate grant shares: how tokens are issued and recorded, who may still get them, and scope checks."""
 
 from __future__ import annotations
 
-from authlib.oauth2.rfc6749 import InvalidScopeError
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError
 
 from authgate.services import audit
 from authgate.services import scopes as scope_rules
+from authgate.services.principal import account_is_active
 from authgate.storage.models import TokenFamily, User
 
 
@@ -18,6 +19,14 @@ class AuthgateGrant:
         """The family new tokens join: a new one by default, none for tokens without refresh."""
         client = self.request.client.row
         return self.server.runtime.tokens.start_family(self.request.db, client, user, self.GRANT_TYPE, scope)
+
+    @staticmethod
+    def active_user(user: User | None) -> User:
+        """The grant's user if their account may still get tokens; ``invalid_grant`` for an inactive or
+        deleted one, whatever credential they hold (RFC 6749 §5.2; OpenID Connect Core §3.1.3.3)."""
+        if not account_is_active(user):
+            raise InvalidGrantError("The user of this grant is no longer active.")
+        return user
 
     def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None, include_refresh_token=True):
         client = self.request.client
