@@ -78,6 +78,37 @@ def test_retry_after_the_grace_window_revokes_the_family(lenient):
     assert refresh(lenient, client, second["refresh_token"]).json()["error"] == "invalid_grant"
 
 
+def test_retry_before_the_successor_is_used_gets_the_same_pair_rfc9700_4_14_2(lenient):
+    """The grace window is for a lost response: until the new refresh token is used, the old one
+    gets the same pair back, and the family lives on."""
+    client = lenient.create_client(grants=["password"])
+    first = password_grant(lenient, client, lenient.create_user()).json()
+    second = refresh(lenient, client, first["refresh_token"]).json()
+    retry = refresh(lenient, client, first["refresh_token"])
+    assert retry.status_code == 200, retry.text
+    assert (retry.json()["access_token"], retry.json()["refresh_token"]) == (second["access_token"],
+                                                                              second["refresh_token"])
+    assert refresh(lenient, client, second["refresh_token"]).status_code == 200
+
+
+def test_reuse_after_the_successor_was_used_revokes_the_family_rfc9700_4_14_2(lenient):
+    """Rotate t0 -> t1, use t1 -> t2, present t0 inside the grace window: the client that lost a
+    response would present t1, not t0, once it had t1; so this is theft. Refused, and t2 and every
+    access token of the family stop working."""
+    client = lenient.create_client(grants=["password"])
+    t0 = password_grant(lenient, client, lenient.create_user()).json()
+    t1 = refresh(lenient, client, t0["refresh_token"]).json()
+    t2 = refresh(lenient, client, t1["refresh_token"])
+    assert t2.status_code == 200, t2.text
+    t2 = t2.json()
+    stolen = refresh(lenient, client, t0["refresh_token"])
+    assert stolen.status_code == 400 and stolen.json()["error"] == "invalid_grant", stolen.text
+    assert "access_token" not in stolen.json()
+    assert refresh(lenient, client, t2["refresh_token"]).json()["error"] == "invalid_grant"
+    for pair in (t0, t1, t2):
+        assert users_me(lenient, pair["access_token"]).status_code == 401
+
+
 def test_grace_replay_needs_the_same_client(lenient):
     owner = lenient.create_client(grants=["password"])
     thief = lenient.create_client(grants=["password"])

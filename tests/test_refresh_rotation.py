@@ -143,3 +143,22 @@ def test_refresh_token_expires_rfc6749_6(short_ttl_server):
     stale = password_grant(srv, client, user).json()
     time.sleep(2.5)
     assert_token_error(refresh(srv, client, stale["refresh_token"]), "invalid_grant")
+
+
+def test_refused_wider_scope_leaves_the_refresh_token_working_rfc6749_6(server, app, user):
+    """A refresh refused with invalid_scope must not use up the token: the correct retry works and
+    the grant's tokens stay alive (nothing was rotated, so nothing looks like reuse)."""
+    t = tokens(server, app, user, scope="users:read")
+    assert_token_error(refresh(server, app, t["refresh_token"], scope="users:read users:write"), "invalid_scope")
+    retry = refresh(server, app, t["refresh_token"])
+    assert retry.status_code == 200, retry.text
+    assert users_me(server, retry.json()["access_token"]).status_code == 200
+    assert users_me(server, t["access_token"]).status_code == 200
+    assert refresh(server, app, retry.json()["refresh_token"]).status_code == 200
+
+
+def test_refused_foreign_client_leaves_the_refresh_token_working_rfc6749_6(server, app, user, make_client):
+    """Another client presenting the token (invalid_grant) neither rotates nor revokes it."""
+    t = tokens(server, app, user)
+    assert_token_error(refresh(server, make_client(), t["refresh_token"]), "invalid_grant")
+    assert refresh(server, app, t["refresh_token"]).status_code == 200

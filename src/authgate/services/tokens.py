@@ -121,13 +121,21 @@ class TokenService:
             blob = sealing.seal(presented, json.dumps(response).encode())
             s.execute(KEEP_REPLAY, {"row_id": row.id, "blob": blob})
 
-    def replay_rotation(self, row: RefreshToken, presented: str) -> dict | None:
-        """The pair issued when ``row`` was rotated, if the retry comes within the grace window."""
+    def replay_rotation(self, s: Session, row: RefreshToken, presented: str) -> dict | None:
+        """The pair issued when ``row`` was rotated, if the retry comes within the grace window and the
+        new refresh token of that pair has not been used (or revoked) yet: a client that lost the
+        response has never seen it, so once it was used the old token's reuse is theft (RFC 9700 §4.14.2)."""
         grace = timedelta(seconds=self.settings.refresh_grace_seconds)
         if not grace or row.rotated_at is None or row.replay_blob is None or utcnow() - row.rotated_at > grace:
             return None
         plaintext = sealing.unseal(presented, row.replay_blob)
-        return json.loads(plaintext) if plaintext else None
+        pair = json.loads(plaintext) if plaintext else None
+        successor = pair.get("refresh_token") if pair else None
+        if successor is not None:
+            found = self.find_refresh_token(s, successor)
+            if found is None or found.rotated_at is not None or found.revoked_at is not None:
+                return None
+        return pair
 
     def revoke_family(self, s: Session, family_id: int) -> None:
         now = utcnow()

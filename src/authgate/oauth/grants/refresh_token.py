@@ -1,8 +1,10 @@
 """The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
 
-Each refresh token works once; presenting one that was already rotated revokes its whole family,
-except within a short grace window (``AUTHGATE_REFRESH_GRACE_SECONDS``), where a client retrying
-after a lost response gets the same new pair back instead of losing its session.
+Each refresh token works once. Everything that can refuse a refresh (client, token, scope, user)
+is checked before the token is claimed, so a refused request leaves it working. Presenting a
+token that was already rotated revokes its whole family, except within a short grace window
+(``AUTHGATE_REFRESH_GRACE_SECONDS``), where a client retrying after a lost response gets the same
+new pair back; only until that new refresh token is used: after that, the old one's reuse is theft.
 """
 
 from __future__ import annotations
@@ -19,12 +21,24 @@ from authgate.storage.types import utcnow
 class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
-    def _validate_request_token(self, client) -> OAuthRefreshToken:
+    def validate_token_request(self):
+        client = self.request.client = self._validate_request_client()
+        row = self._working_token(client)
+        token = OAuthRefreshToken(row)
+        self._validate_token_scope(token)
+        user_id = row.user_id
+        user = self.server.runtime.revocations.user(self.request.db, user_id) if user_id is not None else None
+        self.request.user = self.active_user(user)
+        self.request.replayed = None if self._claimed(row) else self._retry_or_theft(row, client)
+        self.request.refresh_token = token
+
+    def _working_token(self, client) -> RefreshToken:
+        """The presented token if it is this client's, unrevoked and unexpired (rotated or not)."""
         presented = self.request.form.get("refresh_token")
         if not presented:
             raise InvalidRequestError("Missing 'refresh_token' in request.")
-        db, tokens = self.request.db, self.server.runtime.tokens
-        row = tokens.find_refresh_token(db, presented)
+        db = self.request.db
+        row = self.server.runtime.tokens.find_refresh_token(db, presented)
         if row is None or row.client_id != client.row.id:
             raise InvalidGrantError("The refresh token is invalid.")
         family = self.family = db.get(TokenFamily, row.family_id)
@@ -32,19 +46,30 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token has been revoked.")
         if row.expires_at <= utcnow():
             raise InvalidGrantError("The refresh token has expired.")
-        if row.rotated_at is None and tokens.claim_refresh_token(db, row):
-            return OAuthRefreshToken(row)
-        db.refresh(row)
-        self.request.replayed = tokens.replay_rotation(row, presented)
-        if self.request.replayed is None:
+        return row
+
+    def _claimed(self, row: RefreshToken) -> bool:
+        """Mark the token rotated; False if it was already, or another request just did."""
+        if row.rotated_at is not None:
+            return False
+        if self.server.runtime.tokens.claim_refresh_token(self.request.db, row):
+            return True
+        self.request.db.refresh(row)
+        return False
+
+    def _retry_or_theft(self, row: RefreshToken, client) -> dict:
+        """The pair of the rotation, to a retry in the grace window; otherwise revoke the family."""
+        db, tokens = self.request.db, self.server.runtime.tokens
+        replayed = tokens.replay_rotation(db, row, self.request.form["refresh_token"])
+        if replayed is None:
             tokens.revoke_family(db, row.family_id)
             audit.record(db, "token.reuse_detected", user_id=row.user_id, client_id=client.get_client_id(),
                          details={"family": row.family_id})
             raise InvalidGrantError("The refresh token was already used; every token of this grant is now revoked.")
-        return OAuthRefreshToken(row)
+        return replayed
 
     def create_token_response(self):
-        replayed = getattr(self.request, "replayed", None)
+        replayed = self.request.replayed
         if replayed is not None:
             return 200, replayed, self.TOKEN_RESPONSE_HEADER
         status, token, headers = super().create_token_response()
@@ -52,10 +77,9 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
         self.server.runtime.tokens.remember_rotation(self.request.db, row, self.request.form["refresh_token"], token)
         return status, token, headers
 
-    def authenticate_user(self, refresh_token: OAuthRefreshToken) -> User | None:
-        """The token's user, from the bearer cache (which forgets a changed user), and remembered there."""
-        user = self.server.runtime.revocations.user(self.request.db, refresh_token.row.user_id)
-        return user if user is not None and user.deleted_at is None else None
+    def authenticate_user(self, refresh_token: OAuthRefreshToken) -> User:
+        """Already checked, before the token was claimed."""
+        return self.request.user
 
     def revoke_old_credential(self, refresh_token: OAuthRefreshToken) -> None:
         """Nothing to do: the old token was marked rotated when it was accepted."""
