@@ -24,7 +24,6 @@ from authgate.services.principal import Principal
 from authgate.storage.models import Client, Group, GroupMember, GroupPermission, Permission, User, UserPermission
 
 ACTIVE = "ACTIVE"
-UNAUTHORIZED = "This action is unauthorized."
 
 SERVICE_ACCOUNT_READS = {"view-users": "users:read", "view-groups": "groups:read"}
 GRANTED_BY_SYSTEM = "system"

@@ -144,12 +144,3 @@ class PersonalTokenService:
     def revoke_for(self, s: Session, actor: Principal, user_id: int, token_id: int) -> None:
         self.get_for(s, actor, user_id, token_id)
         self.revoke(s, token_id)
-
-    def touch(self, s: Session, token_id: int, when: datetime) -> None:
-        s.execute(update(PersonalAccessToken).where(PersonalAccessToken.id == token_id).values(last_used_at=when))
-
-    def find_live(self, s: Session, token: str) -> PersonalAccessToken | None:
-        row = s.scalar(select(PersonalAccessToken).where(PersonalAccessToken.token_hash == self.hasher.hash(token)))
-        if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= utcnow()):
-            return None
-        return row

@@ -116,6 +116,3 @@ def require_scope(scope: str, *alternatives: str, user_required: bool = False):
         return await authenticate(request, scopes, user_required)
 
     return dependency
-
-
-RequireScope = require_scope
