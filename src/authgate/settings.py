@@ -77,8 +77,11 @@ class Settings:
     login_rate_per_ip: Rate | None
     token_rate_per_ip: Rate | None
     token_rate_per_client: Rate | None
+    client_auth_failures_per_ip: Rate | None
     lockout: Rate | None
     device_rate_per_ip: Rate | None
+    device_codes_per_ip: Rate | None
+    device_codes_per_client: Rate | None
     password_grant_enabled: bool
     password_min_length: int
     password_blocklist: str | None
@@ -145,8 +148,11 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         login_rate_per_ip=_rate("AUTHGATE_LIMIT_LOGIN_PER_IP", "30/300"),
         token_rate_per_ip=_rate("AUTHGATE_LIMIT_TOKEN_PER_IP", "3000/60"),
         token_rate_per_client=_rate("AUTHGATE_LIMIT_TOKEN_PER_CLIENT", "1200/60"),
+        client_auth_failures_per_ip=_rate("AUTHGATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP", "30/60"),
         lockout=_rate("AUTHGATE_LOCKOUT", "10/900"),
         device_rate_per_ip=_rate("AUTHGATE_LIMIT_DEVICE_PER_IP", "20/300"),
+        device_codes_per_ip=_rate("AUTHGATE_LIMIT_DEVICE_CODES_PER_IP", "30/300"),
+        device_codes_per_client=_rate("AUTHGATE_LIMIT_DEVICE_CODES_PER_CLIENT", "600/60"),
         password_grant_enabled=not _flag("AUTHGATE_DISABLE_PASSWORD_GRANT"),
         password_min_length=_int("AUTHGATE_PASSWORD_MIN_LENGTH", 8),
         password_blocklist=os.environ.get("AUTHGATE_PASSWORD_BLOCKLIST") or None,

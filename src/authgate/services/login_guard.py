@@ -12,19 +12,13 @@ from sqlalchemy.orm import Session
 
 from authgate.services import audit
 from authgate.services.errors import ServiceError
-from authgate.services.ratelimit import RateLimiter
+from authgate.services.ratelimit import RateLimiter, TooManyAttempts
 from authgate.services.users import UserService
 from authgate.settings import Settings
 from authgate.storage.models import User
 
 FAILURES = "login-failures"
 FAILURES_BY_IP = "login-failures-ip"
-
-
-class TooManyAttempts(ServiceError):
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
 def _account(login: str) -> str:

@@ -8,6 +8,7 @@ from authgate.services.audit import AuditService
 from authgate.services.authorizations import AuthorizationService
 from authgate.services.bearer import BearerService
 from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
+from authgate.services.client_limits import ClientLimits
 from authgate.services.clients import ClientService
 from authgate.services.consents import ConsentService
 from authgate.services.codes import CodeService
@@ -58,6 +59,7 @@ class Runtime:
         )
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.login_guard = LoginGuard(settings, self.limiter, self.users)
+        self.client_limits = ClientLimits(settings, self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter)
         self.groups = GroupService(self.permissions)
         self.consents = ConsentService()
