@@ -160,7 +160,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         device_code_ttl=_int("AUTHGATE_DEVICE_CODE_TTL", 600),
         device_poll_interval=_int("AUTHGATE_DEVICE_POLL_INTERVAL", 5),
         revocation_poll_seconds=_int("AUTHGATE_REVOCATION_POLL_MS", 500, minimum=50) / 1000,
-        purge_interval=_int("AUTHGATE_PURGE_INTERVAL", 0, minimum=0),
+        purge_interval=_int("AUTHGATE_PURGE_INTERVAL", 900, minimum=0),
         log_format=(os.environ.get("AUTHGATE_LOG_FORMAT") or "json").strip().lower(),
         access_log=_flag("AUTHGATE_ACCESS_LOG"),
     )

@@ -277,9 +277,10 @@ class Revocations:
 
     # -- the background thread ---------------------------------------------------------------------
 
-    def every(self, seconds: float, task) -> None:
-        """Run ``task()`` every ``seconds`` on the background thread (after ``start``)."""
-        self._tasks.append([seconds, time.monotonic() + seconds, task])
+    def every(self, seconds: float, task, first_after: float | None = None) -> None:
+        """Run ``task()`` every ``seconds`` on the background thread (after ``start``), the first time
+        after ``first_after`` seconds (default: ``seconds``)."""
+        self._tasks.append([seconds, time.monotonic() + (seconds if first_after is None else first_after), task])
 
     def _flush_touches(self) -> None:
         touches, self._touches = self._touches, {}

@@ -67,9 +67,10 @@ class Runtime:
         self.audit = AuditService(self.permissions)
 
     def start_background(self) -> None:
-        """The serving process's background work: revocation sync, PAT use times, optional purge."""
+        """The serving process's background work: revocation sync, PAT use times, and the purge of
+        expired rows at start and every ``AUTHGATE_PURGE_INTERVAL`` seconds (unless 0)."""
         if self.settings.purge_interval:
-            self.revocations.every(self.settings.purge_interval, self.purge.run)
+            self.revocations.every(self.settings.purge_interval, self.purge.run, first_after=0)
         self.revocations.start()
 
     def stop_background(self) -> None:
