@@ -58,7 +58,7 @@ class Runtime:
             self.passwords, PasswordPolicy(settings), self.permissions, self.tokens, self.personal_tokens, self.sessions
         )
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
-        self.login_guard = LoginGuard(settings, self.limiter, self.users)
+        self.login_guard = LoginGuard(settings, self.limiter, self.users, self.hasher, self.permissions, self.revocations)
         self.client_limits = ClientLimits(settings, self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter)
         self.groups = GroupService(self.permissions)
