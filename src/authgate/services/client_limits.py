@@ -4,8 +4,9 @@ Nobody but a client can use up that client's limit. Per address, every request c
 database work). A failed client authentication counts per claimed client id *and* address, and past
 ``AUTHGATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP`` that address is refused for that client id, so a
 stranger who fails for a client id stops only themselves. The per-client limit counts requests that
-authenticated as the client; a public client has no secret, so anyone can present its id, and its
-count is per client id and address instead.
+authenticated as the client. At the token endpoint a public client, which has no secret (anyone can
+present its id), counts per client id and address instead. At the device authorization endpoint
+every client counts by id alone: there the limit bounds how many rows one client's requests store.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class ClientLimits:
 
     def authenticated(self, endpoint: str, client_id: str, public: bool, ip: str | None) -> None:
         """Count one request of an authenticated client; ``TooManyAttempts`` past its per-client limit."""
-        subject = _pair(client_id, ip or "") if public else client_id
+        subject = _pair(client_id, ip or "") if public and endpoint == TOKEN else client_id
         self._hit(endpoint, "client", subject, self.per_client[endpoint])
 
     def _hit(self, endpoint: str, by: str, subject: str, rate: Rate | None) -> None:
