@@ -53,7 +53,8 @@ class LoginGuard:
         Each outcome goes to the audit log (never the password, nor a name that is no account); the
         caller commits even when refusing, so that the refusal is recorded too.
         """
-        accounts = self.users.accounts_named(s, login)
+        storable = "\x00" not in (login or "")  # PostgreSQL text cannot hold NUL: no account has one
+        accounts = self.users.accounts_named(s, login) if storable else []
         keys = self._keys(login, accounts)
         named = {"user_id": accounts[0].id, "subject": accounts[0].username} if accounts \
             else {"subject": "unknown:" + self._digest(login)[:16]}
@@ -62,7 +63,7 @@ class LoginGuard:
         except TooManyAttempts:
             audit.record(s, "login.refused", **named)
             raise
-        user = self.users.authenticate(s, login, password)
+        user = self.users.authenticate(s, login, password) if storable else None
         if user is None:
             for key in keys:
                 self.limiter.hit(FAILURES, key, self.settings.lockout)
@@ -97,7 +98,7 @@ class LoginGuard:
 
     def unlock_named(self, s: Session, login: str, actor: Principal = SYSTEM) -> User:
         """``unlock`` for the account whose username or email is ``login`` (the CLI)."""
-        accounts = self.users.accounts_named(s, login)
+        accounts = self.users.accounts_named(s, login) if "\x00" not in login else []
         if not accounts:
             raise NotFound(f"no user named {login!r}")
         return self.unlock(s, actor, accounts[0].id)
