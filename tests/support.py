@@ -781,3 +781,18 @@ def assert_invalid(r: requests.Response, *fields: str) -> dict:
         assert name in body["errors"], f"no error for {name}: {body}"
         assert all(isinstance(m, str) and m for m in body["errors"][name]), body
     return body
+
+
+def from_address(ip: str) -> requests.Session:
+    """A requests session whose connections leave from ``ip`` (any 127.x.y.z on Linux): another peer
+    address for the per-address limits, without trusting any forwarded header."""
+    from requests.adapters import HTTPAdapter
+
+    class _Bound(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs["source_address"] = (ip, 0)
+            super().init_poolmanager(*args, **kwargs)
+
+    session = requests.Session()
+    session.mount("http://", _Bound())
+    return session

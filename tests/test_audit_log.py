@@ -39,6 +39,26 @@ def test_sign_ins_are_recorded_with_address_and_never_the_password(audited):
     assert wrong not in dump and user.password not in dump
 
 
+def test_a_name_that_is_no_account_is_recorded_by_a_keyed_hash_only(audited):
+    """A password typed into the username field never reaches the log: a name that is no account is
+    recorded by a keyed hash (the same for the same name, in any case), an account by its username."""
+    typed = "Pa55-" + secrets.token_urlsafe(12)
+    for name in (typed, typed.upper()):
+        browser = Browser(audited)
+        assert browser.submit_login(*browser.login_page(), name, "whatever-pw").status_code == 400
+    user = audited.create_user()
+    browser = Browser(audited)
+    browser.submit_login(*browser.login_page(), user.email.upper(), "wrong-" + secrets.token_hex(4))
+    log = events(audited)
+    dump = str(log)
+    assert typed not in dump and typed.upper() not in dump and typed.lower() not in dump
+    failed = [e for e in log if e["event"] == "login.failed"][:3]
+    by_account, unknown = failed[0], failed[1:]
+    assert by_account["user_id"] == user.id and by_account["subject"] == user.username
+    assert all(e["user_id"] is None and e["subject"].startswith("unknown:") for e in unknown)
+    assert unknown[0]["subject"] == unknown[1]["subject"]
+
+
 def test_token_lifecycle_and_reuse_are_recorded_without_secrets(audited):
     client = audited.create_client(grants=["password"])
     user = audited.create_user()

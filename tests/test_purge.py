@@ -11,10 +11,10 @@ import time
 import pytest
 import requests
 
-from support import Browser, authorization_params, password_grant, pkce_pair, users_me
+from support import Browser, authorization_params, eventually, password_grant, pkce_pair, users_me
 
 TTL = {"AUTHGATE_AUTH_CODE_TTL": "1", "AUTHGATE_ACCESS_TOKEN_TTL": "1", "AUTHGATE_REFRESH_TOKEN_TTL": "1",
-       "AUTHGATE_DEVICE_CODE_TTL": "1", "AUTHGATE_SESSION_TTL": "3"}
+       "AUTHGATE_DEVICE_CODE_TTL": "1", "AUTHGATE_SESSION_TTL": "3", "AUTHGATE_PURGE_INTERVAL": "0"}
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +65,24 @@ def test_purge_prints_counts(short):
     proc = short.cli("tokens", "purge")
     assert proc.returncode == 0, proc.stderr
     assert "access_tokens: " in proc.stdout and "refresh_tokens: " in proc.stdout
+
+
+def rows(srv, table: str) -> int:
+    """How many rows ``table`` holds, read from the database itself."""
+    sections = srv.db.dump_text().split("\n== ")
+    body = next(s for s in sections if s.split("\n", 1)[0].split(".")[-1].strip("= ") == table)
+    return len([line for line in body.split("\n")[1:] if line.strip()])
+
+
+def test_the_server_purges_expired_device_codes_by_default_rfc8628_3_2(server_factory):
+    """Every device authorization request stores a row; without any setting, a serving authgate
+    deletes the expired ones (at start, then every AUTHGATE_PURGE_INTERVAL, 900 s by default)."""
+    srv = server_factory({"AUTHGATE_DEVICE_CODE_TTL": "1"})
+    client = srv.create_client(grants=["device_code"])
+    for _ in range(3):
+        assert requests.post(srv.url("/oauth/device"), auth=client.basic, timeout=10).status_code == 200
+    assert rows(srv, "oauth_device_codes") == 3
+    time.sleep(1.2)
+    srv.stop(drop_database=False)
+    srv.start()
+    assert eventually(lambda: rows(srv, "oauth_device_codes"), lambda n: n == 0, timeout=10) == 0

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from support import Browser, assert_no_store, assert_token_error, token_request, users_me
+from support import Browser, assert_no_store, assert_token_error, from_address, token_request, users_me
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
@@ -177,3 +177,31 @@ def test_wrong_user_codes_are_limited_per_address_rfc8628_5_1(server_factory):
         assert browser.get("/device?user_code=BCDF-GHJK").status_code == 400
     refused = browser.get("/device?user_code=BCDF-GHJK")
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+
+def _device_request(srv, client, address="127.0.0.1", auth=None) -> requests.Response:
+    return from_address(address).post(srv.url("/oauth/device"), data={"scope": "users:read"},
+                                      auth=auth or client.basic, timeout=10)
+
+
+def test_device_authorization_is_limited_per_address_and_per_client_rfc8628_3_1(server_factory):
+    """Every device authorization request stores a row: they are limited per address and, once the
+    client authenticated, per client; refusals are 429 with Retry-After in the error format of RFC 6749 §5.2."""
+    srv = server_factory({"AUTHGATE_LIMIT_DEVICE_CODES_PER_IP": "3/60", "AUTHGATE_LIMIT_DEVICE_CODES_PER_CLIENT": "5/60",
+                          "AUTHGATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP": "2/60"})
+    tv, other = srv.create_client(grants=["device_code"]), srv.create_client(grants=["device_code"])
+    assert [_device_request(srv, c).status_code for c in (tv, tv, other)] == [200] * 3
+    refused = _device_request(srv, other)
+    body = assert_token_error(refused, "too_many_requests", 429)
+    assert body["error_description"]
+    assert int(refused.headers["Retry-After"]) > 0
+    assert_no_store(refused)
+
+    assert [_device_request(srv, tv, "127.0.0.2").status_code for _ in range(3)] == [200] * 3
+    assert_token_error(_device_request(srv, tv, "127.0.0.3"), "too_many_requests", 429)
+    assert _device_request(srv, other, "127.0.0.3").status_code == 200, "one client's count is not another's"
+
+    wrong = [_device_request(srv, other, "127.0.0.4", auth=(other.client_id, "wrong")).status_code for _ in range(3)]
+    assert wrong == [401, 401, 429], "failed client authentications are limited per client and address"
+    assert _device_request(srv, other, "127.0.0.5").status_code == 200, \
+        "a stranger's failures never count against the client"

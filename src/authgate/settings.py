@@ -77,8 +77,11 @@ class Settings:
     login_rate_per_ip: Rate | None
     token_rate_per_ip: Rate | None
     token_rate_per_client: Rate | None
+    client_auth_failures_per_ip: Rate | None
     lockout: Rate | None
     device_rate_per_ip: Rate | None
+    device_codes_per_ip: Rate | None
+    device_codes_per_client: Rate | None
     password_grant_enabled: bool
     password_min_length: int
     password_blocklist: str | None
@@ -145,8 +148,11 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         login_rate_per_ip=_rate("AUTHGATE_LIMIT_LOGIN_PER_IP", "30/300"),
         token_rate_per_ip=_rate("AUTHGATE_LIMIT_TOKEN_PER_IP", "3000/60"),
         token_rate_per_client=_rate("AUTHGATE_LIMIT_TOKEN_PER_CLIENT", "1200/60"),
+        client_auth_failures_per_ip=_rate("AUTHGATE_LIMIT_CLIENT_AUTH_FAILURES_PER_IP", "30/60"),
         lockout=_rate("AUTHGATE_LOCKOUT", "10/900"),
         device_rate_per_ip=_rate("AUTHGATE_LIMIT_DEVICE_PER_IP", "20/300"),
+        device_codes_per_ip=_rate("AUTHGATE_LIMIT_DEVICE_CODES_PER_IP", "30/300"),
+        device_codes_per_client=_rate("AUTHGATE_LIMIT_DEVICE_CODES_PER_CLIENT", "600/60"),
         password_grant_enabled=not _flag("AUTHGATE_DISABLE_PASSWORD_GRANT"),
         password_min_length=_int("AUTHGATE_PASSWORD_MIN_LENGTH", 8),
         password_blocklist=os.environ.get("AUTHGATE_PASSWORD_BLOCKLIST") or None,
@@ -154,7 +160,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         device_code_ttl=_int("AUTHGATE_DEVICE_CODE_TTL", 600),
         device_poll_interval=_int("AUTHGATE_DEVICE_POLL_INTERVAL", 5),
         revocation_poll_seconds=_int("AUTHGATE_REVOCATION_POLL_MS", 500, minimum=50) / 1000,
-        purge_interval=_int("AUTHGATE_PURGE_INTERVAL", 0, minimum=0),
+        purge_interval=_int("AUTHGATE_PURGE_INTERVAL", 900, minimum=0),
         log_format=(os.environ.get("AUTHGATE_LOG_FORMAT") or "json").strip().lower(),
         access_log=_flag("AUTHGATE_ACCESS_LOG"),
     )

@@ -40,13 +40,11 @@ def users_import(runtime: Runtime, args) -> None:
 
 
 def users_unlock(runtime: Runtime, args) -> None:
-    if runtime.settings.redis_url is None:
-        raise Invalid(
-            "without AUTHGATE_REDIS_URL the lockout lives in the server's memory: it ends by itself "
-            "(AUTHGATE_LOCKOUT window) or when the server restarts"
-        )
-    runtime.login_guard.unlock(args.username)
-    print(f"Unlocked {args.username!r}.")
+    """Every running server applies the unlock within a second, through the database (and Redis if set)."""
+    with runtime.db.session() as s:
+        user = runtime.login_guard.unlock_named(s, args.username)
+        username = user.username
+    print(f"Unlocked {username!r}.")
 
 
 def clients_create(runtime: Runtime, args) -> None:

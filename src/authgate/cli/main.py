@@ -53,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     import_users.add_argument("file", metavar="FILE.csv|FILE.json")
     import_users.add_argument("--json", action="store_true")
     import_users.set_defaults(run=commands.users_import)
-    unlock_user = users.add_parser("unlock", help="end a lockout after failed sign-ins (needs AUTHGATE_REDIS_URL)")
-    unlock_user.add_argument("username")
+    unlock_user = users.add_parser("unlock", help="end a lockout after failed sign-ins")
+    unlock_user.add_argument("username", help="username or email")
     unlock_user.set_defaults(run=commands.users_unlock)
 
     clients = sub.add_parser("clients", help="manage client applications").add_subparsers(

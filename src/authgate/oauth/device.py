@@ -25,8 +25,11 @@ from authlib.oauth2.rfc8628 import (
 )
 
 from authgate.oauth.context import current_db
+from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.base import AuthgateGrant
+from authgate.services import client_limits
 from authgate.services import device_codes as device_rules
+from authgate.services.ratelimit import TooManyAttempts
 from authgate.storage.models import TokenFamily, User
 from authgate.storage.types import utcnow
 
@@ -46,6 +49,11 @@ class DeviceAuthorizationEndpoint(AuthlibDeviceEndpoint):
         return self.server.runtime.settings.device_poll_interval
 
     def authenticate_client(self, request):
+        """Limited per address before anything else; per client once it authenticated (``ClientLimits``)."""
+        try:
+            self.server.runtime.client_limits.request(client_limits.DEVICE, request.client_ip)
+        except TooManyAttempts as refused:
+            raise TooManyRequestsError(str(refused), refused.retry_after) from None
         client = super().authenticate_client(request)
         if not client.check_grant_type(DEVICE_CODE_GRANT_TYPE):
             raise UnauthorizedClientError("This client may not use the device authorization grant.")

@@ -32,9 +32,20 @@ from authgate.oauth.introspection import IntrospectionEndpoint
 from authgate.oauth.models import OAuthClient
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.revocation import RevocationEndpoint
+from authgate.services import client_limits
 from authgate.services import scopes as scope_rules
+from authgate.services.ratelimit import TooManyAttempts
 
 Response = tuple[int, object, list[tuple[str, str]]]
+
+
+def _claimed_client_id(request: OAuthRequest) -> str:
+    """The client id a request claims (HTTP Basic or ``client_id``), authenticated or not."""
+    try:
+        basic_id = extract_basic_authorization(request.headers)[0]
+    except ValueError:
+        basic_id = None
+    return basic_id or request.form.get("client_id") or ""
 
 
 class AuthorizationServer(AuthlibServer):
@@ -63,13 +74,30 @@ class AuthorizationServer(AuthlibServer):
         return OAuthClient(view, self.runtime.clients) if view else None
 
     def authenticate_client(self, request, methods, endpoint="token"):
-        """As Authlib, but a failed client authentication is always 401 with ``WWW-Authenticate`` (RFC 6749 §5.2)."""
+        """As Authlib, but a failed client authentication is always 401 with ``WWW-Authenticate`` (RFC 6749 §5.2).
+
+        On the token and device authorization endpoints, failures count per claimed client id and
+        address, and the per-client limit counts only a client that authenticated (``ClientLimits``).
+        """
+        limits = self.runtime.client_limits
+        watched = limits.watches(endpoint)
+        claimed = _claimed_client_id(request)
         try:
-            return super().authenticate_client(request, methods, endpoint)
-        except InvalidClientError as error:
-            error.status_code = 401
-            error.description = "Client authentication failed: unknown client, wrong secret or wrong method."
-            raise
+            if watched:
+                limits.before_authentication(claimed, request.client_ip)
+            try:
+                client = super().authenticate_client(request, methods, endpoint)
+            except InvalidClientError as error:
+                if watched:
+                    limits.failed(claimed, request.client_ip)
+                error.status_code = 401
+                error.description = "Client authentication failed: unknown client, wrong secret or wrong method."
+                raise
+            if watched:
+                limits.authenticated(endpoint, client.get_client_id(), client.row.public, request.client_ip)
+        except TooManyAttempts as refused:
+            raise TooManyRequestsError(str(refused), refused.retry_after) from None
+        return client
 
     def validate_requested_scope(self, scope):
         if scope and any(s not in scope_rules.KNOWN for s in scope_rules.parse(scope)):
@@ -113,19 +141,11 @@ class AuthorizationServer(AuthlibServer):
             return self.create_endpoint_response(name, request)
 
     def _throttle(self, request: OAuthRequest) -> TooManyRequestsError | None:
-        """Per-IP and per-client limits on the token endpoint, before any database work."""
-        settings, limiter = self.runtime.settings, self.runtime.limiter
-        client_id = extract_basic_authorization(request.headers)[0] or request.form.get("client_id") or ""
-        checks = [("token-ip", request.client_ip, settings.token_rate_per_ip)]
-        if client_id:
-            checks.append(("token-client", client_id[:128], settings.token_rate_per_client))
-        for name, subject, rate in checks:
-            if subject:
-                decision = limiter.hit(name, subject, rate)
-                if not decision.allowed:
-                    return TooManyRequestsError(
-                        f"Too many token requests; try again in {decision.retry_after} seconds.", decision.retry_after
-                    )
+        """The token endpoint's per-address limit, before any database work."""
+        try:
+            self.runtime.client_limits.request(client_limits.TOKEN, request.client_ip)
+        except TooManyAttempts as refused:
+            return TooManyRequestsError(str(refused), refused.retry_after)
         return None
 
     def consent_grant(self, request: OAuthRequest, user):

@@ -1,34 +1,35 @@
 """Brute-force protection for password sign-in (pages and the password grant).
 
-Failed attempts are counted per account name (whether or not the account exists, so the answer
-reveals nothing); past the limit the account is locked until the window ends or an
-administrator unlocks it. Failed attempts are also limited per client IP address, so one address
-cannot try many accounts; successful sign-ins never count.
+Failed attempts are counted per *account*, whichever identifier was typed (username or email, in
+any case); a name that is no account keeps a counter of its own and locks the same way, so the
+answer reveals nothing. Past the limit the account is locked until the window ends or an
+administrator unlocks it (``unlock``: the counters may live in each server process, so the unlock is
+also logged as a revocation event that every process applies within a second). Failed attempts are
+also limited per client IP address, so one address cannot try many accounts; successful sign-ins
+never count.
+
+The audit log names an account by its username; a name that is no account (it may be a password
+typed into the wrong field) only by a keyed hash, which matches the same name tried again.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from authgate.services import audit
-from authgate.services.errors import ServiceError
-from authgate.services.ratelimit import RateLimiter
+from authgate.security.secrets import SecretHasher
+from authgate.services import audit, revocations
+from authgate.services.errors import Forbidden, NotFound
+from authgate.services.permissions import PermissionService
+from authgate.services.principal import SYSTEM, Principal
+from authgate.services.ratelimit import RateLimiter, TooManyAttempts
 from authgate.services.users import UserService
 from authgate.settings import Settings
 from authgate.storage.models import User
 
+__all__ = ["LoginGuard", "TooManyAttempts"]
+
 FAILURES = "login-failures"
 FAILURES_BY_IP = "login-failures-ip"
-
-
-class TooManyAttempts(ServiceError):
-    def __init__(self, message: str, retry_after: int):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def _account(login: str) -> str:
-    return (login or "").strip().lower()[:255]
 
 
 def _minutes(seconds: int) -> str:
@@ -37,33 +38,72 @@ def _minutes(seconds: int) -> str:
 
 
 class LoginGuard:
-    def __init__(self, settings: Settings, limiter: RateLimiter, users: UserService):
+    def __init__(self, settings: Settings, limiter: RateLimiter, users: UserService, hasher: SecretHasher,
+                 permissions: PermissionService, events: revocations.Revocations):
         self.settings = settings
         self.limiter = limiter
         self.users = users
+        self.hasher = hasher
+        self.permissions = permissions
+        events.on(revocations.UNLOCK, self._unlocked_elsewhere)
 
     def authenticate(self, s: Session, login: str, password: str, ip: str | None) -> User | None:
         """The user, or None for a wrong name or password; raises ``TooManyAttempts`` when limited.
 
-        Each outcome goes to the audit log with the name tried (never the password); the caller
-        commits even when refusing, so that the refusal is recorded too.
+        Each outcome goes to the audit log (never the password, nor a name that is no account); the
+        caller commits even when refusing, so that the refusal is recorded too.
         """
-        name = _account(login)
+        storable = "\x00" not in (login or "")  # PostgreSQL text cannot hold NUL: no account has one
+        accounts = self.users.accounts_named(s, login) if storable else []
+        keys = self._keys(login, accounts)
+        named = {"user_id": accounts[0].id, "subject": accounts[0].username} if accounts \
+            else {"subject": "unknown:" + self._digest(login)[:16]}
         try:
-            self.before_attempt(login, ip)
+            self._before_attempt(keys, ip)
         except TooManyAttempts:
-            audit.record(s, "login.refused", subject=name)
+            audit.record(s, "login.refused", **named)
             raise
-        user = self.users.authenticate(s, login, password)
+        user = self.users.authenticate(s, login, password) if storable else None
         if user is None:
-            self.failed(login, ip)
-            audit.record(s, "login.failed", subject=name)
+            for key in keys:
+                self.limiter.hit(FAILURES, key, self.settings.lockout)
+            if ip:
+                self.limiter.hit(FAILURES_BY_IP, ip, self.settings.login_rate_per_ip)
+            audit.record(s, "login.failed", **named)
         else:
-            self.succeeded(login)
+            self.limiter.reset(FAILURES, _account_key(user.id))
             audit.record(s, "login.succeeded", user_id=user.id, subject=user.username)
         return user
 
-    def before_attempt(self, login: str, ip: str | None) -> None:
+    def locked(self, user_ids) -> set[int]:
+        """Which of these users are locked out now (as this process counts, or Redis when shared)."""
+        lockout = self.settings.lockout
+        if lockout is None:
+            return set()
+        return {uid for uid in user_ids if self.limiter.peek(FAILURES, _account_key(uid))[0] >= lockout.count}
+
+    def unlock(self, s: Session, actor: Principal, user_id: int) -> User:
+        """End ``user_id``'s lockout, in every server process: needs edit-users (administrators for
+        an administrator), and is recorded in the audit log."""
+        self.permissions.require(s, actor, "edit-users")
+        user = self.users.get(s, user_id)
+        if user is None:
+            raise NotFound(f"No user with id {user_id}.")
+        if user.is_administrator and not self.permissions.is_administrator(actor):
+            raise Forbidden("Only an administrator may unlock an administrator.")
+        self.limiter.reset(FAILURES, _account_key(user.id))
+        revocations.record(s, revocations.UNLOCK, [user.id])
+        audit.record(s, "user.unlocked", actor=actor, user_id=user.id, subject=user.username)
+        return user
+
+    def unlock_named(self, s: Session, login: str, actor: Principal = SYSTEM) -> User:
+        """``unlock`` for the account whose username or email is ``login`` (the CLI)."""
+        accounts = self.users.accounts_named(s, login) if "\x00" not in login else []
+        if not accounts:
+            raise NotFound(f"no user named {login!r}")
+        return self.unlock(s, actor, accounts[0].id)
+
+    def _before_attempt(self, keys: list[str], ip: str | None) -> None:
         """Raise ``TooManyAttempts`` if this IP is over its limit or the account is locked."""
         by_ip = self.settings.login_rate_per_ip
         if ip and by_ip is not None:
@@ -76,21 +116,26 @@ class LoginGuard:
         lockout = self.settings.lockout
         if lockout is None:
             return
-        failures, retry_after = self.limiter.peek(FAILURES, _account(login))
-        if failures >= lockout.count:
-            raise TooManyAttempts(
-                f"This account is locked after {failures} failed sign-ins; try again in "
-                f"{_minutes(retry_after)} or ask an administrator to unlock it.",
-                retry_after,
-            )
+        for key in keys:
+            failures, retry_after = self.limiter.peek(FAILURES, key)
+            if failures >= lockout.count:
+                raise TooManyAttempts(
+                    f"This account is locked after {failures} failed sign-ins; try again in "
+                    f"{_minutes(retry_after)} or ask an administrator to unlock it.",
+                    retry_after,
+                )
 
-    def failed(self, login: str, ip: str | None) -> None:
-        self.limiter.hit(FAILURES, _account(login), self.settings.lockout)
-        if ip:
-            self.limiter.hit(FAILURES_BY_IP, ip, self.settings.login_rate_per_ip)
+    def _keys(self, login: str, accounts: list[User]) -> list[str]:
+        """The counters a sign-in as ``login`` is about: its accounts', or the (hashed) name's own."""
+        return [_account_key(user.id) for user in accounts] or ["name:" + self._digest(login)]
 
-    def succeeded(self, login: str) -> None:
-        self.limiter.reset(FAILURES, _account(login))
+    def _digest(self, login: str) -> str:
+        return self.hasher.hash("login-name:" + (login or "").strip().lower()[:255])
 
-    def unlock(self, login: str) -> None:
-        self.limiter.reset(FAILURES, _account(login))
+    def _unlocked_elsewhere(self, subject: str) -> None:
+        if subject.isdigit():
+            self.limiter.reset(FAILURES, _account_key(int(subject)))
+
+
+def _account_key(user_id: int) -> str:
+    return f"user:{user_id}"

@@ -12,10 +12,18 @@ import threading
 import time
 from dataclasses import dataclass
 
+from authgate.services.errors import ServiceError
 from authgate.settings import Rate
 
 log = logging.getLogger("authgate.ratelimit")
 
+
+class TooManyAttempts(ServiceError):
+    """Over a limit: each adapter answers 429 with ``Retry-After: retry_after``."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

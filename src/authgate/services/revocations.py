@@ -10,6 +10,9 @@ itself (``record``). Each worker keeps an in-process view of those events, kept 
 - after a commit, the events are applied in this process at once and, with ``AUTHGATE_REDIS_URL``,
   published on a Redis channel that every worker of every instance listens to.
 
+Other in-process state that a command must reach uses the same log: ``on(kind, callback)`` calls
+back for each new event of that kind (``unlock``: the login guard's counters of an account).
+
 The bearer check trusts the cache only while it is fresh (a poll succeeded within ``STALE_AFTER``
 seconds); otherwise it asks the database, so a worker cut off from the database never accepts a
 revoked token on old information. The caches of users, personal access tokens and clients (as the
@@ -35,6 +38,7 @@ from authgate.storage.types import utcnow
 log = logging.getLogger("authgate.revocations")
 
 JTI, CLIENT, USER, PAT, KEYS = "jti", "client", "user", "pat", "keys"
+UNLOCK = "unlock"
 CLIENT_CHANGED = "client.changed"
 PENDING = "authgate.revocations"
 OVERLAP = 30.0
@@ -94,6 +98,7 @@ class Revocations:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._tasks: list[tuple[float, float, object]] = []
+        self._listeners: dict[str, list] = {}
         keys.trust_cache = self.fresh
         db.listen("after_commit", self._committed)
         db.listen("after_rollback", lambda session: session.info.pop(PENDING, None))
@@ -168,8 +173,13 @@ class Revocations:
 
     # -- applying events ---------------------------------------------------------------------------
 
+    def on(self, kind: str, callback) -> None:
+        """Call ``callback(subject)`` for every new event of ``kind``, in whichever process it was recorded."""
+        self._listeners.setdefault(kind, []).append(callback)
+
     def apply(self, events) -> None:
         reload_keys = False
+        heard = [(kind, subject) for kind, subject in events if kind in self._listeners]
         now = time.monotonic()
         with self._lock:
             self._generation += 1
@@ -191,6 +201,9 @@ class Revocations:
                     reload_keys = True
         if reload_keys:
             self.keys.forget()
+        for kind, subject in heard:
+            for callback in self._listeners[kind]:
+                callback(subject)
 
     @staticmethod
     def _row_changes(session: Session, _context, _instances) -> None:
@@ -277,9 +290,10 @@ class Revocations:
 
     # -- the background thread ---------------------------------------------------------------------
 
-    def every(self, seconds: float, task) -> None:
-        """Run ``task()`` every ``seconds`` on the background thread (after ``start``)."""
-        self._tasks.append([seconds, time.monotonic() + seconds, task])
+    def every(self, seconds: float, task, first_after: float | None = None) -> None:
+        """Run ``task()`` every ``seconds`` on the background thread (after ``start``), the first time
+        after ``first_after`` seconds (default: ``seconds``)."""
+        self._tasks.append([seconds, time.monotonic() + (seconds if first_after is None else first_after), task])
 
     def _flush_touches(self) -> None:
         touches, self._touches = self._touches, {}

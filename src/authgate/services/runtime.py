@@ -8,6 +8,7 @@ from authgate.services.audit import AuditService
 from authgate.services.authorizations import AuthorizationService
 from authgate.services.bearer import BearerService
 from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
+from authgate.services.client_limits import ClientLimits
 from authgate.services.clients import ClientService
 from authgate.services.consents import ConsentService
 from authgate.services.codes import CodeService
@@ -57,7 +58,8 @@ class Runtime:
             self.passwords, PasswordPolicy(settings), self.permissions, self.tokens, self.personal_tokens, self.sessions
         )
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
-        self.login_guard = LoginGuard(settings, self.limiter, self.users)
+        self.login_guard = LoginGuard(settings, self.limiter, self.users, self.hasher, self.permissions, self.revocations)
+        self.client_limits = ClientLimits(settings, self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter)
         self.groups = GroupService(self.permissions)
         self.consents = ConsentService()
@@ -65,9 +67,10 @@ class Runtime:
         self.audit = AuditService(self.permissions)
 
     def start_background(self) -> None:
-        """The serving process's background work: revocation sync, PAT use times, optional purge."""
+        """The serving process's background work: revocation sync, PAT use times, and the purge of
+        expired rows at start and every ``AUTHGATE_PURGE_INTERVAL`` seconds (unless 0)."""
         if self.settings.purge_interval:
-            self.revocations.every(self.settings.purge_interval, self.purge.run)
+            self.revocations.every(self.settings.purge_interval, self.purge.run, first_after=0)
         self.revocations.start()
 
     def stop_background(self) -> None:

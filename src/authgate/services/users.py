@@ -103,6 +103,16 @@ class UserService:
             raise NotFound(f"no user named {username!r}")
         return user
 
+    def accounts_named(self, s: Session, login: str) -> list[User]:
+        """The users (not deleted) whose username or email is ``login``, in any case: whom a sign-in as
+        ``login`` is about."""
+        login = (login or "").strip().lower()[:255]
+        if not login:
+            return []
+        return list(s.scalars(select(User).where(
+            or_(func.lower(User.username) == login, func.lower(User.email) == login), User.deleted_at.is_(None),
+        ).order_by(User.id).limit(2)))
+
     def authenticate(self, s: Session, login: str, password: str) -> User | None:
         """The active user whose username or email is ``login`` and whose password matches."""
         login = (login or "").strip()

@@ -280,7 +280,8 @@ class RevocationEvent(Base):
 
     ``kind`` is ``jti`` (an access token), ``client`` (a deleted client's ``client_id``),
     ``client.changed`` (a changed client's ``client_id``), ``user`` (a changed user), ``pat`` (a personal
-    access token's id) or ``keys`` (a rotated key's ``kid``).
+    access token's id), ``keys`` (a rotated key's ``kid``) or ``unlock`` (a user id whose sign-in
+    lockout an administrator ended).
     """
 
     __tablename__ = "revocation_events"

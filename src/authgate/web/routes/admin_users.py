@@ -1,6 +1,6 @@
-"""``/admin/users``: people for administrators — list (search, pages), create, edit (names, email,
-status), reset a password (ending the user's sessions and OAuth tokens, and on request their API
-tokens), delete, group membership, direct permissions and, for administrators, the
+"""``/admin/users``: people for administrators — list (search, pages; locked accounts, to unlock),
+create, edit (names, email, status), reset a password (ending the user's sessions and OAuth tokens,
+and on request their API tokens), delete, group membership, direct permissions and, for administrators, the
 user's API tokens. ``UserService``, ``GroupService``, ``PermissionService`` and
 ``PersonalTokenService`` decide who may do what, exactly as for the API."""
 
@@ -43,11 +43,21 @@ async def users(request: Request) -> Response:
 
     def load():
         with rt.db.session(write=False) as s:
-            return rt.users.list(s, who.principal, query), rt.permissions.allows(s, who.principal, "create-users")
+            result = rt.users.list(s, who.principal, query)
+            allows = {name: rt.permissions.allows(s, who.principal, name) for name in ("create-users", "edit-users")}
+            return result, allows, rt.login_guard.locked(u.id for u in result.items)
 
-    result, may_create = await run_in_threadpool(load)
+    result, allows, locked = await run_in_threadpool(load)
     return page(request, who, "admin_users.html", users=result.items, q=query.filter, total=result.total,
-                may_create=may_create, pager=pager(BASE, query.filter, query.page, result.total_pages))
+                may_create=allows["create-users"], may_unlock=allows["edit-users"], locked=locked,
+                pager=pager(BASE, query.filter, query.page, result.total_pages))
+
+
+@router.post(BASE + "/{user_id:id}/unlock")
+async def unlock_user(request: Request, user_id: int) -> Response:
+    """End a lockout after failed sign-ins (``LoginGuard.unlock``: edit-users, audited)."""
+    return await carry_out(request, _username(user_id), lambda rt, s, me: rt.login_guard.unlock(s, me, user_id),
+                           then=BASE, flash="User “{name}” unlocked.")
 
 
 def _new_form(request, who, form=None, error=None, status=200):

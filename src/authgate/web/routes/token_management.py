@@ -14,7 +14,7 @@ from starlette.responses import Response
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.storage.db import NO_DATABASE, NeedsDatabase
-from authgate.web.forms import BadForm, read_form
+from authgate.web.forms import BadForm, client_ip, read_form
 from authgate.web.routes.oauth import oauth_json
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +29,8 @@ async def _endpoint(request: Request, name: str) -> Response:
     uri = runtime.settings.issuer + request.url.path
 
     def respond(s):
-        return server.endpoint_response(name, OAuthRequest(s, "POST", uri, request.headers, [], form, "form"))
+        return server.endpoint_response(
+            name, OAuthRequest(s, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request)))
 
     if name == "introspection":
         try:
