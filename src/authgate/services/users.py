@@ -106,11 +106,11 @@ class UserService:
     def accounts_named(self, s: Session, login: str) -> list[User]:
         """The users (not deleted) whose username or email is ``login``, in any case: whom a sign-in as
         ``login`` is about."""
-        login = (login or "").strip().lower()[:255]
-        if not login:
+        key = identifier_key((login or "").strip()[:255])
+        if not key:
             return []
         return list(s.scalars(select(User).where(
-            or_(func.lower(User.username) == login, func.lower(User.email) == login), User.deleted_at.is_(None),
+            or_(User.username_key == key, User.email_key == key), User.deleted_at.is_(None),
         ).order_by(User.id).limit(2)))
 
     def authenticate(self, s: Session, login: str, password: str) -> User | None:
