@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import ServerProcess, unique
+from support import SHORT_TTL, ServerProcess, unique
 
 
 @pytest.fixture(scope="session")
@@ -42,12 +42,13 @@ def server(server_factory) -> ServerProcess:
 
 @pytest.fixture(scope="session")
 def short_ttl_server(server_factory) -> ServerProcess:
-    """A second server whose codes, access tokens and refresh tokens live one second."""
+    """A second server whose codes, access tokens and refresh tokens live SHORT_TTL seconds: long
+    enough for a control step on a loaded machine, short enough to wait out."""
     return server_factory(
         {
-            "AUTHGATE_AUTH_CODE_TTL": "1",
-            "AUTHGATE_ACCESS_TOKEN_TTL": "1",
-            "AUTHGATE_REFRESH_TOKEN_TTL": "1",
+            "AUTHGATE_AUTH_CODE_TTL": str(SHORT_TTL),
+            "AUTHGATE_ACCESS_TOKEN_TTL": str(SHORT_TTL),
+            "AUTHGATE_REFRESH_TOKEN_TTL": str(SHORT_TTL),
         }
     )
 

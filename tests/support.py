@@ -31,6 +31,7 @@ import requests
 from seed import InProcessCommands
 
 HTTP_TIMEOUT = 15
+SHORT_TTL = 3  # seconds: codes and tokens of the short_ttl_server fixture
 CLI_TIMEOUT = 60
 
 

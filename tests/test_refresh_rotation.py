@@ -12,6 +12,7 @@ import time
 import pytest
 
 from support import (
+    SHORT_TTL,
     assert_no_store,
     assert_token_error,
     code_flow_tokens,
@@ -134,14 +135,14 @@ def test_refresh_of_public_client_rfc6749_6(server, user):
 
 
 def test_refresh_token_expires_rfc6749_6(short_ttl_server):
-    """AUTHGATE_REFRESH_TOKEN_TTL=1 on this server."""
+    """AUTHGATE_REFRESH_TOKEN_TTL=SHORT_TTL on this server."""
     srv = short_ttl_server
     user = srv.create_user()
     client = srv.create_client()
     fresh = password_grant(srv, client, user).json()
     assert refresh(srv, client, fresh["refresh_token"]).status_code == 200  # control
     stale = password_grant(srv, client, user).json()
-    time.sleep(2.5)
+    time.sleep(SHORT_TTL + 1.5)
     assert_token_error(refresh(srv, client, stale["refresh_token"]), "invalid_grant")
 
 

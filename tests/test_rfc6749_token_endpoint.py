@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from support import (
+    SHORT_TTL,
     Browser,
     assert_no_store,
     assert_token_error,
@@ -144,7 +145,7 @@ def test_missing_code_is_invalid_request_rfc6749_4_1_3(server, webapp):
 
 
 def test_authorization_code_expires_rfc6749_4_1_2(short_ttl_server):
-    """Codes live AUTHGATE_AUTH_CODE_TTL seconds (1 on this server)."""
+    """Codes live AUTHGATE_AUTH_CODE_TTL seconds (SHORT_TTL on this server)."""
     srv = short_ttl_server
     user = srv.create_user()
     client = srv.create_client(redirect_uris=[f"https://{unique('ttl')}.example.org/cb"])
@@ -154,7 +155,7 @@ def test_authorization_code_expires_rfc6749_4_1_2(short_ttl_server):
     assert exchange_code(srv, client, fresh).status_code == 200
     # the same flow, but the code is presented too late
     stale = get_code(srv, client, user, browser=browser)
-    time.sleep(2.5)
+    time.sleep(SHORT_TTL + 1.5)
     assert_token_error(exchange_code(srv, client, stale), "invalid_grant")
 
 

@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from support import (
+    SHORT_TTL,
     assert_no_store,
     assert_token_error,
     introspect,
@@ -120,7 +121,7 @@ def test_expired_tokens_are_inactive_rfc7662_2_2(short_ttl_server):
     user = srv.create_user()
     app = srv.create_client(grants=["password"])
     t = password_grant(srv, app, user, scope="users:read").json()
-    time.sleep(2.1)
+    time.sleep(SHORT_TTL + 1.5)
     assert inspect(srv, app, t["access_token"]) == INACTIVE
     assert inspect(srv, app, t["refresh_token"]) == INACTIVE
 
