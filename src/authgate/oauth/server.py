@@ -16,9 +16,7 @@ from authlib.oauth2.rfc6749 import (
     UnsupportedResponseTypeError,
 )
 
-from authlib.oauth2.rfc6749.util import extract_basic_authorization
-
-from authgate.oauth.client_auth import secret_post_or_secret_only
+from authgate.oauth.client_auth import authenticate_basic, basic_credentials, secret_post_or_secret_only
 from authgate.oauth.context import bound, current_db
 from authgate.oauth.device import DeviceAuthorizationEndpoint, DeviceCodeGrant
 from authgate.oauth.errors import TooManyRequestsError, repeated_parameters
@@ -42,8 +40,8 @@ Response = tuple[int, object, list[tuple[str, str]]]
 def _claimed_client_id(request: OAuthRequest) -> str:
     """The client id a request claims (HTTP Basic or ``client_id``), authenticated or not."""
     try:
-        basic_id = extract_basic_authorization(request.headers)[0]
-    except ValueError:
+        basic_id = basic_credentials(request.headers)[0]
+    except InvalidClientError:
         basic_id = None
     return basic_id or request.form.get("client_id") or ""
 
@@ -60,6 +58,7 @@ class AuthorizationServer(AuthlibServer):
         self.register_grant(RefreshTokenGrant)
         self.register_grant(ClientCredentialsGrant)
         self.register_grant(DeviceCodeGrant)
+        self.register_client_auth_method("client_secret_basic", authenticate_basic)
         self.register_client_auth_method("client_secret_post", secret_post_or_secret_only(self._client_by_secret))
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
@@ -112,17 +111,21 @@ class AuthorizationServer(AuthlibServer):
     def send_signal(self, name, *args, **kwargs):
         pass
 
-    def _refuse_repeats(self, request: OAuthRequest) -> Response | None:
+    def _refuse_unreadable(self, request: OAuthRequest) -> Response | None:
+        """Repeated parameters (RFC 6749 §3.1), and Basic credentials that cannot be decoded (§2.3.1: ``invalid_client``)."""
         repeated = request.payload.repeated()
         if repeated:
-            error = repeated_parameters(repeated)
+            return self.handle_error_response(request, repeated_parameters(repeated))
+        try:
+            basic_credentials(request.headers)
+        except InvalidClientError as error:
             return self.handle_error_response(request, error)
         return None
 
     def token_response(self, request: OAuthRequest) -> Response:
-        """The token endpoint (RFC 6749 §3.2): repeated parameters are refused before anything else."""
+        """The token endpoint (RFC 6749 §3.2): unreadable requests are refused before anything else."""
         with bound(request.db):
-            refused = self._refuse_repeats(request)
+            refused = self._refuse_unreadable(request)
             if refused:
                 return refused
             if not request.payload.grant_type:
@@ -133,9 +136,9 @@ class AuthorizationServer(AuthlibServer):
             return self.create_token_response(request)
 
     def endpoint_response(self, name: str, request: OAuthRequest) -> Response:
-        """A registered endpoint (``revocation``, ``introspection``), with repeated parameters refused."""
+        """A registered endpoint (``revocation``, ``introspection``, ``device_authorization``), unreadable requests refused."""
         with bound(request.db):
-            refused = self._refuse_repeats(request)
+            refused = self._refuse_unreadable(request)
             if refused:
                 return refused
             return self.create_endpoint_response(name, request)

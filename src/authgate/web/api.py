@@ -3,12 +3,12 @@ error bodies (for the handlers and for the OpenAPI document), and the bounds on 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Request
-from pydantic import BaseModel, Field, create_model
+from pydantic import AfterValidator, BaseModel, Field, create_model
 
-from authgate.services.errors import Invalid
 from authgate.services.listing import DEFAULT_PER_PAGE, MAX_FILTER_LENGTH, MAX_PER_PAGE, ListQuery, Page
 
 MAX_ID = 2**31 - 1
@@ -19,16 +19,19 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
 
 
-async def no_nul_characters(request: Request) -> None:
-    """PostgreSQL text cannot hold U+0000, and no field needs it: refuse it anywhere in the request (422)."""
-    if "\x00" in request.url.path:
-        raise Invalid("The URL must not contain NUL characters.", field="path")
-    for name, value in request.query_params.multi_items():
-        if "\x00" in name or "\x00" in value:
-            raise Invalid("Query parameters must not contain NUL characters.", field=name.replace("\x00", "") or "query")
-    body = await request.body()
-    if b"\x00" in body or b"\\u0000" in body.lower():
-        raise Invalid("The body must not contain NUL characters.", field="body")
+def _in_utc(value: datetime) -> datetime:
+    """A time without an offset is UTC; one with an offset must still be a time once moved to UTC
+    (``9999-12-31T23:59:59-23:59`` is not)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("the time is out of range once converted to UTC") from None
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
+"""Every time the API reads: ISO 8601, UTC when no offset is given, returned timezone-aware in UTC."""
 
 
 def list_query(

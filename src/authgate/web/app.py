@@ -29,6 +29,7 @@ from authgate.web.cors import Cors
 from authgate.web.csrf import FormRejected
 from authgate.web.fast_lane import FastLane
 from authgate.web.headers import SecurityHeaders
+from authgate.web.no_nul import RefuseNul
 from authgate.web.request_context import AuditOrigin
 from authgate.web.observability import Observability, configure_logging
 from authgate.web.routes import (
@@ -47,8 +48,12 @@ JSON_PREFIXES = (
 POST_ONLY_OAUTH = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device")
 
 
+def wants_json(path: str) -> bool:
+    return path.startswith(JSON_PREFIXES)
+
+
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith(JSON_PREFIXES)
+    return wants_json(request.url.path)
 
 
 def _allow_http_on_loopback(settings: Settings) -> None:
@@ -102,6 +107,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         if request.url.path in POST_ONLY_OAUTH and error.status_code == 405:
             body = {"error": "invalid_request", "error_description": f"{error.detail}: use POST."}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+        if request.url.path.startswith("/api/") and error.status_code == 400:
+            message = "The body is not valid JSON (or not UTF-8)."
+            return JSONResponse({"message": INVALID, "errors": {"body": [message]}}, status_code=422)
         if _wants_json(request):
             message = "Not Found" if error.status_code == 404 else str(error.detail)
             return JSONResponse({"error": message}, status_code=error.status_code, headers=error.headers)
@@ -194,8 +202,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)
-    # Outermost last: Observability -> SecurityHeaders -> Cors -> FastLane -> BodyLimit -> AuditOrigin -> routes.
+    # Outermost last: Observability -> SecurityHeaders -> Cors -> FastLane -> BodyLimit -> RefuseNul -> AuditOrigin -> routes.
     app.add_middleware(AuditOrigin)
+    app.add_middleware(RefuseNul, wants_json=wants_json)
     app.add_middleware(BodyLimit)
     app.add_middleware(FastLane, bearer=runtime.bearer, reads=[api_users.ME])
     app.add_middleware(Cors)

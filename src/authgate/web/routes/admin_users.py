@@ -15,7 +15,7 @@ from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.services.users import STATUSES
 from authgate.storage.types import utcnow
-from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
+from authgate.web import record_ids  # also registers the {name:id} path convertor
 from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.flash import redirect
@@ -192,10 +192,9 @@ async def join_group(request: Request, user_id: int) -> Response:
     rt = request.app.state.runtime
 
     def join():
-        try:
-            group_id = int(fields.get("group_id", ""))
-        except ValueError:
-            raise Invalid("Choose a group.", field="group_id") from None
+        group_id = record_ids.record_id(fields.get("group_id"))
+        if group_id is None:
+            raise Invalid("Choose a group.", field="group_id")
         with rt.db.session() as s:
             rt.groups.add_member(s, who.principal, group_id, user_id, None)
             return rt.groups.get(s, who.principal, group_id).name

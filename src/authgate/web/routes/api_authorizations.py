@@ -8,11 +8,11 @@ from starlette.responses import Response
 
 from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
-from authgate.web.api import describe, errors, list_body, list_of, list_query, no_nul_characters
+from authgate.web.api import describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.routes.api_clients import ClientId
 
-router = APIRouter(prefix="/api/1.0", tags=["authorized applications"], dependencies=[Depends(no_nul_characters)])
+router = APIRouter(prefix="/api/1.0", tags=["authorized applications"])
 
 RULE = "none (your own only); a client credentials token has no user and gets 403"
 

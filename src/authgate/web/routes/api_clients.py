@@ -14,10 +14,10 @@ from starlette.responses import Response
 from authgate.services.clients import GRANTS, TYPE_ALIASES, public_view
 from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
-from authgate.web.api import describe, errors, list_body, list_of, list_query, no_nul_characters
+from authgate.web.api import describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 
-router = APIRouter(prefix="/api/1.0", tags=["client applications"], dependencies=[Depends(no_nul_characters)])
+router = APIRouter(prefix="/api/1.0", tags=["client applications"])
 
 ClientId = Annotated[str, Path(max_length=64, description="The client id.")]
 Uri = Annotated[str, Field(max_length=2000)]

@@ -12,11 +12,11 @@ from authgate.services.groups import member_view, public_view
 from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
 from authgate.services.users import public_view as user_view
-from authgate.web.api import Id, PathId, describe, errors, list_body, list_of, list_query, no_nul_characters
+from authgate.web.api import Id, PathId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.routes.api_users import UserList
 
-router = APIRouter(prefix="/api/1.0", tags=["groups"], dependencies=[Depends(no_nul_characters)])
+router = APIRouter(prefix="/api/1.0", tags=["groups"])
 
 Status = Literal["ACTIVE", "INACTIVE"]
 

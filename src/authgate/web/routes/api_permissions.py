@@ -11,10 +11,10 @@ from starlette.responses import Response
 from authgate.services.listing import ListQuery
 from authgate.services.permissions import public_view
 from authgate.services.principal import Principal
-from authgate.web.api import MAX_ID, Id, describe, errors, list_body, list_of, list_query, no_nul_characters
+from authgate.web.api import MAX_ID, Id, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import check_scope, require_scope
 
-router = APIRouter(prefix="/api/1.0", tags=["permissions"], dependencies=[Depends(no_nul_characters)])
+router = APIRouter(prefix="/api/1.0", tags=["permissions"])
 
 
 class PermissionOut(BaseModel):

@@ -8,10 +8,10 @@ from pydantic import BaseModel
 from authgate.services import audit
 from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
-from authgate.web.api import describe, errors, list_body, list_of, list_query, no_nul_characters
+from authgate.web.api import describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 
-router = APIRouter(prefix="/api/1.0", tags=["security logs"], dependencies=[Depends(no_nul_characters)])
+router = APIRouter(prefix="/api/1.0", tags=["security logs"])
 
 
 class SecurityLogOut(BaseModel):

@@ -6,7 +6,6 @@ administrator anyone's, and a new token never holds a scope the token making it 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -16,10 +15,10 @@ from starlette.responses import Response
 from authgate.services.listing import ListQuery
 from authgate.services.personal_tokens import public_view
 from authgate.services.principal import Principal
-from authgate.web.api import PathId, describe, errors, list_body, list_of, list_query, no_nul_characters
+from authgate.web.api import PathId, UtcDateTime, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 
-router = APIRouter(prefix="/api/1.0", tags=["personal access tokens"], dependencies=[Depends(no_nul_characters)])
+router = APIRouter(prefix="/api/1.0", tags=["personal access tokens"])
 
 RULE = "none for your own tokens; an administrator for anyone else's"
 
@@ -43,7 +42,7 @@ class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=255)
     scopes: list[Annotated[str, Field(max_length=64)]] | None = Field(
         None, max_length=50, description="Defaults to the scopes of the token making it.")
-    expires_at: datetime | None = Field(None, description="ISO 8601; UTC when no offset is given. Default: one year.")
+    expires_at: UtcDateTime | None = Field(None, description="ISO 8601; UTC when no offset is given. Default: one year.")
 
 
 class TokenCreated(BaseModel):
@@ -69,11 +68,8 @@ def list_tokens(request: Request, user_id: PathId, query: ListQuery = Depends(li
 def create_token(request: Request, user_id: PathId, body: TokenCreate,
                  principal: Principal = Depends(require_scope("tokens:write"))):
     rt = _runtime(request)
-    expires_at = body.expires_at
-    if expires_at is not None and expires_at.tzinfo is None:
-        expires_at = expires_at.replace(tzinfo=timezone.utc)
     with rt.db.session() as s:
-        row, token = rt.personal_tokens.create_for(s, principal, user_id, body.name, body.scopes, expires_at)
+        row, token = rt.personal_tokens.create_for(s, principal, user_id, body.name, body.scopes, body.expires_at)
         return {"accessToken": token, "token": public_view(row)}
 
 

@@ -12,11 +12,11 @@ from starlette.responses import Response
 from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
 from authgate.services.users import public_view
-from authgate.web.api import PathId, describe, errors, list_body, list_of, list_query, no_nul_characters
+from authgate.web.api import PathId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.fast_lane import FastRead
 
-router = APIRouter(prefix="/api/1.0", tags=["users"], dependencies=[Depends(no_nul_characters)])
+router = APIRouter(prefix="/api/1.0", tags=["users"])
 
 Status = Literal["ACTIVE", "INACTIVE"]
 

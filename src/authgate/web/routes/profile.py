@@ -14,6 +14,7 @@ from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid
 from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.storage.types import utcnow
+from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.templates import page
@@ -85,14 +86,14 @@ def _token_name(token_id: int):
     return lambda rt, s, me: rt.personal_tokens.get_for(s, me, me.user.id, token_id).name
 
 
-@router.get("/profile/tokens/{token_id}/revoke")
+@router.get("/profile/tokens/{token_id:id}/revoke")
 async def confirm_revoke_token(request: Request, token_id: int) -> Response:
     return await ask(request, _token_name(token_id), title="Revoke API token", button="Revoke token",
                      question="Revoke the token “{name}”? Scripts using it will stop working at once.",
                      action=f"/profile/tokens/{token_id}/revoke", cancel="/profile")
 
 
-@router.post("/profile/tokens/{token_id}/revoke")
+@router.post("/profile/tokens/{token_id:id}/revoke")
 async def revoke_token(request: Request, token_id: int) -> Response:
     return await carry_out(request, _token_name(token_id),
                            lambda rt, s, me: rt.personal_tokens.revoke_for(s, me, me.user.id, token_id),
