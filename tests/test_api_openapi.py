@@ -6,8 +6,12 @@ its redirect page is a registrable redirect URI and the authorization code flow 
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from types import SimpleNamespace
 
+import pytest
 import requests
 from openapi_spec_validator import validate
 
@@ -70,12 +74,54 @@ def test_every_endpoint_names_its_scope_and_error_shapes(server):
                 assert "404" in op["responses"], where
 
 
+def docs_config(page: requests.Response) -> dict:
+    """The configuration the docs page hands to Swagger UI (a JSON block: the page's CSP allows no inline script)."""
+    found = re.search(r'<script id="swagger-ui-config" type="application/json">(.*?)</script>', page.text, re.S)
+    assert found, page.text[:1000]
+    return json.loads(html.unescape(found.group(1)))
+
+
 def test_docs_page_is_wired_for_the_authorization_code_flow(server):
     page = requests.get(server.url("/api/documentation"), timeout=15)
-    assert page.status_code == 200 and "/api/openapi.json" in page.text
-    assert "'/api/oauth2-callback'" in page.text and '"usePkceWithAuthorizationCodeGrant": true' in page.text
+    assert page.status_code == 200
+    config = docs_config(page)
+    assert config["ui"]["url"] == "/api/openapi.json"
+    assert config["ui"]["oauth2RedirectUrl"] == server.issuer + "/api/oauth2-callback"
+    assert config["initOAuth"]["usePkceWithAuthorizationCodeGrant"] is True
     callback = requests.get(server.url("/api/oauth2-callback"), timeout=15)
     assert callback.status_code == 200 and "oauth2" in callback.text.lower()
+
+
+def referenced(page: requests.Response) -> list[str]:
+    return re.findall(r'<(?:script|link|img)\b[^>]*\b(?:src|href)="([^"]*)"', page.text)
+
+
+@pytest.mark.parametrize("path", ["/api/documentation", "/api/oauth2-callback"])
+def test_docs_pages_load_nothing_from_elsewhere_and_cannot_be_framed(server, path):
+    """Issue 12, item 12: Swagger UI comes from authgate itself (no CDN, works offline), every file the
+    page names is served here, and the pages carry the CSP and anti-framing headers of every page."""
+    page = requests.get(server.url(path), timeout=15)
+    assert page.status_code == 200
+    assets = referenced(page)
+    assert assets and all(url.startswith("/") and not url.startswith("//") for url in assets), assets
+    assert "http" not in page.text.replace(server.issuer + "/api/oauth2-callback", ""), page.text
+    for url in assets:
+        asset = requests.get(server.url(url), timeout=15)
+        assert asset.status_code == 200 and asset.content, url
+        kind = asset.headers["Content-Type"]
+        assert kind.startswith({".js": "text/javascript", ".css": "text/css", ".png": "image/png"}[url[url.rindex("."):]]), (url, kind)
+    policy = [part.strip() for part in page.headers["Content-Security-Policy"].split(";")]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "base-uri 'none'" in policy
+    assert not [part for part in policy if part.startswith("script-src") or "unsafe" in part], policy
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_only_swagger_uis_own_files_are_served(server):
+    for name in ("index.html", "swagger-initializer.js", "..%2Fswagger-ui.css", "swagger-ui-bundle.js.map"):
+        assert requests.get(server.url("/api/documentation/assets/" + name), timeout=15).status_code == 404, name
+    bundle = requests.get(server.url("/api/documentation/assets/swagger-ui-bundle.js"), timeout=15).text
+    assert "SwaggerUIBundle" in bundle
 
 
 def test_authorize_from_the_docs_page_works_rfc6749_4_1_rfc7636(server, admin, make_user):

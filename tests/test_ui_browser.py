@@ -231,3 +231,47 @@ def test_administrator_creates_a_user_and_grants_a_permission_on_the_users_page(
     sign_in(person, User(username, password, "", 0))
     assert person.get_by_role("navigation", name="Main").get_by_role("link", name="Users").is_visible()
     person.context.close()
+
+
+def test_api_documentation_signs_in_with_pkce_without_internet_rfc7636(chromium, server, admin, make_user):
+    """Issue 12, item 12: on a machine with no internet (every request elsewhere is cut off), the
+    docs page renders Swagger UI from authgate itself, breaks no rule of its CSP, and its Authorize
+    dialog runs the code flow with PKCE through the popup and ``/api/oauth2-callback`` to a token."""
+    redirect_uri = server.url("/api/oauth2-callback")
+    client = admin.ok("POST", "/oauth/clients", 201, json={"name": unique("docs"), "public": True,
+                                                           "redirect_uris": [redirect_uri],
+                                                           "types": ["authorization_code_grant"]})
+    context = chromium.new_context(base_url=server.base_url)
+    context.set_default_timeout(15_000)
+    elsewhere, console_errors = [], []
+
+    def only_authgate(route):
+        if route.request.url.startswith(server.base_url + "/"):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_authgate)
+    context.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    try:
+        page = context.new_page()
+        sign_in(page, make_user())
+        page.goto("/api/documentation")
+        page.get_by_role("button", name="Authorize").first.click()
+        dialog = page.locator(".auth-container").filter(has_text="authorizationCode with PKCE")
+        dialog.get_by_label("client_id").fill(client["client_id"])
+        with page.expect_popup() as popup:
+            dialog.get_by_role("button", name="Apply given OAuth2 credentials").click()
+        consent = popup.value
+        consent.wait_for_load_state()
+        assert consent.url.startswith(server.url("/oauth/authorize?")) and "code_challenge_method=S256" in consent.url
+        with page.expect_response("**/oauth/token") as token_response:
+            consent.get_by_role("button", name="Authorize").click()
+        assert token_response.value.status == 200
+        dialog.get_by_role("button", name="Remove authorization").wait_for()
+        shot(page, "api-documentation")
+    finally:
+        context.close()
+    assert elsewhere == []
+    assert console_errors == []

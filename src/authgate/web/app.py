@@ -34,7 +34,7 @@ from authgate.web.request_context import AuditOrigin
 from authgate.web.observability import Observability, configure_logging
 from authgate.web.routes import (
     admin_clients, admin_groups, admin_users, api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens,
-    api_users, device, discovery, health, oauth, pages, profile, token_management, userinfo,
+    api_docs, api_users, device, discovery, health, oauth, pages, profile, token_management, userinfo,
 )
 from authgate.web.templates import error_page
 from authgate.web.visitor import SignInRequired
@@ -186,18 +186,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         title="authgate",
         version=__version__,
-        docs_url="/api/documentation",
+        docs_url=None,
         openapi_url="/api/openapi.json",
         redoc_url=None,
-        swagger_ui_oauth2_redirect_url=docs.OAUTH2_REDIRECT_PATH,
-        swagger_ui_init_oauth=docs.SWAGGER_INIT_OAUTH,
+        swagger_ui_oauth2_redirect_url=None,
         description=docs.DESCRIPTION,
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)
     for module in (health, oauth, pages, token_management, discovery, userinfo, device, api_users, api_groups,
-                   api_permissions, api_tokens, api_clients, api_authorizations, api_security_logs,
+                   api_permissions, api_tokens, api_clients, api_authorizations, api_security_logs, api_docs,
                    profile, admin_clients, admin_users, admin_groups):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")

@@ -1,4 +1,8 @@
-"""Headers every response carries: ``nosniff``, and HSTS when the issuer is https (a pure ASGI middleware)."""
+"""Headers every response carries: ``nosniff``, and HSTS when the issuer is https; and ``no-store`` on every
+answer of the JSON API unless its route says otherwise (a pure ASGI middleware).
+
+The API's answers are one user's data, and some carry a secret shown once (a new personal access
+token, a client secret): no cache between the caller and authgate may keep them (RFC 9111 §5.2.2.5)."""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 NOSNIFF = (b"x-content-type-options", b"nosniff")
+NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+PRIVATE_PREFIXES = ("/api/1.0/",)
 
 
 class SecurityHeaders:
@@ -17,13 +23,14 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        private = scope["path"].startswith(PRIVATE_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                names = {name.lower() for name, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    header for header in self.extra if header[0] not in names
-                ]
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                extra = self.extra + (NO_STORE if private and b"cache-control" not in names else [])
+                message["headers"] = headers + [header for header in extra if header[0] not in names]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
