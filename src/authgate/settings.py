@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from urllib.parse import urlsplit
 from dataclasses import dataclass
@@ -55,6 +56,17 @@ def _rate(name: str, default: str) -> Rate | None:
     return rate
 
 
+def _networks(name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks (``10.0.0.5, 10.1.0.0/16``); none by default."""
+    entries = [entry.strip() for entry in (os.environ.get(name) or "").split(",") if entry.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name} must list IP addresses or networks (10.0.0.5,10.1.0.0/16), not {entry!r}") from None
+    return tuple(entries)
+
+
 def _flag(name: str) -> bool:
     return (os.environ.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -92,6 +104,7 @@ class Settings:
     purge_interval: int
     log_format: str
     access_log: bool
+    trusted_proxies: tuple[str, ...]
 
     @property
     def secure_cookies(self) -> bool:
@@ -163,6 +176,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         purge_interval=_int("AUTHGATE_PURGE_INTERVAL", 900, minimum=0),
         log_format=(os.environ.get("AUTHGATE_LOG_FORMAT") or "json").strip().lower(),
         access_log=_flag("AUTHGATE_ACCESS_LOG"),
+        trusted_proxies=_networks("AUTHGATE_TRUSTED_PROXIES"),
     )
 
 

@@ -140,6 +140,7 @@ def serve(args) -> None:
         workers=args.workers,
         access_log=False,
         log_level="warning",
+        proxy_headers=False,
     )
 
 

@@ -63,7 +63,7 @@ def list_body(request: Request, page: Page) -> dict:
             "sort_by": q.order_by,
             "sort_order": q.order_direction,
             "filter": q.filter,
-            "path": str(request.url.replace(query="")),
+            "path": request.app.state.runtime.settings.issuer + request.url.path,
             **page.extra,
         },
     }

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from authgate import __version__
 from authgate.oauth.server import AuthorizationServer
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         swagger_ui_oauth2_redirect_url=None,
         description=docs.DESCRIPTION,
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        redirect_slashes=False,
     )
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)
@@ -201,7 +203,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
     _install_error_handlers(app)
-    # Outermost last: Observability -> SecurityHeaders -> Cors -> FastLane -> BodyLimit -> RefuseNul -> AuditOrigin -> routes.
+    # Outermost last: (ProxyHeaders) -> Observability -> SecurityHeaders -> Cors -> FastLane -> BodyLimit -> RefuseNul
+    # -> AuditOrigin -> routes.
     app.add_middleware(AuditOrigin)
     app.add_middleware(RefuseNul, wants_json=wants_json)
     app.add_middleware(BodyLimit)
@@ -209,4 +212,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Cors)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     app.add_middleware(Observability)
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app

@@ -36,7 +36,7 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
 
 
 def client_ip(request: Request) -> str | None:
-    """The peer's address (behind a proxy, as ``--proxy-headers`` reports it)."""
+    """The peer's address (behind a proxy in ``AUTHGATE_TRUSTED_PROXIES``, the address it forwards)."""
     return request.client.host if request.client else None
 
 
