@@ -86,13 +86,14 @@ def test_unknown_names_lock_alike_and_reveal_nothing(srv, admin):
     assert sign_in(srv, user.username + "x", "whatever-pw").status_code == 400, "a different name has its own count"
 
 
-def test_a_name_postgresql_cannot_store_is_only_a_wrong_name(srv):
-    """A NUL character (which PostgreSQL text cannot hold) in the name is a failed sign-in, never a 500."""
+def test_a_name_postgresql_cannot_store_is_refused_not_a_500(srv):
+    """A NUL character (which PostgreSQL text cannot hold) in the name is refused before the sign-in is
+    tried (``web/no_nul.py``): the 400 page, or ``invalid_request`` from the password grant; never a 500."""
     r = sign_in(srv, "lu\x00cy", "whatever-pw")
     assert r.status_code == 400, r.text[:300]
     client = srv.create_client(grants=["password"])
     r = token_request(srv, {"grant_type": "password", "username": "lu\x00cy", "password": "x"}, auth=client.basic)
-    assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    assert r.status_code == 400 and r.json()["error"] == "invalid_request", r.text
 
 
 def test_cli_unlock_works_without_redis(srv, admin):
