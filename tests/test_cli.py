@@ -93,6 +93,13 @@ def test_users_create_without_password_is_an_error(cli):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("days", ["99999999999", "36501", "0", "soon"])
+def test_tokens_create_with_an_expiry_out_of_range_is_a_one_line_error(server, cli, days):
+    user = server.create_user()
+    proc = cli("tokens", "create", "--user", user.username, "--name", "far", "--expires-in", days)
+    assert proc.returncode == 2 and "--expires-in" in proc.stderr and "Traceback" not in proc.stderr
+
+
 # ---- clients -----------------------------------------------------------------------------
 
 

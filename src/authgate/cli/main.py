@@ -16,6 +16,9 @@ from authgate.services.errors import ServiceError
 from authgate.settings import DEFAULT_HOST, DEFAULT_PORT, SettingsError, insecure_reasons, load
 
 
+MAX_DAYS = 36_500
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -23,6 +26,13 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{value} must be positive")
+    return value
+
+
+def _days(text: str) -> int:
+    value = _positive(text)
+    if value > MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"{value} days is more than {MAX_DAYS} (100 years)")
     return value
 
 
@@ -83,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_token.add_argument("--user", required=True)
     create_token.add_argument("--name", required=True)
     create_token.add_argument("--scope", action="append")
-    create_token.add_argument("--expires-in", type=_positive, metavar="DAYS")
+    create_token.add_argument("--expires-in", type=_days, metavar="DAYS")
     create_token.add_argument("--json", action="store_true")
     create_token.set_defaults(run=commands.tokens_create)
     list_tokens = tokens.add_parser("list", help="list a user's personal access tokens")
