@@ -1,5 +1,5 @@
 """The audit log (issue 7 §5): sign-ins, consent, tokens (issued, refreshed, reused, revoked),
-clients and keys are recorded with who, when and from where; administrators read it through
+clients, keys and account changes (password, deactivation, deletion) are recorded with who, when and from where; administrators read it through
 GET /api/1.0/security_logs in ProcessMaker's list shape; no entry ever holds a secret."""
 
 from __future__ import annotations
@@ -89,6 +89,21 @@ def test_consent_clients_and_keys_are_recorded(audited):
     assert any(e["event"] == "key.rotated" for e in recent)
     created = next(e for e in recent if e["event"] == "client.created" and e["subject"] == client.client_id)
     assert created["actor"] == "system", "made at the command line"
+
+
+def test_password_changes_deactivation_and_deletion_are_recorded_with_who_did_them(audited):
+    admin = api_for(audited, "admin")
+    admin_id = admin.ok("GET", "/users/me")["id"]
+    user = audited.create_user()
+    new_password = "changed-" + secrets.token_hex(8)
+    admin.ok("PUT", f"/users/{user.id}", json={"password": new_password})
+    admin.ok("PUT", f"/users/{user.id}", json={"status": "INACTIVE"})
+    admin.ok("DELETE", f"/users/{user.id}", 204)
+    mine = [e for e in events(audited, filter=user.username) if e["event"].startswith("user.")]
+    assert [e["event"] for e in mine] == ["user.deleted", "user.deactivated", "user.password_changed"]
+    assert all(e["user_id"] == user.id and e["details"]["by_user_id"] == admin_id for e in mine)
+    assert mine[2]["details"]["personal_tokens_revoked"] is False
+    assert new_password not in str(events(audited))
 
 
 def test_only_administrators_read_the_log(audited):

@@ -22,7 +22,7 @@ EVENTS = (
     "token.issued", "token.refreshed", "token.revoked", "token.reuse_detected", "code.replayed",
     "personal_token.created", "personal_token.revoked",
     "client.created", "client.updated", "client.deleted", "client.secret_regenerated",
-    "key.rotated", "user.unlocked",
+    "key.rotated", "user.unlocked", "user.password_changed", "user.deactivated", "user.deleted",
 )
 MAX_DETAIL = 255
 

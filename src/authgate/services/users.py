@@ -21,6 +21,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import Passwords, is_supported_hash
+from authgate.services import audit
 from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.password_policy import PasswordPolicy
@@ -187,8 +188,18 @@ class UserService:
             self.sessions.end_all(s, user.id, keep=keep_session if self_edit else None)
         if "password" in changes and revoke_personal_tokens:
             self.personal_tokens.revoke_all(s, user.id)
+        if "password" in changes:
+            self._record(s, "user.password_changed", actor, user, {"personal_tokens_revoked": revoke_personal_tokens})
+        if was_active and user.status != ACTIVE:
+            self._record(s, "user.deactivated", actor, user)
         s.flush()
         return user
+
+    @staticmethod
+    def _record(s: Session, event: str, actor: Principal, user: User, details: dict | None = None) -> None:
+        """An audit event about ``user``, naming who did it when it was someone else."""
+        by = {"by_user_id": actor.user.id} if actor.user is not None and actor.user.id != user.id else {}
+        audit.record(s, event, actor=actor, user_id=user.id, subject=user.username, details={**by, **(details or {})})
 
     @staticmethod
     def _takes_over(user: User, changes: dict) -> bool:
@@ -219,6 +230,7 @@ class UserService:
         self.tokens.revoke_user(s, user.id)
         self.personal_tokens.revoke_all(s, user.id)
         self.sessions.end_all(s, user.id)
+        self._record(s, "user.deleted", actor, user)
         s.flush()
 
     def restore(self, s: Session, actor: Principal, user_id: int) -> User:
