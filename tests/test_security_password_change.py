@@ -135,3 +135,24 @@ def test_self_change_on_a_page_keeps_that_session_and_ends_the_others(server, ad
     assert acting.post(action, data=right).status_code == 303
     assert is_signed_in(acting)
     held.assert_ended_except_pat()
+
+
+def test_guessing_the_current_password_counts_towards_the_lockout_asvs_2_2_1(server_factory):
+    """A token that may write the user is no way around the lockout: each wrong ``current_password``
+    counts as a failed sign-in of that account, and once it is locked the right one is refused too
+    (429 with Retry-After), as is signing in."""
+    from support import admin_api
+
+    srv = server_factory({"AUTHGATE_LOCKOUT": "3/900"})
+    admin = admin_api(srv)
+    user = user_via_api(admin)
+    holder = pat(admin, user)
+    for attempt in range(3):
+        r = holder.put(f"/users/{user.id}", json={"password": "new " + unique("pw"), "current_password": f"guess {attempt}"})
+        assert_invalid(r, "current_password")
+    locked = holder.put(f"/users/{user.id}", json={"password": "new " + unique("pw"), "current_password": user.password})
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0, locked.text
+    assert "locked" in locked.json()["message"]
+    client = srv.create_client(grants=["password"])
+    assert password_grant(srv, client, user).status_code != 200
+    admin.ok("PUT", f"/users/{user.id}", json={"firstname": "still editable by others"})

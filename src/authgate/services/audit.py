@@ -40,6 +40,11 @@ def bind(ip: str | None, request_id: str | None = None) -> None:
     _origin.set(Origin(ip, request_id))
 
 
+def peer_ip() -> str | None:
+    """The address of the client of the request being served (None outside one)."""
+    return _origin.get().ip
+
+
 def _clean(details: dict | None) -> dict:
     return {str(k)[:64]: (v if isinstance(v, (int, bool)) or v is None else str(v)[:MAX_DETAIL])
             for k, v in (details or {}).items()}

@@ -2,11 +2,10 @@
 
 Failed attempts are counted per *account*, whichever identifier was typed (username or email, in
 any case); a name that is no account keeps a counter of its own and locks the same way, so the
-answer reveals nothing. Past the limit the account is locked until the window ends or an
+answer reveals nothing. The counting is ``services/lockout.py``'s, shared with the current-password
+check of a self change. Past the limit the account is locked until the window ends or an
 administrator unlocks it (``unlock``: the counters may live in each server process, so the unlock is
-also logged as a revocation event that every process applies within a second). Failed attempts are
-also limited per client IP address, so one address cannot try many accounts; successful sign-ins
-never count.
+also logged as a revocation event that every process applies within a second).
 
 The audit log names an account by its username; a name that is no account (it may be a password
 typed into the wrong field) only by a keyed hash, which matches the same name tried again.
@@ -21,27 +20,17 @@ from authgate.services import audit, revocations
 from authgate.services.errors import Forbidden, NotFound
 from authgate.services.permissions import PermissionService
 from authgate.services.principal import SYSTEM, Principal
-from authgate.services.ratelimit import RateLimiter, TooManyAttempts
+from authgate.services.lockout import Lockout, account_key
+from authgate.services.ratelimit import TooManyAttempts
 from authgate.services.users import UserService
-from authgate.settings import Settings
 from authgate.storage.models import User
 
 __all__ = ["LoginGuard", "TooManyAttempts"]
 
-FAILURES = "login-failures"
-FAILURES_BY_IP = "login-failures-ip"
-
-
-def _minutes(seconds: int) -> str:
-    minutes = max(1, (seconds + 59) // 60)
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
-
-
 class LoginGuard:
-    def __init__(self, settings: Settings, limiter: RateLimiter, users: UserService, hasher: SecretHasher,
+    def __init__(self, lockout: Lockout, users: UserService, hasher: SecretHasher,
                  permissions: PermissionService, events: revocations.Revocations):
-        self.settings = settings
-        self.limiter = limiter
+        self.lockout = lockout
         self.users = users
         self.hasher = hasher
         self.permissions = permissions
@@ -59,28 +48,18 @@ class LoginGuard:
         named = {"user_id": accounts[0].id, "subject": accounts[0].username} if accounts \
             else {"subject": "unknown:" + self._digest(login)[:16]}
         try:
-            self._before_attempt(keys, ip)
+            self.lockout.check(keys, ip)
         except TooManyAttempts:
             audit.record(s, "login.refused", **named)
             raise
         user = self.users.authenticate(s, login, password) if storable else None
         if user is None:
-            for key in keys:
-                self.limiter.hit(FAILURES, key, self.settings.lockout)
-            if ip:
-                self.limiter.hit(FAILURES_BY_IP, ip, self.settings.login_rate_per_ip)
+            self.lockout.failed(keys, ip)
             audit.record(s, "login.failed", **named)
         else:
-            self.limiter.reset(FAILURES, _account_key(user.id))
+            self.lockout.reset(user.id)
             audit.record(s, "login.succeeded", user_id=user.id, subject=user.username)
         return user
-
-    def locked(self, user_ids) -> set[int]:
-        """Which of these users are locked out now (as this process counts, or Redis when shared)."""
-        lockout = self.settings.lockout
-        if lockout is None:
-            return set()
-        return {uid for uid in user_ids if self.limiter.peek(FAILURES, _account_key(uid))[0] >= lockout.count}
 
     def unlock(self, s: Session, actor: Principal, user_id: int) -> User:
         """End ``user_id``'s lockout, in every server process: needs edit-users (administrators for
@@ -91,7 +70,7 @@ class LoginGuard:
             raise NotFound(f"No user with id {user_id}.")
         if user.is_administrator and not self.permissions.is_administrator(actor):
             raise Forbidden("Only an administrator may unlock an administrator.")
-        self.limiter.reset(FAILURES, _account_key(user.id))
+        self.lockout.reset(user.id)
         revocations.record(s, revocations.UNLOCK, [user.id])
         audit.record(s, "user.unlocked", actor=actor, user_id=user.id, subject=user.username)
         return user
@@ -103,39 +82,13 @@ class LoginGuard:
             raise NotFound(f"no user named {login!r}")
         return self.unlock(s, actor, accounts[0].id)
 
-    def _before_attempt(self, keys: list[str], ip: str | None) -> None:
-        """Raise ``TooManyAttempts`` if this IP is over its limit or the account is locked."""
-        by_ip = self.settings.login_rate_per_ip
-        if ip and by_ip is not None:
-            failures, retry_after = self.limiter.peek(FAILURES_BY_IP, ip)
-            if failures >= by_ip.count:
-                raise TooManyAttempts(
-                    f"Too many failed sign-ins from this address; try again in {_minutes(retry_after)}.",
-                    retry_after,
-                )
-        lockout = self.settings.lockout
-        if lockout is None:
-            return
-        for key in keys:
-            failures, retry_after = self.limiter.peek(FAILURES, key)
-            if failures >= lockout.count:
-                raise TooManyAttempts(
-                    f"This account is locked after {failures} failed sign-ins; try again in "
-                    f"{_minutes(retry_after)} or ask an administrator to unlock it.",
-                    retry_after,
-                )
-
     def _keys(self, login: str, accounts: list[User]) -> list[str]:
         """The counters a sign-in as ``login`` is about: its accounts', or the (hashed) name's own."""
-        return [_account_key(user.id) for user in accounts] or ["name:" + self._digest(login)]
+        return [account_key(user.id) for user in accounts] or ["name:" + self._digest(login)]
 
     def _digest(self, login: str) -> str:
         return self.hasher.hash("login-name:" + (login or "").strip().lower()[:255])
 
     def _unlocked_elsewhere(self, subject: str) -> None:
         if subject.isdigit():
-            self.limiter.reset(FAILURES, _account_key(int(subject)))
-
-
-def _account_key(user_id: int) -> str:
-    return f"user:{user_id}"
+            self.lockout.reset(int(subject))

@@ -15,6 +15,7 @@ from authgate.services.codes import CodeService
 from authgate.services.device_codes import DeviceCodeService
 from authgate.services.groups import GroupService
 from authgate.services.keys import KeyService
+from authgate.services.lockout import Lockout
 from authgate.services.login_guard import LoginGuard
 from authgate.services.password_policy import PasswordPolicy
 from authgate.services.permissions import PermissionService
@@ -54,11 +55,13 @@ class Runtime:
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens, self.revocations)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
-        self.users = UserService(
-            self.passwords, PasswordPolicy(settings), self.permissions, self.tokens, self.personal_tokens, self.sessions
-        )
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
-        self.login_guard = LoginGuard(settings, self.limiter, self.users, self.hasher, self.permissions, self.revocations)
+        self.lockout = Lockout(settings, self.limiter)
+        self.users = UserService(
+            self.passwords, PasswordPolicy(settings), self.permissions, self.tokens, self.personal_tokens, self.sessions,
+            self.lockout,
+        )
+        self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.revocations)
         self.client_limits = ClientLimits(settings, self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter)
         self.groups = GroupService(self.permissions)

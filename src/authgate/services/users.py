@@ -24,6 +24,7 @@ from authgate.security.passwords import Passwords, is_supported_hash
 from authgate.services import audit
 from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
+from authgate.services.lockout import Lockout, account_key
 from authgate.services.password_policy import PasswordPolicy
 from authgate.services.permissions import PermissionService
 from authgate.services.personal_tokens import PersonalTokenService
@@ -60,9 +61,10 @@ class UserService:
     def __init__(
         self, passwords: Passwords, policy: PasswordPolicy, permissions: PermissionService | None = None,
         tokens: TokenService | None = None, personal_tokens: PersonalTokenService | None = None,
-        sessions: SessionService | None = None,
+        sessions: SessionService | None = None, lockout: Lockout | None = None,
     ):
         self.passwords = passwords
+        self.lockout = lockout
         self.policy = policy
         self.permissions = permissions or PermissionService()
         self.tokens = tokens
@@ -209,10 +211,16 @@ class UserService:
             for name in (*IDENTIFIERS, "status"))
 
     def _check_current_password(self, user: User, current_password: str | None) -> None:
-        """A self change of password proves the old one: a token that may write the user is not the user."""
+        """A self change of password proves the old one: a token that may write the user is not the user.
+        Wrong guesses count against the account as failed sign-ins do, so this is no way around the lockout."""
         if not current_password:
             raise Invalid("Give your current password (current_password) to change it.", field="current_password")
+        keys, ip = [account_key(user.id)], audit.peer_ip()
+        if self.lockout:
+            self.lockout.check(keys, ip)
         if not self.passwords.verify(user.password_hash, current_password):
+            if self.lockout:
+                self.lockout.failed(keys, ip)
             raise Invalid("current_password is not your current password.", field="current_password")
 
     def delete(self, s: Session, actor: Principal, user_id: int) -> None:

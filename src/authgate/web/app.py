@@ -20,6 +20,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from authgate import __version__
 from authgate.oauth.server import AuthorizationServer
 from authgate.services.errors import Conflict, Forbidden, NotFound, ServiceError
+from authgate.services.ratelimit import TooManyAttempts
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings, is_loopback
 from authgate.web import docs
@@ -87,6 +88,10 @@ def _service_error_page(error: ServiceError) -> Response:
     if isinstance(error, Forbidden):
         return error_page("Not allowed", str(error), status=403,
                           hint="Ask an administrator for the permission if you need it.")
+    if isinstance(error, TooManyAttempts):
+        response = error_page("Too many attempts", str(error), status=429, hint="Wait, then try again.")
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     return error_page("Cannot do that", str(error), status=422, hint="Go back, correct it and try again.")
 
 
@@ -133,6 +138,9 @@ def _install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(NOT_FOUND, status_code=404)
         if isinstance(error, Forbidden):
             return JSONResponse({"message": UNAUTHORIZED, "reason": str(error)}, status_code=403)
+        if isinstance(error, TooManyAttempts):
+            return JSONResponse({"message": str(error)}, status_code=429,
+                                headers={"Retry-After": str(error.retry_after)})
         status = 409 if isinstance(error, Conflict) else 422
         return JSONResponse({"message": INVALID, "errors": {error.field or "body": [str(error)]}}, status_code=status)
 

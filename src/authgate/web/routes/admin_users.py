@@ -45,7 +45,7 @@ async def users(request: Request) -> Response:
         with rt.db.session(write=False) as s:
             result = rt.users.list(s, who.principal, query)
             allows = {name: rt.permissions.allows(s, who.principal, name) for name in ("create-users", "edit-users")}
-            return result, allows, rt.login_guard.locked(u.id for u in result.items)
+            return result, allows, rt.lockout.locked(u.id for u in result.items)
 
     result, allows, locked = await run_in_threadpool(load)
     return page(request, who, "admin_users.html", users=result.items, q=query.filter, total=result.total,
