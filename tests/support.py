@@ -155,6 +155,8 @@ class ServerProcess:
                 "AUTHGATE_ARGON2_TIME_COST": "1",
                 "AUTHGATE_ARGON2_MEMORY_KIB": "8192",
                 "AUTHGATE_REFRESH_GRACE_SECONDS": "0",
+                # every test sends from 127.0.0.1: per-address limits are tested on servers of their own
+                "AUTHGATE_LIMIT_DEVICE_CODES_PER_IP": "10000/300",
                 "PYTHONUNBUFFERED": "1",
             }
         )
