@@ -135,7 +135,7 @@ def test_resource_server_with_pyjwkclient_across_a_key_rotation(srv, meta, web, 
 
     before = password_token()
     assert validate(before)["sub"] == str(user.id)
-    srv.cli_json("keys", "rotate", "--alg", "ES256")
+    srv.cli_json("keys", "rotate", "--alg", "ES256", "--now")
     after = eventually(password_token, lambda t: pyjwt.get_unverified_header(t)["alg"] == "ES256")
     assert pyjwt.get_unverified_header(after)["alg"] == "ES256"
     assert validate(after)["sub"] == str(user.id)  # new kid: PyJWKClient refetches jwks_uri

@@ -110,7 +110,7 @@ def test_key_rotated_on_a_is_published_and_accepted_by_b_rfc7517(pair):
     user = a.create_user()
     client = a.create_client(grants=["password"])
     old = password_grant(a, client, user, scope="users:read").json()["access_token"]
-    rotated = a.cli_json("keys", "rotate")
+    rotated = a.cli_json("keys", "rotate", "--now")
     kid = rotated["kid"]
     assert kid != _kid(old)
     kids = [k["kid"] for k in requests.get(b.url("/oauth/jwks"), timeout=5).json()["keys"]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from urllib.parse import urlsplit
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 DEFAULT_HOST = "127.0.0.1"
@@ -67,6 +67,27 @@ def _networks(name: str) -> tuple[str, ...]:
     return tuple(entries)
 
 
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _secret(name: str) -> str | None:
+    """``NAME`` or the first line of the file named by ``NAME_FILE`` (not both): a secret key."""
+    value, path = os.environ.get(name) or None, os.environ.get(name + "_FILE") or None
+    if value and path:
+        raise SettingsError(f"set {name} or {name}_FILE, not both")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                value = f.readline().strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise SettingsError(f"{name}_FILE {path!r} cannot be read ({type(error).__name__})") from None
+    if value is not None and len(value) < MIN_SECRET_KEY_LENGTH:
+        raise SettingsError(
+            f"{name} must be at least {MIN_SECRET_KEY_LENGTH} random characters; make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    return value
+
+
 def _flag(name: str) -> bool:
     return (os.environ.get(name) or "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -105,6 +126,9 @@ class Settings:
     log_format: str
     access_log: bool
     trusted_proxies: tuple[str, ...]
+    key_publish_ahead: int
+    secret_key: str | None = field(repr=False)
+    old_secret_key: str | None = field(repr=False)
 
     @property
     def secure_cookies(self) -> bool:
@@ -177,6 +201,9 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         log_format=(os.environ.get("AUTHGATE_LOG_FORMAT") or "json").strip().lower(),
         access_log=_flag("AUTHGATE_ACCESS_LOG"),
         trusted_proxies=_networks("AUTHGATE_TRUSTED_PROXIES"),
+        key_publish_ahead=_int("AUTHGATE_KEY_PUBLISH_AHEAD", 300, minimum=0),
+        secret_key=_secret("AUTHGATE_SECRET_KEY"),
+        old_secret_key=_secret("AUTHGATE_OLD_SECRET_KEY"),
     )
 
 

@@ -115,16 +115,33 @@ def tokens_revoke(runtime: Runtime, args) -> None:
 
 def keys_rotate(runtime: Runtime, args) -> None:
     with runtime.db.session() as s:
-        info = runtime.keys.rotate(s, args.alg)
-    emit(args.json, info.as_dict(), [f"New signing key {info.kid} ({info.alg}); the previous key stays published until its tokens expire."])
+        info = runtime.keys.rotate(s, args.alg, now=args.now)
+    when = "signs now" if info.status(utcnow()) == "active" else f"published now, signs from {info.activates_at.isoformat()}"
+    emit(args.json, info.as_dict(), [
+        f"New signing key {info.kid} ({info.alg}): {when}; the key it replaces stays published until its tokens expire."])
 
 
 def keys_list(runtime: Runtime, args) -> None:
     with runtime.db.session(write=False) as s:
         rows = [k.as_dict() for k in runtime.keys.list(s)]
     lines = [
-        f"{k['kid']}  {k['alg']}  {k['status']}  created={k['created_at']}"
+        f"{k['kid']}  {k['alg']}  {k['status']}" + (f" ({', '.join(k['signs'])})" if k["signs"] else "")
+        + f"  created={k['created_at']}"
+        + (f"  activates={k['activates_at']}" if k["status"] == "next" else "")
         + (f"  published_until={k['published_until']}" if k["published_until"] else "")
         for k in rows
     ] or ["No keys."]
     emit(args.json, {"keys": rows}, lines)
+
+
+def keys_remove(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        info = runtime.keys.remove(s, args.kid)
+    emit(args.json, {"removed": info.kid}, [f"Removed key {info.kid}: tokens it signed are refused from now on."])
+
+
+def keys_encrypt(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        keys, secrets_ = runtime.keys.encrypt_at_rest(s)
+    emit(args.json, {"signing_keys": keys, "server_secrets": secrets_},
+         [f"Encrypted {keys} signing key(s) and {secrets_} server secret(s) under the current secret key."])

@@ -110,13 +110,28 @@ def build_parser() -> argparse.ArgumentParser:
     purge_tokens.set_defaults(run=commands.tokens_purge)
 
     keys = sub.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True, metavar="ACTION")
-    rotate_key = keys.add_parser("rotate", help="make a new signing key; the old one stays published until its tokens expire")
-    rotate_key.add_argument("--alg", choices=ALGORITHMS, default=DEFAULT_ALG)
+    rotate_key = keys.add_parser(
+        "rotate", help="make a new signing key, published at once and signing after AUTHGATE_KEY_PUBLISH_AHEAD "
+                       "seconds; the old one stays published until its tokens expire")
+    rotate_key.add_argument("--alg", choices=ALGORITHMS, default=DEFAULT_ALG,
+                            help="ID tokens stay RS256 when another algorithm signs access tokens")
+    rotate_key.add_argument("--now", action="store_true",
+                            help="sign with the new key at once (an emergency: caches of the JWKS may refuse its tokens for a while)")
     rotate_key.add_argument("--json", action="store_true")
     rotate_key.set_defaults(run=commands.keys_rotate)
-    list_keys = keys.add_parser("list", help="list signing keys")
+    list_keys = keys.add_parser("list", help="list signing keys: next, active, published (retired) or expired")
     list_keys.add_argument("--json", action="store_true")
     list_keys.set_defaults(run=commands.keys_list)
+    remove_key = keys.add_parser(
+        "remove", help="delete a retired key at once (a compromised key): every token it signed is refused")
+    remove_key.add_argument("kid")
+    remove_key.add_argument("--json", action="store_true")
+    remove_key.set_defaults(run=commands.keys_remove)
+    encrypt_keys = keys.add_parser(
+        "encrypt", help="encrypt the stored private keys and server secrets under AUTHGATE_SECRET_KEY "
+                        "(rows under AUTHGATE_OLD_SECRET_KEY are re-encrypted)")
+    encrypt_keys.add_argument("--json", action="store_true")
+    encrypt_keys.set_defaults(run=commands.keys_encrypt)
     return parser
 
 

@@ -23,6 +23,7 @@ EVENTS = (
     "personal_token.created", "personal_token.revoked",
     "client.created", "client.updated", "client.deleted", "client.secret_regenerated",
     "key.rotated", "user.unlocked", "user.password_changed", "user.deactivated", "user.deleted",
+    "key.removed", "keys.encrypted",
 )
 MAX_DETAIL = 255
 

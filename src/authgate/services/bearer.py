@@ -124,12 +124,20 @@ class BearerService:
         return self._claims(token, reload_keys=True)
 
     def _claims(self, token: str, reload_keys: bool) -> dict | None:
-        """As ``verified_claims``; None when the signing key is unknown and ``reload_keys`` is False."""
-        claims = self._verified.get(token)
-        if claims is None:
+        """As ``verified_claims``; None when the signing key is unknown and ``reload_keys`` is False.
+
+        A token verified before is remembered with its key's ``kid``, and trusted only while that key
+        is still published: a removed key, or one retired past its window, ends its tokens at once."""
+        cached = self._verified.get(token)
+        if cached is not None and self.keys.public_key(cached[1], reload=reload_keys) is not None:
+            claims = cached[0]
+        else:
+            if cached is not None:
+                self._verified.pop(token, None)
             try:
                 header = jws.extract_compact(token.encode()).headers()
-                key = self.keys.public_key(str(header.get("kid", "")), reload=reload_keys)
+                kid = str(header.get("kid", ""))
+                key = self.keys.public_key(kid, reload=reload_keys)
                 if key is None and not reload_keys:
                     return None
                 if key is None or header.get("typ") != AT_JWT_TYPE:
@@ -143,8 +151,8 @@ class BearerService:
         if not isinstance(exp, int) or exp <= time.time():
             self._verified.pop(token, None)
             raise InvalidToken("The access token has expired.")
-        if token not in self._verified:
-            self._verified.put(token, claims)
+        if cached is None or cached[0] is not claims:
+            self._verified.put(token, (claims, kid))
         return claims
 
     def _jwt_principal(self, claims: dict, user_of) -> Principal | None:
@@ -173,11 +181,13 @@ class BearerService:
                 with self.db.session(write=False) as s:
                     return self.revocations.read_user(s, user_id)
             return self._jwt_principal(claims, load_user)
-        return self._jwt_from_database(claims)
+        return self._jwt_from_database(claims, str(jws.extract_compact(token.encode()).headers().get("kid", "")))
 
-    def _jwt_from_database(self, claims: dict) -> Principal:
-        """The revocation cache is stale (the database was unreachable): ask the record itself."""
+    def _jwt_from_database(self, claims: dict, kid: str) -> Principal:
+        """The revocation cache is stale (the database was unreachable): ask the record and the key table."""
         with self.db.session(write=False) as s:
+            if not self.keys.still_published(s, kid):
+                raise InvalidToken("The access token is invalid.")
             record = s.scalar(select(AccessToken).where(AccessToken.jti == str(claims.get("jti"))))
             user = s.get(User, record.user_id) if record is not None and record.user_id is not None else None
         if record is None or record.revoked_at is not None:

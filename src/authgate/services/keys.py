@@ -1,34 +1,47 @@
-"""Signing keys: kept in the database, rotated on demand, published as a JWKS.
+"""Signing keys: kept in the database, rotated in stages, published as a JWKS.
 
-The newest active key signs. ``rotate`` retires the active key and adds a new one (RS256, ES256
-or EdDSA). A retired key stays published — in the JWKS and for the bearer check — until every
-token it signed has expired: ``retired_at`` + the longest JWT lifetime. Public keys are cached
-in process by ``kid``; an unknown ``kid`` reloads them from the database (at most every few
-seconds, so unknown ``kid``s cannot flood it), and issuing a token first checks which key is
-active, so a rotation made by the CLI or another instance is followed at once.
+A key's life, from its row's timestamps (so every instance agrees without talking to the others):
+``next`` (published in the JWKS, not signing yet) from ``created_at`` until ``activates_at``;
+``active`` until ``retired_at``; ``published`` (still in the JWKS and accepted by the bearer check)
+until ``retired_at`` + the longest JWT lifetime; then ``expired``.
+
+``rotate`` makes a key that signs ``AUTHGATE_KEY_PUBLISH_AHEAD`` seconds later (``now=True``: at
+once) and retires the key it replaces at that moment, so resource servers that cache the JWKS have
+the new key before any token carries it. Access tokens are signed by the active key that started
+last; ID tokens by the active RS256 key (OpenID Connect Discovery §3, Core §15.1: RS256 must be
+supported), so rotating to ES256 or EdDSA keeps the RS256 key for ID tokens.
+
+The keys are cached in process. A rotation or removal made anywhere arrives as a ``keys``
+revocation event (``forget``), after which the cache is stale until reloaded; while the revocation
+events are out of sync (``trust_cache`` false) every signing checks the table first (one query).
+Private keys are sealed at rest when a secret key is set (``security/encryption.py``).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import secrets
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey, import_key
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from authgate.services import audit
+from authgate.security.encryption import SecretBox
+from authgate.services import audit, bootstrap
 from authgate.services import revocations
-from authgate.services.errors import Invalid
+from authgate.services.errors import Invalid, NotFound
 from authgate.storage.db import Database
 from authgate.storage.models import SigningKey
 from authgate.storage.types import utcnow
 
 DEFAULT_ALG = "RS256"
+ID_TOKEN_ALG = "RS256"
 GENERATORS = {
     "RS256": lambda params: RSAKey.generate_key(2048, parameters=params),
     "ES256": lambda params: ECKey.generate_key("P-256", parameters=params),
@@ -36,17 +49,30 @@ GENERATORS = {
 }
 ALGORITHMS = tuple(GENERATORS)
 RELOAD_INTERVAL = 1.0
+ACCESS_TOKENS, ID_TOKENS = "access_tokens", "id_tokens"
 
 # RFC 9864 prefers the name "Ed25519" to "EdDSA"; most verifiers (PyJWT, OIDC clients) still know only "EdDSA".
 warnings.filterwarnings("ignore", message="EdDSA is deprecated")
 
 
-def new_key(alg: str = DEFAULT_ALG) -> SigningKey:
+def _context(kid: str) -> str:
+    return f"signing_keys/{kid}"
+
+
+def new_key(box: SecretBox, alg: str = DEFAULT_ALG, activates_at: datetime | None = None) -> SigningKey:
     if alg not in GENERATORS:
         raise Invalid(f"unknown key algorithm {alg!r}; choose from {', '.join(ALGORITHMS)}")
     kid = secrets.token_urlsafe(12)
     key = GENERATORS[alg]({"kid": kid, "alg": alg, "use": "sig"})
-    return SigningKey(kid=kid, alg=alg, private_jwk=key.as_dict(private=True), public_jwk=key.as_dict(private=False))
+    private = key.as_dict(private=True)
+    if box.enabled:
+        private = {"sealed": box.seal(json.dumps(private).encode(), _context(kid))}
+    return SigningKey(kid=kid, alg=alg, private_jwk=private, public_jwk=key.as_dict(private=False),
+                      created_at=utcnow(), activates_at=activates_at)
+
+
+def _private_jwk(box: SecretBox, kid: str, stored: dict) -> dict:
+    return json.loads(box.open(stored["sealed"], _context(kid))) if "sealed" in stored else stored
 
 
 @dataclass(frozen=True)
@@ -54,120 +80,224 @@ class KeyInfo:
     kid: str
     alg: str
     created_at: datetime
+    activates_at: datetime
     retired_at: datetime | None
-    published_until: datetime | None  # None while active
+    published_until: datetime | None  # None while not retired
+    signs: tuple[str, ...] = ()
 
-    @property
-    def status(self) -> str:
-        if self.retired_at is None:
-            return "active"
-        return "published" if self.published_until > utcnow() else "expired"
+    def status(self, now: datetime) -> str:
+        if self.retired_at is not None and self.retired_at <= now:
+            return "published" if self.published_until > now else "expired"
+        return "next" if self.activates_at > now else "active"
 
     def as_dict(self) -> dict:
         return {
             "kid": self.kid,
             "alg": self.alg,
-            "status": self.status,
+            "status": self.status(utcnow()),
+            "signs": list(self.signs),
             "created_at": self.created_at.isoformat(),
+            "activates_at": self.activates_at.isoformat(),
             "retired_at": self.retired_at.isoformat() if self.retired_at else None,
             "published_until": self.published_until.isoformat() if self.published_until else None,
         }
 
 
+@dataclass(frozen=True)
+class _Cached:
+    info: KeyInfo
+    public: object
+    stored_private: dict
+
+
+def signers(infos, now: datetime) -> dict[str, KeyInfo]:
+    """Which key signs what at ``now``: access tokens the active key that started last, ID tokens the
+    active RS256 key that started last (or the access-token key when no RS256 key is active)."""
+    active = sorted((k for k in infos if k.status(now) == "active"), key=lambda k: (k.activates_at, k.created_at))
+    if not active:
+        return {}
+    rsa = [k for k in active if k.alg == ID_TOKEN_ALG]
+    return {ACCESS_TOKENS: active[-1], ID_TOKENS: rsa[-1] if rsa else active[-1]}
+
+
 class KeyService:
-    def __init__(self, db: Database, max_token_lifetime: int):
-        """``max_token_lifetime``: seconds the longest-lived JWT signed by a key may still be valid."""
+    def __init__(self, db: Database, max_token_lifetime: int, box: SecretBox | None = None, publish_ahead: int = 0):
+        """``max_token_lifetime``: seconds the longest-lived JWT signed by a key may still be valid;
+        ``publish_ahead``: seconds a rotated-in key is published before it signs."""
         self._db = db
+        self._box = box or SecretBox(None)
         self._lifetime = timedelta(seconds=max_token_lifetime)
+        self.publish_ahead = publish_ahead
         self._lock = threading.Lock()
-        self._signing = None
-        self._public: dict[str, tuple[object, datetime | None]] = {}
+        self._keys: list[_Cached] = []
+        self._public: dict[str, tuple[object, float]] = {}
+        self._private: dict[str, object] = {}
+        self._snapshot = None
+        self._version = 0
+        self._loaded_version = -1
         self._loaded_at = 0.0
         self.trust_cache = lambda: False
 
-    def ensure_signing_key(self, s: Session) -> None:
-        if self._active_kid(s) is None:
-            s.add(new_key())
-            s.flush()
+    # -- changing the keys ---------------------------------------------------------------------------
 
-    def rotate(self, s: Session, alg: str = DEFAULT_ALG) -> KeyInfo:
-        """Retire the active key and make a new one with ``alg`` the signing key."""
-        row = new_key(alg)
-        s.execute(update(SigningKey).where(SigningKey.retired_at.is_(None)).values(retired_at=utcnow()))
+    def ensure_signing_key(self, s: Session) -> None:
+        """Make an RS256 key on first start; then check that every key that signs can be read."""
+        now = utcnow()
+        if not signers(self.list(s), now):
+            s.add(new_key(self._box, DEFAULT_ALG))
+            s.flush()
+        for info in self.list(s):
+            if info.status(now) in ("next", "active"):
+                _private_jwk(self._box, info.kid, s.get(SigningKey, info.kid).private_jwk)
+
+    def rotate(self, s: Session, alg: str = DEFAULT_ALG, now: bool = False) -> KeyInfo:
+        """A new ``alg`` key that signs access tokens (and ID tokens if RS256) after the publish-ahead
+        time, or at once with ``now``; the keys it replaces retire at that moment. Rotating to another
+        algorithm keeps the RS256 key that signs ID tokens."""
+        start = utcnow() if now or not self.publish_ahead else utcnow() + timedelta(seconds=self.publish_ahead)
+        row = new_key(self._box, alg, activates_at=start)
+        keep = ""
+        if alg != ID_TOKEN_ALG:
+            keep = s.scalar(select(SigningKey.kid).where(SigningKey.alg == ID_TOKEN_ALG, SigningKey.retired_at.is_(None))
+                            .order_by(func.coalesce(SigningKey.activates_at, SigningKey.created_at).desc()).limit(1)) or ""
+        at = utcnow()
+        replaced = (SigningKey.kid != keep, or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > at))
+        # a key still waiting to sign is superseded and never signs; the signing ones hand over at ``start``
+        s.execute(update(SigningKey).where(*replaced, SigningKey.activates_at > at).values(retired_at=at))
+        s.execute(update(SigningKey).where(*replaced, or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > start))
+                  .values(retired_at=start))
         s.add(row)
         s.flush()
-        audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg})
+        audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg, "activates_at": start.isoformat()})
         revocations.record(s, revocations.KEYS, [row.kid])
-        return self._info(row)
+        return next(k for k in self.list(s) if k.kid == row.kid)
+
+    def remove(self, s: Session, kid: str) -> KeyInfo:
+        """Delete a retired key at once (a compromised one): tokens it signed are refused everywhere."""
+        info = next((k for k in self.list(s) if k.kid == kid), None)
+        if info is None:
+            raise NotFound(f"no signing key {kid!r}")
+        if info.status(utcnow()) in ("next", "active"):
+            raise Invalid(f"key {kid} is {info.status(utcnow())}: replace it first "
+                          f"(`authgate keys rotate --now --alg {info.alg}`), then remove it")
+        s.execute(delete(SigningKey).where(SigningKey.kid == kid))
+        audit.record(s, "key.removed", subject=kid, details={"alg": info.alg})
+        revocations.record(s, revocations.KEYS, [kid])
+        return info
+
+    def encrypt_at_rest(self, s: Session) -> tuple[int, int]:
+        """Encrypt every private key and server secret under the current secret key (reading rows in
+        clear or under the old secret key); how many signing keys and server secrets changed."""
+        if not self._box.enabled:
+            raise Invalid("set AUTHGATE_SECRET_KEY (or AUTHGATE_SECRET_KEY_FILE) to the key to encrypt under; "
+                          "to change it, give the previous one as AUTHGATE_OLD_SECRET_KEY")
+        counts = self._reseal(s), bootstrap.reseal_server_secrets(s, self._box)
+        audit.record(s, "keys.encrypted", details={"signing_keys": counts[0], "server_secrets": counts[1]})
+        return counts
+
+    def _reseal(self, s: Session) -> int:
+        changed = 0
+        for row in s.scalars(select(SigningKey)):
+            if "sealed" in row.private_jwk and self._box.is_current(row.private_jwk["sealed"]):
+                continue
+            plain = _private_jwk(self._box, row.kid, row.private_jwk)
+            row.private_jwk = {"sealed": self._box.seal(json.dumps(plain).encode(), _context(row.kid))}
+            changed += 1
+        return changed
+
+    # -- reading -------------------------------------------------------------------------------------
 
     def list(self, s: Session) -> list[KeyInfo]:
-        return [self._info(r) for r in s.scalars(select(SigningKey).order_by(SigningKey.created_at))]
+        infos = [self._info(r) for r in s.scalars(select(SigningKey).order_by(SigningKey.created_at))]
+        roles = signers(infos, utcnow())
+        return [replace(k, signs=tuple(r for r, v in roles.items() if v.kid == k.kid)) for k in infos]
 
     def _info(self, row: SigningKey) -> KeyInfo:
         until = row.retired_at + self._lifetime if row.retired_at else None
-        return KeyInfo(row.kid, row.alg, row.created_at, row.retired_at, until)
-
-    @staticmethod
-    def _active_kid(s: Session) -> str | None:
-        return s.scalar(
-            select(SigningKey.kid).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.created_at.desc()).limit(1)
-        )
+        return KeyInfo(row.kid, row.alg, row.created_at, row.activates_at or row.created_at, row.retired_at, until)
 
     def _load(self, s: Session) -> None:
+        version = self._version
         rows = s.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
-        active = [r for r in rows if r.retired_at is None]
-        public = {}
-        for row in rows:
-            info = self._info(row)
-            if info.status != "expired":
-                public[row.kid] = (import_key(row.public_jwk), info.published_until)
+        now = utcnow()
+        cached = [_Cached(info, import_key(row.public_jwk), row.private_jwk)
+                  for row, info in ((row, self._info(row)) for row in rows) if info.status(now) != "expired"]
+        public = {c.info.kid: (c.public, c.info.published_until.timestamp() if c.info.published_until else math.inf)
+                  for c in cached}
         with self._lock:
-            self._loaded_at = time.monotonic()
+            self._keys = cached
             self._public = public
-            self._signing = import_key(active[-1].private_jwk) if active else None
+            self._private = {kid: key for kid, key in self._private.items() if kid in public}
+            self._snapshot = (len(rows), max((r.created_at for r in rows), default=None))
+            self._loaded_version = version
+            self._loaded_at = time.monotonic()
 
-    def signing_key(self, s: Session):
-        """The active key; a key activated elsewhere (CLI, another instance) is picked up within one
-        revocation poll (``AUTHGATE_REVOCATION_POLL_MS``, default 0.5 s), at once after a cache miss.
+    @staticmethod
+    def _count(s: Session):
+        return tuple(s.execute(select(func.count(), func.max(SigningKey.created_at)).select_from(SigningKey)).one())
 
-        While ``trust_cache()`` says the revocation events are in sync (they carry key rotations),
-        the cached key is used without a query.
-        """
-        if self._signing is not None and self.trust_cache():
-            return self._signing
-        kid = self._active_kid(s)
-        if self._signing is None or self._signing.kid != kid:
+    def _current(self) -> bool:
+        return self._loaded_version == self._version
+
+    def _check(self, s: Session) -> None:
+        """Reload when stale or when the table changed since (a rotation or removal not heard of yet)."""
+        if not self._current() or self._count(s) != self._snapshot:
             self._load(s)
-        if self._signing is None:
+
+    def signing_key(self, s: Session, purpose: str = ACCESS_TOKENS):
+        """The private key that signs ``purpose`` now. While ``trust_cache()`` says the revocation events
+        are in sync (they carry rotations), the cache answers without a query; a staged key takes over
+        at its ``activates_at`` on every instance, no event needed."""
+        if not (self._current() and self.trust_cache()):
+            self._check(s)
+        chosen = signers([c.info for c in self._keys], utcnow()).get(purpose)
+        if chosen is None:
             raise RuntimeError("no active signing key: run `authgate db upgrade` or `authgate serve` once")
-        return self._signing
+        key = self._private.get(chosen.kid)
+        if key is None:
+            stored = next(c.stored_private for c in self._keys if c.info.kid == chosen.kid)
+            key = self._private[chosen.kid] = import_key(_private_jwk(self._box, chosen.kid, stored))
+        return key
+
+    def id_token_key(self, s: Session):
+        return self.signing_key(s, ID_TOKENS)
 
     def forget(self) -> None:
-        """A key was rotated (here or elsewhere): the next token signed, or unknown ``kid``, reloads the keys."""
+        """Keys were rotated or removed (here or elsewhere): the cache is stale until the next reload."""
         with self._lock:
-            self._loaded_at = 0.0
-            self._signing = None
+            self._version += 1
 
     def public_key(self, kid: str, reload: bool = True):
-        """The published public key named ``kid``, or None (unknown, or retired long enough ago).
+        """The published public key named ``kid``, or None (unknown, removed, or retired long enough ago).
 
-        ``reload=False`` never touches the database (for the event loop): an unknown ``kid`` is None.
+        ``reload=False`` never touches the database (for the event loop): an unknown ``kid``, or any
+        ``kid`` while the cache is stale, is None.
         """
+        if not self._current():
+            if not reload:
+                return None
+            with self._db.session(write=False) as s:
+                self._load(s)
         entry = self._public.get(kid)
         if entry is None and reload:
             if time.monotonic() - self._loaded_at > RELOAD_INTERVAL:
                 with self._db.session(write=False) as s:
                     self._load(s)
             entry = self._public.get(kid)  # another thread's load may have brought it since the first look
-        if entry is None or (entry[1] is not None and entry[1] <= utcnow()):
+        if entry is None or entry[1] <= time.time():
             return None
         return entry[0]
 
-    def signing_algorithms(self, s: Session) -> list[str]:
-        """What the server signs JWTs with now: the active key's algorithm."""
-        return [self.signing_key(s).alg]
+    def still_published(self, s: Session, kid: str) -> bool:
+        """``public_key`` after checking the table (for when the revocation events are out of sync)."""
+        self._check(s)
+        return self.public_key(kid, reload=False) is not None
+
+    def id_token_algorithms(self, s: Session) -> list[str]:
+        """What ID tokens are signed with now (Discovery §3 ``id_token_signing_alg_values_supported``)."""
+        return [self.id_token_key(s).alg]
 
     def jwks(self, s: Session) -> dict:
         self._load(s)
-        now = utcnow()
-        return KeySet([key for key, until in self._public.values() if until is None or until > now]).as_dict(private=False)
+        now = time.time()
+        return KeySet([key for key, until in self._public.values() if until > now]).as_dict(private=False)

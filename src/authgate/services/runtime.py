@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from authgate.security.encryption import SecretBox
 from authgate.security.passwords import Passwords
 from authgate.security.secrets import SecretHasher
 from authgate.services.audit import AuditService
@@ -38,12 +39,14 @@ class Runtime:
     def __init__(self, settings: Settings, db: Database):
         self.settings = settings
         self.db = db
+        self.secret_box = SecretBox(settings.secret_key, settings.old_secret_key)
         with db.session() as s:
-            hash_key = server_secret(s, "secret_hash_key")
-            csrf_key = server_secret(s, "csrf_key")
+            hash_key = server_secret(s, "secret_hash_key", self.secret_box)
+            csrf_key = server_secret(s, "csrf_key", self.secret_box)
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
-        self.keys = KeyService(db, max_token_lifetime=settings.access_token_ttl)
+        self.keys = KeyService(db, max_token_lifetime=settings.access_token_ttl, box=self.secret_box,
+                               publish_ahead=settings.key_publish_ahead)
         self.permissions = PermissionService()
         self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
                                        settings.redis_url, settings.redis_prefix)

@@ -147,6 +147,8 @@ class PersonalAccessToken(Base):
 
 
 class SigningKey(Base):
+    """A signing key; ``private_jwk`` is ``{"sealed": ...}`` when encrypted at rest (``security/encryption.py``)."""
+
     __tablename__ = "signing_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -155,10 +157,12 @@ class SigningKey(Base):
     public_jwk: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    activates_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # signs from then on
 
 
 class ServerSecret(Base):
-    """Server-generated keys (the HMAC key for stored secrets, the session key), made on first start."""
+    """Server-generated keys (the HMAC key for stored secrets, the session key), made on first start;
+    hex, or sealed when a secret key is set (``security/encryption.py``)."""
 
     __tablename__ = "server_secrets"
 

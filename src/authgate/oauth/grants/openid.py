@@ -1,7 +1,7 @@
 """OpenID Connect Core 1.0 on the code grant: Authlib's ``OpenIDCode`` extension, attached like PKCE.
 
 With ``openid`` in the scope the token response carries an ``id_token`` (§3.1.3.3) signed with
-the active key (its ``kid`` in the header): iss, sub, aud, exp, iat, auth_time (when the user
+the active RS256 key (its ``kid`` in the header; RS256 whatever signs access tokens, Core §15.1): iss, sub, aud, exp, iat, auth_time (when the user
 signed in, not when the code was made), nonce, at_hash. The ID token says who signed in; the
 profile and email claims come from the UserInfo endpoint (§5.4). Also here: the rules of
 ``prompt`` and ``max_age`` (§3.1.2.1) and the provider metadata (Discovery §3).
@@ -40,7 +40,7 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         ) is not None
 
     def resolve_client_private_key(self, client):
-        return self.runtime.keys.signing_key(current_db())
+        return self.runtime.keys.id_token_key(current_db())
 
     def get_client_algorithm(self, client) -> str:
         return self.resolve_client_private_key(client).alg
@@ -67,7 +67,7 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         return {
             "userinfo_endpoint": issuer + PATHS["userinfo_endpoint"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": self.runtime.keys.signing_algorithms(s),
+            "id_token_signing_alg_values_supported": self.runtime.keys.id_token_algorithms(s),
             "claims_supported": list(dict.fromkeys(ID_TOKEN_CLAIMS + [c for cs in SCOPE_CLAIMS.values() for c in cs])),
             "claim_types_supported": ["normal"],
             "prompt_values_supported": PROMPTS_SUPPORTED,

@@ -171,4 +171,7 @@ async def jwks(request: Request) -> Response:
         with runtime.db.session(write=False) as s:
             return runtime.keys.jwks(s)
 
-    return JSONResponse(await run_in_threadpool(load), headers={"Cache-Control": "public, max-age=300"})
+    # a cache must look again before a key published ahead starts signing
+    ahead = runtime.settings.key_publish_ahead
+    max_age = min(300, ahead) if ahead else 300
+    return JSONResponse(await run_in_threadpool(load), headers={"Cache-Control": f"public, max-age={max_age}"})
