@@ -110,17 +110,16 @@ def test_rotated_key_is_published_before_it_signs_so_a_caching_verifier_never_re
     assert validate(before)["sub"] == str(user.id)  # the verifier has fetched the JWKS now
 
     rotated = staged_srv.cli_json("keys", "rotate")
+    right_after = password_token(staged_srv, app, user)
+    assert validate(right_after)["sub"] == str(user.id)  # from the JWKS it fetched before the rotation
     new_kid = rotated["kid"]
+    assert jwt_parts(right_after)[0]["kid"] == old_kid  # the new key does not sign yet...
+    assert new_kid in published_kids(staged_srv)  # ...but is published at once
     assert rotated["status"] == "next" and rotated["signs"] == []
     ahead = datetime.fromisoformat(rotated["activates_at"]) - datetime.now(timezone.utc)
     assert PUBLISH_AHEAD - 10 < ahead.total_seconds() <= PUBLISH_AHEAD
-    assert new_kid in published_kids(staged_srv)  # published at once...
     listed = keys(staged_srv)
     assert listed[new_kid]["status"] == "next" and listed[old_kid]["status"] == "active"
-
-    right_after = password_token(staged_srv, app, user)
-    assert jwt_parts(right_after)[0]["kid"] == old_kid  # ...but not signing yet
-    assert validate(right_after)["sub"] == str(user.id)
 
     # every token issued meanwhile verifies, the new key's first ones included
     deadline = time.monotonic() + PUBLISH_AHEAD + 10
