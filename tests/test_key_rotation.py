@@ -17,12 +17,23 @@ from joserfc.jwk import KeySet
 
 from support import jwt_parts, password_grant, users_me, eventually
 
-TTL = 10  # long enough for a CLI call or two on a loaded machine
+TTL = 4
+LONG_TTL = 120  # for tests that must outlast a few CLI calls on a loaded machine
 
 
 @pytest.fixture(scope="module")
 def srv(server_factory):
     return server_factory({"AUTHGATE_ACCESS_TOKEN_TTL": str(TTL)})
+
+
+@pytest.fixture(scope="module")
+def long_srv(server_factory):
+    return server_factory({"AUTHGATE_ACCESS_TOKEN_TTL": str(LONG_TTL)})
+
+
+@pytest.fixture(scope="module")
+def long_srv_user_and_app(long_srv):
+    return long_srv.create_user(), long_srv.create_client(grants=["password"])
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +74,8 @@ def test_one_active_rs256_key_at_first_start(srv, app, user):
 
 
 @pytest.mark.parametrize("alg,kty", [("ES256", "EC"), ("EdDSA", "OKP"), ("RS256", "RSA")])
-def test_rotate_keeps_old_tokens_working_rfc7517_5(srv, app, user, alg, kty):
+def test_rotate_keeps_old_tokens_working_rfc7517_5(long_srv, long_srv_user_and_app, alg, kty):
+    srv, (user, app) = long_srv, long_srv_user_and_app
     old_token = access_token(srv, app, user)
     old_kid = jwt_parts(old_token)[0]["kid"]
     rotated = srv.cli_json("keys", "rotate", "--alg", alg, "--now")
@@ -88,7 +100,7 @@ def test_rotate_keeps_old_tokens_working_rfc7517_5(srv, app, user, alg, kty):
     else:
         assert old["status"] == "published"
         retired, until = datetime.fromisoformat(old["retired_at"]), datetime.fromisoformat(old["published_until"])
-        assert until - retired == timedelta(seconds=TTL)  # retired_at + the longest token lifetime
+        assert until - retired == timedelta(seconds=LONG_TTL)  # retired_at + the longest token lifetime
 
 
 def test_retired_key_is_dropped_once_its_tokens_expired(srv, app, user):
