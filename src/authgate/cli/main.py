@@ -150,7 +150,11 @@ def serve(args) -> None:
         )
     runtime = Runtime.open(settings, upgrade=not args.no_migrate)
     password = runtime.first_start()
+    with runtime.db.session(write=False) as s:
+        in_clear = runtime.keys.in_clear(s)
     runtime.db.dispose()
+    if in_clear:
+        print(f"authgate: {in_clear} stored key(s) are not encrypted yet: run `authgate keys encrypt`", flush=True)
     if password:
         print(f"Created administrator 'admin' with password: {password}", flush=True)
         print("Sign in and change it; it is not shown again.", flush=True)

@@ -46,5 +46,9 @@ def reseal_server_secrets(s: Session, box: SecretBox) -> int:
     return changed
 
 
+def count_in_clear(s: Session) -> int:
+    return sum(not is_sealed(value) for value in s.scalars(select(ServerSecret.value)))
+
+
 def generated_admin_password() -> str:
     return secrets.token_urlsafe(12)

@@ -195,6 +195,13 @@ class KeyService:
         audit.record(s, "keys.encrypted", details={"signing_keys": counts[0], "server_secrets": counts[1]})
         return counts
 
+    def in_clear(self, s: Session) -> int:
+        """How many private keys and server secrets are stored unencrypted although a secret key is set."""
+        if not self._box.enabled:
+            return 0
+        return (sum("sealed" not in jwk for jwk in s.scalars(select(SigningKey.private_jwk)))
+                + bootstrap.count_in_clear(s))
+
     def _reseal(self, s: Session) -> int:
         changed = 0
         for row in s.scalars(select(SigningKey)):
