@@ -129,11 +129,14 @@ class BearerService:
         A token verified before is remembered with its key's ``kid``, and trusted only while that key
         is still published: a removed key, or one retired past its window, ends its tokens at once."""
         cached = self._verified.get(token)
-        if cached is not None and self.keys.public_key(cached[1], reload=reload_keys) is not None:
+        if cached is not None:
+            if self.keys.public_key(cached[1], reload=reload_keys) is None:
+                if not reload_keys:
+                    return None  # unknown here (the key cache may be stale): the database decides
+                self._verified.pop(token, None)
+                raise InvalidToken("The access token's signing key is no longer published.")
             claims = cached[0]
         else:
-            if cached is not None:
-                self._verified.pop(token, None)
             try:
                 header = jws.extract_compact(token.encode()).headers()
                 kid = str(header.get("kid", ""))
@@ -151,7 +154,7 @@ class BearerService:
         if not isinstance(exp, int) or exp <= time.time():
             self._verified.pop(token, None)
             raise InvalidToken("The access token has expired.")
-        if cached is None or cached[0] is not claims:
+        if cached is None:
             self._verified.put(token, (claims, kid))
         return claims
 
