@@ -1,4 +1,4 @@
-"""Staged key rotation (revision 0011): a key is published before it signs, from ``activates_at``.
+"""Staged key rotation (revision 0010): a key is published before it signs, from ``activates_at``.
 
 Rows from before have no ``activates_at``: they signed from ``created_at``.
 """
@@ -6,7 +6,7 @@ Rows from before have no ``activates_at``: they signed from ``created_at``.
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0011"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
