@@ -50,13 +50,15 @@ class InProcessCommands:
         args = build_parser().parse_args([*argv, "--json"])
         out = io.StringIO()
         stdin, sys.stdin = sys.stdin, io.StringIO(input or "")
+        runtime = self._open()
         try:
             with contextlib.redirect_stdout(out):
-                args.run(self._open(), args)
+                args.run(runtime, args)
         except ServiceError as error:
             raise AssertionError(f"authgate {' '.join(argv)} failed: {error}") from None
         finally:
             sys.stdin = stdin
+            runtime.db.dispose()  # keep no connection open between commands: the servers need them
         return json.loads(out.getvalue())
 
     def close(self) -> None:

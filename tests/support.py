@@ -157,6 +157,8 @@ class ServerProcess:
                 "AUTHGATE_REFRESH_GRACE_SECONDS": "0",
                 # every test sends from 127.0.0.1: per-address limits are tested on servers of their own
                 "AUTHGATE_LIMIT_DEVICE_CODES_PER_IP": "10000/300",
+                # dozens of servers share one PostgreSQL (max_connections 100): each keeps one idle connection
+                "AUTHGATE_DATABASE_POOL_SIZE": "1",
                 "PYTHONUNBUFFERED": "1",
             }
         )

@@ -105,6 +105,7 @@ class Settings:
     argon2_time_cost: int
     argon2_memory_kib: int
     session_ttl: int
+    database_pool_size: int
     redis_url: str | None
     redis_prefix: str
     login_rate_per_ip: Rate | None
@@ -180,6 +181,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         argon2_time_cost=_int("AUTHGATE_ARGON2_TIME_COST", ARGON2_TIME_COST),
         argon2_memory_kib=_int("AUTHGATE_ARGON2_MEMORY_KIB", ARGON2_MEMORY_KIB),
         session_ttl=_int("AUTHGATE_SESSION_TTL", 8 * 3600),
+        database_pool_size=_int("AUTHGATE_DATABASE_POOL_SIZE", 10),
         redis_url=os.environ.get("AUTHGATE_REDIS_URL") or None,
         redis_prefix=os.environ.get("AUTHGATE_REDIS_PREFIX") or "authgate:",
         login_rate_per_ip=_rate("AUTHGATE_LIMIT_LOGIN_PER_IP", "30/300"),

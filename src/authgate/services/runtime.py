@@ -84,7 +84,7 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, settings.database_pool_size)
         if upgrade:
             migrate.upgrade(db.engine)
         return cls(settings, db)

@@ -66,8 +66,13 @@ def ensure_database(s) -> None:
         raise NeedsDatabase("session")
 
 
+BURST_CONNECTIONS = 20
+
+
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, pool_size: int = 10):
+        """``pool_size``: PostgreSQL connections kept open per process; up to ``BURST_CONNECTIONS`` more
+        are opened for bursts and closed after use."""
         self.url = url
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -77,7 +82,8 @@ class Database:
             self._write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size=2)
             self._writer_turn = threading.Lock()
         else:
-            self.engine = self._write_engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            self.engine = self._write_engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size,
+                                                                  max_overflow=BURST_CONNECTIONS)
             self._writer_turn = nullcontext()
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
