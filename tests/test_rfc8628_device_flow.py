@@ -14,7 +14,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from support import Browser, assert_no_store, assert_token_error, from_address, token_request, users_me
+from support import (
+    Browser, assert_no_store, assert_token_error, authorization_params, from_address, query_params, token_request,
+    unique, users_me,
+)
 
 GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 USER_CODE = re.compile(r"^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$")
@@ -160,6 +163,31 @@ def test_approval_is_csrf_protected_rfc8628_3_3(server, tv, user):
     forged = browser.post("/device", data={"user_code": body["user_code"], "decision": "approve"})
     assert "Expired form" in forged.text
     assert_token_error(poll(server, tv, body["device_code"]), "authorization_pending")
+
+
+def test_remembered_consent_never_skips_the_device_page_rfc8628_5_4(server, make_user):
+    """Remote phishing (§5.4): the person compares the code every time, so consent remembered on the
+    authorization endpoint shows the device page all the same, and a device approval remembers nothing."""
+    both = server.create_client(redirect_uris=[f"https://{unique('tv')}.example.org/cb"],
+                                grants=["authorization_code", "device_code"], scopes=["users:read"])
+    user = make_user()
+    browser = Browser(server)
+    browser.login(user)
+    consent = browser.consent_page(authorization_params(both), user)
+    assert "code" in query_params(browser.decide(consent, "approve").headers["Location"])
+    assert browser.open_authorize(authorization_params(both)).status_code == 302
+    body = start(server, both)
+    page = browser.get("/device", params={"user_code": body["user_code"]})
+    assert page.status_code == 200 and both.name in page.text
+    assert "Only continue if you started this on your own device" in page.text
+    assert decide(server, user, body["user_code"]).status_code == 200
+    assert poll(server, both, body["device_code"]).status_code == 200
+
+    other = server.create_client(redirect_uris=[f"https://{unique('tv')}.example.org/cb"],
+                                 grants=["authorization_code", "device_code"], scopes=["users:read"])
+    body = start(server, other)
+    assert decide(server, user, body["user_code"]).status_code == 200
+    assert browser.open_authorize(authorization_params(other)).status_code == 200
 
 
 def test_metadata_advertises_the_device_flow_rfc8628_4(server):

@@ -46,6 +46,7 @@ class OAuthRequest(OAuth2Request):
         super().__init__(method=method, uri=uri, headers=headers)
         self.db = db
         self.client_ip = client_ip
+        self.query_pairs = list(query)
         self._args = ParamsPayload(query)
         self._form = ParamsPayload(form)
         self.payload = self._args if params_from == "query" else self._form

@@ -1,4 +1,6 @@
-"""``/device``: where a signed-in user enters a device's user code and approves or denies it (RFC 8628 §3.3)."""
+"""``/device``: where a signed-in user enters a device's user code and approves or denies it (RFC 8628 §3.3).
+
+What to answer is decided in ``oauth/device_approval.py``; this module reads the request and renders."""
 
 from __future__ import annotations
 
@@ -9,56 +11,45 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from authgate.oauth.decisions import ConsentNeeded, SignInNeeded
 from authgate.oauth.device import VERIFICATION_PATH
-from authgate.services import scopes as scope_rules
-from authgate.services.device_codes import normalize_user_code
-from authgate.storage.models import Client
+from authgate.oauth.device_approval import CodeNeeded, decide_device
 from authgate.web.cookies import SESSION_COOKIE, read_cookie
-from authgate.services.login_guard import TooManyAttempts
 from authgate.web.csrf import checked_form, session_binding, token_for
 from authgate.web.forms import client_ip
 from authgate.web.templates import render
 
 router = APIRouter(include_in_schema=False)
 
-UNKNOWN_CODE = "That code is not valid: it may be mistyped, expired or already used."
-
 
 def _device(request: Request, form: dict[str, str] | None) -> Response:
     """The code form, the approval page for a typed code, or (``form``, CSRF already checked) the decision."""
     runtime = request.app.state.runtime
     fields = form if form is not None else dict(request.query_params)
-    typed = (fields.get("user_code") or "")[:64]
+    choice = fields.get("decision", "") if form is not None else None
     with runtime.db.session(write=form is not None) as s:
         signed_in = runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
-        if signed_in is None:
-            here = VERIFICATION_PATH + ("?" + urlencode({"user_code": typed}) if typed else "")
-            return RedirectResponse("/login?" + urlencode({"next": here}), status_code=303)
-        binding = session_binding(signed_in.session_id)
-        if not typed and form is None:
-            return render("device.html", user=signed_in.user, user_code="", error=None)
-        try:
-            row = runtime.device_codes.pending_for_person(s, typed, client_ip(request))
-        except TooManyAttempts as refused:
-            response = render("device.html", status=429, user=signed_in.user, user_code=typed, error=str(refused))
-            response.headers["Retry-After"] = str(refused.retry_after)
-            return response
-        if row is None:
-            return render("device.html", status=400, user=signed_in.user, user_code=typed, error=UNKNOWN_CODE)
-        client = s.get(Client, row.client_id)
-        if form is None:
-            return render(
-                "device.html",
-                user=signed_in.user,
-                user_code=normalize_user_code(typed),
-                client_name=client.name,
-                scopes=scope_rules.describe(scope_rules.parse(row.scope)),
-                csrf_token=token_for(request, binding),
-            )
-        approved = fields.get("decision") == "approve"
-        if not runtime.device_codes.decide(s, row, signed_in.user, approved):
-            return render("device.html", status=400, user=signed_in.user, user_code=typed, error=UNKNOWN_CODE)
-        return render("device_done.html", user=signed_in.user, approved=approved, client_name=client.name)
+        outcome = decide_device(runtime, s, signed_in, fields.get("user_code"), client_ip(request), choice)
+    if isinstance(outcome, SignInNeeded):
+        return RedirectResponse("/login?" + urlencode({"next": outcome.return_to}), status_code=303)
+    if isinstance(outcome, CodeNeeded):
+        status = 429 if outcome.retry_after is not None else 400 if outcome.problem else 200
+        response = render("device.html", status=status, user=outcome.signed_in.user, user_code=outcome.typed,
+                          error=outcome.problem)
+        if outcome.retry_after is not None:
+            response.headers["Retry-After"] = str(outcome.retry_after)
+        return response
+    if isinstance(outcome, ConsentNeeded):
+        return render(
+            "device.html",
+            user=outcome.signed_in.user,
+            user_code=outcome.user_code,
+            client_name=outcome.client_name,
+            scopes=outcome.scopes,
+            csrf_token=token_for(request, session_binding(outcome.signed_in.session_id)),
+        )
+    return render("device_done.html", user=outcome.signed_in.user, approved=outcome.approved,
+                  client_name=outcome.client_name)
 
 
 @router.get(VERIFICATION_PATH)

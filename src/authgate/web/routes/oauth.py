@@ -11,12 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from authgate.oauth.grants.openid import sign_in_needed
+from authgate.oauth.decisions import ConsentNeeded, Refused, SignInNeeded, Unreadable, decide_authorization
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
-from authgate.services import audit
-from authgate.services import scopes as scope_rules
-from authgate.storage.types import utcnow
 from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.csrf import checked_form, session_binding, token_for
 from authgate.web.forms import BadForm, client_ip, query_pairs, read_form
@@ -70,72 +67,36 @@ def _authorize_error(request: Request, error: OAuth2Error) -> Response:
     )
 
 
-def _without_reauthentication(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The request to come back to after signing in: ``prompt=login`` and ``max_age`` are then satisfied."""
-    kept = []
-    for name, value in query:
-        if name == "max_age":
-            continue
-        if name == "prompt":
-            value = " ".join(p for p in value.split() if p != "login")
-            if not value:
-                continue
-        kept.append((name, value))
-    return kept
-
-
 def _login_url(next_url: str, login_hint: str | None) -> str:
     params = [("next", next_url)] + ([("login_hint", login_hint)] if login_hint else [])
     return "/login?" + urlencode(params)
 
 
-def _authorize(request: Request, decision: str | None) -> Response:
-    """The consent page (``decision`` None), or the redirect that carries the user's decision or remembered consent."""
+def _authorize(request: Request, choice: str | None) -> Response:
+    """The consent page (``choice`` None), or the redirect that carries the user's choice or remembered consent."""
     runtime, server = request.app.state.runtime, request.app.state.oauth
-    query = query_pairs(request)
     uri = runtime.settings.issuer + PATHS["authorization_endpoint"]
     with runtime.db.session() as s:
         signed_in = runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
-        user = signed_in.user if signed_in else None
-        oauth_request = OAuthRequest(s, request.method, uri, request.headers, query, [], "query")
-        try:
-            grant = server.consent_grant(oauth_request, user)
-        except OAuth2Error as error:
-            return _authorize_error(request, error)
-        except ValueError:
-            return error_page("Invalid request", "The authorization request has characters that are not allowed.")
-        here = PATHS["authorization_endpoint"] + "?" + urlencode(_without_reauthentication(query))
-        client = grant.client.row
-        scopes = scope_rules.parse(oauth_request.scope) or scope_rules.default_for_client(client.scopes)
-        remembered = decision is None and user is not None \
-            and "consent" not in (oauth_request.payload.data.get("prompt") or "").split() \
-            and runtime.consents.covers(s, user.id, client.id, scopes)
-        try:
-            must_sign_in = sign_in_needed(
-                oauth_request, signed_in.auth_time if signed_in else None, utcnow(), consent_remembered=remembered,
-            ) if "openid" in scope_rules.parse(oauth_request.scope) else signed_in is None
-        except OAuth2Error as error:
-            return _authorize_error(request, error)
-        if must_sign_in:
-            return RedirectResponse(_login_url(here, oauth_request.payload.data.get("login_hint")), status_code=303)
-        oauth_request.auth_time = signed_in.auth_time
-        if decision is None and not remembered:
-            return render(
-                "consent.html",
-                user=user,
-                client_name=grant.client.row.name,
-                scopes=scope_rules.describe(scope_rules.parse(oauth_request.scope)),
-                redirect_uri=grant.redirect_uri,
-                action=here,
-                csrf_token=token_for(request, session_binding(signed_in.session_id)),
-            )
-        approved = decision == "approve" or (decision is None and remembered)
-        if decision == "approve":
-            runtime.consents.remember(s, user.id, client.id, scopes)
-        location = server.authorization_response(oauth_request, grant, user if approved else None)
-        audit.record(s, "consent.granted" if approved else "consent.denied", user_id=user.id,
-                     client_id=grant.client.get_client_id(), details={"scope": oauth_request.scope})
-        return RedirectResponse(location, status_code=302)
+        oauth_request = OAuthRequest(s, request.method, uri, request.headers, query_pairs(request), [], "query")
+        outcome = decide_authorization(server, oauth_request, signed_in, choice)
+    if isinstance(outcome, Refused):
+        return _authorize_error(request, outcome.error)
+    if isinstance(outcome, Unreadable):
+        return error_page("Invalid request", "The authorization request has characters that are not allowed.")
+    if isinstance(outcome, SignInNeeded):
+        return RedirectResponse(_login_url(outcome.return_to, outcome.login_hint), status_code=303)
+    if isinstance(outcome, ConsentNeeded):
+        return render(
+            "consent.html",
+            user=outcome.signed_in.user,
+            client_name=outcome.client_name,
+            scopes=outcome.scopes,
+            redirect_uri=outcome.redirect_uri,
+            action=outcome.action,
+            csrf_token=token_for(request, session_binding(outcome.signed_in.session_id)),
+        )
+    return RedirectResponse(outcome.location, status_code=302)
 
 
 @router.get(PATHS["authorization_endpoint"])

@@ -1,0 +1,119 @@
+"""Authorization decisions: what the authorization endpoint answers a browser (RFC 6749 §4.1.1-4.1.2,
+OpenID Connect Core §3.1.2.1-3.1.2.6), as Spring Authorization Server's consent provider or fosite's
+authorize handler.
+
+``decide_authorization`` takes the authorization request, the browser's sign-in session (or None)
+and the user's choice on the consent page (None before it was shown) and returns one outcome:
+``SignInNeeded`` (and where to come back), ``ConsentNeeded`` (what to show), ``Refused`` (an error
+for the client), ``Unreadable``, or ``Answered`` (the redirect with a code or ``access_denied``).
+It reads and records remembered consent, applies ``prompt`` and ``max_age``, and audits the answer.
+The adapter only converts the HTTP request and renders the outcome; CSRF stays in the adapter.
+The device approval page (``oauth/device_approval.py``) answers with the same outcomes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+
+from authgate.oauth.grants.openid import sign_in_needed
+from authgate.oauth.metadata import PATHS
+from authgate.oauth.requests import OAuthRequest
+from authgate.services import audit
+from authgate.services import scopes as scope_rules
+from authgate.services.sessions import SignedIn
+from authgate.storage.types import utcnow
+
+APPROVE = "approve"
+
+
+@dataclass(frozen=True)
+class SignInNeeded:
+    """The user must sign in (again), then come back to ``return_to`` (a path with its query)."""
+
+    return_to: str
+    login_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentNeeded:
+    """The consent page: ``scopes`` as (name, description) pairs; the choice is posted to ``action``."""
+
+    signed_in: SignedIn
+    client_name: str
+    scopes: list[tuple[str, str]]
+    action: str
+    redirect_uri: str | None = None
+    user_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An error for the client: redirected to it when ``error.redirect_uri`` was checked, otherwise shown."""
+
+    error: OAuth2Error
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """The request has characters that cannot be handled."""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The user's answer, or their remembered consent, goes back to the client at ``location``."""
+
+    location: str
+
+
+def without_reauthentication(query: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The request to come back to after signing in: ``prompt=login`` and ``max_age`` are then satisfied."""
+    kept = []
+    for name, value in query:
+        if name == "max_age":
+            continue
+        if name == "prompt":
+            value = " ".join(p for p in value.split() if p != "login")
+            if not value:
+                continue
+        kept.append((name, value))
+    return kept
+
+
+def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | None, choice: str | None):
+    """The outcome of an authorization request; ``choice`` is the consent page's ``decision`` once posted."""
+    runtime = server.runtime
+    user = signed_in.user if signed_in else None
+    try:
+        grant = server.consent_grant(request, user)
+    except OAuth2Error as error:
+        return Refused(error)
+    except ValueError:
+        return Unreadable()
+    return_to = PATHS["authorization_endpoint"] + "?" + urlencode(without_reauthentication(request.query_pairs))
+    client = grant.client.row
+    requested = scope_rules.parse(request.scope)
+    scopes = requested or scope_rules.default_for_client(client.scopes)
+    remembered = choice is None and user is not None \
+        and "consent" not in (request.payload.data.get("prompt") or "").split() \
+        and runtime.consents.covers(request.db, user.id, client.id, scopes)
+    try:
+        must_sign_in = sign_in_needed(
+            request, signed_in.auth_time if signed_in else None, utcnow(), consent_remembered=remembered,
+        ) if "openid" in requested else signed_in is None
+    except OAuth2Error as error:
+        return Refused(error)
+    if must_sign_in:
+        return SignInNeeded(return_to, request.payload.data.get("login_hint"))
+    request.auth_time = signed_in.auth_time
+    if choice is None and not remembered:
+        return ConsentNeeded(signed_in, client.name, scope_rules.describe(requested), return_to, grant.redirect_uri)
+    approved = choice == APPROVE or (choice is None and remembered)
+    if choice == APPROVE:
+        runtime.consents.remember(request.db, user.id, client.id, scopes)
+    location = server.authorization_response(request, grant, user if approved else None)
+    audit.record(request.db, "consent.granted" if approved else "consent.denied", user_id=user.id,
+                 client_id=grant.client.get_client_id(), details={"scope": request.scope})
+    return Answered(location)
