@@ -10,7 +10,7 @@ import tempfile
 from sqlalchemy.exc import SQLAlchemyError
 
 from authgate.cli import commands
-from authgate.services.clients import GRANTS
+from authgate.oauth.grants.registry import GRANTS
 from authgate.services.keys import ALGORITHMS, DEFAULT_ALG
 from authgate.services.errors import ServiceError
 from authgate.settings import DEFAULT_HOST, DEFAULT_PORT, SettingsError, insecure_reasons, load
@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     create_client = clients.add_parser("create", help="register a client application")
     create_client.add_argument("--name", required=True)
     create_client.add_argument("--redirect-uri", action="append")
-    create_client.add_argument("--grant", action="append", choices=GRANTS)
+    create_client.add_argument("--grant", action="append", choices=GRANTS.names(),
+                               help=f"a grant it may use (repeatable); {', '.join(GRANTS.refreshable())} "
+                                    "bring refresh_token")
     create_client.add_argument("--scope", action="append")
     create_client.add_argument("--public", action="store_true", help="no secret (native and browser apps; PKCE required)")
     create_client.add_argument("--owner", metavar="USERNAME", help="the user who owns it (it may revoke their personal access tokens)")

@@ -29,11 +29,11 @@ from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.services import client_limits
 from authgate.services import device_codes as device_rules
+from authgate.services.grant_types import GrantSpec
 from authgate.services.ratelimit import TooManyAttempts
-from authgate.storage.models import TokenFamily, User
+from authgate.storage.models import User
 from authgate.storage.types import utcnow
 
-GRANT_NAME = "device_code"
 VERIFICATION_PATH = "/device"
 
 
@@ -72,6 +72,8 @@ class DeviceAuthorizationEndpoint(AuthlibDeviceEndpoint):
 
 
 class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
+    SPEC = GrantSpec("device_code", "Device code", urn=DEVICE_CODE_GRANT_TYPE, refreshable=True)
+
     def validate_token_request(self):
         """§3.4: the device code must be this client's; §3.5 says what to answer until it can be exchanged."""
         device_code = self.request.payload.data.get("device_code")
@@ -103,10 +105,6 @@ class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
         if devices.polled_too_soon(db, row, utcnow()):
             raise SlowDownError()
         raise AuthorizationPendingError()
-
-    def token_family(self, user, scope) -> TokenFamily:
-        client = self.request.client.row
-        return self.server.runtime.tokens.start_family(self.request.db, client, user, GRANT_NAME, scope)
 
 
 class _Credential:

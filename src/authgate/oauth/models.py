@@ -9,11 +9,11 @@ from authlib.oidc.core import AuthorizationCodeMixin
 
 from authgate.services import scopes as scope_rules
 from authgate.services.clients import ClientService, ClientView, port_is_valid
+from authgate.services.grant_types import GRANTS
 from authgate.services.token_lookup import Presented, TokenLookup
 from authgate.storage.models import AuthorizationCode, RefreshToken, User
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
-GRANT_NAMES = {"urn:ietf:params:oauth:grant-type:device_code": "device_code"}  # grant_type -> authgate's name
 
 
 LOOPBACK_IPS = ("127.0.0.1", "::1")
@@ -80,7 +80,7 @@ class OAuthClient(ClientMixin):
         return response_type == "code" and "authorization_code" in self.row.grants
 
     def check_grant_type(self, grant_type: str) -> bool:
-        return GRANT_NAMES.get(grant_type, grant_type) in self.row.grants
+        return GRANTS.name_of(grant_type) in self.row.grants
 
 
 class OAuthCode(AuthorizationCodeMixin):

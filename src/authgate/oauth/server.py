@@ -1,7 +1,7 @@
 """The authorization server: Authlib's ``AuthorizationServer`` wired to authgate's services.
 
-Grants are registered here (PKCE attaches to the code grant as an extension), so adding a grant
-is one module in ``oauth/grants`` and one line below.
+The grants come from ``oauth/grants/registry.py`` (each names its own Authlib extensions, as the
+code grant does PKCE and OpenID Connect), so adding a grant is one module and one line there.
 """
 
 from __future__ import annotations
@@ -18,14 +18,9 @@ from authlib.oauth2.rfc6749 import (
 
 from authgate.oauth.client_auth import authenticate_basic, basic_credentials, secret_post_or_secret_only
 from authgate.oauth.context import bound, current_db
-from authgate.oauth.device import DeviceAuthorizationEndpoint, DeviceCodeGrant
+from authgate.oauth.device import DeviceAuthorizationEndpoint
 from authgate.oauth.errors import TooManyRequestsError, repeated_parameters
-from authgate.oauth.grants.authorization_code import AuthorizationCodeGrant
-from authgate.oauth.grants.client_credentials import ClientCredentialsGrant
-from authgate.oauth.grants.openid import OpenIDCode
-from authgate.oauth.grants.password import PasswordGrant
-from authgate.oauth.grants.pkce import S256CodeChallenge
-from authgate.oauth.grants.refresh_token import RefreshTokenGrant
+from authgate.oauth.grants.registry import TOKEN_GRANTS
 from authgate.oauth.introspection import IntrospectionEndpoint
 from authgate.oauth.models import OAuthClient
 from authgate.oauth.requests import OAuthRequest
@@ -52,12 +47,9 @@ class AuthorizationServer(AuthlibServer):
     def __init__(self, runtime):
         super().__init__(scopes_supported=sorted(scope_rules.KNOWN))
         self.runtime = runtime
-        self.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode(runtime)])
-        if runtime.settings.password_grant_enabled:
-            self.register_grant(PasswordGrant)
-        self.register_grant(RefreshTokenGrant)
-        self.register_grant(ClientCredentialsGrant)
-        self.register_grant(DeviceCodeGrant)
+        for grant in TOKEN_GRANTS:
+            if grant.enabled(runtime.settings):
+                self.register_grant(grant, grant.extensions(runtime))
         self.register_client_auth_method("client_secret_basic", authenticate_basic)
         self.register_client_auth_method("client_secret_post", secret_post_or_secret_only(self._client_by_secret))
         self.register_endpoint(RevocationEndpoint)

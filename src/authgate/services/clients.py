@@ -7,8 +7,9 @@ the token endpoint's client authentication costs no query once a client is known
 Deleting a client revokes its codes and tokens. Through the API, the ``*-auth_clients``
 permissions decide who may do what; letting a client read the directory with client credentials
 (``users:read`` / ``groups:read``) also needs what that read needs, and the client records who gave it
-(``PermissionService.service_read_stands`` checks them at every read). ProcessMaker calls grants ``types``: ``TYPE_ALIASES`` maps
-its names to authgate's, and both are accepted.
+(``PermissionService.service_read_stands`` checks them at every read). The grants a client may be
+given are those of the grant registry (``services/grant_types.py``); ProcessMaker calls grants
+``types`` and has its own names for some, and both are accepted.
 """
 
 from __future__ import annotations
@@ -26,31 +27,26 @@ from authgate.services import audit
 from authgate.services import revocations
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid, NotFound
+from authgate.services.grant_types import GRANTS
 from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.permissions import GRANTED_BY_SYSTEM, GRANTED_BY_USER, PermissionService, service_reads
 from authgate.services.principal import SYSTEM, Principal
 from authgate.storage.models import Client
 
-GRANTS = ("authorization_code", "password", "client_credentials", "refresh_token", "personal_access", "device_code")
 DEFAULT_GRANTS = ("authorization_code", "password", "refresh_token")
 DEFAULT_GRANTS_WITHOUT_REDIRECT = ("password", "refresh_token")
-REFRESHABLE = ("authorization_code", "password", "device_code")
-TYPE_ALIASES = {
-    "authorization_code_grant": "authorization_code",
-    "password_client": "password",
-    "personal_access_client": "personal_access",
-}
 
 
 def normalize_grants(grants: list[str] | None, has_redirect_uri: bool = True) -> list[str]:
     """The grants as given, or the defaults; ``refresh_token`` comes with the grants that use it."""
     chosen = list(dict.fromkeys(grants or (DEFAULT_GRANTS if has_redirect_uri else DEFAULT_GRANTS_WITHOUT_REDIRECT)))
-    chosen = list(dict.fromkeys(TYPE_ALIASES.get(g, g) for g in chosen))
-    unknown = [g for g in chosen if g not in GRANTS]
+    aliases = GRANTS.aliases()
+    chosen = list(dict.fromkeys(aliases.get(g, g) for g in chosen))
+    unknown = [g for g in chosen if g not in GRANTS.names()]
     if unknown:
-        choices = ", ".join([*TYPE_ALIASES, *GRANTS])
+        choices = ", ".join(GRANTS.choices())
         raise Invalid(f"unknown grant: {', '.join(unknown)}; choose from {choices}", field="types")
-    if any(g in REFRESHABLE for g in chosen) and "refresh_token" not in chosen:
+    if any(g in GRANTS.refreshable() for g in chosen) and "refresh_token" not in chosen:
         chosen.append("refresh_token")
     return chosen
 
@@ -84,7 +80,7 @@ def check_redirect_uri(uri: str) -> None:
 
 def public_view(client: Client) -> dict:
     """The client without its secret; ``id``, ``redirect``, ``types`` and the two flags are ProcessMaker's."""
-    aliases = {grant: alias for alias, grant in TYPE_ALIASES.items()}
+    aliases = {grant: alias for alias, grant in GRANTS.aliases().items()}
     return {
         "id": client.client_id,
         "client_id": client.client_id,

@@ -21,10 +21,10 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
 
+from authgate.oauth.grants.registry import GRANTS
+
 REQUEST_ID = contextvars.ContextVar("request_id", default=None)
 ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-KNOWN_GRANTS = ("authorization_code", "password", "refresh_token", "client_credentials",
-                "urn:ietf:params:oauth:grant-type:device_code")
 
 REQUESTS = Counter("authgate_http_requests_total", "HTTP requests by route template, method and status",
                    ["route", "method", "status"])
@@ -48,9 +48,9 @@ def new_request_id() -> str:
 
 
 def token_outcome(grant_type: str | None, status: int, body) -> None:
-    """Count a token endpoint answer: a token by grant, or an error by its OAuth code."""
+    """Count a token endpoint answer: a token by registered grant type (else ``other``), or an error by its OAuth code."""
     if status == 200:
-        TOKENS_ISSUED.labels(grant_type if grant_type in KNOWN_GRANTS else "other").inc()
+        TOKENS_ISSUED.labels(grant_type if grant_type in GRANTS.urns() else "other").inc()
     elif isinstance(body, dict) and isinstance(body.get("error"), str):
         OAUTH_ERRORS.labels("token", body["error"][:64]).inc()
 

@@ -7,8 +7,11 @@ from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupp
 
 from authgate.oauth.errors import repeated_parameters
 from authgate.oauth.grants.base import AuthgateGrant
+from authgate.oauth.grants.openid import OpenIDCode
+from authgate.oauth.grants.pkce import S256CodeChallenge
 from authgate.oauth.models import OAuthCode
 from authgate.security import secrets as gen
+from authgate.services.grant_types import GrantSpec
 from authgate.storage.models import TokenFamily, User
 
 
@@ -25,6 +28,13 @@ def refuse_request_objects(data: dict) -> None:
 
 
 class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
+    SPEC = GrantSpec("authorization_code", "Authorization code", urn="authorization_code", refreshable=True,
+                     alias="authorization_code_grant")
+
+    @classmethod
+    def extensions(cls, runtime) -> list:
+        return [S256CodeChallenge(required=True), OpenIDCode(runtime)]
+
     @staticmethod
     def validate_no_multiple_request_parameter(request):
         """Repeats that leave the redirect target in doubt get an error page, never a redirect (RFC 6749 §3.1)."""
@@ -75,5 +85,5 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
     def token_family(self, user: User | None, scope: str) -> TokenFamily:
         code = self.request.authorization_code.row
         return self.server.runtime.tokens.start_family(
-            self.request.db, self.request.client.row, user, self.GRANT_TYPE, scope, authorization_code_id=code.id
+            self.request.db, self.request.client.row, user, self.SPEC.name, scope, authorization_code_id=code.id
         )

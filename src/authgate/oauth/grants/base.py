@@ -6,6 +6,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError
 
 from authgate.services import audit
 from authgate.services import scopes as scope_rules
+from authgate.services.grant_types import GrantSpec
 from authgate.services.principal import account_is_active
 from authgate.storage.models import TokenFamily, User
 
@@ -14,11 +15,28 @@ class AuthgateGrant:
     """Mixed into Authlib grants: tokens come from ``TokenService`` and are recorded as they are made."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    SPEC: GrantSpec
+
+    def __init_subclass__(cls, **kwargs):
+        """The spec's URN is the ``grant_type`` Authlib matches, so it is written once."""
+        super().__init_subclass__(**kwargs)
+        if "SPEC" in cls.__dict__:
+            cls.GRANT_TYPE = cls.SPEC.urn
+
+    @classmethod
+    def enabled(cls, settings) -> bool:
+        """Whether the token endpoint serves it under these settings."""
+        return True
+
+    @classmethod
+    def extensions(cls, runtime) -> list:
+        """Authlib extensions attached when it is registered (PKCE, OpenID Connect)."""
+        return []
 
     def token_family(self, user: User | None, scope: str) -> TokenFamily | None:
         """The family new tokens join: a new one by default, none for tokens without refresh."""
         client = self.request.client.row
-        return self.server.runtime.tokens.start_family(self.request.db, client, user, self.GRANT_TYPE, scope)
+        return self.server.runtime.tokens.start_family(self.request.db, client, user, self.SPEC.name, scope)
 
     @staticmethod
     def active_user(user: User | None) -> User:

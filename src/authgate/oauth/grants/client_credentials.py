@@ -5,9 +5,11 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 
 from authgate.oauth.grants.base import AuthgateGrant
+from authgate.services.grant_types import GrantSpec
 
 
 class ClientCredentialsGrant(AuthgateGrant, grants.ClientCredentialsGrant):
+    SPEC = GrantSpec("client_credentials", "Client credentials", urn="client_credentials")
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
     def token_family(self, user, scope):

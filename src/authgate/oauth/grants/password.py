@@ -6,11 +6,18 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
 from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.base import AuthgateGrant
+from authgate.services.grant_types import GrantSpec
 from authgate.services.login_guard import TooManyAttempts
 from authgate.storage.models import User
 
 
 class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant):
+    SPEC = GrantSpec("password", "Password", urn="password", refreshable=True, alias="password_client")
+
+    @classmethod
+    def enabled(cls, settings) -> bool:
+        return settings.password_grant_enabled
+
     def authenticate_user(self, username: str, password: str) -> User:
         """Through the login guard: limited per IP, and per account after repeated failures."""
         try:

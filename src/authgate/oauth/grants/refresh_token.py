@@ -14,11 +14,13 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.models import OAuthRefreshToken
 from authgate.services import audit
+from authgate.services.grant_types import GrantSpec
 from authgate.storage.models import RefreshToken, TokenFamily, User
 from authgate.storage.types import utcnow
 
 
 class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
+    SPEC = GrantSpec("refresh_token", "Refresh token", urn="refresh_token")
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def validate_token_request(self):

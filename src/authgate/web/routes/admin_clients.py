@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authgate.oauth.grants.registry import GRANTS
 from authgate.services import scopes as scope_rules
-from authgate.services.clients import GRANTS
 from authgate.services.errors import Forbidden, Invalid
 from authgate.services.listing import ListQuery
 from authgate.web.confirm import ask, carry_out
@@ -26,15 +26,6 @@ router = APIRouter(include_in_schema=False)
 
 BASE = "/admin/auth-clients"
 PER_PAGE = 20
-GRANT_LABELS = {
-    "authorization_code": "Authorization code",
-    "password": "Password",
-    "personal_access": "Personal access",
-    "client_credentials": "Client credentials",
-    "device_code": "Device code",
-    "refresh_token": "Refresh token",
-}
-assert set(GRANT_LABELS) == set(GRANTS)
 
 
 def list_query(request: Request, order_by: str) -> ListQuery:
@@ -56,7 +47,7 @@ def pager(base: str, q: str, number: int, total_pages: int) -> dict:
 
 
 def form_choices() -> dict:
-    return {"grant_labels": GRANT_LABELS, "scope_choices": scope_rules.describe(list(scope_rules.DESCRIPTIONS))}
+    return {"grant_labels": GRANTS.labels(), "scope_choices": scope_rules.describe(list(scope_rules.DESCRIPTIONS))}
 
 
 def form_values(pairs: list[tuple[str, str]]) -> dict:
@@ -82,7 +73,7 @@ async def clients(request: Request) -> Response:
 
     result = await run_in_threadpool(load)
     return page(request, who, "admin_clients.html", clients=result.items, q=query.filter, total=result.total,
-                grant_labels=GRANT_LABELS, pager=pager(BASE, query.filter, query.page, result.total_pages))
+                grant_labels=GRANTS.labels(), pager=pager(BASE, query.filter, query.page, result.total_pages))
 
 
 def _status(error: Invalid | Forbidden) -> int:

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.clients import GRANTS, TYPE_ALIASES, public_view
+from authgate.oauth.grants.registry import GRANTS
+from authgate.services.clients import public_view
 from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
 from authgate.web.api import describe, errors, list_body, list_of, list_query
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/1.0", tags=["client applications"])
 ClientId = Annotated[str, Path(max_length=64, description="The client id.")]
 Uri = Annotated[str, Field(max_length=2000)]
 Name = Annotated[str, Field(max_length=64)]
-TYPES_DOC = f"Grants the client may use: {', '.join([*TYPE_ALIASES, *GRANTS])}."
+TYPES_DOC = f"Grants the client may use: {', '.join(GRANTS.choices())}."
 DIRECTORY_RULE = ("giving a `client_credentials` client `users:read` / `groups:read` also needs `view-users` / "
                   "`view-groups` (or administrator), else 403")
 
