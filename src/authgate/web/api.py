@@ -17,6 +17,7 @@ INVALID = "The given data was invalid."
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
+ClientId = Annotated[str, Path(max_length=64, description="The client id.")]
 
 
 def _in_utc(value: datetime) -> datetime:

@@ -5,8 +5,6 @@ read the visitor may not give) shows the form again with the reason."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,7 +13,7 @@ from starlette.responses import Response
 from authgate.oauth.grants.registry import GRANTS
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Forbidden, Invalid
-from authgate.services.listing import ListQuery
+from authgate.web.admin_lists import list_query, pager
 from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.flash import redirect
@@ -25,25 +23,6 @@ from authgate.web.visitor import signed_in_form, visitor
 router = APIRouter(include_in_schema=False)
 
 BASE = "/admin/auth-clients"
-PER_PAGE = 20
-
-
-def list_query(request: Request, order_by: str) -> ListQuery:
-    """Search and page from the query string; anything unreadable falls back to the first page."""
-    params = request.query_params
-    try:
-        number = max(1, min(int(params.get("page", "1")), 1_000_000))
-    except ValueError:
-        number = 1
-    return ListQuery(filter=params.get("q", "")[:255], page=number, per_page=PER_PAGE, order_by=order_by)
-
-
-def pager(base: str, q: str, number: int, total_pages: int) -> dict:
-    def link(n):
-        return base + "?" + urlencode({**({"q": q} if q else {}), "page": n})
-    return {"page": number, "pages": total_pages,
-            "prev": link(number - 1) if number > 1 else None,
-            "next": link(number + 1) if number < total_pages else None}
 
 
 def form_choices() -> dict:

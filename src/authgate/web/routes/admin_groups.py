@@ -13,11 +13,11 @@ from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.groups import STATUSES
 from authgate.services.listing import MAX_PER_PAGE
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
+from authgate.web.admin_lists import ALL, list_query, pager
 from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.flash import redirect
-from authgate.web.routes.admin_clients import list_query, pager
-from authgate.web.routes.admin_users import ALL, permission_catalog
+from authgate.web.permission_form import permission_catalog
 from authgate.web.templates import page
 from authgate.web.visitor import signed_in_form, visitor
 

@@ -12,27 +12,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.services.errors import Conflict, Invalid, NotFound
-from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.services.users import STATUSES
 from authgate.storage.types import utcnow
 from authgate.web import record_ids  # also registers the {name:id} path convertor
+from authgate.web.admin_lists import ALL, list_query, pager
 from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.flash import redirect
-from authgate.web.routes.admin_clients import list_query, pager
-from authgate.web.routes.profile import expiry_from, token_form_choices
+from authgate.web.permission_form import permission_catalog
 from authgate.web.templates import page
+from authgate.web.token_form import expiry_from, token_form_choices
 from authgate.web.visitor import signed_in_form, visitor
 
 router = APIRouter(include_in_schema=False)
 
 BASE = "/admin/users"
-ALL = ListQuery(per_page=MAX_PER_PAGE)
 USER_FIELDS = ("firstname", "lastname", "email", "status")
-
-
-def permission_catalog(rt, s) -> list:
-    return rt.permissions.list(s, ALL).items
 
 
 @router.get(BASE)

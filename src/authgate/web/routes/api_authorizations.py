@@ -8,9 +8,8 @@ from starlette.responses import Response
 
 from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
-from authgate.web.api import describe, errors, list_body, list_of, list_query
+from authgate.web.api import ClientId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
-from authgate.web.routes.api_clients import ClientId
 
 router = APIRouter(prefix="/api/1.0", tags=["authorized applications"])
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -15,12 +15,11 @@ from authgate.oauth.grants.registry import GRANTS
 from authgate.services.clients import public_view
 from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
-from authgate.web.api import describe, errors, list_body, list_of, list_query
+from authgate.web.api import ClientId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 
 router = APIRouter(prefix="/api/1.0", tags=["client applications"])
 
-ClientId = Annotated[str, Path(max_length=64, description="The client id.")]
 Uri = Annotated[str, Field(max_length=2000)]
 Name = Annotated[str, Field(max_length=64)]
 TYPES_DOC = f"Grants the client may use: {', '.join(GRANTS.choices())}."

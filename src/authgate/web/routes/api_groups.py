@@ -14,7 +14,7 @@ from authgate.services.principal import Principal
 from authgate.services.users import public_view as user_view
 from authgate.web.api import Id, PathId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
-from authgate.web.routes.api_users import UserList
+from authgate.web.user_json import UserList
 
 router = APIRouter(prefix="/api/1.0", tags=["groups"])
 

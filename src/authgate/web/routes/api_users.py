@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -12,30 +10,12 @@ from starlette.responses import Response
 from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
 from authgate.services.users import public_view
-from authgate.web.api import PathId, describe, errors, list_body, list_of, list_query
+from authgate.web.api import PathId, describe, errors, list_body, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.fast_lane import FastRead
+from authgate.web.user_json import Status, UserList, UserOut
 
 router = APIRouter(prefix="/api/1.0", tags=["users"])
-
-Status = Literal["ACTIVE", "INACTIVE"]
-
-
-class UserOut(BaseModel):
-    id: int
-    username: str
-    email: str
-    firstname: str
-    lastname: str
-    status: Status
-    is_administrator: bool
-    created_at: str
-    updated_at: str
-    deleted_at: str | None = None
-
-
-UserList = list_of(UserOut, "UserList")
-
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=255)

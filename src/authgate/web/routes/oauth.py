@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import OAuth2Error
@@ -17,19 +16,11 @@ from authgate.oauth.requests import OAuthRequest
 from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.csrf import checked_form, session_binding, token_for
 from authgate.web.forms import BadForm, client_ip, query_pairs, read_form
+from authgate.web.oauth_json import oauth_json
 from authgate.web.observability import token_outcome
 from authgate.web.templates import error_page, render
 
 router = APIRouter(include_in_schema=False)
-
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def oauth_json(status: int, body, headers) -> Response:
-    headers = dict(headers)
-    headers.pop("Content-Type", None)
-    headers.update(NO_STORE)
-    return Response(json.dumps(body), status_code=status, headers=headers, media_type="application/json")
 
 
 def _token_error(description: str) -> Response:

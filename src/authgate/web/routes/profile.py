@@ -3,14 +3,11 @@ applications (revoke). Every change goes through the services, as the API's endp
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid
 from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.storage.types import utcnow
@@ -18,29 +15,10 @@ from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor
 from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.templates import page
+from authgate.web.token_form import expiry_from, token_form_choices
 from authgate.web.visitor import visitor
 
 router = APIRouter(include_in_schema=False)
-
-EXPIRY_DAYS = (7, 30, 90, 365)
-DEFAULT_EXPIRY_DAYS = 30
-TOKEN_SCOPES = [scope for scope in scope_rules.DESCRIPTIONS if scope == scope_rules.ALL or ":" in scope]
-
-
-def token_form_choices() -> dict:
-    return {"scope_choices": scope_rules.describe(TOKEN_SCOPES), "expiry_days": EXPIRY_DAYS,
-            "default_expiry": DEFAULT_EXPIRY_DAYS}
-
-
-def expiry_from(fields: dict) -> object:
-    try:
-        days = int(fields.get("expires_in_days", DEFAULT_EXPIRY_DAYS))
-    except ValueError:
-        days = 0
-    if days not in EXPIRY_DAYS:
-        raise Invalid("Choose one of the offered expiry periods.", field="expires_in_days")
-    return utcnow() + timedelta(days=days)
-
 
 def _profile_data(request: Request, who) -> dict:
     rt = request.app.state.runtime

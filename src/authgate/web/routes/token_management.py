@@ -15,7 +15,7 @@ from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.storage.db import NO_DATABASE, NeedsDatabase
 from authgate.web.forms import BadForm, client_ip, read_form
-from authgate.web.routes.oauth import oauth_json
+from authgate.web.oauth_json import oauth_json
 
 router = APIRouter(include_in_schema=False)
 
