@@ -1,5 +1,5 @@
 """Search and pages of the admin lists (``/admin/auth-clients``, ``/admin/users``, ``/admin/groups``): the
-query read from the query string, the pager's links, and ``ALL`` for the pick lists a page shows whole."""
+query read from the query string, what the list template shows of a page, and ``ALL`` for the pick lists a page shows whole."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from authgate.services.listing import MAX_PER_PAGE, ListQuery
+from authgate.services.listing import MAX_PER_PAGE, ListQuery, Page
 
 PER_PAGE = 20
 ALL = ListQuery(per_page=MAX_PER_PAGE)
@@ -29,3 +29,8 @@ def pager(base: str, q: str, number: int, total_pages: int) -> dict:
     return {"page": number, "pages": total_pages,
             "prev": link(number - 1) if number > 1 else None,
             "next": link(number + 1) if number < total_pages else None}
+
+
+def list_context(base: str, query: ListQuery, result: Page) -> dict:
+    """What every list template reads besides the rows: the search, the total and the pager."""
+    return {"q": query.filter, "total": result.total, "pager": pager(base, query.filter, query.page, result.total_pages)}

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from authgate.services.principal import Principal, signed_in
 from authgate.storage.models import User
 from authgate.web.cookies import SESSION_COOKIE, read_cookie
-from authgate.web.csrf import checked_form, session_binding, token_for
+from authgate.web.csrf import checked_form, checked_pairs, session_binding, token_for
 
 NAV = (
     ("/admin/auth-clients", "Auth Clients", "view-auth_clients"),
@@ -57,3 +57,23 @@ async def signed_in_form(request: Request) -> tuple[Visitor, dict[str, str]]:
     """The signed-in visitor and their form, once its CSRF token is checked: every page POST."""
     who = await run_in_threadpool(visitor, request)
     return who, await checked_form(request, session_binding(who.session_id))
+
+
+async def signed_in_pairs(request: Request) -> tuple[Visitor, list[tuple[str, str]]]:
+    """As ``signed_in_form``, with the form as its (name, value) pairs: for checkbox lists."""
+    who = await run_in_threadpool(visitor, request)
+    return who, await checked_pairs(request, session_binding(who.session_id))
+
+
+async def permitted_visitor(request: Request, permission: str) -> Visitor:
+    """The signed-in visitor, once the services let them ``permission`` (``Forbidden`` otherwise): the
+    empty forms, which only the permission's holders may see."""
+    who = await run_in_threadpool(visitor, request)
+    runtime = request.app.state.runtime
+
+    def check():
+        with runtime.db.session(write=False) as s:
+            runtime.permissions.require(s, who.principal, permission)
+
+    await run_in_threadpool(check)
+    return who

@@ -13,12 +13,12 @@ from starlette.responses import Response
 from authgate.oauth.grants.registry import GRANTS
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Forbidden, Invalid
-from authgate.web.admin_lists import list_query, pager
+from authgate.web.admin_lists import list_context, list_query
 from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.flash import redirect
 from authgate.web.templates import page
-from authgate.web.visitor import signed_in_form, visitor
+from authgate.web.visitor import permitted_visitor, signed_in_form, visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,8 +51,8 @@ async def clients(request: Request) -> Response:
             return rt.clients.page(s, who.principal, query)
 
     result = await run_in_threadpool(load)
-    return page(request, who, "admin_clients.html", clients=result.items, q=query.filter, total=result.total,
-                grant_labels=GRANTS.labels(), pager=pager(BASE, query.filter, query.page, result.total_pages))
+    return page(request, who, "admin_clients.html", clients=result.items, grant_labels=GRANTS.labels(),
+                **list_context(BASE, query, result))
 
 
 def _status(error: Invalid | Forbidden) -> int:
@@ -68,15 +68,7 @@ def _new_form(request, who, form=None, error=None, status=200):
 
 @router.get(f"{BASE}/new")
 async def new_client(request: Request) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    rt = request.app.state.runtime
-
-    def check():
-        with rt.db.session(write=False) as s:
-            rt.permissions.require(s, who.principal, "create-auth_clients")
-
-    await run_in_threadpool(check)
-    return _new_form(request, who)
+    return _new_form(request, await permitted_visitor(request, "create-auth_clients"))
 
 
 @router.post(f"{BASE}/new")

@@ -13,13 +13,12 @@ from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.groups import STATUSES
 from authgate.services.listing import MAX_PER_PAGE
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
-from authgate.web.admin_lists import ALL, list_query, pager
+from authgate.web.admin_lists import ALL, list_context, list_query
 from authgate.web.confirm import ask, carry_out
-from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.flash import redirect
-from authgate.web.permission_form import permission_catalog
+from authgate.web.permission_form import permission_catalog, save_permissions
 from authgate.web.templates import page
-from authgate.web.visitor import signed_in_form, visitor
+from authgate.web.visitor import permitted_visitor, signed_in_form, visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,8 +37,8 @@ async def groups(request: Request) -> Response:
             return rt.groups.list(s, who.principal, query), rt.permissions.allows(s, who.principal, "create-groups")
 
     result, may_create = await run_in_threadpool(load)
-    return page(request, who, "admin_groups.html", groups=result.items, q=query.filter, total=result.total,
-                may_create=may_create, pager=pager(BASE, query.filter, query.page, result.total_pages))
+    return page(request, who, "admin_groups.html", groups=result.items, may_create=may_create,
+                **list_context(BASE, query, result))
 
 
 def _new_form(request, who, form=None, error=None, status=200):
@@ -49,15 +48,7 @@ def _new_form(request, who, form=None, error=None, status=200):
 
 @router.get(f"{BASE}/new")
 async def new_group(request: Request) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    rt = request.app.state.runtime
-
-    def check():
-        with rt.db.session(write=False) as s:
-            rt.permissions.require(s, who.principal, "create-groups")
-
-    await run_in_threadpool(check)
-    return _new_form(request, who)
+    return _new_form(request, await permitted_visitor(request, "create-groups"))
 
 
 @router.post(f"{BASE}/new")
@@ -173,14 +164,4 @@ async def remove_member(request: Request, group_id: int, user_id: int) -> Respon
 
 @router.post(BASE + "/{group_id:id}/permissions")
 async def set_permissions(request: Request, group_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    pairs = await checked_pairs(request, session_binding(who.session_id))
-    names = [value for name, value in pairs if name == "permissions"]
-    rt = request.app.state.runtime
-
-    def assign():
-        with rt.db.session() as s:
-            rt.permissions.assign(s, who.principal, group_id=group_id, names=names)
-
-    await run_in_threadpool(assign)
-    return redirect(request, f"{BASE}/{group_id}", "Permissions saved.")
+    return await save_permissions(request, f"{BASE}/{group_id}", group_id=group_id)

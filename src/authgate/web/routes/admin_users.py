@@ -15,14 +15,13 @@ from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.users import STATUSES
 from authgate.storage.types import utcnow
 from authgate.web import record_ids  # also registers the {name:id} path convertor
-from authgate.web.admin_lists import ALL, list_query, pager
+from authgate.web.admin_lists import ALL, list_context, list_query
 from authgate.web.confirm import ask, carry_out
-from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.flash import redirect
-from authgate.web.permission_form import permission_catalog
+from authgate.web.permission_form import permission_catalog, save_permissions
 from authgate.web.templates import page
-from authgate.web.token_form import expiry_from, token_form_choices
-from authgate.web.visitor import signed_in_form, visitor
+from authgate.web.token_form import TokenRequest, make_token, shown_once, token_form_choices
+from authgate.web.visitor import permitted_visitor, signed_in_form, signed_in_pairs, visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,9 +42,8 @@ async def users(request: Request) -> Response:
             return result, allows, rt.lockout.locked(u.id for u in result.items)
 
     result, allows, locked = await run_in_threadpool(load)
-    return page(request, who, "admin_users.html", users=result.items, q=query.filter, total=result.total,
-                may_create=allows["create-users"], may_unlock=allows["edit-users"], locked=locked,
-                pager=pager(BASE, query.filter, query.page, result.total_pages))
+    return page(request, who, "admin_users.html", users=result.items, may_create=allows["create-users"],
+                may_unlock=allows["edit-users"], locked=locked, **list_context(BASE, query, result))
 
 
 @router.post(BASE + "/{user_id:id}/unlock")
@@ -63,15 +61,7 @@ def _new_form(request, who, form=None, error=None, status=200):
 
 @router.get(f"{BASE}/new")
 async def new_user(request: Request) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    rt = request.app.state.runtime
-
-    def check():
-        with rt.db.session(write=False) as s:
-            rt.permissions.require(s, who.principal, "create-users")
-
-    await run_in_threadpool(check)
-    return _new_form(request, who)
+    return _new_form(request, await permitted_visitor(request, "create-users"))
 
 
 @router.post(f"{BASE}/new")
@@ -217,43 +207,19 @@ async def leave_group(request: Request, user_id: int, membership_id: int) -> Res
 
 @router.post(BASE + "/{user_id:id}/permissions")
 async def set_permissions(request: Request, user_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    pairs = await checked_pairs(request, session_binding(who.session_id))
-    names = [value for name, value in pairs if name == "permissions"]
-    rt = request.app.state.runtime
-
-    def assign():
-        with rt.db.session() as s:
-            administrator = None
-            if rt.permissions.is_administrator(who.principal):
-                administrator = ("is_administrator", "on") in pairs
-            rt.permissions.assign(s, who.principal, user_id=user_id, names=names, is_administrator=administrator)
-
-    await run_in_threadpool(assign)
-    return redirect(request, f"{BASE}/{user_id}", "Permissions saved.")
+    return await save_permissions(request, f"{BASE}/{user_id}", user_id=user_id)
 
 
 @router.post(BASE + "/{user_id:id}/tokens")
 async def create_token(request: Request, user_id: int) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    pairs = await checked_pairs(request, session_binding(who.session_id))
-    fields = dict(reversed(pairs))
-    scopes = [value for name, value in pairs if name == "scopes"]
-    rt = request.app.state.runtime
-
-    def create():
-        with rt.db.session() as s:
-            return rt.personal_tokens.create_for(
-                s, who.principal, user_id, fields.get("name", ""), scopes, expiry_from(fields))
-
+    who, pairs = await signed_in_pairs(request)
+    wanted = TokenRequest.of(pairs)
     try:
-        row, token = await run_in_threadpool(create)
+        row, token = await make_token(request, who, user_id, wanted)
     except Invalid as error:
-        return await _user_page(request, who, user_id, status=422, error=str(error),
-                                form={"name": fields.get("name", ""), "scopes": scopes})
-    return page(request, who, "secret_once.html", title="New API token", what="token",
-                heading=f"Token “{row.name}” created", secret=token, back=f"{BASE}/{user_id}", back_label="Back to the user",
-                details=[("Scopes", " ".join(row.scopes)), ("Expires", row.expires_at.strftime("%Y-%m-%d %H:%M UTC"))])
+        return await _user_page(request, who, user_id, status=422, error=str(error), form=wanted.form)
+    return shown_once(request, who, row, token, title="New API token", back=f"{BASE}/{user_id}",
+                      back_label="Back to the user")
 
 
 def _token_name(user_id: int, token_id: int):

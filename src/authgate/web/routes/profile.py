@@ -13,10 +13,9 @@ from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.storage.types import utcnow
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.confirm import ask, carry_out
-from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.templates import page
-from authgate.web.token_form import expiry_from, token_form_choices
-from authgate.web.visitor import visitor
+from authgate.web.token_form import TokenRequest, make_token, shown_once, token_form_choices
+from authgate.web.visitor import signed_in_pairs, visitor
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,27 +36,16 @@ async def profile(request: Request) -> Response:
 
 @router.post("/profile/tokens")
 async def create_token(request: Request) -> Response:
-    who = await run_in_threadpool(visitor, request)
-    pairs = await checked_pairs(request, session_binding(who.session_id))
-    fields = dict(reversed(pairs))
-    scopes = [value for name, value in pairs if name == "scopes"]
-    rt = request.app.state.runtime
-
-    def create():
-        with rt.db.session() as s:
-            row, token = rt.personal_tokens.create_for(
-                s, who.principal, who.user.id, fields.get("name", ""), scopes, expiry_from(fields))
-            return row, token
-
+    who, pairs = await signed_in_pairs(request)
+    wanted = TokenRequest.of(pairs)
     try:
-        row, token = await run_in_threadpool(create)
+        row, token = await make_token(request, who, who.user.id, wanted)
     except Invalid as error:
         data = await run_in_threadpool(_profile_data, request, who)
         return page(request, who, "profile.html", status=422, error=str(error), **data, **token_form_choices(),
-                    form={"name": fields.get("name", ""), "scopes": scopes})
-    return page(request, who, "secret_once.html", title="Your new API token", what="token",
-                heading=f"Token “{row.name}” created", secret=token, back="/profile", back_label="Back to your profile",
-                details=[("Scopes", " ".join(row.scopes)), ("Expires", row.expires_at.strftime("%Y-%m-%d %H:%M UTC"))])
+                    form=wanted.form)
+    return shown_once(request, who, row, token, title="Your new API token", back="/profile",
+                      back_label="Back to your profile")
 
 
 def _token_name(token_id: int):
