@@ -11,6 +11,9 @@ Each class is fixed where the input is read, and each case below was a 500 befor
 - **Record ids beyond the database's integers**, or not numbers, in a page's path or form: the 404
   page (path) or the form's error page (field).
 - **A JSON body that is not UTF-8**: the API's 422, like any other body that is not JSON.
+- **A wrong method or a path nothing answers**: in the error format of the endpoint's router (issue 13
+  item 9), not by a list of path prefixes; a path no route matches answers as its namespace: JSON under
+  ``/api/`` and ``/.well-known/``, the page elsewhere.
 """
 
 from __future__ import annotations
@@ -161,3 +164,50 @@ def test_a_record_id_out_of_range_in_a_page_form_is_the_forms_error(admin_browse
                            headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert_error_page(r, 422, "Cannot do that")
     assert "Choose a group" in parse_page(r.text).text
+
+
+WRONG_METHOD = [
+    ("GET", "/oauth/token", "oauth"),
+    ("GET", "/oauth/revoke", "oauth"),
+    ("GET", "/oauth/introspect", "oauth"),
+    ("GET", "/oauth/device", "oauth"),
+    ("POST", "/oauth/jwks", "json"),
+    ("POST", "/.well-known/openid-configuration", "json"),
+    ("PUT", "/oauth/userinfo", "json"),
+    ("POST", "/healthz", "json"),
+    ("POST", "/readyz", "json"),
+    ("PATCH", "/api/1.0/users", "json"),
+    ("POST", "/api/documentation", "json"),
+    ("POST", "/metrics", "page"),
+    ("PUT", "/oauth/authorize", "page"),
+    ("POST", "/oauth/code", "page"),
+    ("PUT", "/login", "page"),
+    ("POST", "/profile", "page"),
+    ("PUT", "/admin/users", "page"),
+    ("PUT", "/device", "page"),
+]
+
+
+@pytest.mark.parametrize("method,path,kind", WRONG_METHOD)
+def test_a_wrong_method_is_405_in_the_format_of_the_endpoint_rfc6749_5_2(server, method, path, kind):
+    """The client-authenticated POST endpoints answer RFC 6749 §5.2's ``invalid_request``; the other
+    machine endpoints plain JSON; the pages the 405 error page."""
+    r = requests.request(method, server.url(path), timeout=HTTP_TIMEOUT)
+    if kind == "oauth":
+        assert_token_error(r, "invalid_request", 405)
+    elif kind == "json":
+        assert r.status_code == 405 and r.json() == {"error": "Method Not Allowed"}, (r.status_code, r.text[:300])
+    else:
+        assert_error_page(r, 405, "Method Not Allowed")
+
+
+@pytest.mark.parametrize("path,kind", [
+    ("/api/2.0/users", "json"), ("/api/1.0/no-such-thing", "json"), ("/.well-known/no-such-thing", "json"),
+    ("/no-such-page", "page"), ("/admin/no-such-page", "page"), ("/static/no-such-file.css", "page"),
+])
+def test_a_path_nothing_answers_is_404_in_the_format_of_its_namespace(server, path, kind):
+    r = requests.get(server.url(path), timeout=HTTP_TIMEOUT)
+    if kind == "json":
+        assert r.status_code == 404 and r.json() == {"error": "Not Found"}, (r.status_code, r.text[:300])
+    else:
+        assert_error_page(r, 404, "Not Found")

@@ -29,6 +29,7 @@ from authgate.web.body_limit import BodyLimit
 from authgate.web.bearer import UNAUTHORIZED, BearerError
 from authgate.web.cors import Cors
 from authgate.web.csrf import FormRejected
+from authgate.web.error_format import ErrorFormat, ErrorFormats
 from authgate.web.fast_lane import FastLane
 from authgate.web.headers import SecurityHeaders
 from authgate.web.no_nul import RefuseNul
@@ -36,26 +37,19 @@ from authgate.web.request_context import AuditOrigin
 from authgate.web.observability import Observability, configure_logging
 from authgate.web.routes import (
     admin_clients, admin_groups, admin_users, api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens,
-    api_docs, api_users, device, discovery, health, oauth, pages, profile, token_management, userinfo,
+    api_docs, api_users, device, discovery, health, metrics, oauth, pages, profile, token_management, userinfo,
 )
 from authgate.web.templates import error_page
 from authgate.web.visitor import SignInRequired
 
 log = logging.getLogger("authgate")
 
-JSON_PREFIXES = (
-    "/api/", "/oauth/token", "/oauth/jwks", "/healthz", "/oauth/revoke", "/oauth/introspect", "/.well-known/",
-    "/oauth/userinfo", "/oauth/device", "/readyz",
+ROUTERS = (
+    health.router, metrics.router, oauth.router, oauth.token_router, pages.router, token_management.router,
+    discovery.router, userinfo.router, device.router, api_users.router, api_groups.router, api_permissions.router,
+    api_tokens.router, api_clients.router, api_authorizations.router, api_security_logs.router, api_docs.router,
+    profile.router, admin_clients.router, admin_users.router, admin_groups.router,
 )
-POST_ONLY_OAUTH = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device")
-
-
-def wants_json(path: str) -> bool:
-    return path.startswith(JSON_PREFIXES)
-
-
-def _wants_json(request: Request) -> bool:
-    return wants_json(request.url.path)
 
 
 def _allow_http_on_loopback(settings: Settings) -> None:
@@ -95,7 +89,10 @@ def _service_error_page(error: ServiceError) -> Response:
     return error_page("Cannot do that", str(error), status=422, hint="Go back, correct it and try again.")
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
+    def format_of(request: Request) -> ErrorFormat:
+        return formats.of(request.scope)
+
     @app.exception_handler(BearerError)
     async def bearer_error(request: Request, error: BearerError) -> Response:
         return JSONResponse(error.body, status_code=error.status, headers={"WWW-Authenticate": error.challenge})
@@ -110,13 +107,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        if request.url.path in POST_ONLY_OAUTH and error.status_code == 405:
+        kind = format_of(request)
+        if kind.oauth and error.status_code == 405:
             body = {"error": "invalid_request", "error_description": f"{error.detail}: use POST."}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
-        if request.url.path.startswith("/api/") and error.status_code == 400:
+        if kind is ErrorFormat.API and error.status_code == 400:
             message = "The body is not valid JSON (or not UTF-8)."
             return JSONResponse({"message": INVALID, "errors": {"body": [message]}}, status_code=422)
-        if _wants_json(request):
+        if kind.json:
             message = "Not Found" if error.status_code == 404 else str(error.detail)
             return JSONResponse({"error": message}, status_code=error.status_code, headers=error.headers)
         return error_page(str(error.detail), "There is nothing here." if error.status_code == 404 else str(error.detail),
@@ -132,7 +130,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, error: ServiceError) -> Response:
-        if not _wants_json(request):
+        if not format_of(request).json:
             return _service_error_page(error)
         if isinstance(error, NotFound):
             return JSONResponse(NOT_FOUND, status_code=404)
@@ -149,7 +147,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         """A write that would break a uniqueness rule the services did not foresee: 409, never a 500."""
         log.warning("integrity error on %s %s", request.method, request.url.path)
         message = "This conflicts with an existing record (a name or address already in use)."
-        if _wants_json(request):
+        if format_of(request).json:
             return JSONResponse({"message": message, "errors": {"body": [message]}}, status_code=409)
         return error_page("Conflict", message, status=409, hint="Choose another name and try again.")
 
@@ -160,10 +158,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         """The database is down or unreachable: 503 (retry later), not a 500 and not a hang."""
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(error).__name__)
         headers = {"Retry-After": "5", "Cache-Control": "no-store"}
-        if request.url.path.startswith("/oauth/token"):
+        kind = format_of(request)
+        if kind is ErrorFormat.TOKEN:
             body = {"error": "temporarily_unavailable", "error_description": "The database is unavailable; retry shortly."}
             return JSONResponse(body, status_code=503, headers=headers)
-        if _wants_json(request):
+        if kind.json:
             return JSONResponse({"error": "Service Unavailable", "message": "The database is unavailable; retry shortly."},
                                 status_code=503, headers=headers)
         response = error_page("Temporarily unavailable", "authgate cannot reach its database right now.",
@@ -174,7 +173,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
         log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(error).__name__, exc_info=error)
-        if _wants_json(request):
+        if format_of(request).json:
             return JSONResponse({"error": "server_error", "message": "Something went wrong on our side."}, status_code=500)
         return error_page("Something went wrong", "authgate could not complete this request.", status=500)
 
@@ -205,16 +204,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.oauth = AuthorizationServer(runtime)
-    for module in (health, oauth, pages, token_management, discovery, userinfo, device, api_users, api_groups,
-                   api_permissions, api_tokens, api_clients, api_authorizations, api_security_logs, api_docs,
-                   profile, admin_clients, admin_users, admin_groups):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).with_name("static")), name="static")
-    _install_error_handlers(app)
+    formats = ErrorFormats(route for router in ROUTERS for route in router.routes)
+    _install_error_handlers(app, formats)
     # Outermost last: (ProxyHeaders) -> Observability -> SecurityHeaders -> Cors -> FastLane -> BodyLimit -> RefuseNul
     # -> AuditOrigin -> routes.
     app.add_middleware(AuditOrigin)
-    app.add_middleware(RefuseNul, wants_json=wants_json)
+    app.add_middleware(RefuseNul, formats=formats)
     app.add_middleware(BodyLimit)
     app.add_middleware(FastLane, bearer=runtime.bearer, reads=[api_users.ME])
     app.add_middleware(Cors)

@@ -3,18 +3,18 @@ needs it, so a request that carries one in its path, query string or body never 
 
 The body is read whole (``BodyLimit``, outside, bounds it) and handed on unchanged; a NUL is looked
 for as it would decode: ``%00`` or a raw byte in a form, ``\\u0000`` or a raw byte in JSON, a raw
-byte in anything else. The refusal is in the format of the endpoint the request was meant for:
-the API's 422, an OAuth ``invalid_request`` (400), or the error page (400)."""
+byte in anything else. The refusal is in the error format of the route the request was meant for
+(``ErrorFormats``): the API's 422, an OAuth ``invalid_request`` (400), or the error page (400)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from urllib.parse import parse_qsl
 
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.web.api import INVALID
+from authgate.web.error_format import ErrorFormat, ErrorFormats
 from authgate.web.templates import error_page
 
 FORM_MARKERS = (b"%00", b"\x00")
@@ -46,15 +46,16 @@ def _query_field(query_string: bytes) -> str | None:
 
 
 class RefuseNul:
-    def __init__(self, app: ASGIApp, wants_json: Callable[[str], bool]):
+    def __init__(self, app: ASGIApp, formats: ErrorFormats):
         self.app = app
-        self.wants_json = wants_json
+        self.formats = formats
 
-    def _refusal(self, path: str, field: str, where: str) -> Response:
+    def _refusal(self, scope: Scope, field: str, where: str) -> Response:
         message = f"The {where} must not contain NUL characters."
-        if path.startswith("/api/"):
+        kind = self.formats.of(scope)
+        if kind is ErrorFormat.API:
             return JSONResponse({"message": INVALID, "errors": {field: [message]}}, status_code=422)
-        if self.wants_json(path):
+        if kind.json:
             return JSONResponse({"error": "invalid_request", "error_description": message}, status_code=400,
                                 headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
         return error_page("Invalid request", message, hint="Check the link or the form and try again.")
@@ -66,13 +67,13 @@ class RefuseNul:
         path = scope["path"]
         refusal = None
         if "\x00" in path:
-            refusal = self._refusal(path, "path", "URL")
+            refusal = self._refusal(scope, "path", "URL")
         elif (field := _query_field(scope["query_string"])) is not None:
-            refusal = self._refusal(path, field, "query string")
+            refusal = self._refusal(scope, field, "query string")
         elif _header(scope, b"content-length") not in (None, b"0") or _header(scope, b"transfer-encoding"):
             body, receive = await _buffered(receive)
             if any(marker in body for marker in _markers(scope)):
-                refusal = self._refusal(path, "body", "body")
+                refusal = self._refusal(scope, "body", "body")
         if refusal is not None:
             await refusal(scope, receive, send)
             return

@@ -16,11 +16,12 @@ from authgate.services.errors import Forbidden, Invalid
 from authgate.web.admin_lists import list_context, list_query
 from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
+from authgate.web.error_format import ErrorFormat
 from authgate.web.flash import redirect
 from authgate.web.templates import page
 from authgate.web.visitor import permitted_visitor, signed_in_form, visitor
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
 BASE = "/admin/auth-clients"
 

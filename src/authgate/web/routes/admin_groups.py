@@ -15,12 +15,13 @@ from authgate.services.listing import MAX_PER_PAGE
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.admin_lists import ALL, list_context, list_query
 from authgate.web.confirm import ask, carry_out
+from authgate.web.error_format import ErrorFormat
 from authgate.web.flash import redirect
 from authgate.web.permission_form import permission_catalog, save_permissions
 from authgate.web.templates import page
 from authgate.web.visitor import permitted_visitor, signed_in_form, visitor
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
 BASE = "/admin/groups"
 GROUP_FIELDS = ("name", "description", "status")

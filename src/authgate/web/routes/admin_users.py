@@ -17,13 +17,14 @@ from authgate.storage.types import utcnow
 from authgate.web import record_ids  # also registers the {name:id} path convertor
 from authgate.web.admin_lists import ALL, list_context, list_query
 from authgate.web.confirm import ask, carry_out
+from authgate.web.error_format import ErrorFormat
 from authgate.web.flash import redirect
 from authgate.web.permission_form import permission_catalog, save_permissions
 from authgate.web.templates import page
 from authgate.web.token_form import TokenRequest, make_token, shown_once, token_form_choices
 from authgate.web.visitor import permitted_visitor, signed_in_form, signed_in_pairs, visitor
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
 BASE = "/admin/users"
 USER_FIELDS = ("firstname", "lastname", "email", "status")

@@ -17,8 +17,9 @@ from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
 from authgate.web.api import ClientId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
+from authgate.web.error_format import ErrorFormat
 
-router = APIRouter(prefix="/api/1.0", tags=["client applications"])
+router = APIRouter(prefix="/api/1.0", tags=["client applications"], route_class=ErrorFormat.API.route_class)
 
 Uri = Annotated[str, Field(max_length=2000)]
 Name = Annotated[str, Field(max_length=64)]

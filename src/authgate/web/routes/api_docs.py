@@ -9,9 +9,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 
 from authgate.web import docs
+from authgate.web.error_format import ErrorFormat
 from authgate.web.templates import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.API.route_class)
 
 
 def _docs_page(name: str, **context) -> Response:

@@ -14,9 +14,10 @@ from authgate.services.principal import Principal
 from authgate.services.users import public_view as user_view
 from authgate.web.api import Id, PathId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
+from authgate.web.error_format import ErrorFormat
 from authgate.web.user_json import UserList
 
-router = APIRouter(prefix="/api/1.0", tags=["groups"])
+router = APIRouter(prefix="/api/1.0", tags=["groups"], route_class=ErrorFormat.API.route_class)
 
 Status = Literal["ACTIVE", "INACTIVE"]
 

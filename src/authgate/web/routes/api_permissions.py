@@ -13,8 +13,9 @@ from authgate.services.permissions import public_view
 from authgate.services.principal import Principal
 from authgate.web.api import MAX_ID, Id, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import check_scope, require_scope
+from authgate.web.error_format import ErrorFormat
 
-router = APIRouter(prefix="/api/1.0", tags=["permissions"])
+router = APIRouter(prefix="/api/1.0", tags=["permissions"], route_class=ErrorFormat.API.route_class)
 
 
 class PermissionOut(BaseModel):

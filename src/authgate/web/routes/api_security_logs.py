@@ -10,8 +10,9 @@ from authgate.services.listing import ListQuery
 from authgate.services.principal import Principal
 from authgate.web.api import describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
+from authgate.web.error_format import ErrorFormat
 
-router = APIRouter(prefix="/api/1.0", tags=["security logs"])
+router = APIRouter(prefix="/api/1.0", tags=["security logs"], route_class=ErrorFormat.API.route_class)
 
 
 class SecurityLogOut(BaseModel):

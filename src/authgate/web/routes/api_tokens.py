@@ -17,8 +17,9 @@ from authgate.services.personal_tokens import public_view
 from authgate.services.principal import Principal
 from authgate.web.api import PathId, UtcDateTime, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
+from authgate.web.error_format import ErrorFormat
 
-router = APIRouter(prefix="/api/1.0", tags=["personal access tokens"])
+router = APIRouter(prefix="/api/1.0", tags=["personal access tokens"], route_class=ErrorFormat.API.route_class)
 
 RULE = "none for your own tokens; an administrator for anyone else's"
 

@@ -12,10 +12,11 @@ from authgate.services.principal import Principal
 from authgate.services.users import public_view
 from authgate.web.api import PathId, describe, errors, list_body, list_query
 from authgate.web.bearer import require_scope
+from authgate.web.error_format import ErrorFormat
 from authgate.web.fast_lane import FastRead
 from authgate.web.user_json import Status, UserList, UserOut
 
-router = APIRouter(prefix="/api/1.0", tags=["users"])
+router = APIRouter(prefix="/api/1.0", tags=["users"], route_class=ErrorFormat.API.route_class)
 
 class UserCreate(BaseModel):
     username: str = Field(min_length=1, max_length=255)

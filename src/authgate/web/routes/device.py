@@ -16,10 +16,11 @@ from authgate.oauth.device import VERIFICATION_PATH
 from authgate.oauth.device_approval import CodeNeeded, decide_device
 from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.csrf import checked_form, session_binding, token_for
+from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import client_ip
 from authgate.web.templates import render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
 
 def _device(request: Request, form: dict[str, str] | None) -> Response:

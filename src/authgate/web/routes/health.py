@@ -1,4 +1,4 @@
-"""Liveness (``/healthz``), readiness (``/readyz``: database reachable, migrations current) and ``/metrics``."""
+"""Liveness (``/healthz``) and readiness (``/readyz``: database reachable, migrations current)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from starlette.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from authgate.storage import migrate
-from authgate.web.observability import metrics_body
+from authgate.web.error_format import ErrorFormat
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.JSON.route_class)
 
 
 @router.get("/healthz")
@@ -38,9 +38,3 @@ async def readyz(request: Request) -> Response:
 
     body = await run_in_threadpool(check)
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503, headers={"Cache-Control": "no-store"})
-
-
-@router.get("/metrics")
-async def metrics() -> Response:
-    body, content_type = metrics_body()
-    return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

@@ -1,4 +1,5 @@
-"""The OAuth endpoints: ``/oauth/authorize`` (RFC 6749 §3.1), ``/oauth/token`` (§3.2), the code page and JWKS."""
+"""The OAuth endpoints: ``/oauth/authorize`` (RFC 6749 §3.1; its errors are pages), ``/oauth/token`` (§3.2; its
+errors are OAuth JSON, ``token_router``) and the code page."""
 
 from __future__ import annotations
 
@@ -8,26 +9,28 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 
 from authgate.oauth.decisions import ConsentNeeded, Refused, SignInNeeded, Unreadable, decide_authorization
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.csrf import checked_form, session_binding, token_for
+from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import BadForm, client_ip, query_pairs, read_form
 from authgate.web.oauth_json import oauth_json
 from authgate.web.observability import token_outcome
 from authgate.web.templates import error_page, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
+token_router = APIRouter(include_in_schema=False, route_class=ErrorFormat.TOKEN.route_class)
 
 
 def _token_error(description: str) -> Response:
     return oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
 
 
-@router.post(PATHS["token_endpoint"])
+@token_router.post(PATHS["token_endpoint"])
 async def token(request: Request) -> Response:
     try:
         form = await read_form(request)
@@ -113,17 +116,3 @@ async def code_page(request: Request) -> Response:
         error_description=params.get("error_description"),
         minutes=max(1, request.app.state.runtime.settings.auth_code_ttl // 60),
     )
-
-
-@router.get(PATHS["jwks_uri"])
-async def jwks(request: Request) -> Response:
-    runtime = request.app.state.runtime
-
-    def load():
-        with runtime.db.session(write=False) as s:
-            return runtime.keys.jwks(s)
-
-    # a cache must look again before a key published ahead starts signing
-    ahead = runtime.settings.key_publish_ahead
-    max_age = min(300, ahead) if ahead else 300
-    return JSONResponse(await run_in_threadpool(load), headers={"Cache-Control": f"public, max-age={max_age}"})

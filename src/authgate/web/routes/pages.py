@@ -9,12 +9,13 @@ from starlette.responses import RedirectResponse, Response
 
 from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
 from authgate.services.login_guard import TooManyAttempts
+from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import client_ip
 from authgate.web.csrf import checked_form, login_binding, session_binding, token_for
 from authgate.web.templates import page, render
 from authgate.web.visitor import SignInRequired, visitor
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
 LOGIN_FAILED = "Invalid username or password."
 

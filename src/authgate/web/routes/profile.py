@@ -13,11 +13,12 @@ from authgate.services.listing import MAX_PER_PAGE, ListQuery
 from authgate.storage.types import utcnow
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.confirm import ask, carry_out
+from authgate.web.error_format import ErrorFormat
 from authgate.web.templates import page
 from authgate.web.token_form import TokenRequest, make_token, shown_once, token_form_choices
 from authgate.web.visitor import signed_in_pairs, visitor
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
 def _profile_data(request: Request, who) -> dict:
     rt = request.app.state.runtime

@@ -14,10 +14,11 @@ from starlette.responses import Response
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.storage.db import NO_DATABASE, NeedsDatabase
+from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import BadForm, client_ip, read_form
 from authgate.web.oauth_json import oauth_json
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.OAUTH.route_class)
 
 
 async def _endpoint(request: Request, name: str) -> Response:

@@ -16,9 +16,10 @@ from authgate.oauth.metadata import PATHS
 from authgate.oauth.userinfo import user_claims
 from authgate.services.principal import Principal
 from authgate.web.bearer import REALM, BearerError, authenticate
+from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import FORM_TYPE, BadForm, read_form
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.JSON.route_class)
 
 
 def _invalid_request(description: str) -> BearerError:
