@@ -2,16 +2,19 @@
 concurrent exchanges of one code give exactly one token; concurrent uses of one refresh token give
 one new pair (retries inside the grace window get that same pair) and leave one live family;
 a retry after the window, or any reuse with the window off, revokes the family; hundreds of
-concurrent client-credentials requests all succeed. Run on SQLite and PostgreSQL."""
+concurrent client-credentials requests all succeed; a password being checked (password grant,
+sign-in) holds up no other write, so on SQLite password checks no longer run one at a time.
+Run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from support import code_flow_tokens, exchange_code, get_code, password_grant, refresh, token_request, users_me
+from support import Browser, code_flow_tokens, exchange_code, get_code, password_grant, refresh, token_request, users_me
 
 GRACE = 3
 
@@ -134,3 +137,52 @@ def test_code_exchange_race_on_the_same_family_keeps_other_families(strict):
     code = get_code(strict, client, user)
     at_once(10, lambda: exchange_code(strict, client, code))
     assert users_me(strict, other["access_token"]).status_code == 200
+
+
+SLOW_ARGON2 = {"AUTHGATE_ARGON2_TIME_COST": "50"}
+"""About two seconds a password check on this machine: long enough to send a request meanwhile."""
+
+
+def _finishes_first(slow, probe) -> list[str]:
+    """Start ``slow``, send ``probe`` once it is under way; the names in the order they were answered."""
+    answered: list[str] = []
+    worker = threading.Thread(target=lambda: (slow(), answered.append("password check")))
+    worker.start()
+    time.sleep(0.5)
+    probe()
+    answered.append("client_credentials")
+    worker.join()
+    return answered
+
+
+@pytest.fixture(scope="module")
+def slow_hashing(server_factory):
+    srv = server_factory(SLOW_ARGON2)
+    return srv, srv.create_user(), srv.create_client(grants=["password"]), srv.create_client(grants=["client_credentials"])
+
+
+def _client_credentials(srv, service):
+    response = token_request(srv, {"grant_type": "client_credentials"}, auth=service.basic)
+    assert response.status_code == 200, response.text
+
+
+def test_password_grant_being_checked_holds_up_no_other_token_rfc6749_4_3(slow_hashing):
+    """The password is verified before the write transaction opens: a client_credentials token
+    (RFC 6749 §4.4) is issued while a password grant (§4.3) is still hashing."""
+    srv, user, app, service = slow_hashing
+
+    def slow():
+        assert password_grant(srv, app, user).status_code == 200
+
+    assert _finishes_first(slow, lambda: _client_credentials(srv, service)) == ["client_credentials", "password check"]
+
+
+def test_sign_in_being_checked_holds_up_no_other_token(slow_hashing):
+    srv, user, _, service = slow_hashing
+    browser = Browser(srv)
+    page, form = browser.login_page()
+
+    def slow():
+        assert browser.submit_login(page, form, user.username, user.password).status_code == 303
+
+    assert _finishes_first(slow, lambda: _client_credentials(srv, service)) == ["client_credentials", "password check"]

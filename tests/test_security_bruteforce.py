@@ -1,11 +1,13 @@
 """Brute force and abuse (RFC 9700 §4.x spirit; RFC 6585 §4 for 429): failed sign-ins lock the
 account (pages and the password grant share the count), failed sign-ins are limited per IP, the
-token endpoint is limited per IP and per client, every refusal is 429 with Retry-After; with
+token endpoint is limited per IP and per client, every refusal is 429 with Retry-After; guesses
+sent at once get no more answers than the limit; with
 AUTHGATE_REDIS_URL the counts are shared by every server on the same Redis."""
 
 from __future__ import annotations
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -125,3 +127,16 @@ def test_unlock_of_an_unknown_name_explains_itself(server):
     proc = server.cli("users", "unlock", "someone")
     assert proc.returncode != 0
     assert "no user named 'someone'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_guesses_sent_at_once_get_no_more_answers_than_the_lockout_allows(server_factory):
+    """Passwords are checked side by side; the lock still stops the guessing at the limit (3), right
+    or wrong, however many guesses arrive together (RFC 9700 §4.x spirit; RFC 6585 §4)."""
+    srv = server_factory({**LOCKOUT, "AUTHGATE_ARGON2_TIME_COST": "20"})
+    user = srv.create_user()
+    app = srv.create_client(grants=["password"])
+    guesses = [{"grant_type": "password", "username": user.username, "password": f"wrong-{n}"} for n in range(8)]
+    with ThreadPoolExecutor(len(guesses)) as pool:
+        statuses = sorted(pool.map(lambda data: token_request(srv, data, auth=app.basic).status_code, guesses))
+    assert statuses == [400] * 3 + [429] * 5
+    assert password_grant(srv, app, user).status_code == 429

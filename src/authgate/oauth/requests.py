@@ -30,11 +30,11 @@ class ParamsPayload(OAuth2Payload):
 
 
 class OAuthRequest(OAuth2Request):
-    """An OAuth request bound to the database session of the transaction it runs in."""
+    """An OAuth request bound to the database session of the transaction it runs in (None until one opens)."""
 
     def __init__(
         self,
-        db: Session,
+        db: Session | None,
         method: str,
         uri: str,
         headers,

@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749 import (
     InvalidRequestError,
     InvalidScopeError,
     OAuth2Error,
+    UnsupportedGrantTypeError,
     UnsupportedResponseTypeError,
 )
 
@@ -28,6 +29,7 @@ from authgate.oauth.revocation import RevocationEndpoint
 from authgate.services import client_limits
 from authgate.services import scopes as scope_rules
 from authgate.services.ratelimit import TooManyAttempts
+from authgate.storage.db import Database
 
 Response = tuple[int, object, list[tuple[str, str]]]
 
@@ -114,18 +116,46 @@ class AuthorizationServer(AuthlibServer):
             return self.handle_error_response(request, error)
         return None
 
-    def token_response(self, request: OAuthRequest) -> Response:
-        """The token endpoint (RFC 6749 §3.2): unreadable requests are refused before anything else."""
-        with bound(request.db):
-            refused = self._refuse_unreadable(request)
-            if refused:
-                return refused
-            if not request.payload.grant_type:
-                return self.handle_error_response(request, InvalidRequestError("Missing 'grant_type' parameter."))
-            throttled = self._throttle(request)
-            if throttled:
-                return self.handle_error_response(request, throttled)
-            return self.create_token_response(request)
+    def token_response(self, db: Database, request: OAuthRequest) -> Response:
+        """The token endpoint (RFC 6749 §3.2): unreadable and throttled requests are refused before any
+        database work. A grant that ``AUTHENTICATES_IN_READ`` authenticates the client and the user in a
+        read transaction, so password checks run side by side; the write transaction then only persists."""
+        refused = self._refuse_unreadable(request)
+        if refused:
+            return refused
+        if not request.payload.grant_type:
+            return self.handle_error_response(request, InvalidRequestError("Missing 'grant_type' parameter."))
+        throttled = self._throttle(request)
+        if throttled:
+            return self.handle_error_response(request, throttled)
+        try:
+            grant = self.get_token_grant(request)
+        except UnsupportedGrantTypeError as error:
+            return self.handle_error_response(request, error)
+        refusal = None
+        if grant.AUTHENTICATES_IN_READ:
+            with db.session(write=False) as s, bound(s):
+                request.db = s
+                refusal = self._refusal(grant.validate_token_request)
+        with db.session() as s, bound(s):
+            request.db = s
+            grant.record_authentication()
+            if not grant.AUTHENTICATES_IN_READ:
+                refusal = self._refusal(grant.validate_token_request)
+            if refusal is None:
+                try:
+                    return self.handle_response(*grant.create_token_response())
+                except OAuth2Error as error:
+                    refusal = error
+            return self.handle_error_response(request, refusal)
+
+    @staticmethod
+    def _refusal(validate) -> OAuth2Error | None:
+        try:
+            validate()
+        except OAuth2Error as error:
+            return error
+        return None
 
     def endpoint_response(self, name: str, request: OAuthRequest) -> Response:
         """A registered endpoint (``revocation``, ``introspection``, ``device_authorization``), unreadable requests refused."""

@@ -13,6 +13,9 @@ typed into the wrong field) only by a keyed hash, which matches the same name tr
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
@@ -25,7 +28,19 @@ from authgate.services.ratelimit import TooManyAttempts
 from authgate.services.users import UserService
 from authgate.storage.models import User
 
-__all__ = ["LoginGuard", "TooManyAttempts"]
+__all__ = ["Attempt", "LoginGuard", "TooManyAttempts"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in as checked in a read transaction, waiting to be recorded in a write transaction."""
+
+    event: str
+    named: dict
+    user: User | None = None
+    rehashed: str | None = None
+    refused: TooManyAttempts | None = None
+
 
 class LoginGuard:
     def __init__(self, lockout: Lockout, users: UserService, hasher: SecretHasher,
@@ -34,13 +49,17 @@ class LoginGuard:
         self.users = users
         self.hasher = hasher
         self.permissions = permissions
+        self._counting = threading.Lock()
         events.on(revocations.UNLOCK, self._unlocked_elsewhere)
 
-    def authenticate(self, s: Session, login: str, password: str, ip: str | None) -> User | None:
-        """The user, or None for a wrong name or password; raises ``TooManyAttempts`` when limited.
+    def check(self, s: Session, login: str, password: str, ip: str | None) -> Attempt:
+        """The outcome of signing in as ``login``, found with reads only (the argon2 verify runs on
+        the hashing pool, outside any write transaction); the lockout counters count it at once.
 
-        Each outcome goes to the audit log (never the password, nor a name that is no account); the
-        caller commits even when refusing, so that the refusal is recorded too.
+        The caller then writes the outcome with ``record`` in a write transaction, refusals too. The
+        lock is looked at again after the verify, and counted under a lock: of guesses verified side by
+        side, those answered once the limit is reached are refused, right or wrong, as if they had
+        come after it (in one process; between processes the shared counters decide, as before).
         """
         storable = "\x00" not in (login or "")  # PostgreSQL text cannot hold NUL: no account has one
         accounts = self.users.accounts_named(s, login) if storable else []
@@ -49,17 +68,27 @@ class LoginGuard:
             else {"subject": "unknown:" + self._digest(login)[:16]}
         try:
             self.lockout.check(keys, ip)
-        except TooManyAttempts:
-            audit.record(s, "login.refused", **named)
-            raise
-        user = self.users.authenticate(s, login, password) if storable else None
-        if user is None:
-            self.lockout.failed(keys, ip)
-            audit.record(s, "login.failed", **named)
-        else:
+        except TooManyAttempts as refused:
+            return Attempt("login.refused", named, refused=refused)
+        verified = self.users.authenticate(s, login, password) if storable else None
+        with self._counting:
+            try:
+                self.lockout.check(keys, ip)
+            except TooManyAttempts as refused:
+                return Attempt("login.refused", named, refused=refused)
+            if verified is None:
+                self.lockout.failed(keys, ip)
+                return Attempt("login.failed", named)
+            user, rehashed = verified
             self.lockout.reset(user.id)
-            audit.record(s, "login.succeeded", user_id=user.id, subject=user.username)
-        return user
+        return Attempt("login.succeeded", {"user_id": user.id, "subject": user.username}, user, rehashed)
+
+    def record(self, s: Session, attempt: Attempt) -> None:
+        """Write what ``check`` found: its audit row (never the password, nor a name that is no
+        account) and the password's new hash when it needed one."""
+        audit.record(s, attempt.event, **attempt.named)
+        if attempt.rehashed:
+            self.users.store_rehash(s, attempt.user, attempt.rehashed)
 
     def unlock(self, s: Session, actor: Principal, user_id: int) -> User:
         """End ``user_id``'s lockout, in every server process: needs edit-users (administrators for

@@ -17,11 +17,11 @@ nobody's username or email may equal, case-insensitively, another user's usernam
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import Passwords, is_supported_hash
-from authgate.services import audit
+from authgate.services import audit, revocations
 from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.lockout import Lockout, account_key
@@ -116,8 +116,12 @@ class UserService:
             or_(User.username_key == key, User.email_key == key), User.deleted_at.is_(None),
         ).order_by(User.id).limit(2)))
 
-    def authenticate(self, s: Session, login: str, password: str) -> User | None:
-        """The active user whose username or email is ``login`` and whose password matches."""
+    def authenticate(self, s: Session, login: str, password: str) -> tuple[User, str | None] | None:
+        """The active user whose username or email is ``login`` and whose password matches, with the
+        password hashed again when its hash is of an older kind or cost (None: it needs no rehash).
+
+        Only reads: the new hash is stored by ``store_rehash`` in the write transaction that follows.
+        """
         login = (login or "").strip()
         user = s.scalar(
             select(User).where(
@@ -129,9 +133,17 @@ class UserService:
             return None
         if not account_is_active(user):
             return None
-        if self.passwords.needs_rehash(user.password_hash):
-            user.password_hash = self.passwords.hash(password)
-        return user
+        rehashed = self.passwords.hash(password) if self.passwords.needs_rehash(user.password_hash) else None
+        return user, rehashed
+
+    @staticmethod
+    def store_rehash(s: Session, user: User, rehashed: str) -> None:
+        """Store ``rehashed`` for ``user``, unless the password changed since it was checked; every
+        worker's user cache then reloads the user, as after any change of the row."""
+        stored = s.execute(update(User).where(User.id == user.id, User.password_hash == user.password_hash)
+                           .values(password_hash=rehashed, updated_at=utcnow()))
+        if stored.rowcount:
+            revocations.record(s, revocations.USER, [user.id])
 
     # -- managing users, with the rules of who may -------------------------------------------------
 

@@ -16,6 +16,10 @@ class AuthgateGrant:
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
     SPEC: GrantSpec
+    AUTHENTICATES_IN_READ = False
+    """True when ``validate_token_request`` only authenticates (client, user) and reads: it then runs in
+    a read transaction, and the write transaction opens after it, only to persist. A grant that
+    consumes a credential (a code, a refresh token) validates in the write transaction that spends it."""
 
     def __init_subclass__(cls, **kwargs):
         """The spec's URN is the ``grant_type`` Authlib matches, so it is written once."""
@@ -32,6 +36,9 @@ class AuthgateGrant:
     def extensions(cls, runtime) -> list:
         """Authlib extensions attached when it is registered (PKCE, OpenID Connect)."""
         return []
+
+    def record_authentication(self) -> None:
+        """Write what validating found (in the write transaction, also when the request is refused)."""
 
     def token_family(self, user: User | None, scope: str) -> TokenFamily | None:
         """The family new tokens join: a new one by default, none for tokens without refresh."""

@@ -11,6 +11,7 @@ from authgate.services.grant_types import GrantSpec
 class ClientCredentialsGrant(AuthgateGrant, grants.ClientCredentialsGrant):
     SPEC = GrantSpec("client_credentials", "Client credentials", urn="client_credentials")
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    AUTHENTICATES_IN_READ = True
 
     def token_family(self, user, scope):
         """No family: client credentials tokens carry no refresh token (RFC 6749 §4.4.3)."""

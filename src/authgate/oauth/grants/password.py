@@ -1,4 +1,8 @@
-"""The resource owner password credentials grant (RFC 6749 §4.3), for trusted first-party apps."""
+"""The resource owner password credentials grant (RFC 6749 §4.3), for trusted first-party apps.
+
+The password is checked in the read transaction (``AUTHENTICATES_IN_READ``); what the check found
+(its audit row, a rehash) is written with the tokens, or alone when the grant is refused.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,14 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.services.grant_types import GrantSpec
-from authgate.services.login_guard import TooManyAttempts
+from authgate.services.login_guard import Attempt
 from authgate.storage.models import User
 
 
 class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant):
     SPEC = GrantSpec("password", "Password", urn="password", refreshable=True, alias="password_client")
+    AUTHENTICATES_IN_READ = True
+    attempt: Attempt | None = None
 
     @classmethod
     def enabled(cls, settings) -> bool:
@@ -20,12 +26,15 @@ class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant)
 
     def authenticate_user(self, username: str, password: str) -> User:
         """Through the login guard: limited per IP, and per account after repeated failures."""
-        try:
-            user = self.server.runtime.login_guard.authenticate(
-                self.request.db, username, password, self.request.client_ip
-            )
-        except TooManyAttempts as error:
-            raise TooManyRequestsError(str(error), error.retry_after) from None
-        if user is None:
+        self.attempt = self.server.runtime.login_guard.check(
+            self.request.db, username, password, self.request.client_ip
+        )
+        if self.attempt.refused:
+            raise TooManyRequestsError(str(self.attempt.refused), self.attempt.refused.retry_after)
+        if self.attempt.user is None:
             raise InvalidGrantError("The username or password is incorrect.")
-        return user
+        return self.attempt.user
+
+    def record_authentication(self) -> None:
+        if self.attempt is not None:
+            self.server.runtime.login_guard.record(self.request.db, self.attempt)

@@ -40,10 +40,9 @@ async def token(request: Request) -> Response:
     uri = runtime.settings.issuer + PATHS["token_endpoint"]
 
     def issue():
-        with runtime.db.session() as s:
-            return server.token_response(
-                OAuthRequest(s, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
-            )
+        return server.token_response(
+            runtime.db, OAuthRequest(None, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
+        )
 
     status, body, headers = await run_in_threadpool(issue)
     token_outcome(next((value for name, value in form if name == "grant_type"), None), status, body)

@@ -75,12 +75,13 @@ async def login(request: Request) -> Response:
     previous = read_cookie(request, SESSION_COOKIE)
 
     def sign_in() -> str | TooManyAttempts | None:
+        with runtime.db.session(write=False) as s:
+            attempt = runtime.login_guard.check(s, login, fields.get("password", ""), client_ip(request))
         with runtime.db.session() as s:
-            try:
-                user = runtime.login_guard.authenticate(s, login, fields.get("password", ""), client_ip(request))
-            except TooManyAttempts as refused:
-                return refused
-            return runtime.sessions.start(s, user, replacing=previous) if user else None
+            runtime.login_guard.record(s, attempt)
+            if attempt.refused:
+                return attempt.refused
+            return runtime.sessions.start(s, attempt.user, replacing=previous) if attempt.user else None
 
     session_id = await run_in_threadpool(sign_in)
     if isinstance(session_id, TooManyAttempts):
