@@ -139,8 +139,8 @@ def test_code_exchange_race_on_the_same_family_keeps_other_families(strict):
     assert users_me(strict, other["access_token"]).status_code == 200
 
 
-SLOW_ARGON2 = {"AUTHGATE_ARGON2_TIME_COST": "50"}
-"""About two seconds a password check on this machine: long enough to send a request meanwhile."""
+SLOW_ARGON2 = {"AUTHGATE_ARGON2_TIME_COST": "200"}
+"""About two and a half seconds a password check (at the tests' 8 MiB): time to send a request meanwhile."""
 
 
 def _finishes_first(slow, probe) -> list[str]:
