@@ -162,7 +162,7 @@ class ClientService:
             client.directory_granted_by = client.directory_grantor_id = None
             return {}
         if after <= before and (all(self.permissions.service_read_stands(s, client, name) for name in after)
-                                or self.permissions.service_reads_missing(s, actor, after)):
+                                or self.permissions.lacking(s, actor, after)):
             return {}
         self.permissions.require_may_give_service_reads(s, actor, after)
         if actor.is_system:

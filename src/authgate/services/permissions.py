@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
-from authgate.services.principal import Principal
+from authgate.services.principal import Principal, account_is_active
 from authgate.storage.models import Client, Group, GroupMember, GroupPermission, Permission, User, UserPermission
 
 ACTIVE = "ACTIVE"
@@ -94,19 +94,19 @@ class PermissionService:
         if client.directory_granted_by != GRANTED_BY_USER or client.directory_grantor_id is None:
             return False
         grantor = s.get(User, client.directory_grantor_id)
-        if grantor is None or grantor.deleted_at is not None or grantor.status != ACTIVE:
+        if not account_is_active(grantor):
             return False
         return grantor.is_administrator or name in self.names_of_user(s, grantor)
 
-    def service_reads_missing(self, s: Session, actor: Principal, names: Iterable[str]) -> list[str]:
-        """Which of these directory reads the actor may not give a client (none for an administrator)."""
+    def lacking(self, s: Session, actor: Principal, names: Iterable[str]) -> list[str]:
+        """Which of these permissions the actor does not hold (none for an administrator)."""
         if self.is_administrator(actor):
             return []
         return sorted(set(names) - (self.names_of_user(s, actor.user) if actor.user else set()))
 
     def require_may_give_service_reads(self, s: Session, actor: Principal, names: Iterable[str]) -> None:
         """Refuse letting a client read the directory with permissions the actor does not hold."""
-        missing = self.service_reads_missing(s, actor, names)
+        missing = self.lacking(s, actor, names)
         if missing:
             scopes = " / ".join(SERVICE_ACCOUNT_READS[name] for name in missing)
             raise Forbidden(
@@ -143,9 +143,7 @@ class PermissionService:
 
     def require_holds_all(self, s: Session, actor: Principal, names: Iterable[str], what: str) -> None:
         """Refuse a non-administrator who would hand out (or take away) permissions they lack."""
-        if self.is_administrator(actor):
-            return
-        missing = sorted(set(names) - (self.names_of_user(s, actor.user) if actor.user else set()))
+        missing = self.lacking(s, actor, names)
         if missing:
             raise Forbidden(f"You may only {what} permissions you hold yourself; you lack: {', '.join(missing)}.")
 

@@ -197,14 +197,15 @@ class UserService:
         if self_edit and changes.get("status", user.status) != user.status:
             raise Forbidden("You cannot change your own status.")
         self._apply(s, user, {k: v for k, v in changes.items() if k != "is_administrator"}, existing=user)
-        if "password" in changes or (was_active and user.status != ACTIVE):
+        deactivated = was_active and user.status != ACTIVE
+        if "password" in changes or deactivated:
             self.tokens.revoke_user(s, user.id)
             self.sessions.end_all(s, user.id, keep=keep_session if self_edit else None)
         if "password" in changes and revoke_personal_tokens:
             self.personal_tokens.revoke_all(s, user.id)
         if "password" in changes:
             self._record(s, "user.password_changed", actor, user, {"personal_tokens_revoked": revoke_personal_tokens})
-        if was_active and user.status != ACTIVE:
+        if deactivated:
             self._record(s, "user.deactivated", actor, user)
         s.flush()
         return user
