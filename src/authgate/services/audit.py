@@ -1,7 +1,9 @@
 """The audit log: who did what, when and from where, in the database and never with a secret.
 
 ``record`` writes an event in the caller's transaction; the client address and request id come
-from ``bind``, which the web layer calls once per request (the CLI leaves them empty).
+from ``bind``, which the web layer calls once per request (the CLI leaves them empty). ``record`` is
+a function, called by every service, so it appends through the module's ``LOG`` store rather than
+one given to a constructor; ``AuditService`` reads the log through the store it is given.
 """
 
 from __future__ import annotations
@@ -9,12 +11,12 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.principal import Principal
 from authgate.storage.models import AuditEvent
+from authgate.storage.repositories.audit import AuditStore, SqlAuditStore
 
 EVENTS = (
     "login.succeeded", "login.failed", "login.refused",
@@ -26,6 +28,8 @@ EVENTS = (
     "key.removed", "keys.encrypted",
 )
 MAX_DETAIL = 255
+SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")
+LOG: AuditStore = SqlAuditStore()
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ def record(
     if actor is not None:
         user_id = user_id if user_id is not None else (actor.user.id if actor.user is not None else None)
         client_id = client_id or actor.client_id
-    s.execute(insert(AuditEvent.__table__), {
+    LOG.append(s, {
         "event": event, "user_id": user_id, "client_id": client_id, "subject": (subject or "")[:MAX_DETAIL] or None,
         "ip": origin.ip, "request_id": origin.request_id, "details": _clean(details),
         "actor_kind": actor.kind if actor is not None else None,
@@ -84,12 +88,11 @@ def public_view(row: AuditEvent) -> dict:
 
 
 class AuditService:
-    def __init__(self, permissions):
+    def __init__(self, store: AuditStore, permissions):
+        self.store = store
         self.permissions = permissions
 
     def list(self, s: Session, actor: Principal, query: ListQuery) -> Page:
         """Administrators only: the log shows every user's activity."""
         self.permissions.require_administrator(actor, "read the security log")
-        sortable = {name: getattr(AuditEvent, name) for name in ("id", "event", "occurred_at", "user_id", "client_id", "ip")}
-        return paginate(s, select(AuditEvent), query, sortable=sortable, default_order="id",
-                        search=[AuditEvent.event, AuditEvent.subject, AuditEvent.ip, AuditEvent.client_id])
+        return paginate(query, sortable=SORTABLE, default_order="id", fetch=lambda checked: self.store.page(s, checked))

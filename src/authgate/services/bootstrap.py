@@ -2,19 +2,21 @@
 
 The server secrets are sealed under the secret key when one is set (``security/encryption.py``);
 rows stored in clear still read, and ``reseal_server_secrets`` encrypts them (``authgate keys encrypt``).
+They are read and written through ``SECRETS`` (functions called at start and by the key service, so
+the store is the module's rather than one given to a constructor).
 """
 
 from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox, is_sealed
-from authgate.storage.models import ServerSecret
+from authgate.storage.repositories.server_secrets import ServerSecretStore, SqlServerSecretStore
 
 ADMIN_USERNAME = "admin"
+SECRETS: ServerSecretStore = SqlServerSecretStore()
 
 
 def _context(name: str) -> str:
@@ -27,19 +29,18 @@ def _read(box: SecretBox, name: str, value: str) -> bytes:
 
 def server_secret(s: Session, name: str, box: SecretBox) -> bytes:
     """The server-wide secret ``name``, made on first use; the same for every instance on the database."""
-    value = s.scalar(select(ServerSecret.value).where(ServerSecret.name == name))
+    value = SECRETS.value_of(s, name)
     if value is None:
         raw = secrets.token_bytes(32)
-        s.add(ServerSecret(name=name, value=box.seal_if_enabled(raw, _context(name), raw.hex())))
-        s.flush()
-        value = s.scalar(select(ServerSecret.value).where(ServerSecret.name == name))
+        SECRETS.add(s, name, box.seal_if_enabled(raw, _context(name), raw.hex()))
+        value = SECRETS.value_of(s, name)
     return _read(box, name, value)
 
 
 def reseal_server_secrets(s: Session, box: SecretBox) -> int:
     """Encrypt every server secret under the box's current secret key; how many rows changed."""
     changed = 0
-    for row in s.scalars(select(ServerSecret)):
+    for row in SECRETS.all(s):
         if not box.is_current(row.value):
             row.value = box.seal(_read(box, row.name, row.value), _context(row.name))
             changed += 1
@@ -47,7 +48,7 @@ def reseal_server_secrets(s: Session, box: SecretBox) -> int:
 
 
 def count_in_clear(s: Session) -> int:
-    return sum(not is_sealed(value) for value in s.scalars(select(ServerSecret.value)))
+    return sum(not is_sealed(value) for value in SECRETS.values(s))
 
 
 def generated_admin_password() -> str:

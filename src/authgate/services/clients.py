@@ -18,7 +18,6 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
@@ -32,9 +31,11 @@ from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.permissions import GRANTED_BY_SYSTEM, GRANTED_BY_USER, PermissionService, service_reads
 from authgate.services.principal import SYSTEM, Principal
 from authgate.storage.models import Client
+from authgate.storage.repositories.clients import ClientStore
 
 DEFAULT_GRANTS = ("authorization_code", "password", "refresh_token")
 DEFAULT_GRANTS_WITHOUT_REDIRECT = ("password", "refresh_token")
+SORTABLE = ("id", "name", "created_at", "updated_at", "client_id")
 
 
 def normalize_grants(grants: list[str] | None, has_redirect_uri: bool = True) -> list[str]:
@@ -121,10 +122,11 @@ class ClientView:
 
 
 class ClientService:
-    def __init__(self, hasher: SecretHasher, cache: revocations.Revocations,
-                 permissions: PermissionService | None = None):
+    def __init__(self, store: ClientStore, hasher: SecretHasher, cache: revocations.Revocations,
+                 permissions: PermissionService):
+        self.store = store
         self.hasher = hasher
-        self.permissions = permissions or PermissionService()
+        self.permissions = permissions
         self.cache = cache
 
     def create(
@@ -146,8 +148,7 @@ class ClientService:
         given = self._settle_service_reads(s, actor, client, set())
         secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret) if secret else None
-        s.add(client)
-        s.flush()
+        self.store.add(s, client)
         audit.record(s, "client.created", actor=actor, subject=client.client_id,
                      details={"name": client.name, **given})
         return client, secret
@@ -194,13 +195,13 @@ class ClientService:
         client.scopes = scopes
 
     def list(self, s: Session) -> list[Client]:
-        return list(s.scalars(select(Client).order_by(Client.id)))
+        return self.store.all(s)
 
     def get(self, s: Session, client_id: str) -> Client | None:
         """The client, read once per transaction however often the protocol code asks."""
         known = s.info.setdefault("authgate.clients", {})
         if client_id not in known:
-            known[client_id] = s.scalar(select(Client).where(Client.client_id == client_id))
+            known[client_id] = self.store.by_client_id(s, client_id)
         return known[client_id]
 
     def view(self, s: Session, client_id: str) -> ClientView | None:
@@ -216,7 +217,7 @@ class ClientService:
         return view
 
     def by_secret(self, s: Session, secret: str) -> ClientView | None:
-        row = s.scalar(select(Client).where(Client.secret_hash == self.hasher.hash(secret)))
+        row = self.store.by_secret_hash(s, self.hasher.hash(secret))
         return ClientView.of(row) if row else None
 
     def check_secret(self, client: Client, secret: str) -> bool:
@@ -225,8 +226,7 @@ class ClientService:
     def delete(self, s: Session, client_id: str, actor: Principal = SYSTEM) -> None:
         """Delete the client; its codes and tokens go with it, so none of them works any more."""
         self.permissions.require(s, actor, "delete-auth_clients")
-        result = s.execute(delete(Client).where(Client.client_id == client_id))
-        if result.rowcount == 0:
+        if not self.store.delete_by_client_id(s, client_id):
             raise NotFound(f"no client with id {client_id!r}")
         audit.record(s, "client.deleted", actor=actor, subject=client_id)
         revocations.record(s, revocations.CLIENT, [client_id])
@@ -235,10 +235,7 @@ class ClientService:
 
     def page(self, s: Session, actor: Principal, query: ListQuery) -> Page:
         self.permissions.require(s, actor, "view-auth_clients")
-        sortable = {name: getattr(Client, name) for name in ("id", "name", "created_at", "updated_at")}
-        sortable["client_id"] = Client.client_id
-        return paginate(s, select(Client), query, sortable=sortable, default_order="name",
-                        search=[Client.name, Client.client_id])
+        return paginate(query, sortable=SORTABLE, default_order="name", fetch=lambda checked: self.store.page(s, checked))
 
     def visible(self, s: Session, actor: Principal, client_id: str) -> Client:
         self.permissions.require(s, actor, "view-auth_clients")

@@ -8,18 +8,21 @@ beyond the actor's own.
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.permissions import PermissionService
 from authgate.services.principal import Principal
-from authgate.storage.models import Group, GroupMember, User
+from authgate.storage.models import Group, GroupMember
+from authgate.storage.repositories.groups import GroupStore
+from authgate.storage.repositories.users import UserStore
 
 STATUSES = ("ACTIVE", "INACTIVE")
 MEMBER_TYPES = ("user", "ProcessMaker\\Models\\User")
 EDITABLE = frozenset({"name", "description", "status"})
+SORTABLE = ("id", "name", "description", "status", "created_at", "updated_at")
+MEMBER_SORTABLE = ("id", "username", "email", "firstname", "lastname", "status")
 
 
 def public_view(group: Group) -> dict:
@@ -45,14 +48,14 @@ def member_view(member: GroupMember) -> dict:
 
 
 class GroupService:
-    def __init__(self, permissions: PermissionService):
+    def __init__(self, store: GroupStore, users: UserStore, permissions: PermissionService):
+        self.store = store
+        self.users = users
         self.permissions = permissions
 
     def list(self, s: Session, actor: Principal, query: ListQuery) -> Page:
         self.permissions.require(s, actor, "view-groups")
-        sortable = {name: getattr(Group, name) for name in ("id", "name", "description", "status", "created_at", "updated_at")}
-        return paginate(s, select(Group), query, sortable=sortable, default_order="name",
-                        search=[Group.name, Group.description])
+        return paginate(query, sortable=SORTABLE, default_order="name", fetch=lambda checked: self.store.page(s, checked))
 
     def get(self, s: Session, actor: Principal, group_id: int) -> Group:
         self.permissions.require(s, actor, "view-groups")
@@ -62,8 +65,7 @@ class GroupService:
         self.permissions.require(s, actor, "create-groups")
         group = Group(description="", status="ACTIVE")
         self._apply(s, group, {"name": values.get("name"), **{k: v for k, v in values.items() if k != "name"}})
-        s.add(group)
-        s.flush()
+        self.store.add(s, group)
         return group
 
     def update(self, s: Session, actor: Principal, group_id: int, values: dict) -> Group:
@@ -77,69 +79,56 @@ class GroupService:
 
     def delete(self, s: Session, actor: Principal, group_id: int) -> None:
         self.permissions.require(s, actor, "delete-groups")
-        s.delete(self._group(s, group_id))
-        s.flush()
+        self.store.remove(s, self._group(s, group_id))
 
     def members(self, s: Session, actor: Principal, group_id: int, query: ListQuery) -> Page:
         """The group's users (not deleted ones), paged like any user list."""
         self.permissions.require(s, actor, "view-groups")
         self._group(s, group_id)
-        stmt = select(User).join(GroupMember, GroupMember.member_id == User.id).where(
-            GroupMember.group_id == group_id, User.deleted_at.is_(None))
-        sortable = {name: getattr(User, name) for name in ("id", "username", "email", "firstname", "lastname", "status")}
-        return paginate(s, stmt, query, sortable=sortable, default_order="username",
-                        search=[User.username, User.email, User.firstname, User.lastname])
+        return paginate(query, sortable=MEMBER_SORTABLE, default_order="username",
+                        fetch=lambda checked: self.store.members_of(s, group_id, checked))
 
     def add_member(self, s: Session, actor: Principal, group_id: int, member_id: int, member_type: str | None) -> GroupMember:
         self.permissions.require(s, actor, "edit-groups")
         if member_type is not None and member_type not in MEMBER_TYPES:
             raise Invalid("member_type must be user (groups cannot be members of groups here).", field="member_type")
         group = self._group(s, group_id, field="group_id")
-        user = s.get(User, member_id)
+        user = self.users.by_id(s, member_id)
         if user is None or user.deleted_at is not None:
             raise Invalid(f"No user with id {member_id}.", field="member_id")
         self._require_holds_group(s, actor, group, "add members to a group that gives")
-        if s.scalar(select(GroupMember.id).where(GroupMember.group_id == group_id, GroupMember.member_id == member_id)):
+        if self.store.membership(s, group_id, member_id) is not None:
             raise Conflict(f"User {member_id} is already a member of group {group_id}.", field="member_id")
-        member = GroupMember(group_id=group_id, member_id=member_id)
-        s.add(member)
-        s.flush()
-        return member
+        return self.store.add_member(s, group_id, member_id)
 
     def remove_member(self, s: Session, actor: Principal, membership_id: int) -> None:
         self.permissions.require(s, actor, "edit-groups")
-        member = s.get(GroupMember, membership_id)
+        member = self.store.membership_by_id(s, membership_id)
         if member is None:
             raise NotFound(f"No group membership with id {membership_id}.")
-        self._require_holds_group(s, actor, s.get(Group, member.group_id), "remove members from a group that gives")
-        s.delete(member)
-        s.flush()
+        self._require_holds_group(s, actor, self.store.by_id(s, member.group_id), "remove members from a group that gives")
+        self.store.remove_membership(s, member)
 
     def memberships_of(self, s: Session, actor: Principal, user_id: int) -> list[tuple[GroupMember, Group]]:
         """The groups a user belongs to, with the membership (whose id removes it), by group name."""
         self.permissions.require(s, actor, "view-groups")
-        return [tuple(row) for row in s.execute(
-            select(GroupMember, Group).join(Group, Group.id == GroupMember.group_id)
-            .where(GroupMember.member_id == user_id).order_by(Group.name))]
+        return self.store.memberships_of(s, user_id)
 
-    @staticmethod
-    def membership(s: Session, group_id: int, user_id: int) -> GroupMember | None:
-        return s.scalar(select(GroupMember).where(GroupMember.group_id == group_id, GroupMember.member_id == user_id))
+    def membership(self, s: Session, group_id: int, user_id: int) -> GroupMember | None:
+        return self.store.membership(s, group_id, user_id)
 
     def _require_holds_group(self, s: Session, actor: Principal, group: Group, what: str) -> None:
         self.permissions.require_holds_all(s, actor, self.permissions.names_of_group(s, group), what)
 
-    @staticmethod
-    def _group(s: Session, group_id: int, field: str | None = None) -> Group:
-        group = s.get(Group, group_id)
+    def _group(self, s: Session, group_id: int, field: str | None = None) -> Group:
+        group = self.store.by_id(s, group_id)
         if group is None:
             if field:
                 raise Invalid(f"No group with id {group_id}.", field=field)
             raise NotFound(f"No group with id {group_id}.")
         return group
 
-    @staticmethod
-    def _apply(s: Session, group: Group, values: dict, existing: Group | None = None) -> None:
+    def _apply(self, s: Session, group: Group, values: dict, existing: Group | None = None) -> None:
         unknown = set(values) - EDITABLE
         if unknown:
             raise Invalid(f"These fields cannot be set: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
@@ -147,8 +136,7 @@ class GroupService:
             name = (values["name"] or "").strip()
             if not name or len(name) > 255:
                 raise Invalid("name must be 1 to 255 characters", field="name")
-            taken = select(Group.id).where(or_(Group.name == name, func.lower(Group.name) == name.lower()))
-            if s.scalar(taken.where(Group.id != existing.id) if existing else taken):
+            if self.store.name_taken(s, name, existing.id if existing else None):
                 raise Conflict(f"A group named {name!r} already exists.", field="name")
             group.name = name
         if "description" in values:

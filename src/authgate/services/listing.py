@@ -1,7 +1,8 @@
 """Lists the way ProcessMaker's API pages them: a substring filter, one sort column, pages.
 
-``paginate`` runs on a SQL query, ``paginate_items`` on rows already in memory; both refuse an
-unknown sort column (naming the ones there are) and never ask the database for a page past the end.
+``paginate`` has a store read the page (``storage/repositories/listing.py``), ``paginate_items``
+pages rows already in memory; both refuse an unknown sort column (naming the ones there are), and
+no page past the end is read.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from authgate.services.errors import Invalid
 
@@ -68,23 +66,13 @@ class Page:
         return Page([view(item) for item in self.items], self.total, self.query, self.extra)
 
 
-def paginate(s: Session, stmt, query: ListQuery, *, sortable: dict, default_order: str, search: Sequence) -> Page:
-    """One page of ``stmt`` (a ``select`` of one entity); ``sortable`` maps names to columns."""
-    query = query.checked(list(sortable), default_order)
-    if query.filter:
-        needle = query.filter.lower()
-        stmt = stmt.where(or_(*(func.lower(column).contains(needle, autoescape=True) for column in search)))
-    total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    page = Page([], total, query)
-    if page.offset >= total:
-        return page
-    column = sortable[query.order_by]
-    order = column.desc() if query.order_direction == "desc" else column.asc()
-    tiebreak = stmt.column_descriptions[0]["entity"].id
-    rows = s.scalars(stmt.order_by(order, tiebreak.desc() if query.order_direction == "desc" else tiebreak.asc())
-                     .offset(page.offset).limit(query.per_page))
-    page.items = list(rows)
-    return page
+def paginate(query: ListQuery, *, sortable: Sequence[str], default_order: str,
+             fetch: Callable[[ListQuery], tuple[list, int]]) -> Page:
+    """One page, read by ``fetch`` (a store's paged read) once ``query`` is checked against the
+    ``sortable`` names."""
+    query = query.checked(sortable, default_order)
+    items, total = fetch(query)
+    return Page(items, total, query)
 
 
 def paginate_items(items: Sequence, query: ListQuery, *, sortable: dict, default_order: str, search: Sequence) -> Page:

@@ -15,19 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.principal import Principal, account_is_active
-from authgate.storage.models import Client, Group, GroupMember, GroupPermission, Permission, User, UserPermission
-
-ACTIVE = "ACTIVE"
+from authgate.storage.models import Client, Group, Permission, User
+from authgate.storage.repositories.clients import ClientStore
+from authgate.storage.repositories.groups import GroupStore
+from authgate.storage.repositories.permissions import PermissionStore
+from authgate.storage.repositories.users import UserStore
 
 SERVICE_ACCOUNT_READS = {"view-users": "users:read", "view-groups": "groups:read"}
 GRANTED_BY_SYSTEM = "system"
 GRANTED_BY_USER = "user"
+SORTABLE = ("id", "name", "title", "group")
 
 
 def service_reads(grants: Iterable[str], scopes: Iterable[str]) -> set[str]:
@@ -43,35 +45,21 @@ def public_view(permission: Permission) -> dict:
 
 
 class PermissionService:
+    def __init__(self, store: PermissionStore, users: UserStore, groups: GroupStore, clients: ClientStore):
+        self.store = store
+        self.users = users
+        self.groups = groups
+        self.clients = clients
+
     def names_of_user(self, s: Session, user: User) -> set[str]:
         """Permissions granted to ``user`` directly or through an active group (not administrator status)."""
-        direct = (
-            select(Permission.name)
-            .join(UserPermission, UserPermission.permission_id == Permission.id)
-            .where(UserPermission.user_id == user.id)
-        )
-        via_groups = (
-            select(Permission.name)
-            .join(GroupPermission, GroupPermission.permission_id == Permission.id)
-            .join(Group, Group.id == GroupPermission.group_id)
-            .join(GroupMember, GroupMember.group_id == Group.id)
-            .where(GroupMember.member_id == user.id, Group.status == ACTIVE)
-        )
-        return set(s.scalars(direct.union(via_groups)))
+        return self.store.effective_permissions(s, user.id)
 
     def names_of_group(self, s: Session, group: Group) -> set[str]:
-        return set(s.scalars(
-            select(Permission.name)
-            .join(GroupPermission, GroupPermission.permission_id == Permission.id)
-            .where(GroupPermission.group_id == group.id)
-        ))
+        return self.store.group_permissions(s, group.id)
 
     def direct_names_of_user(self, s: Session, user: User) -> set[str]:
-        return set(s.scalars(
-            select(Permission.name)
-            .join(UserPermission, UserPermission.permission_id == Permission.id)
-            .where(UserPermission.user_id == user.id)
-        ))
+        return self.store.direct_permissions(s, user.id)
 
     def allows(self, s: Session, actor: Principal, name: str) -> bool:
         if actor.is_system:
@@ -83,7 +71,7 @@ class PermissionService:
     def _service_account_may(self, s: Session, actor: Principal, name: str) -> bool:
         if name not in SERVICE_ACCOUNT_READS or actor.client_id is None:
             return False
-        client = s.scalar(select(Client).where(Client.client_id == actor.client_id))
+        client = self.clients.by_client_id(s, actor.client_id)
         return client is not None and name in service_reads(client.grants, client.scopes) \
             and self.service_read_stands(s, client, name)
 
@@ -93,7 +81,7 @@ class PermissionService:
             return True
         if client.directory_granted_by != GRANTED_BY_USER or client.directory_grantor_id is None:
             return False
-        grantor = s.get(User, client.directory_grantor_id)
+        grantor = self.users.by_id(s, client.directory_grantor_id)
         if not account_is_active(grantor):
             return False
         return grantor.is_administrator or name in self.names_of_user(s, grantor)
@@ -154,24 +142,16 @@ class PermissionService:
         return f"You need {needed}."
 
     def list(self, s: Session, query: ListQuery, *, user_id: int | None = None, group_id: int | None = None) -> Page:
-        stmt = select(Permission)
-        if user_id is not None:
-            stmt = stmt.join(UserPermission, UserPermission.permission_id == Permission.id).where(
-                UserPermission.user_id == user_id)
-        if group_id is not None:
-            stmt = stmt.join(GroupPermission, GroupPermission.permission_id == Permission.id).where(
-                GroupPermission.group_id == group_id)
-        sortable = {"id": Permission.id, "name": Permission.name, "title": Permission.title, "group": Permission.category}
-        return paginate(s, stmt, query, sortable=sortable, default_order="id",
-                        search=[Permission.name, Permission.title, Permission.category])
+        return paginate(query, sortable=SORTABLE, default_order="id",
+                        fetch=lambda checked: self.store.page(s, checked, user_id=user_id, group_id=group_id))
 
     def catalog(self, s: Session, names: Iterable[str]) -> list[Permission]:
         """The permissions named, refusing unknown names."""
         names = list(dict.fromkeys(names))
-        rows = list(s.scalars(select(Permission).where(Permission.name.in_(names)))) if names else []
+        rows = self.store.named(s, names)
         unknown = sorted(set(names) - {p.name for p in rows})
         if unknown:
-            known = ", ".join(s.scalars(select(Permission.name).order_by(Permission.id)))
+            known = ", ".join(self.store.all_names(s))
             raise Invalid(f"Unknown permission: {', '.join(unknown)}. Known permissions: {known}.",
                           field="permission_names")
         return rows
@@ -187,7 +167,7 @@ class PermissionService:
             raise Invalid("is_administrator applies to users, not groups.", field="is_administrator")
         if user_id is not None:
             self.require(s, actor, "edit-users")
-            target = s.get(User, user_id)
+            target = self.users.by_id(s, user_id)
             if target is None or target.deleted_at is not None:
                 raise NotFound(f"No user with id {user_id}.")
             if target.is_administrator or is_administrator:
@@ -195,7 +175,7 @@ class PermissionService:
             current = self.direct_names_of_user(s, target)
         else:
             self.require(s, actor, "edit-groups")
-            target = s.get(Group, group_id)
+            target = self.groups.by_id(s, group_id)
             if target is None:
                 raise NotFound(f"No group with id {group_id}.")
             current = self.names_of_group(s, target)
@@ -208,12 +188,8 @@ class PermissionService:
                 raise Invalid("You cannot take away your own administrator status.", field="is_administrator")
             target.is_administrator = is_administrator
 
-    @staticmethod
-    def _sync(s: Session, target: User | Group, wanted: list[Permission]) -> None:
+    def _sync(self, s: Session, target: User | Group, wanted: list[Permission]) -> None:
         if isinstance(target, User):
-            s.execute(delete(UserPermission).where(UserPermission.user_id == target.id))
-            s.add_all(UserPermission(user_id=target.id, permission_id=p.id) for p in wanted)
+            self.store.replace_user_permissions(s, target.id, [p.id for p in wanted])
         else:
-            s.execute(delete(GroupPermission).where(GroupPermission.group_id == target.id))
-            s.add_all(GroupPermission(group_id=target.id, permission_id=p.id) for p in wanted)
-        s.flush()
+            self.store.replace_group_permissions(s, target.id, [p.id for p in wanted])

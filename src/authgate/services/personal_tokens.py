@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
@@ -22,7 +21,11 @@ from authgate.services.permissions import PermissionService
 from authgate.services.principal import Principal
 from authgate.settings import Settings
 from authgate.storage.models import PersonalAccessToken, User
+from authgate.storage.repositories.personal_tokens import PersonalTokenStore
+from authgate.storage.repositories.users import UserStore
 from authgate.storage.types import utcnow
+
+SORTABLE = ("id", "name", "created_at", "expires_at", "last_used_at")
 
 
 def public_view(token: PersonalAccessToken) -> dict:
@@ -40,10 +43,13 @@ def public_view(token: PersonalAccessToken) -> dict:
 
 
 class PersonalTokenService:
-    def __init__(self, settings: Settings, hasher: SecretHasher, permissions: PermissionService | None = None):
+    def __init__(self, store: PersonalTokenStore, users: UserStore, settings: Settings, hasher: SecretHasher,
+                 permissions: PermissionService):
+        self.store = store
+        self.users = users
         self.settings = settings
         self.hasher = hasher
-        self.permissions = permissions or PermissionService()
+        self.permissions = permissions
 
     def create(
         self, s: Session, user: User, name: str, scopes: list[str] | None = None,
@@ -66,34 +72,22 @@ class PersonalTokenService:
         row = PersonalAccessToken(
             token_hash=self.hasher.hash(token), user_id=user.id, name=name, scopes=scopes, expires_at=expires_at
         )
-        s.add(row)
-        s.flush()
+        self.store.add(s, row)
         audit.record(s, "personal_token.created", user_id=user.id, subject=str(row.id), details={"name": name})
         return row, token
 
     def list(self, s: Session, user: User) -> list[PersonalAccessToken]:
-        return list(
-            s.scalars(select(PersonalAccessToken).where(PersonalAccessToken.user_id == user.id).order_by(PersonalAccessToken.id))
-        )
+        return self.store.of_user(s, user.id)
 
     def revoke(self, s: Session, token_id: int, user: User | None = None) -> None:
         """Revoke one token; with ``user``, only if it is theirs."""
-        query = update(PersonalAccessToken).where(PersonalAccessToken.id == token_id)
-        if user is not None:
-            query = query.where(PersonalAccessToken.user_id == user.id)
-        if not s.scalars(query.values(revoked_at=utcnow()).returning(PersonalAccessToken.id)).all():
+        if not self.store.revoke(s, token_id, user.id if user is not None else None):
             raise NotFound(f"no personal access token with id {token_id}")
         audit.record(s, "personal_token.revoked", user_id=user.id if user else None, subject=str(token_id))
         revocations.record(s, revocations.PAT, [token_id])
 
     def revoke_all(self, s: Session, user_id: int) -> None:
-        revoked = s.scalars(
-            update(PersonalAccessToken)
-            .where(PersonalAccessToken.user_id == user_id, PersonalAccessToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-            .returning(PersonalAccessToken.id)
-        ).all()
-        revocations.record(s, revocations.PAT, revoked)
+        revocations.record(s, revocations.PAT, self.store.revoke_all_of(s, user_id))
 
     # -- through the API: the owner, or an administrator -------------------------------------------
 
@@ -103,7 +97,7 @@ class PersonalTokenService:
             self.permissions.require_administrator(actor, "manage another user's tokens")
 
     def _owner(self, s: Session, user_id: int) -> User:
-        user = s.get(User, user_id)
+        user = self.users.by_id(s, user_id)
         if user is None or user.deleted_at is not None:
             raise NotFound(f"No user with id {user_id}.")
         return user
@@ -112,15 +106,12 @@ class PersonalTokenService:
         """The user's tokens that are not revoked (expired ones included, with their date)."""
         self._check_owner(actor, user_id)
         self._owner(s, user_id)
-        stmt = select(PersonalAccessToken).where(
-            PersonalAccessToken.user_id == user_id, PersonalAccessToken.revoked_at.is_(None))
-        sortable = {name: getattr(PersonalAccessToken, name) for name in (
-            "id", "name", "created_at", "expires_at", "last_used_at")}
-        return paginate(s, stmt, query, sortable=sortable, default_order="id", search=[PersonalAccessToken.name])
+        return paginate(query, sortable=SORTABLE, default_order="id",
+                        fetch=lambda checked: self.store.live_page(s, user_id, checked))
 
     def get_for(self, s: Session, actor: Principal, user_id: int, token_id: int) -> PersonalAccessToken:
         self._check_owner(actor, user_id)
-        row = s.get(PersonalAccessToken, token_id)
+        row = self.store.by_id(s, token_id)
         if row is None or row.user_id != user_id or row.revoked_at is not None:
             raise NotFound(f"No token with id {token_id} for user {user_id}.")
         return row

@@ -31,6 +31,12 @@ from authgate.services.users import UserService
 from authgate.settings import Settings
 from authgate.storage import migrate
 from authgate.storage.db import Database
+from authgate.storage.repositories.audit import SqlAuditStore
+from authgate.storage.repositories.clients import SqlClientStore
+from authgate.storage.repositories.groups import SqlGroupStore
+from authgate.storage.repositories.permissions import SqlPermissionStore
+from authgate.storage.repositories.personal_tokens import SqlPersonalTokenStore
+from authgate.storage.repositories.users import SqlUserStore
 
 
 class Runtime:
@@ -47,13 +53,18 @@ class Runtime:
         self.passwords = Passwords(settings)
         self.keys = KeyService(db, max_token_lifetime=settings.access_token_ttl, box=self.secret_box,
                                publish_ahead=settings.key_publish_ahead)
-        self.permissions = PermissionService()
+        self.user_store = SqlUserStore()
+        self.group_store = SqlGroupStore()
+        self.client_store = SqlClientStore()
+        self.personal_token_store = SqlPersonalTokenStore()
+        self.permissions = PermissionService(SqlPermissionStore(), self.user_store, self.group_store, self.client_store)
         self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
                                        settings.redis_url, settings.redis_prefix)
-        self.clients = ClientService(self.hasher, self.revocations, self.permissions)
+        self.clients = ClientService(self.client_store, self.hasher, self.revocations, self.permissions)
         self.tokens = TokenService(settings, self.hasher, self.keys)
         self.codes = CodeService(settings, self.hasher, self.tokens)
-        self.personal_tokens = PersonalTokenService(settings, self.hasher, self.permissions)
+        self.personal_tokens = PersonalTokenService(self.personal_token_store, self.user_store, settings, self.hasher,
+                                                    self.permissions)
         self.purge = Purge(settings, db)
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens, self.revocations)
         self.sessions = SessionService(settings, self.hasher, csrf_key)
@@ -61,16 +72,16 @@ class Runtime:
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.lockout = Lockout(settings, self.limiter)
         self.users = UserService(
-            self.passwords, PasswordPolicy(settings), self.permissions, self.tokens, self.personal_tokens, self.sessions,
-            self.lockout,
+            self.user_store, self.passwords, PasswordPolicy(settings), self.permissions, self.tokens,
+            self.personal_tokens, self.sessions, self.lockout,
         )
         self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.revocations)
         self.client_limits = ClientLimits(settings, self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter)
-        self.groups = GroupService(self.permissions)
+        self.groups = GroupService(self.group_store, self.user_store, self.permissions)
         self.consents = ConsentService()
         self.authorizations = AuthorizationService(self.permissions, self.tokens, self.consents)
-        self.audit = AuditService(self.permissions)
+        self.audit = AuditService(SqlAuditStore(), self.permissions)
 
     def start_background(self) -> None:
         """The serving process's background work: revocation sync, PAT use times, and the purge of

@@ -17,7 +17,6 @@ nobody's username or email may equal, case-insensitively, another user's usernam
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import Passwords, is_supported_hash
@@ -32,6 +31,7 @@ from authgate.services.principal import ACTIVE, SYSTEM, Principal, account_is_ac
 from authgate.services.sessions import SessionService
 from authgate.services.tokens import TokenService
 from authgate.storage.models import User, identifier_key
+from authgate.storage.repositories.users import UserStore
 from authgate.storage.types import utcnow
 
 INACTIVE = "INACTIVE"
@@ -39,6 +39,7 @@ STATUSES = (ACTIVE, INACTIVE)
 SELF_EDITABLE = frozenset({"email", "firstname", "lastname", "password"})
 EDITABLE = frozenset({"username", "email", "firstname", "lastname", "password", "status", "is_administrator"})
 IDENTIFIERS = ("username", "email")
+SORTABLE = ("id", "username", "email", "firstname", "lastname", "status", "created_at", "updated_at")
 
 
 def public_view(user: User) -> dict:
@@ -59,14 +60,15 @@ def public_view(user: User) -> dict:
 
 class UserService:
     def __init__(
-        self, passwords: Passwords, policy: PasswordPolicy, permissions: PermissionService | None = None,
+        self, store: UserStore, passwords: Passwords, policy: PasswordPolicy, permissions: PermissionService,
         tokens: TokenService | None = None, personal_tokens: PersonalTokenService | None = None,
         sessions: SessionService | None = None, lockout: Lockout | None = None,
     ):
+        self.store = store
         self.passwords = passwords
         self.lockout = lockout
         self.policy = policy
-        self.permissions = permissions or PermissionService()
+        self.permissions = permissions
         self.tokens = tokens
         self.personal_tokens = personal_tokens
         self.sessions = sessions
@@ -89,19 +91,18 @@ class UserService:
         else:
             user.password_hash = password_hash
         self._apply(s, user, values)
-        s.add(user)
-        s.flush()
+        self.store.add(s, user)
         return user
 
     def count(self, s: Session) -> int:
-        return s.scalar(select(func.count(User.id))) or 0
+        return self.store.count(s)
 
     def get(self, s: Session, user_id: int) -> User | None:
-        user = s.get(User, user_id)
+        user = self.store.by_id(s, user_id)
         return user if user is not None and user.deleted_at is None else None
 
     def by_username(self, s: Session, username: str) -> User:
-        user = s.scalar(select(User).where(User.username == username, User.deleted_at.is_(None)))
+        user = self.store.by_username(s, username)
         if user is None:
             raise NotFound(f"no user named {username!r}")
         return user
@@ -112,9 +113,7 @@ class UserService:
         key = identifier_key((login or "").strip()[:255])
         if not key:
             return []
-        return list(s.scalars(select(User).where(
-            or_(User.username_key == key, User.email_key == key), User.deleted_at.is_(None),
-        ).order_by(User.id).limit(2)))
+        return self.store.find_by_login_key(s, key, limit=2)
 
     def authenticate(self, s: Session, login: str, password: str) -> tuple[User, str | None] | None:
         """The active user whose username or email is ``login`` and whose password matches, with the
@@ -123,12 +122,7 @@ class UserService:
         Only reads: the new hash is stored by ``store_rehash`` in the write transaction that follows.
         """
         login = (login or "").strip()
-        user = s.scalar(
-            select(User).where(
-                or_(User.username == login, User.email_key == identifier_key(login)),
-                User.deleted_at.is_(None),
-            ).order_by((User.username == login).desc()).limit(1)
-        ) if login else None
+        user = self.store.find_for_sign_in(s, login, identifier_key(login)) if login else None
         if not self.passwords.verify(user.password_hash if user else None, password or ""):
             return None
         if not account_is_active(user):
@@ -136,26 +130,19 @@ class UserService:
         rehashed = self.passwords.hash(password) if self.passwords.needs_rehash(user.password_hash) else None
         return user, rehashed
 
-    @staticmethod
-    def store_rehash(s: Session, user: User, rehashed: str) -> None:
+    def store_rehash(self, s: Session, user: User, rehashed: str) -> None:
         """Store ``rehashed`` for ``user``, unless the password changed since it was checked; every
         worker's user cache then reloads the user, as after any change of the row."""
-        stored = s.execute(update(User).where(User.id == user.id, User.password_hash == user.password_hash)
-                           .values(password_hash=rehashed, updated_at=utcnow()))
-        if stored.rowcount:
+        if self.store.replace_password_hash(s, user.id, user.password_hash, rehashed):
             revocations.record(s, revocations.USER, [user.id])
 
     # -- managing users, with the rules of who may -------------------------------------------------
 
     def list(self, s: Session, actor: Principal, query: ListQuery, *, deleted: bool = False) -> Page:
         self.permissions.require(s, actor, "delete-users" if deleted else "view-users")
-        stmt = select(User).where(User.deleted_at.is_not(None) if deleted else User.deleted_at.is_(None))
-        sortable = {name: getattr(User, name) for name in (
-            "id", "username", "email", "firstname", "lastname", "status", "created_at", "updated_at")}
-        if deleted:
-            sortable["deleted_at"] = User.deleted_at
-        return paginate(s, stmt, query, sortable=sortable, default_order="username",
-                        search=[User.username, User.email, User.firstname, User.lastname])
+        sortable = (*SORTABLE, "deleted_at") if deleted else SORTABLE
+        return paginate(query, sortable=sortable, default_order="username",
+                        fetch=lambda checked: self.store.page(s, checked, deleted=deleted))
 
     def visible(self, s: Session, actor: Principal, user_id: int) -> User:
         """The user, if ``actor`` may see them: themselves, or anyone with ``view-users``."""
@@ -257,7 +244,7 @@ class UserService:
     def restore(self, s: Session, actor: Principal, user_id: int) -> User:
         """Undo a delete; the user's old tokens stay revoked."""
         self.permissions.require(s, actor, "delete-users")
-        user = s.get(User, user_id)
+        user = self.store.by_id(s, user_id)
         if user is None or user.deleted_at is None:
             raise NotFound(f"No deleted user with id {user_id}.")
         if user.is_administrator:
@@ -270,14 +257,9 @@ class UserService:
     def _is_self(actor: Principal, user_id: int) -> bool:
         return actor.user is not None and actor.user.id == user_id
 
-    @staticmethod
-    def _taken(s: Session, identifier: str, existing: User | None) -> bool:
+    def _taken(self, s: Session, identifier: str, existing: User | None) -> bool:
         """Whether another user (deleted ones too: they may be restored) signs in with ``identifier``."""
-        key = identifier_key(identifier)
-        taken = select(User.id).where(or_(User.username_key == key, User.email_key == key))
-        if existing is not None:
-            taken = taken.where(User.id != existing.id)
-        return s.scalar(taken.limit(1)) is not None
+        return self.store.identifier_taken(s, identifier_key(identifier), existing.id if existing else None)
 
     def _apply(self, s: Session, user: User, values: dict, existing: User | None = None) -> None:
         """Check and set user fields; ``Invalid``/``Conflict`` name the field at fault."""
