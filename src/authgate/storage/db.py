@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,6 +105,11 @@ class Database:
         """A session event (``after_commit``, ``before_flush``, ...) on every session this database makes."""
         for maker in (self._read, self._write):
             event.listen(maker, name, fn)
+
+    def ping(self) -> None:
+        """One round trip to the database (readiness); raises when it cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()

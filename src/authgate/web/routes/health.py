@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from sqlalchemy import text
 
 from authgate.storage import migrate
 from authgate.web.error_format import ErrorFormat
@@ -21,16 +20,15 @@ async def healthz() -> dict:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> Response:
-    engine = request.app.state.runtime.db.engine
+    db = request.app.state.runtime.db
 
     def check() -> dict:
         try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            db.ping()
         except Exception as error:
             return {"status": "unavailable", "database": f"unreachable ({type(error).__name__})", "migrations": "unknown"}
         try:
-            current = migrate.is_current(engine)
+            current = migrate.is_current(db.engine)
         except Exception as error:
             return {"status": "unavailable", "database": "ok", "migrations": f"unknown ({type(error).__name__})"}
         return {"status": "ok" if current else "unavailable", "database": "ok",
