@@ -182,6 +182,8 @@ def test_administrator_makes_a_token_for_a_user_shown_once(server, admin_browser
     user_page = f"/admin/users/{user.id}"
     r = submit(admin_browser, user_page, f"{user_page}/tokens",
                {"name": "deploy bot", "scopes": ["users:read"], "expires_in_days": "7"})
+    assert r.status_code == 303 and r.headers["Location"] == "/shown-once"
+    r = admin_browser.get("/shown-once")
     assert r.status_code == 200 and "You won't be able to see it again" in r.text
     token = re.search(r'value="(agp_[^"]+)"', r.text).group(1)
     me = requests.get(server.url("/api/1.0/users/me"), headers={"Authorization": f"Bearer {token}"}, timeout=10)

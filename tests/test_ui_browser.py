@@ -182,12 +182,17 @@ def test_personal_access_token_made_used_revoked_refused_rfc6750(page, server, m
     token = page.get_by_label("Your new token").input_value()
     assert token.startswith("agp_")
     shot(page, "token-created")
+    assert page.url == server.url("/shown-once") and token not in page.url
 
     def me():
         return requests.get(server.url("/api/1.0/users/me"), headers={"Authorization": f"Bearer {token}"}, timeout=10)
 
     assert me().status_code == 200
-    page.get_by_role("link", name="Back to your profile").click()
+    page.reload()  # repeats the GET, never the POST: no second token, and this one is not shown again
+    assert page.get_by_role("heading", name="This secret was already shown").is_visible()
+    assert token not in page.content()
+    page.get_by_role("link", name="your profile").click()
+    assert page.get_by_role("row").filter(has_text=name).count() == 1
     row = page.get_by_role("row").filter(has_text=name)
 
     def last_used_shown() -> bool:  # written off the request path, within about half a second

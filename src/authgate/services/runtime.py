@@ -25,6 +25,7 @@ from authgate.services.purge import Purge
 from authgate.services.ratelimit import RateLimiter
 from authgate.services.revocations import Revocations
 from authgate.services.sessions import SessionService
+from authgate.services.shown_once import ShownOnce
 from authgate.services.token_lookup import TokenLookup
 from authgate.services.tokens import TokenService
 from authgate.services.users import UserService
@@ -36,6 +37,7 @@ from authgate.storage.repositories.clients import SqlClientStore
 from authgate.storage.repositories.groups import SqlGroupStore
 from authgate.storage.repositories.permissions import SqlPermissionStore
 from authgate.storage.repositories.personal_tokens import SqlPersonalTokenStore
+from authgate.storage.repositories.shown_once import SqlShownOnceStore
 from authgate.storage.repositories.users import SqlUserStore
 
 
@@ -82,6 +84,7 @@ class Runtime:
         self.consents = ConsentService()
         self.authorizations = AuthorizationService(self.permissions, self.tokens, self.consents)
         self.audit = AuditService(SqlAuditStore(), self.permissions)
+        self.shown_once = ShownOnce(self.hasher, SqlShownOnceStore())
 
     def start_background(self) -> None:
         """The serving process's background work: revocation sync, PAT use times, and the purge of

@@ -294,3 +294,15 @@ class RevocationEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ShownOnceSlot(Base):
+    """A secret waiting for the one page that shows it (``services/shown_once.py``): sealed under a key that only
+    the browser's cookie holds, bound to one sign-in session, deleted when read and useless after ``expires_at``."""
+
+    __tablename__ = "shown_once_slots"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_hash: Mapped[str] = mapped_column(String(64), index=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -1,6 +1,6 @@
 """The API-token form of ``/profile`` and ``/admin/users/{id}``: the scopes and expiry periods it offers,
 the token it asks for (an expiry period not offered is ``Invalid``), made through
-``PersonalTokenService.create_for``, and the page that shows the new token once."""
+``PersonalTokenService.create_for``, and the redirect to the page that shows the new token once."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from starlette.responses import Response
 from authgate.services import scopes as scope_rules
 from authgate.services.errors import Invalid
 from authgate.storage.types import utcnow
-from authgate.web.templates import page
+from authgate.web.shown_once import show_once
 from authgate.web.visitor import Visitor
 
 EXPIRY_DAYS = (7, 30, 90, 365)
@@ -66,7 +66,10 @@ async def make_token(request: Request, who: Visitor, user_id: int, wanted: Token
     return await run_in_threadpool(create)
 
 
-def shown_once(request: Request, who: Visitor, row, token: str, *, title: str, back: str, back_label: str) -> Response:
-    return page(request, who, "secret_once.html", title=title, what="token", heading=f"Token “{row.name}” created",
-                secret=token, back=back, back_label=back_label,
-                details=[("Scopes", " ".join(row.scopes)), ("Expires", row.expires_at.strftime("%Y-%m-%d %H:%M UTC"))])
+async def shown_once(request: Request, who: Visitor, row, token: str, *, title: str, back: str,
+                     back_label: str) -> Response:
+    """The redirect to the page that shows the new token once."""
+    return await show_once(request, who, title=title, what="token", heading=f"Token “{row.name}” created",
+                           secret=token, back=back, back_label=back_label,
+                           details=[("Scopes", " ".join(row.scopes) or "everything you may do"),
+                                    ("Expires", row.expires_at.strftime("%Y-%m-%d %H:%M UTC"))])

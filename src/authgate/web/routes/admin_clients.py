@@ -18,6 +18,7 @@ from authgate.web.confirm import ask, carry_out
 from authgate.web.csrf import checked_pairs, session_binding
 from authgate.web.error_format import ErrorFormat
 from authgate.web.flash import redirect
+from authgate.web.shown_once import show_once
 from authgate.web.templates import page
 from authgate.web.visitor import permitted_visitor, signed_in_form, visitor
 
@@ -91,9 +92,9 @@ async def create_client(request: Request) -> Response:
     details = [("Client ID", client.client_id), ("Name", client.name)]
     if secret is None:
         return redirect(request, f"{BASE}/{client.client_id}", f"Public client “{client.name}” registered. It has no secret.")
-    return page(request, who, "secret_once.html", title="New client secret", heading=f"Client “{client.name}” registered",
-                what="client secret", label="Client secret", secret=secret, details=details,
-                back=f"{BASE}/{client.client_id}", back_label="Done")
+    return await show_once(request, who, title="New client secret", heading=f"Client “{client.name}” registered",
+                           what="client secret", label="Client secret", secret=secret, details=details,
+                           back=f"{BASE}/{client.client_id}", back_label="Done")
 
 
 def _edit_form(request, who, client, form=None, error=None, status=200):
@@ -157,9 +158,10 @@ async def regenerate(request: Request, client_id: str) -> Response:
             return rt.clients.regenerate_secret(s, who.principal, client_id)
 
     client, secret = await run_in_threadpool(regenerate_secret)
-    return page(request, who, "secret_once.html", title="New client secret", heading=f"New secret for “{client.name}”",
-                what="client secret", label="Client secret", secret=secret,
-                details=[("Client ID", client.client_id)], back=f"{BASE}/{client.client_id}", back_label="Done")
+    return await show_once(request, who, title="New client secret", heading=f"New secret for “{client.name}”",
+                           what="client secret", label="Client secret", secret=secret,
+                           details=[("Client ID", client.client_id)], back=f"{BASE}/{client.client_id}",
+                           back_label="Done")
 
 
 @router.get(BASE + "/{client_id}/delete")

@@ -219,7 +219,7 @@ async def create_token(request: Request, user_id: int) -> Response:
         row, token = await make_token(request, who, user_id, wanted)
     except Invalid as error:
         return await _user_page(request, who, user_id, status=422, error=str(error), form=wanted.form)
-    return shown_once(request, who, row, token, title="New API token", back=f"{BASE}/{user_id}",
+    return await shown_once(request, who, row, token, title="New API token", back=f"{BASE}/{user_id}",
                       back_label="Back to the user")
 
 

@@ -45,7 +45,7 @@ async def create_token(request: Request) -> Response:
         data = await run_in_threadpool(_profile_data, request, who)
         return page(request, who, "profile.html", status=422, error=str(error), **data, **token_form_choices(),
                     form=wanted.form)
-    return shown_once(request, who, row, token, title="Your new API token", back="/profile",
+    return await shown_once(request, who, row, token, title="Your new API token", back="/profile",
                       back_label="Back to your profile")
 
 
