@@ -47,6 +47,8 @@ class ConsentNeeded:
     action: str
     redirect_uri: str | None = None
     user_code: str | None = None
+    made_by: str | None = None
+    """The username of who registered the client (None: the operator, from the command line)."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,9 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
         return SignInNeeded(return_to, request.payload.data.get("login_hint"))
     request.auth_time = signed_in.auth_time
     if choice is None and not remembered:
-        return ConsentNeeded(signed_in, client.name, scope_rules.describe(requested), return_to, grant.redirect_uri)
+        maker = runtime.users.get(request.db, client.owner_id) if client.owner_id else None
+        return ConsentNeeded(signed_in, client.name, scope_rules.describe(requested), return_to, grant.redirect_uri,
+                             made_by=maker.username if maker else None)
     approved = choice == APPROVE or (choice is None and remembered)
     if choice == APPROVE:
         runtime.consents.remember(request.db, user.id, client.id, scopes)

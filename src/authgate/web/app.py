@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -41,7 +43,7 @@ from authgate.web.routes import (
     userinfo,
 )
 from authgate.web.templates import error_page
-from authgate.web.visitor import SignInRequired
+from authgate.web.visitor import SignInRequired, optional_visitor
 
 log = logging.getLogger("authgate")
 
@@ -76,18 +78,26 @@ def _field_error(item: dict) -> tuple[str, str]:
     return field, f"{field}: {item.get('msg')}."
 
 
-def _service_error_page(error: ServiceError) -> Response:
-    """A page's refused action: what went wrong and what to do."""
+def _service_error_page(error: ServiceError, shown) -> Response:
+    """A page's refused action: what went wrong and what to do (``shown``: ``error_page`` for the visitor)."""
     if isinstance(error, NotFound):
-        return error_page("Not found", str(error), status=404, hint="It may have been deleted. Go back and reload the list.")
+        return shown("Not found", str(error), status=404, hint="It may have been deleted. Go back and reload the list.")
     if isinstance(error, Forbidden):
-        return error_page("Not allowed", str(error), status=403,
-                          hint="Ask an administrator for the permission if you need it.")
+        return shown("Not allowed", str(error), status=403, hint="Ask an administrator for the permission if you need it.")
     if isinstance(error, TooManyAttempts):
-        response = error_page("Too many attempts", str(error), status=429, hint="Wait, then try again.")
+        response = shown("Too many attempts", str(error), status=429, hint="Wait, then try again.")
         response.headers["Retry-After"] = str(error.retry_after)
         return response
-    return error_page("Cannot do that", str(error), status=422, hint="Go back, correct it and try again.")
+    return shown("Cannot do that", str(error), status=422, hint="Go back, correct it and try again.")
+
+
+async def _error_page_for(request: Request):
+    """``error_page`` that shows who is signed in, as every page does."""
+    try:
+        who = await run_in_threadpool(optional_visitor, request)
+    except Exception:  # a page about one failure must not fail on a second one (the database, say)
+        who = None
+    return partial(error_page, request=request, visitor=who)
 
 
 def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
@@ -100,7 +110,7 @@ def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
 
     @app.exception_handler(FormRejected)
     async def form_rejected(request: Request, error: FormRejected) -> Response:
-        return error.response
+        return (await _error_page_for(request))(error.title, error.message, hint=error.hint)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, error: SignInRequired) -> Response:
@@ -118,8 +128,9 @@ def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
         if kind.json:
             message = "Not Found" if error.status_code == 404 else str(error.detail)
             return JSONResponse({"error": message}, status_code=error.status_code, headers=error.headers)
-        return error_page(str(error.detail), "There is nothing here." if error.status_code == 404 else str(error.detail),
-                          status=error.status_code)
+        shown = await _error_page_for(request)
+        return shown(str(error.detail), "There is nothing here." if error.status_code == 404 else str(error.detail),
+                     status=error.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -132,7 +143,7 @@ def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, error: ServiceError) -> Response:
         if not format_of(request).json:
-            return _service_error_page(error)
+            return _service_error_page(error, await _error_page_for(request))
         if isinstance(error, NotFound):
             return JSONResponse(NOT_FOUND, status_code=404)
         if isinstance(error, Forbidden):
@@ -150,7 +161,7 @@ def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
         message = "This conflicts with an existing record (a name or address already in use)."
         if format_of(request).json:
             return JSONResponse({"message": message, "errors": {"body": [message]}}, status_code=409)
-        return error_page("Conflict", message, status=409, hint="Choose another name and try again.")
+        return (await _error_page_for(request))("Conflict", message, status=409, hint="Choose another name and try again.")
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
@@ -176,7 +187,8 @@ def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
         log.error("unexpected error on %s %s: %s", request.method, request.url.path, type(error).__name__, exc_info=error)
         if format_of(request).json:
             return JSONResponse({"error": "server_error", "message": "Something went wrong on our side."}, status_code=500)
-        return error_page("Something went wrong", "authgate could not complete this request.", status=500)
+        shown = await _error_page_for(request)
+        return shown("Something went wrong", "authgate could not complete this request.", status=500)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

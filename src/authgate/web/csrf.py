@@ -5,17 +5,18 @@ the app's error handler with an error page."""
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from authgate.web.forms import BadForm, read_form
-from authgate.web.templates import error_page
 
 EXPIRED_HINT = "Go back, reload the page and try again (cookies must be enabled)."
 
 
 class FormRejected(Exception):
-    def __init__(self, response: Response):
-        self.response = response
+    """A form refused before any handler ran: the error page's title, message and hint."""
+
+    def __init__(self, title: str, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.title, self.message, self.hint = title, message, hint
 
 
 def session_binding(session_id: str | None) -> str | None:
@@ -35,11 +36,9 @@ async def checked_pairs(request: Request, binding: str | None) -> list[tuple[str
     try:
         pairs = await read_form(request)
     except BadForm as error:
-        raise FormRejected(error_page("Invalid form", str(error))) from None
+        raise FormRejected("Invalid form", str(error)) from None
     if not request.app.state.runtime.sessions.check_csrf(binding, dict(reversed(pairs)).get("csrf_token")):
-        raise FormRejected(
-            error_page("Expired form", "This form has expired or was not sent by authgate.", hint=EXPIRED_HINT)
-        )
+        raise FormRejected("Expired form", "This form has expired or was not sent by authgate.", hint=EXPIRED_HINT)
     return pairs
 
 

@@ -28,15 +28,26 @@ def render(name: str, status: int = 200, **context) -> HTMLResponse:
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status, headers=PAGE_HEADERS)
 
 
+def signed_in_state(request, visitor) -> dict:
+    """What the layout shows of the visitor (None: nobody is signed in): their name, their navigation and a CSRF
+    token bound to their session."""
+    if visitor is None:
+        return {"user": None, "nav": [], "path": request.url.path}
+    return {"user": visitor.user, "nav": visitor.nav, "csrf_token": visitor.csrf(request), "path": request.url.path}
+
+
 def page(request, visitor, name: str, status: int = 200, **context) -> HTMLResponse:
-    """A page for a signed-in visitor: the layout's navigation, the one-time flash message and a CSRF token."""
+    """A page for the visitor (None: nobody signed in): the layout's navigation, the one-time flash message and
+    a CSRF token."""
     flash = read_flash(request)
-    response = render(name, status, user=visitor.user, nav=visitor.nav, flash=flash,
-                      csrf_token=visitor.csrf(request), path=request.url.path, **context)
+    response = render(name, status, **{**signed_in_state(request, visitor), "flash": flash, **context})
     if read_cookie(request, FLASH_COOKIE) is not None:
         delete_cookie(response, request.app.state.runtime.settings, FLASH_COOKIE)
     return response
 
 
-def error_page(title: str, message: str, status: int = 400, hint: str | None = None) -> HTMLResponse:
-    return render("error.html", status=status, title=title, message=message, hint=hint)
+def error_page(title: str, message: str, status: int = 400, hint: str | None = None, *, request=None,
+               visitor=None) -> HTMLResponse:
+    """The error page; given the request and the visitor, it shows who is signed in, as every page does."""
+    state = signed_in_state(request, visitor) if request is not None else {}
+    return render("error.html", status=status, title=title, message=message, hint=hint, **state)

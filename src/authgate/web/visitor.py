@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from authgate.services.principal import Principal, signed_in
+from authgate.services.sessions import SignedIn
 from authgate.storage.models import User
 from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.csrf import checked_form, checked_pairs, session_binding, token_for
@@ -40,6 +42,12 @@ class Visitor:
         return token_for(request, session_binding(self.session_id))
 
 
+def _visitor_of(runtime, s: Session, current: SignedIn) -> Visitor:
+    principal = signed_in(current.user)
+    nav = [(href, label) for href, label, needed in NAV if runtime.permissions.allows(s, principal, needed)]
+    return Visitor(current.user, current.session_id, principal, nav)
+
+
 def visitor(request: Request) -> Visitor:
     """The signed-in visitor (run in the thread pool); ``SignInRequired`` otherwise."""
     runtime = request.app.state.runtime
@@ -48,9 +56,24 @@ def visitor(request: Request) -> Visitor:
         if current is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise SignInRequired(target if request.method == "GET" else request.url.path)
-        principal = signed_in(current.user)
-        nav = [(href, label) for href, label, needed in NAV if runtime.permissions.allows(s, principal, needed)]
-        return Visitor(current.user, current.session_id, principal, nav)
+        return _visitor_of(runtime, s, current)
+
+
+def optional_visitor(request: Request) -> Visitor | None:
+    """The signed-in visitor, or None (run in the thread pool): for pages anyone may see, error pages included,
+    so that they show who is signed in."""
+    try:
+        return visitor(request)
+    except SignInRequired:
+        return None
+
+
+def visitor_of(current: SignedIn | None) -> Visitor | None:
+    """The visitor of a session already resumed (the OAuth pages resume it themselves), or None; without the
+    administration links, which would cost the authorization flow a permission look-up per link."""
+    if current is None:
+        return None
+    return Visitor(current.user, current.session_id, signed_in(current.user))
 
 
 async def signed_in_form(request: Request) -> tuple[Visitor, dict[str, str]]:

@@ -15,10 +15,11 @@ from authgate.oauth.decisions import ConsentNeeded, SignInNeeded
 from authgate.oauth.device import VERIFICATION_PATH
 from authgate.oauth.device_approval import CodeNeeded, decide_device
 from authgate.web.cookies import SESSION_COOKIE, read_cookie
-from authgate.web.csrf import checked_form, session_binding, token_for
+from authgate.web.csrf import checked_form, session_binding
 from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import client_ip
-from authgate.web.templates import render
+from authgate.web.templates import page
+from authgate.web.visitor import visitor_of
 
 router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
@@ -33,24 +34,17 @@ def _device(request: Request, form: dict[str, str] | None) -> Response:
         outcome = decide_device(runtime, s, signed_in, fields.get("user_code"), client_ip(request), choice)
     if isinstance(outcome, SignInNeeded):
         return RedirectResponse("/login?" + urlencode({"next": outcome.return_to}), status_code=303)
+    who = visitor_of(signed_in)
     if isinstance(outcome, CodeNeeded):
         status = 429 if outcome.retry_after is not None else 400 if outcome.problem else 200
-        response = render("device.html", status=status, user=outcome.signed_in.user, user_code=outcome.typed,
-                          error=outcome.problem)
+        response = page(request, who, "device.html", status=status, user_code=outcome.typed, error=outcome.problem)
         if outcome.retry_after is not None:
             response.headers["Retry-After"] = str(outcome.retry_after)
         return response
     if isinstance(outcome, ConsentNeeded):
-        return render(
-            "device.html",
-            user=outcome.signed_in.user,
-            user_code=outcome.user_code,
-            client_name=outcome.client_name,
-            scopes=outcome.scopes,
-            csrf_token=token_for(request, session_binding(outcome.signed_in.session_id)),
-        )
-    return render("device_done.html", user=outcome.signed_in.user, approved=outcome.approved,
-                  client_name=outcome.client_name)
+        return page(request, who, "device.html", user_code=outcome.user_code, client_name=outcome.client_name,
+                    scopes=outcome.scopes)
+    return page(request, who, "device_done.html", approved=outcome.approved, client_name=outcome.client_name)
 
 
 @router.get(VERIFICATION_PATH)

@@ -3,7 +3,7 @@ errors are OAuth JSON, ``token_router``) and the code page."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 from fastapi import APIRouter
@@ -15,12 +15,15 @@ from authgate.oauth.decisions import ConsentNeeded, Refused, SignInNeeded, Unrea
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.web.cookies import SESSION_COOKIE, read_cookie
-from authgate.web.csrf import checked_form, session_binding, token_for
+from authgate.services import scopes as scope_rules
+from authgate.web.csrf import checked_form, session_binding
 from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import BadForm, client_ip, query_pairs, read_form
 from authgate.web.oauth_json import oauth_json
 from authgate.web.observability import token_outcome
-from authgate.web.templates import error_page, render
+from authgate.web.plain_errors import in_words
+from authgate.web.templates import error_page, page, render, signed_in_state
+from authgate.web.visitor import optional_visitor, visitor_of
 
 router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 token_router = APIRouter(include_in_schema=False, route_class=ErrorFormat.TOKEN.route_class)
@@ -49,15 +52,12 @@ async def token(request: Request) -> Response:
     return oauth_json(status, body, headers)
 
 
-def _authorize_error(request: Request, error: OAuth2Error) -> Response:
-    """Redirect only to a redirect URI already checked against the client; otherwise show a page."""
+def _authorize_error(request: Request, error: OAuth2Error, who) -> Response:
+    """Redirect only to a redirect URI already checked against the client; otherwise show a page, in words."""
     if error.redirect_uri:
         return RedirectResponse(request.app.state.oauth.error_redirect(error), status_code=302)
-    return error_page(
-        "This application's request cannot be completed",
-        f"{error.error}: {error.description or 'the authorization request is invalid.'}",
-        hint="The link that brought you here is wrong or out of date. Tell the application's developer.",
-    )
+    return render("authorize_error.html", status=400, **signed_in_state(request, who),
+                  message=in_words(error.error), error=error.error, description=error.description)
 
 
 def _login_url(next_url: str, login_hint: str | None) -> str:
@@ -74,21 +74,17 @@ def _authorize(request: Request, choice: str | None) -> Response:
         oauth_request = OAuthRequest(s, request.method, uri, request.headers, query_pairs(request), [], "query")
         outcome = decide_authorization(server, oauth_request, signed_in, choice)
     if isinstance(outcome, Refused):
-        return _authorize_error(request, outcome.error)
+        return _authorize_error(request, outcome.error, visitor_of(signed_in))
     if isinstance(outcome, Unreadable):
-        return error_page("Invalid request", "The authorization request has characters that are not allowed.")
+        return error_page("Invalid request", "The authorization request has characters that are not allowed.",
+                          request=request, visitor=visitor_of(signed_in))
     if isinstance(outcome, SignInNeeded):
         return RedirectResponse(_login_url(outcome.return_to, outcome.login_hint), status_code=303)
     if isinstance(outcome, ConsentNeeded):
-        return render(
-            "consent.html",
-            user=outcome.signed_in.user,
-            client_name=outcome.client_name,
-            scopes=outcome.scopes,
-            redirect_uri=outcome.redirect_uri,
-            action=outcome.action,
-            csrf_token=token_for(request, session_binding(outcome.signed_in.session_id)),
-        )
+        return page(request, visitor_of(outcome.signed_in), "consent.html", client_name=outcome.client_name,
+                    made_by=outcome.made_by, scopes=outcome.scopes, everything=scope_rules.ALL in dict(outcome.scopes),
+                    redirect_uri=outcome.redirect_uri, redirect_host=urlsplit(outcome.redirect_uri or "").netloc,
+                    action=outcome.action)
     return RedirectResponse(outcome.location, status_code=302)
 
 
@@ -107,11 +103,8 @@ async def authorize_decision(request: Request) -> Response:
 async def code_page(request: Request) -> Response:
     """A redirect URI for scripts with no web server: shows the code, ready to copy."""
     params = request.query_params
-    return render(
-        "code.html",
-        code=params.get("code"),
-        state=params.get("state"),
-        error=params.get("error"),
-        error_description=params.get("error_description"),
-        minutes=max(1, request.app.state.runtime.settings.auth_code_ttl // 60),
-    )
+    who = await run_in_threadpool(optional_visitor, request)
+    return page(request, who, "code.html", code=params.get("code"), state=params.get("state"),
+                error=params.get("error"), error_words=in_words(params.get("error")),
+                error_description=params.get("error_description"),
+                minutes=max(1, request.app.state.runtime.settings.auth_code_ttl // 60))

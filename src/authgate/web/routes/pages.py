@@ -12,8 +12,8 @@ from authgate.services.login_guard import TooManyAttempts
 from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import client_ip
 from authgate.web.csrf import checked_form, login_binding, session_binding, token_for
-from authgate.web.templates import page, render
-from authgate.web.visitor import SignInRequired, visitor
+from authgate.web.templates import page, render, signed_in_state
+from authgate.web.visitor import optional_visitor
 
 router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
@@ -27,42 +27,30 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _login_form(request: Request, next_url: str, error: str | None = None, username: str = "", status: int = 200) -> Response:
+async def _login_form(request: Request, next_url: str, error: str | None = None, username: str = "",
+                      status: int = 200) -> Response:
+    """The sign-in form; to a visitor already signed in (``prompt=login``, another account) it says so."""
     runtime = request.app.state.runtime
     nonce, is_new = csrf_nonce(request)
-    response = render(
-        "login.html",
-        status=status,
-        user=None,
-        next=next_url,
-        error=error,
-        username=username,
-        csrf_token=token_for(request, login_binding(nonce)),
-    )
+    who = await run_in_threadpool(optional_visitor, request)
+    response = render("login.html", status=status, **{
+        **signed_in_state(request, who), "next": next_url, "error": error, "username": username,
+        "csrf_token": token_for(request, login_binding(nonce))})
     if is_new:
         set_cookie(response, runtime.settings, CSRF_COOKIE, nonce)
     return response
 
 
-def _signed_in(request: Request):
-    runtime = request.app.state.runtime
-    with runtime.db.session(write=False) as s:
-        return runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
-
-
 @router.get("/")
 async def home(request: Request) -> Response:
-    try:
-        who = await run_in_threadpool(visitor, request)
-    except SignInRequired:
-        return render("home.html", user=None)
+    who = await run_in_threadpool(optional_visitor, request)
     return page(request, who, "home.html")
 
 
 @router.get("/login")
 async def login_page(request: Request) -> Response:
     hint = request.query_params.get("login_hint", "")[:255]
-    return _login_form(request, safe_next(request.query_params.get("next")), username=hint)
+    return await _login_form(request, safe_next(request.query_params.get("next")), username=hint)
 
 
 @router.post("/login")
@@ -85,11 +73,11 @@ async def login(request: Request) -> Response:
 
     session_id = await run_in_threadpool(sign_in)
     if isinstance(session_id, TooManyAttempts):
-        response = _login_form(request, next_url, str(session_id), login, status=429)
+        response = await _login_form(request, next_url, str(session_id), login, status=429)
         response.headers["Retry-After"] = str(session_id.retry_after)
         return response
     if session_id is None:
-        return _login_form(request, next_url, LOGIN_FAILED, login, status=400)
+        return await _login_form(request, next_url, LOGIN_FAILED, login, status=400)
     response = RedirectResponse(next_url, status_code=303)
     set_cookie(response, runtime.settings, SESSION_COOKIE, session_id, max_age=runtime.settings.session_ttl)
     return response
@@ -97,11 +85,10 @@ async def login(request: Request) -> Response:
 
 @router.get("/logout")
 async def logout_page(request: Request) -> Response:
-    signed_in = await run_in_threadpool(_signed_in, request)
-    if signed_in is None:
+    who = await run_in_threadpool(optional_visitor, request)
+    if who is None:
         return RedirectResponse("/login", status_code=303)
-    csrf = token_for(request, session_binding(signed_in.session_id))
-    return render("logout.html", user=signed_in.user, csrf_token=csrf)
+    return page(request, who, "logout.html")
 
 
 @router.post("/logout")

@@ -1,0 +1,48 @@
+"""The finished pages in real headless Chromium (the fixtures of ``test_ui_browser``): error pages show who is
+signed in, links wear the accent colour, the consent page warns about ``*`` and names the client's maker.
+
+With ``AUTHGATE_SCREENSHOTS=1`` the tests also write ``docs/screenshots/*.png``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import test_ui_browser
+from support import unique
+from test_ui_browser import shot, sign_in
+
+pytestmark = test_ui_browser.pytestmark
+chromium = test_ui_browser.chromium  # the fixtures, shared
+page = test_ui_browser.page
+
+ACCENT = "rgb(31, 111, 235)"
+
+
+def test_error_pages_show_the_signed_in_user_and_links_wear_the_accent(page, make_user):
+    user = make_user()
+    sign_in(page, user)
+    for url in ("/no-such-page", "/admin/users", "/oauth/authorize?client_id=nope&response_type=code"):
+        page.goto(url)
+        assert page.locator(".who").inner_text() == f"Signed in as {user.username}", url
+        assert page.get_by_role("link", name="Sign in").count() == 0, url
+    assert "invalid_client:" not in page.content()
+    assert page.get_by_text("authgate does not know this application").is_visible()
+    shot(page, "authorize-error")
+    link = page.get_by_role("link", name="Back to the start page")
+    assert link.evaluate("a => getComputedStyle(a).color") == ACCENT
+    page.goto("/admin/users")
+    shot(page, "not-allowed")
+
+
+def test_consent_warns_about_everything_and_names_the_maker(page, server, admin, make_user):
+    made = admin.ok("POST", "/oauth/clients", 201, json={
+        "name": unique("Reporting "), "redirect_uris": ["https://reports.example.org/oauth/callback"],
+        "types": ["authorization_code_grant"]})
+    sign_in(page, make_user())
+    page.goto("/oauth/authorize?" + urlencode({"response_type": "code", "client_id": made["id"], "scope": "*",
+                                               "redirect_uri": made["redirect_uris"][0], "state": "s"}))
+    assert page.get_by_text("This application asks for everything.").is_visible()
+    assert page.locator("dl.details").inner_text().split() == \
+        ["Registered", "by", "admin", "Sends", "you", "back", "to", "reports.example.org"]
+    shot(page, "consent-everything")
