@@ -18,8 +18,9 @@ import authgate
 
 PACKAGE = Path(authgate.__file__).parent
 ACCOUNT_SERVICES = ("users", "groups", "permissions", "clients", "personal_tokens", "audit", "bootstrap",
-                    "listing", "login_guard", "user_import")
-ACCOUNT_STORES = ("users", "groups", "permissions", "clients", "personal_tokens", "audit", "server_secrets")
+                    "listing", "login_guard", "user_import", "activity", "effective_permissions", "shown_once")
+ACCOUNT_STORES = ("users", "groups", "permissions", "clients", "personal_tokens", "audit", "server_secrets",
+                  "activity", "shown_once")
 STATEMENT_BUILDERS = {"select", "insert", "update", "delete", "text", "func", "exists", "or_", "and_", "bindparam"}
 SESSION_QUERIES = {"execute", "scalar", "scalars", "get", "query", "delete"}
 

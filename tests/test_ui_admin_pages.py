@@ -74,7 +74,7 @@ def test_bad_input_is_shown_on_the_form_not_a_500(server, admin_browser):
     assert 'value="x@example.org"' in r.text  # what was typed is kept
     r = submit(admin_browser, "/admin/users/new", "/admin/users/new",
                {"username": unique("u"), "email": "not-an-email", "password": "long enough pw"})
-    assert r.status_code == 422 and "email must be an email address" in r.text
+    assert r.status_code == 422 and "Email must be an email address." in r.text
 
 
 def test_reset_password_new_one_works_old_one_does_not(server, admin_browser):
@@ -115,7 +115,10 @@ def test_group_membership_and_permissions_decide_what_the_api_allows(server, adm
     assert user.username in admin_browser.get(group_page).text
 
     remove = f"{group_page}/members/{user.id}/remove"
-    assert submit(admin_browser, group_page, remove).status_code == 303
+    assert f'href="{remove}"' in admin_browser.get(group_page).text  # a link to the confirmation, not a POST
+    assert "They lose the permissions it gives at once." in admin_browser.get(remove).text
+    assert api.get("/groups").status_code == 200  # asking removed nothing
+    assert submit(admin_browser, remove, remove).status_code == 303
     assert api.get("/groups").status_code == 403
 
     assert submit(admin_browser, group_page, f"{group_page}/members", {"username": user.username}).status_code == 303

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import test_ui_browser
 from support import unique
-from test_ui_browser import shot, sign_in
+from test_ui_browser import admin_user, shot, sign_in
 
 pytestmark = test_ui_browser.pytestmark
 chromium = test_ui_browser.chromium  # the fixtures, shared
@@ -46,3 +46,36 @@ def test_consent_warns_about_everything_and_names_the_maker(page, server, admin,
     assert page.locator("dl.details").inner_text().split() == \
         ["Registered", "by", "admin", "Sends", "you", "back", "to", "reports.example.org"]
     shot(page, "consent-everything")
+
+
+def test_group_member_removal_asks_first_and_the_user_page_explains_permissions(page, server, make_user):
+    member = make_user()
+    sign_in(page, admin_user(server))
+    page.goto("/admin/groups/new")
+    name = unique("Support ")
+    page.get_by_label("Name").fill(name)
+    page.get_by_role("button", name="Create").click()
+    page.get_by_label("view-users", exact=False).check()
+    page.get_by_role("button", name="Save permissions").click()
+    page.get_by_label("Add a user by username").fill(member.username)
+    page.get_by_role("button", name="Add", exact=True).click()
+    assert page.get_by_text(f"“{member.username}” added.").is_visible()
+    shot(page, "admin-group")
+
+    page.get_by_role("link", name=member.username, exact=True).click()
+    effective = page.locator("section", has=page.get_by_role("heading", name="Effective permissions"))
+    assert effective.get_by_role("row").filter(has_text="view-users").inner_text().endswith(f"through {name}")
+    zone = page.locator("section.danger-zone")
+    assert zone.get_by_role("link", name="Delete").evaluate("a => getComputedStyle(a).backgroundColor") \
+        == "rgb(180, 35, 24)"
+    shot(page, "admin-user")
+
+    page.go_back()
+    page.get_by_role("link", name=f"Remove {member.username}").click()
+    assert page.get_by_text(f"Remove “{member.username}” from this group?").is_visible()
+    page.get_by_role("link", name="Cancel").click()
+    assert page.get_by_role("link", name=member.username, exact=True).is_visible()  # Cancel removed nobody
+    page.get_by_role("link", name=f"Remove {member.username}").click()
+    page.get_by_role("button", name="Remove member").click()
+    assert page.get_by_text(f"“{member.username}” removed from the group.").is_visible()
+    assert page.get_by_role("link", name=member.username, exact=True).count() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from authgate.security.encryption import SecretBox
 from authgate.security.passwords import Passwords
 from authgate.security.secrets import SecretHasher
+from authgate.services.activity import Activity
 from authgate.services.audit import AuditService
 from authgate.services.authorizations import AuthorizationService
 from authgate.services.bearer import BearerService
@@ -14,6 +15,7 @@ from authgate.services.clients import ClientService
 from authgate.services.consents import ConsentService
 from authgate.services.codes import CodeService
 from authgate.services.device_codes import DeviceCodeService
+from authgate.services.effective_permissions import EffectivePermissions
 from authgate.services.groups import GroupService
 from authgate.services.keys import KeyService
 from authgate.services.lockout import Lockout
@@ -32,6 +34,7 @@ from authgate.services.users import UserService
 from authgate.settings import Settings
 from authgate.storage import migrate
 from authgate.storage.db import Database
+from authgate.storage.repositories.activity import SqlActivityStore
 from authgate.storage.repositories.audit import SqlAuditStore
 from authgate.storage.repositories.clients import SqlClientStore
 from authgate.storage.repositories.groups import SqlGroupStore
@@ -59,7 +62,8 @@ class Runtime:
         self.group_store = SqlGroupStore()
         self.client_store = SqlClientStore()
         self.personal_token_store = SqlPersonalTokenStore()
-        self.permissions = PermissionService(SqlPermissionStore(), self.user_store, self.group_store, self.client_store)
+        self.permission_store = SqlPermissionStore()
+        self.permissions = PermissionService(self.permission_store, self.user_store, self.group_store, self.client_store)
         self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
                                        settings.redis_url, settings.redis_prefix)
         self.clients = ClientService(self.client_store, self.hasher, self.revocations, self.permissions)
@@ -85,6 +89,8 @@ class Runtime:
         self.authorizations = AuthorizationService(self.permissions, self.tokens, self.consents)
         self.audit = AuditService(SqlAuditStore(), self.permissions)
         self.shown_once = ShownOnce(self.hasher, SqlShownOnceStore())
+        self.activity = Activity(SqlActivityStore(), self.permissions)
+        self.effective_permissions = EffectivePermissions(self.permission_store, self.group_store, self.permissions)
 
     def start_background(self) -> None:
         """The serving process's background work: revocation sync, PAT use times, and the purge of

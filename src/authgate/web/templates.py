@@ -24,6 +24,19 @@ _env = Environment(
 )
 
 
+
+def sentence(message) -> str:
+    """A message as a sentence: a capital first letter and a full stop (services' messages may name a field first)."""
+    text = str(message).strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+_env.filters["sentence"] = sentence
+
+
 def render(name: str, status: int = 200, **context) -> HTMLResponse:
     return HTMLResponse(_env.get_template(name).render(**context), status_code=status, headers=PAGE_HEADERS)
 

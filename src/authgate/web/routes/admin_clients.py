@@ -88,7 +88,7 @@ async def create_client(request: Request) -> Response:
     try:
         client, secret = await run_in_threadpool(create)
     except (Invalid, Forbidden) as error:
-        return _new_form(request, who, form, str(error), status=_status(error))
+        return _new_form(request, who, form, error, status=_status(error))
     details = [("Client ID", client.client_id), ("Name", client.name)]
     if secret is None:
         return redirect(request, f"{BASE}/{client.client_id}", f"Public client “{client.name}” registered. It has no secret.")
@@ -133,7 +133,7 @@ async def update_client(request: Request, client_id: str) -> Response:
     except (Invalid, Forbidden) as error:
         client = await run_in_threadpool(_visible, request, who, client_id)
         form["public"] = client.public
-        return _edit_form(request, who, client, form, str(error), status=_status(error))
+        return _edit_form(request, who, client, form, error, status=_status(error))
     return redirect(request, BASE, f"Client “{client.name}” saved.")
 
 

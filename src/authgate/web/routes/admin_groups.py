@@ -66,7 +66,7 @@ async def create_group(request: Request) -> Response:
     try:
         group_id, name = await run_in_threadpool(create)
     except (Invalid, Conflict) as error:
-        return _new_form(request, who, form, str(error), status=422)
+        return _new_form(request, who, form, error, status=422)
     return redirect(request, f"{BASE}/{group_id}", f"Group “{name}” created.")
 
 
@@ -75,15 +75,21 @@ def _group_data(request, who, group_id: int) -> dict:
     me = who.principal
     with rt.db.session(write=False) as s:
         group = rt.groups.get(s, me, group_id)
-        return {"group": group, "statuses": STATUSES, "members": rt.groups.members(s, me, group_id, ALL).items,
+        members = rt.groups.members(s, me, group_id, ALL).items
+        allows = {name: rt.permissions.allows(s, me, name) for name in ("edit-groups", "delete-groups", "view-users")}
+        joined = {u.id for u in members}
+        candidates = [u for u in rt.users.list(s, me, ALL).items if u.id not in joined] \
+            if allows["edit-groups"] and allows["view-users"] else []
+        return {"group": group, "statuses": STATUSES, "members": members, "candidates": candidates,
                 "catalog": permission_catalog(rt, s), "given": rt.permissions.names_of_group(s, group),
-                "allows": {name: rt.permissions.allows(s, me, name)
-                           for name in ("edit-groups", "delete-groups", "view-users")}}
+                "allows": allows}
 
 
 async def _group_page(request, who, group_id: int, status: int = 200, **extra) -> Response:
     data = await run_in_threadpool(_group_data, request, who, group_id)
-    return page(request, who, "admin_group.html", status=status, base=BASE, per_page=MAX_PER_PAGE, **data, **extra)
+    errors = {"details_error": None, "member_error": None}
+    return page(request, who, "admin_group.html", status=status, base=BASE, per_page=MAX_PER_PAGE, **data,
+                **{**errors, **extra})
 
 
 @router.get(BASE + "/{group_id:id}")
@@ -104,7 +110,7 @@ async def update_group(request: Request, group_id: int) -> Response:
     try:
         name = await run_in_threadpool(update)
     except (Invalid, Conflict) as error:
-        return await _group_page(request, who, group_id, status=422, details_error=str(error))
+        return await _group_page(request, who, group_id, status=422, details_error=error)
     return redirect(request, f"{BASE}/{group_id}", f"Group “{name}” saved.")
 
 
@@ -143,24 +149,39 @@ async def add_member(request: Request, group_id: int) -> Response:
     try:
         username = await run_in_threadpool(add)
     except (Invalid, Conflict) as error:
-        return await _group_page(request, who, group_id, status=422, member_error=str(error))
+        return await _group_page(request, who, group_id, status=422, member_error=error)
     return redirect(request, f"{BASE}/{group_id}", f"“{username}” added.")
+
+
+def _membership(rt, s, me, group_id: int, user_id: int):
+    rt.groups.get(s, me, group_id)
+    membership = rt.groups.membership(s, group_id, user_id)
+    if membership is None:
+        raise NotFound(f"User {user_id} is not a member of group {group_id}.")
+    return membership
+
+
+def _member_name(group_id: int, user_id: int):
+    def name_of(rt, s, me):
+        _membership(rt, s, me, group_id, user_id)
+        return next(u.username for u in rt.groups.members(s, me, group_id, ALL).items if u.id == user_id)
+    return name_of
+
+
+@router.get(BASE + "/{group_id:id}/members/{user_id:id}/remove")
+async def confirm_remove_member(request: Request, group_id: int, user_id: int) -> Response:
+    return await ask(request, _member_name(group_id, user_id), title="Remove member", button="Remove member",
+                     question="Remove “{name}” from this group? They lose the permissions it gives at once.",
+                     action=f"{BASE}/{group_id}/members/{user_id}/remove", cancel=f"{BASE}/{group_id}")
 
 
 @router.post(BASE + "/{group_id:id}/members/{user_id:id}/remove")
 async def remove_member(request: Request, group_id: int, user_id: int) -> Response:
-    who, _ = await signed_in_form(request)
-    rt = request.app.state.runtime
+    def remove(rt, s, me):
+        rt.groups.remove_member(s, me, _membership(rt, s, me, group_id, user_id).id)
 
-    def remove():
-        with rt.db.session() as s:
-            membership = rt.groups.membership(s, group_id, user_id)
-            if membership is None:
-                raise NotFound(f"User {user_id} is not a member of group {group_id}.")
-            rt.groups.remove_member(s, who.principal, membership.id)
-
-    await run_in_threadpool(remove)
-    return redirect(request, f"{BASE}/{group_id}", "Member removed.")
+    return await carry_out(request, _member_name(group_id, user_id), remove, then=f"{BASE}/{group_id}",
+                           flash="“{name}” removed from the group.")
 
 
 @router.post(BASE + "/{group_id:id}/permissions")

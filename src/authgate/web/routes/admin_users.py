@@ -82,7 +82,7 @@ async def create_user(request: Request) -> Response:
     try:
         user_id, username = await run_in_threadpool(create)
     except (Invalid, Conflict) as error:
-        return _new_form(request, who, form, str(error), status=422)
+        return _new_form(request, who, form, error, status=422)
     return redirect(request, f"{BASE}/{user_id}", f"User “{username}” created.")
 
 
@@ -96,7 +96,9 @@ def _user_data(request, who, user_id: int) -> dict:
         data = {"target": user, "allows": allows, "statuses": STATUSES,
                 "catalog": permission_catalog(rt, s), "direct": rt.permissions.direct_names_of_user(s, user),
                 "memberships": [], "groups": [], "tokens": None, "now": utcnow(),
-                "viewer_is_administrator": rt.permissions.is_administrator(me)}
+                "viewer_is_administrator": rt.permissions.is_administrator(me),
+                "effective": rt.effective_permissions.of_user(s, me, user),
+                "last_sign_in": rt.activity.last_sign_ins(s, me, [user.id]).get(user.id)}
         if allows["view-groups"]:
             data["memberships"] = rt.groups.memberships_of(s, me, user_id)
             joined = {group.id for _, group in data["memberships"]}
@@ -108,8 +110,9 @@ def _user_data(request, who, user_id: int) -> dict:
 
 async def _user_page(request, who, user_id: int, status: int = 200, **extra) -> Response:
     data = await run_in_threadpool(_user_data, request, who, user_id)
+    errors = {"details_error": None, "password_error": None, "error": None}
     return page(request, who, "admin_user.html", status=status, base=BASE, **token_form_choices(),
-                form=extra.pop("form", {}), **data, **extra)
+                form=extra.pop("form", {}), **data, **{**errors, **extra})
 
 
 @router.get(BASE + "/{user_id:id}")
@@ -130,7 +133,7 @@ async def update_user(request: Request, user_id: int) -> Response:
     try:
         username = await run_in_threadpool(update)
     except (Invalid, Conflict) as error:
-        return await _user_page(request, who, user_id, status=422, details_error=str(error))
+        return await _user_page(request, who, user_id, status=422, details_error=error)
     return redirect(request, f"{BASE}/{user_id}", f"User “{username}” saved.")
 
 
@@ -141,7 +144,7 @@ async def reset_password(request: Request, user_id: int) -> Response:
 
     def reset():
         if fields.get("password", "") != fields.get("password_confirmation", ""):
-            raise Invalid("The two passwords differ.", field="password")
+            raise Invalid("The two passwords differ.", field="password_confirmation")
         with rt.db.session() as s:
             return rt.users.update(
                 s, who.principal, user_id, {"password": fields.get("password", "")},
@@ -151,7 +154,7 @@ async def reset_password(request: Request, user_id: int) -> Response:
     try:
         username = await run_in_threadpool(reset)
     except Invalid as error:
-        return await _user_page(request, who, user_id, status=422, password_error=str(error))
+        return await _user_page(request, who, user_id, status=422, password_error=error)
     return redirect(request, f"{BASE}/{user_id}", f"Password of “{username}” reset.")
 
 
@@ -189,21 +192,28 @@ async def join_group(request: Request, user_id: int) -> Response:
     return redirect(request, f"{BASE}/{user_id}", f"Added to the group “{name}”.")
 
 
+def _membership_group(user_id: int, membership_id: int):
+    def name_of(rt, s, me):
+        memberships = dict((m.id, g.name) for m, g in rt.groups.memberships_of(s, me, user_id))
+        if membership_id not in memberships:
+            raise NotFound(f"No group membership with id {membership_id} for this user.")
+        return memberships[membership_id]
+    return name_of
+
+
+@router.get(BASE + "/{user_id:id}/groups/{membership_id:id}/remove")
+async def confirm_leave_group(request: Request, user_id: int, membership_id: int) -> Response:
+    return await ask(request, _membership_group(user_id, membership_id), title="Remove from group",
+                     button="Remove from group",
+                     question="Remove this user from the group “{name}”? They lose the permissions it gives at once.",
+                     action=f"{BASE}/{user_id}/groups/{membership_id}/remove", cancel=f"{BASE}/{user_id}")
+
+
 @router.post(BASE + "/{user_id:id}/groups/{membership_id:id}/remove")
 async def leave_group(request: Request, user_id: int, membership_id: int) -> Response:
-    who, _ = await signed_in_form(request)
-    rt = request.app.state.runtime
-
-    def leave():
-        with rt.db.session() as s:
-            memberships = dict((m.id, g.name) for m, g in rt.groups.memberships_of(s, who.principal, user_id))
-            if membership_id not in memberships:
-                raise NotFound(f"No group membership with id {membership_id} for this user.")
-            rt.groups.remove_member(s, who.principal, membership_id)
-            return memberships[membership_id]
-
-    name = await run_in_threadpool(leave)
-    return redirect(request, f"{BASE}/{user_id}", f"Removed from the group “{name}”.")
+    return await carry_out(request, _membership_group(user_id, membership_id),
+                           lambda rt, s, me: rt.groups.remove_member(s, me, membership_id),
+                           then=f"{BASE}/{user_id}", flash="Removed from the group “{name}”.")
 
 
 @router.post(BASE + "/{user_id:id}/permissions")
@@ -218,7 +228,7 @@ async def create_token(request: Request, user_id: int) -> Response:
     try:
         row, token = await make_token(request, who, user_id, wanted)
     except Invalid as error:
-        return await _user_page(request, who, user_id, status=422, error=str(error), form=wanted.form)
+        return await _user_page(request, who, user_id, status=422, error=error, form=wanted.form)
     return await shown_once(request, who, row, token, title="New API token", back=f"{BASE}/{user_id}",
                       back_label="Back to the user")
 

@@ -32,7 +32,7 @@ def _profile_data(request: Request, who) -> dict:
 async def profile(request: Request) -> Response:
     who = await run_in_threadpool(visitor, request)
     data = await run_in_threadpool(_profile_data, request, who)
-    return page(request, who, "profile.html", **data, **token_form_choices(), form={})
+    return page(request, who, "profile.html", **data, **token_form_choices(), form={}, error=None)
 
 
 @router.post("/profile/tokens")
@@ -43,7 +43,7 @@ async def create_token(request: Request) -> Response:
         row, token = await make_token(request, who, who.user.id, wanted)
     except Invalid as error:
         data = await run_in_threadpool(_profile_data, request, who)
-        return page(request, who, "profile.html", status=422, error=str(error), **data, **token_form_choices(),
+        return page(request, who, "profile.html", status=422, error=error, **data, **token_form_choices(),
                     form=wanted.form)
     return await shown_once(request, who, row, token, title="Your new API token", back="/profile",
                       back_label="Back to your profile")
