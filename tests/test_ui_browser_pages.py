@@ -79,3 +79,59 @@ def test_group_member_removal_asks_first_and_the_user_page_explains_permissions(
     page.get_by_role("button", name="Remove member").click()
     assert page.get_by_text(f"“{member.username}” removed from the group.").is_visible()
     assert page.get_by_role("link", name=member.username, exact=True).count() == 0
+
+
+def test_home_security_log_and_lists_in_the_browser(page, server, admin, make_user):
+    prefix = unique("Ops")
+    for n in range(26):
+        admin.ok("POST", "/groups", 201, json={"name": f"{prefix} {n:02d}", "description": "on call, rota " + str(n)})
+    client = admin.ok("POST", "/oauth/clients", 201, json={
+        "name": unique("Billing "), "types": ["authorization_code_grant"],
+        "redirect_uris": ["https://billing.example.org/a/very/long/path/to/the/oauth/callback/handler"]})
+    user = make_user()
+    server.create_pat(user.username, name="nightly export", scopes=["users:read"])
+    sign_in(page, user)
+    assert page.get_by_role("heading", name=f"Welcome, {user.username}").is_visible()
+    assert page.get_by_text("nightly export").is_visible()
+    shot(page, "home-user")
+
+    failing = page.context.browser.new_context(base_url=server.base_url).new_page()
+    failing.goto("/login")
+    failing.get_by_label("Username or email").fill(user.username)
+    failing.get_by_label("Password").fill("wrong password")
+    failing.get_by_role("button", name="Sign in").click()
+    failing.context.close()
+
+    page.context.clear_cookies()
+    sign_in(page, admin_user(server))
+    overview = page.locator("ul.stats")
+    assert "failed sign-in" in overview.inner_text()
+    shot(page, "home-admin")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Security log").click()
+    page.get_by_label("Event").select_option("login.failed")
+    page.get_by_role("button", name="Filter").click()
+    assert page.get_by_role("cell", name=user.username).first.is_visible()
+    page.get_by_label("Event").select_option("")
+    page.get_by_role("button", name="Filter").click()
+    shot(page, "security-log")
+
+    page.goto("/admin/groups?" + urlencode({"q": prefix}))
+    page.get_by_label("Per page").select_option("10")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("link", name="Next →").click()
+    assert page.get_by_text("11–20 of 26").is_visible()
+    assert page.locator("th[aria-sort=ascending]").inner_text().startswith("Name")  # the default order
+    page.get_by_role("link", name="Name").click()
+    assert page.locator("th[aria-sort=descending]").inner_text().startswith("Name")
+    assert page.get_by_role("row").nth(1).inner_text().startswith(f"{prefix} 25")
+    shot(page, "admin-groups")
+
+    page.goto("/admin/auth-clients?" + urlencode({"q": client["name"]}))
+    cell = page.locator("code.id", has_text=client["id"])
+    assert cell.evaluate("c => getComputedStyle(c).whiteSpace") == "nowrap"
+    assert cell.evaluate("c => c.getClientRects().length") == 1  # one line: not broken mid-string
+    page.goto("/admin/auth-clients")
+    shot(page, "auth-clients")
+    page.goto("/admin/users")
+    shot(page, "admin-users")

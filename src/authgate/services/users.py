@@ -138,11 +138,13 @@ class UserService:
 
     # -- managing users, with the rules of who may -------------------------------------------------
 
-    def list(self, s: Session, actor: Principal, query: ListQuery, *, deleted: bool = False) -> Page:
+    def list(self, s: Session, actor: Principal, query: ListQuery, *, deleted: bool = False,
+             status: str | None = None) -> Page:
+        """A page of users (``deleted``: the deleted ones instead); ``status`` one of ``STATUSES`` keeps only those."""
         self.permissions.require(s, actor, "delete-users" if deleted else "view-users")
         sortable = (*SORTABLE, "deleted_at") if deleted else SORTABLE
         return paginate(query, sortable=sortable, default_order="username",
-                        fetch=lambda checked: self.store.page(s, checked, deleted=deleted))
+                        fetch=lambda checked: self.store.page(s, checked, deleted=deleted, status=status))
 
     def visible(self, s: Session, actor: Principal, user_id: int) -> User:
         """The user, if ``actor`` may see them: themselves, or anyone with ``view-users``."""

@@ -24,6 +24,7 @@ NAV = (
     ("/admin/users", "Users", "view-users"),
     ("/admin/groups", "Groups", "view-groups"),
 )
+ADMINISTRATORS_NAV = ("/admin/security-log", "Security log")
 
 
 class SignInRequired(Exception):
@@ -45,6 +46,8 @@ class Visitor:
 def _visitor_of(runtime, s: Session, current: SignedIn) -> Visitor:
     principal = signed_in(current.user)
     nav = [(href, label) for href, label, needed in NAV if runtime.permissions.allows(s, principal, needed)]
+    if runtime.permissions.is_administrator(principal):
+        nav.append(ADMINISTRATORS_NAV)
     return Visitor(current.user, current.session_id, principal, nav)
 
 

@@ -28,8 +28,8 @@ class UserStore(Protocol):
         """Whether a user (deleted ones too) other than ``except_id`` has ``key`` as a username or email key."""
     def replace_password_hash(self, s: Session, user_id: int, verified_hash: str, new_hash: str) -> bool:
         """Store ``new_hash`` if the user's hash is still ``verified_hash``; whether it was stored."""
-    def page(self, s: Session, query: PageQuery, *, deleted: bool) -> tuple[list[User], int]:
-        """Deleted users, or those not deleted, filtered by name or email."""
+    def page(self, s: Session, query: PageQuery, *, deleted: bool, status: str | None = None) -> tuple[list[User], int]:
+        """Deleted users, or those not deleted, filtered by name or email (and ``status``, when given)."""
 
 
 SEARCHED = (User.username, User.email, User.firstname, User.lastname)
@@ -70,6 +70,8 @@ class SqlUserStore:
                            .values(password_hash=new_hash, updated_at=utcnow()))
         return bool(stored.rowcount)
 
-    def page(self, s: Session, query: PageQuery, *, deleted: bool) -> tuple[list[User], int]:
+    def page(self, s: Session, query: PageQuery, *, deleted: bool, status: str | None = None) -> tuple[list[User], int]:
         stmt = select(User).where(User.deleted_at.is_not(None) if deleted else User.deleted_at.is_(None))
+        if status is not None:
+            stmt = stmt.where(User.status == status)
         return page_of(s, stmt, query, search=SEARCHED)

@@ -25,6 +25,7 @@ from authgate.web.visitor import permitted_visitor, signed_in_form, visitor
 router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
 BASE = "/admin/auth-clients"
+SORTABLE = ("name", "client_id", "created_at")
 
 
 def form_choices() -> dict:
@@ -46,7 +47,7 @@ def form_values(pairs: list[tuple[str, str]]) -> dict:
 async def clients(request: Request) -> Response:
     who = await run_in_threadpool(visitor, request)
     rt = request.app.state.runtime
-    query = list_query(request, "name")
+    query = list_query(request, "name", sortable=SORTABLE)
 
     def load():
         with rt.db.session(write=False) as s:
@@ -54,7 +55,7 @@ async def clients(request: Request) -> Response:
 
     result = await run_in_threadpool(load)
     return page(request, who, "admin_clients.html", clients=result.items, grant_labels=GRANTS.labels(),
-                **list_context(BASE, query, result))
+                **list_context(BASE, query, result, sortable=SORTABLE, default_order="name"))
 
 
 def _status(error: Invalid | Forbidden) -> int:

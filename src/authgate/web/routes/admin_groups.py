@@ -25,13 +25,14 @@ router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_c
 
 BASE = "/admin/groups"
 GROUP_FIELDS = ("name", "description", "status")
+SORTABLE = ("name", "status", "created_at")
 
 
 @router.get(BASE)
 async def groups(request: Request) -> Response:
     who = await run_in_threadpool(visitor, request)
     rt = request.app.state.runtime
-    query = list_query(request, "name")
+    query = list_query(request, "name", sortable=SORTABLE)
 
     def load():
         with rt.db.session(write=False) as s:
@@ -39,7 +40,7 @@ async def groups(request: Request) -> Response:
 
     result, may_create = await run_in_threadpool(load)
     return page(request, who, "admin_groups.html", groups=result.items, may_create=may_create,
-                **list_context(BASE, query, result))
+                **list_context(BASE, query, result, sortable=SORTABLE, default_order="name"))
 
 
 def _new_form(request, who, form=None, error=None, status=200):

@@ -30,21 +30,30 @@ BASE = "/admin/users"
 USER_FIELDS = ("firstname", "lastname", "email", "status")
 
 
+SORTABLE = ("username", "lastname", "email", "status", "created_at")
+STATUS_CHOICES = (("", "Any"), ("ACTIVE", "Active"), ("INACTIVE", "Inactive"))
+
+
 @router.get(BASE)
 async def users(request: Request) -> Response:
     who = await run_in_threadpool(visitor, request)
     rt = request.app.state.runtime
-    query = list_query(request, "username")
+    query = list_query(request, "username", sortable=SORTABLE)
+    status = request.query_params.get("status", "")
+    status = status if status in STATUSES else ""
 
     def load():
         with rt.db.session(write=False) as s:
-            result = rt.users.list(s, who.principal, query)
+            result = rt.users.list(s, who.principal, query, status=status or None)
             allows = {name: rt.permissions.allows(s, who.principal, name) for name in ("create-users", "edit-users")}
-            return result, allows, rt.lockout.locked(u.id for u in result.items)
+            ids = [u.id for u in result.items]
+            return result, allows, rt.lockout.locked(ids), rt.activity.last_sign_ins(s, who.principal, ids)
 
-    result, allows, locked = await run_in_threadpool(load)
+    result, allows, locked, last_sign_ins = await run_in_threadpool(load)
     return page(request, who, "admin_users.html", users=result.items, may_create=allows["create-users"],
-                may_unlock=allows["edit-users"], locked=locked, **list_context(BASE, query, result))
+                may_unlock=allows["edit-users"], locked=locked, last_sign_ins=last_sign_ins, status_filter=status,
+                status_choices=STATUS_CHOICES, status_words=dict(STATUS_CHOICES)[status].lower() + " " if status else "",
+                **list_context(BASE, query, result, {"status": status} if status else None, SORTABLE, "username"))
 
 
 @router.post(BASE + "/{user_id:id}/unlock")

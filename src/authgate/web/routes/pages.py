@@ -8,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
+from authgate.services.listing import ListQuery
 from authgate.services.login_guard import TooManyAttempts
+from authgate.storage.types import utcnow
 from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import client_ip
 from authgate.web.csrf import checked_form, login_binding, session_binding, token_for
@@ -41,10 +43,32 @@ async def _login_form(request: Request, next_url: str, error: str | None = None,
     return response
 
 
+HOME_ROWS = 5
+
+
+def _home_data(request: Request, who) -> dict:
+    """The visitor's tokens and applications at a glance; for administrators, the server's overview."""
+    rt = request.app.state.runtime
+    me = who.principal
+    with rt.db.session(write=False) as s:
+        tokens = rt.personal_tokens.list_for(s, me, who.user.id, ListQuery(
+            per_page=HOME_ROWS, order_by="created_at", order_direction="desc"))
+        apps = rt.authorizations.list(s, me, ListQuery(per_page=HOME_ROWS, order_by="last_authorized_at",
+                                                       order_direction="desc"))
+        data = {"tokens": tokens.items, "token_total": tokens.total, "apps": apps.items, "app_total": apps.total,
+                "overview": None, "now": utcnow()}
+        if rt.permissions.is_administrator(me):
+            data["overview"] = rt.activity.overview(s, me)
+            data["usernames"] = rt.activity.usernames(s, (event.user_id for event in data["overview"].latest))
+        return data
+
+
 @router.get("/")
 async def home(request: Request) -> Response:
     who = await run_in_threadpool(optional_visitor, request)
-    return page(request, who, "home.html")
+    if who is None:
+        return page(request, None, "home.html")
+    return page(request, who, "home.html", **await run_in_threadpool(_home_data, request, who))
 
 
 @router.get("/login")
