@@ -131,7 +131,3 @@ def test_home_security_log_and_lists_in_the_browser(page, server, admin, make_us
     cell = page.locator("code.id", has_text=client["id"])
     assert cell.evaluate("c => getComputedStyle(c).whiteSpace") == "nowrap"
     assert cell.evaluate("c => c.getClientRects().length") == 1  # one line: not broken mid-string
-    page.goto("/admin/auth-clients")
-    shot(page, "auth-clients")
-    page.goto("/admin/users")
-    shot(page, "admin-users")
