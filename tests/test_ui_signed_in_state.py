@@ -102,3 +102,5 @@ def test_a_favicon(server):
     assert '<link rel="icon" href="/static/favicon.svg"' in page
     icon = requests.get(server.url("/static/favicon.svg"), timeout=10)
     assert icon.status_code == 200 and icon.headers["Content-Type"].startswith("image/svg+xml")
+    legacy = requests.get(server.url("/favicon.ico"), allow_redirects=False, timeout=10)
+    assert legacy.status_code == 301 and legacy.headers["Location"] == "/static/favicon.svg"

@@ -71,6 +71,12 @@ async def home(request: Request) -> Response:
     return page(request, who, "home.html", **await run_in_threadpool(_home_data, request, who))
 
 
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """Browsers ask for it without reading the page's icon link."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 @router.get("/login")
 async def login_page(request: Request) -> Response:
     hint = request.query_params.get("login_hint", "")[:255]
