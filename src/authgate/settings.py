@@ -95,6 +95,7 @@ def _flag(name: str) -> bool:
 @dataclass(frozen=True)
 class Settings:
     database_url: str
+    home: str
     issuer: str
     auth_code_ttl: int
     access_token_ttl: int
@@ -162,8 +163,19 @@ def insecure_reasons(settings: Settings, bind_host: str) -> list[str]:
     return reasons
 
 
+def home() -> str:
+    """Where authgate keeps its own files (the default SQLite database): ``AUTHGATE_HOME``, else the
+    per-user data directory (``$XDG_DATA_HOME/authgate``, ``~/.local/share/authgate``), never the
+    working directory, so every command finds the database the server uses."""
+    explicit = os.environ.get("AUTHGATE_HOME")
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.join(os.path.abspath(data), "authgate")
+
+
 def default_database_url() -> str:
-    return "sqlite:///" + os.path.abspath(os.path.join("var", "authgate.db"))
+    return "sqlite:///" + os.path.join(home(), "authgate.db")
 
 
 def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
@@ -171,6 +183,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
     issuer = os.environ.get("AUTHGATE_ISSUER") or f"http://{host}:{port}"
     return Settings(
         database_url=os.environ.get("AUTHGATE_DATABASE_URL") or default_database_url(),
+        home=home(),
         issuer=issuer.rstrip("/"),
         auth_code_ttl=_int("AUTHGATE_AUTH_CODE_TTL", 600),
         access_token_ttl=_int("AUTHGATE_ACCESS_TOKEN_TTL", 3600),

@@ -11,7 +11,37 @@ from authgate.services import personal_tokens as token_views
 from authgate.services import user_import
 from authgate.services.runtime import Runtime
 from authgate.services.errors import Invalid
+from authgate.settings import Settings
+from authgate.storage import schema
 from authgate.storage.types import utcnow
+
+
+def status(settings: Settings, args) -> None:
+    """What this command line would use, read without making or changing anything."""
+    found = schema.state(settings.database_url)
+    keys = []
+    if found.current:
+        runtime = Runtime.open(settings)
+        with runtime.db.session(write=False) as s:
+            keys = [k.as_dict() for k in runtime.keys.list(s)]
+        runtime.db.dispose()
+    data = {
+        "issuer": settings.issuer,
+        "home": settings.home,
+        "database": schema.display_url(settings.database_url),
+        "migrations": {"current": found.current, "revision": found.revision, "head": found.head},
+        "signing_keys": keys,
+    }
+    counts = {}
+    for key in keys:
+        counts[key["status"]] = counts.get(key["status"], 0) + 1
+    emit(args.json, data, [
+        f"Issuer:       {settings.issuer}",
+        f"Home:         {settings.home} (AUTHGATE_HOME)",
+        f"Database:     {data['database']} (AUTHGATE_DATABASE_URL)",
+        f"Migrations:   {found.describe()}",
+        "Signing keys: " + (", ".join(f"{n} {name}" for name, n in counts.items()) if keys else "none yet"),
+    ])
 
 
 def db_upgrade(runtime: Runtime, args) -> None:

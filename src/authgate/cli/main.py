@@ -13,6 +13,7 @@ from authgate.cli import commands
 from authgate.oauth.grants.registry import GRANTS
 from authgate.services.keys import ALGORITHMS, DEFAULT_ALG
 from authgate.services.errors import ServiceError
+from authgate.storage import schema
 from authgate.settings import DEFAULT_HOST, DEFAULT_PORT, SettingsError, insecure_reasons, load
 
 
@@ -45,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_positive, default=DEFAULT_PORT)
     serve.add_argument("--workers", type=_positive, default=1)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
+
+    status = sub.add_parser("status", help="where authgate keeps its data: issuer, database, migrations, signing keys")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True, metavar="ACTION")
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(run=commands.db_upgrade)
@@ -150,6 +154,7 @@ def serve(args) -> None:
             "refusing to start with an insecure configuration:\n  - " + "\n  - ".join(reasons)
             + "\n(set AUTHGATE_DEV=1 to run a development server anyway)"
         )
+    print(f"authgate home {settings.home}; database {schema.display_url(settings.database_url)}", flush=True)
     runtime = Runtime.open(settings, upgrade=not args.no_migrate)
     password = runtime.first_start()
     with runtime.db.session(write=False) as s:
@@ -181,12 +186,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             serve(args)
             return 0
+        settings = load()
+        if args.command == "status":
+            commands.status(settings, args)
+            return 0
         from authgate.services.runtime import Runtime
 
-        runtime = Runtime.open(load(), upgrade=True)
-        args.run(runtime, args)
+        upgrade = args.command == "db"
+        if not upgrade:
+            schema.require_current(settings.database_url, settings.home)
+        args.run(Runtime.open(settings, upgrade=upgrade), args)
         return 0
-    except (ServiceError, SettingsError) as error:
+    except (ServiceError, SettingsError, schema.DatabaseNotReady) as error:
         print(f"authgate: error: {error}", file=sys.stderr)
     except SQLAlchemyError as error:
         print(f"authgate: database error: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
