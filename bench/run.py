@@ -6,6 +6,7 @@ bare ASGI app, all on loopback, driven by wrk (load on core 0, servers on core 1
     python3 bench/run.py --quick    # a smoke run in about two minutes -> bench/results/quick.*
     python3 bench/run.py --growth   # authgate's W1-W3 with 10^3 and then 10^6 stored tokens
     python3 bench/run.py --profile  # py-spy on authgate during W1 and W2 -> bench/results/profile-*
+    python3 bench/run.py --cli      # the authgate command's start-up times only (also in every full run)
 
 The first run creates bench/.venv with the pinned peers (bench/requirements.txt) and authgate, and
 installs wrk with apt-get if it is missing. See docs/performance.md for the method.

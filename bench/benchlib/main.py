@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-from benchlib import env, report, wrk
+from benchlib import cli_startup, env, report, wrk
 from benchlib.growth import run_growth
 from benchlib.hashcost import password_check_ms
 from benchlib.profiling import PROFILED, run_profile
@@ -36,6 +36,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--growth", action="store_true", help="authgate W1-W3 at 10^3 and 10^6 stored tokens")
     p.add_argument("--profile", action="store_true", help="py-spy on authgate during W1 and W2 (or "
                                                             "--workloads: W1, W1b, W2, W3, W6) -> bench/results/profile-*")
+    p.add_argument("--cli", action="store_true", help="only the authgate command's start-up times (no wrk, no peers)")
     p.add_argument("--duration", type=int, help="seconds per workload (default 10, quick 3)")
     p.add_argument("--warmup", type=int, help="seconds of discarded load before each repeatable workload "
                                               "(default 2, quick 0)")
@@ -82,6 +83,9 @@ def _version(name: str) -> str | None:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
+    if args.cli:
+        print(cli_startup.table(cli_startup.measure()))
+        return 0
     tool = env.ensure_wrk()
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) >= 2:
         os.sched_setaffinity(0, {0})
@@ -107,6 +111,7 @@ def main(argv: list[str]) -> int:
             print(f"\nwrote {output}")
             return 0
         meta["password_check_ms"] = password_check_ms()
+        meta["cli_startup"] = cli_startup.measure()
         workloads = tuple(w for w in args.workloads.split(",") if w)
         targets = [TARGETS[name](workdir) for name in args.servers.split(",") if name]
         results = run_all(targets, config, tool, workloads, _log)
@@ -120,6 +125,8 @@ def main(argv: list[str]) -> int:
         print(report.table(results, ratio))
         print()
         print(report.facts(results, meta))
+        print()
+        print(cli_startup.table(meta["cli_startup"]))
         print(f"\nload average before {meta['load_before']}, after {meta['load_after']}")
         print(f"wrote {output} and {output.with_suffix('.png')}")
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from datetime import timedelta
 
@@ -77,7 +78,14 @@ def users_unlock(runtime: Runtime, args) -> None:
     print(f"Unlocked {username!r}.")
 
 
+def _register_grants() -> None:
+    """Fill in the grant registry the client service checks names against (the protocol core registers
+    its grants when imported; only the commands that name grants pay for that import)."""
+    importlib.import_module("authgate.oauth.grants.registry")
+
+
 def clients_create(runtime: Runtime, args) -> None:
+    _register_grants()
     with runtime.db.session() as s:
         owner = runtime.users.by_username(s, args.owner) if args.owner else None
         client, secret = runtime.clients.create(
@@ -99,6 +107,7 @@ def clients_create(runtime: Runtime, args) -> None:
 
 
 def clients_list(runtime: Runtime, args) -> None:
+    _register_grants()
     with runtime.db.session() as s:
         rows = [client_views.public_view(c) for c in runtime.clients.list(s)]
     lines = [f"{c['client_id']}  {c['name']}  [{' '.join(c['grants'])}]" for c in rows] or ["No clients."]
@@ -106,6 +115,7 @@ def clients_list(runtime: Runtime, args) -> None:
 
 
 def clients_delete(runtime: Runtime, args) -> None:
+    _register_grants()
     with runtime.db.session() as s:
         runtime.clients.delete(s, args.client_id)
     print(f"Deleted client {args.client_id}; its tokens no longer work.")

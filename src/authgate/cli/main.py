@@ -1,4 +1,10 @@
-"""Argument parsing and the error boundary: every failure is one line on stderr and a non-zero exit."""
+"""Argument parsing and the error boundary: every failure is one line on stderr and a non-zero exit.
+
+Start-up stays quick because nothing heavy is imported before it is needed: the parser of a command
+group is filled in only for the group being run (``clients`` reads the grant registry, ``keys`` the
+key algorithms), the command bodies (``cli/commands.py``, which build the services) load when a command
+runs, Alembic only for ``serve`` and ``db upgrade``, uvicorn and the web app only for ``serve``.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,7 @@ import os
 import sys
 import tempfile
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from authgate.cli import commands
-from authgate.oauth.grants.registry import GRANTS
-from authgate.services.keys import ALGORITHMS, DEFAULT_ALG
-from authgate.services.errors import ServiceError
-from authgate.storage import schema
 from authgate.settings import DEFAULT_HOST, DEFAULT_PORT, SettingsError, insecure_reasons, load
-
 
 MAX_DAYS = 36_500
 
@@ -37,107 +35,186 @@ def _days(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="authgate", description="OAuth 2.0 / OpenID Connect authorization server")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+class _Grants:
+    """The grant names ``--grant`` accepts, read from the grant registry (which imports the protocol core)
+    only when a grant is given or the help is shown."""
 
-    serve = sub.add_parser("serve", help="run the server (applies pending migrations first)")
-    serve.add_argument("--host", default=DEFAULT_HOST)
-    serve.add_argument("--port", type=_positive, default=DEFAULT_PORT)
-    serve.add_argument("--workers", type=_positive, default=1)
-    serve.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
+    @staticmethod
+    def registry():
+        from authgate.oauth.grants.registry import GRANTS
 
-    status = sub.add_parser("status", help="where authgate keeps its data: issuer, database, migrations, signing keys")
-    status.add_argument("--json", action="store_true", help="print one JSON object")
+        return GRANTS
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True, metavar="ACTION")
-    db.add_parser("upgrade", help="apply pending migrations").set_defaults(run=commands.db_upgrade)
+    def __iter__(self):
+        return iter(self.registry().names())
 
-    users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True, metavar="ACTION")
+    def __contains__(self, name: str) -> bool:
+        return name in self.registry().choices()
+
+
+GRANT_CHOICES = _Grants()
+
+
+def _grant(text: str) -> str:
+    """A grant as authgate, ProcessMaker or the standards name it (``grant_types_supported``'s URNs)."""
+    return GRANT_CHOICES.registry().name_of(text.strip())
+
+
+def _one_of(choices):
+    """A value from ``choices`` given in any case, as ``choices`` spell it."""
+    def pick(text: str) -> str:
+        for choice in choices:
+            if choice.lower() == text.strip().lower():
+                return choice
+        return text
+
+    return pick
+
+
+def _command(name: str):
+    """``args.run(runtime, args)``: the function ``name`` of ``cli/commands.py``, imported when it runs."""
+    def run(runtime, args) -> None:
+        from authgate.cli import commands
+
+        getattr(commands, name)(runtime, args)
+
+    run.__name__ = name
+    return run
+
+
+def _json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+
+
+def _serve(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=_positive, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
+    parser.add_argument("--workers", type=_positive, default=1, help="server processes (default 1)")
+    parser.add_argument("--no-migrate", action="store_true", help="do not apply pending migrations")
+
+
+def _status(parser: argparse.ArgumentParser) -> None:
+    _json(parser)
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    db = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    db.add_parser("upgrade", help="apply pending migrations (makes the database if there is none)").set_defaults(
+        run=_command("db_upgrade"))
+
+
+def _users(parser: argparse.ArgumentParser) -> None:
+    users = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     create_user = users.add_parser("create", help="create a user")
-    create_user.add_argument("username")
-    create_user.add_argument("--email", required=True)
+    create_user.add_argument("username", help="the new user's name")
+    create_user.add_argument("--email", required=True, help="the user's email address")
     secret = create_user.add_mutually_exclusive_group(required=True)
     secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    secret.add_argument("--password")
-    create_user.add_argument("--admin", action="store_true")
-    create_user.add_argument("--json", action="store_true")
-    create_user.set_defaults(run=commands.users_create)
+    secret.add_argument("--password", help="the password (visible to other local users: prefer --password-stdin)")
+    create_user.add_argument("--admin", action="store_true", help="make the user an administrator")
+    _json(create_user)
+    create_user.set_defaults(run=_command("users_create"))
     import_users = users.add_parser("import", help="import users (CSV or JSON; bcrypt hashes kept)")
-    import_users.add_argument("file", metavar="FILE.csv|FILE.json")
-    import_users.add_argument("--json", action="store_true")
-    import_users.set_defaults(run=commands.users_import)
+    import_users.add_argument("file", metavar="FILE.csv|FILE.json", help="the file to import")
+    _json(import_users)
+    import_users.set_defaults(run=_command("users_import"))
     unlock_user = users.add_parser("unlock", help="end a lockout after failed sign-ins")
     unlock_user.add_argument("username", help="username or email")
-    unlock_user.set_defaults(run=commands.users_unlock)
+    unlock_user.set_defaults(run=_command("users_unlock"))
 
-    clients = sub.add_parser("clients", help="manage client applications").add_subparsers(
-        dest="action", required=True, metavar="ACTION"
-    )
+
+def _clients(parser: argparse.ArgumentParser) -> None:
+    clients = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     create_client = clients.add_parser("create", help="register a client application")
-    create_client.add_argument("--name", required=True)
-    create_client.add_argument("--redirect-uri", action="append")
-    create_client.add_argument("--grant", action="append", choices=GRANTS.names(),
-                               help=f"a grant it may use (repeatable); {', '.join(GRANTS.refreshable())} "
-                                    "bring refresh_token")
-    create_client.add_argument("--scope", action="append")
+    create_client.add_argument("--name", required=True, help="the name users see on the consent page")
+    create_client.add_argument("--redirect-uri", action="append", help="where codes may be sent (repeatable)")
+    create_client.add_argument("--grant", action="append", type=_grant, choices=GRANT_CHOICES, metavar="GRANT",
+                               help="a grant it may use (repeatable): %(choices)s, or its grant_type URN; "
+                                    "the grants that issue refresh tokens bring refresh_token")
+    create_client.add_argument("--scope", action="append", help="a scope it may ask for (repeatable)")
     create_client.add_argument("--public", action="store_true", help="no secret (native and browser apps; PKCE required)")
     create_client.add_argument("--owner", metavar="USERNAME", help="the user who owns it (it may revoke their personal access tokens)")
-    create_client.add_argument("--json", action="store_true")
-    create_client.set_defaults(run=commands.clients_create)
+    _json(create_client)
+    create_client.set_defaults(run=_command("clients_create"))
     list_clients = clients.add_parser("list", help="list client applications")
-    list_clients.add_argument("--json", action="store_true")
-    list_clients.set_defaults(run=commands.clients_list)
+    _json(list_clients)
+    list_clients.set_defaults(run=_command("clients_list"))
     delete_client = clients.add_parser("delete", help="delete a client and revoke its tokens")
-    delete_client.add_argument("client_id")
-    delete_client.set_defaults(run=commands.clients_delete)
+    delete_client.add_argument("client_id", help="the client's id (see `authgate clients list`)")
+    delete_client.set_defaults(run=_command("clients_delete"))
 
-    tokens = sub.add_parser("tokens", help="manage personal access tokens").add_subparsers(
-        dest="action", required=True, metavar="ACTION"
-    )
+
+def _tokens(parser: argparse.ArgumentParser) -> None:
+    tokens = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     create_token = tokens.add_parser("create", help="create a personal access token")
-    create_token.add_argument("--user", required=True)
-    create_token.add_argument("--name", required=True)
-    create_token.add_argument("--scope", action="append")
-    create_token.add_argument("--expires-in", type=_days, metavar="DAYS")
-    create_token.add_argument("--json", action="store_true")
-    create_token.set_defaults(run=commands.tokens_create)
+    create_token.add_argument("--user", required=True, help="the username it acts for")
+    create_token.add_argument("--name", required=True, help="a name to recognise it by")
+    create_token.add_argument("--scope", action="append", help="a scope it carries (repeatable; default *)")
+    create_token.add_argument("--expires-in", type=_days, metavar="DAYS", help="days until it expires")
+    _json(create_token)
+    create_token.set_defaults(run=_command("tokens_create"))
     list_tokens = tokens.add_parser("list", help="list a user's personal access tokens")
-    list_tokens.add_argument("--user", required=True)
-    list_tokens.add_argument("--json", action="store_true")
-    list_tokens.set_defaults(run=commands.tokens_list)
+    list_tokens.add_argument("--user", required=True, help="the username whose tokens to list")
+    _json(list_tokens)
+    list_tokens.set_defaults(run=_command("tokens_list"))
     revoke_token = tokens.add_parser("revoke", help="revoke a personal access token")
-    revoke_token.add_argument("token_id", type=_positive)
-    revoke_token.set_defaults(run=commands.tokens_revoke)
+    revoke_token.add_argument("token_id", type=_positive, help="the token's id (see `authgate tokens list`)")
+    revoke_token.set_defaults(run=_command("tokens_revoke"))
     purge_tokens = tokens.add_parser(
         "purge", help="delete expired codes, tokens, device codes, ended sessions (in batches; safe while serving)")
     purge_tokens.add_argument("--batch-size", type=_positive, default=1000, help="rows per transaction (default 1000)")
-    purge_tokens.add_argument("--json", action="store_true")
-    purge_tokens.set_defaults(run=commands.tokens_purge)
+    _json(purge_tokens)
+    purge_tokens.set_defaults(run=_command("tokens_purge"))
 
-    keys = sub.add_parser("keys", help="manage signing keys").add_subparsers(dest="action", required=True, metavar="ACTION")
+
+def _keys(parser: argparse.ArgumentParser) -> None:
+    from authgate.services.keys import ALGORITHMS, DEFAULT_ALG
+
+    keys = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     rotate_key = keys.add_parser(
         "rotate", help="make a new signing key, published at once and signing after AUTHGATE_KEY_PUBLISH_AHEAD "
                        "seconds; the old one stays published until its tokens expire")
-    rotate_key.add_argument("--alg", choices=ALGORITHMS, default=DEFAULT_ALG,
-                            help="ID tokens stay RS256 when another algorithm signs access tokens")
+    rotate_key.add_argument("--alg", type=_one_of(ALGORITHMS), choices=ALGORITHMS, default=DEFAULT_ALG,
+                            help="the algorithm, in any case: %(choices)s (default %(default)s); "
+                                 "ID tokens stay RS256 when another algorithm signs access tokens")
     rotate_key.add_argument("--now", action="store_true",
                             help="sign with the new key at once (an emergency: caches of the JWKS may refuse its tokens for a while)")
-    rotate_key.add_argument("--json", action="store_true")
-    rotate_key.set_defaults(run=commands.keys_rotate)
+    _json(rotate_key)
+    rotate_key.set_defaults(run=_command("keys_rotate"))
     list_keys = keys.add_parser("list", help="list signing keys: next, active, published (retired) or expired")
-    list_keys.add_argument("--json", action="store_true")
-    list_keys.set_defaults(run=commands.keys_list)
+    _json(list_keys)
+    list_keys.set_defaults(run=_command("keys_list"))
     remove_key = keys.add_parser(
         "remove", help="delete a retired key at once (a compromised key): every token it signed is refused")
-    remove_key.add_argument("kid")
-    remove_key.add_argument("--json", action="store_true")
-    remove_key.set_defaults(run=commands.keys_remove)
+    remove_key.add_argument("kid", help="the key's id (see `authgate keys list`)")
+    _json(remove_key)
+    remove_key.set_defaults(run=_command("keys_remove"))
     encrypt_keys = keys.add_parser(
         "encrypt", help="encrypt the stored private keys and server secrets under AUTHGATE_SECRET_KEY "
                         "(rows under AUTHGATE_OLD_SECRET_KEY are re-encrypted)")
-    encrypt_keys.add_argument("--json", action="store_true")
-    encrypt_keys.set_defaults(run=commands.keys_encrypt)
+    _json(encrypt_keys)
+    encrypt_keys.set_defaults(run=_command("keys_encrypt"))
+
+
+GROUPS = {
+    "serve": ("run the server (applies pending migrations first)", _serve),
+    "status": ("where authgate keeps its data: issuer, database, migrations, signing keys", _status),
+    "db": ("database schema", _db),
+    "users": ("manage users", _users),
+    "clients": ("manage client applications", _clients),
+    "tokens": ("manage personal access tokens", _tokens),
+    "keys": ("manage signing keys", _keys),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or (``command`` given) the top level and that one group's options."""
+    parser = argparse.ArgumentParser(prog="authgate", description="OAuth 2.0 / OpenID Connect authorization server")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (summary, fill) in GROUPS.items():
+        group = sub.add_parser(name, help=summary, description=summary)
+        if command is None or command == name:
+            fill(group)
     return parser
 
 
@@ -145,6 +222,7 @@ def serve(args) -> None:
     import uvicorn
 
     from authgate.services.runtime import Runtime
+    from authgate.storage import schema
 
     os.environ["AUTHGATE_HOST"], os.environ["AUTHGATE_PORT"] = args.host, str(args.port)
     settings = load(args.host, args.port)
@@ -180,29 +258,50 @@ def serve(args) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        if args.command == "serve":
-            serve(args)
-            return 0
-        settings = load()
-        if args.command == "status":
-            commands.status(settings, args)
-            return 0
-        from authgate.services.runtime import Runtime
+def _run(args) -> None:
+    if args.command == "serve":
+        serve(args)
+        return
+    settings = load()
+    if args.command == "status":
+        from authgate.cli import commands
 
-        upgrade = args.command == "db"
-        if not upgrade:
-            schema.require_current(settings.database_url, settings.home)
-        args.run(Runtime.open(settings, upgrade=upgrade), args)
+        commands.status(settings, args)
+        return
+    from authgate.services.runtime import Runtime
+    from authgate.storage import schema
+
+    upgrade = args.command == "db"
+    if not upgrade:
+        schema.require_current(settings.database_url, settings.home)
+    args.run(Runtime.open(settings, upgrade=upgrade), args)
+
+
+def _one_line(error: Exception) -> str | None:
+    """The message for an error the CLI expects, or None for a bug (whose traceback is shown)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from authgate.services.errors import ServiceError
+    from authgate.storage.schema import DatabaseNotReady
+
+    if isinstance(error, (ServiceError, SettingsError, DatabaseNotReady, OSError)):
+        return f"authgate: error: {error}"
+    if isinstance(error, SQLAlchemyError):
+        return f"authgate: database error: {type(error).__name__}: {str(error).splitlines()[0]}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    try:
+        _run(args)
         return 0
-    except (ServiceError, SettingsError, schema.DatabaseNotReady) as error:
-        print(f"authgate: error: {error}", file=sys.stderr)
-    except SQLAlchemyError as error:
-        print(f"authgate: database error: {type(error).__name__}: {str(error).splitlines()[0]}", file=sys.stderr)
-    except OSError as error:
-        print(f"authgate: error: {error}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
-    return 1
+    except Exception as error:
+        message = _one_line(error)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 1

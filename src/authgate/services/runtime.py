@@ -32,7 +32,6 @@ from authgate.services.token_lookup import TokenLookup
 from authgate.services.tokens import TokenService
 from authgate.services.users import UserService
 from authgate.settings import Settings
-from authgate.storage import migrate
 from authgate.storage.db import Database
 from authgate.storage.repositories.activity import SqlActivityStore
 from authgate.storage.repositories.audit import SqlAuditStore
@@ -106,6 +105,8 @@ class Runtime:
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":
         db = Database(settings.database_url, settings.database_pool_size)
         if upgrade:
+            from authgate.storage import migrate  # Alembic: only for serve and `db upgrade`
+
             migrate.upgrade(db.engine)
         return cls(settings, db)
 
