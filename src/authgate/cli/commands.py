@@ -1,4 +1,8 @@
-"""The admin commands: users, clients, personal access tokens, migrations."""
+"""The admin commands: users, groups, permissions, clients, tokens, keys, migrations.
+
+Each one is a call to the services, acting as the system (``SYSTEM``: the operator at the server's
+console), in one transaction; the services make every check and write every audit record.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,14 @@ from datetime import timedelta
 from authgate.cli.output import emit
 from authgate.services import clients as client_views
 from authgate.services import personal_tokens as token_views
+from authgate.services import groups as group_views
 from authgate.services import user_import
+from authgate.services import users as user_views
+from authgate.services.bootstrap import generated_admin_password
+from authgate.services.errors import Invalid, NotFound
+from authgate.services.listing import MAX_PER_PAGE, ListQuery
+from authgate.services.principal import SYSTEM
 from authgate.services.runtime import Runtime
-from authgate.services.errors import Invalid
 from authgate.settings import Settings
 from authgate.storage import schema
 from authgate.storage.types import utcnow
@@ -46,15 +55,22 @@ def status(settings: Settings, args) -> None:
 
 
 def db_upgrade(runtime: Runtime, args) -> None:
-    print("Database is up to date.")
+    head, _ = schema.migrations()
+    emit(args.json, {"revision": head}, ["Database is up to date."])
+
+
+def _password(args) -> str | None:
+    """The password given by --password-stdin or --password (None for --generate)."""
+    if getattr(args, "password_stdin", False):
+        if sys.stdin.isatty():
+            print("Password (then Enter):", file=sys.stderr, flush=True)
+        return sys.stdin.readline().rstrip("\r\n")
+    return args.password
 
 
 def users_create(runtime: Runtime, args) -> None:
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    elif args.password is not None:
-        password = args.password
-    else:
+    password = _password(args)
+    if password is None:
         raise Invalid("give the password with --password-stdin or --password")
     with runtime.db.session() as s:
         user = runtime.users.create(s, args.username, args.email, password, is_administrator=args.admin)
@@ -75,7 +91,60 @@ def users_unlock(runtime: Runtime, args) -> None:
     with runtime.db.session() as s:
         user = runtime.login_guard.unlock_named(s, args.username)
         username = user.username
-    print(f"Unlocked {username!r}.")
+    emit(args.json, {"unlocked": username}, [f"Unlocked {username!r}."])
+
+
+def users_list(runtime: Runtime, args) -> None:
+    query = ListQuery(filter=args.filter, per_page=min(args.per_page, MAX_PER_PAGE), page=args.page)
+    with runtime.db.session(write=False) as s:
+        page = runtime.users.list(s, SYSTEM, query, deleted=args.deleted)
+        rows = [user_views.public_view(u) for u in page.items]
+    lines = [f"{u['id']}  {u['username']}  {u['email']}  {u['status']}" + ("  administrator" if u["is_administrator"] else "")
+             for u in rows] or ["No users."]
+    if page.total > len(rows):
+        lines.append(f"({len(rows)} of {page.total}; see --page)")
+    emit(args.json, {"users": rows, "total": page.total, "page": page.query.page}, lines)
+
+
+def users_show(runtime: Runtime, args) -> None:
+    with runtime.db.session(write=False) as s:
+        user = runtime.users.by_username(s, args.username)
+        groups = [group.name for _, group in runtime.groups.memberships_of(s, SYSTEM, user.id)]
+        direct = sorted(runtime.permissions.direct_names_of_user(s, user))
+        effective = sorted(runtime.permissions.names_of_user(s, user))
+        data = user_views.public_view(user) | {"groups": groups, "permissions": direct, "effective_permissions": effective}
+    emit(args.json, data, [
+        f"{data['username']} (id {data['id']}), {data['email']}, {data['status']}"
+        + (", administrator (every permission)" if data["is_administrator"] else ""),
+        f"Groups: {', '.join(groups) or 'none'}",
+        f"Permissions held directly: {', '.join(direct) or 'none'}",
+        f"Permissions through groups: {', '.join(sorted(set(effective) - set(direct))) or 'none'}",
+    ])
+
+
+def users_set_password(runtime: Runtime, args) -> None:
+    """Also the way back in for an administrator who lost their password: it ends their lockout too."""
+    password = generated_admin_password() if args.generate else _password(args)
+    with runtime.db.session() as s:
+        user = runtime.users.by_username(s, args.username)
+        runtime.users.update(s, SYSTEM, user.id, {"password": password}, revoke_personal_tokens=args.revoke_tokens)
+        runtime.login_guard.unlock(s, SYSTEM, user.id)
+        username = user.username
+    data = {"username": username, "personal_tokens_revoked": args.revoke_tokens}
+    lines = [f"Set the password of {username!r}; their sessions and tokens from the password grant ended"
+             + (", and their personal access tokens are revoked." if args.revoke_tokens else ".")]
+    if args.generate:
+        data["password"] = password
+        lines += [f"New password: {password}", "Keep it now: it is not shown again."]
+    emit(args.json, data, lines)
+
+
+def users_delete(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        user = runtime.users.by_username(s, args.username)
+        runtime.users.delete(s, SYSTEM, user.id)
+        data = {"deleted": user.username, "id": user.id}
+    emit(args.json, data, [f"Deleted user {data['deleted']!r} (id {data['id']}); their tokens and sessions no longer work."])
 
 
 def _register_grants() -> None:
@@ -87,6 +156,7 @@ def _register_grants() -> None:
 def clients_create(runtime: Runtime, args) -> None:
     _register_grants()
     with runtime.db.session() as s:
+        namesakes = [c.client_id for c in runtime.clients.list(s) if c.name == args.name]
         owner = runtime.users.by_username(s, args.owner) if args.owner else None
         client, secret = runtime.clients.create(
             s,
@@ -98,6 +168,9 @@ def clients_create(runtime: Runtime, args) -> None:
             owner_id=owner.id if owner else None,
         )
         data = client_views.public_view(client) | {"client_secret": secret}
+    if namesakes:
+        print(f"authgate: warning: a client named {args.name!r} already exists ({', '.join(namesakes)}); "
+              "users will not tell them apart on the consent page", file=sys.stderr)
     lines = [f"Client ID: {data['client_id']}"]
     if secret:
         lines.append(f"Client secret: {secret}")
@@ -114,11 +187,152 @@ def clients_list(runtime: Runtime, args) -> None:
     emit(args.json, {"clients": rows}, lines)
 
 
+def _client_lines(data: dict) -> list[str]:
+    return [
+        f"{data['name']} ({data['client_id']}), {'public' if data['public'] else 'confidential'}",
+        f"Grants: {' '.join(data['grants']) or 'none'}",
+        f"Redirect URIs: {' '.join(data['redirect_uris']) or 'none'}",
+        f"Scopes: {' '.join(data['scopes']) or 'any the user holds'}",
+    ]
+
+
+def clients_show(runtime: Runtime, args) -> None:
+    _register_grants()
+    with runtime.db.session(write=False) as s:
+        data = client_views.public_view(_client(runtime, s, args.client_id))
+    emit(args.json, data, _client_lines(data))
+
+
+def clients_update(runtime: Runtime, args) -> None:
+    _register_grants()
+    values = {name: value for name, value in (("name", args.name), ("redirect_uris", args.redirect_uri),
+                                              ("grants", args.grant), ("scopes", args.scope)) if value is not None}
+    if not values:
+        raise Invalid("nothing to change: give --name, --redirect-uri, --grant or --scope")
+    with runtime.db.session() as s:
+        _client(runtime, s, args.client_id)
+        data = client_views.public_view(runtime.clients.update(s, SYSTEM, args.client_id, values))
+    emit(args.json, data, ["Updated the client.", *_client_lines(data)])
+
+
+def clients_rotate_secret(runtime: Runtime, args) -> None:
+    _register_grants()
+    with runtime.db.session() as s:
+        _client(runtime, s, args.client_id)
+        client, secret = runtime.clients.regenerate_secret(s, SYSTEM, args.client_id)
+        data = {"client_id": client.client_id, "client_secret": secret}
+    emit(args.json, data, [f"Client secret: {secret}",
+                           "The old secret no longer works. Keep this one now: it will not be shown again."])
+
+
 def clients_delete(runtime: Runtime, args) -> None:
     _register_grants()
     with runtime.db.session() as s:
+        _client(runtime, s, args.client_id)
         runtime.clients.delete(s, args.client_id)
-    print(f"Deleted client {args.client_id}; its tokens no longer work.")
+    emit(args.json, {"deleted": args.client_id}, [f"Deleted client {args.client_id}; its tokens no longer work."])
+
+
+def _client(runtime: Runtime, s, client_id: str):
+    """The client with this id; given a name instead, the error says which id it has."""
+    client = runtime.clients.get(s, client_id)
+    if client is not None:
+        return client
+    named = [c.client_id for c in runtime.clients.list(s) if c.name == client_id]
+    if named:
+        raise NotFound(f"no client with id {client_id!r}; a client named so has the id {' or '.join(named)} "
+                       "(commands take the id)")
+    raise NotFound(f"no client with id {client_id!r} (see `authgate clients list`)")
+
+
+def _group(runtime: Runtime, s, name: str):
+    """The group with this name (or id)."""
+    if name.isdigit():
+        return runtime.groups.get(s, SYSTEM, int(name))
+    page = runtime.groups.list(s, SYSTEM, ListQuery(filter=name, per_page=MAX_PER_PAGE))
+    for group in page.items:
+        if group.name == name:
+            return group
+    raise NotFound(f"no group named {name!r} (see `authgate groups list`)")
+
+
+def groups_list(runtime: Runtime, args) -> None:
+    with runtime.db.session(write=False) as s:
+        page = runtime.groups.list(s, SYSTEM, ListQuery(filter=args.filter, per_page=MAX_PER_PAGE))
+        rows = [group_views.public_view(g) | {"permissions": sorted(runtime.permissions.names_of_group(s, g))}
+                for g in page.items]
+    lines = [f"{g['id']}  {g['name']}  {g['status']}  permissions: {' '.join(g['permissions']) or 'none'}"
+             for g in rows] or ["No groups."]
+    emit(args.json, {"groups": rows, "total": page.total}, lines)
+
+
+def groups_create(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        data = group_views.public_view(runtime.groups.create(s, SYSTEM, {"name": args.name, "description": args.description}))
+    emit(args.json, data, [f"Created group {data['name']!r} (id {data['id']})."])
+
+
+def groups_add_member(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        group, user = _group(runtime, s, args.group), runtime.users.by_username(s, args.username)
+        runtime.groups.add_member(s, SYSTEM, group.id, user.id, None)
+        data = {"group": group.name, "username": user.username}
+    emit(args.json, data, [f"Added {data['username']!r} to {data['group']!r}."])
+
+
+def groups_remove_member(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        group, user = _group(runtime, s, args.group), runtime.users.by_username(s, args.username)
+        membership = runtime.groups.membership(s, group.id, user.id)
+        if membership is None:
+            raise NotFound(f"{user.username!r} is not a member of {group.name!r}")
+        runtime.groups.remove_member(s, SYSTEM, membership.id)
+        data = {"group": group.name, "username": user.username}
+    emit(args.json, data, [f"Took {data['username']!r} out of {data['group']!r}."])
+
+
+def permissions_list(runtime: Runtime, args) -> None:
+    query = ListQuery(per_page=MAX_PER_PAGE)
+    with runtime.db.session(write=False) as s:
+        rows = [p for p in runtime.permissions.list(s, query).items]
+        if args.user:
+            held = runtime.permissions.names_of_user(s, runtime.users.by_username(s, args.user))
+            rows = [p for p in rows if p.name in held]
+        elif args.group:
+            held = runtime.permissions.names_of_group(s, _group(runtime, s, args.group))
+            rows = [p for p in rows if p.name in held]
+        data = [{"name": p.name, "title": p.title, "group": p.category} for p in rows]
+    emit(args.json, {"permissions": data},
+         [f"{p['name']:<28} {p['title']}" for p in data] or ["No permissions."])
+
+
+def _change_permissions(runtime: Runtime, args, change) -> dict:
+    """Grant or revoke: the holder's direct permissions become ``change(current, named)``."""
+    with runtime.db.session() as s:
+        runtime.permissions.catalog(s, args.names)
+        if args.user:
+            holder = runtime.users.by_username(s, args.user)
+            current = runtime.permissions.direct_names_of_user(s, holder)
+            runtime.permissions.assign(s, SYSTEM, user_id=holder.id, names=sorted(change(current, set(args.names))))
+            data = {"user": holder.username, "permissions": sorted(runtime.permissions.direct_names_of_user(s, holder))}
+        else:
+            holder = _group(runtime, s, args.group)
+            current = runtime.permissions.names_of_group(s, holder)
+            runtime.permissions.assign(s, SYSTEM, group_id=holder.id, names=sorted(change(current, set(args.names))))
+            data = {"group": holder.name, "permissions": sorted(runtime.permissions.names_of_group(s, holder))}
+    return data
+
+
+def permissions_grant(runtime: Runtime, args) -> None:
+    data = _change_permissions(runtime, args, set.union)
+    who = data.get("user") or data.get("group")
+    emit(args.json, data, [f"{who!r} now holds: {', '.join(data['permissions']) or 'nothing'}."])
+
+
+def permissions_revoke(runtime: Runtime, args) -> None:
+    data = _change_permissions(runtime, args, set.difference)
+    who = data.get("user") or data.get("group")
+    emit(args.json, data, [f"{who!r} now holds: {', '.join(data['permissions']) or 'nothing'}."])
 
 
 def tokens_create(runtime: Runtime, args) -> None:
@@ -148,9 +362,21 @@ def tokens_purge(runtime: Runtime, args) -> None:
 
 
 def tokens_revoke(runtime: Runtime, args) -> None:
+    """By a personal access token's id, or by any token's value (what the revocation endpoint does)."""
+    given = args.token.strip()
     with runtime.db.session() as s:
-        runtime.personal_tokens.revoke(s, args.token_id)
-    print(f"Revoked personal access token {args.token_id}.")
+        if given.isdigit():
+            runtime.personal_tokens.revoke(s, int(given))
+            data, line = {"revoked": "personal_access_token", "id": int(given)}, f"Revoked personal access token {given}."
+        else:
+            presented = runtime.token_lookup.find(s, given)
+            if presented is None:
+                raise NotFound("that is neither a token id nor a token this server issued")
+            runtime.token_lookup.revoke(s, presented)
+            kind = presented.kind.replace("_", " ")
+            data = {"revoked": presented.kind}
+            line = f"Revoked the {kind}" + (" and the grant it belongs to." if presented.kind == "refresh_token" else ".")
+    emit(args.json, data, [line])
 
 
 def keys_rotate(runtime: Runtime, args) -> None:

@@ -17,6 +17,23 @@ from authgate.settings import DEFAULT_HOST, DEFAULT_PORT, SettingsError, insecur
 
 MAX_DAYS = 36_500
 
+IMPORT_FORMAT = """\
+file format:
+  CSV with a header line, or a JSON array of objects, with these fields:
+    username, email          required
+    password_hash            a bcrypt ($2y$, $2b$) or argon2id hash, kept as it is (bcrypt becomes
+                             argon2id at the user's next sign-in)
+    password                 or a password in clear (checked against the password policy);
+                             give exactly one of password_hash and password
+    firstname, lastname      optional
+    is_administrator         optional: 1, true, yes or y
+  One bad row and nothing is imported; the error names the row.
+
+  CSV:   username,email,password_hash
+         ann,ann@example.org,$2y$10$...
+  JSON:  [{"username": "ann", "email": "ann@example.org", "password_hash": "$2y$10$..."}]
+"""
+
 
 def _positive(text: str) -> int:
     try:
@@ -82,6 +99,13 @@ def _command(name: str):
     return run
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes are one line too, naming the flag or value and where the help is."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def _json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
 
@@ -98,13 +122,14 @@ def _status(parser: argparse.ArgumentParser) -> None:
 
 
 def _db(parser: argparse.ArgumentParser) -> None:
-    db = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    db.add_parser("upgrade", help="apply pending migrations (makes the database if there is none)").set_defaults(
-        run=_command("db_upgrade"))
+    db = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    upgrade = db.add_parser("upgrade", help="apply pending migrations (makes the database if there is none)")
+    _json(upgrade)
+    upgrade.set_defaults(run=_command("db_upgrade"))
 
 
 def _users(parser: argparse.ArgumentParser) -> None:
-    users = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    users = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     create_user = users.add_parser("create", help="create a user")
     create_user.add_argument("username", help="the new user's name")
     create_user.add_argument("--email", required=True, help="the user's email address")
@@ -114,17 +139,46 @@ def _users(parser: argparse.ArgumentParser) -> None:
     create_user.add_argument("--admin", action="store_true", help="make the user an administrator")
     _json(create_user)
     create_user.set_defaults(run=_command("users_create"))
-    import_users = users.add_parser("import", help="import users (CSV or JSON; bcrypt hashes kept)")
-    import_users.add_argument("file", metavar="FILE.csv|FILE.json", help="the file to import")
+    list_users = users.add_parser("list", help="list users")
+    list_users.add_argument("--filter", default="", help="only users whose username, email or name contains this")
+    list_users.add_argument("--deleted", action="store_true", help="list deleted users instead")
+    list_users.add_argument("--page", type=_positive, default=1, help="page number (default 1)")
+    list_users.add_argument("--per-page", type=_positive, default=100, help="users per page (default and most 100)")
+    _json(list_users)
+    list_users.set_defaults(run=_command("users_list"))
+    show_user = users.add_parser("show", help="a user, their groups and their permissions (direct and through groups)")
+    show_user.add_argument("username", help="the user's name")
+    _json(show_user)
+    show_user.set_defaults(run=_command("users_show"))
+    set_password = users.add_parser(
+        "set-password", help="set a user's password, end their sign-in lockout and sessions (also to recover a "
+                             "lost administrator password: authgate users set-password admin --generate)")
+    set_password.add_argument("username", help="the user's name")
+    new_secret = set_password.add_mutually_exclusive_group(required=True)
+    new_secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    new_secret.add_argument("--password", help="the password (visible to other local users: prefer --password-stdin)")
+    new_secret.add_argument("--generate", action="store_true", help="make a random password and print it once")
+    set_password.add_argument("--revoke-tokens", action="store_true", help="revoke their personal access tokens too")
+    _json(set_password)
+    set_password.set_defaults(run=_command("users_set_password"))
+    delete_user = users.add_parser("delete", help="delete a user and revoke every token and session they have")
+    delete_user.add_argument("username", help="the user's name")
+    _json(delete_user)
+    delete_user.set_defaults(run=_command("users_delete"))
+    import_users = users.add_parser(
+        "import", help="import users (CSV or JSON; bcrypt hashes kept)", epilog=IMPORT_FORMAT,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    import_users.add_argument("file", metavar="FILE.csv|FILE.json", help="the file to import (the format is below)")
     _json(import_users)
     import_users.set_defaults(run=_command("users_import"))
     unlock_user = users.add_parser("unlock", help="end a lockout after failed sign-ins")
     unlock_user.add_argument("username", help="username or email")
+    _json(unlock_user)
     unlock_user.set_defaults(run=_command("users_unlock"))
 
 
 def _clients(parser: argparse.ArgumentParser) -> None:
-    clients = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    clients = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     create_client = clients.add_parser("create", help="register a client application")
     create_client.add_argument("--name", required=True, help="the name users see on the consent page")
     create_client.add_argument("--redirect-uri", action="append", help="where codes may be sent (repeatable)")
@@ -139,13 +193,32 @@ def _clients(parser: argparse.ArgumentParser) -> None:
     list_clients = clients.add_parser("list", help="list client applications")
     _json(list_clients)
     list_clients.set_defaults(run=_command("clients_list"))
+    show_client = clients.add_parser("show", help="a client application (never its secret)")
+    show_client.add_argument("client_id", help="the client's id (see `authgate clients list`)")
+    _json(show_client)
+    show_client.set_defaults(run=_command("clients_show"))
+    update_client = clients.add_parser("update", help="change a client's name, redirect URIs, grants or scopes")
+    update_client.add_argument("client_id", help="the client's id (see `authgate clients list`)")
+    update_client.add_argument("--name", help="the new name")
+    update_client.add_argument("--redirect-uri", action="append",
+                               help="where codes may be sent (repeatable; replaces the list)")
+    update_client.add_argument("--grant", action="append", type=_grant, choices=GRANT_CHOICES, metavar="GRANT",
+                               help="a grant it may use (repeatable; replaces the list): %(choices)s")
+    update_client.add_argument("--scope", action="append", help="a scope it may ask for (repeatable; replaces the list)")
+    _json(update_client)
+    update_client.set_defaults(run=_command("clients_update"))
+    rotate_secret = clients.add_parser("rotate-secret", help="a new secret, shown once; the old one stops working at once")
+    rotate_secret.add_argument("client_id", help="the client's id (see `authgate clients list`)")
+    _json(rotate_secret)
+    rotate_secret.set_defaults(run=_command("clients_rotate_secret"))
     delete_client = clients.add_parser("delete", help="delete a client and revoke its tokens")
     delete_client.add_argument("client_id", help="the client's id (see `authgate clients list`)")
+    _json(delete_client)
     delete_client.set_defaults(run=_command("clients_delete"))
 
 
 def _tokens(parser: argparse.ArgumentParser) -> None:
-    tokens = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    tokens = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     create_token = tokens.add_parser("create", help="create a personal access token")
     create_token.add_argument("--user", required=True, help="the username it acts for")
     create_token.add_argument("--name", required=True, help="a name to recognise it by")
@@ -157,8 +230,12 @@ def _tokens(parser: argparse.ArgumentParser) -> None:
     list_tokens.add_argument("--user", required=True, help="the username whose tokens to list")
     _json(list_tokens)
     list_tokens.set_defaults(run=_command("tokens_list"))
-    revoke_token = tokens.add_parser("revoke", help="revoke a personal access token")
-    revoke_token.add_argument("token_id", type=_positive, help="the token's id (see `authgate tokens list`)")
+    revoke_token = tokens.add_parser(
+        "revoke", help="revoke a personal access token by its id, or any token (access, refresh, personal) by its value")
+    revoke_token.add_argument("token", metavar="ID|TOKEN",
+                              help="a personal access token's id (see `authgate tokens list`) or a token itself; "
+                                   "a refresh token takes its whole grant with it")
+    _json(revoke_token)
     revoke_token.set_defaults(run=_command("tokens_revoke"))
     purge_tokens = tokens.add_parser(
         "purge", help="delete expired codes, tokens, device codes, ended sessions (in batches; safe while serving)")
@@ -167,10 +244,49 @@ def _tokens(parser: argparse.ArgumentParser) -> None:
     purge_tokens.set_defaults(run=_command("tokens_purge"))
 
 
+def _groups(parser: argparse.ArgumentParser) -> None:
+    groups = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    list_groups = groups.add_parser("list", help="list groups")
+    list_groups.add_argument("--filter", default="", help="only groups whose name or description contains this")
+    _json(list_groups)
+    list_groups.set_defaults(run=_command("groups_list"))
+    create_group = groups.add_parser("create", help="create a group")
+    create_group.add_argument("name", help="the group's name")
+    create_group.add_argument("--description", default="", help="what the group is for")
+    _json(create_group)
+    create_group.set_defaults(run=_command("groups_create"))
+    for action, summary in (("add-member", "add a user to a group"), ("remove-member", "take a user out of a group")):
+        member = groups.add_parser(action, help=summary)
+        member.add_argument("group", help="the group's name or id")
+        member.add_argument("username", help="the user's name")
+        _json(member)
+        member.set_defaults(run=_command("groups_" + action.replace("-", "_")))
+
+
+def _permissions(parser: argparse.ArgumentParser) -> None:
+    permissions = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    list_permissions = permissions.add_parser("list", help="the permissions there are, or those a user or group holds")
+    holder = list_permissions.add_mutually_exclusive_group()
+    holder.add_argument("--user", metavar="USERNAME", help="only what this user holds (directly and through groups)")
+    holder.add_argument("--group", metavar="GROUP", help="only what this group gives (its name or id)")
+    _json(list_permissions)
+    list_permissions.set_defaults(run=_command("permissions_list"))
+    for action, summary in (("grant", "give a user or a group permissions"),
+                            ("revoke", "take permissions from a user or a group (what they hold directly)")):
+        change = permissions.add_parser(action, help=summary)
+        holder = change.add_mutually_exclusive_group(required=True)
+        holder.add_argument("--user", metavar="USERNAME", help="the user")
+        holder.add_argument("--group", metavar="GROUP", help="the group (its name or id)")
+        change.add_argument("names", nargs="+", metavar="PERMISSION",
+                            help="a permission's name, such as view-users (see `authgate permissions list`)")
+        _json(change)
+        change.set_defaults(run=_command("permissions_" + action))
+
+
 def _keys(parser: argparse.ArgumentParser) -> None:
     from authgate.services.keys import ALGORITHMS, DEFAULT_ALG
 
-    keys = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    keys = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     rotate_key = keys.add_parser(
         "rotate", help="make a new signing key, published at once and signing after AUTHGATE_KEY_PUBLISH_AHEAD "
                        "seconds; the old one stays published until its tokens expire")
@@ -202,15 +318,17 @@ GROUPS = {
     "db": ("database schema", _db),
     "users": ("manage users", _users),
     "clients": ("manage client applications", _clients),
-    "tokens": ("manage personal access tokens", _tokens),
+    "groups": ("manage groups of users", _groups),
+    "permissions": ("grant and revoke permissions", _permissions),
+    "tokens": ("manage personal access tokens; revoke any token", _tokens),
     "keys": ("manage signing keys", _keys),
 }
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole command line, or (``command`` given) the top level and that one group's options."""
-    parser = argparse.ArgumentParser(prog="authgate", description="OAuth 2.0 / OpenID Connect authorization server")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = Parser(prog="authgate", description="OAuth 2.0 / OpenID Connect authorization server")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
     for name, (summary, fill) in GROUPS.items():
         group = sub.add_parser(name, help=summary, description=summary)
         if command is None or command == name:

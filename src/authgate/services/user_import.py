@@ -11,6 +11,7 @@ import json
 
 from sqlalchemy.orm import Session
 
+from authgate.security.passwords import is_supported_hash
 from authgate.services.errors import Invalid, ServiceError
 from authgate.services.users import UserService
 
@@ -43,6 +44,9 @@ def import_users(s: Session, users: UserService, rows: list[dict]) -> int:
         password = str(row.get("password") or "") or None
         if bool(password_hash) == bool(password):
             raise Invalid(f"row {number}: give exactly one of password_hash and password")
+        if password and (is_supported_hash(password) or password.startswith(("$2a$", "$2x$", "$argon2"))):
+            raise Invalid(f"row {number}: the password column holds a password hash; put hashes in a "
+                          "password_hash column (a password in clear goes in password)")
         try:
             users.create(
                 s,
