@@ -3,11 +3,12 @@ personal access token) run verbatim against authgate, but for their
 placeholders, and each token they obtain then reads GET /api/1.0/users/me with
 the guide's "Step 4" snippet.
 
-Two faults of the guide are on the client side and no server can mend them:
-- `auth_url, _ = client.prepare_request_uri(...)`: prepare_request_uri returns
-  a string, so unpacking it fails; the test drops `, _` (and only that).
+Two faults of the guide are on the client side and no server can mend them (in
+the order a user meets them, as the README lists them):
 - oauthlib refuses http:// URLs unless OAUTHLIB_INSECURE_TRANSPORT=1; the test
   server speaks plain HTTP, so the test sets it.
+- `auth_url, _ = client.prepare_request_uri(...)`: prepare_request_uri returns
+  a string, so unpacking it fails; the test drops `, _` (and only that).
 The guide's token requests are `requests.post(url, data=a_string)` (no
 Content-Type header), and its password example sends client_secret without
 client_id: authgate must cope with both (RFC 6749 §4.1.3, §4.3).
