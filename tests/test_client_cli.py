@@ -76,9 +76,29 @@ def test_password_login_then_token_api_whoami_logout(server, app, user, run):
 
 def test_personal_access_token_from_stdin_and_issuer_from_env(server, user, run):
     pat = server.create_pat(user.username)["token"]
-    ok(run("login", "--token", "-", input=pat + "\n", env={"AUTHGATE_ISSUER": server.issuer}))
+    login = ok(run("login", "--token", "-", input=pat + "\n", env={"AUTHGATE_ISSUER": server.issuer}))
+    assert f"(personal access token, as {user.username})" in login.stderr
     assert ok(run("token")).stdout.strip() == pat
     assert ok(run("whoami", env={"AUTHGATE_ISSUER": server.issuer})).stdout.startswith(user.username + " ")
+
+
+def test_a_refused_personal_access_token_is_not_kept(server, user, run):
+    """One call checks the token before "Signed in": a revoked one is refused and nothing is kept."""
+    pat = server.create_pat(user.username)
+    server.cli_json("tokens", "revoke", str(pat["id"]))
+    refused = one_line_error(run("login", "--issuer", server.issuer, "--token", pat["token"]))
+    assert "refused the token" in refused and "HTTP 401" in refused
+    assert "not signed in" in one_line_error(run("token", "--issuer", server.issuer))
+    assert "empty" in one_line_error(run("login", "--issuer", server.issuer, "--token", "-", input=""))
+
+
+def test_password_without_a_terminal_says_what_standard_input_must_hold(server, app, run):
+    line = one_line_error(run("login", "--issuer", server.issuer, "--client-id", app.client_id, "--client-secret",
+                              app.client_secret, "--password", "--username", "someone", input=""))
+    assert "standard input" in line and "first line" in line and "printf" in line
+    line = one_line_error(run("login", "--issuer", server.issuer, "--client-id", app.client_id, "--client-secret",
+                              app.client_secret, "--password", input="someone\n"))
+    assert "second line" in line
 
 
 BROWSER_SCRIPT = """\
@@ -108,7 +128,7 @@ def test_browser_login_with_loopback_redirect_rfc8252_7_3(server, user, run, tmp
     login = ok(run("login", "--issuer", server.issuer, "--client-id", app.client_id, "--browser",
                    "--port", str(port), "--scope", "users:read", env=env))
     assert "Waiting for you to sign in" in login.stderr  # the progress indicator (one line off a terminal)
-    assert "authorization_code" in login.stderr
+    assert "(authorization code, scope users:read)" in login.stderr  # the grant in words
     assert ok(run("whoami")).stdout.startswith(user.username + " ")
 
 
@@ -133,6 +153,7 @@ def test_device_login_rfc8628(server, user, run):
             proc.kill()
     assert proc.returncode == 0, shown + rest
     assert "Waiting for the approval" in shown + rest
+    assert "(device, " in rest and "urn:" not in shown + rest  # the grant in words, never its URN
     assert ok(run("whoami")).stdout.startswith(user.username + " ")
 
 

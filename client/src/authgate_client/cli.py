@@ -18,13 +18,19 @@ import httpx
 
 from authgate_client.cli_profiles import Profile, Profiles
 from authgate_client.client import CLIENT_CREDENTIALS, Client
-from authgate_client.errors import ApiError, AuthgateClientError, ConfigurationError
+from authgate_client.device_flow import GRANT as DEVICE_GRANT
+from authgate_client.errors import ApiError, AuthgateClientError, ConfigurationError, LoginRequired
 from authgate_client.store import default_cache_dir
+from authgate_client.tokens import PERSONAL_ACCESS_TOKEN
 
 ISSUER_ENV = "AUTHGATE_ISSUER"
 CLIENT_ID_ENV = "AUTHGATE_CLIENT_ID"
 CLIENT_SECRET_ENV = "AUTHGATE_CLIENT_SECRET"
 WHOAMI_PATH = "/api/1.0/users/me"
+GRANT_WORDS = {"authorization_code": "authorization code", "password": "password", DEVICE_GRANT: "device",
+               CLIENT_CREDENTIALS: "client credentials", PERSONAL_ACCESS_TOKEN: "personal access token"}
+"""How messages name the way a user signed in (a grant's URN means nothing to a person)."""
+PASSWORD_EXAMPLE = "printf '%s\\n' \"$PASSWORD\" | authgate-client login --password --username NAME ..."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,13 +112,18 @@ def cmd_login(args: argparse.Namespace, profiles: Profiles) -> int:
     profile = Profile(issuer=args.issuer.rstrip("/"), client_id=args.client_id or "", client_secret=args.client_secret,
                       scopes=[s for scope in args.scope for s in scope.split()],
                       store="keyring" if args.keyring else "file")
+    who = ""
     with _client(profile, args) as client:
         if mode == "token":
             token = sys.stdin.readline().strip() if args.token == "-" else args.token
+            if not token:
+                raise ConfigurationError("the personal access token is empty" + (
+                    ": --token - reads it from the first line of standard input" if args.token == "-" else ""))
+            who = _check_token(profile.issuer, token)
             client.login_token(token)
         elif mode == "password":
             username = args.username or _ask("Username: ")
-            client.login_password(username, _password())
+            client.login_password(username, _password("first" if args.username else "second"))
         elif mode == "device":
             client.login_device()
         elif mode == CLIENT_CREDENTIALS:
@@ -120,31 +131,53 @@ def cmd_login(args: argparse.Namespace, profiles: Profiles) -> int:
         else:
             client.login_browser(open_browser=not args.no_browser, port=args.port)
         profiles.save(profile)
-        print(f"Signed in to {profile.issuer}" + _who(client), file=sys.stderr)
+        print(f"Signed in to {profile.issuer}" + _how(client, who), file=sys.stderr)
     return 0
 
 
-def _who(client: Client) -> str:
+def _check_token(issuer: str, token: str) -> str:
+    """One call with the token before keeping it: whose it is, or an error if the server refuses it."""
+    response = httpx.get(issuer + WHOAMI_PATH, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                         timeout=30)
+    if response.status_code == 401:
+        raise LoginRequired(f"{issuer} refused the token (HTTP 401): it is mistyped, revoked or expired, or was "
+                            "made by another server; nothing was kept")
+    if response.status_code == 403:
+        return ""
+    body = _body(response)
+    if response.is_error or not isinstance(body, dict):
+        raise ApiError(response.status_code, body)
+    return str(body.get("username") or "")
+
+
+def _how(client: Client, who: str = "") -> str:
     tokens = client.tokens
     if tokens is None:
         return ""
-    return f" ({tokens.grant}" + (f", scope {tokens.scope})" if tokens.scope else ")")
+    parts = [GRANT_WORDS.get(tokens.grant, tokens.grant.replace("_", " "))]
+    if who:
+        parts.append(f"as {who}")
+    if tokens.scope:
+        parts.append(f"scope {tokens.scope}")
+    return f" ({', '.join(parts)})"
 
 
 def _ask(prompt: str) -> str:
     print(prompt, end="", file=sys.stderr, flush=True)
     line = sys.stdin.readline()
-    if not line:
-        raise ConfigurationError("no username given: pass --username")
+    if not line.strip():
+        raise ConfigurationError("no username given: pass --username NAME (without a terminal, standard input may "
+                                 "give the username on its first line and the password on the second)")
     return line.strip()
 
 
-def _password() -> str:
+def _password(line_number: str = "first") -> str:
     if sys.stdin.isatty():
         return getpass.getpass("Password: ")
     line = sys.stdin.readline()
-    if not line:
-        raise ConfigurationError("no password on standard input")
+    if not line.rstrip("\r\n"):
+        raise ConfigurationError(f"no password on standard input: without a terminal, --password reads it from the "
+                                 f"{line_number} line of standard input, e.g. {PASSWORD_EXAMPLE}")
     return line.rstrip("\r\n")
 
 
