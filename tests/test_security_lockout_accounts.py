@@ -7,6 +7,7 @@ page, which shows the account as locked; the unlock needs edit-users and is in t
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 
@@ -105,6 +106,19 @@ def test_cli_unlock_works_without_redis(srv, admin):
     assert user.username in proc.stdout
     r = eventually(lambda: sign_in(srv, user.username, user.password), lambda r: r.status_code == 303, timeout=2.5)
     assert r.status_code == 303, f"still locked after the CLI unlock: {r.status_code}"
+
+
+def test_cli_set_password_recovers_a_locked_out_administrator(srv, admin):
+    """A lost administrator password, guessed at until locked: `users set-password --generate` gives a new
+    one and ends the lockout, so it signs in at once."""
+    user = user_via_api(admin)
+    admin.ok("PUT", "/permissions", json={"user_id": user.id, "is_administrator": True}, status=204)
+    lock(srv, user)
+    proc = srv.cli("users", "set-password", user.username, "--generate", "--json")
+    assert proc.returncode == 0, proc.stderr
+    fresh = json.loads(proc.stdout)["password"]
+    r = eventually(lambda: sign_in(srv, user.username, fresh), lambda r: r.status_code == 303, timeout=2.5)
+    assert r.status_code == 303, f"still locked after set-password: {r.status_code}"
 
 
 def test_cli_unlock_of_an_unknown_name_fails_cleanly(srv):
