@@ -156,7 +156,7 @@ def test_groups_and_permissions_reach_the_api(server, cli, make_user):
     assert "Unknown permission" in one_line_error(cli("permissions", "grant", "--user", user.username, "fly"))
 
 
-def test_tokens_revoke_by_id_or_by_value(server, cli, make_user, pw_client):
+def test_tokens_revoke_by_id_or_by_value_and_the_audit_log_says_so(server, cli, make_user, pw_client, admin):
     user = make_user()
     by_id, by_value = server.create_pat(user.username), server.create_pat(user.username)
     assert server.cli_json("tokens", "revoke", str(by_id["id"]))["id"] == by_id["id"]
@@ -169,6 +169,10 @@ def test_tokens_revoke_by_id_or_by_value(server, cli, make_user, pw_client):
                           auth=pw_client.basic)
     assert again.status_code == 400
     assert "neither a token id" in one_line_error(cli("tokens", "revoke", "agp_not-a-token"))
+    logs = admin.ok("GET", "/security_logs", params={"per_page": 100, "order_direction": "desc"})["data"]
+    revoked = [e for e in logs if e["event"] == "token.revoked" and e["user_id"] == user.id]
+    assert {e["details"]["kind"] for e in revoked} >= {"personal_access_token", "refresh_token"}
+    assert pair["refresh_token"] not in str(logs) and by_value["token"] not in str(logs)
 
 
 def test_users_import_says_its_format_and_refuses_a_hash_in_the_password_column(server, cli, tmp_path):

@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 
 from authgate.cli.output import emit
+from authgate.services import audit
 from authgate.services import clients as client_views
 from authgate.services import personal_tokens as token_views
 from authgate.services import groups as group_views
@@ -373,6 +374,8 @@ def tokens_revoke(runtime: Runtime, args) -> None:
             if presented is None:
                 raise NotFound("that is neither a token id nor a token this server issued")
             runtime.token_lookup.revoke(s, presented)
+            audit.record(s, "token.revoked", actor=SYSTEM, user_id=getattr(presented.row, "user_id", None),
+                         details={"kind": presented.kind})
             kind = presented.kind.replace("_", " ")
             data = {"revoked": presented.kind}
             line = f"Revoked the {kind}" + (" and the grant it belongs to." if presented.kind == "refresh_token" else ".")
