@@ -20,7 +20,6 @@ from authgate.services import scopes as scope_rules
 from authgate.services.device_codes import normalize_user_code
 from authgate.services.ratelimit import TooManyAttempts
 from authgate.services.sessions import SignedIn
-from authgate.storage.models import Client
 
 UNKNOWN_CODE = "That code is not valid: it may be mistyped, expired or already used."
 TYPED_MAX = 64
@@ -57,7 +56,7 @@ def decide_device(runtime, db: Session, signed_in: SignedIn | None, user_code: s
         return CodeNeeded(signed_in, typed, str(refused), refused.retry_after)
     if row is None:
         return CodeNeeded(signed_in, typed, UNKNOWN_CODE)
-    client = db.get(Client, row.client_id)
+    client = runtime.device_codes.requesting_client(db, row)
     if choice is None:
         return ConsentNeeded(signed_in, client.name, scope_rules.describe(scope_rules.parse(row.scope)),
                              VERIFICATION_PATH, user_code=normalize_user_code(typed))

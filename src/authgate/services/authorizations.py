@@ -7,19 +7,18 @@ and forgets the user's remembered consent, so the client must ask again.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from authgate.services import scopes as scope_rules
 from authgate.services import audit
+from authgate.services.clients import ClientService
 from authgate.services.consents import ConsentService
 from authgate.services.errors import NotFound
 from authgate.services.listing import ListQuery, Page, paginate_items
 from authgate.services.permissions import PermissionService
 from authgate.services.principal import Principal
 from authgate.services.tokens import TokenService
-from authgate.storage.models import AccessToken, Client, RefreshToken, TokenFamily
-from authgate.storage.types import utcnow
+from authgate.storage.models import Client, TokenFamily
 
 
 def _view(client: Client, families: list[TokenFamily]) -> dict:
@@ -37,32 +36,17 @@ def _view(client: Client, families: list[TokenFamily]) -> dict:
 
 
 class AuthorizationService:
-    def __init__(self, permissions: PermissionService, tokens: TokenService, consents: ConsentService | None = None):
+    def __init__(self, permissions: PermissionService, tokens: TokenService, consents: ConsentService,
+                 clients: ClientService):
         self.permissions = permissions
         self.tokens = tokens
-        self.consents = consents or ConsentService()
-
-    def _live_families(self, s: Session, user_id: int, client_pk: int | None = None) -> list[tuple[TokenFamily, Client]]:
-        now = utcnow()
-        live_access = exists().where(
-            AccessToken.family_id == TokenFamily.id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > now)
-        live_refresh = exists().where(
-            RefreshToken.family_id == TokenFamily.id, RefreshToken.revoked_at.is_(None),
-            RefreshToken.rotated_at.is_(None), RefreshToken.expires_at > now)
-        stmt = (
-            select(TokenFamily, Client)
-            .join(Client, Client.id == TokenFamily.client_id)
-            .where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None), live_access | live_refresh)
-            .order_by(TokenFamily.id)
-        )
-        if client_pk is not None:
-            stmt = stmt.where(TokenFamily.client_id == client_pk)
-        return list(s.execute(stmt).tuples())
+        self.consents = consents
+        self.clients = clients
 
     def list(self, s: Session, actor: Principal, query: ListQuery) -> Page:
         user = self._me(actor)
         by_client: dict[int, tuple[Client, list[TokenFamily]]] = {}
-        for family, client in self._live_families(s, user.id):
+        for family, client in self.tokens.live_families(s, user.id):
             by_client.setdefault(client.id, (client, []))[1].append(family)
         views = [_view(client, families) for client, families in by_client.values()]
         sortable = {"name": lambda v: v["client"]["name"], "created_at": lambda v: v["created_at"],
@@ -72,8 +56,8 @@ class AuthorizationService:
 
     def revoke(self, s: Session, actor: Principal, client_id: str) -> None:
         user = self._me(actor)
-        client = s.scalar(select(Client).where(Client.client_id == client_id))
-        families = self._live_families(s, user.id, client.id) if client is not None else []
+        client = self.clients.get(s, client_id)
+        families = self.tokens.live_families(s, user.id, client.id) if client is not None else []
         forgotten = client is not None and self.consents.forget(s, user.id, client.id)
         if not families and not forgotten:
             raise NotFound(f"You have not authorized a client with id {client_id!r}.")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
@@ -16,6 +15,7 @@ from authgate.services.login_guard import TooManyAttempts
 from authgate.services.ratelimit import RateLimiter
 from authgate.settings import Settings
 from authgate.storage.models import Client, DeviceCode, User
+from authgate.storage.repositories.device_codes import DeviceCodeStore
 from authgate.storage.types import utcnow
 
 USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"
@@ -35,10 +35,11 @@ def normalize_user_code(text: str | None) -> str | None:
 WRONG_CODES = "device-wrong-codes"
 
 class DeviceCodeService:
-    def __init__(self, settings: Settings, hasher: SecretHasher, limiter: RateLimiter):
+    def __init__(self, settings: Settings, hasher: SecretHasher, limiter: RateLimiter, store: DeviceCodeStore):
         self.settings = settings
         self.hasher = hasher
         self.limiter = limiter
+        self.store = store
 
     def create(self, s: Session, client: Client, scope: str, device_code: str, user_code: str) -> DeviceCode:
         row = DeviceCode(
@@ -49,12 +50,10 @@ class DeviceCodeService:
             interval=self.settings.device_poll_interval,
             expires_at=utcnow() + timedelta(seconds=self.settings.device_code_ttl),
         )
-        s.add(row)
-        s.flush()
-        return row
+        return self.store.add(s, row)
 
     def by_device_code(self, s: Session, device_code: str) -> DeviceCode | None:
-        return s.scalar(select(DeviceCode).where(DeviceCode.device_code_hash == self.hasher.hash(device_code)))
+        return self.store.by_device_code(s, self.hasher.hash(device_code))
 
     def pending_for_person(self, s: Session, user_code: str | None, ip: str | None) -> DeviceCode | None:
         """As ``pending_by_user_code``, for a person typing codes: wrong codes are counted per address,
@@ -76,30 +75,24 @@ class DeviceCodeService:
         code = normalize_user_code(user_code)
         if code is None:
             return None
-        row = s.scalar(select(DeviceCode).where(DeviceCode.user_code_hash == self.hasher.hash(code)))
+        row = self.store.by_user_code(s, self.hasher.hash(code))
         if row is None or row.status != PENDING or row.expires_at <= utcnow():
             return None
         return row
 
     def decide(self, s: Session, row: DeviceCode, user: User, approved: bool) -> bool:
         """Record the user's answer; False if the request was decided or expired meanwhile."""
-        return s.execute(
-            update(DeviceCode)
-            .where(DeviceCode.id == row.id, DeviceCode.status == PENDING, DeviceCode.expires_at > utcnow())
-            .values(status=APPROVED if approved else DENIED, user_id=user.id)
-        ).rowcount == 1
+        return self.store.decide(s, row.id, PENDING, APPROVED if approved else DENIED, user.id, utcnow())
+
+    def requesting_client(self, s: Session, row: DeviceCode) -> Client:
+        return self.store.requesting_client(s, row)
 
     def polled_too_soon(self, s: Session, row: DeviceCode, now: datetime) -> bool:
         """Note this poll; True (and a longer interval from now on) if it came before the interval passed."""
         too_soon = row.last_polled_at is not None and (now - row.last_polled_at).total_seconds() < row.interval
-        values = {"last_polled_at": now}
-        if too_soon:
-            values["interval"] = row.interval + SLOW_DOWN_STEP
-        s.execute(update(DeviceCode).where(DeviceCode.id == row.id).values(**values))
+        self.store.note_poll(s, row.id, now, row.interval + SLOW_DOWN_STEP if too_soon else None)
         return too_soon
 
     def consume(self, s: Session, row: DeviceCode) -> bool:
         """Mark an approved request used; False if another poll got there first."""
-        return s.execute(
-            update(DeviceCode).where(DeviceCode.id == row.id, DeviceCode.status == APPROVED).values(status=USED)
-        ).rowcount == 1
+        return self.store.change_status(s, row.id, APPROVED, USED)

@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey, import_key
-from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox
@@ -38,6 +37,7 @@ from authgate.services import revocations
 from authgate.services.errors import Invalid, NotFound
 from authgate.storage.db import Database
 from authgate.storage.models import SigningKey
+from authgate.storage.repositories.keys import KeyStore
 from authgate.storage.types import utcnow
 
 DEFAULT_ALG = "RS256"
@@ -121,10 +121,12 @@ def signers(infos, now: datetime) -> dict[str, KeyInfo]:
 
 
 class KeyService:
-    def __init__(self, db: Database, max_token_lifetime: int, box: SecretBox | None = None, publish_ahead: int = 0):
+    def __init__(self, db: Database, store: KeyStore, max_token_lifetime: int, box: SecretBox | None = None,
+                 publish_ahead: int = 0):
         """``max_token_lifetime``: seconds the longest-lived JWT signed by a key may still be valid;
         ``publish_ahead``: seconds a rotated-in key is published before it signs."""
         self._db = db
+        self.store = store
         self._box = box or SecretBox(None)
         self._lifetime = timedelta(seconds=max_token_lifetime)
         self.publish_ahead = publish_ahead
@@ -144,11 +146,10 @@ class KeyService:
         """Make an RS256 key on first start; then check that every key that signs can be read."""
         now = utcnow()
         if not signers(self.list(s), now):
-            s.add(new_key(self._box, DEFAULT_ALG))
-            s.flush()
+            self.store.add(s, new_key(self._box, DEFAULT_ALG))
         for info in self.list(s):
             if info.status(now) in ("next", "active"):
-                _private_jwk(self._box, info.kid, s.get(SigningKey, info.kid).private_jwk)
+                _private_jwk(self._box, info.kid, self.store.get(s, info.kid).private_jwk)
 
     def rotate(self, s: Session, alg: str = DEFAULT_ALG, now: bool = False) -> KeyInfo:
         """A new ``alg`` key that signs access tokens (and ID tokens if RS256) after the publish-ahead
@@ -158,16 +159,9 @@ class KeyService:
         row = new_key(self._box, alg, activates_at=start)
         keep = ""
         if alg != ID_TOKEN_ALG:
-            keep = s.scalar(select(SigningKey.kid).where(SigningKey.alg == ID_TOKEN_ALG, SigningKey.retired_at.is_(None))
-                            .order_by(func.coalesce(SigningKey.activates_at, SigningKey.created_at).desc()).limit(1)) or ""
-        at = utcnow()
-        replaced = (SigningKey.kid != keep, or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > at))
-        # a key still waiting to sign is superseded and never signs; the signing ones hand over at ``start``
-        s.execute(update(SigningKey).where(*replaced, SigningKey.activates_at > at).values(retired_at=at))
-        s.execute(update(SigningKey).where(*replaced, or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > start))
-                  .values(retired_at=start))
-        s.add(row)
-        s.flush()
+            keep = self.store.newest_unretired(s, ID_TOKEN_ALG) or ""
+        self.store.hand_over(s, keep, utcnow(), start)
+        self.store.add(s, row)
         audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg, "activates_at": start.isoformat()})
         revocations.record(s, revocations.KEYS, [row.kid])
         return next(k for k in self.list(s) if k.kid == row.kid)
@@ -180,7 +174,7 @@ class KeyService:
         if info.status(utcnow()) in ("next", "active"):
             raise Invalid(f"key {kid} is {info.status(utcnow())}: replace it first "
                           f"(`authgate keys rotate --now --alg {info.alg}`), then remove it")
-        s.execute(delete(SigningKey).where(SigningKey.kid == kid))
+        self.store.delete(s, kid)
         audit.record(s, "key.removed", subject=kid, details={"alg": info.alg})
         revocations.record(s, revocations.KEYS, [kid])
         return info
@@ -199,12 +193,12 @@ class KeyService:
         """How many private keys and server secrets are stored unencrypted although a secret key is set."""
         if not self._box.enabled:
             return 0
-        return (sum("sealed" not in jwk for jwk in s.scalars(select(SigningKey.private_jwk)))
+        return (sum("sealed" not in jwk for jwk in self.store.private_jwks(s))
                 + bootstrap.count_in_clear(s))
 
     def _reseal(self, s: Session) -> int:
         changed = 0
-        for row in s.scalars(select(SigningKey)):
+        for row in self.store.all(s):
             if "sealed" in row.private_jwk and self._box.is_current(row.private_jwk["sealed"]):
                 continue
             plain = _private_jwk(self._box, row.kid, row.private_jwk)
@@ -215,7 +209,7 @@ class KeyService:
     # -- reading -------------------------------------------------------------------------------------
 
     def list(self, s: Session) -> list[KeyInfo]:
-        infos = [self._info(r) for r in s.scalars(select(SigningKey).order_by(SigningKey.created_at))]
+        infos = [self._info(r) for r in self.store.all(s)]
         roles = signers(infos, utcnow())
         return [replace(k, signs=tuple(r for r, v in roles.items() if v.kid == k.kid)) for k in infos]
 
@@ -225,7 +219,7 @@ class KeyService:
 
     def _load(self, s: Session) -> None:
         version = self._version
-        rows = s.scalars(select(SigningKey).order_by(SigningKey.created_at)).all()
+        rows = self.store.all(s)
         now = utcnow()
         cached = [_Cached(info, import_key(row.public_jwk), row.private_jwk)
                   for row, info in ((row, self._info(row)) for row in rows) if info.status(now) != "expired"]
@@ -239,16 +233,12 @@ class KeyService:
             self._loaded_version = version
             self._loaded_at = time.monotonic()
 
-    @staticmethod
-    def _count(s: Session):
-        return tuple(s.execute(select(func.count(), func.max(SigningKey.created_at)).select_from(SigningKey)).one())
-
     def _current(self) -> bool:
         return self._loaded_version == self._version
 
     def _check(self, s: Session) -> None:
         """Reload when stale or when the table changed since (a rotation or removal not heard of yet)."""
-        if not self._current() or self._count(s) != self._snapshot:
+        if not self._current() or self.store.snapshot(s) != self._snapshot:
             self._load(s)
 
     def signing_key(self, s: Session, purpose: str = ACCESS_TOKENS):

@@ -36,10 +36,17 @@ from authgate.storage.db import Database
 from authgate.storage.repositories.activity import SqlActivityStore
 from authgate.storage.repositories.audit import SqlAuditStore
 from authgate.storage.repositories.clients import SqlClientStore
+from authgate.storage.repositories.codes import SqlCodeStore
+from authgate.storage.repositories.consents import SqlConsentStore
+from authgate.storage.repositories.device_codes import SqlDeviceCodeStore
 from authgate.storage.repositories.groups import SqlGroupStore
+from authgate.storage.repositories.keys import SqlKeyStore
 from authgate.storage.repositories.permissions import SqlPermissionStore
 from authgate.storage.repositories.personal_tokens import SqlPersonalTokenStore
+from authgate.storage.repositories.purge import SqlPurgeStore
+from authgate.storage.repositories.sessions import SqlSessionStore
 from authgate.storage.repositories.shown_once import SqlShownOnceStore
+from authgate.storage.repositories.tokens import SqlTokenStore
 from authgate.storage.repositories.users import SqlUserStore
 
 
@@ -55,7 +62,7 @@ class Runtime:
             csrf_key = server_secret(s, "csrf_key", self.secret_box)
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
-        self.keys = KeyService(db, max_token_lifetime=settings.access_token_ttl, box=self.secret_box,
+        self.keys = KeyService(db, SqlKeyStore(), max_token_lifetime=settings.access_token_ttl, box=self.secret_box,
                                publish_ahead=settings.key_publish_ahead)
         self.user_store = SqlUserStore()
         self.group_store = SqlGroupStore()
@@ -66,13 +73,13 @@ class Runtime:
         self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
                                        settings.redis_url, settings.redis_prefix)
         self.clients = ClientService(self.client_store, self.hasher, self.revocations, self.permissions)
-        self.tokens = TokenService(settings, self.hasher, self.keys)
-        self.codes = CodeService(settings, self.hasher, self.tokens)
+        self.tokens = TokenService(settings, self.hasher, self.keys, SqlTokenStore())
+        self.codes = CodeService(settings, self.hasher, self.tokens, SqlCodeStore())
         self.personal_tokens = PersonalTokenService(self.personal_token_store, self.user_store, settings, self.hasher,
                                                     self.permissions)
-        self.purge = Purge(settings, db)
+        self.purge = Purge(settings, db, SqlPurgeStore())
         self.bearer = BearerService(settings, db, self.keys, self.personal_tokens, self.revocations)
-        self.sessions = SessionService(settings, self.hasher, csrf_key)
+        self.sessions = SessionService(settings, self.hasher, csrf_key, SqlSessionStore())
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.lockout = Lockout(settings, self.limiter)
@@ -82,10 +89,10 @@ class Runtime:
         )
         self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.revocations)
         self.client_limits = ClientLimits(settings, self.limiter)
-        self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter)
+        self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter, SqlDeviceCodeStore())
         self.groups = GroupService(self.group_store, self.user_store, self.permissions)
-        self.consents = ConsentService()
-        self.authorizations = AuthorizationService(self.permissions, self.tokens, self.consents)
+        self.consents = ConsentService(SqlConsentStore())
+        self.authorizations = AuthorizationService(self.permissions, self.tokens, self.consents, self.clients)
         self.audit = AuditService(SqlAuditStore(), self.permissions)
         self.shown_once = ShownOnce(self.hasher, SqlShownOnceStore())
         self.activity = Activity(SqlActivityStore(), self.permissions)

@@ -7,14 +7,14 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
 from authgate.services.principal import account_is_active
 from authgate.settings import Settings
-from authgate.storage.models import User, WebSession
+from authgate.storage.models import User
+from authgate.storage.repositories.sessions import SessionStore
 from authgate.storage.types import utcnow
 
 
@@ -26,10 +26,11 @@ class SignedIn:
 
 
 class SessionService:
-    def __init__(self, settings: Settings, hasher: SecretHasher, csrf_key: bytes):
+    def __init__(self, settings: Settings, hasher: SecretHasher, csrf_key: bytes, store: SessionStore):
         self.settings = settings
         self.hasher = hasher
         self._csrf_key = csrf_key
+        self.store = store
 
     def start(self, s: Session, user: User, replacing: str | None = None) -> str:
         """A new session for ``user``; returns the session id to put in the cookie.
@@ -38,22 +39,13 @@ class SessionService:
         planted or seen before the sign-in is worth nothing after it (session fixation, ASVS 3.2.1)."""
         self.end(s, replacing)
         session_id = gen.generate()
-        s.add(
-            WebSession(
-                session_hash=self.hasher.hash(session_id),
-                user_id=user.id,
-                expires_at=utcnow() + timedelta(seconds=self.settings.session_ttl),
-            )
-        )
+        self.store.add(s, self.hasher.hash(session_id), user.id, utcnow() + timedelta(seconds=self.settings.session_ttl))
         return session_id
 
     def resume(self, s: Session, session_id: str | None) -> SignedIn | None:
         if not session_id or len(session_id) > 128:
             return None
-        found = s.execute(
-            select(WebSession, User).join(User, User.id == WebSession.user_id)
-            .where(WebSession.session_hash == self.hasher.hash(session_id))
-        ).first()
+        found = self.store.with_user(s, self.hasher.hash(session_id))
         if found is None:
             return None
         row, user = found
@@ -65,18 +57,11 @@ class SessionService:
 
     def end(self, s: Session, session_id: str | None) -> None:
         if session_id:
-            s.execute(
-                update(WebSession)
-                .where(WebSession.session_hash == self.hasher.hash(session_id))
-                .values(ended_at=utcnow())
-            )
+            self.store.end(s, self.hasher.hash(session_id), utcnow())
 
     def end_all(self, s: Session, user_id: int, keep: str | None = None) -> None:
         """End every session of ``user_id``; with ``keep``, all but that one (the session acting)."""
-        query = update(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
-        if keep:
-            query = query.where(WebSession.session_hash != self.hasher.hash(keep))
-        s.execute(query.values(ended_at=utcnow()))
+        self.store.end_all(s, user_id, utcnow(), self.hasher.hash(keep) if keep else None)
 
     def csrf_token(self, binding: str) -> str:
         """The CSRF token for a form, bound to the session id (or, before sign-in, to a cookie nonce)."""

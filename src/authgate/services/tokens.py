@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from joserfc import jwt
-from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from authgate.security import sealing
@@ -22,7 +21,8 @@ from authgate.security.secrets import SecretHasher
 from authgate.services import revocations
 from authgate.services.keys import KeyService
 from authgate.settings import Settings
-from authgate.storage.models import AccessToken, Client, RefreshToken, TokenFamily, User
+from authgate.storage.models import Client, RefreshToken, TokenFamily, User
+from authgate.storage.repositories.tokens import TokenStore
 from authgate.storage.types import utcnow
 
 AT_JWT_TYPE = "at+jwt"
@@ -35,22 +35,12 @@ class IssuedAccessToken:
     expires_in: int
 
 
-_refresh_tokens = RefreshToken.__table__
-NEW_FAMILY = insert(TokenFamily.__table__).returning(TokenFamily.__table__.c.id)
-# Built once: the refresh grant's statements, with bound parameters (SQLAlchemy then reuses their
-# compiled form instead of building and keying a new statement per request).
-REFRESH_TOKEN_BY_HASH = select(RefreshToken).where(RefreshToken.token_hash == bindparam("token_hash"))
-CLAIM_REFRESH_TOKEN = (update(_refresh_tokens)
-                       .where(_refresh_tokens.c.id == bindparam("row_id"), _refresh_tokens.c.rotated_at.is_(None))
-                       .values(rotated_at=bindparam("now")))
-KEEP_REPLAY = update(_refresh_tokens).where(_refresh_tokens.c.id == bindparam("row_id")).values(replay_blob=bindparam("blob"))
-
-
 class TokenService:
-    def __init__(self, settings: Settings, hasher: SecretHasher, keys: KeyService):
+    def __init__(self, settings: Settings, hasher: SecretHasher, keys: KeyService, store: TokenStore):
         self.settings = settings
         self.hasher = hasher
         self.keys = keys
+        self.store = store
 
     def audience(self) -> str:
         return self.settings.issuer
@@ -62,8 +52,7 @@ class TokenService:
         """A new family, inserted at once; the object returned is outside the session (read its fields only)."""
         values = {"client_id": client.id, "user_id": user.id if user else None, "grant_type": grant_type,
                   "scope": scope, "authorization_code_id": authorization_code_id}
-        family_id = s.execute(NEW_FAMILY, values).scalar_one()
-        return TokenFamily(id=family_id, **values)
+        return TokenFamily(id=self.store.new_family(s, values), **values)
 
     def issue_access_token(
         self, s: Session, client: Client, user: User | None, scope: str, family_id: int | None,
@@ -86,7 +75,7 @@ class TokenService:
         key = self.keys.signing_key(s)
         header = {"alg": key.alg, "typ": AT_JWT_TYPE, "kid": key.kid}
         token = jwt.encode(header, claims, key, algorithms=[key.alg])
-        s.execute(insert(AccessToken.__table__), {
+        self.store.add_access_token(s, {
             "jti": jti,
             "family_id": family_id,
             "client_id": client.id,
@@ -98,7 +87,7 @@ class TokenService:
 
     def issue_refresh_token(self, s: Session, family: TokenFamily, scope: str) -> str:
         token = gen.generate(gen.REFRESH_TOKEN_PREFIX)
-        s.execute(insert(RefreshToken.__table__), {
+        self.store.add_refresh_token(s, {
             "token_hash": self.hasher.hash(token),
             "family_id": family.id,
             "client_id": family.client_id,
@@ -109,17 +98,30 @@ class TokenService:
         return token
 
     def find_refresh_token(self, s: Session, token: str) -> RefreshToken | None:
-        return s.scalar(REFRESH_TOKEN_BY_HASH, {"token_hash": self.hasher.hash(token)})
+        return self.store.refresh_token(s, self.hasher.hash(token))
+
+    def live_families(self, s: Session, user_id: int, client_pk: int | None = None) -> list[tuple[TokenFamily, Client]]:
+        """The user's families that still hold a working token, with their client (the authorized applications)."""
+        return self.store.live_families(s, user_id, client_pk, utcnow())
+
+    def family(self, s: Session, family_id: int) -> TokenFamily | None:
+        return self.store.family(s, family_id)
 
     def claim_refresh_token(self, s: Session, row: RefreshToken) -> bool:
-        """Mark ``row`` rotated; False when another request rotated it first (so: reuse)."""
-        return s.execute(CLAIM_REFRESH_TOKEN, {"row_id": row.id, "now": utcnow()}).rowcount == 1
+        """Mark ``row`` rotated; False when it was already, or another request rotated it first (so:
+        reuse; ``row`` is then read again, to see that rotation)."""
+        if row.rotated_at is not None:
+            return False
+        if self.store.rotate_refresh(s, row.id, utcnow()):
+            return True
+        self.store.reread_refresh(s, row)
+        return False
 
     def remember_rotation(self, s: Session, row: RefreshToken, presented: str, response: dict) -> None:
         """Keep the pair a rotation issued, sealed with the old token, for a retry within the grace window."""
         if self.settings.refresh_grace_seconds:
             blob = sealing.seal(presented, json.dumps(response).encode())
-            s.execute(KEEP_REPLAY, {"row_id": row.id, "blob": blob})
+            self.store.keep_replay(s, row.id, blob)
 
     def replay_rotation(self, s: Session, row: RefreshToken, presented: str) -> dict | None:
         """The pair issued when ``row`` was rotated, if the retry comes within the grace window and the
@@ -138,34 +140,12 @@ class TokenService:
         return pair
 
     def revoke_family(self, s: Session, family_id: int) -> None:
-        now = utcnow()
-        s.execute(update(TokenFamily).where(TokenFamily.id == family_id).values(revoked_at=now))
-        s.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        revoked = s.scalars(
-            update(AccessToken)
-            .where(AccessToken.family_id == family_id, AccessToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-            .returning(AccessToken.jti)
-        ).all()
-        revocations.record(s, revocations.JTI, revoked)
+        revocations.record(s, revocations.JTI, self.store.revoke_family(s, family_id, utcnow()))
 
     def revoke_families_of_code(self, s: Session, authorization_code_id: int) -> None:
-        for family_id in s.scalars(
-            select(TokenFamily.id).where(TokenFamily.authorization_code_id == authorization_code_id)
-        ):
+        for family_id in self.store.families_of_code(s, authorization_code_id):
             self.revoke_family(s, family_id)
 
     def revoke_user(self, s: Session, user_id: int) -> None:
         """Revoke every family, refresh token and access token of ``user_id`` (their account is gone)."""
-        now = utcnow()
-        s.execute(update(TokenFamily).where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None))
-                  .values(revoked_at=now))
-        s.execute(update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
-                  .values(revoked_at=now))
-        revoked = s.scalars(update(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
-                            .values(revoked_at=now).returning(AccessToken.jti)).all()
-        revocations.record(s, revocations.JTI, revoked)
+        revocations.record(s, revocations.JTI, self.store.revoke_user(s, user_id, utcnow()))

@@ -15,12 +15,9 @@ from datetime import datetime
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core import grants as oidc_grants
 from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
-from sqlalchemy import select
-
 from authgate.oauth.context import current_db
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.userinfo import ID_TOKEN_CLAIMS, SCOPE_CLAIMS
-from authgate.storage.models import AuthorizationCode
 
 PROMPTS_SUPPORTED = ["none", "login", "consent"]
 
@@ -33,11 +30,7 @@ class OpenIDCode(oidc_grants.OpenIDCode):
     def exists_nonce(self, nonce: str, request) -> bool:
         """A nonce already used by this client is a replay (§3.1.2.1)."""
         client = self.runtime.clients.view(request.db, request.payload.client_id or "")
-        return client is not None and request.db.scalar(
-            select(AuthorizationCode.id)
-            .where(AuthorizationCode.client_id == client.id, AuthorizationCode.nonce == nonce)
-            .limit(1)
-        ) is not None
+        return client is not None and self.runtime.codes.nonce_used(request.db, client.id, nonce)
 
     def resolve_client_private_key(self, client):
         return self.runtime.keys.id_token_key(current_db())

@@ -43,7 +43,7 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
         row = self.server.runtime.tokens.find_refresh_token(db, presented)
         if row is None or row.client_id != client.row.id:
             raise InvalidGrantError("The refresh token is invalid.")
-        family = self.family = db.get(TokenFamily, row.family_id)
+        family = self.family = self.server.runtime.tokens.family(db, row.family_id)
         if row.revoked_at is not None or family is None or family.revoked_at is not None:
             raise InvalidGrantError("The refresh token has been revoked.")
         if row.expires_at <= utcnow():
@@ -52,12 +52,7 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
 
     def _claimed(self, row: RefreshToken) -> bool:
         """Mark the token rotated; False if it was already, or another request just did."""
-        if row.rotated_at is not None:
-            return False
-        if self.server.runtime.tokens.claim_refresh_token(self.request.db, row):
-            return True
-        self.request.db.refresh(row)
-        return False
+        return self.server.runtime.tokens.claim_refresh_token(self.request.db, row)
 
     def _retry_or_theft(self, row: RefreshToken, client) -> dict:
         """The pair of the rotation, to a retry in the grace window; otherwise revoke the family."""

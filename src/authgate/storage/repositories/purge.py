@@ -1,0 +1,58 @@
+"""What can never be used again, per kind of row, deleted in batches chosen by an indexed condition.
+
+Kept on purpose: rotated refresh tokens until they expire (a reuse must still be recognised and
+revoke its family), families while a token of theirs is left (and an hour more), and personal
+access tokens (their owners list them, expired or not).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy.orm import Session
+
+from authgate.storage.models import (
+    AccessToken, AuthorizationCode, DeviceCode, RefreshToken, RevocationEvent, TokenFamily, WebSession,
+)
+
+FAMILY_GRACE = timedelta(hours=1)
+
+
+def _targets(now: datetime, events_before: datetime) -> dict:
+    live_refresh = exists().where(RefreshToken.family_id == TokenFamily.id)
+    live_access = exists().where(AccessToken.family_id == TokenFamily.id)
+    return {
+        "authorization_codes": (AuthorizationCode.id, AuthorizationCode.expires_at < now),
+        "access_tokens": (AccessToken.jti, AccessToken.expires_at < now),
+        "refresh_tokens": (RefreshToken.id, RefreshToken.expires_at < now),
+        "token_families": (TokenFamily.id, and_(TokenFamily.created_at < now - FAMILY_GRACE,
+                                                ~live_refresh, ~live_access)),
+        "device_codes": (DeviceCode.id, DeviceCode.expires_at < now),
+        "sessions": (WebSession.id, or_(WebSession.ended_at.is_not(None), WebSession.expires_at < now)),
+        "revocation_events": (RevocationEvent.id, RevocationEvent.created_at < events_before),
+    }
+
+
+KINDS = tuple(_targets(datetime.now(), datetime.now()))
+
+
+class PurgeStore(Protocol):
+    kinds: tuple[str, ...]
+    """Every kind, in the order they are purged (tokens before the families they keep alive)."""
+
+    def delete_batch(self, s: Session, kind: str, limit: int, now: datetime, events_before: datetime) -> int:
+        """Delete at most ``limit`` dead rows of ``kind``; how many. Revocation events count as dead
+        before ``events_before``."""
+
+
+class SqlPurgeStore:
+    kinds = KINDS
+
+    def delete_batch(self, s: Session, kind: str, limit: int, now: datetime, events_before: datetime) -> int:
+        key, condition = _targets(now, events_before)[kind]
+        ids = s.scalars(select(key).where(condition).limit(limit)).all()
+        if ids:
+            s.execute(delete(key.class_).where(key.in_(ids)), execution_options={"synchronize_session": False})
+        return len(ids)

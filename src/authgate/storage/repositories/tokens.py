@@ -1,0 +1,140 @@
+"""Token families and their refresh-token and access-token records (RFC 6749 §1.4-1.5, RFC 9068).
+
+A family is every token issued from one grant, across refreshes. ``rotate_refresh`` claims a
+refresh token by compare-and-set (``UPDATE … WHERE rotated_at IS NULL``), so of two concurrent
+refreshes only one wins; ``revoke_family`` revokes the family, its refresh tokens and its access
+tokens at once and returns the revoked access tokens' ``jti`` (for the revocation events).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy.orm import Session
+
+from authgate.storage.models import AccessToken, Client, RefreshToken, TokenFamily
+
+_families = TokenFamily.__table__
+_refresh_tokens = RefreshToken.__table__
+NEW_FAMILY = insert(_families).returning(_families.c.id)
+NEW_ACCESS_TOKEN = insert(AccessToken.__table__)
+NEW_REFRESH_TOKEN = insert(_refresh_tokens)
+# Built once: the refresh grant's statements, with bound parameters (SQLAlchemy then reuses their
+# compiled form instead of building and keying a new statement per request).
+REFRESH_TOKEN_BY_HASH = select(RefreshToken).where(RefreshToken.token_hash == bindparam("token_hash"))
+CLAIM_REFRESH_TOKEN = (update(_refresh_tokens)
+                       .where(_refresh_tokens.c.id == bindparam("row_id"), _refresh_tokens.c.rotated_at.is_(None))
+                       .values(rotated_at=bindparam("now")))
+KEEP_REPLAY = update(_refresh_tokens).where(_refresh_tokens.c.id == bindparam("row_id")).values(replay_blob=bindparam("blob"))
+
+
+class TokenStore(Protocol):
+    def new_family(self, s: Session, values: dict) -> int:
+        """Insert a family (``client_id``, ``user_id``, ``grant_type``, ``scope``, ``authorization_code_id``); its id."""
+
+    def family(self, s: Session, family_id: int) -> TokenFamily | None: ...
+
+    def families_of_code(self, s: Session, authorization_code_id: int) -> list[int]: ...
+
+    def live_families(self, s: Session, user_id: int, client_pk: int | None, now: datetime) -> list[tuple[TokenFamily, Client]]:
+        """The user's unrevoked families that still hold a working access or refresh token, with their client."""
+
+    def add_access_token(self, s: Session, values: dict) -> None: ...
+
+    def access_token(self, s: Session, jti: str) -> AccessToken | None: ...
+
+    def revoke_access_token(self, s: Session, jti: str, now: datetime) -> None: ...
+
+    def add_refresh_token(self, s: Session, values: dict) -> None: ...
+
+    def refresh_token(self, s: Session, token_hash: str) -> RefreshToken | None: ...
+
+    def rotate_refresh(self, s: Session, row_id: int, now: datetime) -> bool:
+        """Mark the refresh token rotated; False when another request rotated it first."""
+
+    def reread_refresh(self, s: Session, row: RefreshToken) -> None:
+        """Reload ``row`` from the database (after losing ``rotate_refresh``)."""
+
+    def keep_replay(self, s: Session, row_id: int, blob: bytes) -> None:
+        """Keep the sealed response of a rotation on the rotated token (the grace-window retry)."""
+
+    def revoke_family(self, s: Session, family_id: int, now: datetime) -> list[str]:
+        """Revoke the family and its live tokens; the ``jti`` of the access tokens revoked."""
+
+    def revoke_user(self, s: Session, user_id: int, now: datetime) -> list[str]:
+        """Revoke every family and live token of the user; the ``jti`` of the access tokens revoked."""
+
+
+class SqlTokenStore:
+    def new_family(self, s: Session, values: dict) -> int:
+        return s.execute(NEW_FAMILY, values).scalar_one()
+
+    def family(self, s: Session, family_id: int) -> TokenFamily | None:
+        return s.get(TokenFamily, family_id)
+
+    def families_of_code(self, s: Session, authorization_code_id: int) -> list[int]:
+        return list(s.scalars(select(TokenFamily.id).where(TokenFamily.authorization_code_id == authorization_code_id)))
+
+    def live_families(self, s: Session, user_id: int, client_pk: int | None, now: datetime) -> list[tuple[TokenFamily, Client]]:
+        live_access = exists().where(
+            AccessToken.family_id == TokenFamily.id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > now)
+        live_refresh = exists().where(
+            RefreshToken.family_id == TokenFamily.id, RefreshToken.revoked_at.is_(None),
+            RefreshToken.rotated_at.is_(None), RefreshToken.expires_at > now)
+        stmt = (
+            select(TokenFamily, Client)
+            .join(Client, Client.id == TokenFamily.client_id)
+            .where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None), live_access | live_refresh)
+            .order_by(TokenFamily.id)
+        )
+        if client_pk is not None:
+            stmt = stmt.where(TokenFamily.client_id == client_pk)
+        return list(s.execute(stmt).tuples())
+
+    def add_access_token(self, s: Session, values: dict) -> None:
+        s.execute(NEW_ACCESS_TOKEN, values)
+
+    def access_token(self, s: Session, jti: str) -> AccessToken | None:
+        return s.scalar(select(AccessToken).where(AccessToken.jti == jti))
+
+    def revoke_access_token(self, s: Session, jti: str, now: datetime) -> None:
+        s.execute(update(AccessToken).where(AccessToken.jti == jti, AccessToken.revoked_at.is_(None)).values(revoked_at=now))
+
+    def add_refresh_token(self, s: Session, values: dict) -> None:
+        s.execute(NEW_REFRESH_TOKEN, values)
+
+    def refresh_token(self, s: Session, token_hash: str) -> RefreshToken | None:
+        return s.scalar(REFRESH_TOKEN_BY_HASH, {"token_hash": token_hash})
+
+    def rotate_refresh(self, s: Session, row_id: int, now: datetime) -> bool:
+        return s.execute(CLAIM_REFRESH_TOKEN, {"row_id": row_id, "now": now}).rowcount == 1
+
+    def reread_refresh(self, s: Session, row: RefreshToken) -> None:
+        s.refresh(row)
+
+    def keep_replay(self, s: Session, row_id: int, blob: bytes) -> None:
+        s.execute(KEEP_REPLAY, {"row_id": row_id, "blob": blob})
+
+    def revoke_family(self, s: Session, family_id: int, now: datetime) -> list[str]:
+        s.execute(update(TokenFamily).where(TokenFamily.id == family_id).values(revoked_at=now))
+        s.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return list(s.scalars(
+            update(AccessToken)
+            .where(AccessToken.family_id == family_id, AccessToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .returning(AccessToken.jti)
+        ).all())
+
+    def revoke_user(self, s: Session, user_id: int, now: datetime) -> list[str]:
+        s.execute(update(TokenFamily).where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None))
+                  .values(revoked_at=now))
+        s.execute(update(RefreshToken).where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+                  .values(revoked_at=now))
+        return list(s.scalars(update(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+                              .values(revoked_at=now).returning(AccessToken.jti)).all())
