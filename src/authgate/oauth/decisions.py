@@ -21,7 +21,6 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from authgate.oauth.grants.openid import sign_in_needed
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
-from authgate.services import audit
 from authgate.services import scopes as scope_rules
 from authgate.services.sessions import SignedIn
 from authgate.storage.types import utcnow
@@ -118,6 +117,5 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
     if choice == APPROVE:
         runtime.consents.remember(request.db, user.id, client.id, scopes)
     location = server.authorization_response(request, grant, user if approved else None)
-    audit.record(request.db, "consent.granted" if approved else "consent.denied", user_id=user.id,
-                 client_id=grant.client.get_client_id(), details={"scope": request.scope})
+    runtime.consents.record_answer(request.db, user.id, grant.client.get_client_id(), approved, request.scope)
     return Answered(location)

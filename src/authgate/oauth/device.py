@@ -82,7 +82,7 @@ class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
         client = self.authenticate_token_endpoint_client()
         if not client.check_grant_type(self.GRANT_TYPE):
             raise UnauthorizedClientError("This client may not use the device authorization grant.")
-        row = self.server.runtime.device_codes.by_device_code(self.request.db, device_code)
+        row = self.services.device_codes.by_device_code(self.request.db, device_code)
         if row is None or row.client_id != client.row.id:
             raise InvalidGrantError("The device code is invalid.")
         self.request.client = client
@@ -90,7 +90,7 @@ class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
         self.request.credential = _Credential(row)
 
     def _decided_user(self, row) -> User:
-        db, devices = self.request.db, self.server.runtime.device_codes
+        db, devices = self.request.db, self.services.device_codes
         if row.status == device_rules.USED:
             raise InvalidGrantError("The device code was already exchanged for a token.")
         if row.expires_at <= utcnow():
@@ -98,7 +98,7 @@ class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
         if row.status == device_rules.DENIED:
             raise AccessDeniedError("The user denied the request.")
         if row.status == device_rules.APPROVED:
-            user = self.server.runtime.users.get(db, row.user_id)
+            user = self.services.users.get(db, row.user_id)
             if not devices.consume(db, row):
                 raise InvalidGrantError("The device code was already exchanged for a token.")
             return self.active_user(user)

@@ -35,21 +35,26 @@ def _unique(items) -> list:
 
 
 def _extensions(server):
-    for _, extensions in server._authorization_grants + server._token_grants:
-        yield from extensions or ()
+    for _, extensions in server.registered_grants:
+        yield from extensions
+
+
+def _grants(server, endpoint: str) -> list[type]:
+    """The registered grants served at ``endpoint`` (``authorization`` or ``token``), as Authlib sorts them."""
+    return [grant for grant, _ in server.registered_grants if hasattr(grant, f"check_{endpoint}_endpoint")]
 
 
 def build(server, s) -> dict:
     """The metadata document: RFC 8414 fields, and the OpenID ones when OpenID Connect is registered."""
     issuer = server.runtime.settings.issuer
-    token_grants = [grant for grant, _ in server._token_grants]
+    token_grants = _grants(server, "token")
     doc = {
         "issuer": issuer,
         "authorization_endpoint": issuer + PATHS["authorization_endpoint"],
         "token_endpoint": issuer + PATHS["token_endpoint"],
         "jwks_uri": issuer + PATHS["jwks_uri"],
         "scopes_supported": list(server.scopes_supported),
-        "response_types_supported": _unique(t for grant, _ in server._authorization_grants for t in sorted(grant.RESPONSE_TYPES)),
+        "response_types_supported": _unique(t for grant in _grants(server, "authorization") for t in sorted(grant.RESPONSE_TYPES)),
         "response_modes_supported": ["query"],
         "grant_types_supported": _unique(grant.GRANT_TYPE for grant in token_grants),
         "token_endpoint_auth_methods_supported": _unique(
@@ -61,7 +66,7 @@ def build(server, s) -> dict:
         "authorization_response_iss_parameter_supported": server.SENDS_ISS_IN_AUTHORIZATION_RESPONSE,
     }
     for name, (url_field, methods_field) in REGISTERED_ENDPOINTS.items():
-        for endpoint in server._endpoints.get(name, ())[:1]:
+        for endpoint in server.registered_endpoints.get(name, ())[:1]:
             doc[url_field] = issuer + PATHS[url_field]
             if methods_field:
                 doc[methods_field] = list(endpoint.CLIENT_AUTH_METHODS)

@@ -1,7 +1,11 @@
 """The authorization server: Authlib's ``AuthorizationServer`` wired to authgate's services.
 
 The grants come from ``oauth/grants/registry.py`` (each names its own Authlib extensions, as the
-code grant does PKCE and OpenID Connect), so adding a grant is one module and one line there.
+code grant does PKCE and OpenID Connect), so adding a grant is one module and one line there. Each
+grant gets its services at registration (``GrantServices``, its first extension), and every token
+comes from the one generator registered with Authlib's hook (``oauth/issuing.py``). What is
+registered is kept as it is registered (``registered_grants``, ``registered_endpoints``), so the
+metadata reads it without Authlib's private attributes.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from authgate.oauth.client_auth import authenticate_basic, basic_credentials, se
 from authgate.oauth.context import bound, current_db
 from authgate.oauth.device import DeviceAuthorizationEndpoint
 from authgate.oauth.errors import TooManyRequestsError, repeated_parameters
+from authgate.oauth.grants.base import GrantServices
 from authgate.oauth.grants.registry import TOKEN_GRANTS
 from authgate.oauth.introspection import IntrospectionEndpoint
+from authgate.oauth.issuing import TokenGenerator
 from authgate.oauth.models import OAuthClient
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.revocation import RevocationEndpoint
@@ -49,14 +55,26 @@ class AuthorizationServer(AuthlibServer):
     def __init__(self, runtime):
         super().__init__(scopes_supported=sorted(scope_rules.KNOWN))
         self.runtime = runtime
+        self.registered_grants: list[tuple[type, list]] = []
+        self.registered_endpoints: dict[str, list] = {}
+        self.register_token_generator("default", TokenGenerator(runtime.tokens))
+        services = GrantServices.of(runtime)
         for grant in TOKEN_GRANTS:
             if grant.enabled(runtime.settings):
-                self.register_grant(grant, grant.extensions(runtime))
+                self.register_grant(grant, [services, *grant.extensions(services)])
         self.register_client_auth_method("client_secret_basic", authenticate_basic)
         self.register_client_auth_method("client_secret_post", secret_post_or_secret_only(self._client_by_secret))
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(DeviceAuthorizationEndpoint)
+
+    def register_grant(self, grant_cls, extensions=None):
+        super().register_grant(grant_cls, extensions)
+        self.registered_grants.append((grant_cls, list(extensions or ())))
+
+    def register_endpoint(self, endpoint):
+        super().register_endpoint(endpoint)
+        self.registered_endpoints.setdefault(endpoint.ENDPOINT_NAME, []).append(endpoint)
 
     def query_client(self, client_id: str) -> OAuthClient | None:
         view = self.runtime.clients.view(current_db(), client_id)

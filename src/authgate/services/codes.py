@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
-from authgate.services import audit
 from authgate.services.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.models import AuthorizationCode, Client, User
@@ -47,16 +46,14 @@ class CodeService:
         """The code's record, now marked used, and its user (one query for both); None if unknown,
         foreign, expired or already used.
 
-        A second use revokes every token issued from the code (RFC 6749 §4.1.2, §10.5); the caller
-        commits the transaction even though the request fails, so the revocation holds.
+        A second use revokes every token issued from the code (the reuse rule, ``TokenService.code_reused``).
         """
         found = self.store.with_user(s, self.hasher.hash(code))
         row = found[0] if found else None
         if row is None or row.client_id != client.id:
             return None
         if not self.store.claim(s, row.id, utcnow()):
-            self.tokens.revoke_families_of_code(s, row.id)
-            audit.record(s, "code.replayed", user_id=row.user_id, client_id=client.client_id)
+            self.tokens.code_reused(s, row.id, row.user_id, client.client_id)
             return None
         if row.expires_at <= utcnow():
             return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from authgate.services import audit
 from authgate.storage.repositories.consents import ConsentStore
 
 
@@ -27,6 +28,11 @@ class ConsentService:
         row = self.store.get(s, user_id, client_pk)
         if not set(scopes) <= set(row.scopes):
             self.store.widen(s, row, list(dict.fromkeys([*row.scopes, *scopes])))
+
+    def record_answer(self, s: Session, user_id: int, client_id: str, approved: bool, scope: str | None) -> None:
+        """Audit the user's answer to an authorization request (given, or by remembered consent)."""
+        audit.record(s, "consent.granted" if approved else "consent.denied", user_id=user_id, client_id=client_id,
+                     details={"scope": scope})
 
     def forget(self, s: Session, user_id: int, client_pk: int) -> bool:
         """Forget the user's consent for the client; True when there was one."""

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from authgate.security import sealing
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services import revocations
+from authgate.services import audit, revocations
+from authgate.services import scopes as scope_rules
 from authgate.services.keys import KeyService
 from authgate.settings import Settings
 from authgate.storage.models import Client, RefreshToken, TokenFamily, User
@@ -42,9 +43,6 @@ class TokenService:
         self.keys = keys
         self.store = store
 
-    def audience(self) -> str:
-        return self.settings.issuer
-
     def start_family(
         self, s: Session, client: Client, user: User | None, grant_type: str, scope: str,
         authorization_code_id: int | None = None,
@@ -54,6 +52,56 @@ class TokenService:
                   "scope": scope, "authorization_code_id": authorization_code_id}
         return TokenFamily(id=self.store.new_family(s, values), **values)
 
+    # -- issuing -------------------------------------------------------------------------------------
+
+    def issue(
+        self, s: Session, grant_type: str, client: Client, user: User | None, scope: str, family: TokenFamily | None,
+        *, expires_in: int | None = None, with_refresh: bool = True,
+    ) -> dict:
+        """A grant's token response (RFC 6749 §5.1), recorded and audited: an access token, and a refresh
+        token when asked for, the tokens have a family, the client may refresh and the scope allows it."""
+        issued = self.issue_access_token(s, client, user, scope, family.id if family else None, expires_in)
+        response = {
+            "token_type": "Bearer",
+            "access_token": issued.token,
+            "expires_in": issued.expires_in,
+            "scope": scope,
+        }
+        if (
+            with_refresh
+            and family is not None
+            and "refresh_token" in client.grants
+            and scope_rules.allows_refresh(scope_rules.parse(scope))
+        ):
+            response["refresh_token"] = self.issue_refresh_token(s, family, scope)
+        audit.record(
+            s, "token.refreshed" if grant_type == "refresh_token" else "token.issued",
+            user_id=user.id if user is not None else None, client_id=client.client_id, subject=issued.jti,
+            details={"grant_type": grant_type, "scope": scope, "refresh_token": "refresh_token" in response},
+        )
+        return response
+
+    def access_token_claims(self, client: Client, user: User | None, scope: str, *, jti: str, issued_at: int,
+                            ttl: int) -> dict:
+        """The claims of an access token (RFC 9068 §2.2), built here and nowhere else: an ``aud`` per
+        resource, ``cnf`` (a proof-of-possession key) and ``act`` (the actor of a delegation) join them here."""
+        return {
+            "iss": self.settings.issuer,
+            "sub": str(user.id) if user else client.client_id,
+            "aud": self.settings.issuer,
+            "exp": issued_at + ttl,
+            "iat": issued_at,
+            "jti": jti,
+            "client_id": client.client_id,
+            "scope": scope,
+        }
+
+    def sign_access_token(self, s: Session, claims: dict) -> str:
+        """Sign with the key that signs access tokens now, typed ``at+jwt`` (RFC 9068 §2.1)."""
+        key = self.keys.signing_key(s)
+        header = {"alg": key.alg, "typ": AT_JWT_TYPE, "kid": key.kid}
+        return jwt.encode(header, claims, key, algorithms=[key.alg])
+
     def issue_access_token(
         self, s: Session, client: Client, user: User | None, scope: str, family_id: int | None,
         expires_in: int | None = None,
@@ -62,19 +110,7 @@ class TokenService:
         ttl = expires_in or self.settings.access_token_ttl
         now = int(time.time())
         jti = secrets.token_urlsafe(16)
-        claims = {
-            "iss": self.settings.issuer,
-            "sub": str(user.id) if user else client.client_id,
-            "aud": self.audience(),
-            "exp": now + ttl,
-            "iat": now,
-            "jti": jti,
-            "client_id": client.client_id,
-            "scope": scope,
-        }
-        key = self.keys.signing_key(s)
-        header = {"alg": key.alg, "typ": AT_JWT_TYPE, "kid": key.kid}
-        token = jwt.encode(header, claims, key, algorithms=[key.alg])
+        token = self.sign_access_token(s, self.access_token_claims(client, user, scope, jti=jti, issued_at=now, ttl=ttl))
         self.store.add_access_token(s, {
             "jti": jti,
             "family_id": family_id,
@@ -142,9 +178,30 @@ class TokenService:
     def revoke_family(self, s: Session, family_id: int) -> None:
         revocations.record(s, revocations.JTI, self.store.revoke_family(s, family_id, utcnow()))
 
-    def revoke_families_of_code(self, s: Session, authorization_code_id: int) -> None:
-        for family_id in self.store.families_of_code(s, authorization_code_id):
+    # -- the reuse rule ------------------------------------------------------------------------------
+
+    def code_reused(self, s: Session, authorization_code_id: int, user_id: int, client_id: str) -> None:
+        """An authorization code presented again (RFC 6749 §4.1.2, §10.5): ``_reused``."""
+        self._reused(s, "code.replayed", self.store.families_of_code(s, authorization_code_id),
+                     user_id=user_id, client_id=client_id)
+
+    def rotated_refresh_presented(self, s: Session, row: RefreshToken, presented: str, client_id: str) -> dict | None:
+        """A refresh token presented after its rotation: the pair of that rotation to a retry in the
+        grace window (``replay_rotation``); otherwise reuse (RFC 9700 §4.14.2): ``_reused``, and None."""
+        replayed = self.replay_rotation(s, row, presented)
+        if replayed is None:
+            self._reused(s, "token.reuse_detected", [row.family_id], user_id=row.user_id, client_id=client_id,
+                         details={"family": row.family_id})
+        return replayed
+
+    def _reused(self, s: Session, event: str, family_ids: list[int], *, user_id: int | None, client_id: str,
+                details: dict | None = None) -> None:
+        """The one rule for a single-use credential used twice: it may be in a thief's hands, so every
+        family issued from it is revoked, and the reuse audited. The caller commits although the
+        request fails, so that the revocation holds."""
+        for family_id in family_ids:
             self.revoke_family(s, family_id)
+        audit.record(s, event, user_id=user_id, client_id=client_id, details=details)
 
     def revoke_user(self, s: Session, user_id: int) -> None:
         """Revoke every family, refresh token and access token of ``user_id`` (their account is gone)."""

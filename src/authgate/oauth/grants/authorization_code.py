@@ -32,8 +32,8 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
                      alias="authorization_code_grant")
 
     @classmethod
-    def extensions(cls, runtime) -> list:
-        return [S256CodeChallenge(required=True), OpenIDCode(runtime)]
+    def extensions(cls, services) -> list:
+        return [S256CodeChallenge(required=True), OpenIDCode(services)]
 
     @staticmethod
     def validate_no_multiple_request_parameter(request):
@@ -58,7 +58,7 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
 
     def save_authorization_code(self, code: str, request) -> None:
         data = request.payload.data
-        self.server.runtime.codes.create(
+        self.services.codes.create(
             request.db,
             code,
             client=request.client.row,
@@ -72,7 +72,7 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client) -> OAuthCode | None:
-        redeemed = self.server.runtime.codes.redeem(self.request.db, code, client.row)
+        redeemed = self.services.codes.redeem(self.request.db, code, client.row)
         return OAuthCode(*redeemed) if redeemed else None
 
     def delete_authorization_code(self, authorization_code: OAuthCode) -> None:
@@ -84,6 +84,6 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
 
     def token_family(self, user: User | None, scope: str) -> TokenFamily:
         code = self.request.authorization_code.row
-        return self.server.runtime.tokens.start_family(
+        return self.services.tokens.start_family(
             self.request.db, self.request.client.row, user, self.SPEC.name, scope, authorization_code_id=code.id
         )

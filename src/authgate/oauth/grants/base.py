@@ -1,18 +1,57 @@
-"""What every authgate grant shares: how tokens are issued and recorded, who may still get them, and scope checks."""
+"""What every authgate grant shares: the services it is given, how tokens are issued, who may still
+get them, and scope checks."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError
 
-from authgate.services import audit
+from authgate.oauth.issuing import issuing
 from authgate.services import scopes as scope_rules
+from authgate.services.clients import ClientService
+from authgate.services.codes import CodeService
+from authgate.services.device_codes import DeviceCodeService
 from authgate.services.grant_types import GrantSpec
-from authgate.services.principal import account_is_active
+from authgate.services.keys import KeyService
+from authgate.services.login_guard import LoginGuard
+from authgate.services.revocations import Revocations
+from authgate.services.token_policy import token_refusal
+from authgate.services.tokens import TokenService
+from authgate.services.users import UserService
+from authgate.settings import Settings
 from authgate.storage.models import TokenFamily, User
 
 
+@dataclass(frozen=True)
+class GrantServices:
+    """The services grants use, given at registration: ``AuthorizationServer`` registers it as each
+    grant's first extension, and Authlib hands extensions every grant it makes (``grant.services``)."""
+
+    settings: Settings
+    tokens: TokenService
+    codes: CodeService
+    device_codes: DeviceCodeService
+    clients: ClientService
+    keys: KeyService
+    users: UserService
+    login_guard: LoginGuard
+    user_cache: Revocations
+    """``user(s, user_id)``: the user from memory while the cache is in sync, else read through ``s``."""
+
+    @classmethod
+    def of(cls, runtime) -> "GrantServices":
+        return cls(settings=runtime.settings, tokens=runtime.tokens, codes=runtime.codes,
+                   device_codes=runtime.device_codes, clients=runtime.clients, keys=runtime.keys,
+                   users=runtime.users, login_guard=runtime.login_guard, user_cache=runtime.revocations)
+
+    def __call__(self, grant) -> None:
+        grant.services = self
+
+
 class AuthgateGrant:
-    """Mixed into Authlib grants: tokens come from ``TokenService`` and are recorded as they are made."""
+    """Mixed into Authlib grants: tokens come from ``TokenGenerator`` (``oauth/issuing.py``), into the
+    family ``token_family`` names."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
     SPEC: GrantSpec
@@ -20,6 +59,7 @@ class AuthgateGrant:
     """True when ``validate_token_request`` only authenticates (client, user) and reads: it then runs in
     a read transaction, and the write transaction opens after it, only to persist. A grant that
     consumes a credential (a code, a refresh token) validates in the write transaction that spends it."""
+    services: GrantServices
 
     def __init_subclass__(cls, **kwargs):
         """The spec's URN is the ``grant_type`` Authlib matches, so it is written once."""
@@ -33,7 +73,7 @@ class AuthgateGrant:
         return True
 
     @classmethod
-    def extensions(cls, runtime) -> list:
+    def extensions(cls, services: GrantServices) -> list:
         """Authlib extensions attached when it is registered (PKCE, OpenID Connect)."""
         return []
 
@@ -43,46 +83,25 @@ class AuthgateGrant:
     def token_family(self, user: User | None, scope: str) -> TokenFamily | None:
         """The family new tokens join: a new one by default, none for tokens without refresh."""
         client = self.request.client.row
-        return self.server.runtime.tokens.start_family(self.request.db, client, user, self.SPEC.name, scope)
+        return self.services.tokens.start_family(self.request.db, client, user, self.SPEC.name, scope)
 
     @staticmethod
     def active_user(user: User | None) -> User:
-        """The grant's user if their account may still get tokens; ``invalid_grant`` for an inactive or
-        deleted one, whatever credential they hold (RFC 6749 §5.2; OpenID Connect Core §3.1.3.3)."""
-        if not account_is_active(user):
+        """The grant's user if they may still get tokens (``token_refusal``); ``invalid_grant`` for an
+        inactive or deleted one, whatever credential they hold (RFC 6749 §5.2; OpenID Connect Core §3.1.3.3)."""
+        if token_refusal(for_user=True, user=user):
             raise InvalidGrantError("The user of this grant is no longer active.")
         return user
 
     def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None, include_refresh_token=True):
-        client = self.request.client
-        scope = scope or scope_rules.join(scope_rules.default_for_client(client.row.scopes))
-        tokens = self.server.runtime.tokens
-        family = self.token_family(user, scope)
-        issued = tokens.issue_access_token(
-            self.request.db, client.row, user, scope, family.id if family else None, expires_in
-        )
-        response = {
-            "token_type": "Bearer",
-            "access_token": issued.token,
-            "expires_in": issued.expires_in,
-            "scope": scope,
-        }
-        if (
-            include_refresh_token
-            and family is not None
-            and client.check_grant_type("refresh_token")
-            and scope_rules.allows_refresh(scope_rules.parse(scope))
-        ):
-            response["refresh_token"] = tokens.issue_refresh_token(self.request.db, family, scope)
-        audit.record(
-            self.request.db, "token.refreshed" if self.GRANT_TYPE == "refresh_token" else "token.issued",
-            user_id=user.id if user is not None else None, client_id=client.get_client_id(), subject=issued.jti,
-            details={"grant_type": self.GRANT_TYPE, "scope": scope, "refresh_token": "refresh_token" in response},
-        )
-        return response
+        """Authlib's, with the client's default scope and the family the tokens join decided first."""
+        scope = scope or scope_rules.join(scope_rules.default_for_client(self.request.client.row.scopes))
+        with issuing(self.token_family(user, scope)):
+            return super().generate_token(user=user, scope=scope, grant_type=grant_type, expires_in=expires_in,
+                                          include_refresh_token=include_refresh_token)
 
     def save_token(self, token):
-        """Nothing left to do: ``generate_token`` recorded the tokens in the request's transaction."""
+        """Nothing left to do: the generator recorded the tokens in the request's transaction."""
 
     def validate_requested_scope(self):
         """Refuse unknown scopes and scopes outside the client's own set (RFC 6749 §3.3, §5.2)."""

@@ -23,17 +23,17 @@ PROMPTS_SUPPORTED = ["none", "login", "consent"]
 
 
 class OpenIDCode(oidc_grants.OpenIDCode):
-    def __init__(self, runtime):
+    def __init__(self, services):
         super().__init__(require_nonce=False)
-        self.runtime = runtime
+        self.services = services
 
     def exists_nonce(self, nonce: str, request) -> bool:
         """A nonce already used by this client is a replay (§3.1.2.1)."""
-        client = self.runtime.clients.view(request.db, request.payload.client_id or "")
-        return client is not None and self.runtime.codes.nonce_used(request.db, client.id, nonce)
+        client = self.services.clients.view(request.db, request.payload.client_id or "")
+        return client is not None and self.services.codes.nonce_used(request.db, client.id, nonce)
 
     def resolve_client_private_key(self, client):
-        return self.runtime.keys.id_token_key(current_db())
+        return self.services.keys.id_token_key(current_db())
 
     def get_client_algorithm(self, client) -> str:
         return self.resolve_client_private_key(client).alg
@@ -45,10 +45,10 @@ class OpenIDCode(oidc_grants.OpenIDCode):
     def get_client_claims(self, client) -> dict:
         now = int(time.time())
         return {
-            "iss": self.runtime.settings.issuer,
+            "iss": self.services.settings.issuer,
             "aud": client.get_client_id(),
             "iat": now,
-            "exp": now + self.runtime.settings.access_token_ttl,
+            "exp": now + self.services.settings.access_token_ttl,
         }
 
     def generate_user_info(self, user, scope) -> dict:
@@ -56,11 +56,11 @@ class OpenIDCode(oidc_grants.OpenIDCode):
 
     def provider_metadata(self, server, s) -> dict:
         """The OpenID Provider fields of the discovery document (Discovery 1.0 §3)."""
-        issuer = self.runtime.settings.issuer
+        issuer = self.services.settings.issuer
         return {
             "userinfo_endpoint": issuer + PATHS["userinfo_endpoint"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": self.runtime.keys.id_token_algorithms(s),
+            "id_token_signing_alg_values_supported": self.services.keys.id_token_algorithms(s),
             "claims_supported": list(dict.fromkeys(ID_TOKEN_CLAIMS + [c for cs in SCOPE_CLAIMS.values() for c in cs])),
             "claim_types_supported": ["normal"],
             "prompt_values_supported": PROMPTS_SUPPORTED,

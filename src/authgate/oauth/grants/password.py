@@ -26,7 +26,7 @@ class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant)
 
     def authenticate_user(self, username: str, password: str) -> User:
         """Through the login guard: limited per IP, and per account after repeated failures."""
-        self.attempt = self.server.runtime.login_guard.check(
+        self.attempt = self.services.login_guard.check(
             self.request.db, username, password, self.request.client_ip
         )
         if self.attempt.refused:
@@ -37,4 +37,4 @@ class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant)
 
     def record_authentication(self) -> None:
         if self.attempt is not None:
-            self.server.runtime.login_guard.record(self.request.db, self.attempt)
+            self.services.login_guard.record(self.request.db, self.attempt)

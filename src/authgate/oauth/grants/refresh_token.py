@@ -13,8 +13,8 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.models import OAuthRefreshToken
-from authgate.services import audit
 from authgate.services.grant_types import GrantSpec
+from authgate.services.token_policy import token_refusal
 from authgate.storage.models import RefreshToken, TokenFamily, User
 from authgate.storage.types import utcnow
 
@@ -29,22 +29,22 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
         token = OAuthRefreshToken(row)
         self._validate_token_scope(token)
         user_id = row.user_id
-        user = self.server.runtime.revocations.user(self.request.db, user_id) if user_id is not None else None
+        user = self.services.user_cache.user(self.request.db, user_id) if user_id is not None else None
         self.request.user = self.active_user(user)
         self.request.replayed = None if self._claimed(row) else self._retry_or_theft(row, client)
         self.request.refresh_token = token
 
     def _working_token(self, client) -> RefreshToken:
-        """The presented token if it is this client's, unrevoked and unexpired (rotated or not)."""
+        """The presented token if it is this client's, unrevoked, in a live family and unexpired (rotated or not)."""
         presented = self.request.form.get("refresh_token")
         if not presented:
             raise InvalidRequestError("Missing 'refresh_token' in request.")
-        db = self.request.db
-        row = self.server.runtime.tokens.find_refresh_token(db, presented)
+        db, tokens = self.request.db, self.services.tokens
+        row = tokens.find_refresh_token(db, presented)
         if row is None or row.client_id != client.row.id:
             raise InvalidGrantError("The refresh token is invalid.")
-        family = self.family = self.server.runtime.tokens.family(db, row.family_id)
-        if row.revoked_at is not None or family is None or family.revoked_at is not None:
+        family = self.family = tokens.family(db, row.family_id)
+        if row.revoked_at is not None or token_refusal(in_family=True, family=family):
             raise InvalidGrantError("The refresh token has been revoked.")
         if row.expires_at <= utcnow():
             raise InvalidGrantError("The refresh token has expired.")
@@ -52,16 +52,13 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
 
     def _claimed(self, row: RefreshToken) -> bool:
         """Mark the token rotated; False if it was already, or another request just did."""
-        return self.server.runtime.tokens.claim_refresh_token(self.request.db, row)
+        return self.services.tokens.claim_refresh_token(self.request.db, row)
 
     def _retry_or_theft(self, row: RefreshToken, client) -> dict:
-        """The pair of the rotation, to a retry in the grace window; otherwise revoke the family."""
-        db, tokens = self.request.db, self.server.runtime.tokens
-        replayed = tokens.replay_rotation(db, row, self.request.form["refresh_token"])
+        """The pair of the rotation, to a retry in the grace window; otherwise the reuse rule revoked the family."""
+        replayed = self.services.tokens.rotated_refresh_presented(
+            self.request.db, row, self.request.form["refresh_token"], client.get_client_id())
         if replayed is None:
-            tokens.revoke_family(db, row.family_id)
-            audit.record(db, "token.reuse_detected", user_id=row.user_id, client_id=client.get_client_id(),
-                         details={"family": row.family_id})
             raise InvalidGrantError("The refresh token was already used; every token of this grant is now revoked.")
         return replayed
 
@@ -71,7 +68,7 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
             return 200, replayed, self.TOKEN_RESPONSE_HEADER
         status, token, headers = super().create_token_response()
         row: RefreshToken = self.request.refresh_token.row
-        self.server.runtime.tokens.remember_rotation(self.request.db, row, self.request.form["refresh_token"], token)
+        self.services.tokens.remember_rotation(self.request.db, row, self.request.form["refresh_token"], token)
         return status, token, headers
 
     def authenticate_user(self, refresh_token: OAuthRefreshToken) -> User:
