@@ -20,22 +20,22 @@ from authgate.storage.models import (
 FAMILY_GRACE = timedelta(hours=1)
 
 
-def _targets(now: datetime, events_before: datetime) -> dict:
-    live_refresh = exists().where(RefreshToken.family_id == TokenFamily.id)
-    live_access = exists().where(AccessToken.family_id == TokenFamily.id)
-    return {
-        "authorization_codes": (AuthorizationCode.id, AuthorizationCode.expires_at < now),
-        "access_tokens": (AccessToken.jti, AccessToken.expires_at < now),
-        "refresh_tokens": (RefreshToken.id, RefreshToken.expires_at < now),
-        "token_families": (TokenFamily.id, and_(TokenFamily.created_at < now - FAMILY_GRACE,
-                                                ~live_refresh, ~live_access)),
-        "device_codes": (DeviceCode.id, DeviceCode.expires_at < now),
-        "sessions": (WebSession.id, or_(WebSession.ended_at.is_not(None), WebSession.expires_at < now)),
-        "revocation_events": (RevocationEvent.id, RevocationEvent.created_at < events_before),
-    }
+def _family_unused(now: datetime, events_before: datetime):
+    no_refresh = ~exists().where(RefreshToken.family_id == TokenFamily.id)
+    no_access = ~exists().where(AccessToken.family_id == TokenFamily.id)
+    return TokenFamily.id, and_(TokenFamily.created_at < now - FAMILY_GRACE, no_refresh, no_access)
 
 
-KINDS = tuple(_targets(datetime.now(), datetime.now()))
+# kind -> (now, events_before) -> (the key column, the condition of a dead row); tokens before families
+_TARGETS = {
+    "authorization_codes": lambda now, _: (AuthorizationCode.id, AuthorizationCode.expires_at < now),
+    "access_tokens": lambda now, _: (AccessToken.jti, AccessToken.expires_at < now),
+    "refresh_tokens": lambda now, _: (RefreshToken.id, RefreshToken.expires_at < now),
+    "token_families": _family_unused,
+    "device_codes": lambda now, _: (DeviceCode.id, DeviceCode.expires_at < now),
+    "sessions": lambda now, _: (WebSession.id, or_(WebSession.ended_at.is_not(None), WebSession.expires_at < now)),
+    "revocation_events": lambda _, events_before: (RevocationEvent.id, RevocationEvent.created_at < events_before),
+}
 
 
 class PurgeStore(Protocol):
@@ -48,10 +48,10 @@ class PurgeStore(Protocol):
 
 
 class SqlPurgeStore:
-    kinds = KINDS
+    kinds = tuple(_TARGETS)
 
     def delete_batch(self, s: Session, kind: str, limit: int, now: datetime, events_before: datetime) -> int:
-        key, condition = _targets(now, events_before)[kind]
+        key, condition = _TARGETS[kind](now, events_before)
         ids = s.scalars(select(key).where(condition).limit(limit)).all()
         if ids:
             s.execute(delete(key.class_).where(key.in_(ids)), execution_options={"synchronize_session": False})
