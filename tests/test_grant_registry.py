@@ -17,7 +17,7 @@ from authlib.oauth2.rfc6749 import grants
 from authgate.oauth.grants import registry
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.services.grant_types import GrantSpec
-from support import Api, Browser, assert_token_error, parse_page, token_request, unique
+from support import Api, Browser, assert_token_error, jwt_parts, parse_page, token_request, unique
 from test_sql_statement_budget import InProcessServer
 
 URN = "urn:example:params:oauth:grant-type:test-echo"
@@ -63,6 +63,27 @@ def test_registered_grant_works_at_the_token_endpoint_rfc6749_4_5(app_server):
     assert body["scope"] == "users:read" and "refresh_token" not in body
     metrics = requests.get(app_server.url("/metrics"), timeout=5).text
     assert f'authgate_tokens_issued_total{{grant="{URN}"}}' in metrics
+
+
+def test_registered_grant_gets_the_servers_access_tokens_rfc9068_2(app_server):
+    """The grant issues through the server's one token generator: the same header and claims as a
+    built-in grant's (RFC 9068 §2.1-2.2), the same audit row, with nothing of its own to write."""
+    client = app_server.create_client(grants=["test_echo", "client_credentials"], scopes=["users:read"])
+    tokens = {}
+    for grant_type in (URN, "client_credentials"):
+        r = token_request(app_server, {"grant_type": grant_type, "scope": "users:read"}, auth=client.basic)
+        assert r.status_code == 200, r.text
+        tokens[grant_type] = jwt_parts(r.json()["access_token"])
+    (echo_header, echo_claims), (cc_header, cc_claims) = tokens[URN], tokens["client_credentials"]
+    assert echo_header == cc_header and echo_header["typ"] == "at+jwt"
+    assert set(echo_claims) == set(cc_claims)
+    assert echo_claims["sub"] == echo_claims["client_id"] == client.client_id
+    assert echo_claims["aud"] == cc_claims["aud"] and echo_claims["scope"] == "users:read"
+    admin = app_server.create_user(admin=True)
+    logs = Api(app_server, app_server.create_pat(admin.username)["token"]).ok(
+        "GET", "/security_logs?per_page=100&order_direction=desc")["data"]
+    issued = [e["details"] for e in logs if e["event"] == "token.issued" and e["client_id"] == client.client_id]
+    assert {"grant_type": URN, "scope": "users:read", "refresh_token": False} in issued, issued
 
 
 def test_a_client_without_the_registered_grant_may_not_use_it_rfc6749_5_2(app_server):
