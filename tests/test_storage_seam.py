@@ -1,5 +1,5 @@
-"""Issue 13 item 1: the storage seam. The account-side services and the HTTP layer issue no SQL of
-their own (the statements live in ``storage/repositories/``), and every SQL store implements its
+"""Issue 13 item 1: the storage seam. The account-side and token-side services, the protocol core and
+the HTTP layer issue no SQL of their own (the statements live in ``storage/repositories/``), and every SQL store implements its
 interface, method for method, so that a second backend written against the Protocol fits the same
 services. These tests read the source: the behaviour itself is covered by the API, page and CLI tests.
 """
@@ -21,6 +21,9 @@ ACCOUNT_SERVICES = ("users", "groups", "permissions", "clients", "personal_token
                     "listing", "login_guard", "user_import", "activity", "effective_permissions", "shown_once")
 ACCOUNT_STORES = ("users", "groups", "permissions", "clients", "personal_tokens", "audit", "server_secrets",
                   "activity", "shown_once")
+TOKEN_SERVICES = ("tokens", "codes", "device_codes", "consents", "sessions", "keys", "authorizations", "purge",
+                  "token_policy")
+TOKEN_STORES = ("tokens", "codes", "device_codes", "consents", "sessions", "keys", "purge")
 STATEMENT_BUILDERS = {"select", "insert", "update", "delete", "text", "func", "exists", "or_", "and_", "bindparam"}
 SESSION_QUERIES = {"execute", "scalar", "scalars", "get", "query", "delete"}
 
@@ -37,9 +40,13 @@ def sql_issued(path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("module", ACCOUNT_SERVICES)
-def test_account_services_issue_no_sql(module):
+@pytest.mark.parametrize("module", ACCOUNT_SERVICES + TOKEN_SERVICES)
+def test_services_issue_no_sql(module):
     assert sql_issued(PACKAGE / "services" / f"{module}.py") == []
+
+
+def test_the_protocol_core_issues_no_sql():
+    assert [hit for path in sorted((PACKAGE / "oauth").rglob("*.py")) for hit in sql_issued(path)] == []
 
 
 def test_the_http_layer_issues_no_sql():
@@ -50,7 +57,7 @@ def test_the_probe_sees_sql_where_there_is_some():
     assert sql_issued(PACKAGE / "storage" / "repositories" / "users.py")
 
 
-@pytest.mark.parametrize("module", ACCOUNT_STORES)
+@pytest.mark.parametrize("module", ACCOUNT_STORES + TOKEN_STORES)
 def test_each_sql_store_implements_its_interface(module):
     stores = importlib.import_module(f"authgate.storage.repositories.{module}")
     interfaces = [cls for name, cls in vars(stores).items()
