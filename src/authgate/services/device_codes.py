@@ -15,6 +15,7 @@ from authgate.services.login_guard import TooManyAttempts
 from authgate.services.ratelimit import RateLimiter
 from authgate.settings import Settings
 from authgate.storage.models import Client, DeviceCode, User
+from authgate.storage.repositories.clients import ClientStore
 from authgate.storage.repositories.device_codes import DeviceCodeStore
 from authgate.storage.types import utcnow
 
@@ -35,11 +36,13 @@ def normalize_user_code(text: str | None) -> str | None:
 WRONG_CODES = "device-wrong-codes"
 
 class DeviceCodeService:
-    def __init__(self, settings: Settings, hasher: SecretHasher, limiter: RateLimiter, store: DeviceCodeStore):
+    def __init__(self, settings: Settings, hasher: SecretHasher, limiter: RateLimiter, store: DeviceCodeStore,
+                 clients: ClientStore):
         self.settings = settings
         self.hasher = hasher
         self.limiter = limiter
         self.store = store
+        self.clients = clients
 
     def create(self, s: Session, client: Client, scope: str, device_code: str, user_code: str) -> DeviceCode:
         row = DeviceCode(
@@ -85,7 +88,7 @@ class DeviceCodeService:
         return self.store.decide(s, row.id, PENDING, APPROVED if approved else DENIED, user.id, utcnow())
 
     def requesting_client(self, s: Session, row: DeviceCode) -> Client:
-        return self.store.requesting_client(s, row)
+        return self.clients.by_id(s, row.client_id)
 
     def polled_too_soon(self, s: Session, row: DeviceCode, now: datetime) -> bool:
         """Note this poll; True (and a longer interval from now on) if it came before the interval passed."""

@@ -89,7 +89,8 @@ class Runtime:
         )
         self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.revocations)
         self.client_limits = ClientLimits(settings, self.limiter)
-        self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter, SqlDeviceCodeStore())
+        self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter, SqlDeviceCodeStore(),
+                                              self.client_store)
         self.groups = GroupService(self.group_store, self.user_store, self.permissions)
         self.consents = ConsentService(SqlConsentStore())
         self.authorizations = AuthorizationService(self.permissions, self.tokens, self.consents, self.clients)

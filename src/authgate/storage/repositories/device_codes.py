@@ -12,7 +12,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from authgate.storage.models import Client, DeviceCode
+from authgate.storage.models import DeviceCode
 
 
 class DeviceCodeStore(Protocol):
@@ -22,8 +22,6 @@ class DeviceCodeStore(Protocol):
     def by_device_code(self, s: Session, device_code_hash: str) -> DeviceCode | None: ...
 
     def by_user_code(self, s: Session, user_code_hash: str) -> DeviceCode | None: ...
-
-    def requesting_client(self, s: Session, row: DeviceCode) -> Client: ...
 
     def decide(self, s: Session, row_id: int, pending: str, status: str, user_id: int, now: datetime) -> bool:
         """Set ``status`` and the deciding user if the request is still ``pending`` and unexpired."""
@@ -46,9 +44,6 @@ class SqlDeviceCodeStore:
 
     def by_user_code(self, s: Session, user_code_hash: str) -> DeviceCode | None:
         return s.scalar(select(DeviceCode).where(DeviceCode.user_code_hash == user_code_hash))
-
-    def requesting_client(self, s: Session, row: DeviceCode) -> Client:
-        return s.get(Client, row.client_id)
 
     def decide(self, s: Session, row_id: int, pending: str, status: str, user_id: int, now: datetime) -> bool:
         return s.execute(
