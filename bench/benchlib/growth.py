@@ -53,8 +53,8 @@ def _one_round(target: Authgate, config: wrk.Config, tool: str, log) -> dict:
                 results[name] = {"na": str(reason)}
                 continue
             results[name] = r = measure(target, spec, config, tool, target.workdir, warm=True)
-            log(f"   {name:4} {r['rps']:>9.1f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms  "
-                f"errors {r['errors']}")
+            log(f"   {name:4} {r['rps']:>9.1f} req/s  cpu {r['cpu_ms_per_request']} ms/req  p50 {r['p50_ms']:.2f} ms  "
+                f"p99 {r['p99_ms']:.2f} ms  errors {r['errors']}")
     finally:
         target.stop()
     return results
@@ -68,5 +68,5 @@ def _median(rounds: list[dict]) -> dict:
             out[name] = next((r[name] for r in rounds if name in r), {"na": "not measured"})
             continue
         out[name] = {key: statistics.median(m[key] for m in measured)
-                     for key in ("rps", "p50_ms", "p99_ms", "errors")}
+                     for key in ("rps", "cpu_ms_per_request", "p50_ms", "p99_ms", "errors")}
     return out

@@ -19,13 +19,15 @@ from benchlib.hashcost import password_check_ms
 from benchlib.profiling import PROFILED, run_profile
 from benchlib.runner import WORKLOADS, run_all
 from benchlib.targets.authgate import Authgate
+from benchlib.postgres import DEFAULT_URL
 from benchlib.targets.authlib_flask import AuthlibFlask
+from benchlib.targets.base import Pass
 from benchlib.targets.dot import DjangoOAuthToolkit
 from benchlib.targets.hello import Hello
 
 TARGETS = {"authgate": Authgate, "authlib_flask": AuthlibFlask, "dot": DjangoOAuthToolkit, "hello": Hello}
 RESULTS = env.BENCH / "results"
-PACKAGES = ("authgate", "authlib", "joserfc", "fastapi", "starlette", "uvicorn", "httptools", "uvloop", "sqlalchemy",
+PACKAGES = ("authgate", "psycopg", "authlib", "joserfc", "fastapi", "starlette", "uvicorn", "httptools", "uvloop", "sqlalchemy",
             "argon2-cffi", "django", "django-oauth-toolkit", "oauthlib", "flask", "flask-sqlalchemy",
             "werkzeug", "gunicorn")
 
@@ -45,6 +47,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--servers", default="authgate,authlib_flask,dot,hello",
                    help="comma-separated: " + ",".join(TARGETS))
     p.add_argument("--workloads", default=",".join(WORKLOADS))
+    p.add_argument("--db", default="sqlite", help="comma-separated passes: sqlite, postgres (default sqlite)")
+    p.add_argument("--workers", default="1", help="comma-separated worker counts, one pass each (default 1); "
+                                                  "every database runs with every count")
+    p.add_argument("--pg-url", default=DEFAULT_URL, help="--db postgres: the server to create each run's "
+                                                         "databases on (they are dropped after)")
     p.add_argument("--large", type=int, default=1_000_000, help="--growth: the large token count")
     p.add_argument("--output", help="JSON path (default bench/results/latest.json, quick.json, growth.json)")
     p.add_argument("--keep", action="store_true", help="keep the working directory (databases, server logs)")
@@ -113,18 +120,25 @@ def main(argv: list[str]) -> int:
         meta["password_check_ms"] = password_check_ms()
         meta["cli_startup"] = cli_startup.measure()
         workloads = tuple(w for w in args.workloads.split(",") if w)
-        targets = [TARGETS[name](workdir) for name in args.servers.split(",") if name]
-        results = run_all(targets, config, tool, workloads, _log)
+        passes = [Pass(db, int(n), args.pg_url) for db in _names(args.db, ("sqlite", "postgres"))
+                  for n in args.workers.split(",") if n]
+        done = []
+        for run in passes:
+            _log(f"==== pass: {run.name}")
+            targets = [TARGETS[name](workdir / run.key, run=run) for name in _names(args.servers, TARGETS)
+                       if run.db in TARGETS[name].databases]
+            results = run_all(targets, config, tool, workloads, _log)
+            done.append({"db": run.db, "workers": run.workers, "results": results, "ratios": report.ratios(results)})
         meta["load_after"] = [round(x, 2) for x in os.getloadavg()]
-        ratio = report.ratios(results)
         stem = "quick" if args.quick and not args.output else "latest"
         output = Path(args.output) if args.output else RESULTS / f"{stem}.json"
-        report.write_json(output, {"meta": meta, "results": results, "ratios": ratio})
-        report.chart(output.with_suffix(".png"), results, meta)
-        print()
-        print(report.table(results, ratio))
-        print()
-        print(report.facts(results, meta))
+        report.write_json(output, {"meta": meta, "passes": done})
+        report.chart(output.with_suffix(".png"), done[0]["results"], meta)
+        for run, figures in zip(passes, done):
+            print(f"\n## {run.name}\n")
+            print(report.table(figures["results"], figures["ratios"]))
+            print()
+            print(report.facts(figures["results"], meta))
         print()
         print(cli_startup.table(meta["cli_startup"]))
         print(f"\nload average before {meta['load_before']}, after {meta['load_after']}")
@@ -135,6 +149,14 @@ def main(argv: list[str]) -> int:
             print(f"kept {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _names(given: str, known) -> list[str]:
+    names = [n for n in given.split(",") if n]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown: {', '.join(unknown)} (known: {', '.join(known)})")
+    return names
 
 
 def _log(line: str) -> None:

@@ -1,4 +1,4 @@
-"""Server processes pinned to the server core, their readiness and their memory."""
+"""Server processes pinned to the server core, their readiness, their memory and their CPU time."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import requests
 
 SERVER_CORE = "1"
 LOAD_CORE = "0"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -85,6 +86,22 @@ class Server:
             kids = []
         return kids or [self.proc.pid]
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server's process and all its descendants so far, from
+        /proc/<pid>/stat: utime and stime of every live process, plus cutime and cstime (what its
+        children that have exited and were waited for used) of each."""
+        ticks = 0
+        pending = [self.proc.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += sum(int(x) for x in fields[11:15])
+            pending.extend(_children(pid))
+        return ticks / CLOCK_TICKS
+
     def rss_mb(self) -> float:
         """Resident memory of the largest serving process, in MB."""
         best = 0
@@ -109,3 +126,13 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=15)
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids.extend(int(p) for p in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return kids

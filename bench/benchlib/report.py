@@ -16,16 +16,27 @@ def rps(results: dict, server: str, workload: str) -> float | None:
     return results.get(server, {}).get(workload, {}).get("rps")
 
 
+def cpu(results: dict, server: str, workload: str) -> float | None:
+    return results.get(server, {}).get(workload, {}).get("cpu_ms_per_request")
+
+
 def ratios(results: dict) -> dict:
+    """Per workload: authgate against the fastest peer in requests/s, against the peer that spends
+    the least server CPU per request (above 1: authgate is cheaper), and against the bare ASGI app."""
     out = {}
     ceiling = rps(results, "hello", "W1")
     for w in WORKLOADS:
         ours = rps(results, "authgate", w)
         peers = {p: rps(results, p, w) for p in PEERS if rps(results, p, w)}
         faster = max(peers, key=peers.get) if peers else None
+        our_cpu = cpu(results, "authgate", w)
+        costs = {p: cpu(results, p, w) for p in PEERS if cpu(results, p, w)}
+        cheapest = min(costs, key=costs.get) if costs else None
         out[w] = {
             "faster_peer": faster,
             "vs_faster_peer": round(ours / peers[faster], 2) if ours and faster else None,
+            "cheapest_peer": cheapest,
+            "cpu_vs_cheapest_peer": round(costs[cheapest] / our_cpu, 2) if our_cpu and cheapest else None,
             "vs_bare_asgi": round(ours / ceiling, 3) if ours and ceiling else None,
         }
     return out
@@ -37,19 +48,23 @@ def _cell(results: dict, server: str, w: str) -> str:
         return "-"
     if "na" in r:
         return "n/a"
-    return f"{r['rps']:.0f} ({r['p50_ms']:.1f}/{r['p99_ms']:.1f}, {r['errors']})"
+    spent = f"{r['cpu_ms_per_request']:.2f} ms" if r.get("cpu_ms_per_request") is not None else "-"
+    return f"{r['rps']:.0f} / {spent} ({r['p50_ms']:.1f}/{r['p99_ms']:.1f}, {r['errors']})"
 
 
 def table(results: dict, ratio: dict) -> str:
-    """Markdown: req/s (p50/p99 ms, errors) per server, and the two ratios."""
+    """Markdown: req/s / server CPU ms per request (p50/p99 ms, errors) per server, and the ratios."""
     servers = [s for s in ("authgate", *PEERS, "hello") if s in results]
-    head = ["workload", *(LABELS[s] for s in servers), "vs faster peer", "vs bare ASGI"]
+    head = ["workload", *(LABELS[s] for s in servers), "vs faster peer", "CPU vs cheapest peer", "vs bare ASGI"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for w in WORKLOADS:
         r = ratio[w]
         vs_peer = f"{r['vs_faster_peer']}x ({LABELS[r['faster_peer']]})" if r["vs_faster_peer"] else "-"
+        vs_cheapest = (f"{r['cpu_vs_cheapest_peer']}x ({LABELS[r['cheapest_peer']]})"
+                       if r["cpu_vs_cheapest_peer"] else "-")
         vs_ceiling = f"{r['vs_bare_asgi'] * 100:.0f}%" if r["vs_bare_asgi"] else "-"
-        cells = [f"{w} {DESCRIPTIONS[w]}", *(_cell(results, s, w) for s in servers), vs_peer, vs_ceiling]
+        cells = [f"{w} {DESCRIPTIONS[w]}", *(_cell(results, s, w) for s in servers), vs_peer, vs_cheapest,
+                 vs_ceiling]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -113,8 +128,8 @@ def facts(results: dict, meta: dict) -> str:
                 f"largest after any workload {memory.get('rss_mb_max')} MB")
         if f:
             cost = meta.get("password_check_ms", {}).get(server)
-            line += (f"; passwords: {f.get('password_hash')} ({cost} ms per check); "
-                     f"client secrets: {f.get('client_secret_hash')}")
+            line += (f"; passwords: {f.get('password_hash')}" + (f" ({cost} ms per check)" if cost else "")
+                     + f"; client secrets: {f.get('client_secret_hash')}")
         lines.append(line)
     return "\n".join(lines)
 
@@ -128,7 +143,7 @@ def growth_table(growth: dict) -> str:
         for n in growth["sizes"]:
             r = growth["runs"][str(n)].get(w, {})
             values.append(r.get("rps"))
-            cells.append("n/a" if "na" in r else f"{r['rps']:.0f} ({r['p50_ms']:.1f}/{r['p99_ms']:.1f})" if r else "-")
+            cells.append("n/a" if "na" in r else _cell(growth["runs"], str(n), w) if r else "-")
         change = f"{(values[-1] / values[0] - 1) * 100:+.0f}%" if all(values) else "-"
         rows.append(f"| {w} {DESCRIPTIONS[w]} | " + " | ".join(cells) + f" | {change} |")
     return "\n".join(rows)

@@ -1,5 +1,6 @@
 """The run: all servers up at once, each workload on each server in turn, single-use pools sized
-from what that server managed on W2, memory read after every workload."""
+from what that server managed on W2, the server's CPU time read before and after every workload
+(CPU per request barely moves with the machine's load, requests per second do) and its memory after."""
 
 from __future__ import annotations
 
@@ -39,7 +40,11 @@ def measure(target: Target, spec: wrk.Spec, config: wrk.Config, tool: str, workd
     if warm and config.warmup:
         wrk.run(tool, target.server.base_url, spec, config, workdir, duration=config.warmup)
         settle(target)
+    cpu_before = target.server.cpu_seconds()
     figures = wrk.run(tool, target.server.base_url, spec, config, workdir)
+    cpu = target.server.cpu_seconds() - cpu_before
+    figures["server_cpu_s"] = round(cpu, 2)
+    figures["cpu_ms_per_request"] = round(cpu * 1000 / figures["requests"], 3) if figures["requests"] else None
     figures["rss_mb_after"] = target.server.rss_mb()
     if spec.note:
         figures["note"] = spec.note
@@ -78,8 +83,7 @@ def run_all(targets: list[Target], config: wrk.Config, tool: str, workloads: tup
             results[target.name]["_facts"] = target.facts
     finally:
         for target in targets:
-            if hasattr(target, "server"):
-                target.stop()
+            target.stop()
     return results
 
 
@@ -103,5 +107,6 @@ def _one(target: Target, name: str, so_far: dict, config: wrk.Config, tool: str,
 
 
 def _line(r: dict) -> str:
-    return (f"{r['rps']:>9.1f} req/s  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>8.2f} ms  "
+    cpu = f"{r['cpu_ms_per_request']:>6.2f}" if r.get("cpu_ms_per_request") is not None else "     -"
+    return (f"{r['rps']:>9.1f} req/s  cpu {cpu} ms/req  p50 {r['p50_ms']:>7.2f} ms  p99 {r['p99_ms']:>8.2f} ms  "
             f"errors {r['errors']}" + (f"  [{r['error_sample'][:80]}]" if r["errors"] else ""))

@@ -18,7 +18,7 @@ import requests
 from benchlib.env import BENCH, VENV
 from benchlib.minting import PKCE_CHALLENGE, PKCE_VERIFIER, code_from, mint
 from benchlib.procs import Server, free_port
-from benchlib.targets.base import NotApplicable, Target
+from benchlib.targets.base import NotApplicable, Pass, Target
 from benchlib.wrk import Spec, basic, bearer, form_post, pool_post
 
 REDIRECT_URI = "http://127.0.0.1:9/cb"
@@ -35,13 +35,15 @@ class Authgate(Target):
     name = "authgate"
     label = "authgate"
 
-    def __init__(self, workdir: Path, subdir: str | None = None):
-        super().__init__(workdir, subdir)
+    def __init__(self, workdir: Path, subdir: str | None = None, run: Pass = Pass()):
+        super().__init__(workdir, subdir, run)
         self.port = free_port()
         self.password = "pw-" + secrets.token_urlsafe(12)
+        database = (self.postgres_database().url("postgresql+psycopg") if run.db == "postgres"
+                    else f"sqlite:///{self.workdir / 'authgate.db'}")
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("AUTHGATE_") or k in PASSED_THROUGH},
-            "AUTHGATE_DATABASE_URL": f"sqlite:///{self.workdir / 'authgate.db'}",
+            "AUTHGATE_DATABASE_URL": database,
             "AUTHGATE_ISSUER": f"http://127.0.0.1:{self.port}",
             "AUTHGATE_ADMIN_PASSWORD": "admin-" + secrets.token_urlsafe(12),
             "AUTHGATE_AUTH_CODE_TTL": "3600",
@@ -73,7 +75,8 @@ class Authgate(Target):
 
     def launch(self) -> None:
         """Serve, and get a JWT from the token endpoint the first time."""
-        argv = [str(VENV / "bin" / "authgate"), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        argv = [str(VENV / "bin" / "authgate"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", str(self.run.workers)]
         self.server = Server(self.name, argv, self.env, self.workdir, self.port, "/healthz", "/oauth/jwks")
         if self.jwt is None:
             response = requests.post(self.server.base_url + "/oauth/token", data=self._password_fields(),

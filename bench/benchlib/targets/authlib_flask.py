@@ -1,5 +1,5 @@
 """Authlib's Flask example server (our copy of its structure in bench/peers/authlib_flask), served
-by gunicorn with one sync worker on a file SQLite database. Client secrets are kept in clear, as in
+by gunicorn with sync workers (one unless --workers) on a file SQLite database or PostgreSQL. Client secrets are kept in clear, as in
 the example; passwords are hashed with Werkzeug's default (see the peer's models.py)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import requests
 from benchlib.env import BENCH, VENV
 from benchlib.minting import PKCE_CHALLENGE, PKCE_VERIFIER, code_from, mint
 from benchlib.procs import Server, free_port
-from benchlib.targets.base import NotApplicable, Target
+from benchlib.targets.base import NotApplicable, Pass, Target
 from benchlib.wrk import Spec, basic, bearer, form_post, pool_post
 
 PEER = BENCH / "peers" / "authlib_flask"
@@ -26,9 +26,11 @@ class AuthlibFlask(Target):
     name = "authlib_flask"
     label = "Authlib Flask example"
 
-    def __init__(self, workdir: Path):
-        super().__init__(workdir)
-        self.env = {**os.environ, "PEER_DATABASE_URL": f"sqlite:///{self.workdir / 'db.sqlite'}",
+    def __init__(self, workdir: Path, run: Pass = Pass()):
+        super().__init__(workdir, run=run)
+        database = (self.postgres_database().url("postgresql+psycopg") if run.db == "postgres"
+                    else f"sqlite:///{self.workdir / 'db.sqlite'}")
+        self.env = {**os.environ, "PEER_DATABASE_URL": database,
                     "AUTHLIB_INSECURE_TRANSPORT": "1", "PYTHONPATH": str(PEER)}
         self.password = "pw-" + secrets.token_urlsafe(12)
 
@@ -37,7 +39,7 @@ class AuthlibFlask(Target):
                              cwd=PEER, capture_output=True, text=True, check=True)
         self.seed = json.loads(out.stdout)
         port = free_port()
-        argv = [str(VENV / "bin" / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
+        argv = [str(VENV / "bin" / "gunicorn"), "--workers", str(self.run.workers), "--bind", f"127.0.0.1:{port}",
                 "--chdir", str(PEER), "app:app"]
         self.server = Server(self.name, argv, self.env, self.workdir, port, "/api/me")
         self.facts["password_hash"] = "werkzeug generate_password_hash default: " + _werkzeug_method()

@@ -1,6 +1,6 @@
 """django-oauth-toolkit with its defaults (client secrets hashed with Django's PBKDF2, PKCE
-required, refresh tokens rotated) on Django with DEBUG off, served by gunicorn with one sync worker
-on a file SQLite database."""
+required, refresh tokens rotated) on Django with DEBUG off, served by gunicorn with sync workers
+(one unless --workers) on a file SQLite database or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import requests
 from benchlib.env import BENCH, VENV
 from benchlib.minting import PKCE_CHALLENGE, PKCE_VERIFIER, code_from, mint
 from benchlib.procs import Server, free_port
-from benchlib.targets.base import NotApplicable, Target
+from benchlib.targets.base import NotApplicable, Pass, Target
 from benchlib.wrk import Spec, basic, bearer, form_post, pool_post
 
 PEER = BENCH / "peers" / "dot"
@@ -27,9 +27,11 @@ class DjangoOAuthToolkit(Target):
     name = "dot"
     label = "django-oauth-toolkit"
 
-    def __init__(self, workdir: Path):
-        super().__init__(workdir)
-        self.env = {**os.environ, "PEER_DATABASE_PATH": str(self.workdir / "db.sqlite3"),
+    def __init__(self, workdir: Path, run: Pass = Pass()):
+        super().__init__(workdir, run=run)
+        database = ({"PEER_DATABASE_URL": self.postgres_database().url()} if run.db == "postgres"
+                    else {"PEER_DATABASE_PATH": str(self.workdir / "db.sqlite3")})
+        self.env = {**os.environ, **database,
                     "DJANGO_SETTINGS_MODULE": "benchsite.settings", "PYTHONPATH": str(PEER)}
         self.password = "pw-" + secrets.token_urlsafe(12)
 
@@ -44,7 +46,7 @@ class DjangoOAuthToolkit(Target):
         self.manage("migrate", "-v0")
         self.seed = json.loads(self.manage("bench_seed", "--password", self.password))
         port = free_port()
-        argv = [str(VENV / "bin" / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
+        argv = [str(VENV / "bin" / "gunicorn"), "--workers", str(self.run.workers), "--bind", f"127.0.0.1:{port}",
                 "--chdir", str(PEER), "benchsite.wsgi"]
         self.server = Server(self.name, argv, self.env, self.workdir, port, "/api/me")
         hasher = subprocess.run(

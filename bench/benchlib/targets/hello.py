@@ -1,4 +1,5 @@
-"""The ceiling: a bare ASGI app on the same server stack as authgate (uvicorn, one process)."""
+"""The ceiling: a bare ASGI app on the same server stack as authgate (uvicorn, as many worker
+processes as the pass has; no database)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ class Hello(Target):
     def start(self) -> None:
         port = free_port()
         argv = [str(VENV / "bin" / "uvicorn"), "--app-dir", str(BENCH / "peers" / "hello"), "app:app",
-                "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]
+                "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+                "--workers", str(self.run.workers)]
         self.server = Server(self.name, argv, {"PATH": "/usr/bin:/bin"}, self.workdir, port, "/")
 
     def spec(self, workload: str) -> Spec:

@@ -1,5 +1,6 @@
 """The Flask application factory, shaped like the example's ``website/app.py``. SQLite runs in WAL
-mode with synchronous=NORMAL, as authgate configures it, so no server pays an fsync per commit."""
+mode with synchronous=NORMAL, as authgate configures it, so no server pays an fsync per commit
+(PostgreSQL, for the --db postgres pass, keeps its server's settings)."""
 
 from flask import Flask
 from sqlalchemy import event
@@ -16,7 +17,8 @@ def create_app(config=None):
         app.config.update(config)
     db.init_app(app)
     with app.app_context():
-        event.listen(db.engine, "connect", _sqlite_pragmas)
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
     config_oauth(app)
     app.register_blueprint(bp, url_prefix="")
     return app
