@@ -24,8 +24,10 @@ from benchlib.targets.authlib_flask import AuthlibFlask
 from benchlib.targets.base import Pass
 from benchlib.targets.dot import DjangoOAuthToolkit
 from benchlib.targets.hello import Hello
+from benchlib.targets.oidc_provider import OidcProvider
 
-TARGETS = {"authgate": Authgate, "authlib_flask": AuthlibFlask, "dot": DjangoOAuthToolkit, "hello": Hello}
+TARGETS = {"authgate": Authgate, "oidc_provider": OidcProvider, "authlib_flask": AuthlibFlask,
+           "dot": DjangoOAuthToolkit, "hello": Hello}
 RESULTS = env.BENCH / "results"
 PACKAGES = ("authgate", "psycopg", "authlib", "joserfc", "fastapi", "starlette", "uvicorn", "httptools", "uvloop", "sqlalchemy",
             "argon2-cffi", "django", "django-oauth-toolkit", "oauthlib", "flask", "flask-sqlalchemy",
@@ -44,7 +46,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
                                               "(default 2, quick 0)")
     p.add_argument("--connections", type=int, default=64)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--servers", default="authgate,authlib_flask,dot,hello",
+    p.add_argument("--servers", default="authgate,oidc_provider,authlib_flask,dot,hello",
                    help="comma-separated: " + ",".join(TARGETS))
     p.add_argument("--workloads", default=",".join(WORKLOADS))
     p.add_argument("--db", default="sqlite", help="comma-separated passes: sqlite, postgres (default sqlite)")

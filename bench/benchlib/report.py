@@ -7,9 +7,9 @@ from pathlib import Path
 
 from benchlib.runner import DESCRIPTIONS, WORKLOADS
 
-PEERS = ("authlib_flask", "dot")
-LABELS = {"authgate": "authgate", "authlib_flask": "Authlib Flask", "dot": "django-oauth-toolkit",
-          "hello": "bare ASGI"}
+PEERS = ("oidc_provider", "authlib_flask", "dot")
+LABELS = {"authgate": "authgate", "oidc_provider": "oidc-provider", "authlib_flask": "Authlib Flask",
+          "dot": "django-oauth-toolkit", "hello": "bare ASGI"}
 
 
 def rps(results: dict, server: str, workload: str) -> float | None:
@@ -82,7 +82,7 @@ def chart(path: Path, results: dict, meta: dict) -> None:
     import matplotlib.pyplot as plt
 
     servers = [s for s in ("authgate", *PEERS) if s in results]
-    colours = {"authgate": "#2b6cb0", "authlib_flask": "#dd6b20", "dot": "#2f855a"}
+    colours = {"authgate": "#2b6cb0", "oidc_provider": "#805ad5", "authlib_flask": "#dd6b20", "dot": "#2f855a"}
     fig, ax = plt.subplots(figsize=(8, 4.8), dpi=90)
     height = 0.8 / len(servers)
     for i, server in enumerate(servers):
@@ -130,6 +130,8 @@ def facts(results: dict, meta: dict) -> str:
             cost = meta.get("password_check_ms", {}).get(server)
             line += (f"; passwords: {f.get('password_hash')}" + (f" ({cost} ms per check)" if cost else "")
                      + f"; client secrets: {f.get('client_secret_hash')}")
+            if "node" in f:
+                line += f"; Node.js {f['node']}"
         lines.append(line)
     return "\n".join(lines)
 
