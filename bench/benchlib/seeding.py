@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert, select
 
+from authgate.oauth.grants.registry import GRANTS
 from authgate.services.runtime import Runtime
 from authgate.settings import load
 from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken, TokenFamily, User
@@ -28,6 +29,8 @@ def _owner(runtime: Runtime) -> tuple[int, int]:
             user_id = runtime.users.create(s, SEED_USER, "bench-seed@example.org", secrets.token_urlsafe(16)).id
         client_id = s.scalar(select(Client.id).where(Client.name == SEED_CLIENT))
         if client_id is None:
+            # the OAuth layer's registry knows the grant types (the CLI imports it the same way)
+            assert "client_credentials" in GRANTS.names()
             client_id = runtime.clients.create(s, SEED_CLIENT, grants=["client_credentials"])[0].id
     return user_id, client_id
 
