@@ -2,16 +2,51 @@
 
 Only confidential clients may ask, and only about the tokens they may manage (their own, and
 their owner's personal access tokens); any other token is just ``{"active": false}`` (§2.2).
+
+``answer_from_memory`` is tried first, with no session at all: a cached confidential client with its
+secret asking about a JWT access token that the bearer cache knows gets the endpoint's answer on the
+event loop. Anything else (a client or token not cached, any other kind of token, a request the
+endpoint would refuse) is None, and the endpoint runs with a session.
 """
 
 from __future__ import annotations
 
+from authlib.consts import default_json_headers
+from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as AuthlibIntrospection
 
+from authgate.oauth.client_auth import basic_credentials
 from authgate.oauth.context import current_db
 from authgate.oauth.models import OAuthPresentedToken
+from authgate.oauth.requests import OAuthRequest
+from authgate.services.token_lookup import INACTIVE
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def answer_from_memory(runtime, request: OAuthRequest) -> tuple[int, dict, list] | None:
+    """The introspection response (RFC 7662 §2.2) when memory alone gives it, else None."""
+    if request.payload.repeated():
+        return None
+    try:
+        client_id, secret = basic_credentials(request.headers)
+    except InvalidClientError:
+        return None
+    if client_id is None:
+        client_id, secret = request.form.get("client_id"), request.form.get("client_secret")
+    token = request.form.get("token")
+    if not (client_id and secret and token):
+        return None
+    client = runtime.clients.remembered(client_id)
+    if client is None or client.public or not runtime.clients.check_secret(client, secret):
+        return None
+    lookup = runtime.token_lookup
+    presented = lookup.remembered(token)
+    if presented is None:
+        return None
+    if presented is INACTIVE or not lookup.may_manage(presented, client):
+        return 200, {"active": False}, default_json_headers
+    return 200, lookup.describe_remembered(presented), default_json_headers
 
 
 class IntrospectionEndpoint(AuthlibIntrospection):

@@ -1,35 +1,39 @@
 """The resource server's side: turn a bearer token (JWT access token or PAT) into a principal.
 
-``authenticate_cached`` is the hot path and never touches the database: it verifies a JWT with the
-cached public keys (remembering tokens already verified), and asks the revocation cache
-(``services/revocations.py``) whether its ``jti``, client or user was revoked; a PAT is found by
-its HMAC in a short-lived cache. It answers None when it would need the database (a user or PAT
-not cached yet, an unknown ``kid``, a stale cache); ``authenticate`` then does the same check
-with at most one query.
+Two halves, each asked at most once per request (``web/bearer.py``):
+
+- ``from_memory`` is the hot path and never touches the database: it verifies a JWT with the cached
+  public keys (remembering tokens already verified) and asks the caches (``services/caching/``)
+  whether its ``jti``, client or user was revoked; a PAT is found by its HMAC in a short-lived cache.
+  It answers None when it would need the database (a user or PAT not cached yet, an unknown ``kid``,
+  a stale bus).
+- ``from_database`` does the same check with at most one query, and fills the caches.
+
+The queries themselves are ``services/token_records.py``'s.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
-from sqlalchemy import select
 
-from authgate.security.secrets import PERSONAL_TOKEN_PREFIX
+from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, SecretHasher
+from authgate.services import token_records
+from authgate.services.caching.bounded import Bounded
+from authgate.services.caching.bus import InvalidationBus
+from authgate.services.caching.personal_tokens import PersonalTokenCache, PersonalTokenView
+from authgate.services.caching.revoked import RevokedCache
+from authgate.services.caching.users import UserCache
 from authgate.services.keys import KeyService
-from authgate.services.personal_tokens import PersonalTokenService
-from authgate.services.principal import Principal, account_is_active
-from authgate.services.revocations import CACHE_SIZE, Revocations, _Bounded
+from authgate.services.principal import Principal, UserView, account_is_active
 from authgate.services.tokens import AT_JWT_TYPE
 from authgate.settings import Settings
 from authgate.storage.db import Database
-from authgate.storage.models import AccessToken, PersonalAccessToken, User
 from authgate.storage.types import utcnow
 
 MAX_TOKEN_LENGTH = 8192
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 NEEDS_DATABASE = object()
 
 
@@ -38,37 +42,40 @@ class InvalidToken(Exception):
 
 
 class BearerService:
-    def __init__(self, settings: Settings, db: Database, keys: KeyService, personal_tokens: PersonalTokenService,
-                 revocations: Revocations):
+    def __init__(self, settings: Settings, db: Database, keys: KeyService, hasher: SecretHasher,
+                 bus: InvalidationBus, users: UserCache, personal_tokens: PersonalTokenCache, revoked: RevokedCache):
         self.settings = settings
         self.db = db
         self.keys = keys
+        self.hasher = hasher
+        self.bus = bus
+        self.users = users
         self.personal_tokens = personal_tokens
-        self.revocations = revocations
-        self._verified = _Bounded(CACHE_SIZE)
+        self.revoked = revoked
+        self._verified = Bounded()
 
-    def authenticate_cached(self, token: str) -> Principal | None:
-        """The principal, from memory only; None when the database must be asked (``authenticate``)."""
+    def from_memory(self, token: str) -> Principal | None:
+        """The principal, from memory only; None when the database must be asked (``from_database``)."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise InvalidToken("The access token is malformed.")
-        if not self.revocations.fresh():
+        if not self.bus.fresh():
             return None
         if token.startswith(PERSONAL_TOKEN_PREFIX):
-            row = self.revocations.cached_pat(self.personal_tokens.hasher.hash(token))
+            row = self.personal_tokens.cached(self.hasher.hash(token))
             if row is None:
                 return None
-            user = self.revocations.cached_user(row.user_id)
+            user = self.users.cached(row.user_id)
             return None if user is None else self._personal_principal(row, user)
         cached = self._cached_jwt(token)
         return None if cached is None else cached[1]
 
-    def cached_access_token(self, token: str) -> tuple[dict, Principal] | None:
+    def remembered_access_token(self, token: str) -> tuple[dict, Principal] | None:
         """A JWT access token's claims and principal from memory; None when the database must be asked.
 
         Raises ``InvalidToken`` when memory already knows the token does not work."""
         if not token or len(token) > MAX_TOKEN_LENGTH or token.startswith(PERSONAL_TOKEN_PREFIX):
             return None
-        if not self.revocations.fresh():
+        if not self.bus.fresh():
             return None
         return self._cached_jwt(token)
 
@@ -76,14 +83,13 @@ class BearerService:
         claims = self._claims(token, reload_keys=False)
         if claims is None:
             return None
-        principal = self._jwt_principal(claims, lambda user_id: self.revocations.cached_user(user_id) or NEEDS_DATABASE)
+        principal = self._jwt_principal(claims, lambda user_id: self.users.cached(user_id) or NEEDS_DATABASE)
         return None if principal is None else (claims, principal)
 
-    def authenticate(self, token: str) -> Principal:
-        """The principal behind ``token``: at most one query (none when cached)."""
-        principal = self.authenticate_cached(token)
-        if principal is not None:
-            return principal
+    def from_database(self, token: str) -> Principal:
+        """The principal behind ``token``, with at most one query; for when ``from_memory`` could not tell."""
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidToken("The access token is malformed.")
         if token.startswith(PERSONAL_TOKEN_PREFIX):
             return self._personal(token)
         return self._jwt(token)
@@ -91,29 +97,23 @@ class BearerService:
     # -- personal access tokens ----------------------------------------------------------------------
 
     def _personal(self, token: str) -> Principal:
-        token_hash = self.personal_tokens.hasher.hash(token)
-        generation = self.revocations.generation()
+        generation = self.bus.generation()
         with self.db.session(write=False) as s:
-            found = s.execute(
-                select(PersonalAccessToken, User).join(User, User.id == PersonalAccessToken.user_id)
-                .where(PersonalAccessToken.token_hash == token_hash)
-            ).first()
+            found = token_records.personal_token_and_user(s, self.hasher.hash(token))
         if found is None:
             raise InvalidToken("The access token is invalid, expired or revoked.")
-        row, user = found
+        row, user = PersonalTokenView.of(found[0]), UserView.of(found[1])
         if row.revoked_at is None:
-            self.revocations.remember_pat(row, generation)
-            self.revocations.remember_user(user, generation)
+            self.personal_tokens.remember(row, generation)
+            self.users.remember(user, generation)
         return self._personal_principal(row, user)
 
-    def _personal_principal(self, row: PersonalAccessToken, user: User) -> Principal:
+    def _personal_principal(self, row: PersonalTokenView, user: UserView) -> Principal:
         now = utcnow()
         if row.revoked_at is not None or (row.expires_at and row.expires_at <= now) or not account_is_active(user):
             raise InvalidToken("The access token is invalid, expired or revoked.")
-        if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-            row.last_used_at = now
-            self.revocations.touch_pat(row.id, now)
-        return Principal(user=user, client_id=None, scopes=tuple(row.scopes), kind="personal_access_token")
+        self.personal_tokens.used(row, now)
+        return Principal(user=user, client_id=None, scopes=row.scopes, kind="personal_access_token")
 
     # -- JWT access tokens ---------------------------------------------------------------------------
 
@@ -159,10 +159,10 @@ class BearerService:
         return claims
 
     def _jwt_principal(self, claims: dict, user_of) -> Principal | None:
-        if self.revocations.jti_revoked(str(claims.get("jti"))):
+        if self.revoked.jti_revoked(str(claims.get("jti"))):
             raise InvalidToken("The access token has been revoked.")
         client_id = str(claims.get("client_id"))
-        if self.revocations.client_deleted(client_id):
+        if self.revoked.client_deleted(client_id):
             raise InvalidToken("The access token has been revoked.")
         user = None
         sub = str(claims.get("sub"))
@@ -179,26 +179,26 @@ class BearerService:
 
     def _jwt(self, token: str) -> Principal:
         claims = self.verified_claims(token)
-        if self.revocations.fresh():
+        if self.bus.fresh():
             def load_user(user_id: int):
                 with self.db.session(write=False) as s:
-                    return self.revocations.read_user(s, user_id)
+                    return self.users.read(s, user_id)
             return self._jwt_principal(claims, load_user)
         return self._jwt_from_database(claims, str(jws.extract_compact(token.encode()).headers().get("kid", "")))
 
     def _jwt_from_database(self, claims: dict, kid: str) -> Principal:
-        """The revocation cache is stale (the database was unreachable): ask the record and the key table."""
+        """The bus is stale (the database was unreachable): ask the record and the key table."""
         with self.db.session(write=False) as s:
             if not self.keys.still_published(s, kid):
                 raise InvalidToken("The access token is invalid.")
-            record = s.scalar(select(AccessToken).where(AccessToken.jti == str(claims.get("jti"))))
-            user = s.get(User, record.user_id) if record is not None and record.user_id is not None else None
+            record = token_records.access_token(s, str(claims.get("jti")))
+            row = token_records.user(s, record.user_id) if record is not None and record.user_id is not None else None
         if record is None or record.revoked_at is not None:
             raise InvalidToken("The access token has been revoked.")
-        if record.user_id is not None and not account_is_active(user):
+        if record.user_id is not None and not account_is_active(row):
             raise InvalidToken("The access token's user is no longer active.")
         return Principal(
-            user=user,
+            user=UserView.of(row) if row is not None else None,
             client_id=str(claims.get("client_id")),
             scopes=tuple(str(claims.get("scope", "")).split()),
             kind="access_token",

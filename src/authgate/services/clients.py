@@ -1,7 +1,7 @@
 """Client applications: registration, lookup by id or by secret, changes, new secrets, deletion.
 
 The protocol core reads clients as ``ClientView``: an immutable copy that every request of a worker
-can share, kept in memory (``Revocations`` invalidates it when the client changes or is deleted), so
+can share, kept in memory (``caching/clients.py``: dropped when the client changes or is deleted), so
 the token endpoint's client authentication costs no query once a client is known.
 
 Deleting a client revokes its codes and tokens. Through the API, the ``*-auth_clients``
@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
 from authgate.services import audit
-from authgate.services import revocations
 from authgate.services import scopes as scope_rules
+from authgate.services.caching import events
+from authgate.services.caching.clients import ClientCache
 from authgate.services.errors import Invalid, NotFound
 from authgate.services.grant_types import GRANTS
 from authgate.services.listing import ListQuery, Page, paginate
@@ -122,7 +123,7 @@ class ClientView:
 
 
 class ClientService:
-    def __init__(self, store: ClientStore, hasher: SecretHasher, cache: revocations.Revocations,
+    def __init__(self, store: ClientStore, hasher: SecretHasher, cache: ClientCache,
                  permissions: PermissionService):
         self.store = store
         self.hasher = hasher
@@ -206,15 +207,19 @@ class ClientService:
 
     def view(self, s: Session, client_id: str) -> ClientView | None:
         """The client as the protocol reads it: from memory when cached, else one query."""
-        view = self.cache.cached_client(client_id)
+        view = self.cache.cached(client_id)
         if view is None:
             generation = self.cache.generation()
             row = self.get(s, client_id)
             if row is None:
                 return None
             view = ClientView.of(row)
-            self.cache.remember_client(client_id, view, generation)
+            self.cache.remember(client_id, view, generation)
         return view
+
+    def remembered(self, client_id: str) -> ClientView | None:
+        """The client from memory only; None when only the database can tell."""
+        return self.cache.cached(client_id)
 
     def by_secret(self, s: Session, secret: str) -> ClientView | None:
         row = self.store.by_secret_hash(s, self.hasher.hash(secret))
@@ -229,7 +234,7 @@ class ClientService:
         if not self.store.delete_by_client_id(s, client_id):
             raise NotFound(f"no client with id {client_id!r}")
         audit.record(s, "client.deleted", actor=actor, subject=client_id)
-        revocations.record(s, revocations.CLIENT, [client_id])
+        events.record(s, events.CLIENT, [client_id])
 
     # -- through the API -----------------------------------------------------------------------------
 

@@ -12,8 +12,9 @@ last; ID tokens by the active RS256 key (OpenID Connect Discovery §3, Core §15
 supported), so rotating to ES256 or EdDSA keeps the RS256 key for ID tokens.
 
 The keys are cached in process. A rotation or removal made anywhere arrives as a ``keys``
-revocation event (``forget``), after which the cache is stale until reloaded; while the revocation
-events are out of sync (``trust_cache`` false) every signing checks the table first (one query).
+event (``forget``, subscribed by the composition root), after which the cache is stale until reloaded;
+while the events are out of sync (``trust_cache()`` false, given by the invalidation bus) every signing
+checks the table first (one query).
 Private keys are sealed at rest when a secret key is set (``security/encryption.py``).
 """
 
@@ -25,6 +26,7 @@ import secrets
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -33,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox
 from authgate.services import audit, bootstrap
-from authgate.services import revocations
+from authgate.services.caching import events
 from authgate.services.errors import Invalid, NotFound
 from authgate.storage.db import Database
 from authgate.storage.models import SigningKey
@@ -122,9 +124,10 @@ def signers(infos, now: datetime) -> dict[str, KeyInfo]:
 
 class KeyService:
     def __init__(self, db: Database, store: KeyStore, max_token_lifetime: int, box: SecretBox | None = None,
-                 publish_ahead: int = 0):
+                 publish_ahead: int = 0, trust_cache: Callable[[], bool] = lambda: False):
         """``max_token_lifetime``: seconds the longest-lived JWT signed by a key may still be valid;
-        ``publish_ahead``: seconds a rotated-in key is published before it signs."""
+        ``publish_ahead``: seconds a rotated-in key is published before it signs; ``trust_cache``: whether
+        the events that announce rotations are in sync (``InvalidationBus.fresh``)."""
         self._db = db
         self.store = store
         self._box = box or SecretBox(None)
@@ -138,7 +141,7 @@ class KeyService:
         self._version = 0
         self._loaded_version = -1
         self._loaded_at = 0.0
-        self.trust_cache = lambda: False
+        self.trust_cache = trust_cache
 
     # -- changing the keys ---------------------------------------------------------------------------
 
@@ -163,7 +166,7 @@ class KeyService:
         self.store.hand_over(s, keep, utcnow(), start)
         self.store.add(s, row)
         audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg, "activates_at": start.isoformat()})
-        revocations.record(s, revocations.KEYS, [row.kid])
+        events.record(s, events.KEYS, [row.kid])
         return next(k for k in self.list(s) if k.kid == row.kid)
 
     def remove(self, s: Session, kid: str) -> KeyInfo:
@@ -176,7 +179,7 @@ class KeyService:
                           f"(`authgate keys rotate --now --alg {info.alg}`), then remove it")
         self.store.delete(s, kid)
         audit.record(s, "key.removed", subject=kid, details={"alg": info.alg})
-        revocations.record(s, revocations.KEYS, [kid])
+        events.record(s, events.KEYS, [kid])
         return info
 
     def encrypt_at_rest(self, s: Session) -> tuple[int, int]:

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
-from authgate.services import audit, revocations
+from authgate.services import audit
+from authgate.services.caching import events
+from authgate.services.caching.bus import InvalidationBus
 from authgate.services.errors import Forbidden, NotFound
 from authgate.services.permissions import PermissionService
 from authgate.services.principal import SYSTEM, Principal
@@ -44,13 +46,13 @@ class Attempt:
 
 class LoginGuard:
     def __init__(self, lockout: Lockout, users: UserService, hasher: SecretHasher,
-                 permissions: PermissionService, events: revocations.Revocations):
+                 permissions: PermissionService, bus: InvalidationBus):
         self.lockout = lockout
         self.users = users
         self.hasher = hasher
         self.permissions = permissions
         self._counting = threading.Lock()
-        events.on(revocations.UNLOCK, self._unlocked_elsewhere)
+        bus.on(events.UNLOCK, self._unlocked_elsewhere)
 
     def check(self, s: Session, login: str, password: str, ip: str | None) -> Attempt:
         """The outcome of signing in as ``login``, found with reads only (the argon2 verify runs on
@@ -100,7 +102,7 @@ class LoginGuard:
         if user.is_administrator and not self.permissions.is_administrator(actor):
             raise Forbidden("Only an administrator may unlock an administrator.")
         self.lockout.reset(user.id)
-        revocations.record(s, revocations.UNLOCK, [user.id])
+        events.record(s, events.UNLOCK, [user.id])
         audit.record(s, "user.unlocked", actor=actor, user_id=user.id, subject=user.username)
         return user
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services import revocations
+from authgate.services.caching import events
 from authgate.services import scopes as scope_rules
 from authgate.services import audit
 from authgate.services.errors import Forbidden, Invalid, NotFound
@@ -84,10 +84,10 @@ class PersonalTokenService:
         if not self.store.revoke(s, token_id, user.id if user is not None else None):
             raise NotFound(f"no personal access token with id {token_id}")
         audit.record(s, "personal_token.revoked", user_id=user.id if user else None, subject=str(token_id))
-        revocations.record(s, revocations.PAT, [token_id])
+        events.record(s, events.PAT, [token_id])
 
     def revoke_all(self, s: Session, user_id: int) -> None:
-        revocations.record(s, revocations.PAT, self.store.revoke_all_of(s, user_id))
+        events.record(s, events.PAT, self.store.revoke_all_of(s, user_id))
 
     # -- through the API: the owner, or an administrator -------------------------------------------
 

@@ -4,13 +4,37 @@ and whether an account may still act at all."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from authgate.storage.models import User
 
 ACTIVE = "ACTIVE"
 
 
-def account_is_active(user: User | None) -> bool:
+@dataclass(frozen=True, eq=False)
+class UserView:
+    """A user as every thread of a worker may share it (the caches hold these, never ORM rows).
+
+    Equality is identity: the fast lane keeps an encoded body while this very view is the one cached."""
+
+    id: int
+    username: str
+    email: str
+    firstname: str
+    lastname: str
+    status: str
+    is_administrator: bool
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None
+
+    @classmethod
+    def of(cls, row: User) -> "UserView":
+        return cls(row.id, row.username, row.email, row.firstname, row.lastname, row.status,
+                   bool(row.is_administrator), row.created_at, row.updated_at, row.deleted_at)
+
+
+def account_is_active(user: User | UserView | None) -> bool:
     """May this account still act: sign in, be issued tokens by any grant, use the tokens it has.
 
     The one rule, asked by every grant, the bearer check, introspection and browser sessions:
@@ -20,7 +44,8 @@ def account_is_active(user: User | None) -> bool:
 
 @dataclass(frozen=True)
 class Principal:
-    user: User | None
+    user: User | UserView | None
+    """A browser session's own ORM row; for a bearer token, the shared ``UserView``."""
     client_id: str | None
     scopes: tuple[str, ...]
     kind: str  # "access_token", "personal_access_token", "session" or "system"

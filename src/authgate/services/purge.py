@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from authgate.services.revocations import OVERLAP
+from authgate.services.caching.bus import OVERLAP
 from authgate.settings import Settings
 from authgate.storage.db import Database
 from authgate.storage.repositories.purge import PurgeStore

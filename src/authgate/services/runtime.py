@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from authgate.security.encryption import SecretBox
 from authgate.security.passwords import Passwords
 from authgate.security.secrets import SecretHasher
 from authgate.services.activity import Activity
 from authgate.services.audit import AuditService
 from authgate.services.authorizations import AuthorizationService
+from authgate.services.background import Background
 from authgate.services.bearer import BearerService
 from authgate.services.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
+from authgate.services.caching.bus import InvalidationBus
+from authgate.services.caching.clients import ClientCache
+from authgate.services.caching.events import KEYS
+from authgate.services.caching.personal_tokens import PersonalTokenCache
+from authgate.services.caching.revoked import RevokedCache
+from authgate.services.caching.users import UserCache
 from authgate.services.client_limits import ClientLimits
 from authgate.services.clients import ClientService
 from authgate.services.consents import ConsentService
@@ -25,7 +34,6 @@ from authgate.services.permissions import PermissionService
 from authgate.services.personal_tokens import PersonalTokenService
 from authgate.services.purge import Purge
 from authgate.services.ratelimit import RateLimiter
-from authgate.services.revocations import Revocations
 from authgate.services.sessions import SessionService
 from authgate.services.shown_once import ShownOnce
 from authgate.services.token_lookup import TokenLookup
@@ -39,6 +47,7 @@ from authgate.storage.repositories.clients import SqlClientStore
 from authgate.storage.repositories.codes import SqlCodeStore
 from authgate.storage.repositories.consents import SqlConsentStore
 from authgate.storage.repositories.device_codes import SqlDeviceCodeStore
+from authgate.storage.repositories.events import SqlEventStore
 from authgate.storage.repositories.groups import SqlGroupStore
 from authgate.storage.repositories.keys import SqlKeyStore
 from authgate.storage.repositories.permissions import SqlPermissionStore
@@ -48,6 +57,8 @@ from authgate.storage.repositories.sessions import SqlSessionStore
 from authgate.storage.repositories.shown_once import SqlShownOnceStore
 from authgate.storage.repositories.tokens import SqlTokenStore
 from authgate.storage.repositories.users import SqlUserStore
+
+log = logging.getLogger("authgate.revocations")
 
 
 class Runtime:
@@ -62,32 +73,38 @@ class Runtime:
             csrf_key = server_secret(s, "csrf_key", self.secret_box)
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
+        self.bus = InvalidationBus(db, SqlEventStore(), settings.access_token_ttl, settings.redis_url,
+                                   settings.redis_prefix)
+        self.background = Background(settings.revocation_poll_seconds)
+        self.revoked = RevokedCache(self.bus)
+        self.cached_users = UserCache(self.bus)
+        self.cached_personal_tokens = PersonalTokenCache(self.bus, db)
         self.keys = KeyService(db, SqlKeyStore(), max_token_lifetime=settings.access_token_ttl, box=self.secret_box,
-                               publish_ahead=settings.key_publish_ahead)
+                               publish_ahead=settings.key_publish_ahead, trust_cache=self.bus.fresh)
+        self.bus.on(KEYS, lambda _kid: self.keys.forget())
         self.user_store = SqlUserStore()
         self.group_store = SqlGroupStore()
         self.client_store = SqlClientStore()
         self.personal_token_store = SqlPersonalTokenStore()
         self.permission_store = SqlPermissionStore()
         self.permissions = PermissionService(self.permission_store, self.user_store, self.group_store, self.client_store)
-        self.revocations = Revocations(db, self.keys, settings.access_token_ttl, settings.revocation_poll_seconds,
-                                       settings.redis_url, settings.redis_prefix)
-        self.clients = ClientService(self.client_store, self.hasher, self.revocations, self.permissions)
+        self.clients = ClientService(self.client_store, self.hasher, ClientCache(self.bus), self.permissions)
         self.tokens = TokenService(settings, self.hasher, self.keys, SqlTokenStore())
         self.codes = CodeService(settings, self.hasher, self.tokens, SqlCodeStore())
         self.personal_tokens = PersonalTokenService(self.personal_token_store, self.user_store, settings, self.hasher,
                                                     self.permissions)
         self.purge = Purge(settings, db, SqlPurgeStore())
-        self.bearer = BearerService(settings, db, self.keys, self.personal_tokens, self.revocations)
+        self.bearer = BearerService(settings, db, self.keys, self.hasher, self.bus, self.cached_users,
+                                    self.cached_personal_tokens, self.revoked)
         self.sessions = SessionService(settings, self.hasher, csrf_key, SqlSessionStore())
-        self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens)
+        self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens, self.cached_users)
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.lockout = Lockout(settings, self.limiter)
         self.users = UserService(
             self.user_store, self.passwords, PasswordPolicy(settings), self.permissions, self.tokens,
             self.personal_tokens, self.sessions, self.lockout,
         )
-        self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.revocations)
+        self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.bus)
         self.client_limits = ClientLimits(settings, self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter, SqlDeviceCodeStore(),
                                               self.client_store)
@@ -100,14 +117,29 @@ class Runtime:
         self.effective_permissions = EffectivePermissions(self.permission_store, self.group_store, self.permissions)
 
     def start_background(self) -> None:
-        """The serving process's background work: revocation sync, PAT use times, and the purge of
-        expired rows at start and every ``AUTHGATE_PURGE_INTERVAL`` seconds (unless 0)."""
+        """The serving process's background work: the events loaded, then synced (and heard on Redis),
+        PAT use times written, and the purge of expired rows at start and every
+        ``AUTHGATE_PURGE_INTERVAL`` seconds (unless 0)."""
+        poll = self.settings.revocation_poll_seconds
+        self.background.every(poll, self.bus.sync,
+                              failure="revocation sync failed; the bearer check asks the database meanwhile")
+        self.background.every(poll, self.cached_personal_tokens.flush, failure="could not store PAT use times")
         if self.settings.purge_interval:
-            self.revocations.every(self.settings.purge_interval, self.purge.run, first_after=0)
-        self.revocations.start()
+            self.background.every(self.settings.purge_interval, self.purge.run, first_after=0)
+        if self.bus.uses_redis:
+            self.background.alongside(self.bus.listen)
+        try:
+            self.bus.load()
+        except Exception as error:
+            log.warning("revocations not loaded at start (%s); retrying in the background", type(error).__name__)
+        self.background.start()
 
     def stop_background(self) -> None:
-        self.revocations.stop()
+        self.background.stop()
+        try:
+            self.cached_personal_tokens.flush()
+        except Exception as error:
+            log.warning("could not store PAT use times at stop (%s)", type(error).__name__)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":

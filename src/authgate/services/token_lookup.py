@@ -5,25 +5,27 @@ authgate's three token kinds cannot be mistaken for one another: refresh tokens 
 personal access tokens ``agp_``, and access tokens are JWTs signed by a key of ours. So a
 ``token_type_hint`` is never needed to find a token, and a wrong one cannot mislead the search.
 
-Introspection asks ``memory_first``: a JWT access token whose principal the bearer cache holds is
-found, judged and described from its verified claims with no query (``row`` is then None).
+Introspection first asks ``remembered`` (no session at all: ``oauth/introspection.py``'s
+memory-only introspector); with a session, ``find(memory_first=True)`` still describes a JWT access
+token whose principal the bearer cache holds from its verified claims with no query (``row`` is then
+None). The statements are ``services/token_records.py``'s.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
-from authgate.services import revocations
-from authgate.services.bearer import BearerService, InvalidToken
-from authgate.services.principal import Principal, account_is_active
+from authgate.services import token_records
+from authgate.services.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken
+from authgate.services.caching import events
+from authgate.services.caching.users import UserCache
+from authgate.services.principal import Principal, UserView, account_is_active
 from authgate.services.tokens import TokenService
 from authgate.settings import Settings
-from authgate.storage.db import ensure_database
-from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken, TokenFamily, User
+from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken
 from authgate.storage.types import utcnow
 
 ACCESS = "access_token"
@@ -39,43 +41,56 @@ class Presented:
     principal: Principal | None = None
 
 
+INACTIVE = Presented(ACCESS, None)
+"""A JWT access token that memory already knows does not work."""
+
+
 def _seconds(when) -> int | None:
     return int(when.timestamp()) if when is not None else None
 
 
 class TokenLookup:
-    def __init__(self, settings: Settings, hasher: SecretHasher, bearer: BearerService, tokens: TokenService):
+    def __init__(self, settings: Settings, hasher: SecretHasher, bearer: BearerService, tokens: TokenService,
+                 users: UserCache):
         self.settings = settings
         self.hasher = hasher
         self.bearer = bearer
         self.tokens = tokens
+        self.users = users
+
+    def remembered(self, token: str) -> Presented | None:
+        """A JWT access token as memory knows it, without a session: working (claims and principal, no
+        record), ``INACTIVE``, or None when only the database can tell (any other kind of token too)."""
+        if not token or len(token) > MAX_TOKEN_LENGTH or token.startswith((REFRESH_TOKEN_PREFIX, PERSONAL_TOKEN_PREFIX)):
+            return None
+        try:
+            cached = self.bearer.remembered_access_token(token)
+        except InvalidToken:
+            return INACTIVE
+        return None if cached is None else Presented(ACCESS, None, *cached)
 
     def find(self, s: Session, token: str, memory_first: bool = False) -> Presented | None:
         """The token's record, whatever its state; None if it is not one of ours.
 
         ``memory_first``: a working JWT access token known to the bearer cache comes without its record,
         and one the cache knows does not work is None (it could only be described as inactive)."""
-        if not token or len(token) > 8192:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
             return None
         if token.startswith(REFRESH_TOKEN_PREFIX):
             row = self.tokens.find_refresh_token(s, token)
             return Presented(REFRESH, row) if row else None
         if token.startswith(PERSONAL_TOKEN_PREFIX):
-            row = s.scalar(select(PersonalAccessToken).where(PersonalAccessToken.token_hash == self.hasher.hash(token)))
+            row = token_records.personal_token(s, self.hasher.hash(token))
             return Presented(PERSONAL, row) if row else None
         if memory_first:
-            try:
-                cached = self.bearer.cached_access_token(token)
-            except InvalidToken:
-                return None
-            if cached is not None:
-                return Presented(ACCESS, None, *cached)
-            ensure_database(s)
+            known = self.remembered(token)
+            if known is not None:
+                return None if known is INACTIVE else known
         try:
             claims = self.bearer.verified_claims(token)
         except InvalidToken:
             return None
-        row = s.scalar(select(AccessToken).where(AccessToken.jti == str(claims.get("jti"))))
+        row = token_records.access_token(s, str(claims.get("jti")))
         return Presented(ACCESS, row, claims) if row else None
 
     def may_manage(self, presented: Presented, client: Client) -> bool:
@@ -93,7 +108,7 @@ class TokenLookup:
         if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             return False
         if presented.kind == REFRESH:
-            family = s.get(TokenFamily, row.family_id)
+            family = token_records.family(s, row.family_id)
             if row.rotated_at is not None or family is None or family.revoked_at is not None:
                 return False
         return row.user_id is None or self._user(s, row.user_id) is not None
@@ -104,20 +119,16 @@ class TokenLookup:
         if presented.kind == REFRESH:
             self.tokens.revoke_family(s, row.family_id)
         elif presented.kind == ACCESS:
-            s.execute(update(AccessToken).where(AccessToken.jti == row.jti, AccessToken.revoked_at.is_(None)).values(revoked_at=now))
-            revocations.record(s, revocations.JTI, [row.jti])
+            token_records.revoke_access_token(s, row.jti, now)
+            events.record(s, events.JTI, [row.jti])
         else:
-            s.execute(
-                update(PersonalAccessToken)
-                .where(PersonalAccessToken.id == row.id, PersonalAccessToken.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
-            revocations.record(s, revocations.PAT, [row.id])
+            token_records.revoke_personal_token(s, row.id, now)
+            events.record(s, events.PAT, [row.id])
 
     def describe(self, s: Session, presented: Presented) -> dict:
         """What RFC 7662 §2.2 lets the server say about an active token."""
         if presented.row is None:
-            return self._describe_from_claims(presented.claims, presented.principal.user)
+            return self.describe_remembered(presented)
         row = presented.row
         user = self._user(s, row.user_id) if row.user_id is not None else None
         scope = " ".join(row.scopes) if presented.kind == PERSONAL else row.scope
@@ -131,7 +142,7 @@ class TokenLookup:
         if row.expires_at is not None:
             info["exp"] = _seconds(row.expires_at)
         if presented.kind != PERSONAL:
-            info["client_id"] = s.get(Client, row.client_id).client_id
+            info["client_id"] = token_records.client(s, row.client_id).client_id
         if user is not None:
             info["sub"] = str(user.id)
             info["username"] = user.username
@@ -140,8 +151,10 @@ class TokenLookup:
             info.update(sub=claims["sub"], aud=claims["aud"], iat=claims["iat"], exp=claims["exp"], jti=row.jti)
         return info
 
-    def _describe_from_claims(self, claims: dict, user: User | None) -> dict:
-        """As ``describe`` gives it from the record, field for field."""
+    def describe_remembered(self, presented: Presented) -> dict:
+        """``describe`` for a token found by ``remembered``, from its claims: as the record gives it, field
+        for field, with no session."""
+        claims, user = presented.claims, presented.principal.user
         info = {"active": True, "scope": claims["scope"], "iss": self.settings.issuer, "iat": claims["iat"],
                 "token_type": "Bearer", "exp": claims["exp"], "client_id": claims["client_id"]}
         if user is not None:
@@ -150,7 +163,7 @@ class TokenLookup:
         info.update(sub=claims["sub"], aud=claims["aud"], iat=claims["iat"], exp=claims["exp"], jti=claims["jti"])
         return info
 
-    def _user(self, s: Session, user_id: int) -> User | None:
-        """The token's user if still active; remembered by the bearer cache, for the next introspection."""
-        user = self.bearer.revocations.read_user(s, user_id)
+    def _user(self, s: Session, user_id: int) -> UserView | None:
+        """The token's user if still active; remembered by the user cache, for the next introspection."""
+        user = self.users.read(s, user_id)
         return user if account_is_active(user) else None

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from authgate.security import sealing
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services import audit, revocations
+from authgate.services import audit
 from authgate.services import scopes as scope_rules
+from authgate.services.caching import events
 from authgate.services.keys import KeyService
 from authgate.settings import Settings
 from authgate.storage.models import Client, RefreshToken, TokenFamily, User
@@ -176,7 +177,7 @@ class TokenService:
         return pair
 
     def revoke_family(self, s: Session, family_id: int) -> None:
-        revocations.record(s, revocations.JTI, self.store.revoke_family(s, family_id, utcnow()))
+        events.record(s, events.JTI, self.store.revoke_family(s, family_id, utcnow()))
 
     # -- the reuse rule ------------------------------------------------------------------------------
 
@@ -205,4 +206,4 @@ class TokenService:
 
     def revoke_user(self, s: Session, user_id: int) -> None:
         """Revoke every family, refresh token and access token of ``user_id`` (their account is gone)."""
-        revocations.record(s, revocations.JTI, self.store.revoke_user(s, user_id, utcnow()))
+        events.record(s, events.JTI, self.store.revoke_user(s, user_id, utcnow()))

@@ -20,7 +20,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import Passwords, is_supported_hash
-from authgate.services import audit, revocations
+from authgate.services import audit
+from authgate.services.caching import events
 from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
 from authgate.services.listing import ListQuery, Page, paginate
 from authgate.services.lockout import Lockout, account_key
@@ -134,7 +135,7 @@ class UserService:
         """Store ``rehashed`` for ``user``, unless the password changed since it was checked; every
         worker's user cache then reloads the user, as after any change of the row."""
         if self.store.replace_password_hash(s, user.id, user.password_hash, rehashed):
-            revocations.record(s, revocations.USER, [user.id])
+            events.record(s, events.USER, [user.id])
 
     # -- managing users, with the rules of who may -------------------------------------------------
 

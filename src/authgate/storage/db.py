@@ -45,27 +45,6 @@ def _sqlite_engine(url: str, begin: str, pool_size: int) -> Engine:
     return engine
 
 
-class NeedsDatabase(Exception):
-    """Raised by ``NO_DATABASE``: the work could not be done from memory alone."""
-
-
-class _NoDatabase:
-    """A stand-in for a session, for work that should be answered from in-process caches: any use of it
-    raises ``NeedsDatabase``, and the caller runs the work again with a real session (off the event loop)."""
-
-    def __getattr__(self, name: str):
-        raise NeedsDatabase(name)
-
-
-NO_DATABASE = _NoDatabase()
-
-
-def ensure_database(s) -> None:
-    """Raise ``NeedsDatabase`` now, before any other work, if ``s`` is the stand-in ``NO_DATABASE``."""
-    if s is NO_DATABASE:
-        raise NeedsDatabase("session")
-
-
 BURST_CONNECTIONS = 20
 
 

@@ -280,7 +280,7 @@ class Consent(Base):
 
 
 class RevocationEvent(Base):
-    """What was revoked, for the in-process caches of every worker (``services/revocations.py``).
+    """What was revoked, for the in-process caches of every worker (``services/caching/``).
 
     ``kind`` is ``jti`` (an access token), ``client`` (a deleted client's ``client_id``),
     ``client.changed`` (a changed client's ``client_id``), ``user`` (a changed user), ``pat`` (a personal

@@ -228,7 +228,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AuditOrigin)
     app.add_middleware(RefuseNul, formats=formats)
     app.add_middleware(BodyLimit)
-    app.add_middleware(FastLane, bearer=runtime.bearer, reads=[api_users.ME])
+    app.add_middleware(FastLane, bearer=runtime.bearer, reads=[api_users.ME], background=runtime.background)
     app.add_middleware(Cors)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     app.add_middleware(Observability)

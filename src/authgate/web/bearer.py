@@ -1,7 +1,11 @@
-"""The bearer check for every API endpoint (RFC 6750): a FastAPI dependency naming the scope it needs.
+"""The bearer check for every API endpoint (RFC 6750): a FastAPI dependency naming the scope it needs,
+and what it shares with the fast lane (``web/fast_lane.py``): reading the ``Authorization`` header
+(``token_of``), the scope and user checks (``refusal``), and the check itself, once per request.
 
 The check runs on the event loop when it needs no database (the usual case: see
-``services/bearer.py``), and goes to the thread pool only when it must query.
+``services/bearer.py``), and goes to the thread pool only when it must query. Whoever checks from
+memory first keeps the answer in the ASGI scope (``CHECKED``): when the fast lane could not answer,
+the route's dependency goes straight to the database (or to the refusal) without asking memory again.
 
 ``require_scope("users:read")`` also declares, for the OpenAPI document, the two ways in: an OAuth
 access token (authorization code flow, so the docs page can sign in) or any bearer token (a PAT).
@@ -14,11 +18,13 @@ from fastapi.security import HTTPBearer, OAuth2AuthorizationCodeBearer
 from starlette.concurrency import run_in_threadpool
 
 from authgate.services import scopes as scope_rules
-from authgate.services.bearer import InvalidToken
+from authgate.services.bearer import BearerService, InvalidToken
 from authgate.services.principal import Principal
 
 REALM = 'realm="authgate"'
 UNAUTHORIZED = "This action is unauthorized."
+CHECKED = "authgate.bearer_checked"
+"""ASGI scope key: ``(token, principal or None, InvalidToken or None)`` of this request's memory check."""
 
 oauth2_scheme = OAuth2AuthorizationCodeBearer(
     authorizationUrl="/oauth/authorize",
@@ -56,50 +62,76 @@ def unauthenticated(description: str | None = None) -> BearerError:
     return BearerError(401, {"error": "Unauthenticated."}, challenge)
 
 
-def _token_from(request: Request) -> str:
-    header = request.headers.get("authorization")
+def token_of(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer`` header (RFC 6750 §2.1); ``BearerError`` without one."""
     if header is None:
         raise unauthenticated()
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
         raise BearerError(
             400 if scheme.lower() == "bearer" else 401,
             {"error": "Unauthenticated."},
             f'Bearer {REALM}, error="invalid_request", error_description="Authorization header must be Bearer"',
         )
-    return token.strip()
+    return token
 
 
-def check_scope(principal: Principal, *scopes: str) -> None:
-    """Refuse (403, RFC 6750 §3.1 ``insufficient_scope``) a token holding none of ``scopes``."""
-    if not any(scope_rules.grants(list(principal.scopes), scope) for scope in scopes):
+def refusal(principal: Principal, scopes: tuple[str, ...], user_required: bool = False) -> BearerError | None:
+    """Why a working token may not be used here: it holds none of ``scopes`` (403, RFC 6750 §3.1
+    ``insufficient_scope``), or it has no user where one is needed; None when it may."""
+    if not any(scope_rules.grants(principal.scopes, scope) for scope in scopes):
         needed = " or ".join(scopes)
-        raise BearerError(
+        return BearerError(
             403,
             {"message": UNAUTHORIZED, "error": "insufficient_scope", "reason": f"The token needs the scope {needed}."},
             f'Bearer {REALM}, error="insufficient_scope", scope="{" ".join(scopes)}"',
         )
-
-
-async def authenticate(request: Request, scopes: tuple[str, ...], user_required: bool = False,
-                       token: str | None = None) -> Principal:
-    """The principal behind the request's bearer token, or behind ``token`` when the caller found it elsewhere."""
-    token = token if token is not None else _token_from(request)
-    runtime = request.app.state.runtime
-    try:
-        principal = runtime.bearer.authenticate_cached(token)
-        if principal is None:
-            principal = await run_in_threadpool(runtime.bearer.authenticate, token)
-    except InvalidToken as error:
-        raise unauthenticated(str(error)) from None
-    check_scope(principal, *scopes)
     if user_required and principal.user is None:
-        raise BearerError(
+        return BearerError(
             403,
             {"message": UNAUTHORIZED,
              "reason": "This endpoint is about the user behind the token, and a client credentials token has none."},
             f'Bearer {REALM}, error="insufficient_scope"',
         )
+    return None
+
+
+def check_scope(principal: Principal, *scopes: str) -> None:
+    """Refuse (403, RFC 6750 §3.1 ``insufficient_scope``) a token holding none of ``scopes``."""
+    refused = refusal(principal, scopes)
+    if refused:
+        raise refused
+
+
+def keep_check(scope, token: str, principal: Principal | None, error: InvalidToken | None) -> None:
+    """Keep what memory said about ``token`` for the rest of this request."""
+    scope[CHECKED] = (token, principal, error)
+
+
+def _from_memory(scope, bearer: BearerService, token: str) -> Principal | None:
+    known = scope.get(CHECKED)
+    if known is not None and known[0] == token:
+        if known[2] is not None:
+            raise known[2]
+        return known[1]
+    return bearer.from_memory(token)
+
+
+async def authenticate(request: Request, scopes: tuple[str, ...], user_required: bool = False,
+                       token: str | None = None) -> Principal:
+    """The principal behind the request's bearer token, or behind ``token`` when the caller found it elsewhere."""
+    token = token if token is not None else token_of(request.headers.get("authorization"))
+    bearer = request.app.state.runtime.bearer
+    try:
+        principal = _from_memory(request.scope, bearer, token)
+        if principal is None:
+            principal = await run_in_threadpool(bearer.from_database, token)
+    except InvalidToken as error:
+        raise unauthenticated(str(error)) from None
+    refused = refusal(principal, scopes, user_required)
+    if refused:
+        raise refused
     return principal
 
 

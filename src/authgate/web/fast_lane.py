@@ -3,11 +3,16 @@
 Every API call passes the bearer check, and behind FastAPI's routing, dependency injection and
 response validation that check costs several times its own work (``docs/performance.md``). The
 fast lane answers a ``GET`` on a registered path only when it can answer completely from memory:
-the token verifies with cached keys, its principal is cached (``BearerService.authenticate_cached``),
-it holds the scope and, where asked, has a user. The answer is the one the FastAPI route gives, byte
-for byte (a test compares them). Anything else (no token, a bad one, a cache miss, a refused scope,
-a query string) falls through to the FastAPI route, which stays the one place the endpoint's rules,
-errors and OpenAPI description live.
+the token verifies with cached keys, its principal is cached (``BearerService.from_memory``),
+it holds the scope and, where asked, has a user (``web/bearer.py``'s ``token_of`` and ``refusal``,
+shared with the routes). The answer is the one the FastAPI route gives, byte for byte (a test compares
+them). Anything else (no token, a bad one, a cache miss, a refused scope, a query string) falls
+through to the FastAPI route, which stays the one place the endpoint's rules, errors and OpenAPI
+description live; what memory said is kept for it (``keep_check``), so memory is asked once.
+
+Answers are counted by path on ``/metrics`` (``authgate_fast_lane_answers_total``): the lane adds one
+to a plain integer, and the background thread carries the counts over to the metric (``publish``),
+so the hot path takes no lock for it.
 """
 
 from __future__ import annotations
@@ -17,11 +22,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
+from prometheus_client import Counter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from authgate.services import scopes as scope_rules
+from authgate.services.background import Background
 from authgate.services.bearer import BearerService, InvalidToken
 from authgate.services.principal import Principal
+from authgate.web.bearer import BearerError, keep_check, refusal, token_of
+
+ANSWERS = Counter("authgate_fast_lane_answers_total", "API reads answered from memory by the fast lane, by path",
+                  ["route"])
+PUBLISH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -39,17 +50,26 @@ class FastRead:
 
 
 class _Route:
-    """What ``Observability`` reads from ``scope["route"]``: the template the metrics are labelled with."""
+    """What ``Observability`` reads from ``scope["route"]`` (the template the metrics are labelled with),
+    and the lane's count of answers on this path not yet carried over to ``ANSWERS``."""
 
     def __init__(self, path: str):
         self.path = path
+        self.answered = 0
+        self.published = 0
+        self.metric = ANSWERS.labels(path)
+
+    def publish(self) -> None:
+        answered = self.answered
+        if answered > self.published:
+            self.metric.inc(answered - self.published)
+            self.published = answered
 
 
-def _bearer_token(scope: Scope) -> str | None:
+def _authorization(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token.strip() if scheme.lower() == "bearer" else None
+            return value.decode("latin-1")
     return None
 
 
@@ -59,11 +79,12 @@ def encode(body: object) -> bytes:
 
 
 class FastLane:
-    def __init__(self, app: ASGIApp, bearer: BearerService, reads: list[FastRead]):
+    def __init__(self, app: ASGIApp, bearer: BearerService, reads: list[FastRead], background: Background):
         self.app = app
         self.bearer = bearer
         self.reads = {read.path: (read, _Route(read.path)) for read in reads}
         self._bodies: dict[str, WeakKeyDictionary] = {read.path: WeakKeyDictionary() for read in reads}
+        background.every(PUBLISH_SECONDS, self.publish, failure="could not count the fast lane's answers")
 
     def _body(self, read: FastRead, principal: Principal) -> bytes:
         source = read.depends_on(principal) if read.depends_on else None
@@ -75,16 +96,23 @@ class FastLane:
             body = known[source] = encode(read.body(principal))
         return body
 
-    def _principal(self, read: FastRead, token: str | None) -> Principal | None:
-        if not token:
+    def publish(self) -> None:
+        """Carry the answers counted since the last call over to ``/metrics`` (the background thread)."""
+        for _, route in self.reads.values():
+            route.publish()
+
+    def _principal(self, scope: Scope, read: FastRead) -> Principal | None:
+        try:
+            token = token_of(_authorization(scope))
+        except BearerError:
             return None
         try:
-            principal = self.bearer.authenticate_cached(token)
-        except InvalidToken:
+            principal = self.bearer.from_memory(token)
+        except InvalidToken as error:
+            keep_check(scope, token, None, error)
             return None
-        if principal is None or (read.user_required and principal.user is None):
-            return None
-        if not any(scope_rules.grants(list(principal.scopes), needed) for needed in read.scopes):
+        if principal is None or refusal(principal, read.scopes, read.user_required) is not None:
+            keep_check(scope, token, principal, None)
             return None
         return principal
 
@@ -92,12 +120,13 @@ class FastLane:
         entry = self.reads.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
         principal = None
         if entry is not None and not scope["query_string"]:
-            principal = self._principal(entry[0], _bearer_token(scope))
+            principal = self._principal(scope, entry[0])
         if principal is None:
             await self.app(scope, receive, send)
             return
         read, route = entry
         scope["route"] = route
+        route.answered += 1
         body = self._body(read, principal)
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]})

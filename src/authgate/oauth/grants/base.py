@@ -9,13 +9,13 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError
 
 from authgate.oauth.issuing import issuing
 from authgate.services import scopes as scope_rules
+from authgate.services.caching.users import UserCache
 from authgate.services.clients import ClientService
 from authgate.services.codes import CodeService
 from authgate.services.device_codes import DeviceCodeService
 from authgate.services.grant_types import GrantSpec
 from authgate.services.keys import KeyService
 from authgate.services.login_guard import LoginGuard
-from authgate.services.revocations import Revocations
 from authgate.services.token_policy import token_refusal
 from authgate.services.tokens import TokenService
 from authgate.services.users import UserService
@@ -36,14 +36,14 @@ class GrantServices:
     keys: KeyService
     users: UserService
     login_guard: LoginGuard
-    user_cache: Revocations
-    """``user(s, user_id)``: the user from memory while the cache is in sync, else read through ``s``."""
+    user_cache: UserCache
+    """``get(s, user_id)``: the user from memory while the bus is fresh, else read through ``s``."""
 
     @classmethod
     def of(cls, runtime) -> "GrantServices":
         return cls(settings=runtime.settings, tokens=runtime.tokens, codes=runtime.codes,
                    device_codes=runtime.device_codes, clients=runtime.clients, keys=runtime.keys,
-                   users=runtime.users, login_guard=runtime.login_guard, user_cache=runtime.revocations)
+                   users=runtime.users, login_guard=runtime.login_guard, user_cache=runtime.cached_users)
 
     def __call__(self, grant) -> None:
         grant.services = self

@@ -29,7 +29,7 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
         token = OAuthRefreshToken(row)
         self._validate_token_scope(token)
         user_id = row.user_id
-        user = self.services.user_cache.user(self.request.db, user_id) if user_id is not None else None
+        user = self.services.user_cache.get(self.request.db, user_id) if user_id is not None else None
         self.request.user = self.active_user(user)
         self.request.replayed = None if self._claimed(row) else self._retry_or_theft(row, client)
         self.request.refresh_token = token

@@ -1,8 +1,9 @@
 """Client-authenticated POSTs beside the token endpoint: ``/oauth/revoke`` (RFC 7009), ``/oauth/introspect``
 (RFC 7662) and the device authorization endpoint ``/oauth/device`` (RFC 8628 §3.1).
 
-Introspection, which only reads, is first tried on the event loop from memory (client and token both
-cached, see ``TokenLookup``); if it needs the database it runs again in the thread pool with a session."""
+Introspection, which only reads, is first answered on the event loop by the memory-only introspector
+(client and token both cached: ``oauth/introspection.answer_from_memory``); only when memory cannot
+answer does it open a session, in the thread pool."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authgate.oauth.introspection import answer_from_memory
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
-from authgate.storage.db import NO_DATABASE, NeedsDatabase
 from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import BadForm, client_ip, read_form
 from authgate.web.oauth_json import oauth_json
@@ -29,15 +30,16 @@ async def _endpoint(request: Request, name: str) -> Response:
     runtime, server = request.app.state.runtime, request.app.state.oauth
     uri = runtime.settings.issuer + request.url.path
 
-    def respond(s):
-        return server.endpoint_response(
-            name, OAuthRequest(s, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request)))
+    def oauth_request(s):
+        return OAuthRequest(s, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
 
     if name == "introspection":
-        try:
-            return oauth_json(*respond(NO_DATABASE))
-        except NeedsDatabase:
-            pass
+        remembered = answer_from_memory(runtime, oauth_request(None))
+        if remembered is not None:
+            return oauth_json(*remembered)
+
+    def respond(s):
+        return server.endpoint_response(name, oauth_request(s))
 
     def answer():
         with runtime.db.session(write=name != "introspection") as s:
