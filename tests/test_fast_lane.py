@@ -1,16 +1,23 @@
 """The bearer hot path (issue 8, ``web/fast_lane.py``) answers ``GET /api/1.0/users/me`` from memory once a
 token's principal is cached. Seen from outside it must be indistinguishable from the full route
 (RFC 6750 §2.1 use, §3.1 errors): the same bytes and headers before and after the cache is warm, every
-refusal still refused with its own error, and changes to the user or token seen at once.
+refusal still refused with its own error, and changes to the user or token seen at once. That it
+answers at all is what ``/metrics`` shows an operator (``authgate_fast_lane_answers_total``).
 """
 
 from __future__ import annotations
 
+import time
+
 import pytest
+import requests
 
 from support import Api, password_grant, revoke, token_request, user_via_api, users_me
 
 VARYING = {"date", "x-request-id"}
+ANSWERS = 'authgate_fast_lane_answers_total{route="/api/1.0/users/me"}'
+PUBLISHED_WITHIN = 1.5
+"""The lane's counts reach /metrics from the background thread: every second, on a 0.5 s tick."""
 
 
 def _answer(response) -> tuple:
@@ -75,3 +82,37 @@ def test_changes_to_the_user_and_the_token_are_seen_by_the_warm_path(server, adm
     assert users_me(server, other).status_code == 200
     admin.ok("PUT", f"/users/{user.id}", json={"status": "INACTIVE"})
     assert users_me(server, other).status_code == 401
+
+
+def _fast_answers(server) -> float:
+    text = requests.get(server.url("/metrics"), timeout=5).text
+    values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(ANSWERS + " ")]
+    assert values, f"{ANSWERS} is not on /metrics"
+    return values[0]
+
+
+def _settled_answers(server) -> float:
+    """The count once what earlier tests' requests added has reached /metrics."""
+    seen = _fast_answers(server)
+    for _ in range(10):
+        time.sleep(PUBLISHED_WITHIN + 0.2)
+        now = _fast_answers(server)
+        if now == seen:
+            return now
+        seen = now
+    raise AssertionError("the fast lane's count on /metrics never settled")
+
+
+def test_warm_reads_are_answered_by_the_fast_lane_as_metrics_show(server, app, user):
+    """The first use of a token goes through the full route (its user is read); every later one is
+    answered by the fast lane, and /metrics counts exactly those."""
+    token = _jwt(server, app, user)
+    assert users_me(server, token).status_code == 200
+    before = _settled_answers(server)
+    for _ in range(5):
+        assert users_me(server, token).status_code == 200
+    deadline = time.monotonic() + 10 * PUBLISHED_WITHIN
+    while _fast_answers(server) < before + 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(PUBLISHED_WITHIN)
+    assert _fast_answers(server) - before == 5
