@@ -13,15 +13,17 @@ from __future__ import annotations
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 import requests
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from support import (
-    Browser, ServerProcess, authorization_params, exchange_code, password_grant, pkce_pair, query_params,
-    token_request, users_me,
+    Browser, ServerProcess, authorization_params, exchange_code, introspect, password_grant, pkce_pair,
+    query_params, revoke, token_request, users_me,
 )
 
 NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
@@ -103,6 +105,24 @@ def statements(app_server):
     event.remove(Engine, "before_cursor_execute", recorder)
 
 
+@contextmanager
+def _sessions_opened():
+    """The threads that began a session transaction meanwhile, statements or not (the background thread's
+    left out)."""
+    opened: list[str] = []
+
+    def began(_session, transaction) -> None:
+        if transaction.parent is None and not threading.current_thread().name.startswith("authgate-background"):
+            opened.append(threading.current_thread().name)
+
+    event.listen(Session, "after_transaction_create", began)
+    try:
+        yield opened
+    finally:
+        time.sleep(0.05)
+        event.remove(Session, "after_transaction_create", began)
+
+
 def _budget(seen: list[str], most: int, what: str) -> None:
     assert len(seen) <= most, f"{what}: {len(seen)} statements, budget {most}:\n" + "\n---\n".join(seen)
 
@@ -128,6 +148,28 @@ def test_personal_access_token_needs_at_most_one_query(app_server, statements):
     warm, r = statements.during(lambda: users_me(app_server, pat))
     assert r.status_code == 200
     _budget(warm, 0, "PAT, cached")
+
+
+def test_introspection_of_a_token_known_in_memory_needs_no_query_rfc7662_2(app_server, statements):
+    """The memory-only introspector: once the client, the token and its user are cached, introspection
+    is answered without a statement, active and then revoked, as the database would answer it."""
+    user = app_server.create_user()
+    client = app_server.create_client(grants=["password"])
+    token = password_grant(app_server, client, user, scope="users:read").json()["access_token"]
+    _, cold = statements.during(lambda: introspect(app_server, client, token))
+    assert cold.status_code == 200 and cold.json()["active"] is True, cold.text
+    with _sessions_opened() as opened:
+        warm, r = statements.during(lambda: introspect(app_server, client, token))
+    assert r.status_code == 200 and r.json() == cold.json()
+    assert r.headers["Cache-Control"] == "no-store"
+    _budget(warm, 0, "introspection, client and token known in memory")
+    assert opened == [], "introspection answerable from memory opened a database session"
+    assert revoke(app_server, client, token).status_code == 200
+    with _sessions_opened() as opened:
+        revoked, r = statements.during(lambda: introspect(app_server, client, token))
+    assert r.status_code == 200 and r.json() == {"active": False}
+    _budget(revoked, 0, "introspection of a token memory knows was revoked")
+    assert opened == [], "introspection answerable from memory opened a database session"
 
 
 def test_revoked_pat_is_refused_at_once_on_this_instance(app_server, statements):
