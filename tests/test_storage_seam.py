@@ -19,8 +19,10 @@ import authgate
 PACKAGE = Path(authgate.__file__).parent
 ACCOUNT_SERVICES = ("users", "groups", "permissions", "clients", "personal_tokens", "audit", "bootstrap",
                     "listing", "login_guard", "user_import", "activity", "effective_permissions", "shown_once")
+CACHE_SERVICES = ("bearer", "token_lookup", "background", "caching/bus", "caching/events", "caching/revoked",
+                  "caching/users", "caching/personal_tokens", "caching/clients", "caching/bounded")
 ACCOUNT_STORES = ("users", "groups", "permissions", "clients", "personal_tokens", "audit", "server_secrets",
-                  "activity", "shown_once")
+                  "activity", "shown_once", "events")
 TOKEN_SERVICES = ("tokens", "codes", "device_codes", "consents", "sessions", "keys", "authorizations", "purge",
                   "token_policy")
 TOKEN_STORES = ("tokens", "codes", "device_codes", "consents", "sessions", "keys", "purge")
@@ -47,6 +49,11 @@ def test_services_issue_no_sql(module):
 
 def test_the_protocol_core_issues_no_sql():
     assert [hit for path in sorted((PACKAGE / "oauth").rglob("*.py")) for hit in sql_issued(path)] == []
+
+
+@pytest.mark.parametrize("module", CACHE_SERVICES)
+def test_the_bearer_check_and_the_caches_issue_no_sql(module):
+    assert sql_issued(PACKAGE / "services" / f"{module}.py") == []
 
 
 def test_the_http_layer_issues_no_sql():

@@ -9,7 +9,8 @@ Two halves, each asked at most once per request (``web/bearer.py``):
   a stale bus).
 - ``from_database`` does the same check with at most one query, and fills the caches.
 
-The queries themselves are ``services/token_records.py``'s.
+The statements are the stores' (``storage/repositories/``), the access-token record's still
+``services/token_records.py``'s.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from authgate.services.principal import Principal, UserView, account_is_active
 from authgate.services.tokens import AT_JWT_TYPE
 from authgate.settings import Settings
 from authgate.storage.db import Database
+from authgate.storage.repositories.personal_tokens import PersonalTokenStore
+from authgate.storage.repositories.users import UserStore
 from authgate.storage.types import utcnow
 
 MAX_TOKEN_LENGTH = 8192
@@ -43,7 +46,8 @@ class InvalidToken(Exception):
 
 class BearerService:
     def __init__(self, settings: Settings, db: Database, keys: KeyService, hasher: SecretHasher,
-                 bus: InvalidationBus, users: UserCache, personal_tokens: PersonalTokenCache, revoked: RevokedCache):
+                 bus: InvalidationBus, users: UserCache, personal_tokens: PersonalTokenCache, revoked: RevokedCache,
+                 user_store: UserStore, personal_token_store: PersonalTokenStore):
         self.settings = settings
         self.db = db
         self.keys = keys
@@ -52,6 +56,8 @@ class BearerService:
         self.users = users
         self.personal_tokens = personal_tokens
         self.revoked = revoked
+        self.user_store = user_store
+        self.personal_token_store = personal_token_store
         self._verified = Bounded()
 
     def from_memory(self, token: str) -> Principal | None:
@@ -99,7 +105,7 @@ class BearerService:
     def _personal(self, token: str) -> Principal:
         generation = self.bus.generation()
         with self.db.session(write=False) as s:
-            found = token_records.personal_token_and_user(s, self.hasher.hash(token))
+            found = self.personal_token_store.with_owner_by_hash(s, self.hasher.hash(token))
         if found is None:
             raise InvalidToken("The access token is invalid, expired or revoked.")
         row, user = PersonalTokenView.of(found[0]), UserView.of(found[1])
@@ -192,7 +198,7 @@ class BearerService:
             if not self.keys.still_published(s, kid):
                 raise InvalidToken("The access token is invalid.")
             record = token_records.access_token(s, str(claims.get("jti")))
-            row = token_records.user(s, record.user_id) if record is not None and record.user_id is not None else None
+            row = self.user_store.by_id(s, record.user_id) if record is not None and record.user_id is not None else None
         if record is None or record.revoked_at is not None:
             raise InvalidToken("The access token has been revoked.")
         if record.user_id is not None and not account_is_active(row):

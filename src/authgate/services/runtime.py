@@ -76,16 +76,16 @@ class Runtime:
         self.bus = InvalidationBus(db, SqlEventStore(), settings.access_token_ttl, settings.redis_url,
                                    settings.redis_prefix)
         self.background = Background(settings.revocation_poll_seconds)
-        self.revoked = RevokedCache(self.bus)
-        self.cached_users = UserCache(self.bus)
-        self.cached_personal_tokens = PersonalTokenCache(self.bus, db)
-        self.keys = KeyService(db, SqlKeyStore(), max_token_lifetime=settings.access_token_ttl, box=self.secret_box,
-                               publish_ahead=settings.key_publish_ahead, trust_cache=self.bus.fresh)
-        self.bus.on(KEYS, lambda _kid: self.keys.forget())
         self.user_store = SqlUserStore()
         self.group_store = SqlGroupStore()
         self.client_store = SqlClientStore()
         self.personal_token_store = SqlPersonalTokenStore()
+        self.revoked = RevokedCache(self.bus)
+        self.cached_users = UserCache(self.bus, self.user_store)
+        self.cached_personal_tokens = PersonalTokenCache(self.bus, db, self.personal_token_store)
+        self.keys = KeyService(db, SqlKeyStore(), max_token_lifetime=settings.access_token_ttl, box=self.secret_box,
+                               publish_ahead=settings.key_publish_ahead, trust_cache=self.bus.fresh)
+        self.bus.on(KEYS, lambda _kid: self.keys.forget())
         self.permission_store = SqlPermissionStore()
         self.permissions = PermissionService(self.permission_store, self.user_store, self.group_store, self.client_store)
         self.clients = ClientService(self.client_store, self.hasher, ClientCache(self.bus), self.permissions)
@@ -95,9 +95,11 @@ class Runtime:
                                                     self.permissions)
         self.purge = Purge(settings, db, SqlPurgeStore())
         self.bearer = BearerService(settings, db, self.keys, self.hasher, self.bus, self.cached_users,
-                                    self.cached_personal_tokens, self.revoked)
+                                    self.cached_personal_tokens, self.revoked, self.user_store,
+                                    self.personal_token_store)
         self.sessions = SessionService(settings, self.hasher, csrf_key, SqlSessionStore())
-        self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens, self.cached_users)
+        self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens, self.cached_users,
+                                        self.personal_token_store, self.client_store)
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.lockout = Lockout(settings, self.limiter)
         self.users = UserService(

@@ -8,7 +8,8 @@ personal access tokens ``agp_``, and access tokens are JWTs signed by a key of o
 Introspection first asks ``remembered`` (no session at all: ``oauth/introspection.py``'s
 memory-only introspector); with a session, ``find(memory_first=True)`` still describes a JWT access
 token whose principal the bearer cache holds from its verified claims with no query (``row`` is then
-None). The statements are ``services/token_records.py``'s.
+None). The statements are the stores' (``storage/repositories/``), those on token records still
+``services/token_records.py``'s.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from authgate.services.principal import Principal, UserView, account_is_active
 from authgate.services.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken
+from authgate.storage.repositories.clients import ClientStore
+from authgate.storage.repositories.personal_tokens import PersonalTokenStore
 from authgate.storage.types import utcnow
 
 ACCESS = "access_token"
@@ -51,12 +54,14 @@ def _seconds(when) -> int | None:
 
 class TokenLookup:
     def __init__(self, settings: Settings, hasher: SecretHasher, bearer: BearerService, tokens: TokenService,
-                 users: UserCache):
+                 users: UserCache, personal_token_store: PersonalTokenStore, client_store: ClientStore):
         self.settings = settings
         self.hasher = hasher
         self.bearer = bearer
         self.tokens = tokens
         self.users = users
+        self.personal_token_store = personal_token_store
+        self.client_store = client_store
 
     def remembered(self, token: str) -> Presented | None:
         """A JWT access token as memory knows it, without a session: working (claims and principal, no
@@ -80,7 +85,7 @@ class TokenLookup:
             row = self.tokens.find_refresh_token(s, token)
             return Presented(REFRESH, row) if row else None
         if token.startswith(PERSONAL_TOKEN_PREFIX):
-            row = token_records.personal_token(s, self.hasher.hash(token))
+            row = self.personal_token_store.by_hash(s, self.hasher.hash(token))
             return Presented(PERSONAL, row) if row else None
         if memory_first:
             known = self.remembered(token)
@@ -122,7 +127,7 @@ class TokenLookup:
             token_records.revoke_access_token(s, row.jti, now)
             events.record(s, events.JTI, [row.jti])
         else:
-            token_records.revoke_personal_token(s, row.id, now)
+            self.personal_token_store.revoke(s, row.id, only_live=True)
             events.record(s, events.PAT, [row.id])
 
     def describe(self, s: Session, presented: Presented) -> dict:
@@ -142,7 +147,7 @@ class TokenLookup:
         if row.expires_at is not None:
             info["exp"] = _seconds(row.expires_at)
         if presented.kind != PERSONAL:
-            info["client_id"] = token_records.client(s, row.client_id).client_id
+            info["client_id"] = self.client_store.by_id(s, row.client_id).client_id
         if user is not None:
             info["sub"] = str(user.id)
             info["username"] = user.username

@@ -11,12 +11,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from authgate.services import token_records
 from authgate.services.caching.bounded import Bounded
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.events import PAT
 from authgate.storage.db import Database
 from authgate.storage.models import PersonalAccessToken
+from authgate.storage.repositories.personal_tokens import PersonalTokenStore
 
 PAT_TTL = 30.0
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -39,9 +39,10 @@ class PersonalTokenView:
 
 
 class PersonalTokenCache:
-    def __init__(self, bus: InvalidationBus, db: Database):
+    def __init__(self, bus: InvalidationBus, db: Database, store: PersonalTokenStore):
         self.bus = bus
         self.db = db
+        self.store = store
         self._tokens = Bounded()
         self._hash_of: dict[int, str] = {}
         self._last_used: dict[int, datetime] = {}
@@ -73,7 +74,7 @@ class PersonalTokenCache:
         uses, self._unwritten = self._unwritten, {}
         if uses:
             with self.db.session() as s:
-                token_records.store_last_used(s, uses)
+                self.store.record_last_used(s, uses)
 
     def _revoked(self, subject: str) -> None:
         if subject.isdigit():

@@ -7,18 +7,19 @@ import time
 
 from sqlalchemy.orm import Session
 
-from authgate.services import token_records
 from authgate.services.caching.bounded import Bounded
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.events import USER
 from authgate.services.principal import UserView
+from authgate.storage.repositories.users import UserStore
 
 USER_TTL = 60.0
 
 
 class UserCache:
-    def __init__(self, bus: InvalidationBus):
+    def __init__(self, bus: InvalidationBus, store: UserStore):
         self.bus = bus
+        self.store = store
         self._users = Bounded()
         bus.on(USER, self._changed)
 
@@ -35,7 +36,7 @@ class UserCache:
     def read(self, s: Session, user_id: int) -> UserView | None:
         """The user as ``s`` reads it now, remembered for the next request (unless an event raced the read)."""
         generation = self.bus.generation()
-        row = token_records.user(s, user_id)
+        row = self.store.by_id(s, user_id)
         if row is None:
             return None
         user = UserView.of(row)
