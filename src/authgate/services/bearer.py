@@ -9,8 +9,7 @@ Two halves, each asked at most once per request (``web/bearer.py``):
   a stale bus).
 - ``from_database`` does the same check with at most one query, and fills the caches.
 
-The statements are the stores' (``storage/repositories/``), the access-token record's still
-``services/token_records.py``'s.
+The statements are the stores' (``storage/repositories/``).
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, SecretHasher
-from authgate.services import token_records
 from authgate.services.caching.bounded import Bounded
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.personal_tokens import PersonalTokenCache, PersonalTokenView
@@ -33,6 +31,7 @@ from authgate.services.tokens import AT_JWT_TYPE
 from authgate.settings import Settings
 from authgate.storage.db import Database
 from authgate.storage.repositories.personal_tokens import PersonalTokenStore
+from authgate.storage.repositories.tokens import TokenStore
 from authgate.storage.repositories.users import UserStore
 from authgate.storage.types import utcnow
 
@@ -47,7 +46,7 @@ class InvalidToken(Exception):
 class BearerService:
     def __init__(self, settings: Settings, db: Database, keys: KeyService, hasher: SecretHasher,
                  bus: InvalidationBus, users: UserCache, personal_tokens: PersonalTokenCache, revoked: RevokedCache,
-                 user_store: UserStore, personal_token_store: PersonalTokenStore):
+                 user_store: UserStore, personal_token_store: PersonalTokenStore, token_store: TokenStore):
         self.settings = settings
         self.db = db
         self.keys = keys
@@ -58,6 +57,7 @@ class BearerService:
         self.revoked = revoked
         self.user_store = user_store
         self.personal_token_store = personal_token_store
+        self.token_store = token_store
         self._verified = Bounded()
 
     def from_memory(self, token: str) -> Principal | None:
@@ -197,7 +197,7 @@ class BearerService:
         with self.db.session(write=False) as s:
             if not self.keys.still_published(s, kid):
                 raise InvalidToken("The access token is invalid.")
-            record = token_records.access_token(s, str(claims.get("jti")))
+            record = self.token_store.access_token(s, str(claims.get("jti")))
             row = self.user_store.by_id(s, record.user_id) if record is not None and record.user_id is not None else None
         if record is None or record.revoked_at is not None:
             raise InvalidToken("The access token has been revoked.")

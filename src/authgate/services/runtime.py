@@ -89,17 +89,18 @@ class Runtime:
         self.permission_store = SqlPermissionStore()
         self.permissions = PermissionService(self.permission_store, self.user_store, self.group_store, self.client_store)
         self.clients = ClientService(self.client_store, self.hasher, ClientCache(self.bus), self.permissions)
-        self.tokens = TokenService(settings, self.hasher, self.keys, SqlTokenStore())
+        self.token_store = SqlTokenStore()
+        self.tokens = TokenService(settings, self.hasher, self.keys, self.token_store)
         self.codes = CodeService(settings, self.hasher, self.tokens, SqlCodeStore())
         self.personal_tokens = PersonalTokenService(self.personal_token_store, self.user_store, settings, self.hasher,
                                                     self.permissions)
         self.purge = Purge(settings, db, SqlPurgeStore())
         self.bearer = BearerService(settings, db, self.keys, self.hasher, self.bus, self.cached_users,
                                     self.cached_personal_tokens, self.revoked, self.user_store,
-                                    self.personal_token_store)
+                                    self.personal_token_store, self.token_store)
         self.sessions = SessionService(settings, self.hasher, csrf_key, SqlSessionStore())
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens, self.cached_users,
-                                        self.personal_token_store, self.client_store)
+                                        self.personal_token_store, self.client_store, self.token_store)
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.lockout = Lockout(settings, self.limiter)
         self.users = UserService(

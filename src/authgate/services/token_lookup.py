@@ -8,8 +8,7 @@ personal access tokens ``agp_``, and access tokens are JWTs signed by a key of o
 Introspection first asks ``remembered`` (no session at all: ``oauth/introspection.py``'s
 memory-only introspector); with a session, ``find(memory_first=True)`` still describes a JWT access
 token whose principal the bearer cache holds from its verified claims with no query (``row`` is then
-None). The statements are the stores' (``storage/repositories/``), those on token records still
-``services/token_records.py``'s.
+None). The statements are the stores' (``storage/repositories/``).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
-from authgate.services import token_records
 from authgate.services.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken
 from authgate.services.caching import events
 from authgate.services.caching.users import UserCache
@@ -29,6 +27,7 @@ from authgate.settings import Settings
 from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken
 from authgate.storage.repositories.clients import ClientStore
 from authgate.storage.repositories.personal_tokens import PersonalTokenStore
+from authgate.storage.repositories.tokens import TokenStore
 from authgate.storage.types import utcnow
 
 ACCESS = "access_token"
@@ -54,7 +53,8 @@ def _seconds(when) -> int | None:
 
 class TokenLookup:
     def __init__(self, settings: Settings, hasher: SecretHasher, bearer: BearerService, tokens: TokenService,
-                 users: UserCache, personal_token_store: PersonalTokenStore, client_store: ClientStore):
+                 users: UserCache, personal_token_store: PersonalTokenStore, client_store: ClientStore,
+                 token_store: TokenStore):
         self.settings = settings
         self.hasher = hasher
         self.bearer = bearer
@@ -62,6 +62,7 @@ class TokenLookup:
         self.users = users
         self.personal_token_store = personal_token_store
         self.client_store = client_store
+        self.token_store = token_store
 
     def remembered(self, token: str) -> Presented | None:
         """A JWT access token as memory knows it, without a session: working (claims and principal, no
@@ -95,7 +96,7 @@ class TokenLookup:
             claims = self.bearer.verified_claims(token)
         except InvalidToken:
             return None
-        row = token_records.access_token(s, str(claims.get("jti")))
+        row = self.token_store.access_token(s, str(claims.get("jti")))
         return Presented(ACCESS, row, claims) if row else None
 
     def may_manage(self, presented: Presented, client: Client) -> bool:
@@ -113,7 +114,7 @@ class TokenLookup:
         if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             return False
         if presented.kind == REFRESH:
-            family = token_records.family(s, row.family_id)
+            family = self.token_store.family(s, row.family_id)
             if row.rotated_at is not None or family is None or family.revoked_at is not None:
                 return False
         return row.user_id is None or self._user(s, row.user_id) is not None
@@ -124,7 +125,7 @@ class TokenLookup:
         if presented.kind == REFRESH:
             self.tokens.revoke_family(s, row.family_id)
         elif presented.kind == ACCESS:
-            token_records.revoke_access_token(s, row.jti, now)
+            self.token_store.revoke_access_token(s, row.jti, now)
             events.record(s, events.JTI, [row.jti])
         else:
             self.personal_token_store.revoke(s, row.id, only_live=True)
