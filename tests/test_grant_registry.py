@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749 import grants
 
 from authgate.oauth.grants import registry
 from authgate.oauth.grants.base import AuthgateGrant
-from authgate.services.grant_types import GrantSpec
+from authgate.services.applications.grant_types import GrantSpec
 from support import Api, Browser, assert_token_error, jwt_parts, parse_page, token_request, unique
 from test_sql_statement_budget import InProcessServer
 

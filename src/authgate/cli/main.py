@@ -284,7 +284,7 @@ def _permissions(parser: argparse.ArgumentParser) -> None:
 
 
 def _keys(parser: argparse.ArgumentParser) -> None:
-    from authgate.services.keys import ALGORITHMS, DEFAULT_ALG
+    from authgate.services.credentials.keys import ALGORITHMS, DEFAULT_ALG
 
     keys = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     rotate_key = keys.add_parser(

@@ -27,10 +27,10 @@ from authlib.oauth2.rfc8628 import (
 from authgate.oauth.context import current_db
 from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.base import AuthgateGrant
-from authgate.services import client_limits
-from authgate.services import device_codes as device_rules
-from authgate.services.grant_types import GrantSpec
-from authgate.services.ratelimit import TooManyAttempts
+from authgate.services.applications import client_limits
+from authgate.services.credentials import device_codes as device_rules
+from authgate.services.applications.grant_types import GrantSpec
+from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.storage.models import User
 from authgate.storage.types import utcnow
 

@@ -19,7 +19,7 @@ from authgate.oauth.client_auth import basic_credentials
 from authgate.oauth.context import current_db
 from authgate.oauth.models import OAuthPresentedToken
 from authgate.oauth.requests import OAuthRequest
-from authgate.services.token_lookup import INACTIVE
+from authgate.services.credentials.token_lookup import INACTIVE
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from authgate.oauth.context import current_db
-from authgate.services.tokens import TokenService
+from authgate.services.credentials.tokens import TokenService
 from authgate.storage.models import TokenFamily
 
 

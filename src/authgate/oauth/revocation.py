@@ -11,7 +11,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as AuthlibRevocation
 
 from authgate.oauth.context import current_db
 from authgate.oauth.models import OAuthPresentedToken
-from authgate.services import audit
+from authgate.services.operations import audit
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 

@@ -32,9 +32,9 @@ from authgate.oauth.issuing import TokenGenerator
 from authgate.oauth.models import OAuthClient
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.revocation import RevocationEndpoint
-from authgate.services import client_limits
-from authgate.services import scopes as scope_rules
-from authgate.services.ratelimit import TooManyAttempts
+from authgate.services.applications import client_limits
+from authgate.services.credentials import scopes as scope_rules
+from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.storage.db import Database
 
 Response = tuple[int, object, list[tuple[str, str]]]

@@ -248,7 +248,7 @@ class GroupPermission(Base):
 
 
 class AuditEvent(Base):
-    """One entry of the security log (``services/audit.py``); never holds a secret."""
+    """One entry of the security log (``services/operations/audit.py``); never holds a secret."""
 
     __tablename__ = "audit_events"
 
@@ -297,7 +297,7 @@ class RevocationEvent(Base):
 
 
 class ShownOnceSlot(Base):
-    """A secret waiting for the one page that shows it (``services/shown_once.py``): sealed under a key that only
+    """A secret waiting for the one page that shows it (``services/operations/shown_once.py``): sealed under a key that only
     the browser's cookie holds, bound to one sign-in session, deleted when read and useless after ``expires_at``."""
 
     __tablename__ = "shown_once_slots"

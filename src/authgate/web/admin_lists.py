@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from authgate.services.listing import DIRECTIONS, MAX_PER_PAGE, ListQuery, Page
+from authgate.services.operations.listing import DIRECTIONS, MAX_PER_PAGE, ListQuery, Page
 
 PER_PAGE = 20
 PAGE_SIZES = (10, 20, 50, 100)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Path, Query, Request
 from pydantic import AfterValidator, BaseModel, Field, create_model
 
-from authgate.services.listing import DEFAULT_PER_PAGE, MAX_FILTER_LENGTH, MAX_PER_PAGE, ListQuery, Page
+from authgate.services.operations.listing import DEFAULT_PER_PAGE, MAX_FILTER_LENGTH, MAX_PER_PAGE, ListQuery, Page
 
 MAX_ID = 2**31 - 1
 NOT_FOUND = {"error": "Not Found"}

@@ -22,7 +22,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from authgate import __version__
 from authgate.oauth.server import AuthorizationServer
 from authgate.services.errors import Conflict, Forbidden, NotFound, ServiceError
-from authgate.services.ratelimit import TooManyAttempts
+from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings, is_loopback
 from authgate.web import docs

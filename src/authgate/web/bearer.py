@@ -3,7 +3,7 @@ and what it shares with the fast lane (``web/fast_lane.py``): reading the ``Auth
 (``token_of``), the scope and user checks (``refusal``), and the check itself, once per request.
 
 The check runs on the event loop when it needs no database (the usual case: see
-``services/bearer.py``), and goes to the thread pool only when it must query. Whoever checks from
+``services/credentials/bearer.py``), and goes to the thread pool only when it must query. Whoever checks from
 memory first keeps the answer in the ASGI scope (``CHECKED``): when the fast lane could not answer,
 the route's dependency goes straight to the database (or to the refusal) without asking memory again.
 
@@ -17,9 +17,9 @@ from fastapi import Request, Security
 from fastapi.security import HTTPBearer, OAuth2AuthorizationCodeBearer
 from starlette.concurrency import run_in_threadpool
 
-from authgate.services import scopes as scope_rules
-from authgate.services.bearer import BearerService, InvalidToken
-from authgate.services.principal import Principal
+from authgate.services.credentials import scopes as scope_rules
+from authgate.services.credentials.bearer import BearerService, InvalidToken
+from authgate.services.accounts.principal import Principal
 
 REALM = 'realm="authgate"'
 UNAUTHORIZED = "This action is unauthorized."

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from authgate.services import audit
+from authgate.services.operations import audit
 from authgate.web.observability import REQUEST_ID
 
 MAX_ADDRESS = 64

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.services.shown_once import TTL
+from authgate.services.operations.shown_once import TTL
 from authgate.web.cookies import delete_cookie, read_cookie, set_cookie
 from authgate.web.templates import page
 from authgate.web.visitor import Visitor

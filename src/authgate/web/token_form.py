@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services import scopes as scope_rules
+from authgate.services.credentials import scopes as scope_rules
 from authgate.services.errors import Invalid
 from authgate.storage.types import utcnow
 from authgate.web.shown_once import show_once

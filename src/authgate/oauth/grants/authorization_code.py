@@ -11,7 +11,7 @@ from authgate.oauth.grants.openid import OpenIDCode
 from authgate.oauth.grants.pkce import S256CodeChallenge
 from authgate.oauth.models import OAuthCode
 from authgate.security import secrets as gen
-from authgate.services.grant_types import GrantSpec
+from authgate.services.applications.grant_types import GrantSpec
 from authgate.storage.models import TokenFamily, User
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 
 from authgate.oauth.grants.base import AuthgateGrant
-from authgate.services.grant_types import GrantSpec
+from authgate.services.applications.grant_types import GrantSpec
 
 
 class ClientCredentialsGrant(AuthgateGrant, grants.ClientCredentialsGrant):

@@ -13,8 +13,8 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.models import OAuthRefreshToken
-from authgate.services.grant_types import GrantSpec
-from authgate.services.token_policy import token_refusal
+from authgate.services.applications.grant_types import GrantSpec
+from authgate.services.credentials.token_policy import token_refusal
 from authgate.storage.models import RefreshToken, TokenFamily, User
 from authgate.storage.types import utcnow
 

@@ -1,6 +1,6 @@
 """Every grant authgate serves, registered once: a new grant is its module and one line below.
 
-``register`` puts the grant's ``SPEC`` into the names registry (``services/grant_types.py``), which
+``register`` puts the grant's ``SPEC`` into the names registry (``services/applications/grant_types.py``), which
 the client service, the admin pages, the metrics and the CLI read, and adds the class to
 ``TOKEN_GRANTS``, which ``AuthorizationServer`` registers with Authlib (and the metadata lists).
 The order is the metadata's and the CLI's.
@@ -13,7 +13,7 @@ from authgate.oauth.grants.authorization_code import AuthorizationCodeGrant
 from authgate.oauth.grants.client_credentials import ClientCredentialsGrant
 from authgate.oauth.grants.password import PasswordGrant
 from authgate.oauth.grants.refresh_token import RefreshTokenGrant
-from authgate.services.grant_types import GRANTS, PERSONAL_ACCESS
+from authgate.services.applications.grant_types import GRANTS, PERSONAL_ACCESS
 
 TOKEN_GRANTS: list[type] = []
 

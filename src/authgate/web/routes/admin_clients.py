@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.oauth.grants.registry import GRANTS
-from authgate.services import scopes as scope_rules
+from authgate.services.credentials import scopes as scope_rules
 from authgate.services.errors import Forbidden, Invalid
 from authgate.web.admin_lists import list_context, list_query
 from authgate.web.confirm import ask, carry_out

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services.activity import LogFilter
-from authgate.services.audit import EVENTS
+from authgate.services.operations.activity import LogFilter
+from authgate.services.operations.audit import EVENTS
 from authgate.services.errors import Invalid
 from authgate.web.admin_lists import list_context, list_query
 from authgate.web.error_format import ErrorFormat

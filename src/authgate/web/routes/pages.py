@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
-from authgate.services.listing import ListQuery
-from authgate.services.login_guard import TooManyAttempts
+from authgate.services.operations.listing import ListQuery
+from authgate.services.accounts.login_guard import TooManyAttempts
 from authgate.storage.types import utcnow
 from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import client_ip

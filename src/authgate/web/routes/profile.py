@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.services.errors import Invalid
-from authgate.services.listing import MAX_PER_PAGE, ListQuery
+from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery
 from authgate.storage.types import utcnow
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.confirm import ask, carry_out

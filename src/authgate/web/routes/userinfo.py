@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.userinfo import user_claims
-from authgate.services.principal import Principal
+from authgate.services.accounts.principal import Principal
 from authgate.web.bearer import REALM, BearerError, authenticate
 from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import FORM_TYPE, BadForm, read_form

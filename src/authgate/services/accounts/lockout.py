@@ -9,7 +9,7 @@ past ``AUTHGATE_LIMIT_LOGIN_PER_IP`` the address is refused. Successes never cou
 
 from __future__ import annotations
 
-from authgate.services.ratelimit import RateLimiter, TooManyAttempts
+from authgate.services.operations.ratelimit import RateLimiter, TooManyAttempts
 from authgate.settings import Settings
 
 FAILURES = "login-failures"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security.passwords import is_supported_hash
 from authgate.services.errors import Invalid, ServiceError
-from authgate.services.users import UserService
+from authgate.services.accounts.users import UserService
 
 FIELDS = ("username", "email", "password_hash", "password", "firstname", "lastname", "is_administrator")
 TRUE = ("1", "true", "yes", "y")

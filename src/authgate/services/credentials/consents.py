@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from authgate.services import audit
+from authgate.services.operations import audit
 from authgate.storage.repositories.consents import ConsentStore
 
 

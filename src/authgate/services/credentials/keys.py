@@ -34,7 +34,7 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey, import_key
 from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox
-from authgate.services import audit, bootstrap
+from authgate.services.operations import audit, bootstrap
 from authgate.services.caching import events
 from authgate.services.errors import Invalid, NotFound
 from authgate.storage.db import Database

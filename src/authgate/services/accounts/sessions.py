@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.principal import account_is_active
+from authgate.services.accounts.principal import account_is_active
 from authgate.settings import Settings
 from authgate.storage.models import User
 from authgate.storage.repositories.sessions import SessionStore

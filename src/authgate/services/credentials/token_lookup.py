@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
-from authgate.services.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken
+from authgate.services.credentials.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken
 from authgate.services.caching import events
 from authgate.services.caching.users import UserCache
-from authgate.services.principal import Principal, UserView, account_is_active
-from authgate.services.tokens import TokenService
+from authgate.services.accounts.principal import Principal, UserView, account_is_active
+from authgate.services.credentials.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken
 from authgate.storage.repositories.clients import ClientStore

@@ -25,9 +25,9 @@ from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.personal_tokens import PersonalTokenCache, PersonalTokenView
 from authgate.services.caching.revoked import RevokedCache
 from authgate.services.caching.users import UserCache
-from authgate.services.keys import KeyService
-from authgate.services.principal import Principal, UserView, account_is_active
-from authgate.services.tokens import AT_JWT_TYPE
+from authgate.services.credentials.keys import KeyService
+from authgate.services.accounts.principal import Principal, UserView, account_is_active
+from authgate.services.credentials.tokens import AT_JWT_TYPE
 from authgate.settings import Settings
 from authgate.storage.db import Database
 from authgate.storage.repositories.personal_tokens import PersonalTokenStore

@@ -11,7 +11,7 @@ every client counts by id alone: there the limit bounds how many rows one client
 
 from __future__ import annotations
 
-from authgate.services.ratelimit import RateLimiter, TooManyAttempts
+from authgate.services.operations.ratelimit import RateLimiter, TooManyAttempts
 from authgate.settings import Rate, Settings
 
 TOKEN, DEVICE = "token", "device_authorization"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
-from authgate.services.tokens import TokenService
+from authgate.services.credentials.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.models import AuthorizationCode, Client, User
 from authgate.storage.repositories.codes import CodeStore

@@ -8,7 +8,7 @@ Deleting a client revokes its codes and tokens. Through the API, the ``*-auth_cl
 permissions decide who may do what; letting a client read the directory with client credentials
 (``users:read`` / ``groups:read``) also needs what that read needs, and the client records who gave it
 (``PermissionService.service_read_stands`` checks them at every read). The grants a client may be
-given are those of the grant registry (``services/grant_types.py``); ProcessMaker calls grants
+given are those of the grant registry (``services/applications/grant_types.py``); ProcessMaker calls grants
 ``types`` and has its own names for some, and both are accepted.
 """
 
@@ -22,15 +22,15 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services import audit
-from authgate.services import scopes as scope_rules
+from authgate.services.operations import audit
+from authgate.services.credentials import scopes as scope_rules
 from authgate.services.caching import events
 from authgate.services.caching.clients import ClientCache
 from authgate.services.errors import Invalid, NotFound
-from authgate.services.grant_types import GRANTS
-from authgate.services.listing import ListQuery, Page, paginate
-from authgate.services.permissions import GRANTED_BY_SYSTEM, GRANTED_BY_USER, PermissionService, service_reads
-from authgate.services.principal import SYSTEM, Principal
+from authgate.services.applications.grant_types import GRANTS
+from authgate.services.operations.listing import ListQuery, Page, paginate
+from authgate.services.accounts.permissions import GRANTED_BY_SYSTEM, GRANTED_BY_USER, PermissionService, service_reads
+from authgate.services.accounts.principal import SYSTEM, Principal
 from authgate.storage.models import Client
 from authgate.storage.repositories.clients import ClientStore
 

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
-from authgate.services.login_guard import TooManyAttempts
-from authgate.services.ratelimit import RateLimiter
+from authgate.services.accounts.login_guard import TooManyAttempts
+from authgate.services.operations.ratelimit import RateLimiter
 from authgate.settings import Settings
 from authgate.storage.models import Client, DeviceCode, User
 from authgate.storage.repositories.clients import ClientStore

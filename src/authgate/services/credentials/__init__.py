@@ -1,0 +1,1 @@
+"""Credentials: what authgate issues and checks — access and refresh tokens and their families, codes, device codes, consents, personal access tokens, signing keys, the bearer check and the rules for scopes."""

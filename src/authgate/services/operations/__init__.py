@@ -1,0 +1,1 @@
+"""Operations: the audit log and what the administrators' pages read of it, rate limits, the background scheduler and the purge of expired rows, first-start secrets, paged lists, secrets shown once."""
