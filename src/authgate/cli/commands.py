@@ -11,16 +11,16 @@ import sys
 from datetime import timedelta
 
 from authgate.cli.output import emit
-from authgate.services.operations import audit
-from authgate.services.applications import clients as client_views
-from authgate.services.credentials import personal_tokens as token_views
 from authgate.services.accounts import groups as group_views
 from authgate.services.accounts import user_import
 from authgate.services.accounts import users as user_views
-from authgate.services.operations.bootstrap import generated_admin_password
-from authgate.services.errors import Invalid, NotFound
-from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery
 from authgate.services.accounts.principal import SYSTEM
+from authgate.services.applications import clients as client_views
+from authgate.services.credentials import personal_tokens as token_views
+from authgate.services.errors import Invalid, NotFound
+from authgate.services.operations import audit
+from authgate.services.operations.bootstrap import generated_admin_password
+from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings
 from authgate.storage import schema

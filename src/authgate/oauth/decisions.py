@@ -21,8 +21,8 @@ from authlib.oauth2.rfc6749 import OAuth2Error
 from authgate.oauth.grants.openid import sign_in_needed
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
-from authgate.services.credentials import scopes as scope_rules
 from authgate.services.accounts.sessions import SignedIn
+from authgate.services.credentials import scopes as scope_rules
 from authgate.storage.types import utcnow
 
 APPROVE = "approve"

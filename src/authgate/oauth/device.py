@@ -28,8 +28,8 @@ from authgate.oauth.context import current_db
 from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.services.applications import client_limits
-from authgate.services.credentials import device_codes as device_rules
 from authgate.services.applications.grant_types import GrantSpec
+from authgate.services.credentials import device_codes as device_rules
 from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.storage.models import User
 from authgate.storage.types import utcnow

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from authgate.oauth.decisions import APPROVE, ConsentNeeded, SignInNeeded
 from authgate.oauth.device import VERIFICATION_PATH
+from authgate.services.accounts.sessions import SignedIn
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.device_codes import normalize_user_code
 from authgate.services.operations.ratelimit import TooManyAttempts
-from authgate.services.accounts.sessions import SignedIn
 
 UNKNOWN_CODE = "That code is not valid: it may be mistyped, expired or already used."
 TYPED_MAX = 64

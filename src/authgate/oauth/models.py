@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
-from authgate.services.credentials import scopes as scope_rules
 from authgate.services.applications.clients import ClientService, ClientView, port_is_valid
 from authgate.services.applications.grant_types import GRANTS
+from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.token_lookup import Presented, TokenLookup
 from authgate.storage.models import AuthorizationCode, RefreshToken, User
 

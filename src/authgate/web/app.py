@@ -27,16 +27,16 @@ from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings, is_loopback
 from authgate.web import docs
 from authgate.web.api import INVALID, NOT_FOUND
-from authgate.web.body_limit import BodyLimit
 from authgate.web.bearer import UNAUTHORIZED, BearerError
+from authgate.web.body_limit import BodyLimit
 from authgate.web.cors import Cors
 from authgate.web.csrf import FormRejected
 from authgate.web.error_format import ErrorFormat, ErrorFormats
 from authgate.web.fast_lane import FastLane
 from authgate.web.headers import SecurityHeaders
 from authgate.web.no_nul import RefuseNul
-from authgate.web.request_context import AuditOrigin
 from authgate.web.observability import Observability, configure_logging
+from authgate.web.request_context import AuditOrigin
 from authgate.web.routes import (
     admin_clients, admin_groups, admin_security_log, admin_users, api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens,
     api_docs, api_users, device, discovery, health, metrics, oauth, pages, profile, shown_once, token_management,

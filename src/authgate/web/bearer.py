@@ -17,9 +17,9 @@ from fastapi import Request, Security
 from fastapi.security import HTTPBearer, OAuth2AuthorizationCodeBearer
 from starlette.concurrency import run_in_threadpool
 
+from authgate.services.accounts.principal import Principal
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.bearer import BearerService, InvalidToken
-from authgate.services.accounts.principal import Principal
 
 REALM = 'realm="authgate"'
 UNAUTHORIZED = "This action is unauthorized."

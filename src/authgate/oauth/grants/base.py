@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError
 
 from authgate.oauth.issuing import issuing
-from authgate.services.credentials import scopes as scope_rules
-from authgate.services.caching.users import UserCache
+from authgate.services.accounts.login_guard import LoginGuard
+from authgate.services.accounts.users import UserService
 from authgate.services.applications.clients import ClientService
+from authgate.services.applications.grant_types import GrantSpec
+from authgate.services.caching.users import UserCache
+from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.codes import CodeService
 from authgate.services.credentials.device_codes import DeviceCodeService
-from authgate.services.applications.grant_types import GrantSpec
 from authgate.services.credentials.keys import KeyService
-from authgate.services.accounts.login_guard import LoginGuard
 from authgate.services.credentials.token_policy import token_refusal
 from authgate.services.credentials.tokens import TokenService
-from authgate.services.accounts.users import UserService
 from authgate.settings import Settings
 from authgate.storage.models import TokenFamily, User
 

@@ -10,8 +10,8 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
 from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.base import AuthgateGrant
-from authgate.services.applications.grant_types import GrantSpec
 from authgate.services.accounts.login_guard import Attempt
+from authgate.services.applications.grant_types import GrantSpec
 from authgate.storage.models import User
 
 

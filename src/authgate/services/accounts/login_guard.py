@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
-from authgate.services.operations import audit
+from authgate.services.accounts.lockout import Lockout, account_key
+from authgate.services.accounts.permissions import PermissionService
+from authgate.services.accounts.principal import SYSTEM, Principal
+from authgate.services.accounts.users import UserService
 from authgate.services.caching import events
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.errors import Forbidden, NotFound
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import SYSTEM, Principal
-from authgate.services.accounts.lockout import Lockout, account_key
+from authgate.services.operations import audit
 from authgate.services.operations.ratelimit import TooManyAttempts
-from authgate.services.accounts.users import UserService
 from authgate.storage.models import User
 
 __all__ = ["Attempt", "LoginGuard", "TooManyAttempts"]

@@ -17,9 +17,9 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from authgate.services.accounts.principal import Principal, account_is_active
 from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.operations.listing import ListQuery, Page, paginate
-from authgate.services.accounts.principal import Principal, account_is_active
 from authgate.storage.models import Client, Group, Permission, User
 from authgate.storage.repositories.clients import ClientStore
 from authgate.storage.repositories.groups import GroupStore

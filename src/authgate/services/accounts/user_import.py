@@ -12,8 +12,8 @@ import json
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import is_supported_hash
-from authgate.services.errors import Invalid, ServiceError
 from authgate.services.accounts.users import UserService
+from authgate.services.errors import Invalid, ServiceError
 
 FIELDS = ("username", "email", "password_hash", "password", "firstname", "lastname", "is_administrator")
 TRUE = ("1", "true", "yes", "y")

@@ -20,17 +20,17 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import Passwords, is_supported_hash
-from authgate.services.operations import audit
-from authgate.services.caching import events
-from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
-from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.services.accounts.lockout import Lockout, account_key
 from authgate.services.accounts.password_policy import PasswordPolicy
 from authgate.services.accounts.permissions import PermissionService
-from authgate.services.credentials.personal_tokens import PersonalTokenService
 from authgate.services.accounts.principal import ACTIVE, SYSTEM, Principal, account_is_active
 from authgate.services.accounts.sessions import SessionService
+from authgate.services.caching import events
+from authgate.services.credentials.personal_tokens import PersonalTokenService
 from authgate.services.credentials.tokens import TokenService
+from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
+from authgate.services.operations import audit
+from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import User, identifier_key
 from authgate.storage.repositories.users import UserStore
 from authgate.storage.types import utcnow

@@ -22,15 +22,15 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.operations import audit
-from authgate.services.credentials import scopes as scope_rules
-from authgate.services.caching import events
-from authgate.services.caching.clients import ClientCache
-from authgate.services.errors import Invalid, NotFound
-from authgate.services.applications.grant_types import GRANTS
-from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.services.accounts.permissions import GRANTED_BY_SYSTEM, GRANTED_BY_USER, PermissionService, service_reads
 from authgate.services.accounts.principal import SYSTEM, Principal
+from authgate.services.applications.grant_types import GRANTS
+from authgate.services.caching import events
+from authgate.services.caching.clients import ClientCache
+from authgate.services.credentials import scopes as scope_rules
+from authgate.services.errors import Invalid, NotFound
+from authgate.services.operations import audit
+from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import Client
 from authgate.storage.repositories.clients import ClientStore
 

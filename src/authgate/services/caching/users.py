@@ -7,10 +7,10 @@ import time
 
 from sqlalchemy.orm import Session
 
+from authgate.services.accounts.principal import UserView
 from authgate.services.caching.bounded import Bounded
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.events import USER
-from authgate.services.accounts.principal import UserView
 from authgate.storage.repositories.users import UserStore
 
 USER_TTL = 60.0

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from authgate.services.credentials import scopes as scope_rules
-from authgate.services.operations import audit
-from authgate.services.applications.clients import ClientService
-from authgate.services.credentials.consents import ConsentService
-from authgate.services.errors import NotFound
-from authgate.services.operations.listing import ListQuery, Page, paginate_items
 from authgate.services.accounts.permissions import PermissionService
 from authgate.services.accounts.principal import Principal
+from authgate.services.applications.clients import ClientService
+from authgate.services.credentials import scopes as scope_rules
+from authgate.services.credentials.consents import ConsentService
 from authgate.services.credentials.tokens import TokenService
+from authgate.services.errors import NotFound
+from authgate.services.operations import audit
+from authgate.services.operations.listing import ListQuery, Page, paginate_items
 from authgate.storage.models import Client, TokenFamily
 
 

@@ -20,13 +20,14 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, SecretHasher
+from authgate.services.accounts.principal import Principal, UserView
 from authgate.services.caching.bounded import Bounded
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.personal_tokens import PersonalTokenCache, PersonalTokenView
 from authgate.services.caching.revoked import RevokedCache
 from authgate.services.caching.users import UserCache
 from authgate.services.credentials.keys import KeyService
-from authgate.services.accounts.principal import Principal, UserView, account_is_active
+from authgate.services.credentials.token_policy import CLIENT_GONE, USER_INACTIVE, token_refusal
 from authgate.services.credentials.tokens import AT_JWT_TYPE
 from authgate.settings import Settings
 from authgate.storage.db import Database
@@ -37,6 +38,10 @@ from authgate.storage.types import utcnow
 
 MAX_TOKEN_LENGTH = 8192
 NEEDS_DATABASE = object()
+
+
+REFUSED = {CLIENT_GONE: "The access token has been revoked.",
+           USER_INACTIVE: "The access token's user is no longer active."}
 
 
 class InvalidToken(Exception):
@@ -116,7 +121,8 @@ class BearerService:
 
     def _personal_principal(self, row: PersonalTokenView, user: UserView) -> Principal:
         now = utcnow()
-        if row.revoked_at is not None or (row.expires_at and row.expires_at <= now) or not account_is_active(user):
+        if (row.revoked_at is not None or (row.expires_at and row.expires_at <= now)
+                or token_refusal(for_user=True, user=user)):
             raise InvalidToken("The access token is invalid, expired or revoked.")
         self.personal_tokens.used(row, now)
         return Principal(user=user, client_id=None, scopes=row.scopes, kind="personal_access_token")
@@ -168,18 +174,19 @@ class BearerService:
         if self.revoked.jti_revoked(str(claims.get("jti"))):
             raise InvalidToken("The access token has been revoked.")
         client_id = str(claims.get("client_id"))
-        if self.revoked.client_deleted(client_id):
-            raise InvalidToken("The access token has been revoked.")
+        client_alive = not self.revoked.client_deleted(client_id)
         user = None
         sub = str(claims.get("sub"))
-        if sub != client_id:
+        for_user = sub != client_id
+        if for_user and client_alive:
             if not sub.isdigit():
                 raise InvalidToken("The access token is invalid.")
             user = user_of(int(sub))
             if user is NEEDS_DATABASE:
                 return None
-            if not account_is_active(user):
-                raise InvalidToken("The access token's user is no longer active.")
+        refusal = token_refusal(client_alive=client_alive, for_user=for_user, user=user)
+        if refusal is not None:
+            raise InvalidToken(REFUSED[refusal])
         return Principal(user=user, client_id=client_id, scopes=tuple(str(claims.get("scope", "")).split()),
                          kind="access_token")
 
@@ -201,8 +208,8 @@ class BearerService:
             row = self.user_store.by_id(s, record.user_id) if record is not None and record.user_id is not None else None
         if record is None or record.revoked_at is not None:
             raise InvalidToken("The access token has been revoked.")
-        if record.user_id is not None and not account_is_active(row):
-            raise InvalidToken("The access token's user is no longer active.")
+        if token_refusal(for_user=record.user_id is not None, user=row):
+            raise InvalidToken(REFUSED[USER_INACTIVE])
         return Principal(
             user=UserView.of(row) if row is not None else None,
             client_id=str(claims.get("client_id")),

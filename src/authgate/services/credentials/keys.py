@@ -34,9 +34,9 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey, import_key
 from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox
-from authgate.services.operations import audit, bootstrap
 from authgate.services.caching import events
 from authgate.services.errors import Invalid, NotFound
+from authgate.services.operations import audit, bootstrap
 from authgate.storage.db import Database
 from authgate.storage.models import SigningKey
 from authgate.storage.repositories.keys import KeyStore

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.caching import events
-from authgate.services.credentials import scopes as scope_rules
-from authgate.services.operations import audit
-from authgate.services.errors import Forbidden, Invalid, NotFound
-from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.services.accounts.permissions import PermissionService
 from authgate.services.accounts.principal import Principal
+from authgate.services.caching import events
+from authgate.services.credentials import scopes as scope_rules
+from authgate.services.errors import Forbidden, Invalid, NotFound
+from authgate.services.operations import audit
+from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.settings import Settings
 from authgate.storage.models import PersonalAccessToken, User
 from authgate.storage.repositories.personal_tokens import PersonalTokenStore

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
-from authgate.services.credentials.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken
+from authgate.services.accounts.principal import Principal, UserView, account_is_active
 from authgate.services.caching import events
 from authgate.services.caching.users import UserCache
-from authgate.services.accounts.principal import Principal, UserView, account_is_active
+from authgate.services.credentials.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken
+from authgate.services.credentials.token_policy import token_refusal
 from authgate.services.credentials.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken
@@ -113,11 +114,12 @@ class TokenLookup:
         row, now = presented.row, utcnow()
         if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
             return False
-        if presented.kind == REFRESH:
-            family = self.token_store.family(s, row.family_id)
-            if row.rotated_at is not None or family is None or family.revoked_at is not None:
-                return False
-        return row.user_id is None or self._user(s, row.user_id) is not None
+        refresh = presented.kind == REFRESH
+        if refresh and row.rotated_at is not None:
+            return False
+        family = self.token_store.family(s, row.family_id) if refresh else None
+        user = self.users.read(s, row.user_id) if row.user_id is not None else None
+        return token_refusal(in_family=refresh, family=family, for_user=row.user_id is not None, user=user) is None
 
     def revoke(self, s: Session, presented: Presented) -> None:
         """Revoke the token; a refresh token takes its whole grant with it (RFC 7009 §2.1)."""

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from authgate.security import sealing
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.operations import audit
-from authgate.services.credentials import scopes as scope_rules
 from authgate.services.caching import events
+from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.keys import KeyService
+from authgate.services.operations import audit
 from authgate.settings import Settings
 from authgate.storage.models import Client, RefreshToken, TokenFamily, User
 from authgate.storage.repositories.tokens import TokenStore

@@ -10,9 +10,9 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
-from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.services.accounts.permissions import PermissionService
 from authgate.services.accounts.principal import Principal
+from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.repositories.activity import ActivityStore
 from authgate.storage.types import utcnow
 

@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.accounts.groups import STATUSES
+from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.operations.listing import MAX_PER_PAGE
 from authgate.web import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.admin_lists import ALL, list_context, list_query

@@ -10,9 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authgate.services.errors import Invalid
 from authgate.services.operations.activity import LogFilter
 from authgate.services.operations.audit import EVENTS
-from authgate.services.errors import Invalid
 from authgate.web.admin_lists import list_context, list_query
 from authgate.web.error_format import ErrorFormat
 from authgate.web.templates import page

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.accounts.users import STATUSES
+from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.storage.types import utcnow
 from authgate.web import record_ids  # also registers the {name:id} path convertor
 from authgate.web.admin_lists import ALL, list_context, list_query

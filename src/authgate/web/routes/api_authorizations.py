@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from authgate.services.operations.listing import ListQuery
 from authgate.services.accounts.principal import Principal
+from authgate.services.operations.listing import ListQuery
 from authgate.web.api import ClientId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.error_format import ErrorFormat

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from authgate.oauth.grants.registry import GRANTS
+from authgate.services.accounts.principal import Principal
 from authgate.services.applications.clients import public_view
 from authgate.services.operations.listing import ListQuery
-from authgate.services.accounts.principal import Principal
 from authgate.web.api import ClientId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.error_format import ErrorFormat

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from authgate.services.accounts.groups import member_view, public_view
-from authgate.services.operations.listing import ListQuery
 from authgate.services.accounts.principal import Principal
 from authgate.services.accounts.users import public_view as user_view
+from authgate.services.operations.listing import ListQuery
 from authgate.web.api import Id, PathId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.error_format import ErrorFormat

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.operations.listing import ListQuery
 from authgate.services.accounts.permissions import public_view
 from authgate.services.accounts.principal import Principal
+from authgate.services.operations.listing import ListQuery
 from authgate.web.api import MAX_ID, Id, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import check_scope, require_scope
 from authgate.web.error_format import ErrorFormat

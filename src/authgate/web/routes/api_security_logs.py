@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
+from authgate.services.accounts.principal import Principal
 from authgate.services.operations import audit
 from authgate.services.operations.listing import ListQuery
-from authgate.services.accounts.principal import Principal
 from authgate.web.api import describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.error_format import ErrorFormat

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.operations.listing import ListQuery
-from authgate.services.credentials.personal_tokens import public_view
 from authgate.services.accounts.principal import Principal
+from authgate.services.credentials.personal_tokens import public_view
+from authgate.services.operations.listing import ListQuery
 from authgate.web.api import PathId, UtcDateTime, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.error_format import ErrorFormat

@@ -14,8 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from authgate.oauth.decisions import ConsentNeeded, Refused, SignInNeeded, Unreadable, decide_authorization
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
-from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.services.credentials import scopes as scope_rules
+from authgate.web.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.csrf import checked_form, session_binding
 from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import BadForm, client_ip, query_pairs, read_form

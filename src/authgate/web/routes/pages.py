@@ -7,13 +7,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
-from authgate.services.operations.listing import ListQuery
 from authgate.services.accounts.login_guard import TooManyAttempts
+from authgate.services.operations.listing import ListQuery
 from authgate.storage.types import utcnow
+from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
+from authgate.web.csrf import checked_form, login_binding, session_binding, token_for
 from authgate.web.error_format import ErrorFormat
 from authgate.web.forms import client_ip
-from authgate.web.csrf import checked_form, login_binding, session_binding, token_for
 from authgate.web.templates import page, render, signed_in_state
 from authgate.web.visitor import optional_visitor
 
