@@ -8,7 +8,7 @@ import secrets
 
 import pytest
 
-from support import Api, Browser, api_for, exchange_code, get_code, password_grant, refresh
+from support import Api, Browser, api_for, exchange_code, get_code, password_grant, refresh, revoke
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +74,19 @@ def test_token_lifecycle_and_reuse_are_recorded_without_secrets(audited):
     dump = str(events(audited))
     for secret in (client.client_secret, first["refresh_token"], second["refresh_token"], first["access_token"]):
         assert secret not in dump
+
+
+def test_a_revocation_names_the_token_kind_its_user_and_the_client_that_asked_rfc7009_2_1(audited):
+    client = audited.create_client(grants=["password"])
+    user = audited.create_user()
+    tokens = password_grant(audited, client, user).json()
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert revoke(audited, client, token).status_code == 200
+    revoked = [e for e in events(audited, filter=client.client_id) if e["event"] == "token.revoked"]
+    assert sorted(e["details"]["kind"] for e in revoked) == ["access_token", "refresh_token"]
+    assert all(e["client_id"] == client.client_id and e["user_id"] == user.id for e in revoked)
+    dump = str(revoked)
+    assert tokens["access_token"] not in dump and tokens["refresh_token"] not in dump
 
 
 def test_consent_clients_and_keys_are_recorded(audited):

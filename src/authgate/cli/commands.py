@@ -18,7 +18,6 @@ from authgate.services.accounts.principal import SYSTEM
 from authgate.services.applications import clients as client_views
 from authgate.services.credentials import personal_tokens as token_views
 from authgate.services.errors import Invalid, NotFound
-from authgate.services.operations import audit
 from authgate.services.operations.bootstrap import generated_admin_password
 from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery
 from authgate.services.runtime import Runtime
@@ -373,9 +372,7 @@ def tokens_revoke(runtime: Runtime, args) -> None:
             presented = runtime.token_lookup.find(s, given)
             if presented is None:
                 raise NotFound("that is neither a token id nor a token this server issued")
-            runtime.token_lookup.revoke(s, presented)
-            audit.record(s, "token.revoked", actor=SYSTEM, user_id=getattr(presented.row, "user_id", None),
-                         details={"kind": presented.kind})
+            runtime.token_lookup.revoke(s, presented, actor=SYSTEM)
             kind = presented.kind.replace("_", " ")
             data = {"revoked": presented.kind}
             line = f"Revoked the {kind}" + (" and the grant it belongs to." if presented.kind == "refresh_token" else ".")

@@ -11,7 +11,6 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as AuthlibRevocation
 
 from authgate.oauth.context import current_db
 from authgate.oauth.models import OAuthPresentedToken
-from authgate.services.operations import audit
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
@@ -43,6 +42,4 @@ class RevocationEndpoint(AuthlibRevocation):
         return OAuthPresentedToken.find(self.server.runtime, current_db(), token_string)
 
     def revoke_token(self, token: OAuthPresentedToken, request):
-        self.server.runtime.token_lookup.revoke(request.db, token.presented)
-        audit.record(request.db, "token.revoked", client_id=request.client.get_client_id(),
-                     details={"kind": type(token.presented).__name__})
+        self.server.runtime.token_lookup.revoke(request.db, token.presented, client_id=request.client.get_client_id())

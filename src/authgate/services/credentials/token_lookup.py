@@ -24,6 +24,7 @@ from authgate.services.caching.users import UserCache
 from authgate.services.credentials.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken
 from authgate.services.credentials.token_policy import token_refusal
 from authgate.services.credentials.tokens import TokenService
+from authgate.services.operations import audit
 from authgate.settings import Settings
 from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken
 from authgate.storage.repositories.clients import ClientStore
@@ -121,9 +122,13 @@ class TokenLookup:
         user = self.users.read(s, row.user_id) if row.user_id is not None else None
         return token_refusal(in_family=refresh, family=family, for_user=row.user_id is not None, user=user) is None
 
-    def revoke(self, s: Session, presented: Presented) -> None:
-        """Revoke the token; a refresh token takes its whole grant with it (RFC 7009 §2.1)."""
+    def revoke(self, s: Session, presented: Presented, *, actor: Principal | None = None,
+               client_id: str | None = None) -> None:
+        """Revoke the token; a refresh token takes its whole grant with it (RFC 7009 §2.1). Audited as
+        ``token.revoked`` by ``actor`` (the CLI) or the client that asked (the revocation endpoint)."""
         row, now = presented.row, utcnow()
+        audit.record(s, "token.revoked", actor=actor, client_id=client_id, user_id=getattr(row, "user_id", None),
+                     details={"kind": presented.kind})
         if presented.kind == REFRESH:
             self.tokens.revoke_family(s, row.family_id)
         elif presented.kind == ACCESS:
