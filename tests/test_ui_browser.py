@@ -9,14 +9,14 @@ With ``AUTHGATE_SCREENSHOTS=1`` the tests also write ``docs/screenshots/*.png``.
 
 from __future__ import annotations
 
-import time
-
 import os
+import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from support import User, exchange_code, query_params, unique
 
@@ -86,7 +86,7 @@ def register_client(page, name: str, redirect_uri: str) -> tuple[str, str]:
     page.get_by_label("Confidential").check()
     shot(page, "auth-client-form")
     page.get_by_role("button", name="Create").click()
-    assert page.get_by_text("You won't be able to see it again").is_visible()
+    expect(page.get_by_text("You won't be able to see it again")).to_be_visible()
     secret = page.get_by_label("Client secret").input_value()
     page.get_by_role("button", name="Copy").click()
     page.get_by_text("Copied to the clipboard.").wait_for()
@@ -122,7 +122,7 @@ def test_client_form_code_flow_authorize_cancel_and_remembered_consent_rfc6749_4
     sign_in(page, admin_user(server))
     client_id, secret = register_client(page, unique("Report app "), redirect_uri)
     page.goto("/admin/auth-clients")
-    assert page.get_by_role("cell", name=client_id).is_visible()
+    expect(page.get_by_role("cell", name=client_id)).to_be_visible()
     shot(page, "auth-clients")
 
     user = make_user()
@@ -132,7 +132,7 @@ def test_client_form_code_flow_authorize_cancel_and_remembered_consent_rfc6749_4
         person.get_by_label("Username or email").fill(user.username)
         person.get_by_label("Password").fill(user.password)
         person.get_by_role("button", name="Sign in").click()
-        assert person.get_by_text("is requesting permission to access your account").is_visible()
+        expect(person.get_by_text("is requesting permission to access your account")).to_be_visible()
         shot(person, "consent")
         person.get_by_role("button", name="Cancel").click()
         person.wait_for_url("**/oauth/code?**")
@@ -161,9 +161,9 @@ def test_client_form_code_flow_authorize_cancel_and_remembered_consent_rfc6749_4
         shot(person, "profile")
         row.get_by_role("link", name="Revoke").click()
         person.get_by_role("button", name="Revoke access").click()
-        assert person.get_by_text("Access revoked.").is_visible()
+        expect(person.get_by_text("Access revoked.")).to_be_visible()
         person.goto(authorize_url(client_id, redirect_uri))
-        assert person.get_by_role("button", name="Authorize").is_visible()
+        expect(person.get_by_role("button", name="Authorize")).to_be_visible()
     finally:
         person.context.close()
 
@@ -178,7 +178,7 @@ def test_personal_access_token_made_used_revoked_refused_rfc6750(page, server, m
     page.get_by_label("users:read", exact=False).first.check()
     page.get_by_label("Expires in").select_option("90")
     page.get_by_role("button", name="Create token").click()
-    assert page.get_by_text("You won't be able to see it again").is_visible()
+    expect(page.get_by_text("You won't be able to see it again")).to_be_visible()
     token = page.get_by_label("Your new token").input_value()
     assert token.startswith("agp_")
     shot(page, "token-created")
@@ -189,7 +189,7 @@ def test_personal_access_token_made_used_revoked_refused_rfc6750(page, server, m
 
     assert me().status_code == 200
     page.reload()  # repeats the GET, never the POST: no second token, and this one is not shown again
-    assert page.get_by_role("heading", name="This secret was already shown").is_visible()
+    expect(page.get_by_role("heading", name="This secret was already shown")).to_be_visible()
     assert token not in page.content()
     page.get_by_role("link", name="your profile").click()
     assert page.get_by_role("row").filter(has_text=name).count() == 1
@@ -205,10 +205,10 @@ def test_personal_access_token_made_used_revoked_refused_rfc6750(page, server, m
     assert "users:read" in row.inner_text() and last_used_shown()
     row.get_by_role("link", name="Revoke").click()
     page.get_by_role("button", name="Revoke token").click()
-    assert page.get_by_text(f"Token “{name}” revoked.").is_visible()
+    expect(page.get_by_text(f"Token “{name}” revoked.")).to_be_visible()
     assert me().status_code == 401
     page.reload()
-    assert not page.get_by_text(f"Token “{name}” revoked.").is_visible()  # a flash is shown once
+    expect(page.get_by_text(f"Token “{name}” revoked.")).not_to_be_visible()  # a flash is shown once
 
 
 def test_administrator_creates_a_user_and_grants_a_permission_on_the_users_page(page, server):
@@ -222,19 +222,19 @@ def test_administrator_creates_a_user_and_grants_a_permission_on_the_users_page(
     page.get_by_label("Last name").fill("Johnson")
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Create").click()
-    assert page.get_by_text(f"User “{username}” created.").is_visible()
+    expect(page.get_by_text(f"User “{username}” created.")).to_be_visible()
     page.get_by_label("view-users", exact=False).check()
     page.get_by_role("button", name="Save permissions").click()
-    assert page.get_by_text("Permissions saved.").is_visible()
+    expect(page.get_by_text("Permissions saved.")).to_be_visible()
     assert page.get_by_label("view-users", exact=False).is_checked()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
     page.get_by_label("Search by username, email or name").fill("Johnson")
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_role("link", name=username).is_visible()
+    expect(page.get_by_role("link", name=username)).to_be_visible()
     shot(page, "admin-users")
     person = page.context.browser.new_context(base_url=server.base_url).new_page()
     sign_in(person, User(username, password, "", 0))
-    assert person.get_by_role("navigation", name="Main").get_by_role("link", name="Users").is_visible()
+    expect(person.get_by_role("navigation", name="Main").get_by_role("link", name="Users")).to_be_visible()
     person.context.close()
 
 

@@ -6,6 +6,8 @@ With ``AUTHGATE_SCREENSHOTS=1`` the tests also write ``docs/screenshots/*.png``.
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from urllib.parse import urlencode
 
 import test_ui_browser
@@ -27,7 +29,7 @@ def test_error_pages_show_the_signed_in_user_and_links_wear_the_accent(page, mak
         assert page.locator(".who").inner_text() == f"Signed in as {user.username}", url
         assert page.get_by_role("link", name="Sign in").count() == 0, url
     assert "invalid_client:" not in page.content()
-    assert page.get_by_text("authgate does not know this application").is_visible()
+    expect(page.get_by_text("authgate does not know this application")).to_be_visible()
     shot(page, "authorize-error")
     link = page.get_by_role("link", name="Back to the start page")
     assert link.evaluate("a => getComputedStyle(a).color") == ACCENT
@@ -42,7 +44,7 @@ def test_consent_warns_about_everything_and_names_the_maker(page, server, admin,
     sign_in(page, make_user())
     page.goto("/oauth/authorize?" + urlencode({"response_type": "code", "client_id": made["id"], "scope": "*",
                                                "redirect_uri": made["redirect_uris"][0], "state": "s"}))
-    assert page.get_by_text("This application asks for everything.").is_visible()
+    expect(page.get_by_text("This application asks for everything.")).to_be_visible()
     assert page.locator("dl.details").inner_text().split() == \
         ["Registered", "by", "admin", "Sends", "you", "back", "to", "reports.example.org"]
     shot(page, "consent-everything")
@@ -59,7 +61,7 @@ def test_group_member_removal_asks_first_and_the_user_page_explains_permissions(
     page.get_by_role("button", name="Save permissions").click()
     page.get_by_label("Add a user by username").fill(member.username)
     page.get_by_role("button", name="Add", exact=True).click()
-    assert page.get_by_text(f"“{member.username}” added.").is_visible()
+    expect(page.get_by_text(f"“{member.username}” added.")).to_be_visible()
     shot(page, "admin-group")
 
     page.get_by_role("link", name=member.username, exact=True).click()
@@ -72,12 +74,12 @@ def test_group_member_removal_asks_first_and_the_user_page_explains_permissions(
 
     page.go_back()
     page.get_by_role("link", name=f"Remove {member.username}").click()
-    assert page.get_by_text(f"Remove “{member.username}” from this group?").is_visible()
+    expect(page.get_by_text(f"Remove “{member.username}” from this group?")).to_be_visible()
     page.get_by_role("link", name="Cancel").click()
-    assert page.get_by_role("link", name=member.username, exact=True).is_visible()  # Cancel removed nobody
+    expect(page.get_by_role("link", name=member.username, exact=True)).to_be_visible()  # Cancel removed nobody
     page.get_by_role("link", name=f"Remove {member.username}").click()
     page.get_by_role("button", name="Remove member").click()
-    assert page.get_by_text(f"“{member.username}” removed from the group.").is_visible()
+    expect(page.get_by_text(f"“{member.username}” removed from the group.")).to_be_visible()
     assert page.get_by_role("link", name=member.username, exact=True).count() == 0
 
 
@@ -91,8 +93,8 @@ def test_home_security_log_and_lists_in_the_browser(page, server, admin, make_us
     user = make_user()
     server.create_pat(user.username, name="nightly export", scopes=["users:read"])
     sign_in(page, user)
-    assert page.get_by_role("heading", name=f"Welcome, {user.username}").is_visible()
-    assert page.get_by_text("nightly export").is_visible()
+    expect(page.get_by_role("heading", name=f"Welcome, {user.username}")).to_be_visible()
+    expect(page.get_by_text("nightly export")).to_be_visible()
     shot(page, "home-user")
 
     failing = page.context.browser.new_context(base_url=server.base_url).new_page()
@@ -111,7 +113,7 @@ def test_home_security_log_and_lists_in_the_browser(page, server, admin, make_us
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Security log").click()
     page.get_by_label("Event").select_option("login.failed")
     page.get_by_role("button", name="Filter").click()
-    assert page.get_by_role("cell", name=user.username).first.is_visible()
+    expect(page.get_by_role("cell", name=user.username).first).to_be_visible()
     page.get_by_label("Event").select_option("")
     page.get_by_role("button", name="Filter").click()
     shot(page, "security-log")
@@ -120,7 +122,7 @@ def test_home_security_log_and_lists_in_the_browser(page, server, admin, make_us
     page.get_by_label("Per page").select_option("10")
     page.get_by_role("button", name="Show").click()
     page.get_by_role("link", name="Next →").click()
-    assert page.get_by_text("11–20 of 26").is_visible()
+    expect(page.get_by_text("11–20 of 26")).to_be_visible()
     assert page.locator("th[aria-sort=ascending]").inner_text().startswith("Name")  # the default order
     page.get_by_role("link", name="Name").click()
     assert page.locator("th[aria-sort=descending]").inner_text().startswith("Name")
