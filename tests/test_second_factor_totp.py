@@ -34,14 +34,14 @@ def factor_server(server_factory):
                            "AUTHGATE_LIMIT_LOGIN_PER_IP": "10000/300"})
 
 
-def form_to(browser: Browser, response, action: str) -> list[tuple[str, str]]:
+def form_to(response, action: str) -> list[tuple[str, str]]:
     forms = [f for f in parse_page(response.text).forms if f.method == "post" and f.action == action]
     assert len(forms) == 1, f"no single form to {action}:\n{response.text[:1500]}"
     return [("csrf_token", forms[0].input("csrf_token")["value"])]
 
 
 def post_from(browser: Browser, page_url: str, action: str, **fields) -> object:
-    return browser.post(action, data=form_to(browser, browser.get(page_url), action) + list(fields.items()))
+    return browser.post(action, data=form_to(browser.get(page_url), action) + list(fields.items()))
 
 
 def shown_codes(browser: Browser) -> list[str]:
@@ -56,19 +56,26 @@ def enrol(browser: Browser) -> tuple[pyotp.TOTP, list[str]]:
     assert started.status_code == 303 and started.headers["Location"] == "/profile/factors/totp"
     page = browser.get("/profile/factors/totp")
     assert page.status_code == 200
-    assert "<svg" in page.text and "<script" not in page.text.split("</main>")[0].split("<main")[-1]
+    assert "<svg" in page.text and not re.search(r"<script(?![^>]*\ssrc=)", page.text), "no inline script (CSP)"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     secret = re.search(r'id="totp-secret" type="text" value="([A-Z2-7]+)"', page.text).group(1)
     totp = pyotp.TOTP(secret)
     wrong = browser.post("/profile/factors/totp/confirm",
-                         data=form_to(browser, page, "/profile/factors/totp/confirm") + [("code", "000000" if totp.now() != "000000" else "111111")])
+                         data=form_to(page, "/profile/factors/totp/confirm") + [("code", not_the_code(totp))])
     assert wrong.status_code == 422 and 'aria-describedby="code-error"' in wrong.text
     confirmed = browser.post("/profile/factors/totp/confirm",
-                             data=form_to(browser, page, "/profile/factors/totp/confirm") + [("code", totp.now())])
+                             data=form_to(page, "/profile/factors/totp/confirm") + [("code", totp.now())])
     assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/shown-once", confirmed.text[:500]
     codes = shown_codes(browser)
     assert len(codes) == 10 and len(set(codes)) == 10
     assert browser.get("/shown-once").status_code == 410, "recovery codes are shown once"
     return totp, codes
+
+
+def not_the_code(totp: pyotp.TOTP) -> str:
+    """A code no step near now has (the current one, or either side)."""
+    near = {totp.at(time.time() + drift) for drift in (-30, 0, 30, 60)}
+    return next(code for code in ("000000", "111111", "222222", "333333", "444444") if code not in near)
 
 
 def next_code(totp: pyotp.TOTP) -> str:
@@ -92,7 +99,7 @@ def password_step(server, user: User, next_path: str = "/") -> Browser:
 def second_step(browser: Browser, code: str):
     page = browser.get(SECOND_STEP + "?next=/")
     assert page.status_code == 200, page.status_code
-    return browser.post(SECOND_STEP, data=form_to(browser, page, SECOND_STEP) + [("code", code), ("next", "/")])
+    return browser.post(SECOND_STEP, data=form_to(page, SECOND_STEP) + [("code", code), ("next", "/")])
 
 
 def signed_in(server, user: User) -> Browser:
@@ -111,7 +118,7 @@ def test_sign_in_asks_for_the_code_after_the_password_and_the_pending_step_opens
     stolen.session.cookies.set("authgate_session", browser.session.cookies["authgate_pending"])
     assert stolen.get("/profile").status_code == 303
 
-    wrong = second_step(browser, "000000" if next_code(totp) != "000000" else "111111")
+    wrong = second_step(browser, not_the_code(totp))
     assert wrong.status_code == 400 and "wrong or was already used" in wrong.text
     code = next_code(totp)
     done = second_step(browser, code)
@@ -130,7 +137,7 @@ def test_sign_in_asks_for_the_code_after_the_password_and_the_pending_step_opens
 def test_guessing_codes_locks_the_account_and_a_right_password_does_not_reset_the_count(factor_server):
     user = factor_server.create_user()
     totp, _ = enrol(signed_in(factor_server, user))
-    wrong = "000000" if next_code(totp) != "000000" else "111111"
+    wrong = not_the_code(totp)
     for _ in range(LOCKOUT - 1):
         assert second_step(password_step(factor_server, user), wrong).status_code == 400
     browser = password_step(factor_server, user)  # a right password again: the guesses still count
@@ -210,7 +217,7 @@ def test_the_secret_is_sealed_at_rest_and_every_step_is_in_the_audit_log(factor_
     user = factor_server.create_user()
     own = signed_in(factor_server, user)
     totp, codes = enrol(own)
-    assert second_step(password_step(factor_server, user), "999999" if next_code(totp) != "999999" else "888888").status_code == 400
+    assert second_step(password_step(factor_server, user), not_the_code(totp)).status_code == 400
     assert second_step(password_step(factor_server, user), codes[0]).status_code == 303
     post_from(own, "/profile/factors/recovery-codes", "/profile/factors/recovery-codes", current_password=user.password)
     post_from(own, "/profile/factors/totp/remove", "/profile/factors/totp/remove", current_password=user.password)
