@@ -228,3 +228,18 @@ def test_the_secret_is_sealed_at_rest_and_every_step_is_in_the_audit_log(factor_
     for event in ("factor.enrolled", "login.second_factor_required", "login.second_step_failed",
                   "factor.recovery_code_used", "factor.recovery_codes_regenerated", "factor.removed"):
         assert any(event in line for line in log), event
+
+
+def test_keys_encrypt_seals_secrets_enrolled_before_a_secret_key_was_set(server_factory):
+    srv = server_factory({"AUTHGATE_LIMIT_LOGIN_PER_IP": "10000/300"})
+    user = srv.create_user()
+    totp, _ = enrol(signed_in(srv, user))
+    assert totp.secret in srv.db.dump_text()
+
+    srv.stop(drop_database=False)
+    srv.env["AUTHGATE_SECRET_KEY"] = SECRET_KEY
+    srv.start()
+    assert srv.cli_json("keys", "encrypt")["second_factors"] == 1
+    assert totp.secret not in srv.db.dump_text()
+    assert srv.cli_json("keys", "encrypt")["second_factors"] == 0
+    assert second_step(password_step(srv, user), next_code(totp)).status_code == 303

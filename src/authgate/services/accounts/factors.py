@@ -137,6 +137,16 @@ class FactorService:
             return RECOVERY
         return None
 
+    def reseal(self, s: Session) -> int:
+        """Seal every TOTP secret under the current secret key (``authgate keys encrypt``, with the keys): those in
+        clear or under ``AUTHGATE_OLD_SECRET_KEY``; how many changed."""
+        changed = 0
+        for factor in self.store.of_kind(s, TOTP):
+            if not self.box.is_current(factor.secret):
+                factor.secret = self.box.seal(self._secret(factor).encode(), self._context(factor.user_id))
+                changed += 1
+        return changed
+
     @staticmethod
     def _self(actor: Principal) -> User:
         if actor.user is None or actor.kind != "session":

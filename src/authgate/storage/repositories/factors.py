@@ -15,6 +15,8 @@ from authgate.storage.models import PendingSignIn, RecoveryCode, User, UserFacto
 class FactorStore(Protocol):
     def factor(self, s: Session, user_id: int, kind: str) -> UserFactor | None:
         """The user's factor of this kind, confirmed or not."""
+    def of_kind(self, s: Session, kind: str) -> list[UserFactor]:
+        """Every user's factor of this kind (to re-encrypt their secrets)."""
     def has_confirmed(self, s: Session, user_id: int) -> bool:
         """Whether the user has a confirmed second factor."""
     def replace_unconfirmed(self, s: Session, user_id: int, kind: str, secret: str, now: datetime) -> None:
@@ -42,6 +44,9 @@ class FactorStore(Protocol):
 class SqlFactorStore:
     def factor(self, s: Session, user_id: int, kind: str) -> UserFactor | None:
         return s.scalar(select(UserFactor).where(UserFactor.user_id == user_id, UserFactor.kind == kind))
+
+    def of_kind(self, s: Session, kind: str) -> list[UserFactor]:
+        return list(s.scalars(select(UserFactor).where(UserFactor.kind == kind).order_by(UserFactor.id)))
 
     def has_confirmed(self, s: Session, user_id: int) -> bool:
         return s.scalar(select(UserFactor.id).where(
