@@ -156,7 +156,7 @@ def test_keys_in_clear_are_encrypted_then_re_encrypted_under_a_new_secret_key(se
     assert encrypted["signing_keys"] >= 1 and encrypted["server_secrets"] >= 2
     dump = srv.db.dump_text()
     assert not PRIVATE_JWK_MEMBER.search(dump) and not hmac_key_in(dump, pat)
-    assert srv.cli_json("keys", "encrypt") == {"signing_keys": 0, "server_secrets": 0}  # nothing left
+    assert srv.cli_json("keys", "encrypt") == {"signing_keys": 0, "server_secrets": 0, "second_factors": 0}  # nothing left
 
     # without the secret key, or with another one, the server refuses to start, saying why
     assert "AUTHGATE_SECRET_KEY" in serve_refused(srv, AUTHGATE_SECRET_KEY=None)

@@ -409,5 +409,7 @@ def keys_remove(runtime: Runtime, args) -> None:
 def keys_encrypt(runtime: Runtime, args) -> None:
     with runtime.db.session() as s:
         keys, secrets_ = runtime.keys.encrypt_at_rest(s)
-    emit(args.json, {"signing_keys": keys, "server_secrets": secrets_},
-         [f"Encrypted {keys} signing key(s) and {secrets_} server secret(s) under the current secret key."])
+        factors = runtime.factors.reseal(s)
+    emit(args.json, {"signing_keys": keys, "server_secrets": secrets_, "second_factors": factors},
+         [f"Encrypted {keys} signing key(s), {secrets_} server secret(s) and {factors} second factor secret(s) "
+          "under the current secret key."])

@@ -109,6 +109,7 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
     if must_sign_in:
         return SignInNeeded(return_to, request.payload.data.get("login_hint"))
     request.auth_time = signed_in.auth_time
+    request.amr = signed_in.amr
     if choice is None and not remembered:
         maker = runtime.users.get(request.db, client.owner_id) if client.owner_id else None
         return ConsentNeeded(signed_in, client.name, scope_rules.describe(requested), return_to, grant.redirect_uri,

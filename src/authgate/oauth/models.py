@@ -102,6 +102,10 @@ class OAuthCode(AuthorizationCodeMixin):
     def get_auth_time(self) -> int:
         return int(self.row.auth_time.timestamp())
 
+    def get_amr(self) -> list[str] | None:
+        """How the user signed in (RFC 8176), as the session that approved the code recorded it."""
+        return self.row.amr.split() if self.row.amr else None
+
 
 class OAuthRefreshToken(TokenMixin):
     def __init__(self, row: RefreshToken):

@@ -8,11 +8,13 @@ from authgate.security.encryption import SecretBox
 from authgate.security.passwords import Passwords
 from authgate.security.secrets import SecretHasher
 from authgate.services.accounts.effective_permissions import EffectivePermissions
+from authgate.services.accounts.factors import FactorService
 from authgate.services.accounts.groups import GroupService
 from authgate.services.accounts.lockout import Lockout
 from authgate.services.accounts.login_guard import LoginGuard
 from authgate.services.accounts.password_policy import PasswordPolicy
 from authgate.services.accounts.permissions import PermissionService
+from authgate.services.accounts.second_step import SecondStep
 from authgate.services.accounts.sessions import SessionService
 from authgate.services.accounts.users import UserService
 from authgate.services.applications.client_limits import ClientLimits
@@ -48,6 +50,7 @@ from authgate.storage.repositories.codes import SqlCodeStore
 from authgate.storage.repositories.consents import SqlConsentStore
 from authgate.storage.repositories.device_codes import SqlDeviceCodeStore
 from authgate.storage.repositories.events import SqlEventStore
+from authgate.storage.repositories.factors import SqlFactorStore
 from authgate.storage.repositories.groups import SqlGroupStore
 from authgate.storage.repositories.keys import SqlKeyStore
 from authgate.storage.repositories.permissions import SqlPermissionStore
@@ -108,6 +111,10 @@ class Runtime:
             self.personal_tokens, self.sessions, self.lockout,
         )
         self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.bus)
+        factor_store = SqlFactorStore()
+        self.factors = FactorService(factor_store, self.secret_box, self.hasher, self.users)
+        self.second_step = SecondStep(self.factors, factor_store, self.hasher, self.lockout, self.login_guard,
+                                      self.sessions)
         self.client_limits = ClientLimits(settings, self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter, SqlDeviceCodeStore(),
                                               self.client_store)

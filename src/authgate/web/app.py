@@ -39,7 +39,7 @@ from authgate.web.observability import Observability, configure_logging
 from authgate.web.request_context import AuditOrigin
 from authgate.web.routes import (
     admin_clients, admin_groups, admin_security_log, admin_users, api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens,
-    api_docs, api_users, device, discovery, health, metrics, oauth, pages, profile, shown_once, token_management,
+    api_docs, api_users, device, discovery, health, metrics, oauth, pages, profile, profile_factors, shown_once, token_management,
     userinfo,
 )
 from authgate.web.templates import error_page
@@ -52,7 +52,7 @@ ROUTERS = (
     discovery.router, userinfo.router, device.router, api_users.router, api_groups.router, api_permissions.router,
     api_tokens.router, api_clients.router, api_authorizations.router, api_security_logs.router, api_docs.router,
     profile.router, admin_clients.router, admin_users.router, admin_groups.router, shown_once.router,
-    admin_security_log.router,
+    admin_security_log.router, profile_factors.router,
 )
 
 

@@ -18,10 +18,12 @@ ONCE_COOKIE = "authgate_once"
 
 
 async def show_once(request: Request, who: Visitor, *, title: str, heading: str, what: str, secret: str,
-                    details: list[tuple[str, str]], back: str, back_label: str, label: str | None = None) -> Response:
-    """A 303 to the page that will show ``secret`` (and the rest) once, to this session only."""
+                    details: list[tuple[str, str]], back: str, back_label: str, label: str | None = None,
+                    multiline: bool = False) -> Response:
+    """A 303 to the page that will show ``secret`` (and the rest) once, to this session only; ``multiline``
+    for a secret of several lines (recovery codes)."""
     rt = request.app.state.runtime
-    view = {"title": title, "heading": heading, "what": what, "label": label, "secret": secret,
+    view = {"title": title, "heading": heading, "what": what, "label": label, "secret": secret, "multiline": multiline,
             "details": details, "back": back, "back_label": back_label}
 
     def keep():

@@ -69,6 +69,7 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
             code_challenge_method=data.get("code_challenge_method"),
             nonce=data.get("nonce"),
             auth_time=getattr(request, "auth_time", None),
+            amr=getattr(request, "amr", ()),
         )
 
     def query_authorization_code(self, code: str, client) -> OAuthCode | None:

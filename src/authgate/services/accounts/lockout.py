@@ -1,7 +1,7 @@
 """Counters of wrong passwords: per account, per name that is no account, and per client address.
 
 Every place that checks a password a person typed (sign-in on the pages and the password grant,
-the current password of a self change) counts its failures here, against the account whichever
+the current password of a self change, the code of a second step) counts its failures here, against the account whichever
 identifier was typed, so that none of them is a way around the lockout. Past
 ``AUTHGATE_LOCKOUT`` the account is locked until the window ends or an administrator unlocks it;
 past ``AUTHGATE_LIMIT_LOGIN_PER_IP`` the address is refused. Successes never count.
@@ -18,6 +18,12 @@ FAILURES_BY_IP = "login-failures-ip"
 
 def account_key(user_id: int) -> str:
     return f"user:{user_id}"
+
+
+def second_step_key(user_id: int) -> str:
+    """Wrong second-step codes count apart from wrong passwords: a right password resets the account's count,
+    and must not reset the count of guesses at the code."""
+    return f"second-step:{user_id}"
 
 
 def _minutes(seconds: int) -> str:
@@ -60,10 +66,16 @@ class Lockout:
 
     def reset(self, user_id: int) -> None:
         self.limiter.reset(FAILURES, account_key(user_id))
+        self.limiter.reset(FAILURES, second_step_key(user_id))
+
+    def reset_password_count(self, user_id: int) -> None:
+        """After a right password: the count of wrong passwords only, never of wrong second-step codes."""
+        self.limiter.reset(FAILURES, account_key(user_id))
 
     def locked(self, user_ids) -> set[int]:
         """Which of these users are locked out now (as this process counts, or Redis when shared)."""
         lockout = self.settings.lockout
         if lockout is None:
             return set()
-        return {uid for uid in user_ids if self.limiter.peek(FAILURES, account_key(uid))[0] >= lockout.count}
+        return {uid for uid in user_ids
+                if any(self.limiter.peek(FAILURES, key(uid))[0] >= lockout.count for key in (account_key, second_step_key))}

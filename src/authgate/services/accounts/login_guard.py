@@ -82,7 +82,7 @@ class LoginGuard:
                 self.lockout.failed(keys, ip)
                 return Attempt("login.failed", named)
             user, rehashed = verified
-            self.lockout.reset(user.id)
+            self.lockout.reset_password_count(user.id)
         return Attempt("login.succeeded", {"user_id": user.id, "subject": user.username}, user, rehashed)
 
     def record(self, s: Session, attempt: Attempt) -> None:

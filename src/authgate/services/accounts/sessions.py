@@ -23,6 +23,8 @@ class SignedIn:
     user: User
     session_id: str
     auth_time: datetime
+    amr: tuple[str, ...] = ()
+    """How the user signed in (RFC 8176 method names), for ID tokens."""
 
 
 class SessionService:
@@ -32,14 +34,15 @@ class SessionService:
         self._csrf_key = csrf_key
         self.store = store
 
-    def start(self, s: Session, user: User, replacing: str | None = None) -> str:
+    def start(self, s: Session, user: User, replacing: str | None = None, amr: tuple[str, ...] = ("pwd",)) -> str:
         """A new session for ``user``; returns the session id to put in the cookie.
 
         ``replacing`` is the session id the browser already held: it ends here, so a signed-in id
         planted or seen before the sign-in is worth nothing after it (session fixation, ASVS 3.2.1)."""
         self.end(s, replacing)
         session_id = gen.generate()
-        self.store.add(s, self.hasher.hash(session_id), user.id, utcnow() + timedelta(seconds=self.settings.session_ttl))
+        self.store.add(s, self.hasher.hash(session_id), user.id, utcnow() + timedelta(seconds=self.settings.session_ttl),
+                       " ".join(amr))
         return session_id
 
     def resume(self, s: Session, session_id: str | None) -> SignedIn | None:
@@ -53,7 +56,8 @@ class SessionService:
             return None
         if not account_is_active(user):
             return None
-        return SignedIn(user=user, session_id=session_id, auth_time=row.auth_time)
+        return SignedIn(user=user, session_id=session_id, auth_time=row.auth_time,
+                        amr=tuple((row.amr or "").split()))
 
     def end(self, s: Session, session_id: str | None) -> None:
         if session_id:

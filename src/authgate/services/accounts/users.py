@@ -177,7 +177,7 @@ class UserService:
             self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user),
                                                "change the password, email, username or status of a user holding")
         if self_edit and "password" in changes:
-            self._check_current_password(user, current_password)
+            self.check_current_password(user, current_password)
         was_active = user.status == ACTIVE
         if "is_administrator" in changes and bool(changes["is_administrator"]) != user.is_administrator:
             self.permissions.require_administrator(actor, "make or unmake an administrator")
@@ -213,7 +213,7 @@ class UserService:
             name in changes and str(changes[name] or "").strip() != getattr(user, name)
             for name in (*IDENTIFIERS, "status"))
 
-    def _check_current_password(self, user: User, current_password: str | None) -> None:
+    def check_current_password(self, user: User, current_password: str | None) -> None:
         """A self change of password proves the old one: a token that may write the user is not the user.
         Wrong guesses count against the account as failed sign-ins do, so this is no way around the lockout."""
         if not current_password:

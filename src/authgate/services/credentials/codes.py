@@ -24,7 +24,7 @@ class CodeService:
     def create(
         self, s: Session, code: str, *, client: Client, user: User, redirect_uri: str, scope: str,
         code_challenge: str | None, code_challenge_method: str | None, nonce: str | None,
-        auth_time: datetime | None = None,
+        auth_time: datetime | None = None, amr: tuple[str, ...] = (),
     ) -> None:
         self.store.add(
             s,
@@ -38,6 +38,7 @@ class CodeService:
                 code_challenge_method=code_challenge_method,
                 nonce=nonce,
                 auth_time=auth_time or utcnow(),
+                amr=" ".join(amr) or None,
                 expires_at=utcnow() + timedelta(seconds=self.settings.auth_code_ttl),
             )
         )

@@ -26,6 +26,8 @@ EVENTS = (
     "client.created", "client.updated", "client.deleted", "client.secret_regenerated",
     "key.rotated", "user.unlocked", "user.password_changed", "user.deactivated", "user.deleted",
     "key.removed", "keys.encrypted",
+    "login.second_factor_required", "login.second_step_failed",
+    "factor.enrolled", "factor.removed", "factor.recovery_codes_regenerated", "factor.recovery_code_used",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")

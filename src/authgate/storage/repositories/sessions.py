@@ -12,7 +12,8 @@ from authgate.storage.models import User, WebSession
 
 
 class SessionStore(Protocol):
-    def add(self, s: Session, session_hash: str, user_id: int, expires_at: datetime) -> None: ...
+    def add(self, s: Session, session_hash: str, user_id: int, expires_at: datetime, amr: str | None = None) -> None:
+        """A new session; ``amr``: how the user signed in (RFC 8176 names, space-separated)."""
 
     def with_user(self, s: Session, session_hash: str) -> tuple[WebSession, User] | None:
         """The session and its user (one query), ended or not."""
@@ -24,8 +25,8 @@ class SessionStore(Protocol):
 
 
 class SqlSessionStore:
-    def add(self, s: Session, session_hash: str, user_id: int, expires_at: datetime) -> None:
-        s.add(WebSession(session_hash=session_hash, user_id=user_id, expires_at=expires_at))
+    def add(self, s: Session, session_hash: str, user_id: int, expires_at: datetime, amr: str | None = None) -> None:
+        s.add(WebSession(session_hash=session_hash, user_id=user_id, expires_at=expires_at, amr=amr))
 
     def with_user(self, s: Session, session_hash: str) -> tuple[WebSession, User] | None:
         found = s.execute(

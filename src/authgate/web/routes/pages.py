@@ -1,6 +1,9 @@
-"""Sign-in, sign-out and the start page."""
+"""Sign-in (the password, then the second step for an account with a second factor), sign-out and the start
+page. What follows a password is ``SecondStep``'s to decide; the routes only carry its answer to the browser."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from fastapi import APIRouter
@@ -8,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authgate.services.accounts.login_guard import TooManyAttempts
+from authgate.services.accounts.second_step import TTL as PENDING_TTL, Pending, Started, WrongCode
 from authgate.services.operations.listing import ListQuery
 from authgate.storage.types import utcnow
 from authgate.web.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
@@ -20,6 +24,9 @@ from authgate.web.visitor import optional_visitor
 router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
 LOGIN_FAILED = "Invalid username or password."
+WRONG_CODE = "That code is wrong or was already used. Enter the code your authenticator app shows now, or a recovery code."
+SECOND_STEP = "/login/second-step"
+PENDING_COOKIE = "authgate_pending"
 
 
 def safe_next(target: str | None) -> str:
@@ -92,24 +99,82 @@ async def login(request: Request) -> Response:
     login = fields.get("username", "")
     previous = read_cookie(request, SESSION_COOKIE)
 
-    def sign_in() -> str | TooManyAttempts | None:
+    def sign_in():
         with runtime.db.session(write=False) as s:
             attempt = runtime.login_guard.check(s, login, fields.get("password", ""), client_ip(request))
         with runtime.db.session() as s:
-            runtime.login_guard.record(s, attempt)
-            if attempt.refused:
-                return attempt.refused
-            return runtime.sessions.start(s, attempt.user, replacing=previous) if attempt.user else None
+            return runtime.second_step.after_password(s, attempt, replacing=previous)
 
-    session_id = await run_in_threadpool(sign_in)
-    if isinstance(session_id, TooManyAttempts):
-        response = await _login_form(request, next_url, str(session_id), login, status=429)
-        response.headers["Retry-After"] = str(session_id.retry_after)
-        return response
-    if session_id is None:
+    outcome = await run_in_threadpool(sign_in)
+    if isinstance(outcome, TooManyAttempts):
+        return await _too_many(_login_form(request, next_url, str(outcome), login, status=429), outcome)
+    if outcome is None:
         return await _login_form(request, next_url, LOGIN_FAILED, login, status=400)
+    if isinstance(outcome, Pending):
+        response = RedirectResponse(SECOND_STEP + "?" + urlencode({"next": next_url}), status_code=303)
+        set_cookie(response, runtime.settings, PENDING_COOKIE, outcome.pending_id, max_age=PENDING_TTL)
+        return response
+    return _signed_in(runtime, next_url, outcome)
+
+
+async def _too_many(form, refused: TooManyAttempts) -> Response:
+    response = await form
+    response.headers["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+def _signed_in(runtime, next_url: str, started: Started) -> Response:
     response = RedirectResponse(next_url, status_code=303)
-    set_cookie(response, runtime.settings, SESSION_COOKIE, session_id, max_age=runtime.settings.session_ttl)
+    set_cookie(response, runtime.settings, SESSION_COOKIE, started.session_id, max_age=runtime.settings.session_ttl)
+    return response
+
+
+async def _second_step_form(request: Request, next_url: str, error: str | None = None, status: int = 200
+                            ) -> Response:
+    """The code form of a pending sign-in; without one (none, expired, used) back to the password."""
+    runtime = request.app.state.runtime
+
+    def pending():
+        with runtime.db.session(write=False) as s:
+            return runtime.second_step.pending_user(s, read_cookie(request, PENDING_COOKIE))
+
+    user = await run_in_threadpool(pending)
+    if user is None:
+        return RedirectResponse("/login?" + urlencode({"next": next_url}), status_code=303)
+    nonce, is_new = csrf_nonce(request)
+    response = render("second_step.html", status=status, **{
+        **signed_in_state(request, None), "next": next_url, "error": error, "username": user.username,
+        "csrf_token": token_for(request, login_binding(nonce))})
+    if is_new:
+        set_cookie(response, runtime.settings, CSRF_COOKIE, nonce)
+    return response
+
+
+@router.get(SECOND_STEP)
+async def second_step_page(request: Request) -> Response:
+    return await _second_step_form(request, safe_next(request.query_params.get("next")))
+
+
+@router.post(SECOND_STEP)
+async def second_step(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    fields = await checked_form(request, login_binding(read_cookie(request, CSRF_COOKIE)))
+    next_url = safe_next(fields.get("next"))
+
+    def complete():
+        with runtime.db.session() as s:
+            return runtime.second_step.complete(s, read_cookie(request, PENDING_COOKIE), fields.get("code", ""),
+                                                client_ip(request), replacing=read_cookie(request, SESSION_COOKIE))
+
+    outcome = await run_in_threadpool(complete)
+    if isinstance(outcome, TooManyAttempts):
+        return await _too_many(_second_step_form(request, next_url, str(outcome), status=429), outcome)
+    if isinstance(outcome, WrongCode):
+        return await _second_step_form(request, next_url, WRONG_CODE, status=400)
+    if outcome is None:
+        return RedirectResponse("/login?" + urlencode({"next": next_url}), status_code=303)
+    response = _signed_in(runtime, next_url, outcome)
+    delete_cookie(response, runtime.settings, PENDING_COOKIE)
     return response
 
 

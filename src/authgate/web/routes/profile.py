@@ -25,7 +25,8 @@ def _profile_data(request: Request, who) -> dict:
     with rt.db.session(write=False) as s:
         tokens = rt.personal_tokens.list_for(s, who.principal, who.user.id, ListQuery(per_page=MAX_PER_PAGE)).items
         apps = rt.authorizations.list(s, who.principal, ListQuery(per_page=MAX_PER_PAGE)).items
-    return {"tokens": tokens, "apps": apps, "now": utcnow()}
+        factors = rt.factors.status(s, who.principal)
+    return {"tokens": tokens, "apps": apps, "factors": factors, "now": utcnow()}
 
 
 @router.get("/profile")

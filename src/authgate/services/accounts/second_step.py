@@ -1,0 +1,121 @@
+"""Signing in on the pages when the account has a second factor: the password, then a code.
+
+A right password for such an account makes no session: it makes a *pending sign-in*, a random id (its keyed
+hash stored, for ``TTL`` seconds) that opens only the second-step page. The session starts when that page gets
+a TOTP code or a recovery code (``FactorService.verify``, which spends it), with ``amr`` saying how the user
+signed in (RFC 8176 §2: ``pwd``; ``pwd otp mfa`` with the second step). Wrong codes count towards the
+account's lockout on a counter of their own (``lockout.second_step_key``), which a right password does not
+reset, and per address; a locked account gets no code checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from authgate.security import secrets as gen
+from authgate.security.secrets import SecretHasher
+from authgate.services.operations import audit
+from authgate.services.accounts.factors import FactorService
+from authgate.services.accounts.lockout import Lockout, account_key, second_step_key
+from authgate.services.accounts.login_guard import Attempt, LoginGuard
+from authgate.services.accounts.principal import account_is_active
+from authgate.services.operations.ratelimit import TooManyAttempts
+from authgate.services.accounts.sessions import SessionService
+from authgate.storage.models import User
+from authgate.storage.repositories.factors import FactorStore
+from authgate.storage.types import utcnow
+
+TTL = 300
+PASSWORD_ONLY = ("pwd",)
+WITH_SECOND_FACTOR = ("pwd", "otp", "mfa")
+SECOND_FACTOR_NEEDED = "login.second_factor_required"
+
+
+@dataclass(frozen=True)
+class Started:
+    """Signed in: the new session's id, for the cookie."""
+
+    session_id: str
+
+
+@dataclass(frozen=True)
+class Pending:
+    """The password was right; the second step comes next, with this pending id in a cookie."""
+
+    pending_id: str
+
+
+@dataclass(frozen=True)
+class WrongCode:
+    """The second step's code was wrong or already used."""
+
+
+class SecondStep:
+    def __init__(self, factors: FactorService, store: FactorStore, hasher: SecretHasher, lockout: Lockout,
+                 login_guard: LoginGuard, sessions: SessionService):
+        self.factors = factors
+        self.store = store
+        self.hasher = hasher
+        self.lockout = lockout
+        self.login_guard = login_guard
+        self.sessions = sessions
+
+    def password_alone_refused(self, s: Session, attempt: Attempt) -> Attempt:
+        """The attempt to record when its password was right but is not enough (the account has a second factor):
+        ``attempt`` itself otherwise."""
+        if attempt.user is not None and self.factors.has_second_factor(s, attempt.user.id):
+            return replace(attempt, event=SECOND_FACTOR_NEEDED)
+        return attempt
+
+    def after_password(self, s: Session, attempt: Attempt, replacing: str | None
+                       ) -> Started | Pending | TooManyAttempts | None:
+        """Record the password step (checked by ``LoginGuard.check``) and say what follows: a session, the second
+        step, a refusal, or None for a wrong password."""
+        attempt = self.password_alone_refused(s, attempt)
+        self.login_guard.record(s, attempt)
+        if attempt.refused:
+            return attempt.refused
+        if attempt.user is None:
+            return None
+        if attempt.event == SECOND_FACTOR_NEEDED:
+            pending_id = gen.generate()
+            now = utcnow()
+            self.store.add_pending(s, self._hash(pending_id), attempt.user.id, now + timedelta(seconds=TTL), now)
+            return Pending(pending_id)
+        return Started(self.sessions.start(s, attempt.user, replacing=replacing, amr=PASSWORD_ONLY))
+
+    def pending_user(self, s: Session, pending_id: str | None) -> User | None:
+        """Whose second step this pending id waits for; None when it is unknown, expired or the account inactive."""
+        if not pending_id or len(pending_id) > 128:
+            return None
+        user = self.store.pending_user(s, self._hash(pending_id), utcnow())
+        return user if user is not None and account_is_active(user) else None
+
+    def complete(self, s: Session, pending_id: str | None, code: str, ip: str | None, replacing: str | None
+                 ) -> Started | WrongCode | TooManyAttempts | None:
+        """Check the second step's code and start the session; None when there is no pending sign-in (any more)."""
+        user = self.pending_user(s, pending_id)
+        if user is None:
+            return None
+        named = {"user_id": user.id, "subject": user.username}
+        try:
+            self.lockout.check([account_key(user.id), second_step_key(user.id)], ip)
+        except TooManyAttempts as refused:
+            audit.record(s, "login.refused", **named, details={"step": "second"})
+            return refused
+        method = self.factors.verify(s, user, code)
+        if method is None:
+            self.lockout.failed([second_step_key(user.id)], ip)
+            audit.record(s, "login.second_step_failed", **named)
+            return WrongCode()
+        if not self.store.end_pending(s, self._hash(pending_id)):
+            return None
+        self.lockout.reset(user.id)
+        audit.record(s, "login.succeeded", **named, details={"amr": " ".join(WITH_SECOND_FACTOR), "factor": method})
+        return Started(self.sessions.start(s, user, replacing=replacing, amr=WITH_SECOND_FACTOR))
+
+    def _hash(self, pending_id: str) -> str:
+        return self.hasher.hash("pending-sign-in:" + pending_id)
