@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 import pyotp
+from playwright.sync_api import expect
 
 import test_ui_browser
 from test_ui_browser import shot, sign_in
@@ -40,7 +41,7 @@ def test_enrol_an_authenticator_app_then_sign_in_with_a_code_rfc6238(page, chrom
     assert len(codes) == 10
     shot(page, "totp-recovery-codes")
     page.get_by_role("link", name="Back to your profile").click()
-    assert page.get_by_text("10 recovery codes left").is_visible()
+    expect(page.get_by_text("10 recovery codes left")).to_be_visible()
     assert console_errors == [], "the enrolment pages break no rule of their CSP"
 
     context = chromium.new_context(base_url=server.base_url)

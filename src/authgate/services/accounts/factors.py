@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox, is_sealed
 from authgate.security.secrets import SecretHasher
-from authgate.services.operations import audit
-from authgate.services.errors import Forbidden, Invalid
 from authgate.services.accounts.principal import Principal
 from authgate.services.accounts.users import UserService
+from authgate.services.errors import Forbidden, Invalid
+from authgate.services.operations import audit
 from authgate.storage.models import User
 from authgate.storage.repositories.factors import FactorStore
 from authgate.storage.types import utcnow

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.operations import audit
 from authgate.services.accounts.factors import FactorService
 from authgate.services.accounts.lockout import Lockout, account_key, second_step_key
 from authgate.services.accounts.login_guard import Attempt, LoginGuard
 from authgate.services.accounts.principal import account_is_active
-from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.services.accounts.sessions import SessionService
+from authgate.services.operations import audit
+from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.storage.models import User
 from authgate.storage.repositories.factors import FactorStore
 from authgate.storage.types import utcnow
