@@ -89,7 +89,7 @@ def test_unknown_names_lock_alike_and_reveal_nothing(srv, admin):
 
 def test_a_name_postgresql_cannot_store_is_refused_not_a_500(srv):
     """A NUL character (which PostgreSQL text cannot hold) in the name is refused before the sign-in is
-    tried (``web/no_nul.py``): the 400 page, or ``invalid_request`` from the password grant; never a 500."""
+    tried (``web/http/no_nul.py``): the 400 page, or ``invalid_request`` from the password grant; never a 500."""
     r = sign_in(srv, "lu\x00cy", "whatever-pw")
     assert r.status_code == 400, r.text[:300]
     client = srv.create_client(grants=["password"])

@@ -25,34 +25,44 @@ from authgate.services.errors import Conflict, Forbidden, NotFound, ServiceError
 from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings, is_loopback
-from authgate.web import docs
-from authgate.web.api import INVALID, NOT_FOUND
+from authgate.web.jsonapi import docs
+from authgate.web.jsonapi.envelope import INVALID, NOT_FOUND
 from authgate.web.bearer import UNAUTHORIZED, BearerError
-from authgate.web.body_limit import BodyLimit
-from authgate.web.cors import Cors
-from authgate.web.csrf import FormRejected
-from authgate.web.error_format import ErrorFormat, ErrorFormats
+from authgate.web.http.body_limit import BodyLimit
+from authgate.web.http.cors import Cors
+from authgate.web.pages.csrf import FormRejected
+from authgate.web.http.error_format import ErrorFormat, ErrorFormats
 from authgate.web.fast_lane import FastLane
-from authgate.web.headers import SecurityHeaders
-from authgate.web.no_nul import RefuseNul
-from authgate.web.observability import Observability, configure_logging
-from authgate.web.request_context import AuditOrigin
-from authgate.web.routes import (
-    admin_clients, admin_groups, admin_security_log, admin_users, api_authorizations, api_clients, api_groups, api_permissions, api_security_logs, api_tokens,
-    api_docs, api_users, device, discovery, health, metrics, oauth, pages, profile, profile_factors, shown_once, token_management,
-    userinfo,
-)
-from authgate.web.templates import error_page
-from authgate.web.visitor import SignInRequired, optional_visitor
+from authgate.web.http.headers import SecurityHeaders
+from authgate.web.http.no_nul import RefuseNul
+from authgate.web.http.observability import Observability, configure_logging
+from authgate.web.http.request_context import AuditOrigin
+from authgate.web.routes.account import factors, profile, shown_once, sign_in
+from authgate.web.routes.admin import clients as admin_clients
+from authgate.web.routes.admin import groups as admin_groups
+from authgate.web.routes.admin import security_log as admin_security_log
+from authgate.web.routes.admin import users as admin_users
+from authgate.web.routes.api import authorizations as api_authorizations
+from authgate.web.routes.api import clients as api_clients
+from authgate.web.routes.api import docs as api_docs
+from authgate.web.routes.api import groups as api_groups
+from authgate.web.routes.api import permissions as api_permissions
+from authgate.web.routes.api import security_logs as api_security_logs
+from authgate.web.routes.api import tokens as api_tokens
+from authgate.web.routes.api import users as api_users
+from authgate.web.routes.oauth import device, discovery, flows, token_management, userinfo
+from authgate.web.routes.operations import health, metrics
+from authgate.web.pages.templates import error_page
+from authgate.web.pages.visitor import SignInRequired, optional_visitor
 
 log = logging.getLogger("authgate")
 
 ROUTERS = (
-    health.router, metrics.router, oauth.router, oauth.token_router, pages.router, token_management.router,
+    health.router, metrics.router, flows.router, flows.token_router, sign_in.router, token_management.router,
     discovery.router, userinfo.router, device.router, api_users.router, api_groups.router, api_permissions.router,
     api_tokens.router, api_clients.router, api_authorizations.router, api_security_logs.router, api_docs.router,
     profile.router, admin_clients.router, admin_users.router, admin_groups.router, shown_once.router,
-    admin_security_log.router, profile_factors.router,
+    admin_security_log.router, factors.router,
 )
 
 

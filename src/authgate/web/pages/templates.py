@@ -1,0 +1,66 @@
+"""HTML rendering with Jinja2 (autoescaped), and the security headers every page carries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from authgate.web.pages.cookies import delete_cookie, read_cookie
+from authgate.web.pages.flash import FLASH_COOKIE, read_flash
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+
+def sentence(message) -> str:
+    """A message as a sentence: a capital first letter and a full stop (services' messages may name a field first)."""
+    text = str(message).strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else text + "."
+
+
+_env.filters["sentence"] = sentence
+
+
+def render(name: str, status: int = 200, **context) -> HTMLResponse:
+    return HTMLResponse(_env.get_template(name).render(**context), status_code=status, headers=PAGE_HEADERS)
+
+
+def signed_in_state(request, visitor) -> dict:
+    """What the layout shows of the visitor (None: nobody is signed in): their name, their navigation and a CSRF
+    token bound to their session."""
+    if visitor is None:
+        return {"user": None, "nav": [], "path": request.url.path}
+    return {"user": visitor.user, "nav": visitor.nav, "csrf_token": visitor.csrf(request), "path": request.url.path}
+
+
+def page(request, visitor, name: str, status: int = 200, **context) -> HTMLResponse:
+    """A page for the visitor (None: nobody signed in): the layout's navigation, the one-time flash message and
+    a CSRF token."""
+    flash = read_flash(request)
+    response = render(name, status, **{**signed_in_state(request, visitor), "flash": flash, **context})
+    if read_cookie(request, FLASH_COOKIE) is not None:
+        delete_cookie(response, request.app.state.runtime.settings, FLASH_COOKIE)
+    return response
+
+
+def error_page(title: str, message: str, status: int = 400, hint: str | None = None, *, request=None,
+               visitor=None) -> HTMLResponse:
+    """The error page; given the request and the visitor, it shows who is signed in, as every page does."""
+    state = signed_in_state(request, visitor) if request is not None else {}
+    return render("error.html", status=status, title=title, message=message, hint=hint, **state)

@@ -1,0 +1,202 @@
+"""Sign-in (the password, then the second step for an account with a second factor), sign-out and the start
+page. What follows a password is ``SecondStep``'s to decide; the routes only carry its answer to the browser."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from authgate.services.accounts.login_guard import TooManyAttempts
+from authgate.services.accounts.second_step import TTL as PENDING_TTL, Pending, Started, WrongCode
+from authgate.services.operations.listing import ListQuery
+from authgate.storage.types import utcnow
+from authgate.web.pages.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
+from authgate.web.pages.csrf import checked_form, login_binding, session_binding, token_for
+from authgate.web.http.error_format import ErrorFormat
+from authgate.web.pages.forms import client_ip
+from authgate.web.pages.templates import page, render, signed_in_state
+from authgate.web.pages.visitor import optional_visitor
+
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
+
+LOGIN_FAILED = "Invalid username or password."
+WRONG_CODE = "That code is wrong or was already used. Enter the code your authenticator app shows now, or a recovery code."
+SECOND_STEP = "/login/second-step"
+PENDING_COOKIE = "authgate_pending"
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this server: never an absolute or scheme-relative URL (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+async def _login_form(request: Request, next_url: str, error: str | None = None, username: str = "",
+                      status: int = 200) -> Response:
+    """The sign-in form; to a visitor already signed in (``prompt=login``, another account) it says so."""
+    runtime = request.app.state.runtime
+    nonce, is_new = csrf_nonce(request)
+    who = await run_in_threadpool(optional_visitor, request)
+    response = render("login.html", status=status, **{
+        **signed_in_state(request, who), "next": next_url, "error": error, "username": username,
+        "csrf_token": token_for(request, login_binding(nonce))})
+    if is_new:
+        set_cookie(response, runtime.settings, CSRF_COOKIE, nonce)
+    return response
+
+
+HOME_ROWS = 5
+
+
+def _home_data(request: Request, who) -> dict:
+    """The visitor's tokens and applications at a glance; for administrators, the server's overview."""
+    rt = request.app.state.runtime
+    me = who.principal
+    with rt.db.session(write=False) as s:
+        tokens = rt.personal_tokens.list_for(s, me, who.user.id, ListQuery(
+            per_page=HOME_ROWS, order_by="created_at", order_direction="desc"))
+        apps = rt.authorizations.list(s, me, ListQuery(per_page=HOME_ROWS, order_by="last_authorized_at",
+                                                       order_direction="desc"))
+        data = {"tokens": tokens.items, "token_total": tokens.total, "apps": apps.items, "app_total": apps.total,
+                "overview": None, "now": utcnow()}
+        if rt.permissions.is_administrator(me):
+            data["overview"] = rt.activity.overview(s, me)
+            data["usernames"] = rt.activity.usernames(s, (event.user_id for event in data["overview"].latest))
+        return data
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    who = await run_in_threadpool(optional_visitor, request)
+    if who is None:
+        return page(request, None, "home.html")
+    return page(request, who, "home.html", **await run_in_threadpool(_home_data, request, who))
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    """Browsers ask for it without reading the page's icon link."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    hint = request.query_params.get("login_hint", "")[:255]
+    return await _login_form(request, safe_next(request.query_params.get("next")), username=hint)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    fields = await checked_form(request, login_binding(read_cookie(request, CSRF_COOKIE)))
+    next_url = safe_next(fields.get("next"))
+
+    login = fields.get("username", "")
+    previous = read_cookie(request, SESSION_COOKIE)
+
+    def sign_in():
+        with runtime.db.session(write=False) as s:
+            attempt = runtime.login_guard.check(s, login, fields.get("password", ""), client_ip(request))
+        with runtime.db.session() as s:
+            return runtime.second_step.after_password(s, attempt, replacing=previous)
+
+    outcome = await run_in_threadpool(sign_in)
+    if isinstance(outcome, TooManyAttempts):
+        return await _too_many(_login_form(request, next_url, str(outcome), login, status=429), outcome)
+    if outcome is None:
+        return await _login_form(request, next_url, LOGIN_FAILED, login, status=400)
+    if isinstance(outcome, Pending):
+        response = RedirectResponse(SECOND_STEP + "?" + urlencode({"next": next_url}), status_code=303)
+        set_cookie(response, runtime.settings, PENDING_COOKIE, outcome.pending_id, max_age=PENDING_TTL)
+        return response
+    return _signed_in(runtime, next_url, outcome)
+
+
+async def _too_many(form, refused: TooManyAttempts) -> Response:
+    response = await form
+    response.headers["Retry-After"] = str(refused.retry_after)
+    return response
+
+
+def _signed_in(runtime, next_url: str, started: Started) -> Response:
+    response = RedirectResponse(next_url, status_code=303)
+    set_cookie(response, runtime.settings, SESSION_COOKIE, started.session_id, max_age=runtime.settings.session_ttl)
+    return response
+
+
+async def _second_step_form(request: Request, next_url: str, error: str | None = None, status: int = 200
+                            ) -> Response:
+    """The code form of a pending sign-in; without one (none, expired, used) back to the password."""
+    runtime = request.app.state.runtime
+
+    def pending():
+        with runtime.db.session(write=False) as s:
+            return runtime.second_step.pending_user(s, read_cookie(request, PENDING_COOKIE))
+
+    user = await run_in_threadpool(pending)
+    if user is None:
+        return RedirectResponse("/login?" + urlencode({"next": next_url}), status_code=303)
+    nonce, is_new = csrf_nonce(request)
+    response = render("second_step.html", status=status, **{
+        **signed_in_state(request, None), "next": next_url, "error": error, "username": user.username,
+        "csrf_token": token_for(request, login_binding(nonce))})
+    if is_new:
+        set_cookie(response, runtime.settings, CSRF_COOKIE, nonce)
+    return response
+
+
+@router.get(SECOND_STEP)
+async def second_step_page(request: Request) -> Response:
+    return await _second_step_form(request, safe_next(request.query_params.get("next")))
+
+
+@router.post(SECOND_STEP)
+async def second_step(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    fields = await checked_form(request, login_binding(read_cookie(request, CSRF_COOKIE)))
+    next_url = safe_next(fields.get("next"))
+
+    def complete():
+        with runtime.db.session() as s:
+            return runtime.second_step.complete(s, read_cookie(request, PENDING_COOKIE), fields.get("code", ""),
+                                                client_ip(request), replacing=read_cookie(request, SESSION_COOKIE))
+
+    outcome = await run_in_threadpool(complete)
+    if isinstance(outcome, TooManyAttempts):
+        return await _too_many(_second_step_form(request, next_url, str(outcome), status=429), outcome)
+    if isinstance(outcome, WrongCode):
+        return await _second_step_form(request, next_url, WRONG_CODE, status=400)
+    if outcome is None:
+        return RedirectResponse("/login?" + urlencode({"next": next_url}), status_code=303)
+    response = _signed_in(runtime, next_url, outcome)
+    delete_cookie(response, runtime.settings, PENDING_COOKIE)
+    return response
+
+
+@router.get("/logout")
+async def logout_page(request: Request) -> Response:
+    who = await run_in_threadpool(optional_visitor, request)
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    return page(request, who, "logout.html")
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    session_id = read_cookie(request, SESSION_COOKIE)
+    await checked_form(request, session_binding(session_id))
+
+    def end():
+        with runtime.db.session() as s:
+            runtime.sessions.end(s, session_id)
+
+    await run_in_threadpool(end)
+    response = RedirectResponse("/login", status_code=303)
+    delete_cookie(response, runtime.settings, SESSION_COOKIE)
+    return response

@@ -1,0 +1,1 @@
+"""The administration pages: users, groups, clients and the security log."""

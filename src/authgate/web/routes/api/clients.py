@@ -1,0 +1,147 @@
+"""``/api/1.0/oauth/clients``: client applications, in ProcessMaker's (Passport's) shape plus authgate's.
+
+The secret is in the create response and in ``POST .../secret`` (a new one) only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from authgate.oauth.grants.registry import GRANTS
+from authgate.services.accounts.principal import Principal
+from authgate.services.applications.clients import public_view
+from authgate.services.operations.listing import ListQuery
+from authgate.web.jsonapi.envelope import ClientId, describe, errors, list_body, list_of, list_query
+from authgate.web.bearer import require_scope
+from authgate.web.http.error_format import ErrorFormat
+
+router = APIRouter(prefix="/api/1.0", tags=["client applications"], route_class=ErrorFormat.API.route_class)
+
+Uri = Annotated[str, Field(max_length=2000)]
+Name = Annotated[str, Field(max_length=64)]
+TYPES_DOC = f"Grants the client may use: {', '.join(GRANTS.choices())}."
+DIRECTORY_RULE = ("giving a `client_credentials` client `users:read` / `groups:read` also needs `view-users` / "
+                  "`view-groups` (or administrator), else 403")
+
+
+class ClientOut(BaseModel):
+    id: str
+    client_id: str
+    name: str
+    redirect: str = Field(description="The redirect URIs, comma-separated (Passport's field).")
+    redirect_uris: list[str]
+    types: list[str]
+    grants: list[str]
+    scopes: list[str] = Field(description="The scopes it may ask for; empty means any.")
+    public: bool
+    personal_access_client: bool
+    password_client: bool
+    revoked: bool
+    user_id: int | None
+    created_at: str
+    updated_at: str
+
+
+class ClientWithSecret(ClientOut):
+    secret: str | None = Field(description="Shown this once; null for a public client.")
+
+
+ClientList = list_of(ClientOut, "ClientList")
+
+
+class ClientCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=255)
+    redirect: str | None = Field(None, max_length=20_000, description="Redirect URIs, comma-separated (ProcessMaker's field).")
+    redirect_uris: list[Uri] | None = Field(None, max_length=50, description="Redirect URIs (instead of `redirect`).")
+    types: list[Name] | None = Field(None, max_length=20, description=TYPES_DOC)
+    scopes: list[Name] = Field([], max_length=50, description="The scopes it may ask for; empty means any.")
+    public: bool = Field(False, description="No secret (native and browser apps); PKCE is then required.")
+
+
+class ClientUpdate(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=255)
+    redirect: str | None = Field(None, max_length=20_000)
+    redirect_uris: list[Uri] | None = Field(None, max_length=50)
+    types: list[Name] | None = Field(None, max_length=20, description=TYPES_DOC)
+    scopes: list[Name] | None = Field(None, max_length=50)
+    public: bool | None = Field(None, description="Cannot change.")
+
+
+def _redirect_uris(body: ClientCreate | ClientUpdate) -> list[str] | None:
+    if body.redirect_uris is not None:
+        return body.redirect_uris
+    if body.redirect is not None:
+        return [uri.strip() for uri in body.redirect.split(",") if uri.strip()]
+    return None
+
+
+def _runtime(request: Request):
+    return request.app.state.runtime
+
+
+@router.get("/oauth/clients", summary="List client applications", response_model=ClientList,
+            responses=errors(401, 403, 422), description=describe("clients:read", "`view-auth_clients`"))
+def list_clients(request: Request, query: ListQuery = Depends(list_query),
+                 principal: Principal = Depends(require_scope("clients:read"))):
+    rt = _runtime(request)
+    with rt.db.session(write=False) as s:
+        return list_body(request, rt.clients.page(s, principal, query).map(public_view))
+
+
+@router.post("/oauth/clients", summary="Register a client application", status_code=201,
+             response_model=ClientWithSecret, responses=errors(401, 403, 422),
+             description=describe("clients:write", "`create-auth_clients`; " + DIRECTORY_RULE))
+def create_client(request: Request, body: ClientCreate, principal: Principal = Depends(require_scope("clients:write"))):
+    rt = _runtime(request)
+    owner = principal.user.id if principal.user is not None else None
+    with rt.db.session() as s:
+        client, secret = rt.clients.create(
+            s, body.name, redirect_uris=_redirect_uris(body) or [], grants=body.types, scopes=body.scopes,
+            public=body.public, owner_id=owner, actor=principal,
+        )
+        return public_view(client) | {"secret": secret}
+
+
+@router.get("/oauth/clients/{client_id}", summary="Get a client application", response_model=ClientOut,
+            responses=errors(401, 403, 404, 422), description=describe("clients:read", "`view-auth_clients`"))
+def get_client(request: Request, client_id: ClientId, principal: Principal = Depends(require_scope("clients:read"))):
+    rt = _runtime(request)
+    with rt.db.session(write=False) as s:
+        return public_view(rt.clients.visible(s, principal, client_id))
+
+
+@router.put("/oauth/clients/{client_id}", summary="Change a client application", response_model=ClientOut,
+            responses=errors(401, 403, 404, 422), description=describe("clients:write", "`edit-auth_clients`; " + DIRECTORY_RULE))
+def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
+                  principal: Principal = Depends(require_scope("clients:write"))):
+    rt = _runtime(request)
+    values: dict = {k: v for k, v in {"name": body.name, "grants": body.types, "scopes": body.scopes,
+                                      "public": body.public, "redirect_uris": _redirect_uris(body)}.items()
+                    if v is not None}
+    with rt.db.session() as s:
+        return public_view(rt.clients.update(s, principal, client_id, values))
+
+
+@router.post("/oauth/clients/{client_id}/secret", summary="Give a client a new secret (the old one stops working)",
+             response_model=ClientWithSecret, responses=errors(401, 403, 404, 422),
+             description=describe("clients:write", "`edit-auth_clients`"))
+def regenerate_secret(request: Request, client_id: ClientId,
+                      principal: Principal = Depends(require_scope("clients:write"))):
+    rt = _runtime(request)
+    with rt.db.session() as s:
+        client, secret = rt.clients.regenerate_secret(s, principal, client_id)
+        return public_view(client) | {"secret": secret}
+
+
+@router.delete("/oauth/clients/{client_id}", summary="Delete a client application; its tokens are revoked",
+               status_code=204, response_class=Response, responses=errors(401, 403, 404, 422),
+               description=describe("clients:write", "`delete-auth_clients`"))
+def delete_client(request: Request, client_id: ClientId, principal: Principal = Depends(require_scope("clients:write"))):
+    rt = _runtime(request)
+    with rt.db.session() as s:
+        rt.clients.delete(s, client_id, actor=principal)
+    return Response(status_code=204)

@@ -1,0 +1,1 @@
+"""The protocol endpoints: authorize, token, revocation, introspection, device, discovery and userinfo."""

@@ -1,0 +1,110 @@
+"""The OAuth endpoints: ``/oauth/authorize`` (RFC 6749 §3.1; its errors are pages), ``/oauth/token`` (§3.2; its
+errors are OAuth JSON, ``token_router``) and the code page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from authlib.oauth2.rfc6749 import OAuth2Error
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from authgate.oauth.decisions import ConsentNeeded, Refused, SignInNeeded, Unreadable, decide_authorization
+from authgate.oauth.metadata import PATHS
+from authgate.oauth.requests import OAuthRequest
+from authgate.services.credentials import scopes as scope_rules
+from authgate.web.pages.cookies import SESSION_COOKIE, read_cookie
+from authgate.web.pages.csrf import checked_form, session_binding
+from authgate.web.http.error_format import ErrorFormat
+from authgate.web.pages.forms import BadForm, client_ip, query_pairs, read_form
+from authgate.web.http.oauth_json import oauth_json
+from authgate.web.http.observability import token_outcome
+from authgate.web.http.plain_errors import in_words
+from authgate.web.pages.templates import error_page, page, render, signed_in_state
+from authgate.web.pages.visitor import optional_visitor, visitor_of
+
+router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
+token_router = APIRouter(include_in_schema=False, route_class=ErrorFormat.TOKEN.route_class)
+
+
+def _token_error(description: str) -> Response:
+    return oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
+
+
+@token_router.post(PATHS["token_endpoint"])
+async def token(request: Request) -> Response:
+    try:
+        form = await read_form(request)
+    except BadForm as error:
+        return _token_error(str(error))
+    runtime, server = request.app.state.runtime, request.app.state.oauth
+    uri = runtime.settings.issuer + PATHS["token_endpoint"]
+
+    def issue():
+        return server.token_response(
+            runtime.db, OAuthRequest(None, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
+        )
+
+    status, body, headers = await run_in_threadpool(issue)
+    token_outcome(next((value for name, value in form if name == "grant_type"), None), status, body)
+    return oauth_json(status, body, headers)
+
+
+def _authorize_error(request: Request, error: OAuth2Error, who) -> Response:
+    """Redirect only to a redirect URI already checked against the client; otherwise show a page, in words."""
+    if error.redirect_uri:
+        return RedirectResponse(request.app.state.oauth.error_redirect(error), status_code=302)
+    return render("authorize_error.html", status=400, **signed_in_state(request, who),
+                  message=in_words(error.error), error=error.error, description=error.description)
+
+
+def _login_url(next_url: str, login_hint: str | None) -> str:
+    params = [("next", next_url)] + ([("login_hint", login_hint)] if login_hint else [])
+    return "/login?" + urlencode(params)
+
+
+def _authorize(request: Request, choice: str | None) -> Response:
+    """The consent page (``choice`` None), or the redirect that carries the user's choice or remembered consent."""
+    runtime, server = request.app.state.runtime, request.app.state.oauth
+    uri = runtime.settings.issuer + PATHS["authorization_endpoint"]
+    with runtime.db.session() as s:
+        signed_in = runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
+        oauth_request = OAuthRequest(s, request.method, uri, request.headers, query_pairs(request), [], "query")
+        outcome = decide_authorization(server, oauth_request, signed_in, choice)
+    if isinstance(outcome, Refused):
+        return _authorize_error(request, outcome.error, visitor_of(signed_in))
+    if isinstance(outcome, Unreadable):
+        return error_page("Invalid request", "The authorization request has characters that are not allowed.",
+                          request=request, visitor=visitor_of(signed_in))
+    if isinstance(outcome, SignInNeeded):
+        return RedirectResponse(_login_url(outcome.return_to, outcome.login_hint), status_code=303)
+    if isinstance(outcome, ConsentNeeded):
+        return page(request, visitor_of(outcome.signed_in), "consent.html", client_name=outcome.client_name,
+                    made_by=outcome.made_by, scopes=outcome.scopes, everything=scope_rules.ALL in dict(outcome.scopes),
+                    redirect_uri=outcome.redirect_uri, redirect_host=urlsplit(outcome.redirect_uri or "").netloc,
+                    action=outcome.action)
+    return RedirectResponse(outcome.location, status_code=302)
+
+
+@router.get(PATHS["authorization_endpoint"])
+async def authorize_page(request: Request) -> Response:
+    return await run_in_threadpool(_authorize, request, None)
+
+
+@router.post(PATHS["authorization_endpoint"])
+async def authorize_decision(request: Request) -> Response:
+    fields = await checked_form(request, session_binding(read_cookie(request, SESSION_COOKIE)))
+    return await run_in_threadpool(_authorize, request, fields.get("decision", ""))
+
+
+@router.get("/oauth/code")
+async def code_page(request: Request) -> Response:
+    """A redirect URI for scripts with no web server: shows the code, ready to copy."""
+    params = request.query_params
+    who = await run_in_threadpool(optional_visitor, request)
+    return page(request, who, "code.html", code=params.get("code"), state=params.get("state"),
+                error=params.get("error"), error_words=in_words(params.get("error")),
+                error_description=params.get("error_description"),
+                minutes=max(1, request.app.state.runtime.settings.auth_code_ttl // 60))

@@ -1,0 +1,1 @@
+"""What an operator probes: liveness, readiness and Prometheus metrics."""
