@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from support import Browser, code_flow_tokens, exchange_code, get_code, password_grant, refresh, token_request, users_me
+from support import Browser, code_flow_tokens, exchange_code, get_code, password_grant, refresh, token_request, unique, users_me
 
 GRACE = 3
 
@@ -186,3 +186,23 @@ def test_sign_in_being_checked_holds_up_no_other_token(slow_hashing):
         assert browser.submit_login(page, form, user.username, user.password).status_code == 303
 
     assert _finishes_first(slow, lambda: _client_credentials(srv, service)) == ["client_credentials", "password check"]
+
+
+def test_concurrent_sign_ups_of_one_name_in_different_cases_make_one_user(server, admin):
+    """Names are one name whatever their case (``Lucy`` = ``lucy``): creating it six times at once, each
+    spelled differently, makes one user and five 409s, on PostgreSQL as on SQLite (the check and the
+    insert run under one lock, or two writers both see the name free)."""
+    name = unique("race")
+    spellings = iter([name, name.upper(), name.title(), name.swapcase(), name.capitalize(), name[:1].upper() + name[1:]])
+    lock = threading.Lock()
+
+    def create():
+        with lock:
+            spelled = next(spellings)
+        return admin.post("/users", json={"username": spelled, "email": f"{spelled}@race.example.org",
+                                          "firstname": "R", "lastname": "Ace", "password": "pw-Race-12345678",
+                                          "status": "ACTIVE"})
+
+    results = at_once(6, create)
+    assert sorted(r.status_code for r in results) == [201] + [409] * 5, [r.text[:200] for r in results]
+    assert admin.ok("GET", "/users", params={"filter": name})["meta"]["total"] == 1

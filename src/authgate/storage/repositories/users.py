@@ -25,7 +25,10 @@ class UserStore(Protocol):
         """The user (not deleted) signing in as ``login``: with that exact username first, else the
         one whose email key is ``key``."""
     def identifier_taken(self, s: Session, key: str, except_id: int | None) -> bool:
-        """Whether a user (deleted ones too) other than ``except_id`` has ``key`` as a username or email key."""
+        """Whether a user (deleted ones too) other than ``except_id`` has ``key`` as a username or email key.
+        A writer asks this before it claims the key: until its transaction ends, every other writer asking
+        waits (on PostgreSQL an advisory lock; SQLite writers already take turns), so two cannot both see a
+        name free and both take it."""
     def replace_password_hash(self, s: Session, user_id: int, verified_hash: str, new_hash: str) -> bool:
         """Store ``new_hash`` if the user's hash is still ``verified_hash``; whether it was stored."""
     def page(self, s: Session, query: PageQuery, *, deleted: bool, status: str | None = None) -> tuple[list[User], int]:
@@ -33,6 +36,7 @@ class UserStore(Protocol):
 
 
 SEARCHED = (User.username, User.email, User.firstname, User.lastname)
+IDENTIFIER_LOCK = 0x61757468676174  # "authgat": one PostgreSQL advisory lock for every claim of a name or email
 
 
 class SqlUserStore:
@@ -60,6 +64,8 @@ class SqlUserStore:
         ).order_by((User.username == login).desc()).limit(1))
 
     def identifier_taken(self, s: Session, key: str, except_id: int | None) -> bool:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(select(func.pg_advisory_xact_lock(IDENTIFIER_LOCK)))
         taken = select(User.id).where(or_(User.username_key == key, User.email_key == key))
         if except_id is not None:
             taken = taken.where(User.id != except_id)
