@@ -38,6 +38,13 @@ def service_token(server, client_id: str, secret: str) -> Api:
     return Api(server, r.json()["access_token"])
 
 
+def directory_token_refused(server, client_id: str, secret: str) -> bool:
+    """A client whose every scope is a lapsed directory read gets no token (RFC 6749 §3.3: the request fails
+    rather than giving a token the API would refuse)."""
+    r = token_request(server, {"grant_type": "client_credentials"}, auth=(client_id, secret))
+    return r.status_code == 400 and r.json()["error"] == "invalid_scope"
+
+
 def reads_directory(service: Api) -> tuple[int, int]:
     return service.get("/users").status_code, service.get("/groups").status_code
 
@@ -136,20 +143,32 @@ def test_the_read_ends_when_its_granting_administrator_no_longer_may(server, adm
     for path in ("/users", "/groups"):
         body = assert_forbidden(service.get(path))
         assert "client credentials" in body["reason"], body
-    assert reads_directory(service_token(server, svc["id"], svc["secret"])) == (403, 403)
+    assert directory_token_refused(server, svc["id"], svc["secret"])
+    asked = token_request(server, {"grant_type": "client_credentials", "scope": "users:read"}, auth=(svc["id"], svc["secret"]))
+    assert asked.status_code == 400 and asked.json()["error"] == "invalid_scope", asked.text
+    assert "no longer read the directory" in asked.json()["error_description"]
     admin.ok("PUT", f"/oauth/clients/{svc['id']}", json={"scopes": DIRECTORY})  # another administrator re-gives it
+    assert service_scope(server, svc) == sorted(DIRECTORY)
     assert reads_directory(service) == (200, 200)
 
 
 def test_the_read_ends_when_its_granter_loses_view_users(server, admin):
     holder, holder_api = person(admin, "create-auth_clients", "view-users")
     svc = holder_api.ok("POST", "/oauth/clients", 201, json={"name": unique("svc"), "types": ["client_credentials"],
-                                                             "scopes": ["users:read"]})
+                                                             "scopes": ["users:read", "clients:read"]})
     r = token_request(server, {"grant_type": "client_credentials"}, auth=(svc["id"], svc["secret"]))
     service = Api(server, r.json()["access_token"])
     assert service.get("/users").status_code == 200  # control
     grant(admin, holder.id, "create-auth_clients")
     assert_forbidden(service.get("/users"))
+    assert service_scope(server, svc) == ["clients:read"]  # RFC 6749 §3.3: the narrower scope, named
+
+
+def service_scope(server, svc) -> list[str]:
+    """The scope a client credentials token of ``svc`` gets by default (the scope the response names)."""
+    r = token_request(server, {"grant_type": "client_credentials"}, auth=(svc["id"], svc["secret"]))
+    assert r.status_code == 200, r.text
+    return sorted(r.json()["scope"].split())
 
 
 # -- the admin pages ------------------------------------------------------------------------------
@@ -256,8 +275,8 @@ def test_after_the_upgrade_only_clients_the_cli_or_an_administrator_set_up_keep_
     assert reads_directory(service_token(srv, at_cli.client_id, at_cli.client_secret)) == (200, 200)
     for old in (by_maker, edited):
         assert admin.ok("GET", f"/oauth/clients/{old['id']}")["scopes"] == DIRECTORY
-        assert reads_directory(service_token(srv, old["id"], old["secret"])) == (403, 403)
+        assert directory_token_refused(srv, old["id"], old["secret"])
     maker.ok("PUT", f"/oauth/clients/{by_maker['id']}", json={"name": unique("renamed")})
-    assert reads_directory(service_token(srv, by_maker["id"], by_maker["secret"])) == (403, 403)
+    assert directory_token_refused(srv, by_maker["id"], by_maker["secret"])
     admin.ok("PUT", f"/oauth/clients/{by_maker['id']}", json={"name": unique("renamed")})  # an administrator saves it
     assert reads_directory(service_token(srv, by_maker["id"], by_maker["secret"])) == (200, 200)

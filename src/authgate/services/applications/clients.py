@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.permissions import GRANTED_BY_SYSTEM, GRANTED_BY_USER, PermissionService, service_reads
+from authgate.services.accounts.permissions import (
+    GRANTED_BY_SYSTEM, GRANTED_BY_USER, SERVICE_ACCOUNT_READS, PermissionService, service_reads,
+)
 from authgate.services.accounts.principal import SYSTEM, Principal
 from authgate.services.applications.grant_types import GRANTS
 from authgate.services.caching import events
@@ -115,11 +117,14 @@ class ClientView:
     grants: tuple[str, ...]
     scopes: tuple[str, ...]
     owner_id: int | None
+    directory_granted_by: str | None = None
+    directory_grantor_id: int | None = None
 
     @classmethod
     def of(cls, row: Client) -> "ClientView":
         return cls(row.id, row.client_id, row.name, row.secret_hash, bool(row.public), tuple(row.redirect_uris or ()),
-                   tuple(row.grants or ()), tuple(row.scopes or ()), row.owner_id)
+                   tuple(row.grants or ()), tuple(row.scopes or ()), row.owner_id, row.directory_granted_by,
+                   row.directory_grantor_id)
 
 
 class ClientService:
@@ -224,6 +229,12 @@ class ClientService:
     def by_secret(self, s: Session, secret: str) -> ClientView | None:
         row = self.store.by_secret_hash(s, self.hasher.hash(secret))
         return ClientView.of(row) if row else None
+
+    def lapsed_directory_scopes(self, s: Session, client: ClientView) -> set[str]:
+        """The directory scopes (``users:read``, ``groups:read``) of ``client``'s registration whose read no
+        longer stands: the client credentials grant gives a token none of them (the API would refuse it)."""
+        return {SERVICE_ACCOUNT_READS[name] for name in service_reads(client.grants, client.scopes)
+                if not self.permissions.service_read_stands(s, client, name)}
 
     def check_secret(self, client: Client, secret: str) -> bool:
         return self.hasher.matches(secret, client.secret_hash)
