@@ -27,6 +27,8 @@ EXPECTED = {
     ("get", "/permissions"), ("put", "/permissions"),
     ("get", "/users/{user_id}/tokens"), ("post", "/users/{user_id}/tokens"),
     ("get", "/users/{user_id}/tokens/{token_id}"), ("delete", "/users/{user_id}/tokens/{token_id}"),
+    ("get", "/users/{user_id}/sessions"), ("delete", "/users/{user_id}/sessions"),
+    ("delete", "/users/{user_id}/sessions/{session_id}"),
     ("get", "/oauth/clients"), ("post", "/oauth/clients"), ("get", "/oauth/clients/{client_id}"),
     ("put", "/oauth/clients/{client_id}"), ("delete", "/oauth/clients/{client_id}"),
     ("post", "/oauth/clients/{client_id}/secret"),

@@ -13,6 +13,7 @@ from datetime import timedelta
 from authgate.cli.output import emit
 from authgate.services.accounts import groups as group_views
 from authgate.services.accounts import user_import
+from authgate.services.accounts import user_sessions as session_views
 from authgate.services.accounts import users as user_views
 from authgate.services.accounts.principal import SYSTEM
 from authgate.services.applications import clients as client_views
@@ -92,6 +93,26 @@ def users_unlock(runtime: Runtime, args) -> None:
         user = runtime.login_guard.unlock_named(s, args.username)
         username = user.username
     emit(args.json, {"unlocked": username}, [f"Unlocked {username!r}."])
+
+
+def users_sessions(runtime: Runtime, args) -> None:
+    with runtime.db.session(write=False) as s:
+        user = runtime.users.by_username(s, args.username)
+        rows = [session_views.public_view(v) for v in runtime.user_sessions.list_for(s, SYSTEM, user.id)]
+        username = user.username
+    lines = [f"{r['id']}  {r['device']}  {r['ip'] or '-'}  started {r['started_at'][:16]}  "
+             f"last seen {(r['last_seen_at'] or '-')[:16]}" for r in rows] or [f"{username!r} is signed in nowhere."]
+    emit(args.json, {"username": username, "sessions": rows}, lines)
+
+
+def users_end_sessions(runtime: Runtime, args) -> None:
+    """Every running server sees it at the browser's next request: sessions are read from the database each time."""
+    with runtime.db.session() as s:
+        user = runtime.users.by_username(s, args.username)
+        ended = runtime.user_sessions.end_all_for(s, SYSTEM, user.id)
+        username = user.username
+    emit(args.json, {"username": username, "ended": ended},
+         [f"Ended {ended} session{'' if ended == 1 else 's'} of {username!r}."])
 
 
 def users_list(runtime: Runtime, args) -> None:

@@ -10,12 +10,14 @@ from authgate.security.secrets import SecretHasher
 from authgate.services.accounts.effective_permissions import EffectivePermissions
 from authgate.services.accounts.factors import FactorService
 from authgate.services.accounts.groups import GroupService
+from authgate.services.accounts.last_seen import LastSeen
 from authgate.services.accounts.lockout import Lockout
 from authgate.services.accounts.login_guard import LoginGuard
 from authgate.services.accounts.password_policy import PasswordPolicy
 from authgate.services.accounts.permissions import PermissionService
 from authgate.services.accounts.second_step import SecondStep
 from authgate.services.accounts.sessions import SessionService
+from authgate.services.accounts.user_sessions import UserSessions
 from authgate.services.accounts.users import UserService
 from authgate.services.applications.client_limits import ClientLimits
 from authgate.services.applications.clients import ClientService
@@ -101,7 +103,10 @@ class Runtime:
         self.bearer = BearerService(settings, db, self.keys, self.hasher, self.bus, self.cached_users,
                                     self.cached_personal_tokens, self.revoked, self.user_store,
                                     self.personal_token_store, self.token_store)
-        self.sessions = SessionService(settings, self.hasher, csrf_key, SqlSessionStore())
+        session_store = SqlSessionStore()
+        self.last_seen = LastSeen(db, session_store)
+        self.sessions = SessionService(settings, self.hasher, csrf_key, session_store, self.last_seen)
+        self.user_sessions = UserSessions(session_store, self.user_store, self.permissions, self.hasher)
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens, self.cached_users,
                                         self.personal_token_store, self.client_store, self.token_store)
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
@@ -134,6 +139,7 @@ class Runtime:
         self.background.every(poll, self.bus.sync,
                               failure="revocation sync failed; the bearer check asks the database meanwhile")
         self.background.every(poll, self.cached_personal_tokens.flush, failure="could not store PAT use times")
+        self.background.every(poll, self.last_seen.flush, failure="could not store when sessions were last seen")
         if self.settings.purge_interval:
             self.background.every(self.settings.purge_interval, self.purge.run, first_after=0)
         if self.bus.uses_redis:
@@ -150,6 +156,10 @@ class Runtime:
             self.cached_personal_tokens.flush()
         except Exception as error:
             log.warning("could not store PAT use times at stop (%s)", type(error).__name__)
+        try:
+            self.last_seen.flush()
+        except Exception as error:
+            log.warning("could not store when sessions were last seen at stop (%s)", type(error).__name__)
 
     @classmethod
     def open(cls, settings: Settings, *, upgrade: bool = False) -> "Runtime":

@@ -182,6 +182,12 @@ class WebSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """How the user signed in (RFC 8176 method names, space-separated); None for sessions before 0012."""
+    user_agent: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    """The browser's ``User-Agent`` at sign-in, cut to 255 characters; None for sessions before 0015."""
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The client address at sign-in, as the app sees it (behind ``AUTHGATE_TRUSTED_PROXIES``: the forwarded one)."""
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """The last request seen with it, to the minute (written in the background, ``services/accounts/last_seen.py``)."""
 
 
 

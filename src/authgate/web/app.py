@@ -38,6 +38,8 @@ from authgate.web.http.no_nul import RefuseNul
 from authgate.web.http.observability import Observability, configure_logging
 from authgate.web.http.request_context import AuditOrigin
 from authgate.web.routes.account import factors, profile, shown_once, sign_in
+from authgate.web.routes.account import password as account_password
+from authgate.web.routes.account import sessions as account_sessions
 from authgate.web.routes.admin import clients as admin_clients
 from authgate.web.routes.admin import groups as admin_groups
 from authgate.web.routes.admin import security_log as admin_security_log
@@ -48,6 +50,7 @@ from authgate.web.routes.api import docs as api_docs
 from authgate.web.routes.api import groups as api_groups
 from authgate.web.routes.api import permissions as api_permissions
 from authgate.web.routes.api import security_logs as api_security_logs
+from authgate.web.routes.api import sessions as api_sessions
 from authgate.web.routes.api import tokens as api_tokens
 from authgate.web.routes.api import users as api_users
 from authgate.web.routes.oauth import device, discovery, flows, token_management, userinfo
@@ -62,7 +65,7 @@ ROUTERS = (
     discovery.router, userinfo.router, device.router, api_users.router, api_groups.router, api_permissions.router,
     api_tokens.router, api_clients.router, api_authorizations.router, api_security_logs.router, api_docs.router,
     profile.router, admin_clients.router, admin_users.router, admin_groups.router, shown_once.router,
-    admin_security_log.router, factors.router,
+    admin_security_log.router, factors.router, account_sessions.router, account_password.router, api_sessions.router,
 )
 
 

@@ -1,6 +1,7 @@
 """What the administrators' pages show of what happened: each user's last sign-in (the Users list and a
 user's page), the home page's counts and latest security events, and the security log searched by user,
-client, event and date. All of it reads (``ActivityStore``); nothing here writes."""
+client, event and date; and, for each user, their own account's latest security events (the account page). All
+of it reads (``ActivityStore``); nothing here writes."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from authgate.storage.types import utcnow
 SIGNED_IN = "login.succeeded"
 SIGN_IN_FAILURES = ("login.failed", "login.refused")
 LATEST = 8
+OWN_LATEST = 10
+ROUTINE = ("token.issued", "token.refreshed", "login.second_factor_required")
+"""Left out of a user's own list: every use of an application would bury what they should notice."""
 LOG_SORTABLE = ("occurred_at", "event")
 
 
@@ -58,6 +62,12 @@ class Activity:
         """When each of ``user_ids`` last signed in (absent: never), for those who may see users."""
         self.permissions.require(s, actor, "view-users")
         return self.store.last_events(s, SIGNED_IN, user_ids)
+
+    def own_latest(self, s: Session, actor: Principal) -> list:
+        """The acting user's latest security events on their own account (sign-ins and failures, password and
+        factor changes, sessions ended, ...), newest first: the user's own rows of the log, no one else's."""
+        user = self.permissions.require_user(actor)
+        return self.store.latest_of_user(s, user.id, ROUTINE, OWN_LATEST) if user is not None else []
 
     def overview(self, s: Session, actor: Principal) -> Overview:
         """The administrators' home page: how many of what, today's sign-ins, the latest events."""

@@ -28,6 +28,7 @@ EVENTS = (
     "key.removed", "keys.encrypted",
     "login.second_factor_required", "login.second_step_failed",
     "factor.enrolled", "factor.removed", "factor.recovery_codes_regenerated", "factor.recovery_code_used",
+    "session.ended", "sessions.ended",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")
@@ -38,18 +39,24 @@ LOG: AuditStore = SqlAuditStore()
 class Origin:
     ip: str | None = None
     request_id: str | None = None
+    user_agent: str | None = None
 
 
 _origin: ContextVar[Origin] = ContextVar("authgate_audit_origin", default=Origin())
 
 
-def bind(ip: str | None, request_id: str | None = None) -> None:
-    _origin.set(Origin(ip, request_id))
+def bind(ip: str | None, request_id: str | None = None, user_agent: str | None = None) -> None:
+    _origin.set(Origin(ip, request_id, user_agent))
 
 
 def peer_ip() -> str | None:
     """The address of the client of the request being served (None outside one)."""
     return _origin.get().ip
+
+
+def peer_user_agent() -> str | None:
+    """The ``User-Agent`` of the request being served, as sent (None outside one, or when it sent none)."""
+    return _origin.get().user_agent
 
 
 def _clean(details: dict | None) -> dict:

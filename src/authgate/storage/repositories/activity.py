@@ -1,5 +1,5 @@
 """What happened, for the administrators' pages: last sign-ins, the server's counts, and the security log read
-by user, client, event and time. Reads only."""
+by user, client, event and time; and for a user, their own latest events. Reads only."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ class ActivityStore(Protocol):
 
     def usernames(self, s: Session, user_ids: Iterable[int]) -> dict[int, str]:
         """The usernames of ``user_ids``, deleted users included."""
+
+    def latest_of_user(self, s: Session, user_id: int, leaving_out: Iterable[str], limit: int) -> list[AuditEvent]:
+        """The user's newest events but those named in ``leaving_out``, newest first."""
 
 
 SORT_COLUMNS = {"occurred_at": "id"}
@@ -92,3 +95,8 @@ class SqlActivityStore:
         if not ids:
             return {}
         return dict(s.execute(select(User.id, User.username).where(User.id.in_(ids))).all())
+
+    def latest_of_user(self, s: Session, user_id: int, leaving_out: Iterable[str], limit: int) -> list[AuditEvent]:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.user_id == user_id,
+                                                       AuditEvent.event.not_in(list(leaving_out)))
+                              .order_by(AuditEvent.id.desc()).limit(limit)))

@@ -1,32 +1,51 @@
-"""Browser sign-in sessions, found by the keyed hash of the session id."""
+"""Browser sign-in sessions, found by the keyed hash of the session id, and a user's live sessions by record id."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import User, WebSession
 
 
 class SessionStore(Protocol):
-    def add(self, s: Session, session_hash: str, user_id: int, expires_at: datetime, amr: str | None = None) -> None:
-        """A new session; ``amr``: how the user signed in (RFC 8176 names, space-separated)."""
+    def add(self, s: Session, session_hash: str, user_id: int, expires_at: datetime, amr: str | None = None,
+            *, now: datetime, user_agent: str | None = None, ip: str | None = None) -> None:
+        """A new session; ``amr``: how the user signed in (RFC 8176 names, space-separated); ``now``: its start,
+        which is also when it was last seen."""
 
     def with_user(self, s: Session, session_hash: str) -> tuple[WebSession, User] | None:
         """The session and its user (one query), ended or not."""
 
     def end(self, s: Session, session_hash: str, now: datetime) -> None: ...
 
-    def end_all(self, s: Session, user_id: int, now: datetime, keep_hash: str | None = None) -> None:
-        """End every open session of the user but the one hashed ``keep_hash``."""
+    def end_all(self, s: Session, user_id: int, now: datetime, keep_hash: str | None = None) -> list[int]:
+        """End every open session of the user but the one hashed ``keep_hash``; the record ids it ended."""
+
+    def live_of_user(self, s: Session, user_id: int, now: datetime) -> list[WebSession]:
+        """The user's sessions neither ended nor expired at ``now``, the newest first."""
+
+    def end_live(self, s: Session, user_id: int, record_id: int, now: datetime) -> bool:
+        """End the user's session ``record_id`` if it is still live: whether this call ended it (a second call, or
+        another user's record id, ends nothing)."""
+
+    def record_last_seen(self, s: Session, seen: Mapping[int, datetime]) -> None:
+        """Move each session's ``last_seen_at`` forward to the time given (never back)."""
+
+
+def _live(user_id: int, now: datetime):
+    return (WebSession.user_id == user_id, WebSession.ended_at.is_(None), WebSession.expires_at > now)
 
 
 class SqlSessionStore:
-    def add(self, s: Session, session_hash: str, user_id: int, expires_at: datetime, amr: str | None = None) -> None:
-        s.add(WebSession(session_hash=session_hash, user_id=user_id, expires_at=expires_at, amr=amr))
+    def add(self, s: Session, session_hash: str, user_id: int, expires_at: datetime, amr: str | None = None,
+            *, now: datetime, user_agent: str | None = None, ip: str | None = None) -> None:
+        s.add(WebSession(session_hash=session_hash, user_id=user_id, expires_at=expires_at, amr=amr,
+                         user_agent=user_agent, ip=ip, auth_time=now, last_seen_at=now))
 
     def with_user(self, s: Session, session_hash: str) -> tuple[WebSession, User] | None:
         found = s.execute(
@@ -37,8 +56,22 @@ class SqlSessionStore:
     def end(self, s: Session, session_hash: str, now: datetime) -> None:
         s.execute(update(WebSession).where(WebSession.session_hash == session_hash).values(ended_at=now))
 
-    def end_all(self, s: Session, user_id: int, now: datetime, keep_hash: str | None = None) -> None:
+    def end_all(self, s: Session, user_id: int, now: datetime, keep_hash: str | None = None) -> list[int]:
         query = update(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
         if keep_hash:
             query = query.where(WebSession.session_hash != keep_hash)
-        s.execute(query.values(ended_at=now))
+        return list(s.scalars(query.values(ended_at=now).returning(WebSession.id)))
+
+    def live_of_user(self, s: Session, user_id: int, now: datetime) -> list[WebSession]:
+        return list(s.scalars(select(WebSession).where(*_live(user_id, now)).order_by(WebSession.id.desc())))
+
+    def end_live(self, s: Session, user_id: int, record_id: int, now: datetime) -> bool:
+        ended = s.execute(update(WebSession).where(WebSession.id == record_id, *_live(user_id, now))
+                          .values(ended_at=now).returning(WebSession.id)).first()
+        return ended is not None
+
+    def record_last_seen(self, s: Session, seen: Mapping[int, datetime]) -> None:
+        for record_id, when in seen.items():
+            s.execute(update(WebSession).where(
+                WebSession.id == record_id, or_(WebSession.last_seen_at.is_(None), WebSession.last_seen_at < when))
+                .values(last_seen_at=when))

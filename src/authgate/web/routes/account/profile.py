@@ -1,5 +1,6 @@
-"""The signed-in user's own page, ``/profile``: API tokens (make one, see it once, revoke) and authorized
-applications (revoke). Every change goes through the services, as the API's endpoints do."""
+"""The signed-in user's own page, ``/profile``: API tokens (make one, see it once, revoke), authorized
+applications (revoke), the password, sessions and latest security events (``pages/account_security.py``).
+Every change goes through the services, as the API's endpoints do."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from authgate.services.errors import Invalid
 from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery
 from authgate.storage.types import utcnow
 from authgate.web.pages import record_ids  # noqa: F401  (the {name:id} path convertor)
+from authgate.web.pages.account_security import own_account_security
 from authgate.web.pages.confirm import ask, carry_out
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.templates import page
@@ -26,7 +28,8 @@ def _profile_data(request: Request, who) -> dict:
         tokens = rt.personal_tokens.list_for(s, who.principal, who.user.id, ListQuery(per_page=MAX_PER_PAGE)).items
         apps = rt.authorizations.list(s, who.principal, ListQuery(per_page=MAX_PER_PAGE)).items
         factors = rt.factors.status(s, who.principal)
-    return {"tokens": tokens, "apps": apps, "factors": factors, "now": utcnow()}
+        security = own_account_security(rt, s, who)
+    return {"tokens": tokens, "apps": apps, "factors": factors, "now": utcnow(), **security}
 
 
 @router.get("/profile")

@@ -1,7 +1,7 @@
 """``/admin/users``: people for administrators — list (search, pages; locked accounts, to unlock),
 create, edit (names, email, status), reset a password (ending the user's sessions and OAuth tokens,
-and on request their API tokens), delete, group membership, direct permissions and, for administrators, the
-user's API tokens. ``UserService``, ``GroupService``, ``PermissionService`` and
+and on request their API tokens), delete, group membership, direct permissions, the user's sessions (end one or
+all: ``UserSessions``) and, for administrators, the user's API tokens. ``UserService``, ``GroupService``, ``PermissionService`` and
 ``PersonalTokenService`` decide who may do what, exactly as for the API."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from authgate.services.accounts.users import STATUSES
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.storage.types import utcnow
 from authgate.web.pages import record_ids  # also registers the {name:id} path convertor
+from authgate.web.pages.account_security import sessions_of
 from authgate.web.pages.admin_lists import ALL, list_context, list_query
 from authgate.web.pages.confirm import ask, carry_out
 from authgate.web.http.error_format import ErrorFormat
@@ -107,7 +108,8 @@ def _user_data(request, who, user_id: int) -> dict:
                 "memberships": [], "groups": [], "tokens": None, "now": utcnow(),
                 "viewer_is_administrator": rt.permissions.is_administrator(me),
                 "effective": rt.effective_permissions.of_user(s, me, user),
-                "last_sign_in": rt.activity.last_sign_ins(s, me, [user.id]).get(user.id)}
+                "last_sign_in": rt.activity.last_sign_ins(s, me, [user.id]).get(user.id),
+                "sessions": sessions_of(rt, s, who, user.id)}
         if allows["view-groups"]:
             data["memberships"] = rt.groups.memberships_of(s, me, user_id)
             joined = {group.id for _, group in data["memberships"]}
@@ -258,3 +260,29 @@ async def revoke_token(request: Request, user_id: int, token_id: int) -> Respons
     return await carry_out(request, _token_name(user_id, token_id),
                            lambda rt, s, me: rt.personal_tokens.revoke_for(s, me, user_id, token_id),
                            then=f"{BASE}/{user_id}", flash="Token “{name}” revoked.")
+
+
+@router.post(BASE + "/{user_id:id}/sessions/{record_id:id}/end")
+async def end_session(request: Request, user_id: int, record_id: int) -> Response:
+    who, _ = await signed_in_form(request)
+    rt = request.app.state.runtime
+
+    def end():
+        with rt.db.session() as s:
+            rt.user_sessions.end_for(s, who.principal, user_id, record_id)
+
+    await run_in_threadpool(end)
+    return redirect(request, f"{BASE}/{user_id}", "Session signed out.")
+
+
+@router.post(BASE + "/{user_id:id}/sessions/end")
+async def end_sessions(request: Request, user_id: int) -> Response:
+    who, _ = await signed_in_form(request)
+    rt = request.app.state.runtime
+
+    def end():
+        with rt.db.session() as s:
+            return rt.user_sessions.end_all_for(s, who.principal, user_id, keep=who.session_id)
+
+    ended = await run_in_threadpool(end)
+    return redirect(request, f"{BASE}/{user_id}", f"Signed out {ended} session{'' if ended == 1 else 's'}.")
