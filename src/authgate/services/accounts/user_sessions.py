@@ -90,13 +90,6 @@ class UserSessions:
         return [SessionView.of(row, row.session_hash == current_hash)
                 for row in self.store.live_of_user(s, user.id, utcnow())]
 
-    def get_for(self, s: Session, actor: Principal, user_id: int, record_id: int) -> SessionView:
-        """One live session of the user (``NotFound`` for any other id)."""
-        for view in self.list_for(s, actor, user_id):
-            if view.id == record_id:
-                return view
-        raise NotFound(f"No live session with id {record_id} for user {user_id}.")
-
     def end_for(self, s: Session, actor: Principal, user_id: int, record_id: int) -> None:
         """End one live session of the user; the same request twice ends it once, the second is ``NotFound``."""
         user = self._user(s, actor, user_id)
