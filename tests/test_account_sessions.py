@@ -46,7 +46,8 @@ def own_api(admin: Api, user: User) -> Api:
 
 
 def sessions(api: Api, user_id: int) -> list[dict]:
-    return api.ok("GET", f"/users/{user_id}/sessions")["data"]
+    """Newest first, as the pages show them."""
+    return api.ok("GET", f"/users/{user_id}/sessions", params={"order_direction": "desc"})["data"]
 
 
 def csrf(browser: Browser, path: str = "/profile") -> str:
@@ -80,6 +81,9 @@ def test_the_list_shows_each_session_with_its_browser_address_and_times(server, 
         assert set(s) == {"id", "user_id", "device", "user_agent", "ip", "started_at", "last_seen_at", "expires_at"}
     cookie = laptop.session.cookies["authgate_session"]
     assert cookie not in str(listed)
+    found = own_api(admin, user).ok("GET", f"/users/{user.id}/sessions", params={"filter": "iphone"})
+    assert [s["device"] for s in found["data"]] == ["Safari on iOS"]
+    assert found["meta"]["total"] == 1 and found["meta"]["filter"] == "iphone"
 
     page = laptop.get("/profile").text
     assert "Firefox on Linux" in page and "Safari on iOS" in page
@@ -251,6 +255,8 @@ def test_nobody_lists_or_ends_another_users_sessions_over_the_api(server, admin)
     assert_forbidden(api.get("/users/999999/sessions"))  # no permission: no answer about who exists
     assert signed_in(victims_browser)
 
+    grant(admin, intruder.id, "view-users")
+    assert_forbidden(api.get(f"/users/{victim.id}/sessions"))
     grant(admin, intruder.id, "view-users", "edit-users")
     assert_forbidden(api.get("/users/1/sessions"))
     assert_forbidden(api.delete("/users/1/sessions"))
@@ -266,6 +272,10 @@ def test_nobody_ends_another_users_session_on_the_pages(server, admin):
     assert intruders_browser.post(f"/profile/sessions/{target['id']}/end", data={"csrf_token": token}).status_code == 404
     r = intruders_browser.post(f"/admin/users/{victim.id}/sessions/{target['id']}/end", data={"csrf_token": token})
     assert r.status_code == 403
+    assert intruders_browser.post(f"/admin/users/{victim.id}/sessions/end", data={"csrf_token": token}).status_code == 403
+    grant(admin, intruder.id, "view-users")
+    page = intruders_browser.get(f"/admin/users/{victim.id}")
+    assert page.status_code == 200 and 'id="user-sessions-h"' not in page.text, "the sessions need edit-users"
     assert intruders_browser.post(f"/admin/users/{victim.id}/sessions/end", data={"csrf_token": token}).status_code == 403
     assert signed_in(victims_browser)
     assert not [e for e in events_of(admin, victim.id) if e["event"].startswith("session")]

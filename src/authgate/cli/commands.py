@@ -98,11 +98,13 @@ def users_unlock(runtime: Runtime, args) -> None:
 def users_sessions(runtime: Runtime, args) -> None:
     with runtime.db.session(write=False) as s:
         user = runtime.users.by_username(s, args.username)
-        rows = [session_views.public_view(v) for v in runtime.user_sessions.list_for(s, SYSTEM, user.id)]
+        page = runtime.user_sessions.list_for(s, SYSTEM, user.id).map(session_views.public_view)
         username = user.username
     lines = [f"{r['id']}  {r['device']}  {r['ip'] or '-'}  started {r['started_at'][:16]}  "
-             f"last seen {(r['last_seen_at'] or '-')[:16]}" for r in rows] or [f"{username!r} is signed in nowhere."]
-    emit(args.json, {"username": username, "sessions": rows}, lines)
+             f"last seen {(r['last_seen_at'] or '-')[:16]}" for r in page.items] or [f"{username!r} is signed in nowhere."]
+    if page.total > len(page.items):
+        lines.append(f"(the newest {len(page.items)} of {page.total})")
+    emit(args.json, {"username": username, "sessions": page.items, "total": page.total}, lines)
 
 
 def users_end_sessions(runtime: Runtime, args) -> None:

@@ -22,10 +22,16 @@ from authgate.services.accounts.principal import Principal
 from authgate.services.accounts.user_agents import summary
 from authgate.services.errors import NotFound
 from authgate.services.operations import audit
+from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery, Page, paginate
 from authgate.storage.models import User, WebSession
 from authgate.storage.repositories.sessions import SessionStore
 from authgate.storage.repositories.users import UserStore
 from authgate.storage.types import utcnow
+
+
+SORTABLE = ("id", "started_at", "last_seen_at", "expires_at")
+NEWEST = ListQuery(per_page=MAX_PER_PAGE, order_direction="desc")
+"""What the pages and the CLI show: the newest hundred (a person has a handful)."""
 
 
 @dataclass(frozen=True)
@@ -83,12 +89,15 @@ class UserSessions:
             self.permissions.require_administrator(actor, "manage an administrator's sessions")
         return user
 
-    def list_for(self, s: Session, actor: Principal, user_id: int, current: str | None = None) -> list[SessionView]:
-        """The user's live sessions, newest first; ``current``: the asking browser's session id, to mark it."""
+    def list_for(self, s: Session, actor: Principal, user_id: int, query: ListQuery = NEWEST,
+                 current: str | None = None) -> Page:
+        """A page of the user's live sessions (``SessionView``s); ``current``: the asking browser's session id,
+        to mark it."""
         user = self._user(s, actor, user_id)
         current_hash = self.hasher.hash(current) if current else None
-        return [SessionView.of(row, row.session_hash == current_hash)
-                for row in self.store.live_of_user(s, user.id, utcnow())]
+        page = paginate(query, sortable=SORTABLE, default_order="id",
+                        fetch=lambda checked: self.store.live_page(s, user.id, utcnow(), checked))
+        return page.map(lambda row: SessionView.of(row, row.session_hash == current_hash))
 
     def end_for(self, s: Session, actor: Principal, user_id: int, record_id: int) -> None:
         """End one live session of the user; the same request twice ends it once, the second is ``NotFound``."""

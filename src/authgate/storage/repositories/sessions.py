@@ -10,6 +10,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import User, WebSession
+from authgate.storage.repositories.listing import PageQuery, page_of
+
+SORT_COLUMNS = {"started_at": "auth_time"}
 
 
 class SessionStore(Protocol):
@@ -26,8 +29,9 @@ class SessionStore(Protocol):
     def end_all(self, s: Session, user_id: int, now: datetime, keep_hash: str | None = None) -> list[int]:
         """End every open session of the user but the one hashed ``keep_hash``; the record ids it ended."""
 
-    def live_of_user(self, s: Session, user_id: int, now: datetime) -> list[WebSession]:
-        """The user's sessions neither ended nor expired at ``now``, the newest first."""
+    def live_page(self, s: Session, user_id: int, now: datetime, query: PageQuery) -> tuple[list[WebSession], int]:
+        """One page of the user's sessions neither ended nor expired at ``now`` (searched by user agent and
+        address; ``started_at`` sorts by ``auth_time``)."""
 
     def end_live(self, s: Session, user_id: int, record_id: int, now: datetime) -> bool:
         """End the user's session ``record_id`` if it is still live: whether this call ended it (a second call, or
@@ -62,8 +66,9 @@ class SqlSessionStore:
             query = query.where(WebSession.session_hash != keep_hash)
         return list(s.scalars(query.values(ended_at=now).returning(WebSession.id)))
 
-    def live_of_user(self, s: Session, user_id: int, now: datetime) -> list[WebSession]:
-        return list(s.scalars(select(WebSession).where(*_live(user_id, now)).order_by(WebSession.id.desc())))
+    def live_page(self, s: Session, user_id: int, now: datetime, query: PageQuery) -> tuple[list[WebSession], int]:
+        return page_of(s, select(WebSession).where(*_live(user_id, now)), query,
+                       search=(WebSession.user_agent, WebSession.ip), columns=SORT_COLUMNS)
 
     def end_live(self, s: Session, user_id: int, record_id: int, now: datetime) -> bool:
         ended = s.execute(update(WebSession).where(WebSession.id == record_id, *_live(user_id, now))

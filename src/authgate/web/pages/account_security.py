@@ -12,13 +12,14 @@ from authgate.services.errors import Forbidden
 
 def own_account_security(rt, s: Session, who) -> dict:
     """The visitor's live sessions (theirs marked) and their latest security events."""
-    return {"sessions": rt.user_sessions.list_for(s, who.principal, who.user.id, current=who.session_id),
-            "own_events": rt.activity.own_latest(s, who.principal)}
+    page = rt.user_sessions.list_for(s, who.principal, who.user.id, current=who.session_id)
+    return {"sessions": page.items, "sessions_total": page.total, "own_events": rt.activity.own_latest(s, who.principal)}
 
 
-def sessions_of(rt, s: Session, who, user_id: int) -> list | None:
-    """A user's live sessions for their admin page, or None when the visitor may not manage them."""
+def sessions_of(rt, s: Session, who, user_id: int) -> dict:
+    """A user's live sessions for their admin page (None when the visitor may not manage them)."""
     try:
-        return rt.user_sessions.list_for(s, who.principal, user_id, current=who.session_id)
+        page = rt.user_sessions.list_for(s, who.principal, user_id, current=who.session_id)
     except Forbidden:
-        return None
+        return {"sessions": None, "sessions_total": 0}
+    return {"sessions": page.items, "sessions_total": page.total}

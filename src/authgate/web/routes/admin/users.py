@@ -109,7 +109,7 @@ def _user_data(request, who, user_id: int) -> dict:
                 "viewer_is_administrator": rt.permissions.is_administrator(me),
                 "effective": rt.effective_permissions.of_user(s, me, user),
                 "last_sign_in": rt.activity.last_sign_ins(s, me, [user.id]).get(user.id),
-                "sessions": sessions_of(rt, s, who, user.id)}
+                **sessions_of(rt, s, who, user.id)}
         if allows["view-groups"]:
             data["memberships"] = rt.groups.memberships_of(s, me, user_id)
             joined = {group.id for _, group in data["memberships"]}

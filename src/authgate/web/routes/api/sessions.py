@@ -11,7 +11,8 @@ from authgate.services.accounts.principal import Principal
 from authgate.services.accounts.user_sessions import public_view
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
-from authgate.web.jsonapi.envelope import PathId, describe, errors
+from authgate.services.operations.listing import ListQuery
+from authgate.web.jsonapi.envelope import PathId, describe, errors, list_body, list_of, list_query
 
 router = APIRouter(prefix="/api/1.0", tags=["users"], route_class=ErrorFormat.API.route_class)
 
@@ -30,8 +31,7 @@ class SessionOut(BaseModel):
     expires_at: str
 
 
-class SessionList(BaseModel):
-    data: list[SessionOut]
+SessionList = list_of(SessionOut, "SessionList")
 
 
 def _runtime(request: Request):
@@ -39,11 +39,14 @@ def _runtime(request: Request):
 
 
 @router.get("/users/{user_id}/sessions", summary="List a user's live browser sessions", response_model=SessionList,
-            responses=errors(401, 403, 404, 422), description=describe("users:read", RULE) + " Newest first.")
-def list_sessions(request: Request, user_id: PathId, principal: Principal = Depends(require_scope("users:read"))):
+            responses=errors(401, 403, 404, 422),
+            description=describe("users:read", RULE) + " `filter` searches the user agent and the address; "
+                                                       "`order_by`: id, started_at, last_seen_at, expires_at.")
+def list_sessions(request: Request, user_id: PathId, query: ListQuery = Depends(list_query),
+                  principal: Principal = Depends(require_scope("users:read"))):
     rt = _runtime(request)
     with rt.db.session(write=False) as s:
-        return {"data": [public_view(view) for view in rt.user_sessions.list_for(s, principal, user_id)]}
+        return list_body(request, rt.user_sessions.list_for(s, principal, user_id, query).map(public_view))
 
 
 @router.delete("/users/{user_id}/sessions", summary="End every browser session of a user", status_code=204,
