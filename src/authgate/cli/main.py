@@ -176,11 +176,11 @@ def _users(parser: argparse.ArgumentParser) -> None:
     _json(unlock_user)
     unlock_user.set_defaults(run=_command("users_unlock"))
     user_sessions = users.add_parser("sessions", help="a user's live browser sessions")
-    user_sessions.add_argument("username")
+    user_sessions.add_argument("username", help="whose sessions")
     _json(user_sessions)
     user_sessions.set_defaults(run=_command("users_sessions"))
     end_sessions = users.add_parser("end-sessions", help="sign a user out of every browser (at their next request)")
-    end_sessions.add_argument("username")
+    end_sessions.add_argument("username", help="whom to sign out")
     _json(end_sessions)
     end_sessions.set_defaults(run=_command("users_end_sessions"))
 
