@@ -34,6 +34,7 @@ EXPECTED = {
     ("post", "/oauth/clients/{client_id}/secret"),
     ("get", "/users/me/authorizations"), ("delete", "/users/me/authorizations/{client_id}"),
     ("get", "/security_logs"),
+    ("get", "/security/factor_policy"), ("put", "/security/factor_policy"),
 }
 
 

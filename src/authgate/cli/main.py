@@ -88,12 +88,12 @@ def _one_of(choices):
     return pick
 
 
-def _command(name: str):
-    """``args.run(runtime, args)``: the function ``name`` of ``cli/commands.py``, imported when it runs."""
+def _command(name: str, module: str = "commands"):
+    """``args.run(runtime, args)``: the function ``name`` of ``cli/<module>.py``, imported when it runs."""
     def run(runtime, args) -> None:
-        from authgate.cli import commands
+        import importlib
 
-        getattr(commands, name)(runtime, args)
+        getattr(importlib.import_module(f"authgate.cli.{module}"), name)(runtime, args)
 
     run.__name__ = name
     return run
@@ -320,6 +320,22 @@ def _keys(parser: argparse.ArgumentParser) -> None:
     encrypt_keys.set_defaults(run=_command("keys_encrypt"))
 
 
+def _policy(parser: argparse.ArgumentParser) -> None:
+    policy = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    show = policy.add_parser("show", help="show the sign-in policy: who must have a second factor")
+    _json(show)
+    show.set_defaults(run=_command("policy_show", "policy"))
+    second = policy.add_parser(
+        "second-factor", help="require a second factor of everyone, administrators, the members of groups, or nobody")
+    who = second.add_mutually_exclusive_group(required=True)
+    who.add_argument("--require", choices=("everyone", "administrators", "off"), type=_one_of(
+        ("everyone", "administrators", "off")), help="whom to require it of (off: nobody)")
+    who.add_argument("--group", action="append", metavar="GROUP",
+                     help="require it of this group's members (a name or id; repeat for more groups)")
+    _json(second)
+    second.set_defaults(run=_command("policy_second_factor", "policy"))
+
+
 GROUPS = {
     "serve": ("run the server (applies pending migrations first)", _serve),
     "status": ("where authgate keeps its data: issuer, database, migrations, signing keys", _status),
@@ -330,6 +346,7 @@ GROUPS = {
     "permissions": ("grant and revoke permissions", _permissions),
     "tokens": ("manage personal access tokens; revoke any token", _tokens),
     "keys": ("manage signing keys", _keys),
+    "policy": ("the sign-in policy: who must have a second factor", _policy),
 }
 
 

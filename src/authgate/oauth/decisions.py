@@ -4,9 +4,10 @@ authorize handler.
 
 ``decide_authorization`` takes the authorization request, the browser's sign-in session (or None)
 and the user's choice on the consent page (None before it was shown) and returns one outcome:
-``SignInNeeded`` (and where to come back), ``ConsentNeeded`` (what to show), ``Refused`` (an error
+``SignInNeeded`` (and where to come back), ``SecondFactorNeeded`` (``acr_values`` asked for a second factor the
+session lacks: a pending sign-in for the second step or its enrolment), ``ConsentNeeded`` (what to show), ``Refused`` (an error
 for the client), ``Unreadable``, or ``Answered`` (the redirect with a code or ``access_denied``).
-It reads and records remembered consent, applies ``prompt`` and ``max_age``, and audits the answer.
+It reads and records remembered consent, applies ``prompt``, ``max_age`` and ``acr_values``, and audits the answer.
 The adapter only converts the HTTP request and renders the outcome; CSRF stays in the adapter.
 The device approval page (``oauth/device_approval.py``) answers with the same outcomes.
 """
@@ -18,9 +19,10 @@ from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import OAuth2Error
 
-from authgate.oauth.grants.openid import sign_in_needed
+from authgate.oauth.grants.openid import second_factor_needed, sign_in_needed
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
+from authgate.services.accounts.second_step import Pending
 from authgate.services.accounts.sessions import SignedIn
 from authgate.services.credentials import scopes as scope_rules
 from authgate.storage.types import utcnow
@@ -34,6 +36,15 @@ class SignInNeeded:
 
     return_to: str
     login_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class SecondFactorNeeded:
+    """The session has one factor and the client asked for two: the pending sign-in to carry to the second step
+    (or to enrolment), then back to ``return_to``."""
+
+    return_to: str
+    pending: Pending
 
 
 @dataclass(frozen=True)
@@ -108,6 +119,12 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
         return Refused(error)
     if must_sign_in:
         return SignInNeeded(return_to, request.payload.data.get("login_hint"))
+    try:
+        step_up = second_factor_needed(request, signed_in.amr)
+    except OAuth2Error as error:
+        return Refused(error)
+    if step_up:
+        return SecondFactorNeeded(return_to, runtime.second_step.step_up(request.db, user))
     request.auth_time = signed_in.auth_time
     request.amr = signed_in.amr
     if choice is None and not remembered:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
+from authgate.services.accounts.assurance import acr_of
 from authgate.services.applications.clients import ClientService, ClientView, port_is_valid
 from authgate.services.applications.grant_types import GRANTS
 from authgate.services.credentials import scopes as scope_rules
@@ -105,6 +106,10 @@ class OAuthCode(AuthorizationCodeMixin):
     def get_amr(self) -> list[str] | None:
         """How the user signed in (RFC 8176), as the session that approved the code recorded it."""
         return self.row.amr.split() if self.row.amr else None
+
+    def get_acr(self) -> str | None:
+        """The class of that sign-in (``services/accounts/assurance.py``; OpenID Connect Core §2)."""
+        return acr_of(self.row.amr)
 
 
 class OAuthRefreshToken(TokenMixin):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from authgate.storage.models import User
 
-ID_TOKEN_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "auth_time", "amr", "nonce", "at_hash"]
+ID_TOKEN_CLAIMS = ["iss", "sub", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "at_hash"]
 
 SCOPE_CLAIMS = {
     "openid": ["sub"],

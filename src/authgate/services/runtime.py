@@ -8,6 +8,7 @@ from authgate.security.encryption import SecretBox
 from authgate.security.passwords import Passwords
 from authgate.security.secrets import SecretHasher
 from authgate.services.accounts.effective_permissions import EffectivePermissions
+from authgate.services.accounts.factor_policy import FactorPolicyService
 from authgate.services.accounts.factors import FactorService
 from authgate.services.accounts.groups import GroupService
 from authgate.services.accounts.last_seen import LastSeen
@@ -52,6 +53,7 @@ from authgate.storage.repositories.codes import SqlCodeStore
 from authgate.storage.repositories.consents import SqlConsentStore
 from authgate.storage.repositories.device_codes import SqlDeviceCodeStore
 from authgate.storage.repositories.events import SqlEventStore
+from authgate.storage.repositories.factor_policy import SqlFactorPolicyStore
 from authgate.storage.repositories.factors import SqlFactorStore
 from authgate.storage.repositories.groups import SqlGroupStore
 from authgate.storage.repositories.keys import SqlKeyStore
@@ -118,8 +120,9 @@ class Runtime:
         self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.bus)
         factor_store = SqlFactorStore()
         self.factors = FactorService(factor_store, self.secret_box, self.hasher, self.users)
+        self.factor_policy = FactorPolicyService(SqlFactorPolicyStore(), self.permissions)
         self.second_step = SecondStep(self.factors, factor_store, self.hasher, self.lockout, self.login_guard,
-                                      self.sessions)
+                                      self.sessions, self.factor_policy)
         self.client_limits = ClientLimits(settings, self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter, SqlDeviceCodeStore(),
                                               self.client_store)

@@ -98,6 +98,8 @@ class TokenFamily(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """How the user authenticated for this grant (RFC 8176, space-separated); None without a user or before 0017."""
 
 
 class AccessToken(Base):
@@ -356,3 +358,22 @@ class PendingSignIn(Base):
     pending_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class FactorPolicy(Base):
+    """Who must have a second factor (``services/accounts/factor_policy.py``): one row, ``require`` one of ``off``,
+    ``everyone``, ``administrators``, ``groups`` (the members of ``factor_policy_groups``); no row is ``off``."""
+
+    __tablename__ = "factor_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    require: Mapped[str] = mapped_column(String(16))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FactorPolicyGroup(Base):
+    """A group whose members the policy covers when it requires ``groups``; a deleted group drops out."""
+
+    __tablename__ = "factor_policy_groups"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)

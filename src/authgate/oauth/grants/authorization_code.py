@@ -86,5 +86,6 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
     def token_family(self, user: User | None, scope: str) -> TokenFamily:
         code = self.request.authorization_code.row
         return self.services.tokens.start_family(
-            self.request.db, self.request.client.row, user, self.SPEC.name, scope, authorization_code_id=code.id
+            self.request.db, self.request.client.row, user, self.SPEC.name, scope, authorization_code_id=code.id,
+            amr=code.amr,
         )

@@ -3,8 +3,9 @@
 With ``openid`` in the scope the token response carries an ``id_token`` (§3.1.3.3) signed with
 the active RS256 key (its ``kid`` in the header; RS256 whatever signs access tokens, Core §15.1): iss, sub, aud, exp, iat, auth_time (when the user
 signed in, not when the code was made), nonce, at_hash. The ID token says who signed in; the
-profile and email claims come from the UserInfo endpoint (§5.4). Also here: the rules of
-``prompt`` and ``max_age`` (§3.1.2.1) and the provider metadata (Discovery §3).
+profile and email claims come from the UserInfo endpoint (§5.4). ``acr`` and ``amr`` say how the user signed in
+(``services/accounts/assurance.py``). Also here: the rules of ``prompt``, ``max_age`` and ``acr_values``
+(§3.1.2.1) and the provider metadata (Discovery §3).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from datetime import datetime
 
 from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core import grants as oidc_grants
-from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
+from authlib.oidc.core.errors import ConsentRequiredError, InteractionRequiredError, LoginRequiredError
 from authgate.oauth.context import current_db
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.userinfo import ID_TOKEN_CLAIMS, SCOPE_CLAIMS
+from authgate.services.accounts.assurance import ACR_MFA, ACR_VALUES_SUPPORTED, is_multi_factor
 
 PROMPTS_SUPPORTED = ["none", "login", "consent"]
 
@@ -64,6 +66,7 @@ class OpenIDCode(oidc_grants.OpenIDCode):
             "claims_supported": list(dict.fromkeys(ID_TOKEN_CLAIMS + [c for cs in SCOPE_CLAIMS.values() for c in cs])),
             "claim_types_supported": ["normal"],
             "prompt_values_supported": PROMPTS_SUPPORTED,
+            "acr_values_supported": ACR_VALUES_SUPPORTED,
             "claims_parameter_supported": False,
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,
@@ -91,3 +94,17 @@ def sign_in_needed(request, auth_time: datetime | None, now: datetime, consent_r
         if not consent_remembered:
             raise ConsentRequiredError(redirect_uri=redirect_uri, state=state)
     return needed
+
+
+def second_factor_needed(request, amr) -> bool:
+    """Must a signed-in user, whose session recorded ``amr``, go through a second factor before this request is
+    answered? Yes when ``acr_values`` (§3.1.2.1; RFC 9470 §4) names ``ACR_MFA`` and the session has one factor:
+    authgate treats that value as essential, not voluntary. With ``prompt=none`` that is ``interaction_required``."""
+    data = request.payload.data
+    if ACR_MFA not in (data.get("acr_values") or "").split() or is_multi_factor(amr):
+        return False
+    if "none" in (data.get("prompt") or "").split():
+        raise InteractionRequiredError("A second factor is needed, and prompt=none forbids asking for it.",
+                                       redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
+                                       state=data.get("state"))
+    return True

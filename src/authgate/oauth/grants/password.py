@@ -1,6 +1,8 @@
 """The resource owner password credentials grant (RFC 6749 §4.3), for trusted first-party apps.
 
-An account with a second factor is refused (``invalid_grant``, §5.2): this grant has no way to ask for the code.
+An account with a second factor is refused (``invalid_grant``, §5.2): this grant has no way to ask for the code;
+so is an account the second-factor policy covers that has none yet (it must enrol first, in the browser).
+Tokens it issues record ``amr`` ``pwd`` (RFC 8176) on their family.
 
 The password is checked in the read transaction (``AUTHENTICATES_IN_READ``); what the check found
 (its audit row, a rehash) is written with the tokens, or alone when the grant is refused.
@@ -13,12 +15,15 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.services.accounts.login_guard import Attempt
-from authgate.services.accounts.second_step import SECOND_FACTOR_NEEDED
+from authgate.services.accounts.second_step import ENROLMENT_NEEDED, PASSWORD_ONLY, SECOND_FACTOR_NEEDED
 from authgate.services.applications.grant_types import GrantSpec
-from authgate.storage.models import User
+from authgate.storage.models import TokenFamily, User
 
 SECOND_FACTOR_DESCRIPTION = ("This account has a second factor: a password alone is no longer enough. "
                              "Sign in through the browser (the authorization code flow) instead.")
+ENROLMENT_DESCRIPTION = ("This account must set up a second factor before it can be used: a password alone is no "
+                         "longer enough. Sign in through the browser once to set one up, then use the "
+                         "authorization code flow.")
 
 
 class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant):
@@ -42,7 +47,13 @@ class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant)
         self.attempt = self.server.runtime.second_step.password_alone_refused(self.request.db, self.attempt)
         if self.attempt.event == SECOND_FACTOR_NEEDED:
             raise InvalidGrantError(SECOND_FACTOR_DESCRIPTION)
+        if self.attempt.event == ENROLMENT_NEEDED:
+            raise InvalidGrantError(ENROLMENT_DESCRIPTION)
         return self.attempt.user
+
+    def token_family(self, user: User | None, scope: str) -> TokenFamily:
+        return self.services.tokens.start_family(self.request.db, self.request.client.row, user, self.SPEC.name,
+                                                 scope, amr=" ".join(PASSWORD_ONLY))
 
     def record_authentication(self) -> None:
         if self.attempt is not None:

@@ -85,7 +85,10 @@ class FactorService:
 
     def start_totp(self, s: Session, actor: Principal) -> Enrolment:
         """A new secret for the authenticator app; the factor counts only once ``confirm_totp`` has a code."""
-        user = self._self(actor)
+        return self.start_enrolment(s, self._self(actor))
+
+    def start_enrolment(self, s: Session, user: User) -> Enrolment:
+        """``start_totp`` for ``user`` (their own page, or the enrolment a sign-in under the policy goes through)."""
         if self.has_second_factor(s, user.id):
             raise Invalid("You already have an authenticator app; remove it first to set up another.")
         secret = pyotp.random_base32()
@@ -94,14 +97,23 @@ class FactorService:
 
     def confirm_totp(self, s: Session, actor: Principal, code: str) -> list[str]:
         """Turn the factor on with a first code from the app; returns the new recovery codes (to show once)."""
-        user = self._self(actor)
+        return self.confirm_enrolment(s, self._self(actor), code, actor=actor)
+
+    def enrolling(self, s: Session, user: User) -> Enrolment | None:
+        """The enrolment ``user`` started and has not confirmed yet, if any."""
+        factor = self.store.factor(s, user.id, TOTP)
+        return None if factor is None or factor.confirmed_at is not None else self._enrolment(user, self._secret(factor))
+
+    def confirm_enrolment(self, s: Session, user: User, code: str, actor: Principal | None = None) -> list[str]:
+        """``confirm_totp`` for ``user``; audited as done by ``actor`` (None: the user signing in)."""
         factor = self.store.factor(s, user.id, TOTP)
         if factor is None or factor.confirmed_at is not None:
             raise Invalid("Start setting up the authenticator app again.")
         step = self._matching_step(self._secret(factor), code)
         if step is None or not self.store.confirm(s, factor.id, step, utcnow()):
             raise Invalid("That code is not the one your authenticator app shows now.", field="code")
-        audit.record(s, "factor.enrolled", actor=actor, subject=user.username, details={"kind": TOTP})
+        audit.record(s, "factor.enrolled", actor=actor, user_id=user.id, subject=user.username,
+                     details={"kind": TOTP})
         return self._new_recovery_codes(s, user)
 
     def regenerate_recovery_codes(self, s: Session, actor: Principal, current_password: str) -> list[str]:

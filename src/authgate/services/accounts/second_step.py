@@ -6,6 +6,12 @@ a TOTP code or a recovery code (``FactorService.verify``, which spends it), with
 signed in (RFC 8176 §2: ``pwd``; ``pwd otp mfa`` with the second step). Wrong codes count towards the
 account's lockout on a counter of their own (``lockout.second_step_key``), which a right password does not
 reset, and per address; a locked account gets no code checked.
+
+A user the second-factor policy covers (``FactorPolicyService.covers``) who has no factor gets a pending sign-in
+too, for *enrolment*: the pending id opens only the enrolment page, and the session starts once a first code
+confirms the new factor. ``step_up`` makes a pending sign-in for a user already signed in with a password alone
+(a client asked for ``acr_values`` with a second factor, ``services/accounts/assurance.py``): the same pages,
+then a new session that records both factors.
 """
 
 from __future__ import annotations
@@ -17,11 +23,13 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
+from authgate.services.accounts.factor_policy import FactorPolicyService
 from authgate.services.accounts.factors import FactorService
 from authgate.services.accounts.lockout import Lockout, account_key, second_step_key
 from authgate.services.accounts.login_guard import Attempt, LoginGuard
 from authgate.services.accounts.principal import account_is_active
 from authgate.services.accounts.sessions import SessionService
+from authgate.services.errors import Invalid
 from authgate.services.operations import audit
 from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.storage.models import User
@@ -32,6 +40,9 @@ TTL = 300
 PASSWORD_ONLY = ("pwd",)
 WITH_SECOND_FACTOR = ("pwd", "otp", "mfa")
 SECOND_FACTOR_NEEDED = "login.second_factor_required"
+ENROLMENT_NEEDED = "login.enrolment_required"
+CODE = "code"
+ENROL = "enrol"
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,8 @@ class Pending:
     """The password was right; the second step comes next, with this pending id in a cookie."""
 
     pending_id: str
+    enrol: bool = False
+    """True: the user has no second factor yet and sets one up (the enrolment page), rather than entering a code."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +66,23 @@ class WrongCode:
     """The second step's code was wrong or already used."""
 
 
+@dataclass(frozen=True)
+class Enrolled:
+    """The first code confirmed the new factor: signed in, with the recovery codes to show once."""
+
+    session_id: str
+    recovery_codes: list[str]
+
+
+@dataclass(frozen=True)
+class WrongEnrolmentCode:
+    error: Invalid
+
+
 class SecondStep:
     def __init__(self, factors: FactorService, store: FactorStore, hasher: SecretHasher, lockout: Lockout,
-                 login_guard: LoginGuard, sessions: SessionService):
+                 login_guard: LoginGuard, sessions: SessionService, policy: FactorPolicyService):
+        self.policy = policy
         self.factors = factors
         self.store = store
         self.hasher = hasher
@@ -64,10 +91,14 @@ class SecondStep:
         self.sessions = sessions
 
     def password_alone_refused(self, s: Session, attempt: Attempt) -> Attempt:
-        """The attempt to record when its password was right but is not enough (the account has a second factor):
-        ``attempt`` itself otherwise."""
-        if attempt.user is not None and self.factors.has_second_factor(s, attempt.user.id):
+        """The attempt to record when its password was right but is not enough (the account has a second factor, or
+        the policy requires one it has not set up yet): ``attempt`` itself otherwise."""
+        if attempt.user is None or attempt.refused:
+            return attempt
+        if self.factors.has_second_factor(s, attempt.user.id):
             return replace(attempt, event=SECOND_FACTOR_NEEDED)
+        if self.policy.covers(s, attempt.user):
+            return replace(attempt, event=ENROLMENT_NEEDED)
         return attempt
 
     def after_password(self, s: Session, attempt: Attempt, replacing: str | None
@@ -80,12 +111,68 @@ class SecondStep:
             return attempt.refused
         if attempt.user is None:
             return None
-        if attempt.event == SECOND_FACTOR_NEEDED:
-            pending_id = gen.generate()
-            now = utcnow()
-            self.store.add_pending(s, self._hash(pending_id), attempt.user.id, now + timedelta(seconds=TTL), now)
-            return Pending(pending_id)
+        if attempt.event in (SECOND_FACTOR_NEEDED, ENROLMENT_NEEDED):
+            return self._pending(s, attempt.user, enrol=attempt.event == ENROLMENT_NEEDED)
         return Started(self.sessions.start(s, attempt.user, replacing=replacing, amr=PASSWORD_ONLY))
+
+    def step_up(self, s: Session, user: User) -> Pending:
+        """A pending sign-in for ``user``, signed in with one factor, to go through their second factor (or set one
+        up when they have none); audited."""
+        enrol = not self.factors.has_second_factor(s, user.id)
+        audit.record(s, "login.step_up_required", user_id=user.id, subject=user.username,
+                     details={"next": ENROL if enrol else CODE})
+        return self._pending(s, user, enrol=enrol)
+
+    def next_step(self, s: Session, pending_id: str | None) -> str | None:
+        """What the pending sign-in waits for: ``CODE`` (the user has a factor), ``ENROL`` (they set one up), or
+        None when there is no pending sign-in (any more)."""
+        user = self.pending_user(s, pending_id)
+        if user is None:
+            return None
+        return CODE if self.factors.has_second_factor(s, user.id) else ENROL
+
+    def enrolment(self, s: Session, pending_id: str | None):
+        """The user of a pending enrolment and what their authenticator app needs (the secret made with the pending
+        sign-in, the same on every visit); None when the pending id is no enrolment's."""
+        user = self.pending_user(s, pending_id)
+        if user is None or self.factors.has_second_factor(s, user.id):
+            return None
+        return user, self.factors.enrolling(s, user) or self.factors.start_enrolment(s, user)
+
+    def complete_enrolment(self, s: Session, pending_id: str | None, code: str, ip: str | None,
+                           replacing: str | None) -> Enrolled | WrongEnrolmentCode | TooManyAttempts | None:
+        """Confirm the new factor with its first code and start the session; None when there is no pending
+        enrolment. The code proves the app holds the secret just shown, not who is there (anyone with the secret
+        computes it), so a wrong one is not counted as a guess; a locked account still gets nothing."""
+        user = self.pending_user(s, pending_id)
+        if user is None or self.factors.has_second_factor(s, user.id):
+            return None
+        try:
+            self.lockout.check([account_key(user.id), second_step_key(user.id)], ip)
+        except TooManyAttempts as refused:
+            audit.record(s, "login.refused", user_id=user.id, subject=user.username, details={"step": "enrolment"})
+            return refused
+        try:
+            codes = self.factors.confirm_enrolment(s, user, code)
+        except Invalid as error:
+            return WrongEnrolmentCode(error)
+        if not self.store.end_pending(s, self._hash(pending_id)):
+            return None
+        audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
+                     details={"amr": " ".join(WITH_SECOND_FACTOR), "factor": "enrolled"})
+        return Enrolled(self.sessions.start(s, user, replacing=replacing, amr=WITH_SECOND_FACTOR), codes)
+
+    def _pending(self, s: Session, user: User, *, enrol: bool) -> Pending:
+        """A new pending sign-in. For enrolment, the user's other pending sign-ins end and a new secret is made: a
+        secret is shown to one pending sign-in only, so someone else who knew the password and stopped at the
+        enrolment page never sees the secret this user scans, and cannot confirm it."""
+        if enrol:
+            self.store.end_pending_of_user(s, user.id)
+            self.factors.start_enrolment(s, user)
+        pending_id = gen.generate()
+        now = utcnow()
+        self.store.add_pending(s, self._hash(pending_id), user.id, now + timedelta(seconds=TTL), now)
+        return Pending(pending_id, enrol=enrol)
 
     def pending_user(self, s: Session, pending_id: str | None) -> User | None:
         """Whose second step this pending id waits for; None when it is unknown, expired or the account inactive."""

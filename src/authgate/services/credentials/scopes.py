@@ -21,6 +21,8 @@ DESCRIPTIONS: dict[str, str] = {
     "tokens:read": "Read your personal access tokens and authorized applications",
     "tokens:write": "Create and revoke personal access tokens; revoke authorized applications",
     "security_logs:read": "Read the security log (administrators)",
+    "security:read": "Read the sign-in security policy (administrators)",
+    "security:write": "Change the sign-in security policy (administrators)",
 }
 
 KNOWN = frozenset(DESCRIPTIONS)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
+from authgate.services.accounts.assurance import acr_of
 from authgate.services.accounts.principal import Principal, UserView, account_is_active
 from authgate.services.caching import events
 from authgate.services.caching.users import UserCache
@@ -47,6 +48,12 @@ class Presented:
 
 INACTIVE = Presented(ACCESS, None)
 """A JWT access token that memory already knows does not work."""
+
+
+def _authentication(amr: list[str] | None) -> dict:
+    """``amr`` and ``acr`` of a token whose grant recorded how the user signed in: extension members of the
+    introspection response (RFC 7662 §2.2), named as in ID tokens and JWT access tokens (RFC 9068 §2.2.1)."""
+    return {"amr": list(amr), "acr": acr_of(amr)} if amr else {}
 
 
 def _seconds(when) -> int | None:
@@ -162,6 +169,10 @@ class TokenLookup:
         if presented.kind == ACCESS:
             claims = presented.claims
             info.update(sub=claims["sub"], aud=claims["aud"], iat=claims["iat"], exp=claims["exp"], jti=row.jti)
+            info.update(_authentication(claims.get("amr")))
+        elif presented.kind == REFRESH and user is not None:
+            family = self.token_store.family(s, row.family_id)
+            info.update(_authentication(family.amr.split() if family is not None and family.amr else None))
         return info
 
     def describe_remembered(self, presented: Presented) -> dict:
@@ -174,6 +185,7 @@ class TokenLookup:
             info["sub"] = str(user.id)
             info["username"] = user.username
         info.update(sub=claims["sub"], aud=claims["aud"], iat=claims["iat"], exp=claims["exp"], jti=claims["jti"])
+        info.update(_authentication(claims.get("amr")))
         return info
 
     def _user(self, s: Session, user_id: int) -> UserView | None:

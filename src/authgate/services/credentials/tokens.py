@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from authgate.security import sealing
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
+from authgate.services.accounts.assurance import acr_of
 from authgate.services.caching import events
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.keys import KeyService
@@ -46,11 +47,12 @@ class TokenService:
 
     def start_family(
         self, s: Session, client: Client, user: User | None, grant_type: str, scope: str,
-        authorization_code_id: int | None = None,
+        authorization_code_id: int | None = None, amr: str | None = None,
     ) -> TokenFamily:
-        """A new family, inserted at once; the object returned is outside the session (read its fields only)."""
+        """A new family, inserted at once; the object returned is outside the session (read its fields only).
+        ``amr``: how the user authenticated (RFC 8176), carried by every access token of the family."""
         values = {"client_id": client.id, "user_id": user.id if user else None, "grant_type": grant_type,
-                  "scope": scope, "authorization_code_id": authorization_code_id}
+                  "scope": scope, "authorization_code_id": authorization_code_id, "amr": amr or None}
         return TokenFamily(id=self.store.new_family(s, values), **values)
 
     # -- issuing -------------------------------------------------------------------------------------
@@ -61,7 +63,8 @@ class TokenService:
     ) -> dict:
         """A grant's token response (RFC 6749 §5.1), recorded and audited: an access token, and a refresh
         token when asked for, the tokens have a family, the client may refresh and the scope allows it."""
-        issued = self.issue_access_token(s, client, user, scope, family.id if family else None, expires_in)
+        issued = self.issue_access_token(s, client, user, scope, family.id if family else None, expires_in,
+                                         amr=family.amr if family is not None and user is not None else None)
         response = {
             "token_type": "Bearer",
             "access_token": issued.token,
@@ -83,10 +86,11 @@ class TokenService:
         return response
 
     def access_token_claims(self, client: Client, user: User | None, scope: str, *, jti: str, issued_at: int,
-                            ttl: int) -> dict:
+                            ttl: int, amr: str | None = None) -> dict:
         """The claims of an access token (RFC 9068 §2.2), built here and nowhere else: an ``aud`` per
-        resource, ``cnf`` (a proof-of-possession key) and ``act`` (the actor of a delegation) join them here."""
-        return {
+        resource, ``cnf`` (a proof-of-possession key) and ``act`` (the actor of a delegation) join them here.
+        ``amr`` and ``acr`` (RFC 9068 §2.2.1) say how the user authenticated, when the grant recorded it."""
+        claims = {
             "iss": self.settings.issuer,
             "sub": str(user.id) if user else client.client_id,
             "aud": self.settings.issuer,
@@ -96,6 +100,9 @@ class TokenService:
             "client_id": client.client_id,
             "scope": scope,
         }
+        if amr:
+            claims.update(amr=amr.split(), acr=acr_of(amr))
+        return claims
 
     def sign_access_token(self, s: Session, claims: dict) -> str:
         """Sign with the key that signs access tokens now, typed ``at+jwt`` (RFC 9068 §2.1)."""
@@ -105,13 +112,14 @@ class TokenService:
 
     def issue_access_token(
         self, s: Session, client: Client, user: User | None, scope: str, family_id: int | None,
-        expires_in: int | None = None,
+        expires_in: int | None = None, amr: str | None = None,
     ) -> IssuedAccessToken:
         """Sign an RFC 9068 JWT and record its ``jti`` so that it can be revoked."""
         ttl = expires_in or self.settings.access_token_ttl
         now = int(time.time())
         jti = secrets.token_urlsafe(16)
-        token = self.sign_access_token(s, self.access_token_claims(client, user, scope, jti=jti, issued_at=now, ttl=ttl))
+        token = self.sign_access_token(s, self.access_token_claims(client, user, scope, jti=jti, issued_at=now, ttl=ttl,
+                                                                    amr=amr))
         self.store.add_access_token(s, {
             "jti": jti,
             "family_id": family_id,

@@ -29,6 +29,7 @@ EVENTS = (
     "login.second_factor_required", "login.second_step_failed",
     "factor.enrolled", "factor.removed", "factor.recovery_codes_regenerated", "factor.recovery_code_used",
     "session.ended", "sessions.ended",
+    "factor_policy.changed", "login.enrolment_required", "login.step_up_required",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")

@@ -39,6 +39,8 @@ class FactorStore(Protocol):
         """The user of the unexpired pending sign-in with this hash."""
     def end_pending(self, s: Session, pending_hash: str) -> bool:
         """Delete the pending sign-in; whether this call did (False: a concurrent request did first)."""
+    def end_pending_of_user(self, s: Session, user_id: int) -> None:
+        """Delete every pending sign-in of the user."""
 
 
 class SqlFactorStore:
@@ -95,3 +97,6 @@ class SqlFactorStore:
 
     def end_pending(self, s: Session, pending_hash: str) -> bool:
         return s.execute(delete(PendingSignIn).where(PendingSignIn.pending_hash == pending_hash)).rowcount == 1
+
+    def end_pending_of_user(self, s: Session, user_id: int) -> None:
+        s.execute(delete(PendingSignIn).where(PendingSignIn.user_id == user_id))

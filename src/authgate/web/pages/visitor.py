@@ -24,7 +24,7 @@ NAV = (
     ("/admin/users", "Users", "view-users"),
     ("/admin/groups", "Groups", "view-groups"),
 )
-ADMINISTRATORS_NAV = ("/admin/security-log", "Security log")
+ADMINISTRATORS_NAV = (("/admin/security-log", "Security log"), ("/admin/sign-in-policy", "Sign-in policy"))
 
 
 class SignInRequired(Exception):
@@ -47,7 +47,7 @@ def _visitor_of(runtime, s: Session, current: SignedIn) -> Visitor:
     principal = signed_in(current.user)
     nav = [(href, label) for href, label, needed in NAV if runtime.permissions.allows(s, principal, needed)]
     if runtime.permissions.is_administrator(principal):
-        nav.append(ADMINISTRATORS_NAV)
+        nav.extend(ADMINISTRATORS_NAV)
     return Visitor(current.user, current.session_id, principal, nav)
 
 

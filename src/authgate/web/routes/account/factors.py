@@ -4,9 +4,7 @@ routes convert the form and render its answer."""
 
 from __future__ import annotations
 
-import segno
 from fastapi import APIRouter
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -14,6 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from authgate.services.errors import Invalid
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.flash import redirect
+from authgate.web.pages.qr import qr_svg
 from authgate.web.pages.shown_once import show_once
 from authgate.web.pages.templates import page
 from authgate.web.pages.visitor import Visitor, signed_in_form, visitor
@@ -23,11 +22,6 @@ router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_c
 ENROL = "/profile/factors/totp"
 RECOVERY_CODES = "/profile/factors/recovery-codes"
 REMOVE = "/profile/factors/totp/remove"
-
-
-def qr_svg(uri: str) -> Markup:
-    """The ``otpauth:`` URI as an inline SVG QR code, drawn on the server: no script, no inline style (CSP)."""
-    return Markup(segno.make(uri, error="m").svg_inline(scale=5, border=2, omitsize=False))
 
 
 async def _enrol_page(request: Request, who: Visitor, error: Invalid | None = None, status: int = 200) -> Response:

@@ -11,13 +11,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authgate.services.accounts.login_guard import TooManyAttempts
-from authgate.services.accounts.second_step import TTL as PENDING_TTL, Pending, Started, WrongCode
+from authgate.services.accounts.second_step import ENROL, Pending, Started, WrongCode
 from authgate.services.operations.listing import ListQuery
 from authgate.storage.types import utcnow
 from authgate.web.pages.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
 from authgate.web.pages.csrf import checked_form, login_binding, session_binding, token_for
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.forms import client_ip
+from authgate.web.pages.pending import PENDING_COOKIE, SECOND_STEP, page_of, safe_next, to_pending
 from authgate.web.pages.templates import page, render, signed_in_state
 from authgate.web.pages.visitor import optional_visitor
 
@@ -25,15 +26,6 @@ router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_c
 
 LOGIN_FAILED = "Invalid username or password."
 WRONG_CODE = "That code is wrong or was already used. Enter the code your authenticator app shows now, or a recovery code."
-SECOND_STEP = "/login/second-step"
-PENDING_COOKIE = "authgate_pending"
-
-
-def safe_next(target: str | None) -> str:
-    """Only a path on this server: never an absolute or scheme-relative URL (no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
 
 
 async def _login_form(request: Request, next_url: str, error: str | None = None, username: str = "",
@@ -111,9 +103,7 @@ async def login(request: Request) -> Response:
     if outcome is None:
         return await _login_form(request, next_url, LOGIN_FAILED, login, status=400)
     if isinstance(outcome, Pending):
-        response = RedirectResponse(SECOND_STEP + "?" + urlencode({"next": next_url}), status_code=303)
-        set_cookie(response, runtime.settings, PENDING_COOKIE, outcome.pending_id, max_age=PENDING_TTL)
-        return response
+        return to_pending(runtime.settings, outcome, next_url)
     return _signed_in(runtime, next_url, outcome)
 
 
@@ -136,11 +126,15 @@ async def _second_step_form(request: Request, next_url: str, error: str | None =
 
     def pending():
         with runtime.db.session(write=False) as s:
-            return runtime.second_step.pending_user(s, read_cookie(request, PENDING_COOKIE))
+            pending_id = read_cookie(request, PENDING_COOKIE)
+            step = runtime.second_step.next_step(s, pending_id)
+            return step, runtime.second_step.pending_user(s, pending_id) if step else None
 
-    user = await run_in_threadpool(pending)
+    step, user = await run_in_threadpool(pending)
     if user is None:
         return RedirectResponse("/login?" + urlencode({"next": next_url}), status_code=303)
+    if step == ENROL:
+        return RedirectResponse(page_of(True) + "?" + urlencode({"next": next_url}), status_code=303)
     nonce, is_new = csrf_nonce(request)
     response = render("second_step.html", status=status, **{
         **signed_in_state(request, None), "next": next_url, "error": error, "username": user.username,

@@ -11,7 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.oauth.decisions import ConsentNeeded, Refused, SignInNeeded, Unreadable, decide_authorization
+from authgate.oauth.decisions import (ConsentNeeded, Refused, SecondFactorNeeded, SignInNeeded, Unreadable,
+                                      decide_authorization)
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.services.credentials import scopes as scope_rules
@@ -19,6 +20,7 @@ from authgate.web.pages.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.pages.csrf import checked_form, session_binding
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.forms import BadForm, client_ip, query_pairs, read_form
+from authgate.web.pages.pending import to_pending
 from authgate.web.http.oauth_json import oauth_json
 from authgate.web.http.observability import token_outcome
 from authgate.web.http.plain_errors import in_words
@@ -80,6 +82,8 @@ def _authorize(request: Request, choice: str | None) -> Response:
                           request=request, visitor=visitor_of(signed_in))
     if isinstance(outcome, SignInNeeded):
         return RedirectResponse(_login_url(outcome.return_to, outcome.login_hint), status_code=303)
+    if isinstance(outcome, SecondFactorNeeded):
+        return to_pending(runtime.settings, outcome.pending, outcome.return_to)
     if isinstance(outcome, ConsentNeeded):
         return page(request, visitor_of(outcome.signed_in), "consent.html", client_name=outcome.client_name,
                     made_by=outcome.made_by, scopes=outcome.scopes, everything=scope_rules.ALL in dict(outcome.scopes),
