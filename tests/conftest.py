@@ -19,8 +19,8 @@ from support import SHORT_TTL, ServerProcess, unique
 def server_factory(tmp_path_factory):
     started: list[ServerProcess] = []
 
-    def start(env: dict | None = None) -> ServerProcess:
-        srv = ServerProcess(tmp_path_factory.mktemp("authgate"), env=env)
+    def start(env: dict | None = None, host: str = "127.0.0.1") -> ServerProcess:
+        srv = ServerProcess(tmp_path_factory.mktemp("authgate"), env=env, host=host)
         started.append(srv)
         return srv.start()
 

@@ -35,6 +35,7 @@ EXPECTED = {
     ("get", "/users/me/authorizations"), ("delete", "/users/me/authorizations/{client_id}"),
     ("get", "/security_logs"),
     ("get", "/security/factor_policy"), ("put", "/security/factor_policy"),
+    ("get", "/users/{user_id}/factors"), ("delete", "/users/{user_id}/factors"),
 }
 
 

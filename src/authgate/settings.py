@@ -178,9 +178,14 @@ def default_database_url() -> str:
     return "sqlite:///" + os.path.join(home(), "authgate.db")
 
 
+def default_issuer_host(host: str) -> str:
+    return "localhost" if host in ("127.0.0.1", "::1") else host
+
+
 def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
-    """Read the environment; ``host``/``port`` only shape the default issuer."""
-    issuer = os.environ.get("AUTHGATE_ISSUER") or f"http://{host}:{port}"
+    """Read the environment; ``host``/``port`` only shape the default issuer, which names a loopback address
+    ``localhost``: browsers refuse WebAuthn (passkeys) on an IP address, whose host is no valid RP ID."""
+    issuer = os.environ.get("AUTHGATE_ISSUER") or f"http://{default_issuer_host(host)}:{port}"
     return Settings(
         database_url=os.environ.get("AUTHGATE_DATABASE_URL") or default_database_url(),
         home=home(),

@@ -33,13 +33,15 @@ class ServerProcess:
 
     `env` overrides are applied on top of the defaults; a value of None removes
     the variable (e.g. AUTHGATE_ADMIN_PASSWORD=None to get a generated one).
+    `host` names the server in its base URL and issuer: "localhost" for WebAuthn,
+    which browsers refuse on an IP address.
     """
 
-    def __init__(self, workdir: Path, env: dict | None = None):
+    def __init__(self, workdir: Path, env: dict | None = None, host: str = "127.0.0.1"):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.base_url = f"http://{host}:{self.port}"
         self.issuer = self.base_url
         self.admin_password = "admin-pw-" + secrets.token_hex(8)
         self.db = new_database(self.workdir)

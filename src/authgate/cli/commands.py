@@ -170,6 +170,18 @@ def users_delete(runtime: Runtime, args) -> None:
     emit(args.json, data, [f"Deleted user {data['deleted']!r} (id {data['id']}); their tokens and sessions no longer work."])
 
 
+def users_reset_factors(runtime: Runtime, args) -> None:
+    """A lost phone or security key: the authenticator app, the recovery codes and the passkeys go (audited)."""
+    with runtime.db.session() as s:
+        user = runtime.users.by_username(s, args.username)
+        removed = runtime.factors.reset(s, SYSTEM, user.id)
+        username = user.username
+    what = (f"{removed['totp']} authenticator app(s), {removed['recovery']} recovery code(s) and "
+            f"{removed['passkey']} passkey(s)")
+    emit(args.json, {"username": username, "removed": removed},
+         [f"Removed {what} of {username!r}: their password alone signs them in again."])
+
+
 def _register_grants() -> None:
     """Fill in the grant registry the client service checks names against (the protocol core registers
     its grants when imported; only the commands that name grants pay for that import)."""

@@ -183,6 +183,11 @@ def _users(parser: argparse.ArgumentParser) -> None:
     end_sessions.add_argument("username", help="whom to sign out")
     _json(end_sessions)
     end_sessions.set_defaults(run=_command("users_end_sessions"))
+    reset_factors = users.add_parser(
+        "reset-factors", help="remove a user's second factors (authenticator app, recovery codes, passkeys)")
+    reset_factors.add_argument("username", help="the user's name")
+    _json(reset_factors)
+    reset_factors.set_defaults(run=_command("users_reset_factors"))
 
 
 def _clients(parser: argparse.ArgumentParser) -> None:

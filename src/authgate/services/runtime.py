@@ -16,6 +16,8 @@ from authgate.services.accounts.lockout import Lockout
 from authgate.services.accounts.login_guard import LoginGuard
 from authgate.services.accounts.password_policy import PasswordPolicy
 from authgate.services.accounts.permissions import PermissionService
+from authgate.services.accounts.passkey_sign_in import PasskeySignIn
+from authgate.services.accounts.passkeys import PasskeyService
 from authgate.services.accounts.second_step import SecondStep
 from authgate.services.accounts.sessions import SessionService
 from authgate.services.accounts.user_sessions import UserSessions
@@ -55,6 +57,7 @@ from authgate.storage.repositories.device_codes import SqlDeviceCodeStore
 from authgate.storage.repositories.events import SqlEventStore
 from authgate.storage.repositories.factor_policy import SqlFactorPolicyStore
 from authgate.storage.repositories.factors import SqlFactorStore
+from authgate.storage.repositories.passkeys import SqlPasskeyStore
 from authgate.storage.repositories.groups import SqlGroupStore
 from authgate.storage.repositories.keys import SqlKeyStore
 from authgate.storage.repositories.permissions import SqlPermissionStore
@@ -119,10 +122,13 @@ class Runtime:
         )
         self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.bus)
         factor_store = SqlFactorStore()
-        self.factors = FactorService(factor_store, self.secret_box, self.hasher, self.users)
+        self.passkeys = PasskeyService(SqlPasskeyStore(), self.hasher, self.users, settings.issuer)
+        self.factors = FactorService(factor_store, self.secret_box, self.hasher, self.users, self.passkeys,
+                                     self.permissions)
         self.factor_policy = FactorPolicyService(SqlFactorPolicyStore(), self.permissions)
         self.second_step = SecondStep(self.factors, factor_store, self.hasher, self.lockout, self.login_guard,
-                                      self.sessions, self.factor_policy)
+                                      self.sessions, self.factor_policy, self.passkeys)
+        self.passkey_sign_in = PasskeySignIn(self.passkeys, self.lockout, self.sessions)
         self.client_limits = ClientLimits(settings, self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter, SqlDeviceCodeStore(),
                                               self.client_store)

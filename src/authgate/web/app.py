@@ -37,7 +37,7 @@ from authgate.web.http.headers import SecurityHeaders
 from authgate.web.http.no_nul import RefuseNul
 from authgate.web.http.observability import Observability, configure_logging
 from authgate.web.http.request_context import AuditOrigin
-from authgate.web.routes.account import enrolment, factors, profile, shown_once, sign_in
+from authgate.web.routes.account import enrolment, factors, passkeys, profile, shown_once, sign_in
 from authgate.web.routes.account import password as account_password
 from authgate.web.routes.account import sessions as account_sessions
 from authgate.web.routes.admin import clients as admin_clients
@@ -49,6 +49,7 @@ from authgate.web.routes.api import authorizations as api_authorizations
 from authgate.web.routes.api import clients as api_clients
 from authgate.web.routes.api import docs as api_docs
 from authgate.web.routes.api import factor_policy as api_factor_policy
+from authgate.web.routes.api import factors as api_factors
 from authgate.web.routes.api import groups as api_groups
 from authgate.web.routes.api import permissions as api_permissions
 from authgate.web.routes.api import security_logs as api_security_logs
@@ -69,6 +70,7 @@ ROUTERS = (
     profile.router, admin_clients.router, admin_users.router, admin_groups.router, shown_once.router,
     admin_security_log.router, factors.router, account_sessions.router, account_password.router, api_sessions.router,
     enrolment.router, api_factor_policy.router, admin_sign_in_policy.router,
+    passkeys.router, api_factors.router,
 )
 
 

@@ -8,6 +8,11 @@ either side (RFC 6238 §5.2), and only in a step later than the last accepted: t
 Confirming the factor makes ``RECOVERY_CODES`` recovery codes, shown once and stored by keyed hash (they are
 random, 60 bits each); each works once, and a new set replaces the old. Removing the factor or making a new set
 needs the current password. Only the signed-in user manages their own factors.
+
+``kinds`` is the one answer to "has this user a second factor, and which": a confirmed TOTP app and each passkey
+(``services/accounts/passkeys.py``) count; recovery codes only come with one. An administrator with
+``edit-users`` (and every permission the user holds; an administrator for an administrator, as for a password
+reset) sees a user's factors without their secrets and resets them all: TOTP, recovery codes, passkeys, audited.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox, is_sealed
 from authgate.security.secrets import SecretHasher
+from authgate.services.accounts.passkeys import PASSKEY, PasskeyService
+from authgate.services.accounts.permissions import PermissionService
 from authgate.services.accounts.principal import Principal
 from authgate.services.accounts.users import UserService
-from authgate.services.errors import Forbidden, Invalid
+from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.operations import audit
 from authgate.storage.models import User
 from authgate.storage.repositories.factors import FactorStore
@@ -54,6 +61,26 @@ class FactorStatus:
     totp_since: datetime | None
     recovery_codes_left: int
     enrolling: Enrolment | None
+    passkeys: tuple = ()
+
+    @property
+    def any(self) -> bool:
+        return self.totp_since is not None or bool(self.passkeys)
+
+
+@dataclass(frozen=True)
+class FactorView:
+    """One of a user's factors as an administrator sees it: never its secret."""
+
+    kind: str
+    name: str
+    created_at: datetime | None
+    last_used_at: datetime | None
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "name": self.name,
+                "created_at": self.created_at.isoformat() if self.created_at else None,
+                "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None}
 
 
 def _normalized(code: str) -> str:
@@ -66,22 +93,81 @@ def _new_recovery_code() -> str:
 
 
 class FactorService:
-    def __init__(self, store: FactorStore, box: SecretBox, hasher: SecretHasher, users: UserService):
+    def __init__(self, store: FactorStore, box: SecretBox, hasher: SecretHasher, users: UserService,
+                 passkeys: PasskeyService, permissions: PermissionService):
         self.store = store
         self.box = box
         self.hasher = hasher
         self.users = users
+        self.passkeys = passkeys
+        self.permissions = permissions
+
+    def kinds(self, s: Session, user_id: int) -> tuple[str, ...]:
+        """The user's second factors by kind (``TOTP``, ``PASSKEY``): empty when a password alone signs them in."""
+        found = []
+        if self.store.has_confirmed(s, user_id):
+            found.append(TOTP)
+        if self.passkeys.count(s, user_id):
+            found.append(PASSKEY)
+        return tuple(found)
 
     def has_second_factor(self, s: Session, user_id: int) -> bool:
-        return self.store.has_confirmed(s, user_id)
+        return bool(self.kinds(s, user_id))
+
+    def of_user(self, s: Session, actor: Principal, user_id: int) -> list[FactorView]:
+        """A user's factors for an administrator (or the user): kind, name, when made and last used."""
+        user = self._managed(s, actor, user_id, self_allowed=True)
+        views = []
+        totp = self.store.factor(s, user.id, TOTP)
+        if totp is not None and totp.confirmed_at is not None:
+            views.append(FactorView(TOTP, "Authenticator app", totp.confirmed_at, None))
+        left = self.store.recovery_codes_left(s, user.id)
+        if left:
+            views.append(FactorView(RECOVERY, f"{left} recovery codes left", None, None))
+        views += [FactorView(PASSKEY, p.name, p.created_at, p.last_used_at) for p in self.passkeys.of_user(s, user.id)]
+        return sorted(views, key=lambda view: (view.created_at is None, view.created_at or utcnow()))
+
+    def reset(self, s: Session, actor: Principal, user_id: int) -> dict:
+        """Remove every factor of the user (a lost phone or security key): the password alone signs them in again.
+        What went, by kind."""
+        user = self._managed(s, actor, user_id, self_allowed=False)
+        removed = {TOTP: int(self.store.remove(s, user.id, TOTP)),
+                   RECOVERY: self.store.recovery_codes_left(s, user.id),
+                   PASSKEY: self.passkeys.remove_all(s, user.id)}
+        self.store.delete_recovery_codes(s, user.id)
+        by = {"by_user_id": actor.user.id} if actor.user is not None else {}
+        audit.record(s, "factor.reset", actor=actor, user_id=user.id, subject=user.username,
+                     details={**by, "removed": removed})
+        return removed
+
+    def _managed(self, s: Session, actor: Principal, user_id: int, *, self_allowed: bool) -> User:
+        """The user whose factors ``actor`` may see or reset: ``edit-users``, administrators for an administrator,
+        and every permission the user holds (resetting factors weakens the account, as a password reset does)."""
+        if self_allowed and actor.user is not None and actor.user.id == user_id:
+            user = self.users.get(s, user_id)
+        else:
+            self.permissions.require(s, actor, "edit-users")
+            user = self.users.get(s, user_id)
+            if user is not None and not actor.is_system and actor.user is not None and actor.user.id == user_id:
+                raise Forbidden("Reset your own second factors on your account page, with your password.")
+            if user is not None and user.is_administrator:
+                self.permissions.require_administrator(actor, "reset an administrator's second factors")
+            if user is not None:
+                self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user),
+                                                   "reset the second factors of a user holding")
+        if user is None:
+            raise NotFound(f"No user with id {user_id}.")
+        return user
 
     def status(self, s: Session, actor: Principal) -> FactorStatus:
         user = self._self(actor)
         factor = self.store.factor(s, user.id, TOTP)
         confirmed = factor is not None and factor.confirmed_at is not None
         enrolling = None if factor is None or confirmed else self._enrolment(user, self._secret(factor))
+        passkeys = tuple(self.passkeys.of_user(s, user.id))
         return FactorStatus(factor.confirmed_at if confirmed else None,
-                            self.store.recovery_codes_left(s, user.id) if confirmed else 0, enrolling)
+                            self.store.recovery_codes_left(s, user.id) if confirmed or passkeys else 0, enrolling,
+                            passkeys)
 
     def start_totp(self, s: Session, actor: Principal) -> Enrolment:
         """A new secret for the authenticator app; the factor counts only once ``confirm_totp`` has a code."""
@@ -89,7 +175,7 @@ class FactorService:
 
     def start_enrolment(self, s: Session, user: User) -> Enrolment:
         """``start_totp`` for ``user`` (their own page, or the enrolment a sign-in under the policy goes through)."""
-        if self.has_second_factor(s, user.id):
+        if TOTP in self.kinds(s, user.id):
             raise Invalid("You already have an authenticator app; remove it first to set up another.")
         secret = pyotp.random_base32()
         self.store.replace_unconfirmed(s, user.id, TOTP, self._sealed(user.id, secret), utcnow())
@@ -131,7 +217,8 @@ class FactorService:
         self.users.check_current_password(user, current_password)
         if not self.store.remove(s, user.id, TOTP):
             raise Invalid("You have no authenticator app to remove.")
-        self.store.delete_recovery_codes(s, user.id)
+        if not self.has_second_factor(s, user.id):
+            self.store.delete_recovery_codes(s, user.id)
         audit.record(s, "factor.removed", actor=actor, subject=user.username, details={"kind": TOTP})
 
     def verify(self, s: Session, user: User, code: str) -> str | None:

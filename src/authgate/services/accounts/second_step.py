@@ -2,8 +2,9 @@
 
 A right password for such an account makes no session: it makes a *pending sign-in*, a random id (its keyed
 hash stored, for ``TTL`` seconds) that opens only the second-step page. The session starts when that page gets
-a TOTP code or a recovery code (``FactorService.verify``, which spends it), with ``amr`` saying how the user
-signed in (RFC 8176 §2: ``pwd``; ``pwd otp mfa`` with the second step). Wrong codes count towards the
+a TOTP code or a recovery code (``FactorService.verify``, which spends it), or one of the user's passkeys
+(``PasskeyService.assert_second_step``), with ``amr`` saying how the user signed in (RFC 8176 §2: ``pwd``;
+``pwd otp mfa`` with a code, ``pwd hwk mfa`` with a passkey). Wrong codes count towards the
 account's lockout on a counter of their own (``lockout.second_step_key``), which a right password does not
 reset, and per address; a locked account gets no code checked.
 
@@ -16,6 +17,7 @@ then a new session that records both factors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -25,6 +27,7 @@ from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
 from authgate.services.accounts.factor_policy import FactorPolicyService
 from authgate.services.accounts.factors import FactorService
+from authgate.services.accounts.passkeys import PASSKEY, PasskeyRefused, PasskeyService
 from authgate.services.accounts.lockout import Lockout, account_key, second_step_key
 from authgate.services.accounts.login_guard import Attempt, LoginGuard
 from authgate.services.accounts.principal import account_is_active
@@ -39,6 +42,7 @@ from authgate.storage.types import utcnow
 TTL = 300
 PASSWORD_ONLY = ("pwd",)
 WITH_SECOND_FACTOR = ("pwd", "otp", "mfa")
+WITH_PASSKEY = ("pwd", "hwk", "mfa")
 SECOND_FACTOR_NEEDED = "login.second_factor_required"
 ENROLMENT_NEEDED = "login.enrolment_required"
 CODE = "code"
@@ -81,8 +85,10 @@ class WrongEnrolmentCode:
 
 class SecondStep:
     def __init__(self, factors: FactorService, store: FactorStore, hasher: SecretHasher, lockout: Lockout,
-                 login_guard: LoginGuard, sessions: SessionService, policy: FactorPolicyService):
+                 login_guard: LoginGuard, sessions: SessionService, policy: FactorPolicyService,
+                 passkeys: PasskeyService):
         self.policy = policy
+        self.passkeys = passkeys
         self.factors = factors
         self.store = store
         self.hasher = hasher
@@ -184,6 +190,32 @@ class SecondStep:
     def complete(self, s: Session, pending_id: str | None, code: str, ip: str | None, replacing: str | None
                  ) -> Started | WrongCode | TooManyAttempts | None:
         """Check the second step's code and start the session; None when there is no pending sign-in (any more)."""
+        return self._complete(s, pending_id, ip, replacing, lambda user: self.factors.verify(s, user, code),
+                              WITH_SECOND_FACTOR)
+
+    def passkey_options(self, s: Session, pending_id: str | None) -> str | None:
+        """WebAuthn options for the second step with a passkey; None without a pending sign-in or a passkey."""
+        user = self.pending_user(s, pending_id)
+        if user is None or PASSKEY not in self.factors.kinds(s, user.id):
+            return None
+        return self.passkeys.second_step_options(s, user)
+
+    def complete_with_passkey(self, s: Session, pending_id: str | None, credential: str, ip: str | None,
+                              replacing: str | None) -> Started | WrongCode | TooManyAttempts | None:
+        """As ``complete``, with an assertion of one of the pending user's passkeys instead of a code."""
+        def verified(user: User) -> str | None:
+            try:
+                self.passkeys.assert_second_step(s, user, credential)
+            except PasskeyRefused as why:
+                audit.record(s, "passkey.refused", user_id=user.id, subject=user.username,
+                             details={"step": "second", "reason": str(why)[:200]})
+                return None
+            return PASSKEY
+        return self._complete(s, pending_id, ip, replacing, verified, WITH_PASSKEY)
+
+    def _complete(self, s: Session, pending_id: str | None, ip: str | None, replacing: str | None,
+                  check: Callable[[User], str | None], amr: tuple[str, ...]
+                  ) -> Started | WrongCode | TooManyAttempts | None:
         user = self.pending_user(s, pending_id)
         if user is None:
             return None
@@ -193,7 +225,7 @@ class SecondStep:
         except TooManyAttempts as refused:
             audit.record(s, "login.refused", **named, details={"step": "second"})
             return refused
-        method = self.factors.verify(s, user, code)
+        method = check(user)
         if method is None:
             self.lockout.failed([second_step_key(user.id)], ip)
             audit.record(s, "login.second_step_failed", **named)
@@ -201,8 +233,8 @@ class SecondStep:
         if not self.store.end_pending(s, self._hash(pending_id)):
             return None
         self.lockout.reset(user.id)
-        audit.record(s, "login.succeeded", **named, details={"amr": " ".join(WITH_SECOND_FACTOR), "factor": method})
-        return Started(self.sessions.start(s, user, replacing=replacing, amr=WITH_SECOND_FACTOR))
+        audit.record(s, "login.succeeded", **named, details={"amr": " ".join(amr), "factor": method})
+        return Started(self.sessions.start(s, user, replacing=replacing, amr=amr))
 
     def _hash(self, pending_id: str) -> str:
         return self.hasher.hash("pending-sign-in:" + pending_id)

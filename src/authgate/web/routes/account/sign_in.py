@@ -1,5 +1,6 @@
-"""Sign-in (the password, then the second step for an account with a second factor), sign-out and the start
-page. What follows a password is ``SecondStep``'s to decide; the routes only carry its answer to the browser."""
+"""Sign-in (the password, then the second step for an account with a second factor; or a passkey alone), sign-out
+and the start page. What follows a password is ``SecondStep``'s to decide, a passkey ``PasskeySignIn``'s; the
+routes only carry their answer to the browser (``/static/passkeys.js`` runs the WebAuthn ceremonies between)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authgate.services.accounts.login_guard import TooManyAttempts
+from authgate.services.accounts.passkey_sign_in import Refused
+from authgate.services.accounts.passkeys import PASSKEY
 from authgate.services.accounts.second_step import ENROL, Pending, Started, WrongCode
 from authgate.services.operations.listing import ListQuery
 from authgate.storage.types import utcnow
@@ -21,11 +24,14 @@ from authgate.web.pages.forms import client_ip
 from authgate.web.pages.pending import PENDING_COOKIE, SECOND_STEP, page_of, safe_next, to_pending
 from authgate.web.pages.templates import page, render, signed_in_state
 from authgate.web.pages.visitor import optional_visitor
+from authgate.web.routes.account.passkeys import webauthn_options
 
 router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
 
 LOGIN_FAILED = "Invalid username or password."
 WRONG_CODE = "That code is wrong or was already used. Enter the code your authenticator app shows now, or a recovery code."
+PASSKEY_FAILED = "That passkey did not sign you in. Try again, or sign in with your password."
+WRONG_PASSKEY = "That passkey was not accepted. Try again, or enter a code."
 
 
 async def _login_form(request: Request, next_url: str, error: str | None = None, username: str = "",
@@ -128,9 +134,10 @@ async def _second_step_form(request: Request, next_url: str, error: str | None =
         with runtime.db.session(write=False) as s:
             pending_id = read_cookie(request, PENDING_COOKIE)
             step = runtime.second_step.next_step(s, pending_id)
-            return step, runtime.second_step.pending_user(s, pending_id) if step else None
+            user = runtime.second_step.pending_user(s, pending_id) if step else None
+            return step, user, user is not None and PASSKEY in runtime.factors.kinds(s, user.id)
 
-    step, user = await run_in_threadpool(pending)
+    step, user, passkey = await run_in_threadpool(pending)
     if user is None:
         return RedirectResponse("/login?" + urlencode({"next": next_url}), status_code=303)
     if step == ENROL:
@@ -138,7 +145,7 @@ async def _second_step_form(request: Request, next_url: str, error: str | None =
     nonce, is_new = csrf_nonce(request)
     response = render("second_step.html", status=status, **{
         **signed_in_state(request, None), "next": next_url, "error": error, "username": user.username,
-        "csrf_token": token_for(request, login_binding(nonce))})
+        "passkey": passkey, "csrf_token": token_for(request, login_binding(nonce))})
     if is_new:
         set_cookie(response, runtime.settings, CSRF_COOKIE, nonce)
     return response
@@ -165,6 +172,82 @@ async def second_step(request: Request) -> Response:
         return await _too_many(_second_step_form(request, next_url, str(outcome), status=429), outcome)
     if isinstance(outcome, WrongCode):
         return await _second_step_form(request, next_url, WRONG_CODE, status=400)
+    if outcome is None:
+        return RedirectResponse("/login?" + urlencode({"next": next_url}), status_code=303)
+    response = _signed_in(runtime, next_url, outcome)
+    delete_cookie(response, runtime.settings, PENDING_COOKIE)
+    return response
+
+
+async def _login_checked(request: Request) -> dict[str, str]:
+    return await checked_form(request, login_binding(read_cookie(request, CSRF_COOKIE)))
+
+
+@router.post("/login/passkey/options")
+async def passkey_options(request: Request) -> Response:
+    await _login_checked(request)
+    runtime = request.app.state.runtime
+
+    def options():
+        with runtime.db.session() as s:
+            return runtime.passkey_sign_in.options(s)
+
+    return webauthn_options(await run_in_threadpool(options))
+
+
+@router.post("/login/passkey")
+async def passkey_sign_in(request: Request) -> Response:
+    """A passkey alone (W3C WebAuthn §7.2): the assertion names its user."""
+    runtime = request.app.state.runtime
+    fields = await _login_checked(request)
+    next_url = safe_next(fields.get("next"))
+
+    def sign_in():
+        with runtime.db.session() as s:
+            return runtime.passkey_sign_in.sign_in(s, fields.get("credential", ""), client_ip(request),
+                                                   replacing=read_cookie(request, SESSION_COOKIE))
+
+    outcome = await run_in_threadpool(sign_in)
+    if isinstance(outcome, TooManyAttempts):
+        return await _too_many(_login_form(request, next_url, str(outcome), status=429), outcome)
+    if isinstance(outcome, Refused):
+        return await _login_form(request, next_url, PASSKEY_FAILED, status=400)
+    return _signed_in(runtime, next_url, outcome)
+
+
+@router.post(SECOND_STEP + "/passkey/options")
+async def second_step_passkey_options(request: Request) -> Response:
+    await _login_checked(request)
+    runtime = request.app.state.runtime
+
+    def options():
+        with runtime.db.session() as s:
+            return runtime.second_step.passkey_options(s, read_cookie(request, PENDING_COOKIE))
+
+    options = await run_in_threadpool(options)
+    if options is None:
+        return Response('{"error": "No sign-in is waiting for a passkey: enter your password again."}',
+                        status_code=409, media_type="application/json")
+    return webauthn_options(options)
+
+
+@router.post(SECOND_STEP + "/passkey")
+async def second_step_passkey(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    fields = await _login_checked(request)
+    next_url = safe_next(fields.get("next"))
+
+    def complete():
+        with runtime.db.session() as s:
+            return runtime.second_step.complete_with_passkey(
+                s, read_cookie(request, PENDING_COOKIE), fields.get("credential", ""), client_ip(request),
+                replacing=read_cookie(request, SESSION_COOKIE))
+
+    outcome = await run_in_threadpool(complete)
+    if isinstance(outcome, TooManyAttempts):
+        return await _too_many(_second_step_form(request, next_url, str(outcome), status=429), outcome)
+    if isinstance(outcome, WrongCode):
+        return await _second_step_form(request, next_url, WRONG_PASSKEY, status=400)
     if outcome is None:
         return RedirectResponse("/login?" + urlencode({"next": next_url}), status_code=303)
     response = _signed_in(runtime, next_url, outcome)

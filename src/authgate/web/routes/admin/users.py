@@ -1,8 +1,9 @@
 """``/admin/users``: people for administrators — list (search, pages; locked accounts, to unlock),
 create, edit (names, email, status), reset a password (ending the user's sessions and OAuth tokens,
 and on request their API tokens), delete, group membership, direct permissions, the user's sessions (end one or
-all: ``UserSessions``) and, for administrators, the user's API tokens. ``UserService``, ``GroupService``, ``PermissionService`` and
-``PersonalTokenService`` decide who may do what, exactly as for the API."""
+all: ``UserSessions``), their second factors (listed, reset) and, for administrators, the user's API tokens.
+``UserService``, ``GroupService``, ``PermissionService``, ``PersonalTokenService`` and ``FactorService`` decide who
+may do what, exactly as for the API."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.services.accounts.users import STATUSES
-from authgate.services.errors import Conflict, Invalid, NotFound
+from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
 from authgate.storage.types import utcnow
 from authgate.web.pages import record_ids  # also registers the {name:id} path convertor
 from authgate.web.pages.account_security import sessions_of
@@ -32,6 +33,7 @@ USER_FIELDS = ("firstname", "lastname", "email", "status")
 
 
 SORTABLE = ("username", "lastname", "email", "status", "created_at")
+FACTOR_WORDS = {"totp": "Authenticator app", "recovery": "Recovery codes", "passkey": "Passkey"}
 STATUS_CHOICES = (("", "Any"), ("ACTIVE", "Active"), ("INACTIVE", "Inactive"))
 
 
@@ -116,6 +118,11 @@ def _user_data(request, who, user_id: int) -> dict:
             data["groups"] = [g for g in rt.groups.list(s, me, ALL).items if g.id not in joined]
         if data["viewer_is_administrator"]:
             data["tokens"] = rt.personal_tokens.list_for(s, me, user_id, ALL).items
+        try:
+            data["factors"] = rt.factors.of_user(s, me, user_id) if user.id != me.user.id else None
+        except Forbidden:
+            data["factors"] = None
+        data["factor_words"] = FACTOR_WORDS
         return data
 
 
@@ -184,6 +191,21 @@ async def confirm_delete(request: Request, user_id: int) -> Response:
 async def delete_user(request: Request, user_id: int) -> Response:
     return await carry_out(request, _username(user_id), lambda rt, s, me: rt.users.delete(s, me, user_id),
                            then=BASE, flash="User “{name}” deleted.")
+
+
+@router.get(BASE + "/{user_id:id}/factors/reset")
+async def confirm_reset_factors(request: Request, user_id: int) -> Response:
+    return await ask(request, _username(user_id), title="Reset second factors", button="Reset factors",
+                     question="Remove every second factor of “{name}” (authenticator app, recovery codes, passkeys)? "
+                              "Their password alone will sign them in until they set up new ones.",
+                     action=f"{BASE}/{user_id}/factors/reset", cancel=f"{BASE}/{user_id}")
+
+
+@router.post(BASE + "/{user_id:id}/factors/reset")
+async def reset_factors(request: Request, user_id: int) -> Response:
+    """``FactorService.reset``: edit-users and every permission the user holds, audited."""
+    return await carry_out(request, _username(user_id), lambda rt, s, me: rt.factors.reset(s, me, user_id),
+                           then=f"{BASE}/{user_id}", flash="Second factors of “{name}” reset.")
 
 
 @router.post(BASE + "/{user_id:id}/groups")
