@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from support import Browser, User, parse_page, password_grant
+from support import (Browser, User, authorization_params, exchange_code, jwt_parts, parse_page, password_grant,
+                     query_params)
 from support.api import Api
 from support.authenticator import SoftAuthenticator, b64
 
@@ -88,6 +89,7 @@ def test_a_passkey_alone_signs_in_and_its_assertion_works_once_webauthn_7_2(pass
     replayed = sign_in_with(thief, thief_token, assertion)
     assert replayed.status_code == 400 and "did not sign you in" in replayed.text, \
         "an assertion over a spent challenge is refused (§13.4.3)"
+    assert 'data-autofill="off"' in replayed.text, "a refused passkey is not offered in the autofill again"
     assert "authgate_session" not in thief.session.cookies
 
 
@@ -205,3 +207,29 @@ def test_an_administrator_lists_and_resets_factors_and_others_may_not(passkey_se
     assert done.status_code == 303 and "Third phone" not in administrator.get(done.headers["Location"]).text
     logs = admin.ok("GET", "/security_logs?filter=factor.reset&per_page=100")["data"]
     assert len([e for e in logs if e["event"] == "factor.reset" and e["subject"] == user.username]) == 3
+
+
+def id_token_amr(server, browser: Browser, client) -> list[str]:
+    code = query_params(browser.authorize(authorization_params(client, scope="openid"), None))["code"]
+    tokens = exchange_code(server, client, code)
+    assert tokens.status_code == 200, tokens.text
+    return jwt_parts(tokens.json()["id_token"])[1].get("amr")
+
+
+def test_the_id_token_says_a_passkey_signed_in_rfc8176_2(passkey_server, redirect_uri):
+    user = passkey_server.create_user()
+    client = passkey_server.create_client(redirect_uris=[redirect_uri], grants=["authorization_code"])
+    authenticator = register(signed_in(passkey_server, user))
+
+    alone = Browser(passkey_server)
+    token, options = sign_in_options(alone)
+    assert sign_in_with(alone, token, authenticator.get(options)).status_code == 303
+    assert id_token_amr(passkey_server, alone, client) == ["hwk"]
+
+    after_password = Browser(passkey_server)
+    after_password.login(user)
+    step_token = csrf_of(after_password.get(SECOND_STEP + "?next=/"), SECOND_STEP + "/passkey")
+    options = after_password.post(SECOND_STEP + "/passkey/options", data={"csrf_token": step_token}).json()
+    assert after_password.post(SECOND_STEP + "/passkey", data={
+        "csrf_token": step_token, "next": "/", "credential": authenticator.get(options)}).status_code == 303
+    assert id_token_amr(passkey_server, after_password, client) == ["pwd", "hwk", "mfa"]

@@ -118,7 +118,8 @@
         event.preventDefault();
         run(button);
       });
-      if (button.getAttribute("data-passkey") === "sign-in" && button.form.querySelector("input[autocomplete~=webauthn]")) {
+      if (button.getAttribute("data-passkey") === "sign-in" && button.getAttribute("data-autofill") !== "off" &&
+          button.form.querySelector("input[autocomplete~=webauthn]")) {
         offerInAutofill(button);
       }
     });

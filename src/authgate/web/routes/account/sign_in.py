@@ -35,14 +35,15 @@ WRONG_PASSKEY = "That passkey was not accepted. Try again, or enter a code."
 
 
 async def _login_form(request: Request, next_url: str, error: str | None = None, username: str = "",
-                      status: int = 200) -> Response:
-    """The sign-in form; to a visitor already signed in (``prompt=login``, another account) it says so."""
+                      status: int = 200, autofill: bool = True) -> Response:
+    """The sign-in form; to a visitor already signed in (``prompt=login``, another account) it says so. After a
+    refused passkey it does not offer one in the autofill again (the browser would answer with the same one)."""
     runtime = request.app.state.runtime
     nonce, is_new = csrf_nonce(request)
     who = await run_in_threadpool(optional_visitor, request)
     response = render("login.html", status=status, **{
         **signed_in_state(request, who), "next": next_url, "error": error, "username": username,
-        "csrf_token": token_for(request, login_binding(nonce))})
+        "autofill": autofill, "csrf_token": token_for(request, login_binding(nonce))})
     if is_new:
         set_cookie(response, runtime.settings, CSRF_COOKIE, nonce)
     return response
@@ -209,9 +210,9 @@ async def passkey_sign_in(request: Request) -> Response:
 
     outcome = await run_in_threadpool(sign_in)
     if isinstance(outcome, TooManyAttempts):
-        return await _too_many(_login_form(request, next_url, str(outcome), status=429), outcome)
+        return await _too_many(_login_form(request, next_url, str(outcome), status=429, autofill=False), outcome)
     if isinstance(outcome, Refused):
-        return await _login_form(request, next_url, PASSKEY_FAILED, status=400)
+        return await _login_form(request, next_url, PASSKEY_FAILED, status=400, autofill=False)
     return _signed_in(runtime, next_url, outcome)
 
 
