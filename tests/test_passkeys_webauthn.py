@@ -10,6 +10,7 @@ someone who may not edit users is refused.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -233,3 +234,31 @@ def test_the_id_token_says_a_passkey_signed_in_rfc8176_2(passkey_server, redirec
     assert after_password.post(SECOND_STEP + "/passkey", data={
         "csrf_token": step_token, "next": "/", "credential": authenticator.get(options)}).status_code == 303
     assert id_token_amr(passkey_server, after_password, client) == ["pwd", "hwk", "mfa"]
+
+
+def test_nobody_renames_or_removes_another_users_passkey_and_the_reset_rule_holds(passkey_server):
+    owner, other = passkey_server.create_user(), passkey_server.create_user()
+    owner_browser = signed_in(passkey_server, owner)
+    register(owner_browser, "Owner key")
+    passkey_id = int(re.search(r"/profile/passkeys/(\d+)/rename", owner_browser.get("/profile").text)[1])
+    intruder = signed_in(passkey_server, other)
+    assert intruder.get(f"/profile/passkeys/{passkey_id}/rename").status_code == 404
+    token = csrf_of(intruder.get("/profile"), "/profile/passkeys")
+    assert intruder.post(f"/profile/passkeys/{passkey_id}/remove",
+                         data={"csrf_token": token, "current_password": other.password}).status_code == 404
+    assert intruder.post(f"/profile/passkeys/{passkey_id}/rename",
+                         data={"csrf_token": token, "name": "Mine now"}).status_code == 404
+    assert "Owner key" in owner_browser.get("/profile").text
+
+    wrong = owner_browser.post(f"/profile/passkeys/{passkey_id}/remove", data={
+        "csrf_token": csrf_of(owner_browser.get("/profile"), "/profile/passkeys"), "current_password": "not it"})
+    assert wrong.status_code == 422 and "Owner key" in owner_browser.get("/profile").text
+
+    editor = passkey_server.create_user()
+    passkey_server.commands.run_json("permissions", "grant", "--user", editor.username, "view-users", "edit-users")
+    editor_api = Api(passkey_server, passkey_server.create_pat(editor.username, scopes=["*"])["token"])
+    assert editor_api.get(f"/users/{owner.id}/factors").status_code == 200
+    assert editor_api.delete("/users/1/factors").status_code == 403, "an administrator's factors: administrators only"
+    assert editor_api.delete(f"/users/{editor.id}/factors").status_code == 403, "one's own: on the profile page"
+    assert editor_api.get("/users/999999/factors").status_code == 404
+    assert editor_api.delete(f"/users/{owner.id}/factors").status_code == 204
