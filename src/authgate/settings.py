@@ -129,6 +129,11 @@ class Settings:
     access_log: bool
     trusted_proxies: tuple[str, ...]
     key_publish_ahead: int
+    dpop_proof_seconds: int
+    """How old a DPoP proof may be (its ``iat``), and how long its ``jti`` is remembered (RFC 9449 §11.1)."""
+    dpop_nonces: bool
+    """The token endpoint asks for a server nonce in every DPoP proof (RFC 9449 §8)."""
+    dpop_nonce_seconds: int
     secret_key: str | None = field(repr=False)
     old_secret_key: str | None = field(repr=False)
 
@@ -222,6 +227,9 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         access_log=_flag("AUTHGATE_ACCESS_LOG"),
         trusted_proxies=_networks("AUTHGATE_TRUSTED_PROXIES"),
         key_publish_ahead=_int("AUTHGATE_KEY_PUBLISH_AHEAD", 300, minimum=0),
+        dpop_proof_seconds=_int("AUTHGATE_DPOP_PROOF_SECONDS", 120),
+        dpop_nonces=_flag("AUTHGATE_DPOP_NONCES"),
+        dpop_nonce_seconds=_int("AUTHGATE_DPOP_NONCE_SECONDS", 300, minimum=10),
         secret_key=_secret("AUTHGATE_SECRET_KEY"),
         old_secret_key=_secret("AUTHGATE_OLD_SECRET_KEY"),
     )

@@ -29,3 +29,18 @@ class TooManyRequestsError(OAuth2Error):
 
     def get_headers(self):
         return super().get_headers() + [("Retry-After", str(self.retry_after))]
+
+
+class DpopProofError(OAuth2Error):
+    """A DPoP proof refused at the token endpoint (RFC 9449 §5): ``invalid_dpop_proof``, or ``use_dpop_nonce``
+    with the nonce to use in ``DPoP-Nonce`` (§8)."""
+
+    status_code = 400
+
+    def __init__(self, error: str, description: str, nonce: str | None = None):
+        super().__init__(description)
+        self.error = error
+        self.nonce = nonce
+
+    def get_headers(self):
+        return super().get_headers() + ([("DPoP-Nonce", self.nonce)] if self.nonce else [])

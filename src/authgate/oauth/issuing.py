@@ -23,15 +23,17 @@ from authgate.storage.models import TokenFamily
 @dataclass(frozen=True)
 class _Issuance:
     family: TokenFamily | None
+    dpop_jkt: str | None
 
 
 _current: ContextVar[_Issuance] = ContextVar("authgate_issuance")
 
 
 @contextmanager
-def issuing(family: TokenFamily | None) -> Iterator[None]:
-    """Tokens generated inside join ``family`` (None: no family, so no refresh token)."""
-    token = _current.set(_Issuance(family))
+def issuing(family: TokenFamily | None, dpop_jkt: str | None = None) -> Iterator[None]:
+    """Tokens generated inside join ``family`` (None: no family, so no refresh token), bound to the DPoP key
+    ``dpop_jkt`` if given."""
+    token = _current.set(_Issuance(family, dpop_jkt))
     try:
         yield
     finally:
@@ -45,5 +47,6 @@ class TokenGenerator:
         self.tokens = tokens
 
     def __call__(self, grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True) -> dict:
-        return self.tokens.issue(current_db(), grant_type, client.row, user, scope, _current.get().family,
-                                 expires_in=expires_in, with_refresh=include_refresh_token)
+        issuance = _current.get()
+        return self.tokens.issue(current_db(), grant_type, client.row, user, scope, issuance.family,
+                                 expires_in=expires_in, with_refresh=include_refresh_token, dpop_jkt=issuance.dpop_jkt)

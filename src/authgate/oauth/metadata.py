@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc7636 import CodeChallenge
 
+from authgate.oauth.dpop import ALGORITHMS as DPOP_ALGORITHMS
+
 PATHS = {
     "authorization_endpoint": "/oauth/authorize",
     "token_endpoint": "/oauth/token",
@@ -64,6 +66,7 @@ def build(server, s) -> dict:
             m for ext in _extensions(server) if isinstance(ext, CodeChallenge) for m in ext.SUPPORTED_CODE_CHALLENGE_METHOD
         ),
         "authorization_response_iss_parameter_supported": server.SENDS_ISS_IN_AUTHORIZATION_RESPONSE,
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
     }
     for name, (url_field, methods_field) in REGISTERED_ENDPOINTS.items():
         for endpoint in server.registered_endpoints.get(name, ())[:1]:

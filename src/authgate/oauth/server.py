@@ -24,7 +24,8 @@ from authlib.oauth2.rfc6749 import (
 from authgate.oauth.client_auth import authenticate_basic, basic_credentials, secret_post_or_secret_only
 from authgate.oauth.context import bound, current_db
 from authgate.oauth.device import DeviceAuthorizationEndpoint
-from authgate.oauth.errors import TooManyRequestsError, repeated_parameters
+from authgate.oauth.dpop import Dpop, DpopError
+from authgate.oauth.errors import DpopProofError, TooManyRequestsError, repeated_parameters
 from authgate.oauth.grants.base import GrantServices
 from authgate.oauth.grants.registry import TOKEN_GRANTS
 from authgate.oauth.introspection import IntrospectionEndpoint
@@ -55,6 +56,7 @@ class AuthorizationServer(AuthlibServer):
     def __init__(self, runtime):
         super().__init__(scopes_supported=sorted(scope_rules.KNOWN))
         self.runtime = runtime
+        self.dpop = Dpop(runtime.proof_memory, runtime.settings)
         self.registered_grants: list[tuple[type, list]] = []
         self.registered_endpoints: dict[str, list] = {}
         self.register_token_generator("default", TokenGenerator(runtime.tokens))
@@ -146,6 +148,9 @@ class AuthorizationServer(AuthlibServer):
         throttled = self._throttle(request)
         if throttled:
             return self.handle_error_response(request, throttled)
+        refused = self._proof_refused(request)
+        if refused:
+            return self.handle_error_response(request, refused)
         try:
             grant = self.get_token_grant(request)
         except UnsupportedGrantTypeError as error:
@@ -162,7 +167,9 @@ class AuthorizationServer(AuthlibServer):
                 refusal = self._refusal(grant.validate_token_request)
             if refusal is None:
                 try:
-                    return self.handle_response(*grant.create_token_response())
+                    status, body, headers = grant.create_token_response()
+                    nonce = self.dpop.fresh_nonce() if request.dpop_jkt else None
+                    return self.handle_response(status, body, headers + ([("DPoP-Nonce", nonce)] if nonce else []))
                 except OAuth2Error as error:
                     refusal = error
             return self.handle_error_response(request, refusal)
@@ -182,6 +189,19 @@ class AuthorizationServer(AuthlibServer):
             if refused:
                 return refused
             return self.create_endpoint_response(name, request)
+
+    def _proof_refused(self, request: OAuthRequest) -> DpopProofError | None:
+        """Check the request's DPoP proof, if it has one (RFC 9449 §5), before any database work; its key
+        is then what the tokens are bound to (``request.dpop_jkt``)."""
+        values = request.headers.getlist("dpop")
+        if not values:
+            return None
+        dpop = self.dpop
+        try:
+            request.dpop_jkt = dpop.checker.check(values, "POST", request.uri).jkt
+        except DpopError as error:
+            return DpopProofError(error.error, error.description, dpop.nonce_for(error))
+        return None
 
     def _throttle(self, request: OAuthRequest) -> TooManyRequestsError | None:
         """The token endpoint's per-address limit, before any database work."""

@@ -35,6 +35,7 @@ from authgate.services.credentials.bearer import BearerService
 from authgate.services.credentials.codes import CodeService
 from authgate.services.credentials.consents import ConsentService
 from authgate.services.credentials.device_codes import DeviceCodeService
+from authgate.services.credentials.dpop_proofs import ProofMemory
 from authgate.services.credentials.keys import KeyService
 from authgate.services.credentials.personal_tokens import PersonalTokenService
 from authgate.services.credentials.token_lookup import TokenLookup
@@ -81,6 +82,7 @@ class Runtime:
         with db.session() as s:
             hash_key = server_secret(s, "secret_hash_key", self.secret_box)
             csrf_key = server_secret(s, "csrf_key", self.secret_box)
+            dpop_nonce_key = server_secret(s, "dpop_nonce_key", self.secret_box)
         self.hasher = SecretHasher(hash_key)
         self.passwords = Passwords(settings)
         self.bus = InvalidationBus(db, SqlEventStore(), settings.access_token_ttl, settings.redis_url,
@@ -115,6 +117,7 @@ class Runtime:
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens, self.cached_users,
                                         self.personal_token_store, self.client_store, self.token_store)
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
+        self.proof_memory = ProofMemory(self.limiter, dpop_nonce_key, settings.dpop_nonce_seconds)
         self.lockout = Lockout(settings, self.limiter)
         self.users = UserService(
             self.user_store, self.passwords, PasswordPolicy(settings), self.permissions, self.tokens,

@@ -100,6 +100,8 @@ class TokenFamily(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """How the user authenticated for this grant (RFC 8176, space-separated); None without a user or before 0017."""
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The DPoP key a public client's refresh tokens are bound to (RFC 9449 §5): each refresh proves it."""
 
 
 class AccessToken(Base):

@@ -13,10 +13,13 @@ access token (authorization code flow, so the docs page can sign in) or any bear
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from fastapi import Request, Security
 from fastapi.security import HTTPBearer, OAuth2AuthorizationCodeBearer
 from starlette.concurrency import run_in_threadpool
 
+from authgate.oauth import dpop
 from authgate.services.accounts.principal import Principal
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.bearer import BearerService, InvalidToken
@@ -77,6 +80,37 @@ def token_of(header: str | None) -> str:
     return token
 
 
+def presented(header: str | None) -> tuple[str, str]:
+    """The scheme (``bearer`` or ``dpop``, RFC 9449 §7.1) and the token of an ``Authorization`` header."""
+    scheme, _, token = (header or "").partition(" ")
+    if scheme.lower() == "dpop" and token.strip():
+        return "dpop", token.strip()
+    return "bearer", token_of(header)
+
+
+def dpop_refused(description: str, error: str = "invalid_token") -> BearerError:
+    return BearerError(401, {"error": "Unauthenticated."},
+                       f'DPoP algs="{" ".join(dpop.ALGORITHMS)}", error="{error}", error_description="{_quoted(description)}"')
+
+
+def check_binding(request: Request, scheme: str, token: str, principal: Principal) -> None:
+    """A DPoP-bound token only with a proof by its key, for this request and this token (RFC 9449 §7.1); a
+    token presented as DPoP must be bound."""
+    if principal.jkt is None:
+        if scheme == "dpop":
+            raise unauthenticated("The access token is not bound to a DPoP key: send it as a Bearer token.")
+        return
+    if scheme != "dpop":
+        raise dpop_refused("The access token is bound to a DPoP key: send it as Authorization: DPoP, with a proof.")
+    issuer = urlsplit(request.app.state.runtime.settings.issuer)
+    url = urlunsplit((issuer.scheme, issuer.netloc, request.url.path, "", ""))
+    try:
+        request.app.state.oauth.dpop.resource_checker.check(
+            request.headers.getlist("dpop"), request.method, url, access_token=token, bound_to=principal.jkt)
+    except dpop.DpopError as error:
+        raise dpop_refused(error.description, "invalid_dpop_proof") from None
+
+
 def refusal(principal: Principal, scopes: tuple[str, ...], user_required: bool = False) -> BearerError | None:
     """Why a working token may not be used here: it holds none of ``scopes`` (403, RFC 6750 §3.1
     ``insufficient_scope``), or it has no user where one is needed; None when it may."""
@@ -121,7 +155,7 @@ def _from_memory(scope, bearer: BearerService, token: str) -> Principal | None:
 async def authenticate(request: Request, scopes: tuple[str, ...], user_required: bool = False,
                        token: str | None = None) -> Principal:
     """The principal behind the request's bearer token, or behind ``token`` when the caller found it elsewhere."""
-    token = token if token is not None else token_of(request.headers.get("authorization"))
+    scheme, token = ("bearer", token) if token is not None else presented(request.headers.get("authorization"))
     bearer = request.app.state.runtime.bearer
     try:
         principal = _from_memory(request.scope, bearer, token)
@@ -129,6 +163,7 @@ async def authenticate(request: Request, scopes: tuple[str, ...], user_required:
             principal = await run_in_threadpool(bearer.from_database, token)
     except InvalidToken as error:
         raise unauthenticated(str(error)) from None
+    check_binding(request, scheme, token, principal)
     refused = refusal(principal, scopes, user_required)
     if refused:
         raise refused

@@ -87,5 +87,5 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
         code = self.request.authorization_code.row
         return self.services.tokens.start_family(
             self.request.db, self.request.client.row, user, self.SPEC.name, scope, authorization_code_id=code.id,
-            amr=code.amr,
+            amr=code.amr, dpop_jkt=self.request.dpop_jkt,
         )

@@ -83,7 +83,8 @@ class AuthgateGrant:
     def token_family(self, user: User | None, scope: str) -> TokenFamily | None:
         """The family new tokens join: a new one by default, none for tokens without refresh."""
         client = self.request.client.row
-        return self.services.tokens.start_family(self.request.db, client, user, self.SPEC.name, scope)
+        return self.services.tokens.start_family(self.request.db, client, user, self.SPEC.name, scope,
+                                                 dpop_jkt=self.request.dpop_jkt)
 
     @staticmethod
     def active_user(user: User | None) -> User:
@@ -94,9 +95,10 @@ class AuthgateGrant:
         return user
 
     def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None, include_refresh_token=True):
-        """Authlib's, with the client's default scope and the family the tokens join decided first."""
+        """Authlib's, with the client's default scope and the family the tokens join decided first; bound to
+        the request's DPoP key when it came with a proof (RFC 9449 §5)."""
         scope = scope or scope_rules.join(scope_rules.default_for_client(self.request.client.row.scopes))
-        with issuing(self.token_family(user, scope)):
+        with issuing(self.token_family(user, scope), self.request.dpop_jkt):
             return super().generate_token(user=user, scope=scope, grant_type=grant_type, expires_in=expires_in,
                                           include_refresh_token=include_refresh_token)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 
+from authgate.oauth.errors import DpopProofError
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.models import OAuthRefreshToken
 from authgate.services.applications.grant_types import GrantSpec
@@ -48,6 +49,9 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token has been revoked.")
         if row.expires_at <= utcnow():
             raise InvalidGrantError("The refresh token has expired.")
+        if family.dpop_jkt and self.request.dpop_jkt != family.dpop_jkt:
+            raise DpopProofError("invalid_dpop_proof", "This refresh token is bound to a DPoP key: send a proof "
+                                 "signed by that key (RFC 9449 section 5).")
         return row
 
     def _claimed(self, row: RefreshToken) -> bool:

@@ -49,6 +49,8 @@ class Principal:
     client_id: str | None
     scopes: tuple[str, ...]
     kind: str  # "access_token", "personal_access_token", "session" or "system"
+    jkt: str | None = None
+    """The DPoP key an access token is bound to (its ``cnf.jkt``, RFC 9449 §6): each use must prove it."""
 
     @property
     def is_system(self) -> bool:

@@ -44,6 +44,13 @@ REFUSED = {CLIENT_GONE: "The access token has been revoked.",
            USER_INACTIVE: "The access token's user is no longer active."}
 
 
+def bound_key(claims: dict) -> str | None:
+    """The DPoP key thumbprint a JWT access token is bound to (``cnf.jkt``, RFC 9449 §6.1), if any."""
+    confirmation = claims.get("cnf")
+    jkt = confirmation.get("jkt") if isinstance(confirmation, dict) else None
+    return str(jkt) if jkt else None
+
+
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, revoked or not ours (RFC 6750 §3.1 ``invalid_token``)."""
 
@@ -188,7 +195,7 @@ class BearerService:
         if refusal is not None:
             raise InvalidToken(REFUSED[refusal])
         return Principal(user=user, client_id=client_id, scopes=tuple(str(claims.get("scope", "")).split()),
-                         kind="access_token")
+                         kind="access_token", jkt=bound_key(claims))
 
     def _jwt(self, token: str) -> Principal:
         claims = self.verified_claims(token)
@@ -215,4 +222,5 @@ class BearerService:
             client_id=str(claims.get("client_id")),
             scopes=tuple(str(claims.get("scope", "")).split()),
             kind="access_token",
+            jkt=bound_key(claims),
         )

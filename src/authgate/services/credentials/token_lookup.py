@@ -22,7 +22,7 @@ from authgate.services.accounts.assurance import acr_of
 from authgate.services.accounts.principal import Principal, UserView, account_is_active
 from authgate.services.caching import events
 from authgate.services.caching.users import UserCache
-from authgate.services.credentials.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken
+from authgate.services.credentials.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken, bound_key
 from authgate.services.credentials.token_policy import token_refusal
 from authgate.services.credentials.tokens import TokenService
 from authgate.services.operations import audit
@@ -170,6 +170,7 @@ class TokenLookup:
             claims = presented.claims
             info.update(sub=claims["sub"], aud=claims["aud"], iat=claims["iat"], exp=claims["exp"], jti=row.jti)
             info.update(_authentication(claims.get("amr")))
+            info.update(_binding(claims))
         elif presented.kind == REFRESH and user is not None:
             family = self.token_store.family(s, row.family_id)
             info.update(_authentication(family.amr.split() if family is not None and family.amr else None))
@@ -186,9 +187,15 @@ class TokenLookup:
             info["username"] = user.username
         info.update(sub=claims["sub"], aud=claims["aud"], iat=claims["iat"], exp=claims["exp"], jti=claims["jti"])
         info.update(_authentication(claims.get("amr")))
+        info.update(_binding(claims))
         return info
 
     def _user(self, s: Session, user_id: int) -> UserView | None:
         """The token's user if still active; remembered by the user cache, for the next introspection."""
         user = self.users.read(s, user_id)
         return user if account_is_active(user) else None
+
+
+def _binding(claims: dict) -> dict:
+    """A DPoP-bound access token says so (RFC 9449 §6.2): its ``cnf`` and ``token_type`` DPoP."""
+    return {"cnf": claims["cnf"], "token_type": "DPoP"} if bound_key(claims) else {}

@@ -47,26 +47,31 @@ class TokenService:
 
     def start_family(
         self, s: Session, client: Client, user: User | None, grant_type: str, scope: str,
-        authorization_code_id: int | None = None, amr: str | None = None,
+        authorization_code_id: int | None = None, amr: str | None = None, dpop_jkt: str | None = None,
     ) -> TokenFamily:
         """A new family, inserted at once; the object returned is outside the session (read its fields only).
-        ``amr``: how the user authenticated (RFC 8176), carried by every access token of the family."""
+        ``amr``: how the user authenticated (RFC 8176), carried by every access token of the family.
+        ``dpop_jkt`` binds a public client's refresh tokens to its DPoP key (RFC 9449 §5); a confidential
+        client's are bound by its authentication already."""
         values = {"client_id": client.id, "user_id": user.id if user else None, "grant_type": grant_type,
-                  "scope": scope, "authorization_code_id": authorization_code_id, "amr": amr or None}
+                  "scope": scope, "authorization_code_id": authorization_code_id, "amr": amr or None,
+                  "dpop_jkt": dpop_jkt if client.public else None}
         return TokenFamily(id=self.store.new_family(s, values), **values)
 
     # -- issuing -------------------------------------------------------------------------------------
 
     def issue(
         self, s: Session, grant_type: str, client: Client, user: User | None, scope: str, family: TokenFamily | None,
-        *, expires_in: int | None = None, with_refresh: bool = True,
+        *, expires_in: int | None = None, with_refresh: bool = True, dpop_jkt: str | None = None,
     ) -> dict:
         """A grant's token response (RFC 6749 §5.1), recorded and audited: an access token, and a refresh
-        token when asked for, the tokens have a family, the client may refresh and the scope allows it."""
+        token when asked for, the tokens have a family, the client may refresh and the scope allows it.
+        With ``dpop_jkt`` the access token is bound to that DPoP key (``cnf``, ``token_type`` DPoP: RFC 9449 §5)."""
         issued = self.issue_access_token(s, client, user, scope, family.id if family else None, expires_in,
-                                         amr=family.amr if family is not None and user is not None else None)
+                                         amr=family.amr if family is not None and user is not None else None,
+                                         dpop_jkt=dpop_jkt)
         response = {
-            "token_type": "Bearer",
+            "token_type": "DPoP" if dpop_jkt else "Bearer",
             "access_token": issued.token,
             "expires_in": issued.expires_in,
             "scope": scope,
@@ -86,7 +91,7 @@ class TokenService:
         return response
 
     def access_token_claims(self, client: Client, user: User | None, scope: str, *, jti: str, issued_at: int,
-                            ttl: int, amr: str | None = None) -> dict:
+                            ttl: int, amr: str | None = None, dpop_jkt: str | None = None) -> dict:
         """The claims of an access token (RFC 9068 §2.2), built here and nowhere else: an ``aud`` per
         resource, ``cnf`` (a proof-of-possession key) and ``act`` (the actor of a delegation) join them here.
         ``amr`` and ``acr`` (RFC 9068 §2.2.1) say how the user authenticated, when the grant recorded it."""
@@ -102,6 +107,8 @@ class TokenService:
         }
         if amr:
             claims.update(amr=amr.split(), acr=acr_of(amr))
+        if dpop_jkt:
+            claims["cnf"] = {"jkt": dpop_jkt}
         return claims
 
     def sign_access_token(self, s: Session, claims: dict) -> str:
@@ -112,14 +119,14 @@ class TokenService:
 
     def issue_access_token(
         self, s: Session, client: Client, user: User | None, scope: str, family_id: int | None,
-        expires_in: int | None = None, amr: str | None = None,
+        expires_in: int | None = None, amr: str | None = None, dpop_jkt: str | None = None,
     ) -> IssuedAccessToken:
         """Sign an RFC 9068 JWT and record its ``jti`` so that it can be revoked."""
         ttl = expires_in or self.settings.access_token_ttl
         now = int(time.time())
         jti = secrets.token_urlsafe(16)
         token = self.sign_access_token(s, self.access_token_claims(client, user, scope, jti=jti, issued_at=now, ttl=ttl,
-                                                                    amr=amr))
+                                                                    amr=amr, dpop_jkt=dpop_jkt))
         self.store.add_access_token(s, {
             "jti": jti,
             "family_id": family_id,
