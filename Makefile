@@ -28,5 +28,5 @@ $(VENV)/.serve: $(VENV)/.created pyproject.toml
 	touch $@
 
 $(VENV)/.test: $(VENV)/.serve pyproject.toml client/pyproject.toml
-	$(BIN)/pip install --quiet -e '.[test]' -e './client[qr,resource]'
+	$(BIN)/pip install --quiet -e '.[test]' -e './client[qr,resource,dpop]'
 	touch $@

@@ -263,3 +263,55 @@ def test_requests_oauth2client_follows_the_nonce_by_itself(nonce_server):
     assert token.token_type.lower() == "dpop"
     r = ApiClient(nonce_server.url("/api/1.0"), auth=token).get("/users/me", raise_for_status=False)
     assert r.status_code == 200, r.text
+
+
+# -- authgate-client's dpop=True --------------------------------------------------------------------------------
+
+
+def test_the_python_client_with_dpop_gets_bound_tokens_and_uses_them_through_every_adapter(server, app, user):
+    """``Client(dpop=True)``: the token request carries a proof (§5), the API calls carry a proof naming the
+    token (§7), through ``client.get``, the httpx auth and the requests auth."""
+    import httpx
+
+    from authgate_client import Client
+
+    with Client(server.issuer, app.client_id, app.client_secret, scopes="users:read", store="memory",
+                dpop=True) as client:
+        tokens = client.login_password(user.username, user.password)
+        assert tokens.token_type == "DPoP" and tokens.dpop_jwk is not None
+        assert claims_of(tokens.access_token)["cnf"]["jkt"] == client._dpop_key.thumbprint
+        assert client.get("/api/1.0/users/me").json()["username"] == user.username
+        assert httpx.get(server.url("/api/1.0/users/me"), auth=client.auth, timeout=HTTP_TIMEOUT).status_code == 200
+        assert requests.get(server.url("/api/1.0/users/me?x=1"), auth=client.requests_auth(),
+                            timeout=HTTP_TIMEOUT).status_code == 200
+        assert users_me(server, tokens.access_token).status_code == 401  # the bare token is no bearer token
+
+
+def test_the_key_is_kept_with_the_tokens_so_another_process_refreshes_and_calls(server, user, tmp_path):
+    """A public client's tokens and their key in the file store (0600): a second ``Client`` (another run)
+    refreshes with a proof by the same key (§5) and calls the API with it."""
+    from authgate_client import Client
+
+    spa = server.create_client(public=True, redirect_uris=["https://spa.example.org/cb"])
+    key = ECKey.generate_key("P-256")
+    first = public_tokens(server, spa, user, key)
+    with Client(server.issuer, spa.client_id, store="file", cache_dir=tmp_path, dpop=True, user=user.username) as one:
+        from authgate_client.tokens import TokenSet
+
+        stored = TokenSet.from_response(first, "authorization_code")
+        stored.dpop_jwk = key.as_dict(private=True)
+        one._remember(stored, user.username)
+    with Client(server.issuer, spa.client_id, store="file", cache_dir=tmp_path, dpop=True, user=user.username) as two:
+        renewed = two.refresh()
+        assert renewed.token_type == "DPoP" and claims_of(renewed.access_token)["cnf"]["jkt"] == key.thumbprint()
+        assert two.get("/api/1.0/users/me").status_code == 200
+
+
+def test_the_python_client_follows_the_servers_nonce(nonce_server):
+    """§8: the first token request is answered ``use_dpop_nonce``; the client retries with the nonce."""
+    from authgate_client import Client
+
+    app, user = nonce_server.create_client(grants=["password"]), nonce_server.create_user()
+    with Client(nonce_server.issuer, app.client_id, app.client_secret, store="memory", dpop=True) as client:
+        assert client.login_password(user.username, user.password).token_type == "DPoP"
+        assert client.get("/api/1.0/users/me").status_code == 200

@@ -28,7 +28,7 @@ from authgate_client.errors import (
     ServerError,
 )
 from authgate_client.metadata import ServerMetadata, discover
-from authgate_client.responses import error_from, json_body
+from authgate_client.responses import asks_for_nonce, error_from, json_body
 from authgate_client.store import CacheKey, TokenStore, make_store
 from authgate_client.tokens import PERSONAL_ACCESS_TOKEN, TokenSet
 
@@ -47,6 +47,8 @@ class Client:
     ``cache_dir``), ``"keyring"``, ``"memory"`` or a ``TokenStore``. ``user`` names the cache entry;
     by default the last user who signed in with this client. Tokens are refreshed when less than
     ``refresh_leeway`` seconds remain (default: a tenth of their lifetime, at most a minute).
+    ``dpop=True`` asks for tokens bound to a key of the client's own (RFC 9449, ``authgate-client[dpop]``): the
+    key is kept with the tokens, every token and API request carries a proof, server nonces are followed.
     """
 
     def __init__(
@@ -66,6 +68,7 @@ class Client:
         verify: bool | str = True,
         progress: bool | None = None,
         out: TextIO | None = None,
+        dpop: bool = False,
     ):
         if not issuer or "://" not in issuer:
             raise ConfigurationError(f"issuer must be the server's URL, such as https://auth.example.com, not {issuer!r}")
@@ -86,6 +89,8 @@ class Client:
         self._api_lock = threading.Lock()
         self._timeout = timeout
         self._verify = verify
+        self.dpop = dpop
+        self._dpop_key = None
 
     # -- context -------------------------------------------------------------------------
 
@@ -252,6 +257,14 @@ class Client:
 
     # -- HTTP ------------------------------------------------------------------------------
 
+    def authorization_headers(self, method: str, url: str, token: str) -> dict[str, str]:
+        """The headers that present ``token`` on ``method url``: ``Bearer`` (RFC 6750 §2.1), or ``DPoP`` with
+        a proof by the key the token is bound to (RFC 9449 §7.1)."""
+        tokens = self.tokens
+        if tokens is None or tokens.access_token != token or not tokens.dpop_bound or not tokens.dpop_jwk:
+            return {"Authorization": f"Bearer {token}"}
+        return {"Authorization": f"DPoP {token}", "DPoP": self._bound_key(tokens).proof(method, url, token)}
+
     @property
     def auth(self) -> "httpx.Auth":
         """An ``httpx.Auth`` (sync and async) that sends a fresh token and retries once on 401."""
@@ -281,30 +294,60 @@ class Client:
 
     # -- the token endpoint ----------------------------------------------------------------
 
-    def token_request(self, data: dict[str, str], grant: str | None = None) -> dict[str, Any]:
+    def token_request(self, data: dict[str, str], grant: str | None = None, *, dpop_key=None) -> dict[str, Any]:
         """POST to the token endpoint with the client's authentication; the JSON answer, or a typed
-        ``OAuthError``."""
+        ``OAuthError``. With DPoP, a proof by ``dpop_key`` (by default the client's own key), retried once
+        with the server's nonce when it asks for one (RFC 9449 §8)."""
         url = self.metadata.endpoint("token_endpoint")
-        response = self._post(url, data)
+        key = dpop_key or self._own_dpop_key()
+        response = self._post(url, data, key)
         body = json_body(response)
+        if key is not None and asks_for_nonce(response.status_code, body, response.headers):
+            response = self._post(url, data, key)
+            body = json_body(response)
         if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
             return body
         raise error_from(response, "token endpoint")
 
-    def _post(self, url: str, data: dict[str, str]) -> httpx.Response:
+    def _post(self, url: str, data: dict[str, str], dpop_key=None) -> httpx.Response:
         """A form POST authenticated as the client: HTTP Basic with a secret (RFC 6749 §2.3.1, id and
-        secret form-encoded first), ``client_id`` in the body always (§3.2.1)."""
+        secret form-encoded first), ``client_id`` in the body always (§3.2.1); a DPoP proof with a key."""
         form = dict(data)
         headers = {"Accept": "application/json"}
+        if dpop_key is not None:
+            headers["DPoP"] = dpop_key.proof("POST", url)
         if self.client_id:
             form["client_id"] = self.client_id
         if self.client_id and self.client_secret:
             pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
             headers["Authorization"] = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
         try:
-            return self._http.post(url, data=form, headers=headers)
+            response = self._http.post(url, data=form, headers=headers)
         except httpx.HTTPError as error:
             raise ServerError(f"cannot reach {url}: {error}") from error
+        if dpop_key is not None:
+            dpop_key.heard(response.headers)
+        return response
+
+    def _own_dpop_key(self):
+        """The key this client binds new tokens to (``dpop=True``), made on first use."""
+        if not self.dpop:
+            return None
+        if self._dpop_key is None:
+            from authgate_client.dpop import DpopKey
+
+            self._dpop_key = DpopKey()
+        return self._dpop_key
+
+    def _bound_key(self, tokens: TokenSet):
+        """The key ``tokens`` are bound to: this client's own, or the one kept with them (another process's)."""
+        own = self._dpop_key
+        if own is not None and own.to_jwk() == tokens.dpop_jwk:
+            return own
+        from authgate_client.dpop import DpopKey
+
+        self._dpop_key = DpopKey(tokens.dpop_jwk)
+        return self._dpop_key
 
     def _client_credentials(self) -> TokenSet:
         body = self.token_request({"grant_type": CLIENT_CREDENTIALS, **self._scope_param()})
@@ -334,6 +377,8 @@ class Client:
         )
 
     def _remember(self, tokens: TokenSet, user: str | None = None) -> TokenSet:
+        if tokens.dpop_bound and tokens.dpop_jwk is None and self._dpop_key is not None:
+            tokens.dpop_jwk = self._dpop_key.to_jwk()
         client = self.client_id or NO_CLIENT
         label = self._explicit_user or user or _user_label(tokens)
         key = CacheKey(self.issuer, client, label)
@@ -369,14 +414,18 @@ class Client:
     def _renew(self, key: CacheKey, current: TokenSet) -> TokenSet:
         if current.refresh_token:
             data = {"grant_type": "refresh_token", "refresh_token": current.refresh_token}
+            bound = self._bound_key(current) if current.dpop_jwk else None
             try:
-                body = self.token_request(data)
+                body = self.token_request(data, dpop_key=bound)
             except InvalidGrant as error:
                 self._store.delete(key)
                 raise RefreshTokenRejected(error.error, error.error_description, error.status, body=error.body) from None
             return TokenSet.from_response(body, current.grant, previous=current)
         if current.grant == CLIENT_CREDENTIALS and self.client_secret:
-            return self._client_credentials()
+            fresh = self._client_credentials()
+            if fresh.dpop_bound and self._dpop_key is not None:
+                fresh.dpop_jwk = self._dpop_key.to_jwk()
+            return fresh
         if current.grant == PERSONAL_ACCESS_TOKEN:
             return current
         raise LoginRequired(

@@ -1,5 +1,5 @@
 """``AuthgateAuth``: an ``httpx.Auth`` for ``httpx.Client`` and ``httpx.AsyncClient`` that sends a
-fresh access token (RFC 6750 §2.1) and, when the API still answers 401, refreshes once and retries."""
+fresh access token (RFC 6750 §2.1, or RFC 9449 §7.1 with its DPoP proof) and, when the API still answers 401, refreshes once and retries."""
 
 from __future__ import annotations
 
@@ -21,20 +21,20 @@ class AuthgateAuth(httpx.Auth):
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         token = self.client.access_token()
-        request.headers["Authorization"] = f"Bearer {token}"
+        request.headers.update(self.client.authorization_headers(request.method, str(request.url), token))
         response = yield request
         if response.status_code == 401:
             fresh = self.client.token_after_401(token)
             if fresh:
-                request.headers["Authorization"] = f"Bearer {fresh}"
+                request.headers.update(self.client.authorization_headers(request.method, str(request.url), fresh))
                 yield request
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         token = await anyio.to_thread.run_sync(self.client.access_token)
-        request.headers["Authorization"] = f"Bearer {token}"
+        request.headers.update(self.client.authorization_headers(request.method, str(request.url), token))
         response = yield request
         if response.status_code == 401:
             fresh = await anyio.to_thread.run_sync(self.client.token_after_401, token)
             if fresh:
-                request.headers["Authorization"] = f"Bearer {fresh}"
+                request.headers.update(self.client.authorization_headers(request.method, str(request.url), fresh))
                 yield request

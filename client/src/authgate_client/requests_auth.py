@@ -22,7 +22,7 @@ class AuthgateRequestsAuth(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         token = self.client.access_token()
-        request.headers["Authorization"] = f"Bearer {token}"
+        request.headers.update(self.client.authorization_headers(request.method or "GET", request.url or "", token))
         request.register_hook("response", self._retry_on_401)  # type: ignore[no-untyped-call]
         return request
 
@@ -30,14 +30,14 @@ class AuthgateRequestsAuth(AuthBase):
         sent = response.request
         if response.status_code != 401 or getattr(sent, "_authgate_retried", False):
             return response
-        rejected = (sent.headers.get("Authorization") or "").removeprefix("Bearer ")
+        rejected = (sent.headers.get("Authorization") or "").partition(" ")[2]
         fresh = self.client.token_after_401(rejected)
         if not fresh:
             return response
         response.content  # read the body so the connection can be reused
         response.close()
         retry = sent.copy()
-        retry.headers["Authorization"] = f"Bearer {fresh}"
+        retry.headers.update(self.client.authorization_headers(retry.method or "GET", retry.url or "", fresh))
         retry._authgate_retried = True  # type: ignore[attr-defined]
         retry.hooks["response"] = [h for h in retry.hooks["response"] if h != self._retry_on_401]
         again = response.connection.send(retry, **kwargs)

@@ -26,3 +26,8 @@ def error_from(response: httpx.Response, what: str) -> Exception:
         f"the {what} at {response.request.url} answered HTTP {response.status_code} without an OAuth error: "
         f"{response.text[:200]!r}", response.status_code)
 
+
+def asks_for_nonce(status: int, body: Any, headers) -> bool:
+    """The answer is ``use_dpop_nonce`` with a nonce to use: retry once (RFC 9449 §8.1)."""
+    return (status in (400, 401) and isinstance(body, dict) and body.get("error") == "use_dpop_nonce"
+            and bool(headers.get("dpop-nonce")))

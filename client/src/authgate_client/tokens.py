@@ -21,6 +21,8 @@ class TokenSet:
     obtained_at: float = field(default_factory=time.time)
     scope: str | None = None
     id_token: str | None = None
+    dpop_jwk: dict[str, Any] | None = field(default=None, repr=False)
+    """The DPoP key (private JWK) the tokens are bound to (``token_type`` DPoP, RFC 9449), kept with them."""
 
     @classmethod
     def from_response(cls, body: dict[str, Any], grant: str, previous: "TokenSet | None" = None) -> "TokenSet":
@@ -36,6 +38,7 @@ class TokenSet:
             obtained_at=now,
             scope=body.get("scope") or (previous.scope if previous else None),
             id_token=body.get("id_token"),
+            dpop_jwk=previous.dpop_jwk if previous else None,
         )
 
     @classmethod
@@ -45,6 +48,10 @@ class TokenSet:
     @property
     def lifetime(self) -> float | None:
         return None if self.expires_at is None else self.expires_at - self.obtained_at
+
+    @property
+    def dpop_bound(self) -> bool:
+        return self.token_type.lower() == "dpop"
 
     def expires_within(self, seconds: float) -> bool:
         return self.expires_at is not None and self.expires_at - time.time() <= seconds
