@@ -22,6 +22,7 @@ from authgate.services.accounts.user_sessions import UserSessions
 from authgate.services.accounts.users import UserService
 from authgate.services.applications.client_limits import ClientLimits
 from authgate.services.applications.clients import ClientService
+from authgate.services.applications.registration import RegistrationService
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.clients import ClientCache
 from authgate.services.caching.events import KEYS
@@ -60,6 +61,7 @@ from authgate.storage.repositories.keys import SqlKeyStore
 from authgate.storage.repositories.permissions import SqlPermissionStore
 from authgate.storage.repositories.personal_tokens import SqlPersonalTokenStore
 from authgate.storage.repositories.purge import SqlPurgeStore
+from authgate.storage.repositories.registration import SqlRegistrationStore
 from authgate.storage.repositories.sessions import SqlSessionStore
 from authgate.storage.repositories.shown_once import SqlShownOnceStore
 from authgate.storage.repositories.tokens import SqlTokenStore
@@ -124,6 +126,8 @@ class Runtime:
         self.second_step = SecondStep(self.factors, factor_store, self.hasher, self.lockout, self.login_guard,
                                       self.sessions, self.factor_policy)
         self.client_limits = ClientLimits(settings, self.limiter)
+        self.registration = RegistrationService(settings, self.clients, SqlRegistrationStore(), self.hasher,
+                                                self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter, SqlDeviceCodeStore(),
                                               self.client_store)
         self.groups = GroupService(self.group_store, self.user_store, self.permissions)

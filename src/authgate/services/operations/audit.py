@@ -30,6 +30,7 @@ EVENTS = (
     "factor.enrolled", "factor.removed", "factor.recovery_codes_regenerated", "factor.recovery_code_used",
     "session.ended", "sessions.ended",
     "factor_policy.changed", "login.enrolment_required", "login.step_up_required",
+    "client.registered", "registration.token_created",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")
