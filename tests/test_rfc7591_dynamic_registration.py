@@ -144,6 +144,18 @@ def test_a_body_that_is_no_json_object_is_invalid_client_metadata_rfc7591_3_1(sr
     assert_registration_error(register(srv, body), "invalid_client_metadata")
 
 
+def test_nul_and_deep_nesting_are_refused_not_a_500(srv):
+    """PostgreSQL text cannot hold U+0000, whatever Content-Type the body claims; a body nested past
+    Python's recursion limit is no metadata either."""
+    nul = b'{"client_name": "a\\u0000b", "redirect_uris": ["https://a.example.org/cb"]}'
+    plain = register(srv, nul, headers={"Content-Type": "text/plain"})
+    assert_registration_error(plain, "invalid_client_metadata")
+    as_json = register(srv, nul)
+    assert as_json.status_code == 400 and as_json.json()["error"] in ("invalid_request", "invalid_client_metadata")
+    deep = b'{"x": ' + b"[" * 30000 + b"]" * 30000 + b"}"
+    assert_registration_error(register(srv, deep), "invalid_client_metadata")
+
+
 def test_a_software_statement_is_refused_rfc7591_3_2_2(srv):
     """§2.3 / §3.2.2: no software statement issuer is configured, so none is approved."""
     jws = "eyJhbGciOiJSUzI1NiJ9.eyJzb2Z0d2FyZV9pZCI6IngifQ.c2ln"

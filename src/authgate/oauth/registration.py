@@ -68,12 +68,26 @@ def read_json(body: bytes) -> dict:
     """The request's JSON object (RFC 7591 §3.1); anything else is ``invalid_client_metadata``."""
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        nul = _holds_nul(data)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise _metadata_error("The body must be a JSON object of client metadata (RFC 7591 §3.1).") from None
     if not isinstance(data, dict):
         raise _metadata_error("The body must be a JSON object of client metadata, not a JSON "
                               f"{type(data).__name__}.")
+    if nul:
+        raise _metadata_error("The client metadata must not contain U+0000.")
     return data
+
+
+def _holds_nul(value) -> bool:
+    """A NUL anywhere in the metadata (PostgreSQL text cannot hold one), whatever the Content-Type said."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def redirect_uri_refusal(uri) -> str | None:

@@ -90,8 +90,9 @@ class RegistrationService:
         return self.settings.registration_mode
 
     def throttle(self, ip: str | None) -> None:
-        """Count one registration request from ``ip``; ``TooManyAttempts`` past its limit."""
-        if not ip:
+        """Count one anonymous registration request from ``ip``; ``TooManyAttempts`` past its limit. In
+        ``token`` mode the operator's token bounds registrations instead."""
+        if self.mode != OPEN or not ip:
             return
         decision = self.limiter.hit(LIMIT, ip, self.settings.registrations_per_ip)
         if not decision.allowed:
