@@ -1,4 +1,4 @@
-"""The admin commands: users, groups, permissions, clients, tokens, keys, registration tokens, migrations.
+"""The admin commands: users, groups, permissions, clients, tokens, keys, migrations.
 
 Each one is a call to the services, acting as the system (``SYSTEM``: the operator at the server's
 console), in one transaction; the services make every check and write every audit record.
@@ -437,18 +437,3 @@ def keys_encrypt(runtime: Runtime, args) -> None:
     emit(args.json, {"signing_keys": keys, "server_secrets": secrets_, "second_factors": factors},
          [f"Encrypted {keys} signing key(s), {secrets_} server secret(s) and {factors} second factor secret(s) "
           "under the current secret key."])
-
-
-def registration_token_create(runtime: Runtime, args) -> None:
-    with runtime.db.session() as s:
-        row, token = runtime.registration.create_initial_token(s, args.expires_in, args.uses)
-        data = {"id": row.id, "token": token, "expires_at": row.expires_at.isoformat() if row.expires_at else None,
-                "uses": row.uses_allowed}
-    lines = [f"Initial access token: {token}",
-             f"Registrations: {row.uses_allowed or 'any number'}; expires: {data['expires_at'] or 'never'}.",
-             "Keep it now: it is stored hashed and will not be shown again. Clients send it as "
-             "Authorization: Bearer to /oauth/register."]
-    if runtime.settings.registration_mode != "token":
-        lines.append(f"Note: AUTHGATE_REGISTRATION is {runtime.settings.registration_mode}; tokens are asked for "
-                     "only when it is token.")
-    emit(args.json, data, lines)

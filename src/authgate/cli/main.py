@@ -345,7 +345,7 @@ def _registration(parser: argparse.ArgumentParser) -> None:
     create_token.add_argument("--expires-in", type=_positive, metavar="SECONDS", help="seconds until it expires (default never)")
     create_token.add_argument("--uses", type=_positive, metavar="N", help="how many registrations it allows (default any)")
     _json(create_token)
-    create_token.set_defaults(run=_command("registration_token_create"))
+    create_token.set_defaults(run=_command("registration_token_create", "registration"))
 
 
 GROUPS = {
