@@ -364,8 +364,11 @@ def test_registered_clients_are_marked_on_the_admin_page_and_audited_without_sec
     events = admin.get("/security_logs", params={"filter": "client.registered", "per_page": 100}).json()["data"]
     mine = [e for e in events if e["subject"] == info["client_id"]]
     assert mine and mine[0]["event"] == "client.registered" and mine[0]["ip"].startswith("127.0.")
+    confidential = registered(srv, native(token_endpoint_auth_method="client_secret_basic"))
     dump = srv.db.dump_text()
-    assert info["registration_access_token"] not in dump
+    for secret in (info["registration_access_token"], confidential["registration_access_token"],
+                   confidential["client_secret"]):
+        assert secret not in dump, "stored hashed, never in the audit log"
 
 
 def test_an_administrator_deletes_a_registered_client(srv):
