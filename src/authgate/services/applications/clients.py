@@ -40,8 +40,8 @@ from authgate.services.errors import Invalid, NotFound
 from authgate.services.operations import audit
 from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import Client
-from authgate.storage.types import utcnow
 from authgate.storage.repositories.clients import ClientStore
+from authgate.storage.types import utcnow
 
 DEFAULT_GRANTS = ("authorization_code", "password", "refresh_token")
 DEFAULT_GRANTS_WITHOUT_REDIRECT = ("password", "refresh_token")
