@@ -68,6 +68,7 @@ def _networks(name: str) -> tuple[str, ...]:
 
 
 MIN_SECRET_KEY_LENGTH = 32
+REGISTRATION_SCOPES = "openid profile email offline_access"
 
 
 def _secret(name: str) -> str | None:
@@ -86,6 +87,35 @@ def _secret(name: str) -> str | None:
             f"{name} must be at least {MIN_SECRET_KEY_LENGTH} random characters; make one with "
             "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
     return value
+
+
+REGISTRATION_MODES = ("off", "open", "token")
+REGISTRATION_GRANTS = {"authorization_code": "authorization_code", "refresh_token": "refresh_token",
+                       "client_credentials": "client_credentials", "device_code": "device_code",
+                       "urn:ietf:params:oauth:grant-type:device_code": "device_code"}
+"""The grants a self-registered client may ever be given (never the password grant or a personal access client)."""
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _words(name: str, default: str) -> tuple[str, ...]:
+    """Names separated by spaces or commas; empty means the default."""
+    raw = (os.environ.get(name) or default).replace(",", " ")
+    return tuple(dict.fromkeys(raw.split()))
+
+
+def _registration_grants(name: str, default: str) -> tuple[str, ...]:
+    words = _words(name, default)
+    unknown = [w for w in words if w not in REGISTRATION_GRANTS]
+    if unknown or not words:
+        raise SettingsError(f"{name} may name only {', '.join(sorted(set(REGISTRATION_GRANTS.values())))}, "
+                            f"not {' '.join(unknown) or 'nothing'}")
+    return tuple(dict.fromkeys(REGISTRATION_GRANTS[w] for w in words))
 
 
 def _flag(name: str) -> bool:
@@ -134,6 +164,12 @@ class Settings:
     dpop_nonces: bool
     """The token endpoint asks for a server nonce in every DPoP proof (RFC 9449 §8)."""
     dpop_nonce_seconds: int
+    registration_mode: str
+    registrations_per_ip: Rate | None
+    registration_grants: tuple[str, ...]
+    registration_scopes: tuple[str, ...]
+    registration_default_scopes: tuple[str, ...]
+    registration_secret_seconds: int
     secret_key: str | None = field(repr=False)
     old_secret_key: str | None = field(repr=False)
 
@@ -230,6 +266,13 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         dpop_proof_seconds=_int("AUTHGATE_DPOP_PROOF_SECONDS", 120),
         dpop_nonces=_flag("AUTHGATE_DPOP_NONCES"),
         dpop_nonce_seconds=_int("AUTHGATE_DPOP_NONCE_SECONDS", 300, minimum=10),
+        registration_mode=_choice("AUTHGATE_REGISTRATION", "off", REGISTRATION_MODES),
+        registrations_per_ip=_rate("AUTHGATE_LIMIT_REGISTRATIONS_PER_IP", "10/3600"),
+        registration_grants=_registration_grants("AUTHGATE_REGISTRATION_GRANTS", "authorization_code refresh_token"),
+        registration_scopes=_words("AUTHGATE_REGISTRATION_SCOPES", REGISTRATION_SCOPES),
+        registration_default_scopes=_words("AUTHGATE_REGISTRATION_DEFAULT_SCOPES",
+                                           os.environ.get("AUTHGATE_REGISTRATION_SCOPES") or REGISTRATION_SCOPES),
+        registration_secret_seconds=_int("AUTHGATE_REGISTRATION_SECRET_SECONDS", 0, minimum=0),
         secret_key=_secret("AUTHGATE_SECRET_KEY"),
         old_secret_key=_secret("AUTHGATE_OLD_SECRET_KEY"),
     )

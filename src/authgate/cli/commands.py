@@ -228,6 +228,7 @@ def _client_lines(data: dict) -> list[str]:
         f"Grants: {' '.join(data['grants']) or 'none'}",
         f"Redirect URIs: {' '.join(data['redirect_uris']) or 'none'}",
         f"Scopes: {' '.join(data['scopes']) or 'any the user holds'}",
+        *([f"Registered itself (dynamic registration) at {data['registered_at']}"] if data.get("registered_at") else []),
     ]
 
 

@@ -341,6 +341,18 @@ def _policy(parser: argparse.ArgumentParser) -> None:
     second.set_defaults(run=_command("policy_second_factor", "policy"))
 
 
+def _registration(parser: argparse.ArgumentParser) -> None:
+    registration = parser.add_subparsers(dest="subject", required=True, metavar="SUBJECT", parser_class=Parser)
+    token = registration.add_parser("token", help="initial access tokens (AUTHGATE_REGISTRATION=token)")
+    actions = token.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    create_token = actions.add_parser(
+        "create", help="make an initial access token a client registers with (RFC 7591 §3), shown once")
+    create_token.add_argument("--expires-in", type=_positive, metavar="SECONDS", help="seconds until it expires (default never)")
+    create_token.add_argument("--uses", type=_positive, metavar="N", help="how many registrations it allows (default any)")
+    _json(create_token)
+    create_token.set_defaults(run=_command("registration_token_create", "registration"))
+
+
 GROUPS = {
     "serve": ("run the server (applies pending migrations first)", _serve),
     "status": ("where authgate keeps its data: issuer, database, migrations, signing keys", _status),
@@ -352,6 +364,7 @@ GROUPS = {
     "tokens": ("manage personal access tokens; revoke any token", _tokens),
     "keys": ("manage signing keys", _keys),
     "policy": ("the sign-in policy: who must have a second factor", _policy),
+    "registration": ("dynamic client registration: initial access tokens", _registration),
 }
 
 

@@ -59,6 +59,8 @@ class ConsentNeeded:
     user_code: str | None = None
     made_by: str | None = None
     """The username of who registered the client (None: the operator, from the command line)."""
+    self_registered: bool = False
+    """The client registered itself (RFC 7591): nobody here vouches for it."""
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
     if choice is None and not remembered:
         maker = runtime.users.get(request.db, client.owner_id) if client.owner_id else None
         return ConsentNeeded(signed_in, client.name, scope_rules.describe(requested), return_to, grant.redirect_uri,
-                             made_by=maker.username if maker else None)
+                             made_by=maker.username if maker else None, self_registered=client.registered)
     approved = choice == APPROVE or (choice is None and remembered)
     if choice == APPROVE:
         runtime.consents.remember(request.db, user.id, client.id, scopes)

@@ -20,6 +20,7 @@ PATHS = {
     "introspection_endpoint": "/oauth/introspect",
     "userinfo_endpoint": "/oauth/userinfo",
     "device_authorization_endpoint": "/oauth/device",
+    "registration_endpoint": "/oauth/register",
 }
 AUTHORIZATION_SERVER_PATH = "/.well-known/oauth-authorization-server"
 OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration"
@@ -73,6 +74,8 @@ def build(server, s) -> dict:
             doc[url_field] = issuer + PATHS[url_field]
             if methods_field:
                 doc[methods_field] = list(endpoint.CLIENT_AUTH_METHODS)
+    if server.runtime.settings.registration_mode != "off":
+        doc["registration_endpoint"] = issuer + PATHS["registration_endpoint"]
     for ext in _extensions(server):
         if hasattr(ext, "provider_metadata"):
             doc.update(ext.provider_metadata(server, s))

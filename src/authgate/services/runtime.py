@@ -24,6 +24,7 @@ from authgate.services.accounts.user_sessions import UserSessions
 from authgate.services.accounts.users import UserService
 from authgate.services.applications.client_limits import ClientLimits
 from authgate.services.applications.clients import ClientService
+from authgate.services.applications.registration import RegistrationService
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.clients import ClientCache
 from authgate.services.caching.events import KEYS
@@ -64,6 +65,7 @@ from authgate.storage.repositories.keys import SqlKeyStore
 from authgate.storage.repositories.permissions import SqlPermissionStore
 from authgate.storage.repositories.personal_tokens import SqlPersonalTokenStore
 from authgate.storage.repositories.purge import SqlPurgeStore
+from authgate.storage.repositories.registration import SqlRegistrationStore
 from authgate.storage.repositories.sessions import SqlSessionStore
 from authgate.storage.repositories.shown_once import SqlShownOnceStore
 from authgate.storage.repositories.tokens import SqlTokenStore
@@ -133,6 +135,8 @@ class Runtime:
                                       self.sessions, self.factor_policy, self.passkeys)
         self.passkey_sign_in = PasskeySignIn(self.passkeys, self.lockout, self.sessions)
         self.client_limits = ClientLimits(settings, self.limiter)
+        self.registration = RegistrationService(settings, self.clients, SqlRegistrationStore(), self.hasher,
+                                                self.limiter)
         self.device_codes = DeviceCodeService(settings, self.hasher, self.limiter, SqlDeviceCodeStore(),
                                               self.client_store)
         self.groups = GroupService(self.group_store, self.user_store, self.permissions)

@@ -62,6 +62,14 @@ class Client(Base):
     """The user, when ``directory_granted_by`` is "user"; a user who is gone backs nothing."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When the client registered itself (RFC 7591); None for a client an operator or administrator made."""
+    registration_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    """The keyed hash of its RFC 7592 registration access token."""
+    registration_metadata: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """The RFC 7591 metadata it registered that authgate keeps but does not act on (client_uri, contacts, ...)."""
+    secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """After this the secret no longer authenticates (``AUTHGATE_REGISTRATION_SECRET_SECONDS``); None: never."""
 
 
 class AuthorizationCode(Base):
@@ -412,3 +420,17 @@ class WebAuthnChallenge(Base):
     purpose: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class InitialAccessToken(Base):
+    """An RFC 7591 §3 initial access token an operator made (``authgate registration token create``), by keyed
+    hash: it lets ``uses_allowed`` registrations (None: any number) until ``expires_at`` (None: never)."""
+
+    __tablename__ = "registration_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    uses_allowed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    uses: Mapped[int] = mapped_column(Integer, default=0)

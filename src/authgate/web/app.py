@@ -57,6 +57,7 @@ from authgate.web.routes.api import sessions as api_sessions
 from authgate.web.routes.api import tokens as api_tokens
 from authgate.web.routes.api import users as api_users
 from authgate.web.routes.oauth import device, discovery, flows, token_management, userinfo
+from authgate.web.routes.oauth import registration as oauth_registration
 from authgate.web.routes.operations import health, metrics
 from authgate.web.pages.templates import error_page
 from authgate.web.pages.visitor import SignInRequired, optional_visitor
@@ -71,6 +72,7 @@ ROUTERS = (
     admin_security_log.router, factors.router, account_sessions.router, account_password.router, api_sessions.router,
     enrolment.router, api_factor_policy.router, admin_sign_in_policy.router,
     passkeys.router, api_factors.router,
+    oauth_registration.router, oauth_registration.client_router,
 )
 
 

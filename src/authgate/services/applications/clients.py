@@ -10,12 +10,18 @@ permissions decide who may do what; letting a client read the directory with cli
 (``PermissionService.service_read_stands`` checks them at every read). The grants a client may be
 given are those of the grant registry (``services/applications/grant_types.py``); ProcessMaker calls grants
 ``types`` and has its own names for some, and both are accepted.
+
+A client may also register itself (RFC 7591, ``registration.py`` beside this module): ``register``,
+``reregister`` and ``deregister`` are the same rules without the human permission check, and a client
+that registered itself is never let read the directory (nobody gave it that read). Its secret may
+expire (``secret_expires_at``): an expired secret authenticates nothing.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
@@ -35,6 +41,7 @@ from authgate.services.operations import audit
 from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import Client
 from authgate.storage.repositories.clients import ClientStore
+from authgate.storage.types import utcnow
 
 DEFAULT_GRANTS = ("authorization_code", "password", "refresh_token")
 DEFAULT_GRANTS_WITHOUT_REDIRECT = ("password", "refresh_token")
@@ -82,6 +89,11 @@ def check_redirect_uri(uri: str) -> None:
         raise Invalid(f"redirect URI {uri!r} has no host", field="redirect_uris")
 
 
+def self_managing(client_id: str) -> Principal:
+    """A registered client managing its own registration with its registration access token (RFC 7592)."""
+    return Principal(user=None, client_id=client_id, scopes=(), kind="registration")
+
+
 def public_view(client: Client) -> dict:
     """The client without its secret; ``id``, ``redirect``, ``types`` and the two flags are ProcessMaker's."""
     aliases = {grant: alias for alias, grant in GRANTS.aliases().items()}
@@ -101,6 +113,7 @@ def public_view(client: Client) -> dict:
         "user_id": client.owner_id,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
+        "registered_at": client.registered_at.isoformat() if client.registered_at else None,
     }
 
 
@@ -119,12 +132,18 @@ class ClientView:
     owner_id: int | None
     directory_granted_by: str | None = None
     directory_grantor_id: int | None = None
+    registered: bool = False
+    secret_expires_at: datetime | None = None
 
     @classmethod
     def of(cls, row: Client) -> "ClientView":
         return cls(row.id, row.client_id, row.name, row.secret_hash, bool(row.public), tuple(row.redirect_uris or ()),
                    tuple(row.grants or ()), tuple(row.scopes or ()), row.owner_id, row.directory_granted_by,
-                   row.directory_grantor_id)
+                   row.directory_grantor_id, row.registered_at is not None, row.secret_expires_at)
+
+
+def secret_expired(client: Client | ClientView) -> bool:
+    return client.secret_expires_at is not None and client.secret_expires_at <= utcnow()
 
 
 class ClientService:
@@ -158,6 +177,44 @@ class ClientService:
         audit.record(s, "client.created", actor=actor, subject=client.client_id,
                      details={"name": client.name, **given})
         return client, secret
+
+    def register(self, s: Session, name: str | None, *, redirect_uris: list[str], grants: list[str],
+                 scopes: list[str], public: bool, secret_expires_at: datetime | None,
+                 registration_token_hash: str, metadata: dict) -> tuple[Client, str | None]:
+        """A client registering itself (RFC 7591): no permission to check, every other rule of ``create``."""
+        client = Client(client_id=str(uuid.uuid4()), public=public, registered_at=utcnow())
+        self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes))
+        self._refuse_self_given_reads(client)
+        secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
+        client.secret_hash = self.hasher.hash(secret) if secret else None
+        client.secret_expires_at = None if public else secret_expires_at
+        client.registration_token_hash = registration_token_hash
+        client.registration_metadata = metadata
+        self.store.add(s, client)
+        audit.record(s, "client.registered", client_id=client.client_id, subject=client.client_id,
+                     details={"name": client.name, "grants": ",".join(client.grants), "public": client.public})
+        return client, secret
+
+    def reregister(self, s: Session, client: Client, *, name: str | None, redirect_uris: list[str],
+                   grants: list[str], scopes: list[str], metadata: dict) -> Client:
+        """A registered client replacing its own registration (RFC 7592 §2.2): the rules of ``update``."""
+        self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes))
+        self._refuse_self_given_reads(client)
+        client.registration_metadata = metadata
+        s.flush()
+        audit.record(s, "client.updated", actor=self_managing(client.client_id), subject=client.client_id,
+                     details={"fields": "registration"})
+        return client
+
+    def deregister(self, s: Session, client_id: str) -> None:
+        """A registered client deleting itself (RFC 7592 §2.3), as ``delete`` does."""
+        self._remove(s, client_id, self_managing(client_id))
+
+    @staticmethod
+    def _refuse_self_given_reads(client: Client) -> None:
+        if service_reads(client.grants, client.scopes):
+            raise Invalid("a client that registers itself cannot read the directory with client credentials "
+                          "(users:read / groups:read): an administrator must give that", field="scopes")
 
     def _settle_service_reads(self, s: Session, actor: Principal, client: Client, before: set[str]) -> dict:
         """Record the actor as the one who lets ``client`` read the directory, refusing one who may not.
@@ -228,7 +285,7 @@ class ClientService:
 
     def by_secret(self, s: Session, secret: str) -> ClientView | None:
         row = self.store.by_secret_hash(s, self.hasher.hash(secret))
-        return ClientView.of(row) if row else None
+        return ClientView.of(row) if row and not secret_expired(row) else None
 
     def lapsed_directory_scopes(self, s: Session, client: ClientView) -> set[str]:
         """The directory scopes (``users:read``, ``groups:read``) of ``client``'s registration whose read no
@@ -236,12 +293,15 @@ class ClientService:
         return {SERVICE_ACCOUNT_READS[name] for name in service_reads(client.grants, client.scopes)
                 if not self.permissions.service_read_stands(s, client, name)}
 
-    def check_secret(self, client: Client, secret: str) -> bool:
-        return self.hasher.matches(secret, client.secret_hash)
+    def check_secret(self, client: Client | ClientView, secret: str) -> bool:
+        return self.hasher.matches(secret, client.secret_hash) and not secret_expired(client)
 
     def delete(self, s: Session, client_id: str, actor: Principal = SYSTEM) -> None:
         """Delete the client; its codes and tokens go with it, so none of them works any more."""
         self.permissions.require(s, actor, "delete-auth_clients")
+        self._remove(s, client_id, actor)
+
+    def _remove(self, s: Session, client_id: str, actor: Principal) -> None:
         if not self.store.delete_by_client_id(s, client_id):
             raise NotFound(f"no client with id {client_id!r}")
         audit.record(s, "client.deleted", actor=actor, subject=client_id)
@@ -285,6 +345,7 @@ class ClientService:
             raise Invalid("a public client has no secret", field="public")
         secret = gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret)
+        client.secret_expires_at = None
         s.flush()
         audit.record(s, "client.secret_regenerated", actor=actor, subject=client.client_id)
         return client, secret

@@ -31,6 +31,7 @@ EVENTS = (
     "session.ended", "sessions.ended",
     "factor_policy.changed", "login.enrolment_required", "login.step_up_required",
     "factor.reset", "passkey.refused",
+    "client.registered", "registration.token_created",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")

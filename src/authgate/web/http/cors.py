@@ -1,5 +1,6 @@
 """CORS for the endpoints a browser app (a SPA using oidc-client-ts, say) calls itself: token,
-UserInfo, JWKS, revocation and the discovery documents (a pure ASGI middleware).
+UserInfo, JWKS, revocation, dynamic client registration and its client configuration endpoints, and the
+discovery documents (a pure ASGI middleware).
 
 They answer preflights and allow any origin, *without* credentials: these endpoints authenticate by
 what the request carries (a code and PKCE verifier, a bearer token, a public client's id), never by
@@ -20,11 +21,18 @@ METHODS = {
     PATHS["jwks_uri"]: b"GET",
     AUTHORIZATION_SERVER_PATH: b"GET",
     OPENID_CONFIGURATION_PATH: b"GET",
+    PATHS["registration_endpoint"]: b"POST",
 }
+PREFIXES = ((PATHS["registration_endpoint"] + "/", b"GET, PUT, DELETE"),)
+"""Paths under these (RFC 7592's ``registration_client_uri`` of each client) too."""
 ALLOW_ORIGIN = (b"access-control-allow-origin", b"*")
 EXPOSE = (b"access-control-expose-headers", b"WWW-Authenticate, Retry-After")
 ALLOW_HEADERS = (b"access-control-allow-headers", b"Authorization, Content-Type, DPoP")
 MAX_AGE = (b"access-control-max-age", b"600")
+
+
+def _methods(path: str) -> bytes | None:
+    return METHODS.get(path) or next((methods for prefix, methods in PREFIXES if path.startswith(prefix)), None)
 
 
 def _is_preflight(scope: Scope) -> bool:
@@ -37,7 +45,7 @@ class Cors:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        methods = METHODS.get(scope["path"]) if scope["type"] == "http" else None
+        methods = _methods(scope["path"]) if scope["type"] == "http" else None
         if methods is None:
             await self.app(scope, receive, send)
             return

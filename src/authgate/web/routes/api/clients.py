@@ -44,6 +44,7 @@ class ClientOut(BaseModel):
     user_id: int | None
     created_at: str
     updated_at: str
+    registered_at: str | None = Field(None, description="When the client registered itself (RFC 7591); null otherwise.")
 
 
 class ClientWithSecret(ClientOut):

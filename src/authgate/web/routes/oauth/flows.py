@@ -86,7 +86,7 @@ def _authorize(request: Request, choice: str | None) -> Response:
         return to_pending(runtime.settings, outcome.pending, outcome.return_to)
     if isinstance(outcome, ConsentNeeded):
         return page(request, visitor_of(outcome.signed_in), "consent.html", client_name=outcome.client_name,
-                    made_by=outcome.made_by, scopes=outcome.scopes, everything=scope_rules.ALL in dict(outcome.scopes),
+                    made_by=outcome.made_by, self_registered=outcome.self_registered, scopes=outcome.scopes, everything=scope_rules.ALL in dict(outcome.scopes),
                     redirect_uri=outcome.redirect_uri, redirect_host=urlsplit(outcome.redirect_uri or "").netloc,
                     action=outcome.action)
     return RedirectResponse(outcome.location, status_code=302)
