@@ -225,7 +225,7 @@ def test_the_id_token_says_a_passkey_signed_in_rfc8176_2(passkey_server, redirec
     alone = Browser(passkey_server)
     token, options = sign_in_options(alone)
     assert sign_in_with(alone, token, authenticator.get(options)).status_code == 303
-    assert id_token_amr(passkey_server, alone, client) == ["hwk"]
+    assert id_token_amr(passkey_server, alone, client) == ["hwk", "mfa"]
 
     after_password = Browser(passkey_server)
     after_password.login(user)

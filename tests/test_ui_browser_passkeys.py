@@ -2,7 +2,7 @@
 with resident keys and user verification, ``WebAuthn.addVirtualAuthenticator``): register one from the profile
 page (W3C WebAuthn Level 2 §7.1, a discoverable credential, §6.2.2), sign out, sign in with the passkey alone —
 no username, no password (§7.2) — and reach the profile; an authorization code flow then gives an ID token whose
-``amr`` says so (RFC 8176 §2: ``hwk``); after the password the passkey is the second step (``pwd hwk mfa``); and
+``amr`` says so (RFC 8176 §2: ``hwk mfa``); after the password the passkey is the second step (``pwd hwk mfa``); and
 removing it (with the password) makes the password enough again.
 
 The server's issuer is ``http://localhost:PORT``: browsers refuse WebAuthn on an IP address (an RP ID is a
@@ -108,7 +108,7 @@ def test_register_a_passkey_sign_in_with_it_alone_use_it_after_the_password_and_
     passkey_button.click()
     page.wait_for_url("**/profile")
     assert page.locator(".who").inner_text() == f"Signed in as {user.username}"
-    assert id_token_amr(page, server, client) == ["hwk"]
+    assert id_token_amr(page, server, client) == ["hwk", "mfa"]
     used = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"][0]
     assert used["signCount"] > credential["signCount"]
 

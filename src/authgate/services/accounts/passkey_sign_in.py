@@ -1,7 +1,10 @@
 """Signing in with a passkey alone (no username, no password): a discoverable credential names its user, and user
 verification on the authenticator stands in for the password (W3C WebAuthn Level 2 §7.2, §6.2.3).
 
-The session's ``amr`` is ``hwk`` (RFC 8176 §2: proof of possession of a hardware-secured key). A refused assertion
+The session's ``amr`` is ``hwk mfa`` (RFC 8176 §2: proof of possession of a hardware-secured key, and more than one
+factor): the authenticator verified the user (a PIN or a biometric) before it signed, which makes a passkey a
+multi-factor cryptographic authenticator (NIST SP 800-63B §5.1.9), so ``acr_values`` asking for a second factor
+takes no extra step after it, and a step-up never records a password nobody typed. A refused assertion
 counts against the address as a wrong password does (``Lockout``); it names no account to lock, and a passkey
 cannot be guessed, so the account's own lockout after wrong passwords does not stop its passkey.
 """
@@ -19,7 +22,7 @@ from authgate.services.accounts.sessions import SessionService
 from authgate.services.operations import audit
 from authgate.services.operations.ratelimit import TooManyAttempts
 
-PASSKEY_ALONE = ("hwk",)
+PASSKEY_ALONE = ("hwk", "mfa")
 
 
 @dataclass(frozen=True)
