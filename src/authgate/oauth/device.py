@@ -24,6 +24,10 @@ from authlib.oauth2.rfc8628 import (
     SlowDownError,
 )
 
+from authlib.common.urls import add_params_to_uri
+from authlib.consts import default_json_headers
+
+from authgate.oauth import resources as targets
 from authgate.oauth.context import current_db
 from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants.base import AuthgateGrant
@@ -57,18 +61,35 @@ class DeviceAuthorizationEndpoint(AuthlibDeviceEndpoint):
         client = super().authenticate_client(request)
         if not client.check_grant_type(DEVICE_CODE_GRANT_TYPE):
             raise UnauthorizedClientError("This client may not use the device authorization grant.")
+        asked = targets.requested(request.payload)
+        if asked:
+            client.resources = targets.for_new_grant(self.server.runtime.resources, current_db(), asked,
+                                                     request.payload.scope, client.row.scopes).resources
         scope = client.get_allowed_scope(request.payload.scope)
         if scope is None:
             raise InvalidScopeError("The requested scope is unknown or not allowed for this client.")
         return client
 
+    def create_endpoint_response(self, request):
+        """RFC 8628 §3.1-3.2, as Authlib answers it; the scope was judged by ``authenticate_client`` (the
+        client's, or the resources' with ``resource``), and the device code keeps the resources."""
+        client = self.authenticate_client(request)
+        user_code = self.generate_user_code()
+        data = {
+            "device_code": self.generate_device_code(),
+            "user_code": user_code,
+            "verification_uri": self.get_verification_uri(),
+            "verification_uri_complete": add_params_to_uri(self.get_verification_uri(), [("user_code", user_code)]),
+            "expires_in": self.EXPIRES_IN,
+            "interval": self.INTERVAL,
+        }
+        resources = [r.identifier for r in client.resources] or None
+        self.server.runtime.device_codes.create(current_db(), client.row, client.get_allowed_scope(request.payload.scope),
+                                                data["device_code"], data["user_code"], resources=resources)
+        return 200, data, default_json_headers
+
     def get_verification_uri(self) -> str:
         return self.server.runtime.settings.issuer + VERIFICATION_PATH
-
-    def save_device_credential(self, client_id, scope, data):
-        client = self.server.query_client(client_id)
-        granted = client.get_allowed_scope(scope)
-        self.server.runtime.device_codes.create(current_db(), client.row, granted, data["device_code"], data["user_code"])
 
 
 class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
@@ -86,6 +107,8 @@ class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
         if row is None or row.client_id != client.row.id:
             raise InvalidGrantError("The device code is invalid.")
         self.request.client = client
+        self.target = targets.within_grant(self.services.resources, self.request.db, self.requested_resources(),
+                                           row.resources, row.scope)
         self.request.user = self._decided_user(row)
         self.request.credential = _Credential(row)
 

@@ -5,8 +5,9 @@ their owner's personal access tokens); any other token is just ``{"active": fals
 
 ``answer_from_memory`` is tried first, with no session at all: a cached confidential client with its
 secret asking about a JWT access token that the bearer cache knows gets the endpoint's answer on the
-event loop. Anything else (a client or token not cached, any other kind of token, a request the
-endpoint would refuse) is None, and the endpoint runs with a session.
+event loop. Anything else (a client or token not cached, any other kind of token, a token asked for
+resources, whose resource servers decide, a request the endpoint would refuse) is None, and the
+endpoint runs with a session.
 """
 
 from __future__ import annotations
@@ -42,11 +43,16 @@ def answer_from_memory(runtime, request: OAuthRequest) -> tuple[int, dict, list]
         return None
     lookup = runtime.token_lookup
     presented = lookup.remembered(token)
-    if presented is None:
+    if presented is None or (presented is not INACTIVE and for_resources(presented.claims)):
         return None
     if presented is INACTIVE or not lookup.may_manage(presented, client):
         return 200, {"active": False}, default_json_headers
     return 200, lookup.describe_remembered(presented), default_json_headers
+
+
+def for_resources(claims: dict) -> bool:
+    """A token asked for resources (RFC 8707): its resources say whether introspection may describe it."""
+    return isinstance(claims.get("aud"), list)
 
 
 class IntrospectionEndpoint(AuthlibIntrospection):
@@ -61,7 +67,13 @@ class IntrospectionEndpoint(AuthlibIntrospection):
         return OAuthPresentedToken.find(self.server.runtime, current_db(), token_string, memory_first=True)
 
     def check_permission(self, token: OAuthPresentedToken, client, request) -> bool:
-        return token.check_client(client)
+        """The client's own token, and, for a token asked for resources, one whose every resource lets
+        introspection describe its tokens."""
+        if not token.check_client(client):
+            return False
+        claims = token.presented.claims
+        return not (claims and for_resources(claims)) or \
+            self.server.runtime.resources.introspection_allowed(current_db(), claims["aud"])
 
     def introspect_token(self, token: OAuthPresentedToken) -> dict:
         return token.describe()

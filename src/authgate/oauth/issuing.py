@@ -24,16 +24,20 @@ from authgate.storage.models import TokenFamily
 class _Issuance:
     family: TokenFamily | None
     dpop_jkt: str | None
+    audience: list[str] | None = None
+    expires_in: int | None = None
 
 
 _current: ContextVar[_Issuance] = ContextVar("authgate_issuance")
 
 
 @contextmanager
-def issuing(family: TokenFamily | None, dpop_jkt: str | None = None) -> Iterator[None]:
+def issuing(family: TokenFamily | None, dpop_jkt: str | None = None, audience: list[str] | None = None,
+            expires_in: int | None = None) -> Iterator[None]:
     """Tokens generated inside join ``family`` (None: no family, so no refresh token), bound to the DPoP key
-    ``dpop_jkt`` if given."""
-    token = _current.set(_Issuance(family, dpop_jkt))
+    ``dpop_jkt`` if given; their access token is for ``audience`` (RFC 8707; None: the issuer) and lives
+    ``expires_in`` seconds (None: the default)."""
+    token = _current.set(_Issuance(family, dpop_jkt, audience, expires_in))
     try:
         yield
     finally:
@@ -49,4 +53,5 @@ class TokenGenerator:
     def __call__(self, grant_type, client, user=None, scope=None, expires_in=None, include_refresh_token=True) -> dict:
         issuance = _current.get()
         return self.tokens.issue(current_db(), grant_type, client.row, user, scope, issuance.family,
-                                 expires_in=expires_in, with_refresh=include_refresh_token, dpop_jkt=issuance.dpop_jkt)
+                                 expires_in=issuance.expires_in or expires_in, with_refresh=include_refresh_token,
+                                 dpop_jkt=issuance.dpop_jkt, audience=issuance.audience)

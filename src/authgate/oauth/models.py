@@ -10,6 +10,7 @@ from authlib.oidc.core import AuthorizationCodeMixin
 from authgate.services.accounts.assurance import acr_of
 from authgate.services.applications.clients import ClientService, ClientView, port_is_valid
 from authgate.services.applications.grant_types import GRANTS
+from authgate.services.applications.resources import default_scopes, undefined_scopes
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.token_lookup import Presented, TokenLookup
 from authgate.storage.models import AuthorizationCode, RefreshToken, User
@@ -39,6 +40,11 @@ def same_but_loopback_port(requested: str, registered: str) -> bool:
 
 
 class OAuthClient(ClientMixin):
+    """A client as one request sees it (made per request by ``query_client``)."""
+
+    resources: tuple = ()
+    """The resources this request names (RFC 8707): the scopes they define are the ones it may ask for."""
+
     def __init__(self, row: ClientView, clients: ClientService):
         self.row = row
         self._clients = clients
@@ -53,6 +59,10 @@ class OAuthClient(ClientMixin):
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
         requested = scope_rules.parse(scope)
+        if self.resources:
+            chosen = requested or default_scopes(self.resources, self.row.scopes)
+            return None if undefined_scopes(self.resources, chosen) or (
+                self.row.scopes and any(s not in self.row.scopes for s in chosen)) else scope_rules.join(chosen)
         if not requested:
             return scope_rules.join(scope_rules.default_for_client(self.row.scopes))
         if not scope_rules.allowed_for_client(requested, self.row.scopes):

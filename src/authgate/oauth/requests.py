@@ -7,6 +7,8 @@ from collections import defaultdict
 from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
 from sqlalchemy.orm import Session
 
+REPEATABLE = frozenset({"resource"})
+
 
 class ParamsPayload(OAuth2Payload):
     """Parameters as (name, value) pairs, keeping repeats so that they can be refused (RFC 6749 §3.1)."""
@@ -26,7 +28,8 @@ class ParamsPayload(OAuth2Payload):
         return self._datalist
 
     def repeated(self) -> list[str]:
-        return [name for name, values in self._datalist.items() if len(values) > 1]
+        """The parameters sent more than once, but for those that may be (``resource``, RFC 8707 §2)."""
+        return [name for name, values in self._datalist.items() if len(values) > 1 and name not in REPEATABLE]
 
 
 class OAuthRequest(OAuth2Request):

@@ -25,6 +25,7 @@ from authgate.services.accounts.users import UserService
 from authgate.services.applications.client_limits import ClientLimits
 from authgate.services.applications.clients import ClientService
 from authgate.services.applications.registration import RegistrationService
+from authgate.services.applications.resources import ResourceService
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.clients import ClientCache
 from authgate.services.caching.events import KEYS
@@ -66,6 +67,7 @@ from authgate.storage.repositories.permissions import SqlPermissionStore
 from authgate.storage.repositories.personal_tokens import SqlPersonalTokenStore
 from authgate.storage.repositories.purge import SqlPurgeStore
 from authgate.storage.repositories.registration import SqlRegistrationStore
+from authgate.storage.repositories.resources import SqlResourceStore
 from authgate.storage.repositories.sessions import SqlSessionStore
 from authgate.storage.repositories.shown_once import SqlShownOnceStore
 from authgate.storage.repositories.tokens import SqlTokenStore
@@ -102,7 +104,9 @@ class Runtime:
         self.bus.on(KEYS, lambda _kid: self.keys.forget())
         self.permission_store = SqlPermissionStore()
         self.permissions = PermissionService(self.permission_store, self.user_store, self.group_store, self.client_store)
-        self.clients = ClientService(self.client_store, self.hasher, ClientCache(self.bus), self.permissions)
+        self.resources = ResourceService(settings, SqlResourceStore(), self.permissions)
+        self.clients = ClientService(self.client_store, self.hasher, ClientCache(self.bus), self.permissions,
+                                     resource_scopes=self.resources.all_scopes)
         self.token_store = SqlTokenStore()
         self.tokens = TokenService(settings, self.hasher, self.keys, self.token_store)
         self.codes = CodeService(settings, self.hasher, self.tokens, SqlCodeStore())
@@ -187,12 +191,13 @@ class Runtime:
         return cls(settings, db)
 
     def first_start(self) -> str | None:
-        """Make the signing key and, on an empty database, the administrator.
+        """Make the signing key, authgate's own API as a resource server and, on an empty database, the administrator.
 
         Returns the administrator's generated password when one was made (to print once).
         """
         with self.db.session() as s:
             self.keys.ensure_signing_key(s)
+            self.resources.ensure_own(s)
             if self.users.count(s):
                 return None
             password = self.settings.admin_password or generated_admin_password()

@@ -89,6 +89,8 @@ class AuthorizationCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    """The resource identifiers authorized (RFC 8707 §2.1); None: asked without ``resource``."""
 
 
 class TokenFamily(Base):
@@ -110,6 +112,8 @@ class TokenFamily(Base):
     """How the user authenticated for this grant (RFC 8176, space-separated); None without a user or before 0017."""
     dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """The DPoP key a public client's refresh tokens are bound to (RFC 9449 §5): each refresh proves it."""
+    resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    """The resources of the whole grant: a refresh may ask for fewer, never more (RFC 8707 §2.2)."""
 
 
 class AccessToken(Base):
@@ -219,6 +223,7 @@ class DeviceCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
 
 class Group(Base):
@@ -434,3 +439,22 @@ class InitialAccessToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     uses_allowed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     uses: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ResourceServer(Base):
+    """An API that tokens are issued for (RFC 8707): its identifier is the tokens' ``aud``."""
+
+    __tablename__ = "resource_servers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(2000), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    access_token_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Seconds its access tokens live; None: ``AUTHGATE_ACCESS_TOKEN_TTL``."""
+    introspection: Mapped[bool] = mapped_column(Boolean, default=True)
+    """Whether introspection describes its tokens (otherwise ``{"active": false}``)."""
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    """authgate's own API: made at start, kept in step with the issuer, never deleted."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -20,6 +20,7 @@ from fastapi.security import HTTPBearer, OAuth2AuthorizationCodeBearer
 from starlette.concurrency import run_in_threadpool
 
 from authgate.oauth import dpop
+from authgate.oauth import protected_resource
 from authgate.services.accounts.principal import Principal
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.bearer import BearerService, InvalidToken
@@ -152,9 +153,23 @@ def _from_memory(scope, bearer: BearerService, token: str) -> Principal | None:
     return bearer.from_memory(token)
 
 
+def not_for_this_api() -> BearerError:
+    """A working token asked for other resources (RFC 8707): refused as RFC 6750 §3.1 ``invalid_token``."""
+    return unauthenticated("The access token is not for this API: its audience is another resource.")
+
+
+def with_resource_metadata(error: BearerError, metadata_url: str) -> BearerError:
+    """The API's challenges name its protected resource metadata (RFC 9728 §5.1)."""
+    scheme, _, params = error.challenge.partition(" ")
+    challenge = f'{scheme} {params}, resource_metadata="{metadata_url}"' if params else \
+        f'{scheme} resource_metadata="{metadata_url}"'
+    return BearerError(error.status, error.body, challenge)
+
+
 async def authenticate(request: Request, scopes: tuple[str, ...], user_required: bool = False,
-                       token: str | None = None) -> Principal:
-    """The principal behind the request's bearer token, or behind ``token`` when the caller found it elsewhere."""
+                       token: str | None = None, for_api: bool = False) -> Principal:
+    """The principal behind the request's bearer token, or behind ``token`` when the caller found it elsewhere;
+    ``for_api``: only a token authgate's own API may take (``BearerService.for_own_api``)."""
     scheme, token = ("bearer", token) if token is not None else presented(request.headers.get("authorization"))
     bearer = request.app.state.runtime.bearer
     try:
@@ -164,6 +179,8 @@ async def authenticate(request: Request, scopes: tuple[str, ...], user_required:
     except InvalidToken as error:
         raise unauthenticated(str(error)) from None
     check_binding(request, scheme, token, principal)
+    if for_api and not bearer.for_own_api(principal):
+        raise not_for_this_api()
     refused = refusal(principal, scopes, user_required)
     if refused:
         raise refused
@@ -180,6 +197,10 @@ def require_scope(scope: str, *alternatives: str, user_required: bool = False):
         _oauth: str | None = Security(oauth2_scheme, scopes=list(scopes)),
         _bearer: object = Security(bearer_scheme),
     ) -> Principal:
-        return await authenticate(request, scopes, user_required)
+        try:
+            return await authenticate(request, scopes, user_required, for_api=True)
+        except BearerError as error:
+            own_api = request.app.state.runtime.resources.own_identifier
+            raise with_resource_metadata(error, protected_resource.metadata_url(own_api)) from None
 
     return dependency

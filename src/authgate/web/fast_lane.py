@@ -4,8 +4,9 @@ Every API call passes the bearer check, and behind FastAPI's routing, dependency
 response validation that check costs several times its own work (``docs/performance.md``). The
 fast lane answers a ``GET`` on a registered path only when it can answer completely from memory:
 the token verifies with cached keys, its principal is cached (``BearerService.from_memory``),
-it holds the scope and, where asked, has a user (``web/bearer.py``'s ``token_of`` and ``refusal``,
-shared with the routes); a DPoP-bound token, whose proof the route checks, is never answered here. The answer is the one the FastAPI route gives, byte for byte (a test compares
+it is for this API (``BearerService.for_own_api``, the audience rule), it holds the scope and, where
+asked, has a user (``web/bearer.py``'s ``token_of`` and ``refusal``, shared with the routes); a DPoP-bound
+token, whose proof the route checks, is never answered here. The answer is the one the FastAPI route gives, byte for byte (a test compares
 them). Anything else (no token, a bad one, a cache miss, a refused scope, a query string) falls
 through to the FastAPI route, which stays the one place the endpoint's rules, errors and OpenAPI
 description live; what memory said is kept for it (``keep_check``), so memory is asked once.
@@ -111,7 +112,8 @@ class FastLane:
         except InvalidToken as error:
             keep_check(scope, token, None, error)
             return None
-        if principal is None or principal.jkt or refusal(principal, read.scopes, read.user_required) is not None:
+        if (principal is None or principal.jkt or not self.bearer.for_own_api(principal)
+                or refusal(principal, read.scopes, read.user_required) is not None):
             keep_check(scope, token, principal, None)
             return None
         return principal

@@ -5,6 +5,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
 
+from authgate.oauth import resources as targets
 from authgate.oauth.errors import repeated_parameters
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.grants.openid import OpenIDCode
@@ -46,12 +47,19 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
         """Runs once the redirect URI is trusted, so these errors go back to the client (RFC 6749 §4.1.2.1).
 
         Request objects are refused here too (OpenID Connect Core §6), so the client learns why.
-        The scope itself is judged by the client's ``get_allowed_scope`` (invalid_scope).
+        The scope itself is judged by the client's ``get_allowed_scope`` (invalid_scope); with ``resource``
+        (RFC 8707 §2), against what those resources define, once they are known (else invalid_target).
         """
         repeated = self.request.payload.repeated()
         if repeated:
             raise repeated_parameters(repeated)
         refuse_request_objects(self.request.payload.data)
+        asked = self.requested_resources()
+        if asked:
+            client = self.request.client
+            self.target = targets.for_new_grant(self.services.resources, self.request.db, asked,
+                                                self.request.payload.scope, client.row.scopes)
+            client.resources = self.target.resources
 
     def generate_authorization_code(self) -> str:
         return gen.generate()
@@ -70,7 +78,16 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
             nonce=data.get("nonce"),
             auth_time=getattr(request, "auth_time", None),
             amr=getattr(request, "amr", ()),
+            resources=self.granted_resources(),
         )
+
+    def validate_token_request(self):
+        """Authlib's checks of the code, then its resources: those asked for now must be among those
+        authorized at the authorization endpoint (RFC 8707 §2.2); none asked: all of them."""
+        super().validate_token_request()
+        code = self.request.authorization_code.row
+        self.target = targets.within_grant(self.services.resources, self.request.db, self.requested_resources(),
+                                           code.resources, code.scope)
 
     def query_authorization_code(self, code: str, client) -> OAuthCode | None:
         redeemed = self.services.codes.redeem(self.request.db, code, client.row)
@@ -88,4 +105,5 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
         return self.services.tokens.start_family(
             self.request.db, self.request.client.row, user, self.SPEC.name, scope, authorization_code_id=code.id,
             amr=code.amr, dpop_jkt=self.request.dpop_jkt,
+            resources=code.resources,
         )

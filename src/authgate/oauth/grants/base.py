@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError
 
+from authgate.oauth import resources as targets
 from authgate.oauth.issuing import issuing
 from authgate.services.accounts.login_guard import LoginGuard
 from authgate.services.accounts.users import UserService
 from authgate.services.applications.clients import ClientService
 from authgate.services.applications.grant_types import GrantSpec
+from authgate.services.applications.resources import ResourceService
 from authgate.services.caching.users import UserCache
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.codes import CodeService
@@ -38,12 +40,14 @@ class GrantServices:
     login_guard: LoginGuard
     user_cache: UserCache
     """``get(s, user_id)``: the user from memory while the bus is fresh, else read through ``s``."""
+    resources: ResourceService
 
     @classmethod
     def of(cls, runtime) -> "GrantServices":
         return cls(settings=runtime.settings, tokens=runtime.tokens, codes=runtime.codes,
                    device_codes=runtime.device_codes, clients=runtime.clients, keys=runtime.keys,
-                   users=runtime.users, login_guard=runtime.login_guard, user_cache=runtime.cached_users)
+                   users=runtime.users, login_guard=runtime.login_guard, user_cache=runtime.cached_users,
+                   resources=runtime.resources)
 
     def __call__(self, grant) -> None:
         grant.services = self
@@ -60,6 +64,8 @@ class AuthgateGrant:
     a read transaction, and the write transaction opens after it, only to persist. A grant that
     consumes a credential (a code, a refresh token) validates in the write transaction that spends it."""
     services: GrantServices
+    target: targets.Target | None = None
+    """The resources the token is for (RFC 8707), decided while validating; None: none named."""
 
     def __init_subclass__(cls, **kwargs):
         """The spec's URN is the ``grant_type`` Authlib matches, so it is written once."""
@@ -84,7 +90,14 @@ class AuthgateGrant:
         """The family new tokens join: a new one by default, none for tokens without refresh."""
         client = self.request.client.row
         return self.services.tokens.start_family(self.request.db, client, user, self.SPEC.name, scope,
-                                                 dpop_jkt=self.request.dpop_jkt)
+                                                 dpop_jkt=self.request.dpop_jkt, resources=self.granted_resources())
+
+    def granted_resources(self) -> list[str] | None:
+        return list(self.target.granted) if self.target else None
+
+    def requested_resources(self) -> list[str]:
+        """The request's ``resource`` parameters (RFC 8707 §2)."""
+        return targets.requested(self.request.payload)
 
     @staticmethod
     def active_user(user: User | None) -> User:
@@ -95,10 +108,16 @@ class AuthgateGrant:
         return user
 
     def generate_token(self, user=None, scope=None, grant_type=None, expires_in=None, include_refresh_token=True):
-        """Authlib's, with the client's default scope and the family the tokens join decided first; bound to
-        the request's DPoP key when it came with a proof (RFC 9449 §5)."""
-        scope = scope or scope_rules.join(scope_rules.default_for_client(self.request.client.row.scopes))
-        with issuing(self.token_family(user, scope), self.request.dpop_jkt):
+        """Authlib's, with the client's default scope (or the resources', RFC 8707) and the family the tokens
+        join decided first; bound to the request's DPoP key when it came with a proof (RFC 9449 §5)."""
+        client_scopes = self.request.client.row.scopes
+        target = self.target
+        if not scope:
+            scope = target.default_scope(client_scopes) if target else \
+                scope_rules.join(scope_rules.default_for_client(client_scopes))
+        audience = target.audience if target else None
+        ttl = target.ttl(self.services.settings.access_token_ttl) if target else None
+        with issuing(self.token_family(user, scope), self.request.dpop_jkt, audience, ttl):
             return super().generate_token(user=user, scope=scope, grant_type=grant_type, expires_in=expires_in,
                                           include_refresh_token=include_refresh_token)
 
@@ -106,7 +125,14 @@ class AuthgateGrant:
         """Nothing left to do: the generator recorded the tokens in the request's transaction."""
 
     def validate_requested_scope(self):
-        """Refuse unknown scopes and scopes outside the client's own set (RFC 6749 §3.3, §5.2)."""
+        """Refuse unknown scopes and scopes outside the client's own set (RFC 6749 §3.3, §5.2); with
+        ``resource``, scopes the resources do not define (RFC 8707 §2) and resources that are not known."""
+        asked = self.requested_resources()
+        if asked:
+            client = self.request.client.row
+            self.target = targets.for_new_grant(self.services.resources, self.request.db, asked,
+                                                self.request.payload.scope, client.scopes)
+            return
         requested = scope_rules.parse(self.request.payload.scope)
         if requested and not scope_rules.allowed_for_client(requested, self.request.client.row.scopes):
             raise InvalidScopeError("The requested scope is unknown or not allowed for this client.")

@@ -1,16 +1,19 @@
 """The refresh token grant (RFC 6749 §6) with rotation and reuse detection (RFC 9700 §4.14.2).
 
-Each refresh token works once. Everything that can refuse a refresh (client, token, scope, user)
-is checked before the token is claimed, so a refused request leaves it working. Presenting a
+Each refresh token works once. Everything that can refuse a refresh (client, token, scope, resources,
+user) is checked before the token is claimed, so a refused request leaves it working. Presenting a
 token that was already rotated revokes its whole family, except within a short grace window
 (``AUTHGATE_REFRESH_GRACE_SECONDS``), where a client retrying after a lost response gets the same
 new pair back; only until that new refresh token is used: after that, the old one's reuse is theft.
+A refresh may name fewer of the grant's resources (RFC 8707 §2.2), never others; naming none, its
+access token is for all of them, as the first one was.
 """
 
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 
+from authgate.oauth import resources as targets
 from authgate.oauth.errors import DpopProofError
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.models import OAuthRefreshToken
@@ -29,6 +32,8 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
         row = self._working_token(client)
         token = OAuthRefreshToken(row)
         self._validate_token_scope(token)
+        self.target = targets.within_grant(self.services.resources, self.request.db, self.requested_resources(),
+                                           self.family.resources, self.request.payload.scope or row.scope)
         user_id = row.user_id
         user = self.services.user_cache.get(self.request.db, user_id) if user_id is not None else None
         self.request.user = self.active_user(user)

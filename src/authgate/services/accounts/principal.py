@@ -51,6 +51,8 @@ class Principal:
     kind: str  # "access_token", "personal_access_token", "session" or "system"
     jkt: str | None = None
     """The DPoP key an access token is bound to (its ``cnf.jkt``, RFC 9449 §6): each use must prove it."""
+    audience: str | list | None = None
+    """An access token's ``aud``: the issuer (a token asked for no resource) or the list of its resources."""
 
     @property
     def is_system(self) -> bool:

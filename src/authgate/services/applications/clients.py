@@ -20,6 +20,7 @@ expire (``secret_expires_at``): an expired secret authenticates nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -148,7 +149,9 @@ def secret_expired(client: Client | ClientView) -> bool:
 
 class ClientService:
     def __init__(self, store: ClientStore, hasher: SecretHasher, cache: ClientCache,
-                 permissions: PermissionService):
+                 permissions: PermissionService, resource_scopes: Callable[[Session], set[str]] | None = None):
+        self.resource_scopes = resource_scopes or (lambda s: set())
+        """The scopes resource servers define: a client may be limited to them too."""
         self.store = store
         self.hasher = hasher
         self.permissions = permissions
@@ -169,7 +172,7 @@ class ClientService:
         """The new client and its secret in clear (``None`` for a public client): shown this once."""
         self.permissions.require(s, actor, "create-auth_clients")
         client = Client(client_id=str(uuid.uuid4()), public=public, owner_id=owner_id)
-        self._apply(client, name, list(redirect_uris), grants, list(scopes))
+        self._apply(client, name, list(redirect_uris), grants, list(scopes), self._resource_scopes(s, scopes))
         given = self._settle_service_reads(s, actor, client, set())
         secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret) if secret else None
@@ -235,15 +238,20 @@ class ClientService:
             client.directory_granted_by, client.directory_grantor_id = GRANTED_BY_USER, actor.user.id
         return {"directory_reads": ",".join(sorted(after))}
 
+    def _resource_scopes(self, s: Session, scopes) -> set[str]:
+        """The resource servers' scopes, read only when ``scopes`` names one authgate does not know."""
+        return self.resource_scopes(s) if any(x not in scope_rules.KNOWN for x in scopes or ()) else set()
+
     @staticmethod
-    def _apply(client: Client, name: str, redirect_uris: list[str], grants: list[str] | None, scopes: list[str]) -> None:
+    def _apply(client: Client, name: str, redirect_uris: list[str], grants: list[str] | None, scopes: list[str],
+               resource_scopes: set[str] = frozenset()) -> None:
         name = (name or "").strip()
         if not name or len(name) > 255:
             raise Invalid("name must be 1 to 255 characters", field="name")
         grants = normalize_grants(grants, bool(redirect_uris))
         scopes = list(dict.fromkeys(scopes))
         try:
-            scope_rules.check_known(scopes)
+            scope_rules.check_known([x for x in scopes if x not in resource_scopes])
         except Invalid as error:
             raise Invalid(str(error), field="scopes") from None
         for uri in redirect_uris:
@@ -330,6 +338,7 @@ class ClientService:
             values.get("redirect_uris", client.redirect_uris),
             values.get("grants", client.grants),
             values.get("scopes", client.scopes),
+            self._resource_scopes(s, values.get("scopes", client.scopes)),
         )
         given = self._settle_service_reads(s, actor, client, before)
         s.flush()

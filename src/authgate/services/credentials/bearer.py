@@ -9,6 +9,10 @@ Two halves, each asked at most once per request (``web/bearer.py``):
   a stale bus).
 - ``from_database`` does the same check with at most one query, and fills the caches.
 
+Either accepts any unexpired token this server signed, whatever resources it was asked for; whether
+authgate's own API takes it is ``for_own_api`` (the audience rule), a comparison on the claims it
+already holds, so it costs the hot path nothing.
+
 The statements are the stores' (``storage/repositories/``).
 """
 
@@ -21,6 +25,7 @@ from joserfc.errors import JoseError
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, SecretHasher
 from authgate.services.accounts.principal import Principal, UserView
+from authgate.services.applications.resources import own_api_identifier
 from authgate.services.caching.bounded import Bounded
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.personal_tokens import PersonalTokenCache, PersonalTokenView
@@ -71,6 +76,7 @@ class BearerService:
         self.personal_token_store = personal_token_store
         self.token_store = token_store
         self._verified = Bounded()
+        self.own_api = own_api_identifier(settings.issuer)
 
     def from_memory(self, token: str) -> Principal | None:
         """The principal, from memory only; None when the database must be asked (``from_database``)."""
@@ -103,6 +109,13 @@ class BearerService:
             return None
         principal = self._jwt_principal(claims, lambda user_id: self.users.cached(user_id) or NEEDS_DATABASE)
         return None if principal is None else (claims, principal)
+
+    def for_own_api(self, principal: Principal) -> bool:
+        """The audience rule of authgate's own API: a token asked for resources (``aud`` a list) works
+        here only when the API's identifier is among them; a token asked for none (``aud`` the issuer, as
+        every token was before resources existed), a personal access token and a session always do."""
+        aud = principal.audience
+        return not isinstance(aud, list) or self.own_api in aud
 
     def from_database(self, token: str) -> Principal:
         """The principal behind ``token``, with at most one query; for when ``from_memory`` could not tell."""
@@ -167,8 +180,10 @@ class BearerService:
                 claims = jwt.decode(token, key, algorithms=[key.alg]).claims
             except (JoseError, ValueError, TypeError, KeyError):
                 raise InvalidToken("The access token is malformed or its signature is invalid.") from None
-            if claims.get("iss") != self.settings.issuer or claims.get("aud") != self.settings.issuer:
-                raise InvalidToken("The access token was not issued for this server.")
+            aud = claims.get("aud")
+            if claims.get("iss") != self.settings.issuer or not (aud == self.settings.issuer or (
+                    isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud))):
+                raise InvalidToken("The access token was not issued by this server.")
         exp = claims.get("exp")
         if not isinstance(exp, int) or exp <= time.time():
             self._verified.pop(token, None)
@@ -195,7 +210,7 @@ class BearerService:
         if refusal is not None:
             raise InvalidToken(REFUSED[refusal])
         return Principal(user=user, client_id=client_id, scopes=tuple(str(claims.get("scope", "")).split()),
-                         kind="access_token", jkt=bound_key(claims))
+                         kind="access_token", jkt=bound_key(claims), audience=claims.get("aud"))
 
     def _jwt(self, token: str) -> Principal:
         claims = self.verified_claims(token)
@@ -223,4 +238,5 @@ class BearerService:
             scopes=tuple(str(claims.get("scope", "")).split()),
             kind="access_token",
             jkt=bound_key(claims),
+            audience=claims.get("aud"),
         )

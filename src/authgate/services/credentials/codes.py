@@ -24,7 +24,7 @@ class CodeService:
     def create(
         self, s: Session, code: str, *, client: Client, user: User, redirect_uri: str, scope: str,
         code_challenge: str | None, code_challenge_method: str | None, nonce: str | None,
-        auth_time: datetime | None = None, amr: tuple[str, ...] = (),
+        auth_time: datetime | None = None, amr: tuple[str, ...] = (), resources: list[str] | None = None,
     ) -> None:
         self.store.add(
             s,
@@ -39,6 +39,7 @@ class CodeService:
                 nonce=nonce,
                 auth_time=auth_time or utcnow(),
                 amr=" ".join(amr) or None,
+                resources=resources,
                 expires_at=utcnow() + timedelta(seconds=self.settings.auth_code_ttl),
             )
         )

@@ -44,12 +44,14 @@ class DeviceCodeService:
         self.store = store
         self.clients = clients
 
-    def create(self, s: Session, client: Client, scope: str, device_code: str, user_code: str) -> DeviceCode:
+    def create(self, s: Session, client: Client, scope: str, device_code: str, user_code: str,
+               resources: list[str] | None = None) -> DeviceCode:
         row = DeviceCode(
             device_code_hash=self.hasher.hash(device_code),
             user_code_hash=self.hasher.hash(normalize_user_code(user_code)),
             client_id=client.id,
             scope=scope,
+            resources=resources,
             interval=self.settings.device_poll_interval,
             expires_at=utcnow() + timedelta(seconds=self.settings.device_code_ttl),
         )

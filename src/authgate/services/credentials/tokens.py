@@ -48,14 +48,18 @@ class TokenService:
     def start_family(
         self, s: Session, client: Client, user: User | None, grant_type: str, scope: str,
         authorization_code_id: int | None = None, amr: str | None = None, dpop_jkt: str | None = None,
+        resources: list[str] | None = None,
     ) -> TokenFamily:
         """A new family, inserted at once; the object returned is outside the session (read its fields only).
         ``amr``: how the user authenticated (RFC 8176), carried by every access token of the family.
         ``dpop_jkt`` binds a public client's refresh tokens to its DPoP key (RFC 9449 §5); a confidential
-        client's are bound by its authentication already."""
+        client's are bound by its authentication already. ``resources``: what the grant was made for
+        (RFC 8707), None when it named none."""
         values = {"client_id": client.id, "user_id": user.id if user else None, "grant_type": grant_type,
                   "scope": scope, "authorization_code_id": authorization_code_id, "amr": amr or None,
                   "dpop_jkt": dpop_jkt if client.public else None}
+        if resources is not None:
+            values["resources"] = list(resources)
         return TokenFamily(id=self.store.new_family(s, values), **values)
 
     # -- issuing -------------------------------------------------------------------------------------
@@ -63,13 +67,15 @@ class TokenService:
     def issue(
         self, s: Session, grant_type: str, client: Client, user: User | None, scope: str, family: TokenFamily | None,
         *, expires_in: int | None = None, with_refresh: bool = True, dpop_jkt: str | None = None,
+        audience: list[str] | None = None,
     ) -> dict:
         """A grant's token response (RFC 6749 §5.1), recorded and audited: an access token, and a refresh
         token when asked for, the tokens have a family, the client may refresh and the scope allows it.
-        With ``dpop_jkt`` the access token is bound to that DPoP key (``cnf``, ``token_type`` DPoP: RFC 9449 §5)."""
+        With ``dpop_jkt`` the access token is bound to that DPoP key (``cnf``, ``token_type`` DPoP: RFC 9449 §5);
+        ``audience``: the resources the access token is for (RFC 8707), None for the issuer."""
         issued = self.issue_access_token(s, client, user, scope, family.id if family else None, expires_in,
                                          amr=family.amr if family is not None and user is not None else None,
-                                         dpop_jkt=dpop_jkt)
+                                         dpop_jkt=dpop_jkt, audience=audience)
         response = {
             "token_type": "DPoP" if dpop_jkt else "Bearer",
             "access_token": issued.token,
@@ -86,19 +92,22 @@ class TokenService:
         audit.record(
             s, "token.refreshed" if grant_type == "refresh_token" else "token.issued",
             user_id=user.id if user is not None else None, client_id=client.client_id, subject=issued.jti,
-            details={"grant_type": grant_type, "scope": scope, "refresh_token": "refresh_token" in response},
+            details={"grant_type": grant_type, "scope": scope, "refresh_token": "refresh_token" in response,
+                     **({"resource": " ".join(audience)} if audience else {})},
         )
         return response
 
     def access_token_claims(self, client: Client, user: User | None, scope: str, *, jti: str, issued_at: int,
-                            ttl: int, amr: str | None = None, dpop_jkt: str | None = None) -> dict:
-        """The claims of an access token (RFC 9068 §2.2), built here and nowhere else: an ``aud`` per
-        resource, ``cnf`` (a proof-of-possession key) and ``act`` (the actor of a delegation) join them here.
+                            ttl: int, amr: str | None = None, dpop_jkt: str | None = None,
+                            audience: list[str] | None = None) -> dict:
+        """The claims of an access token (RFC 9068 §2.2), built here and nowhere else: ``aud`` is the list of
+        resources asked for (RFC 8707 §2), or the issuer (a string) for a token asked for none, as before
+        resources existed; ``cnf`` (a proof-of-possession key) and ``act`` (the actor of a delegation) join them here.
         ``amr`` and ``acr`` (RFC 9068 §2.2.1) say how the user authenticated, when the grant recorded it."""
         claims = {
             "iss": self.settings.issuer,
             "sub": str(user.id) if user else client.client_id,
-            "aud": self.settings.issuer,
+            "aud": list(audience) if audience else self.settings.issuer,
             "exp": issued_at + ttl,
             "iat": issued_at,
             "jti": jti,
@@ -120,13 +129,14 @@ class TokenService:
     def issue_access_token(
         self, s: Session, client: Client, user: User | None, scope: str, family_id: int | None,
         expires_in: int | None = None, amr: str | None = None, dpop_jkt: str | None = None,
+        audience: list[str] | None = None,
     ) -> IssuedAccessToken:
         """Sign an RFC 9068 JWT and record its ``jti`` so that it can be revoked."""
         ttl = expires_in or self.settings.access_token_ttl
         now = int(time.time())
         jti = secrets.token_urlsafe(16)
         token = self.sign_access_token(s, self.access_token_claims(client, user, scope, jti=jti, issued_at=now, ttl=ttl,
-                                                                    amr=amr, dpop_jkt=dpop_jkt))
+                                                                   amr=amr, dpop_jkt=dpop_jkt, audience=audience))
         self.store.add_access_token(s, {
             "jti": jti,
             "family_id": family_id,

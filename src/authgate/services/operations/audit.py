@@ -32,6 +32,7 @@ EVENTS = (
     "factor_policy.changed", "login.enrolment_required", "login.step_up_required",
     "factor.reset", "passkey.refused",
     "client.registered", "registration.token_created",
+    "resource.created", "resource.updated", "resource.deleted",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")

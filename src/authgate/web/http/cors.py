@@ -1,6 +1,6 @@
 """CORS for the endpoints a browser app (a SPA using oidc-client-ts, say) calls itself: token,
-UserInfo, JWKS, revocation, dynamic client registration and its client configuration endpoints, and the
-discovery documents (a pure ASGI middleware).
+UserInfo, JWKS, revocation, dynamic client registration and its client configuration endpoints, the
+discovery documents and the API's protected resource metadata (a pure ASGI middleware).
 
 They answer preflights and allow any origin, *without* credentials: these endpoints authenticate by
 what the request carries (a code and PKCE verifier, a bearer token, a public client's id), never by
@@ -13,6 +13,7 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authgate.oauth.metadata import AUTHORIZATION_SERVER_PATH, OPENID_CONFIGURATION_PATH, PATHS
+from authgate.oauth.protected_resource import PROTECTED_RESOURCE_PATH
 
 METHODS = {
     PATHS["token_endpoint"]: b"POST",
@@ -22,9 +23,12 @@ METHODS = {
     AUTHORIZATION_SERVER_PATH: b"GET",
     OPENID_CONFIGURATION_PATH: b"GET",
     PATHS["registration_endpoint"]: b"POST",
+    PROTECTED_RESOURCE_PATH: b"GET",
 }
-PREFIXES = ((PATHS["registration_endpoint"] + "/", b"GET, PUT, DELETE"),)
-"""Paths under these (RFC 7592's ``registration_client_uri`` of each client) too."""
+PREFIXES = ((PATHS["registration_endpoint"] + "/", b"GET, PUT, DELETE"),
+            (AUTHORIZATION_SERVER_PATH + "/", b"GET"), (PROTECTED_RESOURCE_PATH + "/", b"GET"))
+"""Paths under these too: RFC 7592's ``registration_client_uri`` of each client, and the well-known documents
+of an identifier with a path (RFC 8414 §3.1, RFC 9728 §3.1)."""
 ALLOW_ORIGIN = (b"access-control-allow-origin", b"*")
 EXPOSE = (b"access-control-expose-headers", b"WWW-Authenticate, Retry-After")
 ALLOW_HEADERS = (b"access-control-allow-headers", b"Authorization, Content-Type, DPoP")
