@@ -230,6 +230,40 @@ def _clients(parser: argparse.ArgumentParser) -> None:
     delete_client.set_defaults(run=_command("clients_delete"))
 
 
+def _resource_command(name: str):
+    """As ``_command``, from ``cli/resource_commands.py``."""
+    def run(runtime, args) -> None:
+        from authgate.cli import resource_commands
+
+        getattr(resource_commands, name)(runtime, args)
+
+    run.__name__ = name
+    return run
+
+
+def _resources(parser: argparse.ArgumentParser) -> None:
+    resources = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    create = resources.add_parser("create", help="register a resource server (an API tokens may be asked for, RFC 8707)")
+    create.add_argument("--identifier", required=True, metavar="URI",
+                        help="its absolute URI, without a fragment: the `resource` clients send and the tokens' aud")
+    create.add_argument("--name", help="a name people read (default: the identifier)")
+    create.add_argument("--scope", action="append", metavar="S", help="a scope it defines (repeatable)")
+    create.add_argument("--access-token-ttl", type=_positive, metavar="SECONDS",
+                        help="how long its access tokens live (default AUTHGATE_ACCESS_TOKEN_TTL)")
+    create.add_argument("--no-introspection", action="store_true", help="introspection does not describe its tokens")
+    _json(create)
+    create.set_defaults(run=_resource_command("resources_create"))
+    list_resources = resources.add_parser("list", help="list resource servers, authgate's own API among them")
+    _json(list_resources)
+    list_resources.set_defaults(run=_resource_command("resources_list"))
+    for action, summary in (("show", "a resource server"),
+                            ("delete", "delete a resource server (not authgate's own API)")):
+        command = resources.add_parser(action, help=summary)
+        command.add_argument("resource", metavar="ID|URI", help="its id or identifier (see `authgate resources list`)")
+        _json(command)
+        command.set_defaults(run=_resource_command("resources_" + action))
+
+
 def _tokens(parser: argparse.ArgumentParser) -> None:
     tokens = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     create_token = tokens.add_parser("create", help="create a personal access token")
@@ -359,6 +393,7 @@ GROUPS = {
     "db": ("database schema", _db),
     "users": ("manage users", _users),
     "clients": ("manage client applications", _clients),
+    "resources": ("manage resource servers (the APIs tokens are for, RFC 8707)", _resources),
     "groups": ("manage groups of users", _groups),
     "permissions": ("grant and revoke permissions", _permissions),
     "tokens": ("manage personal access tokens; revoke any token", _tokens),

@@ -8,6 +8,8 @@ and the user's choice on the consent page (None before it was shown) and returns
 session lacks: a pending sign-in for the second step or its enrolment), ``ConsentNeeded`` (what to show), ``Refused`` (an error
 for the client), ``Unreadable``, or ``Answered`` (the redirect with a code or ``access_denied``).
 It reads and records remembered consent, applies ``prompt``, ``max_age`` and ``acr_values``, and audits the answer.
+Consent is remembered per scope set only: a request naming resources (RFC 8707) always shows the page,
+which names them, and approving it remembers nothing.
 The adapter only converts the HTTP request and renders the outcome; CSRF stays in the adapter.
 The device approval page (``oauth/device_approval.py``) answers with the same outcomes.
 """
@@ -61,6 +63,8 @@ class ConsentNeeded:
     """The username of who registered the client (None: the operator, from the command line)."""
     self_registered: bool = False
     """The client registered itself (RFC 7591): nobody here vouches for it."""
+    resources: tuple[tuple[str, str], ...] = ()
+    """The APIs the tokens will be for (RFC 8707), as (name, identifier)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,8 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
     client = grant.client.row
     requested = scope_rules.parse(request.scope)
     scopes = requested or scope_rules.default_for_client(client.scopes)
-    remembered = choice is None and user is not None \
+    resources = grant.target.resources if grant.target else ()
+    remembered = choice is None and user is not None and not resources \
         and "consent" not in (request.payload.data.get("prompt") or "").split() \
         and runtime.consents.covers(request.db, user.id, client.id, scopes)
     try:
@@ -132,9 +137,10 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
     if choice is None and not remembered:
         maker = runtime.users.get(request.db, client.owner_id) if client.owner_id else None
         return ConsentNeeded(signed_in, client.name, scope_rules.describe(requested), return_to, grant.redirect_uri,
-                             made_by=maker.username if maker else None, self_registered=client.registered)
+                             made_by=maker.username if maker else None, self_registered=client.registered,
+                             resources=tuple((r.name, r.identifier) for r in resources))
     approved = choice == APPROVE or (choice is None and remembered)
-    if choice == APPROVE:
+    if choice == APPROVE and not resources:
         runtime.consents.remember(request.db, user.id, client.id, scopes)
     location = server.authorization_response(request, grant, user if approved else None)
     runtime.consents.record_answer(request.db, user.id, grant.client.get_client_id(), approved, request.scope)

@@ -42,6 +42,7 @@ from authgate.web.routes.account import password as account_password
 from authgate.web.routes.account import sessions as account_sessions
 from authgate.web.routes.admin import clients as admin_clients
 from authgate.web.routes.admin import groups as admin_groups
+from authgate.web.routes.admin import resources as admin_resources
 from authgate.web.routes.admin import security_log as admin_security_log
 from authgate.web.routes.admin import sign_in_policy as admin_sign_in_policy
 from authgate.web.routes.admin import users as admin_users
@@ -52,6 +53,7 @@ from authgate.web.routes.api import factor_policy as api_factor_policy
 from authgate.web.routes.api import factors as api_factors
 from authgate.web.routes.api import groups as api_groups
 from authgate.web.routes.api import permissions as api_permissions
+from authgate.web.routes.api import resources as api_resources
 from authgate.web.routes.api import security_logs as api_security_logs
 from authgate.web.routes.api import sessions as api_sessions
 from authgate.web.routes.api import tokens as api_tokens
@@ -73,6 +75,7 @@ ROUTERS = (
     enrolment.router, api_factor_policy.router, admin_sign_in_policy.router,
     passkeys.router, api_factors.router,
     oauth_registration.router, oauth_registration.client_router,
+    api_resources.router, admin_resources.router,
 )
 
 

@@ -21,6 +21,7 @@ from authgate.web.pages.csrf import checked_form, checked_pairs, session_binding
 
 NAV = (
     ("/admin/auth-clients", "Auth Clients", "view-auth_clients"),
+    ("/admin/resources", "Resources", "view-auth_clients"),
     ("/admin/users", "Users", "view-users"),
     ("/admin/groups", "Groups", "view-groups"),
 )

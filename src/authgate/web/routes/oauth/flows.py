@@ -88,7 +88,7 @@ def _authorize(request: Request, choice: str | None) -> Response:
         return page(request, visitor_of(outcome.signed_in), "consent.html", client_name=outcome.client_name,
                     made_by=outcome.made_by, self_registered=outcome.self_registered, scopes=outcome.scopes, everything=scope_rules.ALL in dict(outcome.scopes),
                     redirect_uri=outcome.redirect_uri, redirect_host=urlsplit(outcome.redirect_uri or "").netloc,
-                    action=outcome.action)
+                    action=outcome.action, resources=outcome.resources)
     return RedirectResponse(outcome.location, status_code=302)
 
 
