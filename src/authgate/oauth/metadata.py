@@ -68,6 +68,7 @@ def build(server, s) -> dict:
         ),
         "authorization_response_iss_parameter_supported": server.SENDS_ISS_IN_AUTHORIZATION_RESPONSE,
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
+        "protected_resources": [server.runtime.resources.own_identifier],
     }
     for name, (url_field, methods_field) in REGISTERED_ENDPOINTS.items():
         for endpoint in server.registered_endpoints.get(name, ())[:1]:

@@ -62,7 +62,7 @@ def requested(payload) -> list[str]:
 
 
 def invalid_target(description: str) -> InvalidTargetError:
-    return InvalidTargetError(printable(description, DESCRIPTION_LIMIT))
+    return InvalidTargetError(printable(description.replace("§", "section "), DESCRIPTION_LIMIT))
 
 
 def resolve(resources: ResourceService, db, identifiers: Sequence[str]) -> tuple[ResourceView, ...]:

@@ -83,7 +83,7 @@ def identifier_problem(identifier: object) -> str | None:
         parts.port
     except ValueError:
         return f"{identifier!r} is not a valid URI"
-    if not parts.scheme or ":" not in identifier:
+    if not parts.scheme or not identifier.partition(":")[2]:
         return f"{identifier!r} is not an absolute URI (RFC 8707 §2)"
     if "#" in identifier:
         return f"{identifier!r} has a fragment, which a resource identifier must not have (RFC 8707 §2)"
