@@ -36,6 +36,8 @@ EXPECTED = {
     ("get", "/security_logs"),
     ("get", "/security/factor_policy"), ("put", "/security/factor_policy"),
     ("get", "/users/{user_id}/factors"), ("delete", "/users/{user_id}/factors"),
+    ("get", "/resources"), ("post", "/resources"), ("get", "/resources/{resource_id}"),
+    ("put", "/resources/{resource_id}"), ("delete", "/resources/{resource_id}"),
 }
 
 

@@ -77,13 +77,15 @@ def test_valid_token_reads_users_me(server, user, good_token):
 
 
 def test_no_token_is_401_without_error_code_rfc6750_3_1(server):
-    """§3.1: a request lacking authentication SHOULD NOT carry an error code."""
+    """§3.1: a request lacking authentication SHOULD NOT carry an error code (only the realm and the
+    API's metadata URL, RFC 9728 §5.1)."""
     resp = users_me(server, None)
     assert resp.status_code == 401
     assert resp.json() == {"error": "Unauthenticated."}
     scheme, params = auth_params(resp.headers["WWW-Authenticate"])
     assert scheme == "bearer"
-    assert params == {"realm": "authgate"}
+    assert params == {"realm": "authgate",
+                      "resource_metadata": server.issuer + "/.well-known/oauth-protected-resource/api/1.0"}
 
 
 def test_other_auth_scheme_is_401_rfc6750_3(server, good_token):

@@ -213,11 +213,11 @@ class ResourceService:
         if "identifier" in values and values["identifier"] != row.identifier:
             raise Invalid("the identifier cannot change (tokens carry it): register a new resource instead",
                           field="identifier")
-        kept = {"name": row.name, "scopes": list(row.scopes or ())}
-        changed = [k for k in kept if k in values and list(values[k] or ()) != kept[k] if k == "scopes"] + \
-                  [k for k in kept if k == "name" and k in values and values[k] != kept[k]]
-        if row.builtin and changed:
-            raise Invalid("authgate's own API keeps its name and scopes", field=changed[0])
+        if row.builtin:
+            renamed = "name" in values and values["name"] != row.name
+            rescoped = "scopes" in values and list(values["scopes"] or ()) != list(row.scopes or ())
+            if renamed or rescoped:
+                raise Invalid("authgate's own API keeps its name and scopes", field="name" if renamed else "scopes")
         self._apply(row, values.get("name", row.name), values.get("scopes", row.scopes),
                     values.get("access_token_ttl", row.access_token_ttl), values.get("introspection", row.introspection))
         s.flush()
