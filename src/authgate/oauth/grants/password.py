@@ -53,7 +53,7 @@ class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant)
 
     def token_family(self, user: User | None, scope: str) -> TokenFamily:
         return self.services.tokens.start_family(self.request.db, self.request.client.row, user, self.SPEC.name,
-                                                 scope, amr=" ".join(PASSWORD_ONLY))
+                                                 scope, amr=" ".join(PASSWORD_ONLY), resources=self.granted_resources())
 
     def record_authentication(self) -> None:
         if self.attempt is not None:
