@@ -266,7 +266,8 @@ def test_refresh_of_a_grant_without_resources_cannot_gain_one(server, app, user,
 
 
 def test_device_flow_with_a_resource(server, app, user, orders):
-    """RFC 8707 §2 with RFC 8628: the device code remembers its resource, the token is for it."""
+    """RFC 8707 §2 with RFC 8628: the device code remembers its resource (the approval page names it),
+    the token is for it."""
     start = requests.post(server.url("/oauth/device"), data={"scope": "orders:read", "resource": orders},
                           auth=app.basic, timeout=10)
     assert start.status_code == 200, start.text
@@ -277,6 +278,7 @@ def test_device_flow_with_a_resource(server, app, user, orders):
         login = browser.get(page.headers["Location"])
         resp = browser.submit_login(login, browser.single_form(login), user.username, user.password)
         page = browser.get(resp.headers["Location"])
+    assert orders in page.text
     form = browser.single_form(page)
     assert browser.post("/device", data={**form.fields(), "decision": "approve"}).status_code == 200
     poll = [("grant_type", DEVICE_GRANT), ("device_code", codes["device_code"])]

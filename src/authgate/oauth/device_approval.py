@@ -59,7 +59,8 @@ def decide_device(runtime, db: Session, signed_in: SignedIn | None, user_code: s
     client = runtime.device_codes.requesting_client(db, row)
     if choice is None:
         return ConsentNeeded(signed_in, client.name, scope_rules.describe(scope_rules.parse(row.scope)),
-                             VERIFICATION_PATH, user_code=normalize_user_code(typed))
+                             VERIFICATION_PATH, user_code=normalize_user_code(typed),
+                             resources=tuple((identifier, identifier) for identifier in row.resources or ()))
     approved = choice == APPROVE
     if not runtime.device_codes.decide(db, row, signed_in.user, approved):
         return CodeNeeded(signed_in, typed, UNKNOWN_CODE)

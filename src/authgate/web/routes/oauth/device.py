@@ -43,7 +43,7 @@ def _device(request: Request, form: dict[str, str] | None) -> Response:
         return response
     if isinstance(outcome, ConsentNeeded):
         return page(request, who, "device.html", user_code=outcome.user_code, client_name=outcome.client_name,
-                    scopes=outcome.scopes)
+                    scopes=outcome.scopes, resources=outcome.resources)
     return page(request, who, "device_done.html", approved=outcome.approved, client_name=outcome.client_name)
 
 
