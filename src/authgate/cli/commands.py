@@ -201,6 +201,7 @@ def clients_create(runtime: Runtime, args) -> None:
             scopes=args.scope or [],
             public=args.public,
             owner_id=owner.id if owner else None,
+            logout=_logout_values(args),
         )
         data = client_views.public_view(client) | {"client_secret": secret}
     if namesakes:
@@ -212,6 +213,15 @@ def clients_create(runtime: Runtime, args) -> None:
         lines.append("Keep the secret now: it is stored hashed and will not be shown again.")
     lines.append(f"Grants: {' '.join(data['grants'])}")
     emit(args.json, data, lines)
+
+
+def _logout_values(args) -> dict:
+    """The sign-out options given (``--post-logout-redirect-uri ''`` alone clears the list)."""
+    given = {"post_logout_redirect_uris": [u for u in args.post_logout_redirect_uri if u]
+             if args.post_logout_redirect_uri is not None else None,
+             "backchannel_logout_uri": args.backchannel_logout_uri,
+             "backchannel_logout_session_required": args.backchannel_logout_session_required}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def clients_list(runtime: Runtime, args) -> None:
@@ -229,6 +239,11 @@ def _client_lines(data: dict) -> list[str]:
         f"Redirect URIs: {' '.join(data['redirect_uris']) or 'none'}",
         f"Scopes: {' '.join(data['scopes']) or 'any the user holds'}",
         *([f"Registered itself (dynamic registration) at {data['registered_at']}"] if data.get("registered_at") else []),
+        *([f"Post-logout redirect URIs: {' '.join(data['post_logout_redirect_uris'])}"]
+          if data.get("post_logout_redirect_uris") else []),
+        *([f"Back-channel logout URI: {data['backchannel_logout_uri']}"
+           + (" (sid required)" if data["backchannel_logout_session_required"] else "")]
+          if data.get("backchannel_logout_uri") else []),
     ]
 
 
@@ -243,8 +258,9 @@ def clients_update(runtime: Runtime, args) -> None:
     _register_grants()
     values = {name: value for name, value in (("name", args.name), ("redirect_uris", args.redirect_uri),
                                               ("grants", args.grant), ("scopes", args.scope)) if value is not None}
+    values |= _logout_values(args)
     if not values:
-        raise Invalid("nothing to change: give --name, --redirect-uri, --grant or --scope")
+        raise Invalid("nothing to change: give --name, --redirect-uri, --grant, --scope or a sign-out option")
     with runtime.db.session() as s:
         _client(runtime, s, args.client_id)
         data = client_views.public_view(runtime.clients.update(s, SYSTEM, args.client_id, values))

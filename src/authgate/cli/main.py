@@ -190,6 +190,18 @@ def _users(parser: argparse.ArgumentParser) -> None:
     reset_factors.set_defaults(run=_command("users_reset_factors"))
 
 
+def _logout_options(parser: argparse.ArgumentParser, replacing: bool = False) -> None:
+    """The client's sign-out URIs (OpenID RP-Initiated and Back-Channel Logout)."""
+    parser.add_argument("--post-logout-redirect-uri", action="append", metavar="URI",
+                        help="where sign-out may send the browser back to (repeatable" +
+                             ("; replaces the list; an empty value clears it)" if replacing else ")"))
+    parser.add_argument("--backchannel-logout-uri", metavar="URI",
+                        help="where logout tokens are posted: https, or http on a loopback host" +
+                             (" (an empty value removes it)" if replacing else ""))
+    parser.add_argument("--backchannel-logout-session-required", action=argparse.BooleanOptionalAction,
+                        default=None, help="it needs the session id (sid) in logout tokens")
+
+
 def _clients(parser: argparse.ArgumentParser) -> None:
     clients = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     create_client = clients.add_parser("create", help="register a client application")
@@ -201,6 +213,7 @@ def _clients(parser: argparse.ArgumentParser) -> None:
     create_client.add_argument("--scope", action="append", help="a scope it may ask for (repeatable)")
     create_client.add_argument("--public", action="store_true", help="no secret (native and browser apps; PKCE required)")
     create_client.add_argument("--owner", metavar="USERNAME", help="the user who owns it (it may revoke their personal access tokens)")
+    _logout_options(create_client)
     _json(create_client)
     create_client.set_defaults(run=_command("clients_create"))
     list_clients = clients.add_parser("list", help="list client applications")
@@ -218,6 +231,7 @@ def _clients(parser: argparse.ArgumentParser) -> None:
     update_client.add_argument("--grant", action="append", type=_grant, choices=GRANT_CHOICES, metavar="GRANT",
                                help="a grant it may use (repeatable; replaces the list): %(choices)s")
     update_client.add_argument("--scope", action="append", help="a scope it may ask for (repeatable; replaces the list)")
+    _logout_options(update_client, replacing=True)
     _json(update_client)
     update_client.set_defaults(run=_command("clients_update"))
     rotate_secret = clients.add_parser("rotate-secret", help="a new secret, shown once; the old one stops working at once")

@@ -134,6 +134,7 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
         return SecondFactorNeeded(return_to, runtime.second_step.step_up(request.db, user))
     request.auth_time = signed_in.auth_time
     request.amr = signed_in.amr
+    request.session_record_id = signed_in.record_id
     if choice is None and not remembered:
         maker = runtime.users.get(request.db, client.owner_id) if client.owner_id else None
         return ConsentNeeded(signed_in, client.name, scope_rules.describe(requested), return_to, grant.redirect_uri,

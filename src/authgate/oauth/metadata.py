@@ -21,6 +21,7 @@ PATHS = {
     "userinfo_endpoint": "/oauth/userinfo",
     "device_authorization_endpoint": "/oauth/device",
     "registration_endpoint": "/oauth/register",
+    "end_session_endpoint": "/oauth/logout",
 }
 AUTHORIZATION_SERVER_PATH = "/.well-known/oauth-authorization-server"
 OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration"

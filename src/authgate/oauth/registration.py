@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from authgate.oauth.metadata import PATHS
 from authgate.services.applications.grant_types import GRANTS
+from authgate.services.applications.logout_uris import logout_view
 from authgate.services.applications.registration import OFF, Registration, Unauthenticated
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.errors import Invalid
@@ -200,10 +201,16 @@ def asked_registration(data: dict) -> Registration:
     if scope is not None and not isinstance(scope, str):
         raise _metadata_error("scope must be a string of space-separated scopes.")
     secret = data.get("client_secret")
+    session_required = data.get("backchannel_logout_session_required", False)
+    if not isinstance(session_required, bool):
+        raise _metadata_error("backchannel_logout_session_required must be true or false.")
+    logout = {"post_logout_redirect_uris": _strings(data, "post_logout_redirect_uris") or [],
+              "backchannel_logout_uri": _text(data, "backchannel_logout_uri"),
+              "backchannel_logout_session_required": session_required}
     return Registration(
         name=_text(data, "client_name", 255), redirect_uris=uris, grants=grants,
         scopes=scope_rules.parse(scope) if scope is not None else None, public=method == "none",
-        metadata=_kept(data, method), secret=secret if isinstance(secret, str) else None)
+        metadata=_kept(data, method), secret=secret if isinstance(secret, str) else None, logout=logout)
 
 
 def client_information(client: Client, issuer: str, registration_token: str, secret: str | None = None) -> dict:
@@ -227,6 +234,7 @@ def client_information(client: Client, issuer: str, registration_token: str, sec
         "grant_types": [urns.get(g, g) for g in client.grants],
         "response_types": ["code"] if "authorization_code" in client.grants else [],
         "scope": scope_rules.join(client.scopes),
+        **{name: value for name, value in logout_view(client).items() if value},
         **kept,
         "token_endpoint_auth_method": "none" if client.public else kept.get("token_endpoint_auth_method",
                                                                              "client_secret_basic"),

@@ -23,6 +23,7 @@ from authgate.services.accounts.sessions import SessionService
 from authgate.services.accounts.user_sessions import UserSessions
 from authgate.services.accounts.users import UserService
 from authgate.services.applications.client_limits import ClientLimits
+from authgate.services.applications.logout_deliveries import LogoutDeliveries
 from authgate.services.applications.clients import ClientService
 from authgate.services.applications.registration import RegistrationService
 from authgate.services.applications.resources import ResourceService
@@ -63,6 +64,7 @@ from authgate.storage.repositories.factors import SqlFactorStore
 from authgate.storage.repositories.passkeys import SqlPasskeyStore
 from authgate.storage.repositories.groups import SqlGroupStore
 from authgate.storage.repositories.keys import SqlKeyStore
+from authgate.storage.repositories.logout_deliveries import SqlLogoutDeliveryStore
 from authgate.storage.repositories.permissions import SqlPermissionStore
 from authgate.storage.repositories.personal_tokens import SqlPersonalTokenStore
 from authgate.storage.repositories.purge import SqlPurgeStore
@@ -119,7 +121,11 @@ class Runtime:
         session_store = SqlSessionStore()
         self.last_seen = LastSeen(db, session_store)
         self.sessions = SessionService(settings, self.hasher, csrf_key, session_store, self.last_seen)
-        self.user_sessions = UserSessions(session_store, self.user_store, self.permissions, self.hasher)
+        self.user_sessions = UserSessions(session_store, self.user_store, self.permissions, self.hasher,
+                                          self.sessions)
+        self.logout_deliveries = LogoutDeliveries(settings.issuer, db, SqlLogoutDeliveryStore(), self.keys,
+                                                  self.sessions)
+        self.sessions.on_end = self.logout_deliveries.sessions_ended
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens, self.cached_users,
                                         self.personal_token_store, self.client_store, self.token_store)
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
@@ -153,7 +159,7 @@ class Runtime:
 
     def start_background(self) -> None:
         """The serving process's background work: the events loaded, then synced (and heard on Redis),
-        PAT use times written, and the purge of expired rows at start and every
+        PAT use times written, logout tokens delivered (Back-Channel Logout), and the purge of expired rows at start and every
         ``AUTHGATE_PURGE_INTERVAL`` seconds (unless 0)."""
         poll = self.settings.revocation_poll_seconds
         self.background.every(poll, self.bus.sync,
@@ -164,6 +170,7 @@ class Runtime:
             self.background.every(self.settings.purge_interval, self.purge.run, first_after=0)
         if self.bus.uses_redis:
             self.background.alongside(self.bus.listen)
+        self.background.alongside(self.logout_deliveries.run)
         try:
             self.bus.load()
         except Exception as error:

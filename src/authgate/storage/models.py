@@ -70,6 +70,11 @@ class Client(Base):
     """The RFC 7591 metadata it registered that authgate keeps but does not act on (client_uri, contacts, ...)."""
     secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """After this the secret no longer authenticates (``AUTHGATE_REGISTRATION_SECRET_SECONDS``); None: never."""
+    post_logout_redirect_uris: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    """Where RP-Initiated Logout may send the browser back to (OpenID RP-Initiated Logout 1.0 §3.1)."""
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Where logout tokens are posted (OpenID Back-Channel Logout 1.0 §2.2); None: none sent."""
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class AuthorizationCode(Base):
@@ -88,6 +93,8 @@ class AuthorizationCode(Base):
     amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    session_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The ``web_sessions`` record the user approved it in (its ``sid``); None before 0021."""
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
     """The resource identifiers authorized (RFC 8707 §2.1); None: asked without ``resource``."""
@@ -114,6 +121,8 @@ class TokenFamily(Base):
     """The DPoP key a public client's refresh tokens are bound to (RFC 9449 §5): each refresh proves it."""
     resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
     """The resources of the whole grant: a refresh may ask for fewer, never more (RFC 8707 §2.2)."""
+    session_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    """The ``web_sessions`` record its code was approved in: ending that session logs this client out."""
 
 
 class AccessToken(Base):
@@ -458,3 +467,20 @@ class ResourceServer(Base):
     """authgate's own API: made at start, kept in step with the issuer, never deleted."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LogoutDelivery(Base):
+    """A logout token owed to a client's ``backchannel_logout_uri`` (OpenID Back-Channel Logout 1.0), queued when a
+    session ends and posted by the serving process's background thread; deleted once delivered or given up."""
+
+    __tablename__ = "logout_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(Integer)
+    session_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The ended ``web_sessions`` record (the token's ``sid``); None: every session of the user (``sub`` only)."""
+    jti: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

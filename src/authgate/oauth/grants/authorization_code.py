@@ -79,6 +79,7 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
             auth_time=getattr(request, "auth_time", None),
             amr=getattr(request, "amr", ()),
             resources=self.granted_resources(),
+            session_id=getattr(request, "session_record_id", None),
         )
 
     def validate_token_request(self):
@@ -106,4 +107,5 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
             self.request.db, self.request.client.row, user, self.SPEC.name, scope, authorization_code_id=code.id,
             amr=code.amr, dpop_jkt=self.request.dpop_jkt,
             resources=code.resources,
+            session_id=code.session_id,
         )

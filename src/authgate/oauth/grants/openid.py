@@ -53,6 +53,13 @@ class OpenIDCode(oidc_grants.OpenIDCode):
             "exp": now + self.services.settings.access_token_ttl,
         }
 
+    def get_authorization_code_claims(self, authorization_code) -> dict:
+        """Core §2's claims, and ``sid``: the browser session the code was approved in (Back-Channel Logout §2.1)."""
+        claims = super().get_authorization_code_claims(authorization_code)
+        if authorization_code.row.session_id is not None:
+            claims["sid"] = self.services.sessions.sid(authorization_code.row.session_id)
+        return claims
+
     def generate_user_info(self, user, scope) -> dict:
         return {"sub": str(user.id)}
 
@@ -70,6 +77,9 @@ class OpenIDCode(oidc_grants.OpenIDCode):
             "claims_parameter_supported": False,
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,
+            "end_session_endpoint": issuer + PATHS["end_session_endpoint"],
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
         }
 
 

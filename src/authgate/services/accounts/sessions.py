@@ -2,12 +2,19 @@
 
 A session records what a person needs to recognise it later: the user agent and client address at sign-in
 (from the request being served, ``audit.peer_ip`` / ``peer_user_agent``), its start, and when it was last seen
-(noted by ``resume``, written by ``LastSeen`` in the background)."""
+(noted by ``resume``, written by ``LastSeen`` in the background).
+
+Every way a session ends (sign-out, "sign out one / the others", an administrator ending them, a password
+change, deactivation, deletion) comes through ``end``, ``end_all`` or ``end_record`` here, which tell ``on_end``
+once per ending: that is where the applications signed in through the session hear of it (Back-Channel Logout,
+``services/applications/logout_deliveries.py``). A session's ``sid`` (OpenID Front-/Back-Channel Logout) is a
+keyed hash of its record id: stable, opaque, and not the cookie's secret."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +39,12 @@ class SignedIn:
     auth_time: datetime
     amr: tuple[str, ...] = ()
     """How the user signed in (RFC 8176 method names), for ID tokens."""
+    record_id: int | None = None
+    """The ``web_sessions`` record (what ``sid`` is made from)."""
+
+
+SessionsEnded = Callable[[Session, int, list[int], bool], None]
+"""``(s, user_id, record_ids, everywhere)``: sessions of the user just ended; ``everywhere``: all of them."""
 
 
 class SessionService:
@@ -42,6 +55,7 @@ class SessionService:
         self._csrf_key = csrf_key
         self.store = store
         self.last_seen = last_seen
+        self.on_end: SessionsEnded | None = None
 
     def start(self, s: Session, user: User, replacing: str | None = None, amr: tuple[str, ...] = ("pwd",)) -> str:
         """A new session for ``user``; returns the session id to put in the cookie.
@@ -70,15 +84,33 @@ class SessionService:
         if self.last_seen is not None:
             self.last_seen.seen(row.id, row.last_seen_at, now)
         return SignedIn(user=user, session_id=session_id, auth_time=row.auth_time,
-                        amr=tuple((row.amr or "").split()))
+                        amr=tuple((row.amr or "").split()), record_id=row.id)
+
+    def sid(self, record_id: int) -> str:
+        """The session's ``sid`` claim (OpenID Back-Channel Logout 1.0 §2.1)."""
+        return self.hasher.hash(f"sid:{record_id}")[:32]
 
     def end(self, s: Session, session_id: str | None) -> None:
-        if session_id:
-            self.store.end(s, self.hasher.hash(session_id), utcnow())
+        ended = self.store.end(s, self.hasher.hash(session_id), utcnow()) if session_id else None
+        if ended:
+            self._ended(s, ended[1], [ended[0]], everywhere=False)
 
-    def end_all(self, s: Session, user_id: int, keep: str | None = None) -> None:
-        """End every session of ``user_id``; with ``keep``, all but that one (the session acting)."""
-        self.store.end_all(s, user_id, utcnow(), self.hasher.hash(keep) if keep else None)
+    def end_all(self, s: Session, user_id: int, keep: str | None = None) -> list[int]:
+        """End every session of ``user_id``; with ``keep``, all but that one (the session acting). The ids ended."""
+        ended = self.store.end_all(s, user_id, utcnow(), self.hasher.hash(keep) if keep else None)
+        self._ended(s, user_id, ended, everywhere=keep is None)
+        return ended
+
+    def end_record(self, s: Session, user_id: int, record_id: int) -> bool:
+        """End the user's live session ``record_id``: whether this call ended it."""
+        if not self.store.end_live(s, user_id, record_id, utcnow()):
+            return False
+        self._ended(s, user_id, [record_id], everywhere=False)
+        return True
+
+    def _ended(self, s: Session, user_id: int, record_ids: list[int], everywhere: bool) -> None:
+        if self.on_end is not None and (record_ids or everywhere):
+            self.on_end(s, user_id, record_ids, everywhere)
 
     def csrf_token(self, binding: str) -> str:
         """The CSRF token for a form, bound to the session id (or, before sign-in, to a cookie nonce)."""

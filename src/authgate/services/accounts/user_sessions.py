@@ -6,7 +6,8 @@ as ``UserService`` decides. The permission is checked before the user is looked 
 nothing about whether the user exists. A session is named by its record id, never by the cookie's secret,
 and is found only among the live sessions of the user named in the request: another user's session id, an
 ended one or one ended twice is ``NotFound``. Ending takes effect at the browser's next request, since
-every request reads its session. Every ending is audited (``session.ended``, ``sessions.ended``).
+every request reads its session. Every ending is audited (``session.ended``, ``sessions.ended``) and goes
+through ``SessionService``, which tells the applications (Back-Channel Logout).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from authgate.security.secrets import SecretHasher
 from authgate.services.accounts.permissions import PermissionService
 from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.sessions import SessionService
 from authgate.services.accounts.user_agents import summary
 from authgate.services.errors import NotFound
 from authgate.services.operations import audit
@@ -69,7 +71,9 @@ def public_view(view: SessionView) -> dict:
 
 
 class UserSessions:
-    def __init__(self, store: SessionStore, users: UserStore, permissions: PermissionService, hasher: SecretHasher):
+    def __init__(self, store: SessionStore, users: UserStore, permissions: PermissionService, hasher: SecretHasher,
+                 sessions: SessionService):
+        self.sessions = sessions
         self.store = store
         self.users = users
         self.permissions = permissions
@@ -102,7 +106,7 @@ class UserSessions:
     def end_for(self, s: Session, actor: Principal, user_id: int, record_id: int) -> None:
         """End one live session of the user; the same request twice ends it once, the second is ``NotFound``."""
         user = self._user(s, actor, user_id)
-        if not self.store.end_live(s, user.id, record_id, utcnow()):
+        if not self.sessions.end_record(s, user.id, record_id):
             raise NotFound(f"No live session with id {record_id} for user {user_id}.")
         self._record(s, "session.ended", actor, user, {"session_id": record_id})
 
@@ -112,7 +116,7 @@ class UserSessions:
         user = self._user(s, actor, user_id)
         if actor.user is None or actor.user.id != user.id:
             keep = None
-        ended = self.store.end_all(s, user.id, utcnow(), self.hasher.hash(keep) if keep else None)
+        ended = self.sessions.end_all(s, user.id, keep)
         self._record(s, "sessions.ended", actor, user, {"count": len(ended), "kept_current": bool(keep)})
         return len(ended)
 

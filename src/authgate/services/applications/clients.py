@@ -34,6 +34,7 @@ from authgate.services.accounts.permissions import (
 )
 from authgate.services.accounts.principal import SYSTEM, Principal
 from authgate.services.applications.grant_types import GRANTS
+from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS, apply_logout_fields, logout_view
 from authgate.services.caching import events
 from authgate.services.caching.clients import ClientCache
 from authgate.services.credentials import scopes as scope_rules
@@ -115,6 +116,7 @@ def public_view(client: Client) -> dict:
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
         "registered_at": client.registered_at.isoformat() if client.registered_at else None,
+        **logout_view(client),
     }
 
 
@@ -168,11 +170,14 @@ class ClientService:
         public: bool = False,
         owner_id: int | None = None,
         actor: Principal = SYSTEM,
+        logout: dict | None = None,
     ) -> tuple[Client, str | None]:
-        """The new client and its secret in clear (``None`` for a public client): shown this once."""
+        """The new client and its secret in clear (``None`` for a public client): shown this once. ``logout``: its
+        sign-out URIs (``logout_uris.FIELDS``)."""
         self.permissions.require(s, actor, "create-auth_clients")
         client = Client(client_id=str(uuid.uuid4()), public=public, owner_id=owner_id)
         self._apply(client, name, list(redirect_uris), grants, list(scopes), self._resource_scopes(s, scopes))
+        apply_logout_fields(client, logout or {})
         given = self._settle_service_reads(s, actor, client, set())
         secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret) if secret else None
@@ -183,10 +188,11 @@ class ClientService:
 
     def register(self, s: Session, name: str | None, *, redirect_uris: list[str], grants: list[str],
                  scopes: list[str], public: bool, secret_expires_at: datetime | None,
-                 registration_token_hash: str, metadata: dict) -> tuple[Client, str | None]:
+                 registration_token_hash: str, metadata: dict, logout: dict | None = None) -> tuple[Client, str | None]:
         """A client registering itself (RFC 7591): no permission to check, every other rule of ``create``."""
         client = Client(client_id=str(uuid.uuid4()), public=public, registered_at=utcnow())
         self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes))
+        apply_logout_fields(client, logout or {})
         self._refuse_self_given_reads(client)
         secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret) if secret else None
@@ -199,9 +205,10 @@ class ClientService:
         return client, secret
 
     def reregister(self, s: Session, client: Client, *, name: str | None, redirect_uris: list[str],
-                   grants: list[str], scopes: list[str], metadata: dict) -> Client:
+                   grants: list[str], scopes: list[str], metadata: dict, logout: dict | None = None) -> Client:
         """A registered client replacing its own registration (RFC 7592 §2.2): the rules of ``update``."""
         self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes))
+        apply_logout_fields(client, logout or {})
         self._refuse_self_given_reads(client)
         client.registration_metadata = metadata
         s.flush()
@@ -326,7 +333,8 @@ class ClientService:
         return self._existing(s, client_id)
 
     def update(self, s: Session, actor: Principal, client_id: str, values: dict) -> Client:
-        """Change name, redirect URIs, grants or scopes; a client stays public or confidential for life."""
+        """Change name, redirect URIs, grants, scopes or sign-out URIs; a client stays public or confidential for
+        life."""
         self.permissions.require(s, actor, "edit-auth_clients")
         client = self._existing(s, client_id)
         if values.get("public", client.public) != client.public:
@@ -340,6 +348,7 @@ class ClientService:
             values.get("scopes", client.scopes),
             self._resource_scopes(s, values.get("scopes", client.scopes)),
         )
+        apply_logout_fields(client, {k: values[k] for k in LOGOUT_FIELDS if k in values})
         given = self._settle_service_reads(s, actor, client, before)
         s.flush()
         audit.record(s, "client.updated", actor=actor, subject=client.client_id,

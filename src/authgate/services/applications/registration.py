@@ -60,6 +60,8 @@ class Registration:
     """What authgate keeps as given and does not act on (``token_endpoint_auth_method``, ``client_uri``, ...)."""
     secret: str | None = None
     """The ``client_secret`` an update repeats (RFC 7592 §2.2): it must be the client's."""
+    logout: dict = field(default_factory=dict)
+    """Its sign-out URIs (``logout_uris.FIELDS``), acted on."""
 
 
 def _check_policy(settings: Settings) -> None:
@@ -126,7 +128,7 @@ class RegistrationService:
         client, secret = self.clients.register(
             s, wanted.name, redirect_uris=wanted.redirect_uris, grants=grants, scopes=scopes, public=wanted.public,
             secret_expires_at=self._secret_expiry(), registration_token_hash=self.hasher.hash(management_token),
-            metadata=wanted.metadata)
+            metadata=wanted.metadata, logout=wanted.logout)
         return client, secret, management_token
 
     def registered(self, s: Session, client_id: str, registration_token: str | None) -> Client:
@@ -151,7 +153,8 @@ class RegistrationService:
             raise Invalid("client_secret does not match the client's secret", field="client_secret")
         grants, scopes = self._within_policy(wanted)
         return self.clients.reregister(s, client, name=wanted.name, redirect_uris=wanted.redirect_uris,
-                                       grants=grants, scopes=scopes, metadata=wanted.metadata)
+                                       grants=grants, scopes=scopes, metadata=wanted.metadata,
+                                       logout=wanted.logout)
 
     def delete(self, s: Session, client_id: str, registration_token: str | None) -> None:
         """The client deletes itself (RFC 7592 §2.3): its codes and tokens go with it."""

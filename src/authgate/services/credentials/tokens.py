@@ -49,15 +49,17 @@ class TokenService:
         self, s: Session, client: Client, user: User | None, grant_type: str, scope: str,
         authorization_code_id: int | None = None, amr: str | None = None, dpop_jkt: str | None = None,
         resources: list[str] | None = None,
+        session_id: int | None = None,
     ) -> TokenFamily:
         """A new family, inserted at once; the object returned is outside the session (read its fields only).
         ``amr``: how the user authenticated (RFC 8176), carried by every access token of the family.
         ``dpop_jkt`` binds a public client's refresh tokens to its DPoP key (RFC 9449 §5); a confidential
         client's are bound by its authentication already. ``resources``: what the grant was made for
-        (RFC 8707), None when it named none."""
+        (RFC 8707), None when it named none. ``session_id``: the browser session the code was approved in (the
+        client hears when it ends: Back-Channel Logout)."""
         values = {"client_id": client.id, "user_id": user.id if user else None, "grant_type": grant_type,
                   "scope": scope, "authorization_code_id": authorization_code_id, "amr": amr or None,
-                  "dpop_jkt": dpop_jkt if client.public else None}
+                  "dpop_jkt": dpop_jkt if client.public else None, "session_id": session_id}
         if resources is not None:
             values["resources"] = list(resources)
         return TokenFamily(id=self.store.new_family(s, values), **values)

@@ -33,6 +33,7 @@ EVENTS = (
     "factor.reset", "passkey.refused",
     "client.registered", "registration.token_created",
     "resource.created", "resource.updated", "resource.deleted",
+    "logout.delivered", "logout.delivery_failed",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")

@@ -24,7 +24,8 @@ class SessionStore(Protocol):
     def with_user(self, s: Session, session_hash: str) -> tuple[WebSession, User] | None:
         """The session and its user (one query), ended or not."""
 
-    def end(self, s: Session, session_hash: str, now: datetime) -> None: ...
+    def end(self, s: Session, session_hash: str, now: datetime) -> tuple[int, int] | None:
+        """End the session if still open: its record id and user id, or None (unknown or ended already)."""
 
     def end_all(self, s: Session, user_id: int, now: datetime, keep_hash: str | None = None) -> list[int]:
         """End every open session of the user but the one hashed ``keep_hash``; the record ids it ended."""
@@ -57,8 +58,11 @@ class SqlSessionStore:
         ).first()
         return (found[0], found[1]) if found else None
 
-    def end(self, s: Session, session_hash: str, now: datetime) -> None:
-        s.execute(update(WebSession).where(WebSession.session_hash == session_hash).values(ended_at=now))
+    def end(self, s: Session, session_hash: str, now: datetime) -> tuple[int, int] | None:
+        ended = s.execute(update(WebSession).where(WebSession.session_hash == session_hash,
+                                                   WebSession.ended_at.is_(None))
+                          .values(ended_at=now).returning(WebSession.id, WebSession.user_id)).first()
+        return (ended[0], ended[1]) if ended else None
 
     def end_all(self, s: Session, user_id: int, now: datetime, keep_hash: str | None = None) -> list[int]:
         query = update(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))

@@ -33,7 +33,7 @@ KEEP_REPLAY = update(_refresh_tokens).where(_refresh_tokens.c.id == bindparam("r
 class TokenStore(Protocol):
     def new_family(self, s: Session, values: dict) -> int:
         """Insert a family (``client_id``, ``user_id``, ``grant_type``, ``scope``, ``authorization_code_id``,
-        ``dpop_jkt``); its id."""
+        ``dpop_jkt``, ``session_id``); its id."""
 
     def family(self, s: Session, family_id: int) -> TokenFamily | None: ...
 

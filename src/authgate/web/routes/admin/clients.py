@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.oauth.grants.registry import GRANTS
+from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS, logout_view
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.errors import Forbidden, Invalid
 from authgate.web.pages.admin_lists import list_context, list_query
@@ -40,6 +41,10 @@ def form_values(pairs: list[tuple[str, str]]) -> dict:
         "grants": [v for k, v in pairs if k == "grants"],
         "scopes": [v for k, v in pairs if k == "scopes"],
         "public": fields.get("kind") == "public",
+        "post_logout_redirect_uris": [line.strip() for line in fields.get("post_logout_redirect_uris", "").splitlines()
+                                      if line.strip()],
+        "backchannel_logout_uri": fields.get("backchannel_logout_uri", "").strip() or None,
+        "backchannel_logout_session_required": bool(fields.get("backchannel_logout_session_required")),
     }
 
 
@@ -64,7 +69,8 @@ def _status(error: Invalid | Forbidden) -> int:
 
 def _new_form(request, who, form=None, error=None, status=200):
     form = form or {"name": "", "redirect_uris": [], "grants": ["authorization_code", "refresh_token"], "scopes": [],
-                    "public": False}
+                    "public": False, "post_logout_redirect_uris": [], "backchannel_logout_uri": None,
+                    "backchannel_logout_session_required": False}
     return page(request, who, "admin_client_form.html", status=status, form=form, error=error, client=None,
                 action=f"{BASE}/new", **form_choices())
 
@@ -84,7 +90,8 @@ async def create_client(request: Request) -> Response:
         with rt.db.session() as s:
             return rt.clients.create(
                 s, form["name"], redirect_uris=form["redirect_uris"], grants=form["grants"] or None,
-                scopes=form["scopes"], public=form["public"], owner_id=who.user.id, actor=who.principal)
+                scopes=form["scopes"], public=form["public"], owner_id=who.user.id, actor=who.principal,
+                logout={k: form[k] for k in LOGOUT_FIELDS})
 
     try:
         client, secret = await run_in_threadpool(create)
@@ -100,7 +107,7 @@ async def create_client(request: Request) -> Response:
 
 def _edit_form(request, who, client, form=None, error=None, status=200):
     form = form or {"name": client.name, "redirect_uris": client.redirect_uris, "grants": client.grants,
-                    "scopes": client.scopes, "public": client.public}
+                    "scopes": client.scopes, "public": client.public, **logout_view(client)}
     return page(request, who, "admin_client_form.html", status=status, form=form, error=error, client=client,
                 action=f"{BASE}/{client.client_id}", **form_choices())
 
@@ -126,7 +133,7 @@ async def update_client(request: Request, client_id: str) -> Response:
 
     def update():
         with rt.db.session() as s:
-            values = {k: form[k] for k in ("name", "redirect_uris", "grants", "scopes")}
+            values = {k: form[k] for k in ("name", "redirect_uris", "grants", "scopes", *LOGOUT_FIELDS)}
             return rt.clients.update(s, who.principal, client_id, values)
 
     try:

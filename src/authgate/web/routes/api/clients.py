@@ -14,6 +14,7 @@ from starlette.responses import Response
 from authgate.oauth.grants.registry import GRANTS
 from authgate.services.accounts.principal import Principal
 from authgate.services.applications.clients import public_view
+from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS
 from authgate.services.operations.listing import ListQuery
 from authgate.web.jsonapi.envelope import ClientId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
@@ -26,6 +27,8 @@ Name = Annotated[str, Field(max_length=64)]
 TYPES_DOC = f"Grants the client may use: {', '.join(GRANTS.choices())}."
 DIRECTORY_RULE = ("giving a `client_credentials` client `users:read` / `groups:read` also needs `view-users` / "
                   "`view-groups` (or administrator), else 403")
+LOGOUT_DOC = "Where RP-Initiated Logout may send the browser back to (exact match)."
+BACKCHANNEL_DOC = "Where logout tokens are posted (OpenID Back-Channel Logout): https, or http on a loopback host."
 
 
 class ClientOut(BaseModel):
@@ -45,6 +48,9 @@ class ClientOut(BaseModel):
     created_at: str
     updated_at: str
     registered_at: str | None = Field(None, description="When the client registered itself (RFC 7591); null otherwise.")
+    post_logout_redirect_uris: list[str] = Field([], description="Where sign-out may return (RP-Initiated Logout).")
+    backchannel_logout_uri: str | None = Field(None, description="Where logout tokens are posted (Back-Channel Logout).")
+    backchannel_logout_session_required: bool = False
 
 
 class ClientWithSecret(ClientOut):
@@ -61,6 +67,9 @@ class ClientCreate(BaseModel):
     types: list[Name] | None = Field(None, max_length=20, description=TYPES_DOC)
     scopes: list[Name] = Field([], max_length=50, description="The scopes it may ask for; empty means any.")
     public: bool = Field(False, description="No secret (native and browser apps); PKCE is then required.")
+    post_logout_redirect_uris: list[Uri] = Field([], max_length=50, description=LOGOUT_DOC)
+    backchannel_logout_uri: Uri | None = Field(None, description=BACKCHANNEL_DOC)
+    backchannel_logout_session_required: bool = Field(False, description="It needs `sid` in logout tokens.")
 
 
 class ClientUpdate(BaseModel):
@@ -70,6 +79,9 @@ class ClientUpdate(BaseModel):
     types: list[Name] | None = Field(None, max_length=20, description=TYPES_DOC)
     scopes: list[Name] | None = Field(None, max_length=50)
     public: bool | None = Field(None, description="Cannot change.")
+    post_logout_redirect_uris: list[Uri] | None = Field(None, max_length=50, description=LOGOUT_DOC)
+    backchannel_logout_uri: Uri | None = Field(None, description=BACKCHANNEL_DOC + " An empty string removes it.")
+    backchannel_logout_session_required: bool | None = None
 
 
 def _redirect_uris(body: ClientCreate | ClientUpdate) -> list[str] | None:
@@ -103,6 +115,7 @@ def create_client(request: Request, body: ClientCreate, principal: Principal = D
         client, secret = rt.clients.create(
             s, body.name, redirect_uris=_redirect_uris(body) or [], grants=body.types, scopes=body.scopes,
             public=body.public, owner_id=owner, actor=principal,
+            logout={name: getattr(body, name) for name in LOGOUT_FIELDS},
         )
         return public_view(client) | {"secret": secret}
 
@@ -123,6 +136,7 @@ def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
     values: dict = {k: v for k, v in {"name": body.name, "grants": body.types, "scopes": body.scopes,
                                       "public": body.public, "redirect_uris": _redirect_uris(body)}.items()
                     if v is not None}
+    values |= {name: getattr(body, name) for name in LOGOUT_FIELDS if getattr(body, name) is not None}
     with rt.db.session() as s:
         return public_view(rt.clients.update(s, principal, client_id, values))
 
