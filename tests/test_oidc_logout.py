@@ -16,7 +16,7 @@ from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from support import (Browser, Client, authorization_params, exchange_code, jwt_parts, parse_page, password_grant,
-                     query_params, unique)
+                     query_params, unique, User)
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -347,3 +347,23 @@ def test_dynamic_registration_takes_the_logout_metadata(registering):
     assert body["backchannel_logout_uri"] == "https://dyn.example.org/bc"
     assert body["backchannel_logout_session_required"] is True
     assert body["post_logout_redirect_uris"] == ["https://dyn.example.org/bye"]
+
+
+def test_the_admin_client_form_sets_the_logout_uris(server, admin):
+    """The Auth Clients form's Sign-out fields (Back-Channel Logout §2.2, RP-Initiated Logout §3.1); a plain-http
+    back-channel URI off loopback shows the form again with the reason."""
+    browser = Browser(server)
+    browser.login(User("admin", server.admin_password, "", 1))
+    form = Browser.single_form(browser.get("/admin/auth-clients/new")).fields()
+    name = unique("form")
+    form.update(name=name, redirect_uris="https://form.example.org/cb", kind="confidential",
+                post_logout_redirect_uris="https://form.example.org/bye\nhttps://form.example.org/bye2",
+                backchannel_logout_uri="http://form.example.org/bc")
+    refused = browser.post("/admin/auth-clients/new", data=form)
+    assert refused.status_code == 422 and "backchannel_logout_uri" in refused.text
+    form.update(backchannel_logout_uri="https://form.example.org/bc", backchannel_logout_session_required="1")
+    assert browser.post("/admin/auth-clients/new", data=form).status_code in (200, 303)
+    made = next(c for c in admin.ok("GET", "/oauth/clients", params={"filter": name})["data"] if c["name"] == name)
+    assert made["post_logout_redirect_uris"] == ["https://form.example.org/bye", "https://form.example.org/bye2"]
+    assert made["backchannel_logout_uri"] == "https://form.example.org/bc"
+    assert made["backchannel_logout_session_required"] is True
