@@ -191,7 +191,8 @@ class ClientService:
                  registration_token_hash: str, metadata: dict, logout: dict | None = None) -> tuple[Client, str | None]:
         """A client registering itself (RFC 7591): no permission to check, every other rule of ``create``."""
         client = Client(client_id=str(uuid.uuid4()), public=public, registered_at=utcnow())
-        self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes))
+        self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes),
+                    self._resource_scopes(s, scopes))
         apply_logout_fields(client, logout or {})
         self._refuse_self_given_reads(client)
         secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
@@ -207,7 +208,8 @@ class ClientService:
     def reregister(self, s: Session, client: Client, *, name: str | None, redirect_uris: list[str],
                    grants: list[str], scopes: list[str], metadata: dict, logout: dict | None = None) -> Client:
         """A registered client replacing its own registration (RFC 7592 §2.2): the rules of ``update``."""
-        self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes))
+        self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes),
+                    self._resource_scopes(s, scopes))
         apply_logout_fields(client, logout or {})
         self._refuse_self_given_reads(client)
         client.registration_metadata = metadata

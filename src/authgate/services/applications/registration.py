@@ -6,7 +6,7 @@ tokens, registration access tokens, and the per-address limit.
 ``authgate registration token create``; it may be limited in uses and time, and a use is spent only by a
 registration that succeeds). The policy says which grants a registered client may have
 (``AUTHGATE_REGISTRATION_GRANTS``: never the password grant), which scopes it may ask for
-(``AUTHGATE_REGISTRATION_SCOPES``) and which it gets when it asks for none
+(``AUTHGATE_REGISTRATION_SCOPES``, authgate's or resource servers') and which it gets when it asks for none
 (``AUTHGATE_REGISTRATION_DEFAULT_SCOPES``), and how long its secret lives
 (``AUTHGATE_REGISTRATION_SECRET_SECONDS``, 0: for ever). Everything else about the client is
 ``ClientService``'s: ``register``, ``reregister`` and ``deregister`` keep every client rule.
@@ -65,10 +65,8 @@ class Registration:
 
 
 def _check_policy(settings: Settings) -> None:
-    unknown = [s for s in settings.registration_scopes + settings.registration_default_scopes
-               if s not in scope_rules.KNOWN]
-    if unknown:
-        raise SettingsError(f"AUTHGATE_REGISTRATION_SCOPES / _DEFAULT_SCOPES name unknown scopes: {' '.join(unknown)}")
+    """authgate's own scopes, or a resource server's (named by an administrator, maybe later): those are
+    checked when a client registers, and the policy's scopes no resource defines then are not offered."""
     if not settings.registration_scopes:
         raise SettingsError("AUTHGATE_REGISTRATION_SCOPES must name at least one scope")
     extra = [s for s in settings.registration_default_scopes if s not in settings.registration_scopes]
@@ -123,7 +121,7 @@ class RegistrationService:
                 s, self.hasher.hash(initial_token), utcnow())):
             raise Unauthenticated("A valid initial access token is needed to register a client here.")
         wanted = asked()
-        grants, scopes = self._within_policy(wanted)
+        grants, scopes = self._within_policy(s, wanted)
         management_token = gen.generate(REGISTRATION_TOKEN_PREFIX)
         client, secret = self.clients.register(
             s, wanted.name, redirect_uris=wanted.redirect_uris, grants=grants, scopes=scopes, public=wanted.public,
@@ -151,7 +149,7 @@ class RegistrationService:
                           "client instead", field="token_endpoint_auth_method")
         if wanted.secret is not None and not self.clients.check_secret(client, wanted.secret):
             raise Invalid("client_secret does not match the client's secret", field="client_secret")
-        grants, scopes = self._within_policy(wanted)
+        grants, scopes = self._within_policy(s, wanted)
         return self.clients.reregister(s, client, name=wanted.name, redirect_uris=wanted.redirect_uris,
                                        grants=grants, scopes=scopes, metadata=wanted.metadata,
                                        logout=wanted.logout)
@@ -161,18 +159,26 @@ class RegistrationService:
         self.registered(s, client_id, registration_token)
         self.clients.deregister(s, client_id)
 
-    def _within_policy(self, asked: Registration) -> tuple[list[str], list[str]]:
+    def _within_policy(self, s: Session, asked: Registration) -> tuple[list[str], list[str]]:
         refused = [g for g in asked.grants if g not in self.settings.registration_grants]
         if refused:
             raise Invalid(f"grant types not open to registered clients here: {', '.join(refused)}; allowed: "
                           f"{', '.join(self.settings.registration_grants)}", field="grant_types")
+        offered, defaults = self._offered(s, self.settings.registration_scopes), \
+            self._offered(s, self.settings.registration_default_scopes)
         if asked.scopes is None:
-            return asked.grants, list(self.settings.registration_default_scopes)
-        refused = [name for name in asked.scopes if name not in self.settings.registration_scopes]
+            return asked.grants, defaults
+        refused = [name for name in asked.scopes if name not in offered]
         if refused:
             raise Invalid(f"scopes not open to registered clients here: {' '.join(refused)}; allowed: "
-                          f"{' '.join(self.settings.registration_scopes)}", field="scope")
-        return asked.grants, list(asked.scopes) or list(self.settings.registration_default_scopes)
+                          f"{' '.join(offered)}", field="scope")
+        return asked.grants, list(asked.scopes) or defaults
+
+    def _offered(self, s: Session, policy: tuple[str, ...]) -> list[str]:
+        """The policy's scopes authgate or a resource server (RFC 8707) defines now."""
+        defined = scope_rules.KNOWN | self.clients.resource_scopes(s) \
+            if any(name not in scope_rules.KNOWN for name in policy) else scope_rules.KNOWN
+        return [name for name in policy if name in defined]
 
     def _secret_expiry(self) -> datetime | None:
         seconds = self.settings.registration_secret_seconds
