@@ -81,7 +81,7 @@ def test_advertised_grant_types_are_accepted_rfc8414_2(server, meta):
 
 
 def test_advertised_token_auth_methods_work_rfc8414_2(server, meta):
-    assert set(meta["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "none"}
+    assert set(meta["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
     user = server.create_user()
     app = server.create_client(grants=["password"])
     assert password_grant(server, app, user).status_code == 200  # client_secret_basic
@@ -100,7 +100,7 @@ def test_advertised_token_auth_methods_work_rfc8414_2(server, meta):
 
 def test_revocation_and_introspection_auth_methods_rfc8414_2(meta):
     assert meta["revocation_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post", "none"]
-    assert meta["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"]
+    assert meta["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 
 def test_iss_parameter_is_advertised_rfc9207_3(meta):

@@ -170,6 +170,13 @@ class Settings:
     registration_scopes: tuple[str, ...]
     registration_default_scopes: tuple[str, ...]
     registration_secret_seconds: int
+    fetch_allow_private: bool
+    """Let the safe fetcher (``jwks_uri``, Client ID Metadata Documents) reach private and loopback addresses,
+    and plain http on loopback: for tests and closed networks only, unsafe facing the internet."""
+    cimd: bool
+    """Accept an https ``client_id`` URL as a Client ID Metadata Document (``AUTHGATE_CIMD=on``)."""
+    cimd_allow_domains: tuple[str, ...]
+    cimd_deny_domains: tuple[str, ...]
     secret_key: str | None = field(repr=False)
     old_secret_key: str | None = field(repr=False)
 
@@ -273,6 +280,10 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         registration_default_scopes=_words("AUTHGATE_REGISTRATION_DEFAULT_SCOPES",
                                            os.environ.get("AUTHGATE_REGISTRATION_SCOPES") or REGISTRATION_SCOPES),
         registration_secret_seconds=_int("AUTHGATE_REGISTRATION_SECRET_SECONDS", 0, minimum=0),
+        fetch_allow_private=_flag("AUTHGATE_FETCH_ALLOW_PRIVATE"),
+        cimd=_choice("AUTHGATE_CIMD", "off", ("off", "on")) == "on",
+        cimd_allow_domains=tuple(d.lower().lstrip(".") for d in _words("AUTHGATE_CIMD_ALLOW_DOMAINS", "")),
+        cimd_deny_domains=tuple(d.lower().lstrip(".") for d in _words("AUTHGATE_CIMD_DENY_DOMAINS", "")),
         secret_key=_secret("AUTHGATE_SECRET_KEY"),
         old_secret_key=_secret("AUTHGATE_OLD_SECRET_KEY"),
     )

@@ -7,6 +7,7 @@ console), in one transaction; the services make every check and write every audi
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from datetime import timedelta
 
@@ -188,6 +189,16 @@ def _register_grants() -> None:
     importlib.import_module("authgate.oauth.grants.registry")
 
 
+def _jwks_file(path: str | None) -> dict | None:
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as error:
+        raise Invalid(f"--jwks-file {path}: {error}") from None
+
+
 def clients_create(runtime: Runtime, args) -> None:
     _register_grants()
     with runtime.db.session() as s:
@@ -202,6 +213,9 @@ def clients_create(runtime: Runtime, args) -> None:
             public=args.public,
             owner_id=owner.id if owner else None,
             logout=_logout_values(args),
+            auth_method=args.auth_method,
+            jwks=_jwks_file(args.jwks_file),
+            jwks_uri=args.jwks_uri,
         )
         data = client_views.public_view(client) | {"client_secret": secret}
     if namesakes:
@@ -238,6 +252,8 @@ def _client_lines(data: dict) -> list[str]:
         f"Grants: {' '.join(data['grants']) or 'none'}",
         f"Redirect URIs: {' '.join(data['redirect_uris']) or 'none'}",
         f"Scopes: {' '.join(data['scopes']) or 'any the user holds'}",
+        f"Authenticates with: {data['token_endpoint_auth_method']}"
+        + (f" (keys at {data['jwks_uri']})" if data.get("jwks_uri") else " (inline keys)" if data.get("jwks") else ""),
         *([f"Registered itself (dynamic registration) at {data['registered_at']}"] if data.get("registered_at") else []),
         *([f"Post-logout redirect URIs: {' '.join(data['post_logout_redirect_uris'])}"]
           if data.get("post_logout_redirect_uris") else []),
@@ -257,10 +273,14 @@ def clients_show(runtime: Runtime, args) -> None:
 def clients_update(runtime: Runtime, args) -> None:
     _register_grants()
     values = {name: value for name, value in (("name", args.name), ("redirect_uris", args.redirect_uri),
-                                              ("grants", args.grant), ("scopes", args.scope)) if value is not None}
+                                              ("grants", args.grant), ("scopes", args.scope),
+                                              ("token_endpoint_auth_method", args.auth_method),
+                                              ("jwks", _jwks_file(args.jwks_file)), ("jwks_uri", args.jwks_uri))
+              if value is not None}
     values |= _logout_values(args)
     if not values:
-        raise Invalid("nothing to change: give --name, --redirect-uri, --grant, --scope or a sign-out option")
+        raise Invalid("nothing to change: give --name, --redirect-uri, --grant, --scope, --auth-method, --jwks-file, "
+                      "--jwks-uri or a sign-out option")
     with runtime.db.session() as s:
         _client(runtime, s, args.client_id)
         data = client_views.public_view(runtime.clients.update(s, SYSTEM, args.client_id, values))

@@ -202,6 +202,14 @@ def _logout_options(parser: argparse.ArgumentParser, replacing: bool = False) ->
                         default=None, help="it needs the session id (sid) in logout tokens")
 
 
+def _key_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--auth-method", choices=("client_secret_basic", "client_secret_post", "private_key_jwt"),
+                         help="how it authenticates at the token endpoint; private_key_jwt (RFC 7523) needs "
+                              "--jwks-file or --jwks-uri and gives it no secret")
+    command.add_argument("--jwks-file", metavar="FILE", help="its public keys, a JWK Set in a JSON file")
+    command.add_argument("--jwks-uri", metavar="URL", help="where its public keys are published (https)")
+
+
 def _clients(parser: argparse.ArgumentParser) -> None:
     clients = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     create_client = clients.add_parser("create", help="register a client application")
@@ -214,6 +222,7 @@ def _clients(parser: argparse.ArgumentParser) -> None:
     create_client.add_argument("--public", action="store_true", help="no secret (native and browser apps; PKCE required)")
     create_client.add_argument("--owner", metavar="USERNAME", help="the user who owns it (it may revoke their personal access tokens)")
     _logout_options(create_client)
+    _key_arguments(create_client)
     _json(create_client)
     create_client.set_defaults(run=_command("clients_create"))
     list_clients = clients.add_parser("list", help="list client applications")
@@ -232,6 +241,7 @@ def _clients(parser: argparse.ArgumentParser) -> None:
                                help="a grant it may use (repeatable; replaces the list): %(choices)s")
     update_client.add_argument("--scope", action="append", help="a scope it may ask for (repeatable; replaces the list)")
     _logout_options(update_client, replacing=True)
+    _key_arguments(update_client)
     _json(update_client)
     update_client.set_defaults(run=_command("clients_update"))
     rotate_secret = clients.add_parser("rotate-secret", help="a new secret, shown once; the old one stops working at once")

@@ -42,7 +42,7 @@ VERIFICATION_PATH = "/device"
 
 
 class DeviceAuthorizationEndpoint(AuthlibDeviceEndpoint):
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
     @property
     def EXPIRES_IN(self) -> int:

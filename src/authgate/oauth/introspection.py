@@ -22,7 +22,7 @@ from authgate.oauth.models import OAuthPresentedToken
 from authgate.oauth.requests import OAuthRequest
 from authgate.services.credentials.token_lookup import INACTIVE
 
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 
 def answer_from_memory(runtime, request: OAuthRequest) -> tuple[int, dict, list] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from authgate.oauth.dpop import ALGORITHMS as DPOP_ALGORITHMS
+from authgate.services.applications import client_keys
 
 PATHS = {
     "authorization_endpoint": "/oauth/authorize",
@@ -71,6 +72,8 @@ def build(server, s) -> dict:
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
         "protected_resources": [server.runtime.resources.own_identifier],
     }
+    if "private_key_jwt" in doc["token_endpoint_auth_methods_supported"]:
+        doc["token_endpoint_auth_signing_alg_values_supported"] = list(client_keys.ALGORITHMS)
     for name, (url_field, methods_field) in REGISTERED_ENDPOINTS.items():
         for endpoint in server.registered_endpoints.get(name, ())[:1]:
             doc[url_field] = issuer + PATHS[url_field]

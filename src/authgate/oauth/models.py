@@ -16,6 +16,7 @@ from authgate.services.credentials.token_lookup import Presented, TokenLookup
 from authgate.storage.models import AuthorizationCode, RefreshToken, User
 
 SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+KEY_METHOD = "private_key_jwt"
 
 
 LOOPBACK_IPS = ("127.0.0.1", "::1")
@@ -85,7 +86,11 @@ class OAuthClient(ClientMixin):
         return not self.row.public and self._clients.check_secret(self.row, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return method == "none" if self.row.public else method in SECRET_METHODS
+        if self.row.public:
+            return method == "none"
+        if self.row.auth_method == KEY_METHOD:
+            return method == KEY_METHOD
+        return method in SECRET_METHODS
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code" and "authorization_code" in self.row.grants

@@ -12,7 +12,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as AuthlibRevocation
 from authgate.oauth.context import current_db
 from authgate.oauth.models import OAuthPresentedToken
 
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
 
 class UnsupportedTokenTypeError(OAuth2Error):

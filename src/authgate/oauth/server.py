@@ -21,6 +21,7 @@ from authlib.oauth2.rfc6749 import (
     UnsupportedResponseTypeError,
 )
 
+from authgate.oauth.client_assertion import PrivateKeyJwt
 from authgate.oauth.client_auth import authenticate_basic, basic_credentials, secret_post_or_secret_only
 from authgate.oauth.context import bound, current_db
 from authgate.oauth.device import DeviceAuthorizationEndpoint
@@ -47,7 +48,7 @@ def _claimed_client_id(request: OAuthRequest) -> str:
         basic_id = basic_credentials(request.headers)[0]
     except InvalidClientError:
         basic_id = None
-    return basic_id or request.form.get("client_id") or ""
+    return basic_id or request.form.get("client_id") or PrivateKeyJwt.assertion_client_id(request.form) or ""
 
 
 class AuthorizationServer(AuthlibServer):
@@ -66,6 +67,10 @@ class AuthorizationServer(AuthlibServer):
                 self.register_grant(grant, [services, *grant.extensions(services)])
         self.register_client_auth_method("client_secret_basic", authenticate_basic)
         self.register_client_auth_method("client_secret_post", secret_post_or_secret_only(self._client_by_secret))
+        settings = runtime.settings
+        self.private_key_jwt = PrivateKeyJwt(settings.issuer, settings.issuer + "/oauth/token",
+                                             runtime.assertion_memory, runtime.fetcher)
+        self.register_client_auth_method("private_key_jwt", self.private_key_jwt)
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(DeviceAuthorizationEndpoint)

@@ -38,6 +38,7 @@ from authgate.services.credentials.bearer import BearerService
 from authgate.services.credentials.codes import CodeService
 from authgate.services.credentials.consents import ConsentService
 from authgate.services.credentials.device_codes import DeviceCodeService
+from authgate.services.credentials.assertion_jtis import AssertionMemory
 from authgate.services.credentials.dpop_proofs import ProofMemory
 from authgate.services.credentials.keys import KeyService
 from authgate.services.credentials.personal_tokens import PersonalTokenService
@@ -48,6 +49,7 @@ from authgate.services.operations.audit import AuditService
 from authgate.services.operations.background import Background
 from authgate.services.operations.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
 from authgate.services.operations.purge import Purge
+from authgate.services.operations.safe_fetch import SafeFetcher
 from authgate.services.operations.ratelimit import RateLimiter
 from authgate.services.operations.shown_once import ShownOnce
 from authgate.settings import Settings
@@ -130,6 +132,8 @@ class Runtime:
                                         self.personal_token_store, self.client_store, self.token_store)
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.proof_memory = ProofMemory(self.limiter, dpop_nonce_key, settings.dpop_nonce_seconds)
+        self.assertion_memory = AssertionMemory(self.limiter)
+        self.fetcher = SafeFetcher(allow_private=settings.fetch_allow_private)
         self.lockout = Lockout(settings, self.limiter)
         self.users = UserService(
             self.user_store, self.passwords, PasswordPolicy(settings), self.permissions, self.tokens,

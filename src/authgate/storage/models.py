@@ -48,7 +48,7 @@ class Client(Base):
     __tablename__ = "oauth_clients"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[str] = mapped_column(String(512), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     secret_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -75,6 +75,14 @@ class Client(Base):
     backchannel_logout_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
     """Where logout tokens are posted (OpenID Back-Channel Logout 1.0 §2.2); None: none sent."""
     backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    auth_method: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """``private_key_jwt`` (RFC 7523 §2.2) for a client that proves itself with a key; None: by its secret, or none."""
+    jwks: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """Its public keys, inline (a JWK Set)."""
+    jwks_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Where its public keys are published (fetched by ``services/operations/safe_fetch.py``)."""
+    metadata_document_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When it was last read from its Client ID Metadata Document (its ``client_id`` is that URL); None: not such a client."""
 
 
 class AuthorizationCode(Base):
@@ -292,7 +300,7 @@ class AuditEvent(Base):
     event: Mapped[str] = mapped_column(String(64), index=True)
     actor_kind: Mapped[str | None] = mapped_column(String(32), nullable=True)
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
-    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    client_id: Mapped[str | None] = mapped_column(String(512), nullable=True)
     subject: Mapped[str | None] = mapped_column(String(255), nullable=True)
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)

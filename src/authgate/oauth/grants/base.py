@@ -61,7 +61,7 @@ class AuthgateGrant:
     """Mixed into Authlib grants: tokens come from ``TokenGenerator`` (``oauth/issuing.py``), into the
     family ``token_family`` names."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
     SPEC: GrantSpec
     AUTHENTICATES_IN_READ = False
     """True when ``validate_token_request`` only authenticates (client, user) and reads: it then runs in

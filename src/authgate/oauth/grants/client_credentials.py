@@ -11,7 +11,7 @@ from authgate.services.credentials import scopes as scope_rules
 
 class ClientCredentialsGrant(AuthgateGrant, grants.ClientCredentialsGrant):
     SPEC = GrantSpec("client_credentials", "Client credentials", urn="client_credentials")
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
     AUTHENTICATES_IN_READ = True
 
     def token_family(self, user, scope):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -33,6 +33,7 @@ from authgate.services.accounts.permissions import (
     GRANTED_BY_SYSTEM, GRANTED_BY_USER, SERVICE_ACCOUNT_READS, PermissionService, service_reads,
 )
 from authgate.services.accounts.principal import SYSTEM, Principal
+from authgate.services.applications import client_keys
 from authgate.services.applications.grant_types import GRANTS
 from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS, apply_logout_fields, logout_view
 from authgate.services.caching import events
@@ -117,7 +118,15 @@ def public_view(client: Client) -> dict:
         "updated_at": client.updated_at.isoformat(),
         "registered_at": client.registered_at.isoformat() if client.registered_at else None,
         **logout_view(client),
+        "token_endpoint_auth_method": auth_method_of(client),
+        "jwks": client.jwks,
+        "jwks_uri": client.jwks_uri,
+        "metadata_document": client.metadata_document_at is not None,
     }
+
+
+def auth_method_of(client: Client) -> str:
+    return client.auth_method or ("none" if client.public else "client_secret_basic")
 
 
 @dataclass(frozen=True)
@@ -137,12 +146,17 @@ class ClientView:
     directory_grantor_id: int | None = None
     registered: bool = False
     secret_expires_at: datetime | None = None
+    auth_method: str | None = None
+    jwks: dict | None = field(default=None, hash=False, compare=False)
+    jwks_uri: str | None = None
+    from_document: bool = False
 
     @classmethod
     def of(cls, row: Client) -> "ClientView":
         return cls(row.id, row.client_id, row.name, row.secret_hash, bool(row.public), tuple(row.redirect_uris or ()),
                    tuple(row.grants or ()), tuple(row.scopes or ()), row.owner_id, row.directory_granted_by,
-                   row.directory_grantor_id, row.registered_at is not None, row.secret_expires_at)
+                   row.directory_grantor_id, row.registered_at is not None, row.secret_expires_at,
+                   row.auth_method, row.jwks, row.jwks_uri, row.metadata_document_at is not None)
 
 
 def secret_expired(client: Client | ClientView) -> bool:
@@ -171,15 +185,19 @@ class ClientService:
         owner_id: int | None = None,
         actor: Principal = SYSTEM,
         logout: dict | None = None,
+        auth_method: str | None = None,
+        jwks: dict | None = None,
+        jwks_uri: str | None = None,
     ) -> tuple[Client, str | None]:
-        """The new client and its secret in clear (``None`` for a public client): shown this once. ``logout``: its
-        sign-out URIs (``logout_uris.FIELDS``)."""
+        """The new client and its secret in clear (``None`` for a public client or one with keys): shown this
+        once. ``logout``: its sign-out URIs (``logout_uris.FIELDS``)."""
         self.permissions.require(s, actor, "create-auth_clients")
         client = Client(client_id=str(uuid.uuid4()), public=public, owner_id=owner_id)
         self._apply(client, name, list(redirect_uris), grants, list(scopes), self._resource_scopes(s, scopes))
         apply_logout_fields(client, logout or {})
+        client.auth_method, client.jwks, client.jwks_uri = client_keys.checked(auth_method, jwks, jwks_uri, public)
         given = self._settle_service_reads(s, actor, client, set())
-        secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
+        secret = None if public or client.auth_method else gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret) if secret else None
         self.store.add(s, client)
         audit.record(s, "client.created", actor=actor, subject=client.client_id,
@@ -351,11 +369,28 @@ class ClientService:
             self._resource_scopes(s, values.get("scopes", client.scopes)),
         )
         apply_logout_fields(client, {k: values[k] for k in LOGOUT_FIELDS if k in values})
+        if {"token_endpoint_auth_method", "jwks", "jwks_uri"} & set(values):
+            self._apply_keys(client, values)
         given = self._settle_service_reads(s, actor, client, before)
         s.flush()
         audit.record(s, "client.updated", actor=actor, subject=client.client_id,
                      details={"fields": ",".join(sorted(values)), **given})
         return client
+
+    @staticmethod
+    def _apply_keys(client: Client, values: dict) -> None:
+        """A new authentication method or new keys. Moving to keys drops the secret; moving back to a
+        secret needs ``rotate-secret`` (a client with keys has none)."""
+        method = values.get("token_endpoint_auth_method", client.auth_method)
+        keys_given = "jwks" in values or "jwks_uri" in values
+        jwks = values.get("jwks") if keys_given else client.jwks
+        jwks_uri = values.get("jwks_uri") if keys_given else client.jwks_uri
+        if method != client_keys.PRIVATE_KEY_JWT and not keys_given:
+            jwks = jwks_uri = None
+        client.auth_method, client.jwks, client.jwks_uri = client_keys.checked(method, jwks, jwks_uri, client.public)
+        if client.auth_method:
+            client.secret_hash = None
+            client.secret_expires_at = None
 
     def regenerate_secret(self, s: Session, actor: Principal, client_id: str) -> tuple[Client, str]:
         """A new secret, shown this once; the old one stops working at once."""
@@ -366,6 +401,7 @@ class ClientService:
         secret = gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret)
         client.secret_expires_at = None
+        client.auth_method, client.jwks, client.jwks_uri = None, None, None
         s.flush()
         audit.record(s, "client.secret_regenerated", actor=actor, subject=client.client_id)
         return client, secret

@@ -5,7 +5,7 @@ The secret is in the create response and in ``POST .../secret`` (a new one) only
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
@@ -31,6 +31,11 @@ LOGOUT_DOC = "Where RP-Initiated Logout may send the browser back to (exact matc
 BACKCHANNEL_DOC = "Where logout tokens are posted (OpenID Back-Channel Logout): https, or http on a loopback host."
 
 
+AUTH_METHOD_DOC = ("How it authenticates at the token endpoint: client_secret_basic or client_secret_post (a secret), "
+                   "none (public), private_key_jwt (RFC 7523: a JWT signed by one of its keys, jwks or jwks_uri).")
+KeySet = dict | None
+
+
 class ClientOut(BaseModel):
     id: str
     client_id: str
@@ -51,6 +56,10 @@ class ClientOut(BaseModel):
     post_logout_redirect_uris: list[str] = Field([], description="Where sign-out may return (RP-Initiated Logout).")
     backchannel_logout_uri: str | None = Field(None, description="Where logout tokens are posted (Back-Channel Logout).")
     backchannel_logout_session_required: bool = False
+    token_endpoint_auth_method: str = Field("client_secret_basic", description=AUTH_METHOD_DOC)
+    jwks: dict | None = Field(None, description="Its public keys, inline (a JWK Set), for private_key_jwt.")
+    jwks_uri: str | None = Field(None, description="Where its public keys are published, for private_key_jwt.")
+    metadata_document: bool = Field(False, description="Known by its Client ID Metadata Document (its client_id is that URL).")
 
 
 class ClientWithSecret(ClientOut):
@@ -70,6 +79,10 @@ class ClientCreate(BaseModel):
     post_logout_redirect_uris: list[Uri] = Field([], max_length=50, description=LOGOUT_DOC)
     backchannel_logout_uri: Uri | None = Field(None, description=BACKCHANNEL_DOC)
     backchannel_logout_session_required: bool = Field(False, description="It needs `sid` in logout tokens.")
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "none", "private_key_jwt"] | None = Field(
+        None, description=AUTH_METHOD_DOC)
+    jwks: KeySet = Field(None, description="For private_key_jwt: its public keys (a JWK Set).")
+    jwks_uri: Uri | None = Field(None, description="For private_key_jwt: where its public keys are published (https).")
 
 
 class ClientUpdate(BaseModel):
@@ -82,6 +95,10 @@ class ClientUpdate(BaseModel):
     post_logout_redirect_uris: list[Uri] | None = Field(None, max_length=50, description=LOGOUT_DOC)
     backchannel_logout_uri: Uri | None = Field(None, description=BACKCHANNEL_DOC + " An empty string removes it.")
     backchannel_logout_session_required: bool | None = None
+    token_endpoint_auth_method: Literal["client_secret_basic", "client_secret_post", "private_key_jwt"] | None = Field(
+        None, description=AUTH_METHOD_DOC + " Moving to private_key_jwt drops the secret.")
+    jwks: KeySet = Field(None, description="For private_key_jwt: its public keys (a JWK Set).")
+    jwks_uri: Uri | None = Field(None, description="For private_key_jwt: where its public keys are published (https).")
 
 
 def _redirect_uris(body: ClientCreate | ClientUpdate) -> list[str] | None:
@@ -115,7 +132,8 @@ def create_client(request: Request, body: ClientCreate, principal: Principal = D
         client, secret = rt.clients.create(
             s, body.name, redirect_uris=_redirect_uris(body) or [], grants=body.types, scopes=body.scopes,
             public=body.public, owner_id=owner, actor=principal,
-            logout={name: getattr(body, name) for name in LOGOUT_FIELDS},
+            logout={name: getattr(body, name) for name in LOGOUT_FIELDS}, auth_method=body.token_endpoint_auth_method,
+            jwks=body.jwks, jwks_uri=body.jwks_uri,
         )
         return public_view(client) | {"secret": secret}
 
@@ -134,7 +152,9 @@ def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
                   principal: Principal = Depends(require_scope("clients:write"))):
     rt = _runtime(request)
     values: dict = {k: v for k, v in {"name": body.name, "grants": body.types, "scopes": body.scopes,
-                                      "public": body.public, "redirect_uris": _redirect_uris(body)}.items()
+                                      "public": body.public, "redirect_uris": _redirect_uris(body),
+                                      "token_endpoint_auth_method": body.token_endpoint_auth_method,
+                                      "jwks": body.jwks, "jwks_uri": body.jwks_uri}.items()
                     if v is not None}
     values |= {name: getattr(body, name) for name in LOGOUT_FIELDS if getattr(body, name) is not None}
     with rt.db.session() as s:

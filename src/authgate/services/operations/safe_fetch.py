@@ -1,0 +1,178 @@
+"""Fetching a URL a client named (a ``jwks_uri``, a Client ID Metadata Document) without letting that client
+point authgate at anything it should not reach (server-side request forgery).
+
+Only ``https``; no redirect is followed; the host is resolved once and every address it resolves to must be
+public (not private, loopback, link-local, multicast, reserved), and the connection goes to that checked
+address (the URL's host is kept for TLS: SNI and certificate checks), so a second DNS answer cannot swap in
+another address (DNS rebinding). The body is capped (``MAX_BYTES``) and so is the time.
+
+Answers are cached as HTTP says (``Cache-Control: max-age``, bounded by ``MIN_SECONDS`` and
+``MAX_SECONDS``; ``no-store``/``no-cache`` give the minimum), and failures are remembered for
+``FAILURE_SECONDS``: one URL is fetched at most once per lifetime, per process.
+
+``allow_private`` (``AUTHGATE_FETCH_ALLOW_PRIVATE=1``) lifts the address check and allows plain ``http`` to a
+loopback host: it exists for tests and closed networks, and is unsafe on a server that faces the internet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from authgate.services.caching.bounded import Bounded
+
+MAX_BYTES = 64 * 1024
+CONNECT_SECONDS = 3.0
+TOTAL_SECONDS = 5.0
+MIN_SECONDS = 60
+DEFAULT_SECONDS = 300
+MAX_SECONDS = 24 * 3600
+FAILURE_SECONDS = 30
+CACHE_SIZE = 2000
+
+
+class FetchRefused(Exception):
+    """The URL was not fetched, or its answer not taken; the message says why, for the client to read."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str
+    document: dict
+    until: float
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def _loopback_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def cache_seconds(cache_control: str | None) -> int:
+    """How long to keep an answer (RFC 9111 §5.2.2.1 ``max-age``), within ``MIN_SECONDS``..``MAX_SECONDS``."""
+    directives = (cache_control or "").lower()
+    if "no-store" in directives or "no-cache" in directives:
+        return MIN_SECONDS
+    found = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", directives)
+    seconds = int(found.group(1)) if found else DEFAULT_SECONDS
+    return max(MIN_SECONDS, min(MAX_SECONDS, seconds))
+
+
+class SafeFetcher:
+    def __init__(self, allow_private: bool = False, resolve=socket.getaddrinfo, max_bytes: int = MAX_BYTES):
+        self.allow_private = allow_private
+        self.resolve = resolve
+        self.max_bytes = max_bytes
+        self.cache: Bounded = Bounded(CACHE_SIZE)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def json(self, url: str) -> dict:
+        """The JSON object at ``url``, from the cache when it is fresh; raises ``FetchRefused``."""
+        known = self.cache.get(url)
+        if known is None or known[0] <= time.monotonic():
+            with self._lock_for(url):
+                known = self.cache.get(url)
+                if known is None or known[0] <= time.monotonic():
+                    known = self._fetch_remembered(url)
+        if isinstance(known[1], FetchRefused):
+            raise known[1]
+        return known[1]
+
+    def _lock_for(self, url: str) -> threading.Lock:
+        with self._locks_lock:
+            if len(self._locks) > CACHE_SIZE:
+                self._locks.clear()
+            return self._locks.setdefault(url, threading.Lock())
+
+    def _fetch_remembered(self, url: str) -> tuple:
+        try:
+            document, seconds = self._fetch(url)
+            known = (time.monotonic() + seconds, document)
+        except FetchRefused as refused:
+            known = (time.monotonic() + FAILURE_SECONDS, refused)
+        self.cache.put(url, known)
+        return known
+
+    def _target(self, url: str) -> tuple[str, str, str]:
+        """``(url to connect to, Host header, TLS server name)``: the checked address put in the URL."""
+        try:
+            parts = urlsplit(url)
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            raise FetchRefused(f"{url!r} is not a valid URL") from None
+        if not host or parts.username or parts.password:
+            raise FetchRefused(f"{url!r} must name a host and no credentials")
+        plain_loopback = parts.scheme == "http" and self.allow_private and _loopback_host(host)
+        if parts.scheme != "https" and not plain_loopback:
+            raise FetchRefused(f"{url!r} must be an https URL")
+        port = port or (443 if parts.scheme == "https" else 80)
+        try:
+            answers = self.resolve(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError, OSError):
+            raise FetchRefused(f"the host of {url!r} does not resolve") from None
+        addresses = list(dict.fromkeys(answer[4][0] for answer in answers))
+        if not addresses:
+            raise FetchRefused(f"the host of {url!r} does not resolve")
+        if not self.allow_private and not all(_public(a) for a in addresses):
+            raise FetchRefused(f"the host of {url!r} has a private, loopback or otherwise non-public address")
+        address = addresses[0]
+        literal = f"[{address}]" if ":" in address else address
+        pinned = urlunsplit((parts.scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
+        default_port = port == (443 if parts.scheme == "https" else 80)
+        host_header = (f"[{host}]" if ":" in host else host) + ("" if default_port else f":{port}")
+        return pinned, host_header, host
+
+    def _fetch(self, url: str) -> tuple[dict, int]:
+        pinned, host_header, server_name = self._target(url)
+        timeout = httpx.Timeout(TOTAL_SECONDS, connect=CONNECT_SECONDS)
+        deadline = time.monotonic() + TOTAL_SECONDS
+        try:
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+                request = http.build_request("GET", pinned, headers={"Host": host_header, "Accept": "application/json"},
+                                             extensions={"sni_hostname": server_name})
+                response = http.send(request, stream=True)
+                try:
+                    if response.is_redirect:
+                        raise FetchRefused(f"{url!r} answered with a redirect, which is not followed")
+                    if response.status_code != 200:
+                        raise FetchRefused(f"{url!r} answered HTTP {response.status_code}")
+                    declared = response.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > self.max_bytes:
+                        raise FetchRefused(f"{url!r} is larger than {self.max_bytes} bytes")
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) > self.max_bytes:
+                            raise FetchRefused(f"{url!r} is larger than {self.max_bytes} bytes")
+                        if time.monotonic() > deadline:
+                            raise FetchRefused(f"{url!r} took longer than {TOTAL_SECONDS:g} seconds")
+                finally:
+                    response.close()
+        except httpx.HTTPError as error:
+            raise FetchRefused(f"{url!r} could not be fetched ({type(error).__name__})") from None
+        try:
+            document = json.loads(bytes(body))
+        except (ValueError, UnicodeDecodeError):
+            raise FetchRefused(f"{url!r} is not JSON") from None
+        if not isinstance(document, dict):
+            raise FetchRefused(f"{url!r} is not a JSON object")
+        return document, cache_seconds(response.headers.get("cache-control"))
