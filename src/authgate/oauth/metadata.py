@@ -79,6 +79,8 @@ def build(server, s) -> dict:
             doc[url_field] = issuer + PATHS[url_field]
             if methods_field:
                 doc[methods_field] = list(endpoint.CLIENT_AUTH_METHODS)
+    if server.runtime.settings.cimd:
+        doc["client_id_metadata_document_supported"] = True
     if server.runtime.settings.registration_mode != "off":
         doc["registration_endpoint"] = issuer + PATHS["registration_endpoint"]
     for ext in _extensions(server):

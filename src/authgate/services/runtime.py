@@ -25,6 +25,7 @@ from authgate.services.accounts.users import UserService
 from authgate.services.applications.client_limits import ClientLimits
 from authgate.services.applications.logout_deliveries import LogoutDeliveries
 from authgate.services.applications.clients import ClientService
+from authgate.services.applications.metadata_documents import MetadataDocuments
 from authgate.services.applications.registration import RegistrationService
 from authgate.services.applications.resources import ResourceService
 from authgate.services.caching.bus import InvalidationBus
@@ -134,6 +135,7 @@ class Runtime:
         self.proof_memory = ProofMemory(self.limiter, dpop_nonce_key, settings.dpop_nonce_seconds)
         self.assertion_memory = AssertionMemory(self.limiter)
         self.fetcher = SafeFetcher(allow_private=settings.fetch_allow_private)
+        self.metadata_documents = MetadataDocuments(settings, self.fetcher, self.clients)
         self.lockout = Lockout(settings, self.limiter)
         self.users = UserService(
             self.user_store, self.passwords, PasswordPolicy(settings), self.permissions, self.tokens,

@@ -31,7 +31,7 @@ EVENTS = (
     "session.ended", "sessions.ended",
     "factor_policy.changed", "login.enrolment_required", "login.step_up_required",
     "factor.reset", "passkey.refused",
-    "client.registered", "registration.token_created",
+    "client.registered", "client.metadata_document", "registration.token_created",
     "resource.created", "resource.updated", "resource.deleted",
     "logout.delivered", "logout.delivery_failed",
 )

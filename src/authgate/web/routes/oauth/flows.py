@@ -11,10 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from authgate.oauth.client_assertion import PrivateKeyJwt
 from authgate.oauth.decisions import (ConsentNeeded, Refused, SecondFactorNeeded, SignInNeeded, Unreadable,
                                       decide_authorization)
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
+from authgate.services.applications.metadata_documents import DocumentRefused
 from authgate.services.credentials import scopes as scope_rules
 from authgate.web.pages.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.pages.csrf import checked_form, session_binding
@@ -31,6 +33,19 @@ router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_c
 token_router = APIRouter(include_in_schema=False, route_class=ErrorFormat.TOKEN.route_class)
 
 
+def _document_refusal(runtime, client_id: str | None) -> str | None:
+    """Read the Client ID Metadata Document a ``client_id`` URL names, if it does (``metadata_documents.py``);
+    why it is refused, or None."""
+    if not runtime.metadata_documents.applies(client_id):
+        return None
+    try:
+        with runtime.db.session() as s:
+            runtime.metadata_documents.resolve(s, client_id)
+    except DocumentRefused as refused:
+        return f"The client metadata document at client_id is refused: {refused}"
+    return None
+
+
 def _token_error(description: str) -> Response:
     return oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
 
@@ -45,6 +60,10 @@ async def token(request: Request) -> Response:
     uri = runtime.settings.issuer + PATHS["token_endpoint"]
 
     def issue():
+        claimed = dict(form).get("client_id") or PrivateKeyJwt.assertion_client_id(dict(form))
+        refused = _document_refusal(runtime, claimed)
+        if refused:
+            return 401, {"error": "invalid_client", "error_description": refused}, [("WWW-Authenticate", "Basic")]
         return server.token_response(
             runtime.db, OAuthRequest(None, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
         )
@@ -71,6 +90,10 @@ def _authorize(request: Request, choice: str | None) -> Response:
     """The consent page (``choice`` None), or the redirect that carries the user's choice or remembered consent."""
     runtime, server = request.app.state.runtime, request.app.state.oauth
     uri = runtime.settings.issuer + PATHS["authorization_endpoint"]
+    refused = _document_refusal(runtime, request.query_params.get("client_id"))
+    if refused:
+        return render("authorize_error.html", status=400, **signed_in_state(request, optional_visitor(request)),
+                      message="This application cannot be used here.", error="invalid_client", description=refused)
     with runtime.db.session() as s:
         signed_in = runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
         oauth_request = OAuthRequest(s, request.method, uri, request.headers, query_pairs(request), [], "query")
@@ -85,11 +108,24 @@ def _authorize(request: Request, choice: str | None) -> Response:
     if isinstance(outcome, SecondFactorNeeded):
         return to_pending(runtime.settings, outcome.pending, outcome.return_to)
     if isinstance(outcome, ConsentNeeded):
-        return page(request, visitor_of(outcome.signed_in), "consent.html", client_name=outcome.client_name,
+        document = _document_host(runtime, request.query_params.get("client_id"), outcome.redirect_uri)
+        return page(request, visitor_of(outcome.signed_in), "consent.html", client_name=outcome.client_name, **document,
                     made_by=outcome.made_by, self_registered=outcome.self_registered, scopes=outcome.scopes, everything=scope_rules.ALL in dict(outcome.scopes),
                     redirect_uri=outcome.redirect_uri, redirect_host=urlsplit(outcome.redirect_uri or "").netloc,
                     action=outcome.action, resources=outcome.resources)
     return RedirectResponse(outcome.location, status_code=302)
+
+
+def _document_host(runtime, client_id: str | None, redirect_uri: str | None) -> dict:
+    """For a client known by its metadata document: its host, shown first, and whether every redirect is local."""
+    if not runtime.metadata_documents.applies(client_id):
+        return {}
+    with runtime.db.session(write=False) as s:
+        view = runtime.clients.view(s, client_id)
+    if view is None or not view.from_document:
+        return {}
+    local = all(urlsplit(u).hostname in ("localhost", "127.0.0.1", "::1") for u in view.redirect_uris)
+    return {"document_host": urlsplit(client_id).hostname, "localhost_only": local}
 
 
 @router.get(PATHS["authorization_endpoint"])
