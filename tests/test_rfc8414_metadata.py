@@ -99,7 +99,8 @@ def test_advertised_token_auth_methods_work_rfc8414_2(server, meta):
 
 
 def test_revocation_and_introspection_auth_methods_rfc8414_2(meta):
-    assert meta["revocation_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post", "none"]
+    assert meta["revocation_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post",
+                                                                  "private_key_jwt", "none"]
     assert meta["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 

@@ -72,13 +72,15 @@ def build(server, s) -> dict:
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
         "protected_resources": [server.runtime.resources.own_identifier],
     }
-    if "private_key_jwt" in doc["token_endpoint_auth_methods_supported"]:
+    if client_keys.PRIVATE_KEY_JWT in doc["token_endpoint_auth_methods_supported"]:
         doc["token_endpoint_auth_signing_alg_values_supported"] = list(client_keys.ALGORITHMS)
     for name, (url_field, methods_field) in REGISTERED_ENDPOINTS.items():
         for endpoint in server.registered_endpoints.get(name, ())[:1]:
             doc[url_field] = issuer + PATHS[url_field]
             if methods_field:
                 doc[methods_field] = list(endpoint.CLIENT_AUTH_METHODS)
+                if client_keys.PRIVATE_KEY_JWT in endpoint.CLIENT_AUTH_METHODS:
+                    doc[methods_field.replace("methods", "signing_alg_values")] = list(client_keys.ALGORITHMS)
     if server.runtime.settings.cimd:
         doc["client_id_metadata_document_supported"] = True
     if server.runtime.settings.registration_mode != "off":
