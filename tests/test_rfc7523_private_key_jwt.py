@@ -120,7 +120,7 @@ def test_wrong_aud_iss_sub_expired_long_lived_or_without_jti_refused(server, key
         assertion(key, client_id, aud, iss=other_id),
         assertion(key, client_id, aud, sub=other_id),
         assertion(key, client_id, aud, exp=time.time() - 120),
-        assertion(key, client_id, aud, exp=time.time() + 3600),
+        assertion(key, client_id, aud, exp=time.time() + 7200),
         assertion(key, client_id, aud, drop=("jti",)),
         assertion(key, client_id, aud, drop=("exp",)),
     ):
@@ -169,7 +169,9 @@ def documents():
 
 @pytest.fixture(scope="module")
 def fetching_server(tmp_path_factory):
-    srv = ServerProcess(tmp_path_factory.mktemp("keys"), env={"AUTHGATE_FETCH_ALLOW_PRIVATE": "1"}).start()
+    srv = ServerProcess(tmp_path_factory.mktemp("keys"), env={
+        "AUTHGATE_FETCH_ALLOW_PRIVATE": "1", "AUTHGATE_REGISTRATION": "open",
+        "AUTHGATE_REGISTRATION_GRANTS": "authorization_code refresh_token client_credentials"}).start()
     yield srv
     srv.stop()
 
@@ -196,3 +198,44 @@ def test_a_jwks_uri_on_loopback_is_refused_without_the_test_only_policy(server, 
     refused(token_with(server, assertion(key, client_id, server.url("/oauth/token"))))
     refused(token_with(server, assertion(key, client_id, server.url("/oauth/token"))))
     assert documents.hits[path] == 0
+
+
+# -- dynamic registration ---------------------------------------------------------------------------------
+
+def register(server, **metadata) -> requests.Response:
+    return requests.post(server.url("/oauth/register"), json={"client_name": unique("reg"), **metadata},
+                         timeout=HTTP_TIMEOUT)
+
+
+def test_a_client_registers_with_its_keys_and_authlib_authenticates_with_them(fetching_server):
+    """RFC 7591 §2 ``token_endpoint_auth_method`` private_key_jwt with ``jwks``: no secret is issued; Authlib's
+    own client (``PrivateKeyJWT``, RFC 7523) then gets a token."""
+    from authlib.integrations.requests_client import OAuth2Session
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
+    key = ECKey.generate_key("P-256", parameters={"kid": unique("ec")})
+    r = register(fetching_server, token_endpoint_auth_method="private_key_jwt", grant_types=["client_credentials"],
+                 jwks={"keys": [key.as_dict(private=False)]})
+    assert r.status_code == 201, r.text
+    info = r.json()
+    assert "client_secret" not in info and info["token_endpoint_auth_method"] == "private_key_jwt"
+    assert info["jwks"]["keys"][0]["kid"] == key.kid
+    token_url = fetching_server.url("/oauth/token")
+    session = OAuth2Session(info["client_id"], key, token_endpoint_auth_method="private_key_jwt")
+    session.register_client_auth_method(PrivateKeyJWT(token_url, alg="ES256"))
+    token = session.fetch_token(token_url, grant_type="client_credentials")
+    assert token["access_token"]
+
+
+def test_registration_refuses_keys_that_do_not_fit(fetching_server):
+    """RFC 7591 §3.2.2 ``invalid_client_metadata``: keys without private_key_jwt, a private key, neither or both."""
+    key = ECKey.generate_key("P-256")
+    public = {"keys": [key.as_dict(private=False)]}
+    for metadata in (
+        {"token_endpoint_auth_method": "client_secret_basic", "jwks": public},
+        {"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [key.as_dict(private=True)]}},
+        {"token_endpoint_auth_method": "private_key_jwt"},
+        {"token_endpoint_auth_method": "private_key_jwt", "jwks": public, "jwks_uri": "https://a.example/jwks"},
+        {"token_endpoint_auth_method": "client_secret_jwt"},
+    ):
+        r = register(fetching_server, grant_types=["client_credentials"], **metadata)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_client_metadata", (metadata, r.text)

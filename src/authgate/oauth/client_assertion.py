@@ -22,7 +22,8 @@ from authgate.services.errors import Invalid
 from authgate.services.operations.safe_fetch import FetchRefused
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-MAX_LIFETIME = 300
+MAX_LIFETIME = 3600
+"""An hour: Authlib's client signs assertions for that long by default; each is usable once (its ``jti``) anyway."""
 LEEWAY = 30
 MAX_ASSERTION_BYTES = 8192
 

@@ -17,6 +17,7 @@ import re
 from urllib.parse import urlsplit
 
 from authgate.oauth.metadata import PATHS
+from authgate.services.applications import client_keys
 from authgate.services.applications.grant_types import GRANTS
 from authgate.services.applications.logout_uris import logout_view
 from authgate.services.applications.registration import OFF, Registration, Unauthenticated
@@ -27,7 +28,7 @@ from authgate.storage.models import Client
 
 Answer = tuple[int, dict | None, list[tuple[str, str]]]
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none", client_keys.PRIVATE_KEY_JWT)
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 URL_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 TEXT_FIELDS = ("software_id", "software_version")
@@ -207,10 +208,17 @@ def asked_registration(data: dict) -> Registration:
     logout = {"post_logout_redirect_uris": _strings(data, "post_logout_redirect_uris") or [],
               "backchannel_logout_uri": _text(data, "backchannel_logout_uri"),
               "backchannel_logout_session_required": session_required}
+    keyed = method == client_keys.PRIVATE_KEY_JWT
+    jwks, jwks_uri = data.get("jwks"), data.get("jwks_uri")
+    if not keyed and (jwks is not None or jwks_uri is not None):
+        raise _metadata_error("jwks and jwks_uri go with token_endpoint_auth_method private_key_jwt here.")
+    if jwks_uri is not None and not isinstance(jwks_uri, str):
+        raise _metadata_error("jwks_uri must be a string.")
     return Registration(
         name=_text(data, "client_name", 255), redirect_uris=uris, grants=grants,
         scopes=scope_rules.parse(scope) if scope is not None else None, public=method == "none",
-        metadata=_kept(data, method), secret=secret if isinstance(secret, str) else None, logout=logout)
+        metadata=_kept(data, method), secret=secret if isinstance(secret, str) else None, logout=logout,
+        auth_method=method if keyed else None, jwks=jwks if keyed else None, jwks_uri=jwks_uri if keyed else None)
 
 
 def client_information(client: Client, issuer: str, registration_token: str, secret: str | None = None) -> dict:
@@ -223,7 +231,7 @@ def client_information(client: Client, issuer: str, registration_token: str, sec
     }
     if secret:
         body["client_secret"] = secret
-    if not client.public:
+    if not client.public and not client.auth_method:
         expires = client.secret_expires_at
         body["client_secret_expires_at"] = int(expires.timestamp()) if expires else 0
     body |= {
@@ -236,9 +244,10 @@ def client_information(client: Client, issuer: str, registration_token: str, sec
         "scope": scope_rules.join(client.scopes),
         **{name: value for name, value in logout_view(client).items() if value},
         **kept,
-        "token_endpoint_auth_method": "none" if client.public else kept.get("token_endpoint_auth_method",
-                                                                             "client_secret_basic"),
+        "token_endpoint_auth_method": "none" if client.public else client.auth_method or kept.get(
+            "token_endpoint_auth_method", "client_secret_basic"),
     }
+    body |= {name: value for name, value in (("jwks", client.jwks), ("jwks_uri", client.jwks_uri)) if value}
     return body
 
 

@@ -206,16 +206,18 @@ class ClientService:
 
     def register(self, s: Session, name: str | None, *, redirect_uris: list[str], grants: list[str],
                  scopes: list[str], public: bool, secret_expires_at: datetime | None,
-                 registration_token_hash: str, metadata: dict, logout: dict | None = None) -> tuple[Client, str | None]:
+                 registration_token_hash: str, metadata: dict, logout: dict | None = None,
+                 keys: tuple = (None, None, None)) -> tuple[Client, str | None]:
         """A client registering itself (RFC 7591): no permission to check, every other rule of ``create``."""
         client = Client(client_id=str(uuid.uuid4()), public=public, registered_at=utcnow())
         self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes),
                     self._resource_scopes(s, scopes))
         apply_logout_fields(client, logout or {})
         self._refuse_self_given_reads(client)
-        secret = None if public else gen.generate(gen.CLIENT_SECRET_PREFIX)
+        client.auth_method, client.jwks, client.jwks_uri = client_keys.checked(*keys, public)
+        secret = None if public or client.auth_method else gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret) if secret else None
-        client.secret_expires_at = None if public else secret_expires_at
+        client.secret_expires_at = None if public or client.auth_method else secret_expires_at
         client.registration_token_hash = registration_token_hash
         client.registration_metadata = metadata
         self.store.add(s, client)
@@ -224,12 +226,14 @@ class ClientService:
         return client, secret
 
     def reregister(self, s: Session, client: Client, *, name: str | None, redirect_uris: list[str],
-                   grants: list[str], scopes: list[str], metadata: dict, logout: dict | None = None) -> Client:
+                   grants: list[str], scopes: list[str], metadata: dict, logout: dict | None = None,
+                   keys: tuple = (None, None, None)) -> Client:
         """A registered client replacing its own registration (RFC 7592 §2.2): the rules of ``update``."""
         self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes),
                     self._resource_scopes(s, scopes))
         apply_logout_fields(client, logout or {})
         self._refuse_self_given_reads(client)
+        client.auth_method, client.jwks, client.jwks_uri = client_keys.checked(*keys, client.public)
         client.registration_metadata = metadata
         s.flush()
         audit.record(s, "client.updated", actor=self_managing(client.client_id), subject=client.client_id,

@@ -62,6 +62,10 @@ class Registration:
     """The ``client_secret`` an update repeats (RFC 7592 §2.2): it must be the client's."""
     logout: dict = field(default_factory=dict)
     """Its sign-out URIs (``logout_uris.FIELDS``), acted on."""
+    auth_method: str | None = None
+    """``private_key_jwt`` (with ``jwks`` or ``jwks_uri``), or None for a secret or none."""
+    jwks: dict | None = None
+    jwks_uri: str | None = None
 
 
 def _check_policy(settings: Settings) -> None:
@@ -126,7 +130,7 @@ class RegistrationService:
         client, secret = self.clients.register(
             s, wanted.name, redirect_uris=wanted.redirect_uris, grants=grants, scopes=scopes, public=wanted.public,
             secret_expires_at=self._secret_expiry(), registration_token_hash=self.hasher.hash(management_token),
-            metadata=wanted.metadata, logout=wanted.logout)
+            metadata=wanted.metadata, logout=wanted.logout, keys=(wanted.auth_method, wanted.jwks, wanted.jwks_uri))
         return client, secret, management_token
 
     def registered(self, s: Session, client_id: str, registration_token: str | None) -> Client:
@@ -147,12 +151,15 @@ class RegistrationService:
         if wanted.public != bool(client.public):
             raise Invalid("token_endpoint_auth_method cannot change between none and a secret: register a new "
                           "client instead", field="token_endpoint_auth_method")
+        if bool(wanted.auth_method) != bool(client.auth_method):
+            raise Invalid("token_endpoint_auth_method cannot change between a secret and private_key_jwt: register "
+                          "a new client instead", field="token_endpoint_auth_method")
         if wanted.secret is not None and not self.clients.check_secret(client, wanted.secret):
             raise Invalid("client_secret does not match the client's secret", field="client_secret")
         grants, scopes = self._within_policy(s, wanted)
         return self.clients.reregister(s, client, name=wanted.name, redirect_uris=wanted.redirect_uris,
                                        grants=grants, scopes=scopes, metadata=wanted.metadata,
-                                       logout=wanted.logout)
+                                       logout=wanted.logout, keys=(wanted.auth_method, wanted.jwks, wanted.jwks_uri))
 
     def delete(self, s: Session, client_id: str, registration_token: str | None) -> None:
         """The client deletes itself (RFC 7592 §2.3): its codes and tokens go with it."""
