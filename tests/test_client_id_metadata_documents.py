@@ -147,3 +147,28 @@ def test_the_token_endpoint_refuses_a_bad_document_as_invalid_client(cimd_server
         "grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT,
         "client_id": documents.url(path), "code_verifier": "v" * 43}, timeout=HTTP_TIMEOUT)
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+
+
+def test_a_document_client_with_keys_authenticates_with_private_key_jwt(cimd_server, documents):
+    """The draft lets a document name ``private_key_jwt`` with a ``jwks_uri`` (RFC 7523 §2.2): the code is
+    exchanged with an assertion made by requests-oauth2client, the key set fetched by the safe fetcher."""
+    from joserfc.jwk import ECKey
+    from requests_oauth2client import OAuth2Client, PrivateKeyJwt
+
+    key = ECKey.generate_key("P-256", parameters={"kid": unique("ec")})
+    jwks_uri = documents.publish(f"/{unique('jwks')}.json", {"keys": [key.as_dict(private=False)]})
+    path, url = publish(documents, name="Keyed Agent", token_endpoint_auth_method="private_key_jwt",
+                        jwks_uri=jwks_uri)
+    user = cimd_server.create_user()
+    client = Client(client_id=url, client_secret=None, name="Keyed Agent", redirect_uris=[REDIRECT])
+    verifier, challenge = pkce_pair()
+    code = get_code(cimd_server, client, user, scope=None, challenge=challenge)
+    oauth = OAuth2Client(token_endpoint=cimd_server.url("/oauth/token"),
+                         auth=PrivateKeyJwt(url, key.as_dict(private=True), alg="ES256"), testing=True)
+    token = oauth.authorization_code(code=code, redirect_uri=REDIRECT, code_verifier=verifier)
+    assert token.access_token
+    r = requests.post(cimd_server.url("/oauth/token"), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": url,
+        "code_verifier": verifier}, timeout=HTTP_TIMEOUT)
+    assert r.status_code == 401, r.text
+    assert documents.hits[path] == 1

@@ -14,11 +14,13 @@ class DocumentServer:
     def __init__(self):
         self.routes: dict[str, tuple[int, dict, bytes]] = {}
         self.hits: Counter = Counter()
+        self.hosts: list[str] = []
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 owner.hits[self.path] += 1
+                owner.hosts.append(self.headers.get("Host", ""))
                 status, headers, body = owner.routes.get(self.path, (404, {}, b"{}"))
                 self.send_response(status)
                 for name, value in {"Content-Type": "application/json", **headers}.items():

@@ -26,6 +26,7 @@ MAX_LIFETIME = 3600
 """An hour: Authlib's client signs assertions for that long by default; each is usable once (its ``jti``) anyway."""
 LEEWAY = 30
 MAX_ASSERTION_BYTES = 8192
+REFETCH_SECONDS = 60
 
 
 def _refuse(description: str):
@@ -86,15 +87,25 @@ class PrivateKeyJwt:
             _refuse("client_assertion was used before: its jti is spent (RFC 7523 section 3).")
         return client
 
-    def _keys(self, row):
+    def _keys(self, row, kid: str | None):
+        """The client's keys; from a ``jwks_uri`` fetched again (at most once a minute) when they lack ``kid``:
+        the client has rotated its keys."""
         try:
-            jwks = row.jwks if row.jwks else self.fetcher.json(row.jwks_uri)
-            return client_keys.public_keys(jwks)
+            if row.jwks:
+                return client_keys.public_keys(row.jwks)
+            keys = client_keys.public_keys(self.fetcher.json(row.jwks_uri))
+            if kid and not any(key.kid == kid for key in keys.keys):
+                keys = client_keys.public_keys(self.fetcher.json(row.jwks_uri, newer_than=REFETCH_SECONDS))
+            return keys
         except (FetchRefused, Invalid) as error:
             _refuse(f"The client's keys cannot be read: {error}")
 
     def _verified(self, assertion: str, row) -> dict:
-        keys = self._keys(row)
+        try:
+            kid = jws.extract_compact(assertion.encode("ascii")).protected.get("kid")
+        except (JoseError, ValueError, UnicodeError):
+            kid = None
+        keys = self._keys(row, kid if isinstance(kid, str) else None)
         try:
             token = jwt.decode(assertion, keys, algorithms=list(client_keys.ALGORITHMS))
         except (JoseError, ValueError) as error:

@@ -22,7 +22,6 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -41,13 +40,6 @@ CACHE_SIZE = 2000
 
 class FetchRefused(Exception):
     """The URL was not fetched, or its answer not taken; the message says why, for the client to read."""
-
-
-@dataclass(frozen=True)
-class Fetched:
-    url: str
-    document: dict
-    until: float
 
 
 def _public(address: str) -> bool:
@@ -85,13 +77,18 @@ class SafeFetcher:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
 
-    def json(self, url: str) -> dict:
-        """The JSON object at ``url``, from the cache when it is fresh; raises ``FetchRefused``."""
+    def json(self, url: str, newer_than: float | None = None) -> dict:
+        """The JSON object at ``url``, from the cache when it is fresh (and, with ``newer_than``, fetched less
+        than that many seconds ago: a key set asked again for a key it lacks); raises ``FetchRefused``."""
+        def stale(known) -> bool:
+            now = time.monotonic()
+            return known is None or known[0] <= now or (newer_than is not None and known[2] < now - newer_than)
+
         known = self.cache.get(url)
-        if known is None or known[0] <= time.monotonic():
+        if stale(known):
             with self._lock_for(url):
                 known = self.cache.get(url)
-                if known is None or known[0] <= time.monotonic():
+                if stale(known):
                     known = self._fetch_remembered(url)
         if isinstance(known[1], FetchRefused):
             raise known[1]
@@ -104,11 +101,12 @@ class SafeFetcher:
             return self._locks.setdefault(url, threading.Lock())
 
     def _fetch_remembered(self, url: str) -> tuple:
+        now = time.monotonic()
         try:
             document, seconds = self._fetch(url)
-            known = (time.monotonic() + seconds, document)
+            known = (now + seconds, document, now)
         except FetchRefused as refused:
-            known = (time.monotonic() + FAILURE_SECONDS, refused)
+            known = (now + FAILURE_SECONDS, refused, now)
         self.cache.put(url, known)
         return known
 
