@@ -147,6 +147,7 @@ def test_the_token_endpoint_refuses_a_bad_document_as_invalid_client(cimd_server
         "grant_type": "authorization_code", "code": "x", "redirect_uri": REDIRECT,
         "client_id": documents.url(path), "code_verifier": "v" * 43}, timeout=HTTP_TIMEOUT)
     assert r.status_code == 401 and r.json()["error"] == "invalid_client"
+    assert "not exactly its URL" in r.json()["error_description"] and "WWW-Authenticate" in r.headers
 
 
 def test_a_document_client_with_keys_authenticates_with_private_key_jwt(cimd_server, documents):

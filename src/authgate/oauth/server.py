@@ -10,6 +10,8 @@ metadata reads it without Authlib's private attributes.
 
 from __future__ import annotations
 
+import re
+
 from authlib.common.urls import add_params_to_uri
 from authlib.oauth2 import AuthorizationServer as AuthlibServer
 from authlib.oauth2.rfc6749 import (
@@ -35,6 +37,7 @@ from authgate.oauth.models import OAuthClient
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.revocation import RevocationEndpoint
 from authgate.services.applications import client_limits
+from authgate.services.applications.metadata_documents import DocumentRefused
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.storage.db import Database
@@ -153,6 +156,9 @@ class AuthorizationServer(AuthlibServer):
         throttled = self._throttle(request)
         if throttled:
             return self.handle_error_response(request, throttled)
+        refused = self._document_refused(db, request)
+        if refused:
+            return self.handle_error_response(request, refused)
         refused = self._proof_refused(request)
         if refused:
             return self.handle_error_response(request, refused)
@@ -206,6 +212,22 @@ class AuthorizationServer(AuthlibServer):
             request.dpop_jkt = dpop.checker.check(values, "POST", request.uri).jkt
         except DpopError as error:
             return DpopProofError(error.error, error.description, dpop.nonce_for(error))
+        return None
+
+    def _document_refused(self, db: Database, request: OAuthRequest) -> InvalidClientError | None:
+        """A ``client_id`` URL's Client ID Metadata Document read (and its client row made or updated) before
+        the grant looks the client up; after the per-address limit, so the endpoint fetches no faster."""
+        documents = self.runtime.metadata_documents
+        claimed = _claimed_client_id(request)
+        if not documents.applies(claimed):
+            return None
+        try:
+            with db.session() as s:
+                documents.resolve(s, claimed)
+        except DocumentRefused as refused:
+            said = re.sub(r'[^\x20\x21\x23-\x5b\x5d-\x7e]', "?", str(refused))
+            return InvalidClientError(status_code=401,
+                                      description=f"The client metadata document at client_id is refused: {said}")
         return None
 
     def _throttle(self, request: OAuthRequest) -> TooManyRequestsError | None:

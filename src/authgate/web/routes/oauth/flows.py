@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.oauth.client_assertion import PrivateKeyJwt
 from authgate.oauth.decisions import (ConsentNeeded, Refused, SecondFactorNeeded, SignInNeeded, Unreadable,
                                       decide_authorization)
 from authgate.oauth.metadata import PATHS
@@ -35,7 +34,7 @@ token_router = APIRouter(include_in_schema=False, route_class=ErrorFormat.TOKEN.
 
 def _document_refusal(runtime, client_id: str | None) -> str | None:
     """Read the Client ID Metadata Document a ``client_id`` URL names, if it does (``metadata_documents.py``);
-    why it is refused, or None."""
+    why it is refused, or None. (The token endpoint does this in ``AuthorizationServer.token_response``.)"""
     if not runtime.metadata_documents.applies(client_id):
         return None
     try:
@@ -60,10 +59,6 @@ async def token(request: Request) -> Response:
     uri = runtime.settings.issuer + PATHS["token_endpoint"]
 
     def issue():
-        claimed = dict(form).get("client_id") or PrivateKeyJwt.assertion_client_id(dict(form))
-        refused = _document_refusal(runtime, claimed)
-        if refused:
-            return 401, {"error": "invalid_client", "error_description": refused}, [("WWW-Authenticate", "Basic")]
         return server.token_response(
             runtime.db, OAuthRequest(None, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
         )
