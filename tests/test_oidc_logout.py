@@ -15,8 +15,8 @@ import requests
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from support import (Browser, Client, authorization_params, exchange_code, jwt_parts, parse_page, password_grant,
-                     query_params, unique, User)
+from support import (Browser, Client, User, admin_api, authorization_params, eventually, exchange_code, jwt_parts,
+                     parse_page, password_grant, query_params, unique)
 
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -367,3 +367,26 @@ def test_the_admin_client_form_sets_the_logout_uris(server, admin):
     assert made["post_logout_redirect_uris"] == ["https://form.example.org/bye", "https://form.example.org/bye2"]
     assert made["backchannel_logout_uri"] == "https://form.example.org/bc"
     assert made["backchannel_logout_session_required"] is True
+
+
+def test_a_client_that_registered_itself_cannot_make_authgate_post_into_its_network(server_factory, relying_party):
+    """RFC 7591 §5 (server-side request forgery) with Back-Channel Logout §2.5: anyone may register in open mode,
+    so a self-registered client's back-channel URI gets only what the safe fetcher allows — a public address. One on
+    127.0.0.1 receives nothing, and the security log says it was refused (not tried again)."""
+    srv = server_factory({"AUTHGATE_REGISTRATION": "open"})
+    made = requests.post(srv.url("/oauth/register"), json={
+        "redirect_uris": ["https://self.example.org/cb"], "client_name": unique("self"),
+        "grant_types": ["authorization_code"], "response_types": ["code"], "scope": "openid",
+        "backchannel_logout_uri": relying_party.uri}, timeout=10)
+    assert made.status_code == 201, made.text
+    rp = {"client_id": made.json()["client_id"], "client_secret": made.json()["client_secret"],
+          "name": made.json()["client_name"], "redirect_uri": "https://self.example.org/cb"}
+    user = srv.create_user()
+    browser, _ = signed_in_with_id_token(srv, rp, user)
+    form = Browser.single_form(browser.get("/logout"))
+    assert browser.post("/logout", data=form.fields()).status_code == 303
+    logs = admin_api(srv)
+    failed = eventually(lambda: [e for e in logs.ok("GET", "/security_logs", params={"filter": rp["client_id"]})["data"]
+                                 if e["event"] == "logout.delivery_failed"], bool, timeout=10)
+    assert failed and failed[0]["details"]["outcome"].startswith("refused") and failed[0]["details"]["gave_up"]
+    assert relying_party.received == []

@@ -126,15 +126,15 @@ class Runtime:
         self.sessions = SessionService(settings, self.hasher, csrf_key, session_store, self.last_seen)
         self.user_sessions = UserSessions(session_store, self.user_store, self.permissions, self.hasher,
                                           self.sessions)
+        self.fetcher = SafeFetcher(allow_private=settings.fetch_allow_private)
         self.logout_deliveries = LogoutDeliveries(settings.issuer, db, SqlLogoutDeliveryStore(), self.keys,
-                                                  self.sessions)
+                                                  self.sessions, self.fetcher)
         self.sessions.on_end = self.logout_deliveries.sessions_ended
         self.token_lookup = TokenLookup(settings, self.hasher, self.bearer, self.tokens, self.cached_users,
                                         self.personal_token_store, self.client_store, self.token_store)
         self.limiter = RateLimiter(settings.redis_url, settings.redis_prefix)
         self.proof_memory = ProofMemory(self.limiter, dpop_nonce_key, settings.dpop_nonce_seconds)
         self.assertion_memory = AssertionMemory(self.limiter)
-        self.fetcher = SafeFetcher(allow_private=settings.fetch_allow_private)
         self.metadata_documents = MetadataDocuments(settings, self.fetcher, self.clients)
         self.lockout = Lockout(settings, self.limiter)
         self.users = UserService(

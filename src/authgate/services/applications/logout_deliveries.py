@@ -13,7 +13,10 @@ The serving process posts them from its own background thread (``run``), never i
 and no redirect followed; a 2xx is success (§2.8). A timeout, a refused connection or a 5xx is tried again after
 ``RETRY_DELAYS``; a 4xx (the relying party refused the token) or the last failure gives up. Each attempt is in the
 security log (``logout.delivered`` / ``logout.delivery_failed``), never the token. A URI that is neither https nor
-http on a loopback host is refused without a request (``logout_uris.deliverable``)."""
+http on a loopback host is refused without a request (``logout_uris.deliverable``). A client that registered itself
+(RFC 7591, or a Client ID Metadata Document) is posted to through ``SafeFetcher``: only public addresses, checked
+and pinned, so nobody can register a client to make authgate POST into its own network; clients an operator made
+may name internal hosts, as their applications often live there."""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from authgate.services.applications.logout_uris import deliverable
 from authgate.services.credentials.keys import KeyService
 from authgate.services.credentials.logout_tokens import logout_claims, sign_logout_token
 from authgate.services.operations import audit
+from authgate.services.operations.safe_fetch import FetchRefused, SafeFetcher
 from authgate.storage.db import Database
 from authgate.storage.models import Client, LogoutDelivery
 from authgate.storage.repositories.logout_deliveries import LogoutDeliveryStore
@@ -58,6 +62,7 @@ class Job:
     uri: str
     token: str | None
     """None: the URI may not be posted to."""
+    self_registered: bool = False
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -82,15 +87,27 @@ def post_logout_token(uri: str, token: str) -> tuple[bool, str]:
         return False, type(getattr(error, "reason", error)).__name__
 
 
+def guarded_post(fetcher: SafeFetcher):
+    """``post_logout_token`` through ``fetcher``'s address rules."""
+    def post(uri: str, token: str) -> tuple[bool, str]:
+        try:
+            status = fetcher.post_form(uri, {"logout_token": token})
+        except FetchRefused as refused:
+            return False, f"refused: {refused}"
+        return 200 <= status < 300, f"HTTP {status}"
+    return post
+
+
 class LogoutDeliveries:
     def __init__(self, issuer: str, db: Database, store: LogoutDeliveryStore, keys: KeyService,
-                 sessions: SessionService, post=post_logout_token):
+                 sessions: SessionService, fetcher: SafeFetcher, post=post_logout_token):
         self.issuer = issuer
         self.db = db
         self.store = store
         self.keys = keys
         self.sessions = sessions
         self.post = post
+        self.post_guarded = guarded_post(fetcher)
         self._wake = threading.Event()
 
     def sessions_ended(self, s: Session, user_id: int, record_ids: list[int], everywhere: bool) -> None:
@@ -116,9 +133,10 @@ class LogoutDeliveries:
             jobs = [self._job(s, delivery, client) for delivery, client in
                     self.store.claim_due(s, now, now + timedelta(seconds=LEASE_SECONDS), BATCH)]
         for job in jobs:
+            post = self.post_guarded if job.self_registered else self.post
             delivered, what = (False, "refused: not https or loopback http") if job.token is None \
-                else self.post(job.uri, job.token)
-            retry = not delivered and job.token is not None and not what.startswith("HTTP 4")
+                else post(job.uri, job.token)
+            retry = not delivered and job.token is not None and not what.startswith(("HTTP 4", "refused"))
             with self.db.session() as s:
                 self._settle(s, job, delivered, what, retry)
         return len(jobs)
@@ -131,7 +149,8 @@ class LogoutDeliveries:
             claims = logout_claims(self.issuer, client.client_id, str(delivery.user_id), sid, delivery.jti)
             token = sign_logout_token(self.keys.id_token_key(s), claims)
         return Job(delivery.id, delivery.attempts + 1, client.client_id, delivery.user_id,
-                   delivery.session_id is not None, uri, token)
+                   delivery.session_id is not None, uri, token,
+                   self_registered=client.registered_at is not None or client.metadata_document_at is not None)
 
     def _settle(self, s: Session, job: Job, delivered: bool, what: str, retry: bool) -> None:
         details = {"attempt": job.attempt, "outcome": what, "sid": job.with_sid}

@@ -139,6 +139,21 @@ class SafeFetcher:
         host_header = (f"[{host}]" if ":" in host else host) + ("" if default_port else f":{port}")
         return pinned, host_header, host
 
+    def post_form(self, url: str, form: dict[str, str]) -> int:
+        """POST ``form`` to ``url`` under the same rules (a back-channel logout to a client that registered
+        itself); the status code. Not cached; ``FetchRefused`` when the target or the transport fails."""
+        pinned, host_header, server_name = self._target(url)
+        timeout = httpx.Timeout(TOTAL_SECONDS, connect=CONNECT_SECONDS)
+        try:
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+                request = http.build_request("POST", pinned, data=form, headers={"Host": host_header},
+                                             extensions={"sni_hostname": server_name})
+                response = http.send(request)
+                response.close()
+        except httpx.HTTPError as error:
+            raise FetchRefused(f"{url!r} could not be reached ({type(error).__name__})") from None
+        return response.status_code
+
     def _fetch(self, url: str) -> tuple[dict, int]:
         pinned, host_header, server_name = self._target(url)
         timeout = httpx.Timeout(TOTAL_SECONDS, connect=CONNECT_SECONDS)
