@@ -9,13 +9,15 @@ refresh token gets ``invalid_grant``) as any password change does.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from support import (Browser, admin_api, User, assert_token_error, authorization_params, exchange_code, jwt_parts,
+from support import (Browser, admin_api, free_port, User, assert_token_error, authorization_params, exchange_code, jwt_parts,
                      parse_page, password_grant, query_params, refresh, unique)
 from support.mailbox import Mailbox, link_in, parts
 from support.values import eventually
@@ -281,3 +283,46 @@ def test_without_smtp_the_pages_say_so_and_the_cli_prints_the_links(server):
 
     verification = server.cli_json("users", "verify-link", user.username)
     assert verification["mailed"] is False and "/email/verify?token=" in verification["link"]
+
+
+def test_an_account_gets_few_letters_however_often_it_is_asked_for(mail_server, mailbox):
+    """AUTHGATE_LIMIT_FORGOT_PER_ACCOUNT (3 per 15 minutes): more requests get the same page, and no letter."""
+    user, barrier = mail_server.create_user(), mail_server.create_user()
+    answers = {message_of(ask_for_reset(mail_server, user.username)) for _ in range(5)}
+    assert len(answers) == 1
+    ask_for_reset(mail_server, barrier.username)
+    mailbox.wait_for(barrier.email, RESET)
+    assert len(mailbox.to(user.email, RESET)) == 3
+
+
+def test_expired_and_used_links_are_purged(short_links):
+    user = short_links.create_user()
+    old = short_links.cli_json("users", "reset-link", user.username, "--print")["link"]
+    time.sleep(2.5)
+    invitee = unique("invitee")  # an invitation lives 7 days here too
+    fresh = short_links.cli_json("users", "invite", invitee, "--email", f"{invitee}@example.org", "--print")["link"]
+    assert short_links.cli_json("tokens", "purge")["deleted"]["account_links"] >= 1
+    assert Browser(short_links).get(old).status_code == 400
+    assert Browser(short_links).get(fresh).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def dead_smtp(server_factory):
+    """An SMTP URL where nothing listens."""
+    return server_factory({"AUTHGATE_SMTP_URL": f"smtp://127.0.0.1:{free_port()}?timeout=2"})
+
+
+def test_a_mail_server_that_fails_is_logged_without_the_link_and_the_person_gets_their_page(dead_smtp):
+    user = dead_smtp.create_user()
+    answer = ask_for_reset(dead_smtp, user.username)
+    assert answer.status_code == 200 and "Check your email" in message_of(answer)
+    logged = eventually(dead_smtp.stderr_text, lambda text: f"password_reset mail for user {user.id} not sent" in text,
+                        timeout=15)
+    assert f"password_reset mail for user {user.id} not sent" in logged and "token=" not in logged
+
+
+def test_a_bad_smtp_url_is_refused_naming_the_setting(server):
+    env = {**server.env, "AUTHGATE_SMTP_URL": "ftp://mail.example.org"}
+    proc = subprocess.run([sys.executable, "-m", "authgate", "status"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 1 and "AUTHGATE_SMTP_URL" in proc.stderr and len(proc.stderr.splitlines()) == 1
