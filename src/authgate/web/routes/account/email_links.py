@@ -20,7 +20,6 @@ from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.cookies import CSRF_COOKIE, csrf_nonce, read_cookie, set_cookie
 from authgate.web.pages.csrf import checked_form, login_binding, token_for
-from authgate.web.pages.flash import redirect
 from authgate.web.pages.forms import client_ip
 from authgate.web.pages.templates import page
 from authgate.web.pages.visitor import optional_visitor
@@ -137,7 +136,9 @@ def _password_routes(purpose: str, flow_name: str, accept_name: str) -> None:
             if username is None:
                 return await _gone(request, words["gone_hint"])
             return await show(request, token, username, error, status=422)
-        return redirect(request, "/login?" + urlencode({"login_hint": username}), "Your password is set. Sign in with it.")
+        return await _anonymous_page(request, "link_message.html", title="Password set", alert=False, hint=None,
+                                     message="Your password is set. Sign in with it.",
+                                     sign_in="/login?" + urlencode({"login_hint": username}))
 
 
 _password_routes(RESET, "password_reset", "reset")
