@@ -81,7 +81,7 @@ def test_a_new_address_on_the_profile_is_unverified_until_its_link_is_opened(pag
     expect(page.get_by_text(f"Your address {user.email} is not verified yet.")).to_be_visible()
     new_email = f"{unique('moved')}@example.org"
     page.get_by_label("Email", exact=True).fill(new_email)
-    page.get_by_label("Current password").fill(user.password)
+    page.get_by_label("Confirm with your password").fill(user.password)
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Your details are saved. Open the link we sent to your new address")).to_be_visible()
 
