@@ -68,11 +68,15 @@ def _pending(request: Request, flow, token: str):
     return run_in_threadpool(find)
 
 
+def _forgot_form(request: Request, login: str, error: str | None = None, status: int = 200):
+    """The request form, or without a mail server the sentence saying so."""
+    return _anonymous_page(request, "password_forgot.html", status=status, login=login, error=error, no_mail=NO_MAIL,
+                           mail=request.app.state.runtime.account_links.mail_configured)
+
+
 @router.get(FORGOT)
 async def forgot_page(request: Request) -> Response:
-    rt = request.app.state.runtime
-    return await _anonymous_page(request, "password_forgot.html", mail=rt.account_links.mail_configured,
-                                 no_mail=NO_MAIL, error=None, login=request.query_params.get("login", "")[:255])
+    return await _forgot_form(request, request.query_params.get("login", "")[:255])
 
 
 @router.post(FORGOT)
@@ -80,6 +84,8 @@ async def forgot(request: Request) -> Response:
     rt = request.app.state.runtime
     fields = await _form(request)
     login = fields.get("login", "")[:255]
+    if not rt.account_links.mail_configured:
+        return await _forgot_form(request, login)
 
     def ask():
         with rt.db.session() as s:
@@ -88,8 +94,7 @@ async def forgot(request: Request) -> Response:
     try:
         await run_in_threadpool(ask)
     except TooManyAttempts as refused:
-        response = await _anonymous_page(request, "password_forgot.html", status=429, mail=rt.account_links.mail_configured,
-                                         no_mail=NO_MAIL, error=str(refused), login=login)
+        response = await _forgot_form(request, login, str(refused), status=429)
         response.headers["Retry-After"] = str(refused.retry_after)
         return response
     return await _anonymous_page(request, "link_message.html", title="Check your email", alert=False, hint=None,
