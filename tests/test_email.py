@@ -104,7 +104,7 @@ def test_the_sign_in_page_links_to_forgot_password(mail_server):
     assert 'href="/password/forgot"' in page.text
 
 
-def test_reset_link_arrives_works_once_and_ends_other_sign_ins(mail_server, mailbox, password_client):
+def test_reset_link_arrives_works_once_and_ends_other_sign_ins(mail_server, mailbox, password_client, mail_admin):
     user = mail_server.create_user()
     tokens = password_grant(mail_server, password_client, user).json()
     other_browser = signed_in(mail_server, user)
@@ -133,6 +133,11 @@ def test_reset_link_arrives_works_once_and_ends_other_sign_ins(mail_server, mail
     assert again.status_code == 400 and "no longer valid" in message_of(again)
     token = query_params(link)["token"]
     assert token not in mail_server.stderr_text() + mail_server.stdout_text()  # the access log has no query strings
+    logged = mail_admin.ok("GET", "/security_logs", 200, params={"filter": user.username, "per_page": 100})["data"]
+    mine = {e["event"]: e for e in logged}
+    assert mine["user.reset_link_sent"]["ip"] == "127.0.0.1"
+    assert mine["user.password_changed"]["details"]["via"] == "reset_link"
+    assert token not in str(logged)
 
 
 def test_unknown_or_inactive_accounts_get_the_same_answer_and_no_mail(mail_server, mailbox, mail_admin):
