@@ -331,3 +331,18 @@ def test_a_bad_smtp_url_is_refused_naming_the_setting(server):
     proc = subprocess.run([sys.executable, "-m", "authgate", "status"], env=env, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 1 and "AUTHGATE_SMTP_URL" in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("tls", ["starttls", "implicit"])
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # aiosmtpd on an implicit-TLS port
+def test_mail_over_tls_with_a_login(server_factory, tmp_path, tls):
+    """STARTTLS (RFC 3207) on smtp://...?starttls=1, and TLS from the first byte (RFC 8314 §3.3) on smtps://, with
+    AUTH (RFC 4954) and a private CA named by ``cafile``; the password is percent-decoded from the URL."""
+    box = Mailbox(tls=tls, directory=tmp_path, login=("mailer", "p@ss:w/rd")).start()
+    try:
+        srv = server_factory({"AUTHGATE_SMTP_URL": box.url})
+        user = srv.create_user()
+        ask_for_reset(srv, user.username)
+        assert link_in(box.wait_for(user.email, RESET)[0]).startswith(srv.base_url + "/password/reset?token=")
+    finally:
+        box.stop()

@@ -125,7 +125,7 @@ def _flag(name: str) -> bool:
 @dataclass(frozen=True)
 class SmtpServer:
     """Where mail goes: ``smtp://user:pass@host:port`` (plain, or ``?starttls=1`` to upgrade with STARTTLS) or
-    ``smtps://...`` (TLS from the first byte)."""
+    ``smtps://...`` (TLS from the first byte); ``cafile`` trusts a private CA besides the system's."""
 
     host: str
     port: int
@@ -134,6 +134,7 @@ class SmtpServer:
     username: str | None
     password: str | None = field(repr=False)
     timeout: int = 10
+    cafile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -168,15 +169,20 @@ def _smtp(name: str) -> SmtpServer | None:
     query = {key: values[-1].strip().lower() for key, values in parse_qs(parts.query).items()}
     starttls = query.pop("starttls", "0") in ("1", "true", "yes", "on")
     timeout = query.pop("timeout", "10")
+    cafile = next(iter(parse_qs(parts.query).get("cafile", [])[-1:]), None)
+    query.pop("cafile", None)
     if query or not timeout.isdigit() or int(timeout) < 1:
-        raise SettingsError(f"{name} knows only ?starttls=1 and ?timeout=SECONDS")
+        raise SettingsError(f"{name} knows only ?starttls=1, &timeout=SECONDS and &cafile=PATH")
+    if cafile is not None and not os.path.isfile(cafile):
+        raise SettingsError(f"{name}: cafile {cafile!r} is not a file")
     if starttls and parts.scheme == "smtps":
         raise SettingsError(f"{name}: smtps:// is TLS already; starttls=1 is for smtp://")
     return SmtpServer(
         host=parts.hostname, port=port or (587 if starttls else SMTP_PORTS[parts.scheme]),
         implicit_tls=parts.scheme == "smtps", starttls=starttls,
         username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password is not None else None, timeout=int(timeout))
+        password=unquote(parts.password) if parts.password is not None else None, timeout=int(timeout),
+        cafile=cafile)
 
 
 def _directory(name: str) -> str | None:

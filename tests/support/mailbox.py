@@ -2,30 +2,84 @@
 
 from __future__ import annotations
 
+import datetime
 import email
 import email.policy
+import ipaddress
 import re
+import ssl
 import threading
 import time
 from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import quote
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from support.server import free_port
 
 LINK = re.compile(r"https?://\S+?\?token=[A-Za-z0-9_\-]+")
 
 
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (its own CA) and its key, as PEM files in ``directory``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "smtp-cert.pem", directory / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 class Mailbox:
-    def __init__(self):
+    """``tls``: None (plain SMTP), "starttls" (STARTTLS required) or "implicit" (TLS from the first byte), with a
+    certificate made in ``directory``; ``login``: (user, password) the server requires."""
+
+    def __init__(self, tls: str | None = None, directory: Path | None = None, login: tuple[str, str] | None = None):
         self.port = free_port()
+        self.tls = tls
+        self.login = login
         self._messages: list[EmailMessage] = []
         self._lock = threading.Lock()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        options: dict = {}
+        if tls:
+            self.cafile, key = self_signed_certificate(directory)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.cafile, key)
+            # aiosmtpd knows TLS for AUTH only from STARTTLS: on an implicit-TLS port the whole connection is TLS
+            options = ({"tls_context": context, "require_starttls": True} if tls == "starttls"
+                       else {"ssl_context": context, "auth_require_tls": False})
+        if login:
+            options.update(authenticator=self._authenticate, auth_required=True)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        given = (auth_data.login.decode(), auth_data.password.decode())
+        return AuthResult(success=given == self.login)
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        scheme = "smtps" if self.tls == "implicit" else "smtp"
+        credentials = f"{quote(self.login[0], safe='')}:{quote(self.login[1], safe='')}@" if self.login else ""
+        query = []
+        if self.tls == "starttls":
+            query.append("starttls=1")
+        if self.tls:
+            query.append(f"cafile={quote(str(self.cafile))}")
+        return f"{scheme}://{credentials}127.0.0.1:{self.port}" + ("?" + "&".join(query) if query else "")
 
     def start(self) -> "Mailbox":
         self._controller.start()

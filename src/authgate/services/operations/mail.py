@@ -118,6 +118,8 @@ class Mailer:
     def _send(self, message: EmailMessage) -> None:
         smtp = self.settings.smtp
         context = ssl.create_default_context()
+        if smtp.cafile:
+            context.load_verify_locations(cafile=smtp.cafile)
         if smtp.implicit_tls:
             connection = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=context)
         else:
