@@ -346,3 +346,19 @@ def test_mail_over_tls_with_a_login(server_factory, tmp_path, tls):
         assert link_in(box.wait_for(user.email, RESET)[0]).startswith(srv.base_url + "/password/reset?token=")
     finally:
         box.stop()
+
+
+def test_a_new_verification_link_from_the_profile_replaces_the_old_one(mail_server, mailbox):
+    user = mail_server.create_user()
+    first = link_in(mailbox.wait_for(user.email, VERIFY)[0])
+    browser = signed_in(mail_server, user)
+    profile = browser.get("/profile")
+    assert "is not verified yet" in message_of(profile)
+    sent = browser.post("/profile/email/verification", data=form_on(browser, profile, "/profile/email/verification"))
+    assert sent.status_code == 303
+    second = link_in(mailbox.wait_for(user.email, VERIFY, count=2)[1])
+    assert Browser(mail_server).get(first).status_code == 400
+    assert verify(mail_server, second).status_code == 200
+    profile = browser.get("/profile")
+    assert "is verified" in message_of(profile)
+    assert [f for f in parse_page(profile.text).forms if f.action == "/profile/email/verification"] == []
