@@ -25,10 +25,12 @@ class EmailVerification:
         self.links = links
         self.limiter = limiter
 
-    def address_set(self, s: Session, user: User) -> None:
-        """``user`` has a new address: unverified, with a link mailed to it (when mail is set up)."""
-        user.email_verified_at = None
-        self.links.forget(s, user.id, (VERIFY,))
+    def address_set(self, s: Session, user: User, *, new_user: bool = False) -> None:
+        """``user`` has a new address: unverified, with a link mailed to it (when mail is set up). A new user's row
+        is left alone (it was never verified), so that making one changes no cached user."""
+        if not new_user:
+            user.email_verified_at = None
+            self.links.forget(s, user.id, (VERIFY,))
         if self.links.mail_configured:
             self.issue(s, user)
 

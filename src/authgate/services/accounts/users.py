@@ -114,7 +114,7 @@ class UserService:
         self._apply(s, user, values)
         self.store.add(s, user)
         if self.verification and verify_email and password_hash is None and not invited:
-            self.verification.address_set(s, user)
+            self.verification.address_set(s, user, new_user=True)
         return user
 
     def count(self, s: Session) -> int:
