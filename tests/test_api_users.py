@@ -11,7 +11,7 @@ from support import (api_for, assert_conflict, assert_forbidden, assert_invalid,
                      assert_unauthenticated, grant, password_grant, refresh, unique)
 
 FIELDS = {"id", "username", "email", "firstname", "lastname", "status", "is_administrator", "created_at",
-          "updated_at", "deleted_at"}
+          "updated_at", "deleted_at", "email_verified_at"}
 
 
 def new_user_body(**extra) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -123,6 +123,93 @@ def _flag(name: str) -> bool:
 
 
 @dataclass(frozen=True)
+class SmtpServer:
+    """Where mail goes: ``smtp://user:pass@host:port`` (plain, or ``?starttls=1`` to upgrade with STARTTLS) or
+    ``smtps://...`` (TLS from the first byte); ``cafile`` trusts a private CA besides the system's."""
+
+    host: str
+    port: int
+    implicit_tls: bool
+    starttls: bool
+    username: str | None
+    password: str | None = field(repr=False)
+    timeout: int = 10
+    cafile: str | None = None
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Email (``AUTHGATE_SMTP_URL`` and friends): without ``smtp`` no mail is sent, and the pages say so."""
+
+    smtp: SmtpServer | None
+    sender: str
+    templates: str | None
+    reset_link_seconds: int
+    verify_link_seconds: int
+    invite_link_seconds: int
+    forgot_per_ip: Rate | None
+    forgot_per_account: Rate | None
+
+
+SMTP_PORTS = {"smtp": 25, "smtps": 465}
+
+
+def _smtp(name: str) -> SmtpServer | None:
+    raw = (os.environ.get(name) or "").strip()
+    if not raw:
+        return None
+    shape = "smtp://user:password@host:587?starttls=1 or smtps://user:password@host:465"
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise SettingsError(f"{name} must look like {shape}") from None
+    if parts.scheme not in SMTP_PORTS or not parts.hostname:
+        raise SettingsError(f"{name} must look like {shape}, not a {parts.scheme or 'schemeless'} URL")
+    query = {key: values[-1].strip().lower() for key, values in parse_qs(parts.query).items()}
+    starttls = query.pop("starttls", "0") in ("1", "true", "yes", "on")
+    timeout = query.pop("timeout", "10")
+    cafile = next(iter(parse_qs(parts.query).get("cafile", [])[-1:]), None)
+    query.pop("cafile", None)
+    if query or not timeout.isdigit() or int(timeout) < 1:
+        raise SettingsError(f"{name} knows only ?starttls=1, &timeout=SECONDS and &cafile=PATH")
+    if cafile is not None and not os.path.isfile(cafile):
+        raise SettingsError(f"{name}: cafile {cafile!r} is not a file")
+    if starttls and parts.scheme == "smtps":
+        raise SettingsError(f"{name}: smtps:// is TLS already; starttls=1 is for smtp://")
+    return SmtpServer(
+        host=parts.hostname, port=port or (587 if starttls else SMTP_PORTS[parts.scheme]),
+        implicit_tls=parts.scheme == "smtps", starttls=starttls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None, timeout=int(timeout),
+        cafile=cafile)
+
+
+def _directory(name: str) -> str | None:
+    raw = os.environ.get(name) or None
+    if raw is not None and not os.path.isdir(raw):
+        raise SettingsError(f"{name} {raw!r} is not a directory")
+    return os.path.abspath(raw) if raw else None
+
+
+def _mail(issuer: str) -> MailSettings:
+    sender = (os.environ.get("AUTHGATE_MAIL_FROM") or "").strip() or f"authgate@{urlsplit(issuer).hostname or 'localhost'}"
+    if "@" not in sender or "\n" in sender or "\r" in sender:
+        raise SettingsError(f"AUTHGATE_MAIL_FROM must be an address, such as authgate@example.org or "
+                            f"'authgate <authgate@example.org>', not {sender!r}")
+    return MailSettings(
+        smtp=_smtp("AUTHGATE_SMTP_URL"),
+        sender=sender,
+        templates=_directory("AUTHGATE_MAIL_TEMPLATES"),
+        reset_link_seconds=_int("AUTHGATE_RESET_LINK_SECONDS", 1800),
+        verify_link_seconds=_int("AUTHGATE_VERIFY_LINK_SECONDS", 24 * 3600),
+        invite_link_seconds=_int("AUTHGATE_INVITE_LINK_SECONDS", 7 * 24 * 3600),
+        forgot_per_ip=_rate("AUTHGATE_LIMIT_FORGOT_PER_IP", "10/900"),
+        forgot_per_account=_rate("AUTHGATE_LIMIT_FORGOT_PER_ACCOUNT", "3/900"),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     home: str
@@ -179,6 +266,7 @@ class Settings:
     cimd_deny_domains: tuple[str, ...]
     secret_key: str | None = field(repr=False)
     old_secret_key: str | None = field(repr=False)
+    mail: MailSettings
 
     @property
     def secure_cookies(self) -> bool:
@@ -286,6 +374,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         cimd_deny_domains=tuple(d.lower().lstrip(".") for d in _words("AUTHGATE_CIMD_DENY_DOMAINS", "")),
         secret_key=_secret("AUTHGATE_SECRET_KEY"),
         old_secret_key=_secret("AUTHGATE_OLD_SECRET_KEY"),
+        mail=_mail(issuer),
     )
 
 

@@ -485,3 +485,41 @@ def keys_encrypt(runtime: Runtime, args) -> None:
     emit(args.json, {"signing_keys": keys, "server_secrets": secrets_, "second_factors": factors},
          [f"Encrypted {keys} signing key(s), {secrets_} server secret(s) and {factors} second factor secret(s) "
           "under the current secret key."])
+
+
+def _link_out(args, username: str, issued, what: str) -> None:
+    """The link printed when it was not mailed; with --json ``link`` only then."""
+    data = {"username": username, "mailed": issued.mailed, "expires_at": issued.expires_at.isoformat()}
+    if issued.mailed:
+        lines = [f"Mailed {what} to {username!r} (it works until {issued.expires_at:%Y-%m-%d %H:%M} UTC)."]
+    else:
+        data["link"] = issued.url
+        lines = [f"{what[0].upper()}{what[1:]} for {username!r}, until {issued.expires_at:%Y-%m-%d %H:%M} UTC "
+                 "(give it to them only):", issued.url]
+    emit(args.json, data, lines)
+
+
+def users_invite(runtime: Runtime, args) -> None:
+    mail = not args.print
+    with runtime.db.session() as s:
+        if args.email:
+            user, issued = runtime.invitations.invite(s, SYSTEM, args.username, args.email, firstname=args.firstname,
+                                                      lastname=args.lastname, is_administrator=args.admin, mail=mail)
+        else:
+            user = runtime.users.by_username(s, args.username)
+            issued = runtime.invitations.reinvite(s, SYSTEM, user.id, mail=mail)
+        username = user.username
+    _link_out(args, username, issued, "an invitation link")
+
+
+def users_reset_link(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        issued = runtime.password_reset.link_for(s, args.username, mail=not args.print)
+    _link_out(args, args.username, issued, "a password reset link")
+
+
+def users_verify_link(runtime: Runtime, args) -> None:
+    with runtime.db.session() as s:
+        user = runtime.users.by_username(s, args.username)
+        issued = runtime.email_verification.issue(s, user, mail=not args.print)
+    _link_out(args, args.username, issued, "an email verification link")

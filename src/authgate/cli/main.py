@@ -110,6 +110,11 @@ def _json(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
 
 
+def _links(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--print", action="store_true", help="print the link instead of mailing it")
+    _json(parser)
+
+
 def _serve(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=_positive, default=DEFAULT_PORT, help=f"port to listen on (default {DEFAULT_PORT})")
@@ -171,6 +176,26 @@ def _users(parser: argparse.ArgumentParser) -> None:
     import_users.add_argument("file", metavar="FILE.csv|FILE.json", help="the file to import (the format is below)")
     _json(import_users)
     import_users.set_defaults(run=_command("users_import"))
+    invite = users.add_parser(
+        "invite", help="invite a user to choose their password: with --email a new user without one, else a new "
+                       "invitation for one who has not accepted theirs; mailed, or printed without SMTP or with --print")
+    invite.add_argument("username", help="the user's name")
+    invite.add_argument("--email", help="make this new user with this address")
+    invite.add_argument("--firstname", default="", help="the new user's first name")
+    invite.add_argument("--lastname", default="", help="the new user's last name")
+    invite.add_argument("--admin", action="store_true", help="make the new user an administrator")
+    _links(invite)
+    invite.set_defaults(run=_command("users_invite"))
+    reset_link = users.add_parser("reset-link", help="a link for the user to choose a new password (mailed, or "
+                                                     "printed without SMTP or with --print)")
+    reset_link.add_argument("username", help="the user's name")
+    _links(reset_link)
+    reset_link.set_defaults(run=_command("users_reset_link"))
+    verify_link = users.add_parser("verify-link", help="a link for the user to verify their email address (mailed, "
+                                                       "or printed without SMTP or with --print)")
+    verify_link.add_argument("username", help="the user's name")
+    _links(verify_link)
+    verify_link.set_defaults(run=_command("users_verify_link"))
     unlock_user = users.add_parser("unlock", help="end a lockout after failed sign-ins")
     unlock_user.add_argument("username", help="username or email")
     _json(unlock_user)
@@ -494,7 +519,11 @@ def _run(args) -> None:
     upgrade = args.command == "db"
     if not upgrade:
         schema.require_current(settings.database_url, settings.home)
-    args.run(Runtime.open(settings, upgrade=upgrade), args)
+    runtime = Runtime.open(settings, upgrade=upgrade)
+    try:
+        args.run(runtime, args)
+    finally:
+        runtime.mailer.wait()
 
 
 def _one_line(error: Exception) -> str | None:

@@ -13,8 +13,13 @@ SCOPE_CLAIMS = {
 }
 
 
+def email_claims(user) -> dict:
+    """``email`` and ``email_verified`` (§5.1): true only once the address's owner opened its verification link."""
+    return {"email": user.email, "email_verified": user.email_verified_at is not None}
+
+
 def user_claims(user: User, scopes) -> dict:
-    """The UserInfo response for a token with ``scopes``; ``email_verified`` is false: authgate does not verify."""
+    """The UserInfo response for a token with ``scopes``."""
     values = {
         "sub": str(user.id),
         "name": " ".join(part for part in (user.firstname, user.lastname) if part) or user.username,
@@ -22,8 +27,7 @@ def user_claims(user: User, scopes) -> dict:
         "family_name": user.lastname or None,
         "preferred_username": user.username,
         "updated_at": int(user.updated_at.timestamp()),
-        "email": user.email,
-        "email_verified": False,
+        **email_claims(user),
     }
     released = [claim for scope in scopes for claim in SCOPE_CLAIMS.get(scope, ())]
     return {claim: values[claim] for claim in dict.fromkeys(["sub"] + released) if values[claim] is not None}

@@ -7,14 +7,18 @@ import logging
 from authgate.security.encryption import SecretBox
 from authgate.security.passwords import Passwords
 from authgate.security.secrets import SecretHasher
+from authgate.services.accounts.account_links import AccountLinks
 from authgate.services.accounts.effective_permissions import EffectivePermissions
+from authgate.services.accounts.email_verification import EmailVerification
 from authgate.services.accounts.factor_policy import FactorPolicyService
 from authgate.services.accounts.factors import FactorService
 from authgate.services.accounts.groups import GroupService
+from authgate.services.accounts.invitations import Invitations
 from authgate.services.accounts.last_seen import LastSeen
 from authgate.services.accounts.lockout import Lockout
 from authgate.services.accounts.login_guard import LoginGuard
 from authgate.services.accounts.password_policy import PasswordPolicy
+from authgate.services.accounts.password_reset import PasswordReset
 from authgate.services.accounts.permissions import PermissionService
 from authgate.services.accounts.passkey_sign_in import PasskeySignIn
 from authgate.services.accounts.passkeys import PasskeyService
@@ -48,6 +52,7 @@ from authgate.services.credentials.tokens import TokenService
 from authgate.services.operations.activity import Activity
 from authgate.services.operations.audit import AuditService
 from authgate.services.operations.background import Background
+from authgate.services.operations.mail import Mailer
 from authgate.services.operations.bootstrap import ADMIN_USERNAME, generated_admin_password, server_secret
 from authgate.services.operations.purge import Purge
 from authgate.services.operations.safe_fetch import SafeFetcher
@@ -55,6 +60,7 @@ from authgate.services.operations.ratelimit import RateLimiter
 from authgate.services.operations.shown_once import ShownOnce
 from authgate.settings import Settings
 from authgate.storage.db import Database
+from authgate.storage.repositories.account_links import SqlAccountLinkStore
 from authgate.storage.repositories.activity import SqlActivityStore
 from authgate.storage.repositories.audit import SqlAuditStore
 from authgate.storage.repositories.clients import SqlClientStore
@@ -137,10 +143,15 @@ class Runtime:
         self.assertion_memory = AssertionMemory(self.limiter)
         self.metadata_documents = MetadataDocuments(settings, self.fetcher, self.clients)
         self.lockout = Lockout(settings, self.limiter)
+        self.mailer = Mailer(settings.mail, db, settings.issuer)
+        self.account_links = AccountLinks(settings, self.hasher, SqlAccountLinkStore(), self.mailer)
+        self.email_verification = EmailVerification(settings, self.account_links, self.limiter)
         self.users = UserService(
             self.user_store, self.passwords, PasswordPolicy(settings), self.permissions, self.tokens,
-            self.personal_tokens, self.sessions, self.lockout,
+            self.personal_tokens, self.sessions, self.lockout, self.email_verification, self.account_links,
         )
+        self.password_reset = PasswordReset(settings, self.users, self.account_links, self.limiter)
+        self.invitations = Invitations(self.users, self.account_links)
         self.login_guard = LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.bus)
         factor_store = SqlFactorStore()
         self.passkeys = PasskeyService(SqlPasskeyStore(), self.hasher, self.users, settings.issuer)
@@ -214,5 +225,6 @@ class Runtime:
             if self.users.count(s):
                 return None
             password = self.settings.admin_password or generated_admin_password()
-            self.users.create(s, ADMIN_USERNAME, "admin@localhost.localdomain", password, is_administrator=True)
+            self.users.create(s, ADMIN_USERNAME, "admin@localhost.localdomain", password, is_administrator=True,
+                              verify_email=False)
         return None if self.settings.admin_password else password

@@ -37,6 +37,8 @@ class User(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     username_key: Mapped[str] = mapped_column(String, index=True)
     email_key: Mapped[str] = mapped_column(String, index=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When the owner of ``email`` opened its verification (or invitation) link; None again when it changes."""
 
     @validates("username", "email")
     def _keep_key(self, name: str, value: str) -> str:
@@ -492,3 +494,20 @@ class LogoutDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccountLink(Base):
+    """A link mailed to a user (``services/accounts/account_links.py``): reset the password, verify the address,
+    accept an invitation. Found by the keyed hash of its token; good once (``used_at``) until ``expires_at``; a
+    verification is for the ``email`` it was sent to."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

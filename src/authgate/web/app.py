@@ -37,7 +37,8 @@ from authgate.web.http.headers import SecurityHeaders
 from authgate.web.http.no_nul import RefuseNul
 from authgate.web.http.observability import Observability, configure_logging
 from authgate.web.http.request_context import AuditOrigin
-from authgate.web.routes.account import enrolment, factors, passkeys, profile, shown_once, sign_in
+from authgate.web.routes.account import (email_links, enrolment, factors, passkeys, profile, profile_details,
+                                         shown_once, sign_in)
 from authgate.web.routes.account import password as account_password
 from authgate.web.routes.account import sessions as account_sessions
 from authgate.web.routes.admin import clients as admin_clients
@@ -78,6 +79,7 @@ ROUTERS = (
     oauth_registration.router, oauth_registration.client_router,
     api_resources.router, admin_resources.router,
     oauth_logout.router,
+    email_links.router, profile_details.router,
 )
 
 

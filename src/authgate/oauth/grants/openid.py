@@ -2,10 +2,11 @@
 
 With ``openid`` in the scope the token response carries an ``id_token`` (§3.1.3.3) signed with
 the active RS256 key (its ``kid`` in the header; RS256 whatever signs access tokens, Core §15.1): iss, sub, aud, exp, iat, auth_time (when the user
-signed in, not when the code was made), nonce, at_hash. The ID token says who signed in; the
-profile and email claims come from the UserInfo endpoint (§5.4). ``acr`` and ``amr`` say how the user signed in
-(``services/accounts/assurance.py``). Also here: the rules of ``prompt``, ``max_age`` and ``acr_values``
-(§3.1.2.1) and the provider metadata (Discovery §3).
+signed in, not when the code was made), nonce, at_hash. The ID token says who signed in; with the
+``email`` scope it also carries ``email`` and ``email_verified`` (§5.1), which relying parties read there to
+trust an address; the profile claims come from the UserInfo endpoint (§5.4). ``acr`` and ``amr`` say how the
+user signed in (``services/accounts/assurance.py``). Also here: the rules of ``prompt``, ``max_age`` and
+``acr_values`` (§3.1.2.1) and the provider metadata (Discovery §3).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from authlib.oidc.core import grants as oidc_grants
 from authlib.oidc.core.errors import ConsentRequiredError, InteractionRequiredError, LoginRequiredError
 from authgate.oauth.context import current_db
 from authgate.oauth.metadata import PATHS
-from authgate.oauth.userinfo import ID_TOKEN_CLAIMS, SCOPE_CLAIMS
+from authgate.oauth.userinfo import ID_TOKEN_CLAIMS, SCOPE_CLAIMS, email_claims
 from authgate.services.accounts.assurance import ACR_MFA, ACR_VALUES_SUPPORTED, is_multi_factor
 
 PROMPTS_SUPPORTED = ["none", "login", "consent"]
@@ -61,7 +62,10 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         return claims
 
     def generate_user_info(self, user, scope) -> dict:
-        return {"sub": str(user.id)}
+        claims = {"sub": str(user.id)}
+        if "email" in (scope or "").split():
+            claims.update(email_claims(user))
+        return claims
 
     def provider_metadata(self, server, s) -> dict:
         """The OpenID Provider fields of the discovery document (Discovery 1.0 §3)."""

@@ -27,11 +27,12 @@ class UserView:
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None
+    email_verified_at: datetime | None = None
 
     @classmethod
     def of(cls, row: User) -> "UserView":
         return cls(row.id, row.username, row.email, row.firstname, row.lastname, row.status,
-                   bool(row.is_administrator), row.created_at, row.updated_at, row.deleted_at)
+                   bool(row.is_administrator), row.created_at, row.updated_at, row.deleted_at, row.email_verified_at)
 
 
 def account_is_active(user: User | UserView | None) -> bool:

@@ -9,10 +9,13 @@ powerful than their own. Deleting a user is soft (restorable) and revokes every 
 they have.
 
 A password change or reset ends the user's other sessions and revokes their OAuth tokens (refresh
-token families and their access tokens) at once; personal access tokens stay unless asked.
+token families and their access tokens) at once; personal access tokens stay unless asked; so does a reset by
+email link (``password_reset``) or accepting an invitation (``invitations``), through ``set_password``.
 Deactivating a user ends their sessions and revokes their OAuth tokens; their personal access
 tokens are refused while they are inactive. A username or email is one identifier namespace:
-nobody's username or email may equal, case-insensitively, another user's username or email.
+nobody's username or email may equal, case-insensitively, another user's username or email. A new address
+is unverified until its owner opens the link mailed to it (``email_verification``); changing your own address
+on your profile needs your current password.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import Passwords, is_supported_hash
+from authgate.services.accounts.account_links import INVITE, RESET, AccountLinks
+from authgate.services.accounts.email_verification import EmailVerification
 from authgate.services.accounts.lockout import Lockout, account_key
 from authgate.services.accounts.password_policy import PasswordPolicy
 from authgate.services.accounts.permissions import PermissionService
@@ -41,6 +46,13 @@ SELF_EDITABLE = frozenset({"email", "firstname", "lastname", "password"})
 EDITABLE = frozenset({"username", "email", "firstname", "lastname", "password", "status", "is_administrator"})
 IDENTIFIERS = ("username", "email")
 SORTABLE = ("id", "username", "email", "firstname", "lastname", "status", "created_at", "updated_at")
+PROFILE_EDITABLE = frozenset({"email", "firstname", "lastname"})
+INVITED = "!invited"
+"""The password hash of a user who has not accepted their invitation: no password matches it."""
+
+
+def awaits_invitation(user: User) -> bool:
+    return user.password_hash == INVITED
 
 
 def public_view(user: User) -> dict:
@@ -56,6 +68,7 @@ def public_view(user: User) -> dict:
         "created_at": user.created_at.isoformat(),
         "updated_at": user.updated_at.isoformat(),
         "deleted_at": user.deleted_at.isoformat() if user.deleted_at else None,
+        "email_verified_at": user.email_verified_at.isoformat() if user.email_verified_at else None,
     }
 
 
@@ -64,6 +77,7 @@ class UserService:
         self, store: UserStore, passwords: Passwords, policy: PasswordPolicy, permissions: PermissionService,
         tokens: TokenService | None = None, personal_tokens: PersonalTokenService | None = None,
         sessions: SessionService | None = None, lockout: Lockout | None = None,
+        verification: EmailVerification | None = None, links: AccountLinks | None = None,
     ):
         self.store = store
         self.passwords = passwords
@@ -73,19 +87,25 @@ class UserService:
         self.tokens = tokens
         self.personal_tokens = personal_tokens
         self.sessions = sessions
+        self.verification = verification
+        self.links = links
 
     def create(
         self, s: Session, username: str, email: str, password: str | None, *, is_administrator: bool = False,
         firstname: str = "", lastname: str = "", status: str = ACTIVE, actor: Principal = SYSTEM,
-        password_hash: str | None = None,
+        password_hash: str | None = None, invited: bool = False, verify_email: bool = True,
     ) -> User:
-        """A new user, with ``password`` (checked against the policy) or an imported ``password_hash``."""
+        """A new user, with ``password`` (checked against the policy), an imported ``password_hash``, or
+        ``invited``: none yet (``invitations``). A new user's address (not an imported one's) is sent its
+        verification link; an invitation verifies it instead."""
         self.permissions.require(s, actor, "create-users")
         if is_administrator:
             self.permissions.require_administrator(actor, "create an administrator")
         user = User(is_administrator=is_administrator)
         values = {"username": username, "email": email, "firstname": firstname, "lastname": lastname, "status": status}
-        if password_hash is None:
+        if invited:
+            user.password_hash = INVITED
+        elif password_hash is None:
             values["password"] = password
         elif not is_supported_hash(password_hash):
             raise Invalid("password_hash must be a bcrypt ($2y$, $2b$) or argon2id hash", field="password_hash")
@@ -93,6 +113,8 @@ class UserService:
             user.password_hash = password_hash
         self._apply(s, user, values)
         self.store.add(s, user)
+        if self.verification and verify_email and password_hash is None and not invited:
+            self.verification.address_set(s, user, new_user=True)
         return user
 
     def count(self, s: Session) -> int:
@@ -162,6 +184,36 @@ class UserService:
     ) -> User:
         """Apply ``changes``; a self password change needs ``current_password``. After a password change
         every session but ``keep_session`` (the acting one, on a self change) ends."""
+        user = self.editable(s, actor, user_id, changes)
+        self_edit = self._is_self(actor, user_id)
+        if self_edit and "password" in changes:
+            self.check_current_password(user, current_password)
+        was_active = user.status == ACTIVE
+        if "is_administrator" in changes and bool(changes["is_administrator"]) != user.is_administrator:
+            self.permissions.require_administrator(actor, "make or unmake an administrator")
+            if self_edit:
+                raise Forbidden("You cannot take away your own administrator status.")
+            user.is_administrator = bool(changes["is_administrator"])
+        if self_edit and changes.get("status", user.status) != user.status:
+            raise Forbidden("You cannot change your own status.")
+        email_key = user.email_key
+        self._apply(s, user, {k: v for k, v in changes.items() if k != "is_administrator"}, existing=user)
+        if user.email_key != email_key and self.verification:
+            self.verification.address_set(s, user)
+        deactivated = was_active and user.status != ACTIVE
+        if "password" in changes:
+            self._password_changed(s, actor, user, keep_session if self_edit else None, revoke_personal_tokens)
+        elif deactivated:
+            self.end_sign_ins(s, user.id)
+        if deactivated:
+            self._record(s, "user.deactivated", actor, user)
+        s.flush()
+        return user
+
+    def editable(self, s: Session, actor: Principal, user_id: int, changes: dict) -> User:
+        """The user, once ``actor`` may make ``changes`` to them (``Forbidden``, ``NotFound``, ``Invalid``
+        otherwise): yourself your names, email and password; others with ``edit-users``, administrators only
+        by administrators, and a password, email, username or status only with every permission they hold."""
         unknown = set(changes) - EDITABLE
         if unknown:
             raise Invalid(f"These fields cannot be changed: {', '.join(sorted(unknown))}.", field=sorted(unknown)[0])
@@ -176,34 +228,45 @@ class UserService:
         if not self_edit and self._takes_over(user, changes):
             self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user),
                                                "change the password, email, username or status of a user holding")
-        if self_edit and "password" in changes:
-            self.check_current_password(user, current_password)
-        was_active = user.status == ACTIVE
-        if "is_administrator" in changes and bool(changes["is_administrator"]) != user.is_administrator:
-            self.permissions.require_administrator(actor, "make or unmake an administrator")
-            if self_edit:
-                raise Forbidden("You cannot take away your own administrator status.")
-            user.is_administrator = bool(changes["is_administrator"])
-        if self_edit and changes.get("status", user.status) != user.status:
-            raise Forbidden("You cannot change your own status.")
-        self._apply(s, user, {k: v for k, v in changes.items() if k != "is_administrator"}, existing=user)
-        deactivated = was_active and user.status != ACTIVE
-        if "password" in changes or deactivated:
-            self.tokens.revoke_user(s, user.id)
-            self.sessions.end_all(s, user.id, keep=keep_session if self_edit else None)
-        if "password" in changes and revoke_personal_tokens:
-            self.personal_tokens.revoke_all(s, user.id)
-        if "password" in changes:
-            self._record(s, "user.password_changed", actor, user, {"personal_tokens_revoked": revoke_personal_tokens})
-        if deactivated:
-            self._record(s, "user.deactivated", actor, user)
-        s.flush()
         return user
 
+    def update_own_details(self, s: Session, actor: Principal, changes: dict, current_password: str | None) -> User:
+        """The signed-in user's names and address (the profile page); a new address needs the current password,
+        so a session left open is not a way to move the account's password resets elsewhere."""
+        if actor.user is None or set(changes) - PROFILE_EDITABLE:
+            raise Invalid("Only your names and email can be changed here.")
+        user = actor.user
+        if "email" in changes and identifier_key((changes["email"] or "").strip()) != user.email_key:
+            self.check_current_password(user, current_password)
+        return self.update(s, actor, user.id, changes)
+
+    def set_password(self, s: Session, actor: Principal | None, user: User, password: str, *, via: str) -> None:
+        """A new password for ``user`` from a flow that proved the right to set it (an emailed link: ``actor``
+        None), with what every password change ends."""
+        self._apply(s, user, {"password": password}, existing=user)
+        self._password_changed(s, actor, user, None, False, via=via)
+
+    def end_sign_ins(self, s: Session, user_id: int, keep: str | None = None) -> None:
+        """What a password change or a deactivation ends: the user's refresh-token families with their access
+        tokens, and every browser session but ``keep``."""
+        self.tokens.revoke_user(s, user_id)
+        self.sessions.end_all(s, user_id, keep=keep)
+
+    def _password_changed(self, s: Session, actor: Principal | None, user: User, keep: str | None,
+                          revoke_personal_tokens: bool, via: str | None = None) -> None:
+        self.end_sign_ins(s, user.id, keep)
+        if revoke_personal_tokens:
+            self.personal_tokens.revoke_all(s, user.id)
+        if self.links:
+            self.links.forget(s, user.id, (RESET, INVITE))
+        details = {"personal_tokens_revoked": revoke_personal_tokens, **({"via": via} if via else {})}
+        self._record(s, "user.password_changed", actor, user, details)
+
     @staticmethod
-    def _record(s: Session, event: str, actor: Principal, user: User, details: dict | None = None) -> None:
+    def _record(s: Session, event: str, actor: Principal | None, user: User, details: dict | None = None) -> None:
         """An audit event about ``user``, naming who did it when it was someone else."""
-        by = {"by_user_id": actor.user.id} if actor.user is not None and actor.user.id != user.id else {}
+        by = ({"by_user_id": actor.user.id}
+              if actor is not None and actor.user is not None and actor.user.id != user.id else {})
         audit.record(s, event, actor=actor, user_id=user.id, subject=user.username, details={**by, **(details or {})})
 
     @staticmethod

@@ -34,6 +34,8 @@ EVENTS = (
     "client.registered", "client.metadata_document", "registration.token_created",
     "resource.created", "resource.updated", "resource.deleted",
     "logout.delivered", "logout.delivery_failed",
+    "user.reset_link_sent", "user.verification_sent", "user.email_verified", "user.invited",
+    "user.invitation_accepted",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")

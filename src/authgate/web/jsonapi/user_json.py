@@ -23,6 +23,7 @@ class UserOut(BaseModel):
     created_at: str
     updated_at: str
     deleted_at: str | None = None
+    email_verified_at: str | None = None
 
 
 UserList = list_of(UserOut, "UserList")

@@ -29,7 +29,8 @@ def _profile_data(request: Request, who) -> dict:
         apps = rt.authorizations.list(s, who.principal, ListQuery(per_page=MAX_PER_PAGE)).items
         factors = rt.factors.status(s, who.principal)
         security = own_account_security(rt, s, who)
-    return {"tokens": tokens, "apps": apps, "factors": factors, "now": utcnow(), **security}
+    return {"tokens": tokens, "apps": apps, "factors": factors, "now": utcnow(), **security,
+            "mail_configured": rt.account_links.mail_configured}
 
 
 @router.get("/profile")

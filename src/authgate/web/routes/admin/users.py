@@ -1,9 +1,9 @@
 """``/admin/users``: people for administrators — list (search, pages; locked accounts, to unlock),
-create, edit (names, email, status), reset a password (ending the user's sessions and OAuth tokens,
-and on request their API tokens), delete, group membership, direct permissions, the user's sessions (end one or
-all: ``UserSessions``), their second factors (listed, reset) and, for administrators, the user's API tokens.
-``UserService``, ``GroupService``, ``PermissionService``, ``PersonalTokenService`` and ``FactorService`` decide who
-may do what, exactly as for the API."""
+create (with a password, or invited by email to choose their own), edit (names, email, status), reset a
+password (ending the user's sessions and OAuth tokens, and on request their API tokens), delete, group membership,
+direct permissions, the user's sessions (end one or all: ``UserSessions``), their second factors (listed, reset)
+and, for administrators, the user's API tokens. ``UserService``, ``GroupService``, ``PermissionService``,
+``PersonalTokenService``, ``FactorService`` and ``Invitations`` decide who may do what, exactly as for the API."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services.accounts.users import STATUSES
+from authgate.services.accounts.users import STATUSES, awaits_invitation
 from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
 from authgate.storage.types import utcnow
 from authgate.web.pages import record_ids  # also registers the {name:id} path convertor
@@ -68,8 +68,10 @@ async def unlock_user(request: Request, user_id: int) -> Response:
 
 def _new_form(request, who, form=None, error=None, status=200):
     return page(request, who, "admin_user_new.html", status=status, error=error,
-                form=form or {"username": "", "email": "", "firstname": "", "lastname": "", "is_administrator": False},
-                may_make_administrator=who.user.is_administrator)
+                form=form or {"username": "", "email": "", "firstname": "", "lastname": "", "is_administrator": False,
+                              "invite": False},
+                may_make_administrator=who.user.is_administrator,
+                mail_configured=request.app.state.runtime.account_links.mail_configured)
 
 
 @router.get(f"{BASE}/new")
@@ -82,20 +84,47 @@ async def create_user(request: Request) -> Response:
     who, fields = await signed_in_form(request)
     form = {name: fields.get(name, "") for name in ("username", "email", "firstname", "lastname")}
     form["is_administrator"] = fields.get("is_administrator") == "on"
+    form["invite"] = fields.get("invite") == "on"
     rt = request.app.state.runtime
+    names = {"is_administrator": form["is_administrator"], "firstname": form["firstname"], "lastname": form["lastname"]}
 
     def create():
         with rt.db.session() as s:
-            user = rt.users.create(s, form["username"], form["email"], fields.get("password", ""),
-                                   is_administrator=form["is_administrator"], firstname=form["firstname"],
-                                   lastname=form["lastname"], actor=who.principal)
+            if form["invite"]:
+                user, _ = rt.invitations.invite(s, who.principal, form["username"], form["email"], **names)
+            else:
+                user = rt.users.create(s, form["username"], form["email"], fields.get("password", ""),
+                                       actor=who.principal, **names)
             return user.id, user.username
 
     try:
         user_id, username = await run_in_threadpool(create)
     except (Invalid, Conflict) as error:
         return _new_form(request, who, form, error, status=422)
-    return redirect(request, f"{BASE}/{user_id}", f"User “{username}” created.")
+    return redirect(request, f"{BASE}/{user_id}", f"User “{username}” created." + (
+        " " + _invited(rt, username, form["email"]) if form["invite"] else ""))
+
+
+def _invited(rt, username: str, email: str) -> str:
+    if rt.account_links.mail_configured:
+        return f"An invitation was sent to {email}."
+    return f"Email is not set up on this server: run `authgate users invite {username}` there to get the link."
+
+
+@router.post(BASE + "/{user_id:id}/invite")
+async def reinvite(request: Request, user_id: int) -> Response:
+    """A new invitation for a user who has not chosen a password yet (``Invitations.reinvite``)."""
+    who, _ = await signed_in_form(request)
+    rt = request.app.state.runtime
+
+    def send():
+        with rt.db.session() as s:
+            rt.invitations.reinvite(s, who.principal, user_id)
+            user = rt.users.get(s, user_id)
+            return user.username, user.email
+
+    username, email = await run_in_threadpool(send)
+    return redirect(request, f"{BASE}/{user_id}", _invited(rt, username, email))
 
 
 def _user_data(request, who, user_id: int) -> dict:
@@ -111,7 +140,8 @@ def _user_data(request, who, user_id: int) -> dict:
                 "viewer_is_administrator": rt.permissions.is_administrator(me),
                 "effective": rt.effective_permissions.of_user(s, me, user),
                 "last_sign_in": rt.activity.last_sign_ins(s, me, [user.id]).get(user.id),
-                **sessions_of(rt, s, who, user.id)}
+                **sessions_of(rt, s, who, user.id),
+                "invited": awaits_invitation(user), "mail_configured": rt.account_links.mail_configured}
         if allows["view-groups"]:
             data["memberships"] = rt.groups.memberships_of(s, me, user_id)
             joined = {group.id for _, group in data["memberships"]}
