@@ -79,7 +79,7 @@ def register_client(page, name: str, redirect_uri: str) -> tuple[str, str]:
     page.goto("/admin/auth-clients")
     page.get_by_role("link", name="+ Auth Client").click()
     page.get_by_label("Name", exact=True).fill(name)
-    page.get_by_label("Redirect URLs").fill(redirect_uri)
+    page.locator("#redirect_uris").fill(redirect_uri)
     page.get_by_label("Authorization code", exact=True).check()
     page.get_by_label("Refresh token", exact=True).check()
     page.get_by_label("users:read", exact=False).first.check()
