@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from authgate.storage.types import UTCDateTime, utcnow
@@ -83,6 +83,10 @@ class Client(Base):
     """Where its public keys are published (fetched by ``services/operations/safe_fetch.py``)."""
     metadata_document_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """When it was last read from its Client ID Metadata Document (its ``client_id`` is that URL); None: not such a client."""
+    require_par: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Its authorization requests must be pushed (RFC 9126 §5 ``require_pushed_authorization_requests``)."""
+    require_dpop: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Its token requests must carry a DPoP proof (RFC 9449 §5.2 ``dpop_bound_access_tokens``)."""
 
 
 class AuthorizationCode(Base):
@@ -106,6 +110,8 @@ class AuthorizationCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
     """The resource identifiers authorized (RFC 8707 §2.1); None: asked without ``resource``."""
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The DPoP key the code's exchange must be proven by (``dpop_jkt``, RFC 9449 §10)."""
 
 
 class TokenFamily(Base):
@@ -492,3 +498,22 @@ class LogoutDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PushedAuthorizationRequest(Base):
+    """An authorization request a client pushed (RFC 9126), by keyed hash of its ``request_uri``: its parameters
+    as (name, value) pairs, for that client only. ``expires_at`` is ``AUTHGATE_PAR_SECONDS`` after the push until
+    the first use at ``/oauth/authorize`` (``first_used_at``), which gives the authorization that long to finish;
+    ``sign_in_after`` is the instant a sign-in it asked for (``prompt=login``, ``max_age``) must follow. Deleted when
+    the authorization ends."""
+
+    __tablename__ = "pushed_authorization_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_uri_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True)
+    parameters: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sign_in_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
