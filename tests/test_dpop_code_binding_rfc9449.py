@@ -129,3 +129,17 @@ def test_registration_metadata_sets_both_requirements(open_registration):
     assert r.status_code == 400 and r.json()["error"] == "invalid_client_metadata"
     plain = register(open_registration, {"redirect_uris": ["https://reg.example.org/cb"]}).json()
     assert plain["dpop_bound_access_tokens"] is False and plain["require_pushed_authorization_requests"] is False
+
+
+def test_the_api_sets_and_shows_both_requirements(server, admin):
+    """The client JSON of ``/api/1.0/oauth/clients`` carries ``dpop_bound_access_tokens`` (RFC 9449 §5.2) and
+    ``require_pushed_authorization_requests`` (RFC 9126 §6), and a PUT changes them."""
+    app = server.create_client(grants=["authorization_code"], redirect_uris=["https://api.example.org/cb"])
+    body = admin.ok("PUT", f"/oauth/clients/{app.client_id}",
+                    json={"dpop_bound_access_tokens": True, "require_pushed_authorization_requests": True})
+    assert body["dpop_bound_access_tokens"] is True and body["require_pushed_authorization_requests"] is True
+    r = token_request(server, {"grant_type": "authorization_code", "code": "x", "redirect_uri": app.redirect_uri},
+                      auth=app.basic)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_dpop_proof", r.text
+    body = admin.ok("GET", f"/oauth/clients/{app.client_id}")
+    assert body["require_pushed_authorization_requests"] is True

@@ -10,6 +10,8 @@ for the client), ``Unreadable``, or ``Answered`` (the redirect with a code or ``
 It reads and records remembered consent, applies ``prompt``, ``max_age`` and ``acr_values``, and audits the answer.
 Consent is remembered per scope set only: a request naming resources (RFC 8707) always shows the page,
 which names them, and approving it remembers nothing.
+A request by ``request_uri`` (RFC 9126 §4) is decided on its pushed parameters (``oauth/par.py``), its round
+trips carry only ``client_id`` and ``request_uri``, and the pushed request ends with the answer.
 The adapter only converts the HTTP request and renders the outcome; CSRF stays in the adapter.
 The device approval page (``oauth/device_approval.py``) answers with the same outcomes.
 """

@@ -23,7 +23,7 @@ from authgate.oauth.errors import DpopProofError
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
-from authgate.services.credentials.pushed_requests import Pushed
+from authgate.services.credentials.pushed_requests import REQUEST_URI_PREFIX, Pushed
 
 ENDPOINT = "pushed_authorization"
 CLIENT_AUTHENTICATION = ("client_secret", "client_assertion", "client_assertion_type")
@@ -95,9 +95,10 @@ def push(server, request: OAuthRequest) -> Response:
 
 def pushed_request(server, request: OAuthRequest) -> tuple[Pushed, OAuthRequest] | None:
     """The pushed request the browser's ``request_uri`` stands for, as the request to decide (§4); None when
-    the browser's request names none. Raises ``OAuth2Error`` (never redirected) when it cannot be used."""
+    the browser's request names none (a ``request_uri`` of another kind is the code grant's to refuse:
+    ``request_uri_not_supported``). Raises ``OAuth2Error`` (never redirected) when it cannot be used."""
     data = request.payload.data
-    if "request_uri" not in data:
+    if not (data.get("request_uri") or "").startswith(REQUEST_URI_PREFIX):
         return None
     if request.payload.repeated():
         raise InvalidRequestError("Parameter repeated.")
