@@ -140,7 +140,8 @@ def test_a_public_client_pushes_with_its_client_id_and_pkce(server, user):
 
 
 def test_a_client_that_must_push_is_refused_without_a_request_uri(server, user):
-    """§5/§6 ``require_pushed_authorization_requests`` per client (``clients update --require-par``)."""
+    """§5/§6 ``require_pushed_authorization_requests`` per client (``clients update --require-par``); the server
+    hears of the change through its cache bus (within a poll)."""
     strict = server.create_client(grants=["authorization_code"], redirect_uris=["https://strict.example.org/cb"])
     shown = server.cli_json("clients", "update", strict.client_id, "--require-par")
     assert shown["require_pushed_authorization_requests"] is True
@@ -151,6 +152,9 @@ def test_a_client_that_must_push_is_refused_without_a_request_uri(server, user):
     location = browser.authorize(by_reference(strict, request_uri), user)
     assert "code" in query_params(location)
     server.cli_json("clients", "update", strict.client_id, "--no-require-par")
+    deadline = time.monotonic() + 5
+    while browser.open_authorize(authorization_params(strict)).status_code == 400 and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert "code" in query_params(browser.authorize(authorization_params(strict), user))
 
 
@@ -231,3 +235,22 @@ def test_metadata_names_the_endpoint_and_cors_allows_it(server):
                                                             "Access-Control-Request-Method": "POST"},
                          timeout=HTTP_TIMEOUT)
     assert r.status_code == 204 and r.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_the_admin_client_form_sets_both_requirements(server):
+    """The Auth Clients edit form has the two requirements (RFC 9126 §6, RFC 9449 §5.2) as checkboxes."""
+    admin_user = server.create_user(admin=True)
+    app = server.create_client(grants=["authorization_code"], redirect_uris=["https://form.example.org/cb"])
+    browser = Browser(server)
+    browser.login(admin_user)
+    page = browser.get(f"/admin/auth-clients/{app.client_id}")
+    assert page.status_code == 200, page.text[:300]
+    form = [f for f in parse_page(page.text).forms if f.method == "post" and f.input("require_par")][0]
+    hidden = {i["name"]: i.get("value") or "" for i in form.inputs if i.get("type") == "hidden" and i.get("name")}
+    data = [*hidden.items(), ("name", app.name), ("redirect_uris", app.redirect_uri), ("grants", "authorization_code"),
+            ("grants", "refresh_token"), ("require_par", "1"), ("require_dpop", "1")]
+    saved = browser.post(f"/admin/auth-clients/{app.client_id}", data=data)
+    assert saved.status_code == 303, saved.text[:500]
+    shown = server.cli_json("clients", "show", app.client_id)
+    assert shown["require_pushed_authorization_requests"] is True and shown["dpop_bound_access_tokens"] is True
+    assert 'name="require_par" value="1" checked' in browser.get(f"/admin/auth-clients/{app.client_id}").text
