@@ -251,6 +251,10 @@ class Settings:
     dpop_nonces: bool
     """The token endpoint asks for a server nonce in every DPoP proof (RFC 9449 §8)."""
     dpop_nonce_seconds: int
+    par_seconds: int
+    """How long a pushed authorization request's ``request_uri`` may wait for its first use (RFC 9126 §2.2)."""
+    require_par: bool
+    """Every client must push its authorization requests (RFC 9126 §5 ``require_pushed_authorization_requests``)."""
     registration_mode: str
     registrations_per_ip: Rate | None
     registration_grants: tuple[str, ...]
@@ -361,6 +365,8 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         dpop_proof_seconds=_int("AUTHGATE_DPOP_PROOF_SECONDS", 120),
         dpop_nonces=_flag("AUTHGATE_DPOP_NONCES"),
         dpop_nonce_seconds=_int("AUTHGATE_DPOP_NONCE_SECONDS", 300, minimum=10),
+        par_seconds=_int("AUTHGATE_PAR_SECONDS", 60),
+        require_par=_flag("AUTHGATE_REQUIRE_PAR"),
         registration_mode=_choice("AUTHGATE_REGISTRATION", "off", REGISTRATION_MODES),
         registrations_per_ip=_rate("AUTHGATE_LIMIT_REGISTRATIONS_PER_IP", "10/3600"),
         registration_grants=_registration_grants("AUTHGATE_REGISTRATION_GRANTS", "authorization_code refresh_token"),

@@ -260,6 +260,8 @@ def _client_lines(data: dict) -> list[str]:
         *([f"Back-channel logout URI: {data['backchannel_logout_uri']}"
            + (" (sid required)" if data["backchannel_logout_session_required"] else "")]
           if data.get("backchannel_logout_uri") else []),
+        *(["Must push its authorization requests (PAR)"] if data.get("require_pushed_authorization_requests") else []),
+        *(["Must prove a DPoP key at the token endpoint"] if data.get("dpop_bound_access_tokens") else []),
     ]
 
 
@@ -275,12 +277,13 @@ def clients_update(runtime: Runtime, args) -> None:
     values = {name: value for name, value in (("name", args.name), ("redirect_uris", args.redirect_uri),
                                               ("grants", args.grant), ("scopes", args.scope),
                                               ("token_endpoint_auth_method", args.auth_method),
-                                              ("jwks", _jwks_file(args.jwks_file)), ("jwks_uri", args.jwks_uri))
+                                              ("jwks", _jwks_file(args.jwks_file)), ("jwks_uri", args.jwks_uri),
+                                              ("require_par", args.require_par), ("require_dpop", args.require_dpop))
               if value is not None}
     values |= _logout_values(args)
     if not values:
         raise Invalid("nothing to change: give --name, --redirect-uri, --grant, --scope, --auth-method, --jwks-file, "
-                      "--jwks-uri or a sign-out option")
+                      "--jwks-uri, --[no-]require-par, --[no-]require-dpop or a sign-out option")
     with runtime.db.session() as s:
         _client(runtime, s, args.client_id)
         data = client_views.public_view(runtime.clients.update(s, SYSTEM, args.client_id, values))

@@ -257,7 +257,7 @@ def _clients(parser: argparse.ArgumentParser) -> None:
     show_client.add_argument("client_id", help="the client's id (see `authgate clients list`)")
     _json(show_client)
     show_client.set_defaults(run=_command("clients_show"))
-    update_client = clients.add_parser("update", help="change a client's name, redirect URIs, grants or scopes")
+    update_client = clients.add_parser("update", help="change a client's name, redirect URIs, grants, scopes or requirements")
     update_client.add_argument("client_id", help="the client's id (see `authgate clients list`)")
     update_client.add_argument("--name", help="the new name")
     update_client.add_argument("--redirect-uri", action="append",
@@ -267,6 +267,10 @@ def _clients(parser: argparse.ArgumentParser) -> None:
     update_client.add_argument("--scope", action="append", help="a scope it may ask for (repeatable; replaces the list)")
     _logout_options(update_client, replacing=True)
     _key_arguments(update_client)
+    update_client.add_argument("--require-par", action=argparse.BooleanOptionalAction, default=None,
+                               help="its authorization requests must be pushed first (RFC 9126)")
+    update_client.add_argument("--require-dpop", action=argparse.BooleanOptionalAction, default=None,
+                               help="its token requests must carry a DPoP proof (RFC 9449)")
     _json(update_client)
     update_client.set_defaults(run=_command("clients_update"))
     rotate_secret = clients.add_parser("rotate-secret", help="a new secret, shown once; the old one stops working at once")

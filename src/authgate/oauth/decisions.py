@@ -10,6 +10,8 @@ for the client), ``Unreadable``, or ``Answered`` (the redirect with a code or ``
 It reads and records remembered consent, applies ``prompt``, ``max_age`` and ``acr_values``, and audits the answer.
 Consent is remembered per scope set only: a request naming resources (RFC 8707) always shows the page,
 which names them, and approving it remembers nothing.
+A request by ``request_uri`` (RFC 9126 §4) is decided on its pushed parameters (``oauth/par.py``), its round
+trips carry only ``client_id`` and ``request_uri``, and the pushed request ends with the answer.
 The adapter only converts the HTTP request and renders the outcome; CSRF stays in the adapter.
 The device approval page (``oauth/device_approval.py``) answers with the same outcomes.
 """
@@ -19,10 +21,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
 from authgate.oauth.grants.openid import second_factor_needed, sign_in_needed
 from authgate.oauth.metadata import PATHS
+from authgate.oauth.par import pushed_only, pushed_request
 from authgate.oauth.requests import OAuthRequest
 from authgate.services.accounts.second_step import Pending
 from authgate.services.accounts.sessions import SignedIn
@@ -103,6 +106,34 @@ def without_reauthentication(query: list[tuple[str, str]]) -> list[tuple[str, st
 def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | None, choice: str | None):
     """The outcome of an authorization request; ``choice`` is the consent page's ``decision`` once posted."""
     runtime = server.runtime
+    try:
+        found = pushed_request(server, request)
+    except OAuth2Error as error:
+        return Refused(error)
+    except ValueError:
+        return Unreadable()
+    pushed = found[0] if found else None
+    query = pushed_only(request) if found else without_reauthentication(request.query_pairs)
+    if found:
+        request = found[1]
+    outcome = _decide(server, request, signed_in, choice, pushed,
+                      PATHS["authorization_endpoint"] + "?" + urlencode(query))
+    if pushed and isinstance(outcome, SignInNeeded):
+        runtime.pushed_requests.sign_in_asked(request.db, pushed, without_reauthentication(request.query_pairs))
+    if pushed and (isinstance(outcome, Answered) or (isinstance(outcome, Refused) and outcome.error.redirect_uri)):
+        runtime.pushed_requests.finish(request.db, pushed)
+    return outcome
+
+
+def _must_push(server, client) -> bool:
+    return server.runtime.settings.require_par or client.require_par
+
+
+def _decide(server, request: OAuthRequest, signed_in: SignedIn | None, choice: str | None, pushed, return_to: str):
+    """The decision on the request (the pushed one when there is one); ``return_to`` is where the browser comes
+    back: for a pushed request only ``client_id`` and ``request_uri``, so a sign-in the pushed request asked for
+    (``prompt=login``, ``max_age``) is recorded on it instead (``sign_in_after``), never asked again after it."""
+    runtime = server.runtime
     user = signed_in.user if signed_in else None
     try:
         grant = server.consent_grant(request, user)
@@ -110,8 +141,11 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
         return Refused(error)
     except ValueError:
         return Unreadable()
-    return_to = PATHS["authorization_endpoint"] + "?" + urlencode(without_reauthentication(request.query_pairs))
     client = grant.client.row
+    if pushed is None and _must_push(server, client):
+        return Refused(InvalidRequestError(
+            "This client must push its authorization requests (RFC 9126 section 5): send client_id and the "
+            "request_uri from the pushed authorization request endpoint."))
     requested = scope_rules.parse(request.scope)
     scopes = requested or scope_rules.default_for_client(client.scopes)
     resources = grant.target.resources if grant.target else ()
@@ -124,6 +158,8 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
         ) if "openid" in requested else signed_in is None
     except OAuth2Error as error:
         return Refused(error)
+    if pushed and pushed.sign_in_after and signed_in and signed_in.auth_time < pushed.sign_in_after:
+        must_sign_in = True
     if must_sign_in:
         return SignInNeeded(return_to, request.payload.data.get("login_hint"))
     try:

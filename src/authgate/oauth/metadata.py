@@ -23,6 +23,7 @@ PATHS = {
     "device_authorization_endpoint": "/oauth/device",
     "registration_endpoint": "/oauth/register",
     "end_session_endpoint": "/oauth/logout",
+    "pushed_authorization_request_endpoint": "/oauth/par",
 }
 AUTHORIZATION_SERVER_PATH = "/.well-known/oauth-authorization-server"
 OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration"
@@ -71,6 +72,8 @@ def build(server, s) -> dict:
         "authorization_response_iss_parameter_supported": server.SENDS_ISS_IN_AUTHORIZATION_RESPONSE,
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
         "protected_resources": [server.runtime.resources.own_identifier],
+        "pushed_authorization_request_endpoint": issuer + PATHS["pushed_authorization_request_endpoint"],
+        "require_pushed_authorization_requests": server.runtime.settings.require_par,
     }
     if client_keys.PRIVATE_KEY_JWT in doc["token_endpoint_auth_methods_supported"]:
         doc["token_endpoint_auth_signing_alg_values_supported"] = list(client_keys.ALGORITHMS)

@@ -32,6 +32,8 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none", client_keys
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 URL_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 TEXT_FIELDS = ("software_id", "software_version")
+REQUIREMENT_FIELDS = {"require_pushed_authorization_requests": "require_par", "dpop_bound_access_tokens": "require_dpop"}
+"""RFC 9126 §6 and RFC 9449 §5.2 client metadata -> the client's requirement."""
 MAX_TEXT = 2000
 MAX_CONTACTS = 20
 COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -214,11 +216,19 @@ def asked_registration(data: dict) -> Registration:
         raise _metadata_error("jwks and jwks_uri go with token_endpoint_auth_method private_key_jwt here.")
     if jwks_uri is not None and not isinstance(jwks_uri, str):
         raise _metadata_error("jwks_uri must be a string.")
+    requirements = {}
+    for field_name, requirement in REQUIREMENT_FIELDS.items():
+        value = data.get(field_name)
+        if value is not None and not isinstance(value, bool):
+            raise _metadata_error(f"{field_name} must be true or false.")
+        if value is not None:
+            requirements[requirement] = value
     return Registration(
         name=_text(data, "client_name", 255), redirect_uris=uris, grants=grants,
         scopes=scope_rules.parse(scope) if scope is not None else None, public=method == "none",
         metadata=_kept(data, method), secret=secret if isinstance(secret, str) else None, logout=logout,
-        auth_method=method if keyed else None, jwks=jwks if keyed else None, jwks_uri=jwks_uri if keyed else None)
+        auth_method=method if keyed else None, jwks=jwks if keyed else None, jwks_uri=jwks_uri if keyed else None,
+        requirements=requirements)
 
 
 def client_information(client: Client, issuer: str, registration_token: str, secret: str | None = None) -> dict:
@@ -244,6 +254,7 @@ def client_information(client: Client, issuer: str, registration_token: str, sec
         "scope": scope_rules.join(client.scopes),
         **{name: value for name, value in logout_view(client).items() if value},
         **kept,
+        **{field_name: bool(getattr(client, requirement)) for field_name, requirement in REQUIREMENT_FIELDS.items()},
         "token_endpoint_auth_method": "none" if client.public else client.auth_method or kept.get(
             "token_endpoint_auth_method", "client_secret_basic"),
     }

@@ -50,6 +50,7 @@ class OAuthRequest(OAuth2Request):
         self.db = db
         self.client_ip = client_ip
         self.query_pairs = list(query)
+        self.form_pairs = list(form)
         self._args = ParamsPayload(query)
         self._form = ParamsPayload(form)
         self.payload = self._args if params_from == "query" else self._form

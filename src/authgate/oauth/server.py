@@ -98,7 +98,8 @@ class AuthorizationServer(AuthlibServer):
         """As Authlib, but a failed client authentication is always 401 with ``WWW-Authenticate`` (RFC 6749 §5.2).
 
         On the token and device authorization endpoints, failures count per claimed client id and
-        address, and the per-client limit counts only a client that authenticated (``ClientLimits``).
+        address, and the per-client limit counts only a client that authenticated (``ClientLimits``). A client
+        that must use DPoP (RFC 9449 §5.2) is refused here, without a proof, before its grant spends anything.
         """
         limits = self.runtime.client_limits
         watched = limits.watches(endpoint)
@@ -118,6 +119,9 @@ class AuthorizationServer(AuthlibServer):
                 limits.authenticated(endpoint, client.get_client_id(), client.row.public, request.client_ip)
         except TooManyAttempts as refused:
             raise TooManyRequestsError(str(refused), refused.retry_after) from None
+        if endpoint == "token" and client.row.require_dpop and not request.dpop_jkt:
+            raise DpopProofError("invalid_dpop_proof", "This client must send a DPoP proof with every token "
+                                 "request (dpop_bound_access_tokens, RFC 9449 section 5.2).")
         return client
 
     def validate_requested_scope(self, scope):

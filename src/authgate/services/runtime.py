@@ -41,6 +41,7 @@ from authgate.services.caching.users import UserCache
 from authgate.services.credentials.authorizations import AuthorizationService
 from authgate.services.credentials.bearer import BearerService
 from authgate.services.credentials.codes import CodeService
+from authgate.services.credentials.pushed_requests import PushedRequestService
 from authgate.services.credentials.consents import ConsentService
 from authgate.services.credentials.device_codes import DeviceCodeService
 from authgate.services.credentials.assertion_jtis import AssertionMemory
@@ -65,6 +66,7 @@ from authgate.storage.repositories.activity import SqlActivityStore
 from authgate.storage.repositories.audit import SqlAuditStore
 from authgate.storage.repositories.clients import SqlClientStore
 from authgate.storage.repositories.codes import SqlCodeStore
+from authgate.storage.repositories.pushed_requests import SqlPushedRequestStore
 from authgate.storage.repositories.consents import SqlConsentStore
 from authgate.storage.repositories.device_codes import SqlDeviceCodeStore
 from authgate.storage.repositories.events import SqlEventStore
@@ -121,6 +123,7 @@ class Runtime:
         self.token_store = SqlTokenStore()
         self.tokens = TokenService(settings, self.hasher, self.keys, self.token_store)
         self.codes = CodeService(settings, self.hasher, self.tokens, SqlCodeStore())
+        self.pushed_requests = PushedRequestService(settings, self.hasher, SqlPushedRequestStore())
         self.personal_tokens = PersonalTokenService(self.personal_token_store, self.user_store, settings, self.hasher,
                                                     self.permissions)
         self.purge = Purge(settings, db, SqlPurgeStore())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 from authgate.storage.types import UTCDateTime, utcnow
@@ -85,6 +85,10 @@ class Client(Base):
     """Where its public keys are published (fetched by ``services/operations/safe_fetch.py``)."""
     metadata_document_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """When it was last read from its Client ID Metadata Document (its ``client_id`` is that URL); None: not such a client."""
+    require_par: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Its authorization requests must be pushed (RFC 9126 §5 ``require_pushed_authorization_requests``)."""
+    require_dpop: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Its token requests must carry a DPoP proof (RFC 9449 §5.2 ``dpop_bound_access_tokens``)."""
 
 
 class AuthorizationCode(Base):
@@ -104,10 +108,12 @@ class AuthorizationCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     session_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    """The ``web_sessions`` record the user approved it in (its ``sid``); None before 0021."""
+    """The ``web_sessions`` record the user approved it in (its ``sid``); None before 0019."""
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
     """The resource identifiers authorized (RFC 8707 §2.1); None: asked without ``resource``."""
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The DPoP key the code's exchange must be proven by (``dpop_jkt``, RFC 9449 §10)."""
 
 
 class TokenFamily(Base):
@@ -126,7 +132,7 @@ class TokenFamily(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    """How the user authenticated for this grant (RFC 8176, space-separated); None without a user or before 0017."""
+    """How the user authenticated for this grant (RFC 8176, space-separated); None without a user or before 0014."""
     dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """The DPoP key a public client's refresh tokens are bound to (RFC 9449 §5): each refresh proves it."""
     resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
@@ -218,7 +224,7 @@ class WebSession(Base):
     amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """How the user signed in (RFC 8176 method names, space-separated); None for sessions before 0012."""
     user_agent: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    """The browser's ``User-Agent`` at sign-in, cut to 255 characters; None for sessions before 0015."""
+    """The browser's ``User-Agent`` at sign-in, cut to 255 characters; None for sessions before 0013."""
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """The client address at sign-in, as the app sees it (behind ``AUTHGATE_TRUSTED_PROXIES``: the forwarded one)."""
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -511,3 +517,22 @@ class AccountLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PushedAuthorizationRequest(Base):
+    """An authorization request a client pushed (RFC 9126), by keyed hash of its ``request_uri``: its parameters
+    as (name, value) pairs, for that client only. ``expires_at`` is ``AUTHGATE_PAR_SECONDS`` after the push until
+    the first use at ``/oauth/authorize`` (``first_used_at``), which gives the authorization that long to finish;
+    ``sign_in_after`` is the instant a sign-in it asked for (``prompt=login``, ``max_age``) must follow. Deleted when
+    the authorization ends."""
+
+    __tablename__ = "pushed_authorization_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_uri_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True)
+    parameters: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sign_in_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

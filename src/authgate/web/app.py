@@ -61,6 +61,7 @@ from authgate.web.routes.api import tokens as api_tokens
 from authgate.web.routes.api import users as api_users
 from authgate.web.routes.oauth import device, discovery, flows, token_management, userinfo
 from authgate.web.routes.oauth import logout as oauth_logout
+from authgate.web.routes.oauth import par as oauth_par
 from authgate.web.routes.oauth import registration as oauth_registration
 from authgate.web.routes.operations import health, metrics
 from authgate.web.pages.templates import error_page
@@ -78,7 +79,7 @@ ROUTERS = (
     passkeys.router, api_factors.router,
     oauth_registration.router, oauth_registration.client_router,
     api_resources.router, admin_resources.router,
-    oauth_logout.router,
+    oauth_logout.router, oauth_par.router,
     email_links.router, profile_details.router,
 )
 

@@ -6,7 +6,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
 
 from authgate.oauth import resources as targets
-from authgate.oauth.errors import repeated_parameters
+from authgate.oauth.errors import DpopProofError, repeated_parameters
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.grants.openid import OpenIDCode
 from authgate.oauth.grants.pkce import S256CodeChallenge
@@ -80,6 +80,7 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
             amr=getattr(request, "amr", ()),
             resources=self.granted_resources(),
             session_id=getattr(request, "session_record_id", None),
+            dpop_jkt=data.get("dpop_jkt"),
         )
 
     def validate_token_request(self):
@@ -91,7 +92,13 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
                                            code.resources, code.scope)
 
     def query_authorization_code(self, code: str, client) -> OAuthCode | None:
+        """The code, spent; a code bound to a DPoP key (``dpop_jkt``, RFC 9449 §10) is exchanged only with a
+        proof by that key, and a code presented without it is spent all the same (whoever holds it is not the
+        client that asked for it)."""
         redeemed = self.services.codes.redeem(self.request.db, code, client.row)
+        if redeemed and redeemed[0].dpop_jkt and redeemed[0].dpop_jkt != self.request.dpop_jkt:
+            raise DpopProofError("invalid_dpop_proof", "This code is bound to a DPoP key (dpop_jkt): send a DPoP "
+                                 "proof made with that key (RFC 9449 section 10).")
         return OAuthCode(*redeemed) if redeemed else None
 
     def delete_authorization_code(self, authorization_code: OAuthCode) -> None:

@@ -122,6 +122,8 @@ def public_view(client: Client) -> dict:
         "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
         "metadata_document": client.metadata_document_at is not None,
+        "require_pushed_authorization_requests": bool(client.require_par),
+        "dpop_bound_access_tokens": bool(client.require_dpop),
     }
 
 
@@ -150,13 +152,31 @@ class ClientView:
     jwks: dict | None = field(default=None, hash=False, compare=False)
     jwks_uri: str | None = None
     from_document: bool = False
+    require_par: bool = False
+    """Its authorization requests must be pushed (RFC 9126 §5)."""
+    require_dpop: bool = False
+    """Its token requests must carry a DPoP proof (RFC 9449 §5.2)."""
 
     @classmethod
     def of(cls, row: Client) -> "ClientView":
         return cls(row.id, row.client_id, row.name, row.secret_hash, bool(row.public), tuple(row.redirect_uris or ()),
                    tuple(row.grants or ()), tuple(row.scopes or ()), row.owner_id, row.directory_granted_by,
                    row.directory_grantor_id, row.registered_at is not None, row.secret_expires_at,
-                   row.auth_method, row.jwks, row.jwks_uri, row.metadata_document_at is not None)
+                   row.auth_method, row.jwks, row.jwks_uri, row.metadata_document_at is not None,
+                   require_par=bool(row.require_par), require_dpop=bool(row.require_dpop))
+
+
+REQUIREMENTS = ("require_par", "require_dpop")
+"""What a client may be made to do on every request: push its authorization requests (RFC 9126 §5), prove a
+DPoP key at the token endpoint (RFC 9449 §5.2)."""
+
+
+def _require(client: Client, values: dict) -> None:
+    for name in REQUIREMENTS:
+        if name in values:
+            if not isinstance(values[name], bool):
+                raise Invalid(f"{name} must be true or false", field=name)
+            setattr(client, name, values[name])
 
 
 def secret_expired(client: Client | ClientView) -> bool:
@@ -207,9 +227,10 @@ class ClientService:
     def register(self, s: Session, name: str | None, *, redirect_uris: list[str], grants: list[str],
                  scopes: list[str], public: bool, secret_expires_at: datetime | None,
                  registration_token_hash: str, metadata: dict, logout: dict | None = None,
-                 keys: tuple = (None, None, None)) -> tuple[Client, str | None]:
+                 keys: tuple = (None, None, None), requirements: dict | None = None) -> tuple[Client, str | None]:
         """A client registering itself (RFC 7591): no permission to check, every other rule of ``create``."""
         client = Client(client_id=str(uuid.uuid4()), public=public, registered_at=utcnow())
+        _require(client, requirements or {})
         self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes),
                     self._resource_scopes(s, scopes))
         apply_logout_fields(client, logout or {})
@@ -227,11 +248,12 @@ class ClientService:
 
     def reregister(self, s: Session, client: Client, *, name: str | None, redirect_uris: list[str],
                    grants: list[str], scopes: list[str], metadata: dict, logout: dict | None = None,
-                   keys: tuple = (None, None, None)) -> Client:
+                   keys: tuple = (None, None, None), requirements: dict | None = None) -> Client:
         """A registered client replacing its own registration (RFC 7592 §2.2): the rules of ``update``."""
         self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes),
                     self._resource_scopes(s, scopes))
         apply_logout_fields(client, logout or {})
+        _require(client, {"require_par": False, "require_dpop": False} | (requirements or {}))
         self._refuse_self_given_reads(client)
         client.auth_method, client.jwks, client.jwks_uri = client_keys.checked(*keys, client.public)
         client.registration_metadata = metadata
@@ -376,6 +398,7 @@ class ClientService:
         if {"token_endpoint_auth_method", "jwks", "jwks_uri"} & set(values):
             self._apply_keys(client, values)
         given = self._settle_service_reads(s, actor, client, before)
+        _require(client, values)
         s.flush()
         audit.record(s, "client.updated", actor=actor, subject=client.client_id,
                      details={"fields": ",".join(sorted(values)), **given})

@@ -66,6 +66,8 @@ class Registration:
     """``private_key_jwt`` (with ``jwks`` or ``jwks_uri``), or None for a secret or none."""
     jwks: dict | None = None
     jwks_uri: str | None = None
+    requirements: dict = field(default_factory=dict)
+    """``require_par`` / ``require_dpop`` as asked (``ClientService.REQUIREMENTS``)."""
 
 
 def _check_policy(settings: Settings) -> None:
@@ -130,7 +132,8 @@ class RegistrationService:
         client, secret = self.clients.register(
             s, wanted.name, redirect_uris=wanted.redirect_uris, grants=grants, scopes=scopes, public=wanted.public,
             secret_expires_at=self._secret_expiry(), registration_token_hash=self.hasher.hash(management_token),
-            metadata=wanted.metadata, logout=wanted.logout, keys=(wanted.auth_method, wanted.jwks, wanted.jwks_uri))
+            metadata=wanted.metadata, logout=wanted.logout, keys=(wanted.auth_method, wanted.jwks, wanted.jwks_uri),
+            requirements=wanted.requirements)
         return client, secret, management_token
 
     def registered(self, s: Session, client_id: str, registration_token: str | None) -> Client:
@@ -159,7 +162,8 @@ class RegistrationService:
         grants, scopes = self._within_policy(s, wanted)
         return self.clients.reregister(s, client, name=wanted.name, redirect_uris=wanted.redirect_uris,
                                        grants=grants, scopes=scopes, metadata=wanted.metadata,
-                                       logout=wanted.logout, keys=(wanted.auth_method, wanted.jwks, wanted.jwks_uri))
+                                       logout=wanted.logout, keys=(wanted.auth_method, wanted.jwks, wanted.jwks_uri),
+                                       requirements=wanted.requirements)
 
     def delete(self, s: Session, client_id: str, registration_token: str | None) -> None:
         """The client deletes itself (RFC 7592 §2.3): its codes and tokens go with it."""

@@ -25,7 +25,7 @@ class CodeService:
         self, s: Session, code: str, *, client: Client, user: User, redirect_uri: str, scope: str,
         code_challenge: str | None, code_challenge_method: str | None, nonce: str | None,
         auth_time: datetime | None = None, amr: tuple[str, ...] = (), resources: list[str] | None = None,
-        session_id: int | None = None,
+        session_id: int | None = None, dpop_jkt: str | None = None,
     ) -> None:
         self.store.add(
             s,
@@ -42,6 +42,7 @@ class CodeService:
                 amr=" ".join(amr) or None,
                 resources=resources,
                 session_id=session_id,
+                dpop_jkt=dpop_jkt,
                 expires_at=utcnow() + timedelta(seconds=self.settings.auth_code_ttl),
             )
         )

@@ -1,6 +1,6 @@
-"""CORS for the endpoints a browser app (a SPA using oidc-client-ts, say) calls itself: token,
-UserInfo, JWKS, revocation, dynamic client registration and its client configuration endpoints, the
-discovery documents and the API's protected resource metadata (a pure ASGI middleware).
+"""CORS for the endpoints a browser app (a SPA using oidc-client-ts, say) calls itself: token, pushed
+authorization requests, UserInfo, JWKS, revocation, dynamic client registration and its client configuration
+endpoints, the discovery documents and the API's protected resource metadata (a pure ASGI middleware).
 
 They answer preflights and allow any origin, *without* credentials: these endpoints authenticate by
 what the request carries (a code and PKCE verifier, a bearer token, a public client's id), never by
@@ -18,6 +18,7 @@ from authgate.oauth.protected_resource import PROTECTED_RESOURCE_PATH
 METHODS = {
     PATHS["token_endpoint"]: b"POST",
     PATHS["revocation_endpoint"]: b"POST",
+    PATHS["pushed_authorization_request_endpoint"]: b"POST",
     PATHS["userinfo_endpoint"]: b"GET, POST",
     PATHS["jwks_uri"]: b"GET",
     AUTHORIZATION_SERVER_PATH: b"GET",

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.oauth.grants.registry import GRANTS
+from authgate.services.applications.clients import REQUIREMENTS
 from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS, logout_view
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.errors import Forbidden, Invalid
@@ -45,6 +46,8 @@ def form_values(pairs: list[tuple[str, str]]) -> dict:
                                       if line.strip()],
         "backchannel_logout_uri": fields.get("backchannel_logout_uri", "").strip() or None,
         "backchannel_logout_session_required": bool(fields.get("backchannel_logout_session_required")),
+        "require_par": bool(fields.get("require_par")),
+        "require_dpop": bool(fields.get("require_dpop")),
     }
 
 
@@ -107,7 +110,8 @@ async def create_client(request: Request) -> Response:
 
 def _edit_form(request, who, client, form=None, error=None, status=200):
     form = form or {"name": client.name, "redirect_uris": client.redirect_uris, "grants": client.grants,
-                    "scopes": client.scopes, "public": client.public, **logout_view(client)}
+                    "scopes": client.scopes, "public": client.public, **logout_view(client),
+                    "require_par": client.require_par, "require_dpop": client.require_dpop}
     return page(request, who, "admin_client_form.html", status=status, form=form, error=error, client=client,
                 action=f"{BASE}/{client.client_id}", **form_choices())
 
@@ -133,7 +137,7 @@ async def update_client(request: Request, client_id: str) -> Response:
 
     def update():
         with rt.db.session() as s:
-            values = {k: form[k] for k in ("name", "redirect_uris", "grants", "scopes", *LOGOUT_FIELDS)}
+            values = {k: form[k] for k in ("name", "redirect_uris", "grants", "scopes", *LOGOUT_FIELDS, *REQUIREMENTS)}
             return rt.clients.update(s, who.principal, client_id, values)
 
     try:

@@ -60,6 +60,8 @@ class ClientOut(BaseModel):
     jwks: dict | None = Field(None, description="Its public keys, inline (a JWK Set), for private_key_jwt.")
     jwks_uri: str | None = Field(None, description="Where its public keys are published, for private_key_jwt.")
     metadata_document: bool = Field(False, description="Known by its Client ID Metadata Document (its client_id is that URL).")
+    require_pushed_authorization_requests: bool = Field(False, description="Its authorization requests must be pushed (RFC 9126).")
+    dpop_bound_access_tokens: bool = Field(False, description="Its token requests must carry a DPoP proof (RFC 9449 §5.2).")
 
 
 class ClientWithSecret(ClientOut):
@@ -99,6 +101,8 @@ class ClientUpdate(BaseModel):
         None, description=AUTH_METHOD_DOC + " Moving to private_key_jwt drops the secret.")
     jwks: KeySet = Field(None, description="For private_key_jwt: its public keys (a JWK Set).")
     jwks_uri: Uri | None = Field(None, description="For private_key_jwt: where its public keys are published (https).")
+    require_pushed_authorization_requests: bool | None = Field(None, description="Must push its authorization requests (RFC 9126).")
+    dpop_bound_access_tokens: bool | None = Field(None, description="Must send a DPoP proof with every token request (RFC 9449 §5.2).")
 
 
 def _redirect_uris(body: ClientCreate | ClientUpdate) -> list[str] | None:
@@ -154,7 +158,9 @@ def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
     values: dict = {k: v for k, v in {"name": body.name, "grants": body.types, "scopes": body.scopes,
                                       "public": body.public, "redirect_uris": _redirect_uris(body),
                                       "token_endpoint_auth_method": body.token_endpoint_auth_method,
-                                      "jwks": body.jwks, "jwks_uri": body.jwks_uri}.items()
+                                      "jwks": body.jwks, "jwks_uri": body.jwks_uri,
+                                      "require_par": body.require_pushed_authorization_requests,
+                                      "require_dpop": body.dpop_bound_access_tokens}.items()
                     if v is not None}
     values |= {name: getattr(body, name) for name in LOGOUT_FIELDS if getattr(body, name) is not None}
     with rt.db.session() as s:

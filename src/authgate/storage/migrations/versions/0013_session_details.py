@@ -1,10 +1,10 @@
-"""What a person needs to recognise a browser session (revision 0015): its user agent and client address at
+"""What a person needs to recognise a browser session (revision 0013): its user agent and client address at
 sign-in, and when it was last seen."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0015"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -1,12 +1,12 @@
-"""Dynamic client registration (revision 0018, RFC 7591 / RFC 7592): what a client that registered itself
+"""Dynamic client registration (revision 0017, RFC 7591 / RFC 7592): what a client that registered itself
 keeps on its row (when, its registration access token's hash, the metadata kept as given, when its secret
 expires) and the operator's initial access tokens."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0018"
-down_revision = "0019"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
-"""Client keys (revision 0022): how a client authenticates at the token endpoint, its public keys (RFC 7523
+"""Client keys (revision 0020): how a client authenticates at the token endpoint, its public keys (RFC 7523
 ``private_key_jwt``: ``jwks`` inline or ``jwks_uri``), and the mark of a client known by its Client ID
 Metadata Document, whose ``client_id`` is a URL (so the column widens)."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0022"
-down_revision = "0021"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,4 @@
-"""Resource servers (revision 0016): the APIs tokens are issued for (RFC 8707), and the resources each
+"""Resource servers (revision 0018): the APIs tokens are issued for (RFC 8707), and the resources each
 authorization code, token family and device code was granted for.
 
 ``resources`` on codes, families and device codes is a JSON list of resource identifiers, or NULL for a
@@ -8,8 +8,8 @@ grant made without the ``resource`` parameter (whose tokens keep the issuer as t
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0016"
-down_revision = "0018"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
-"""The second-factor policy (revision 0017): who must have a second factor (one row: off, everyone, administrators
+"""The second-factor policy (revision 0014): who must have a second factor (one row: off, everyone, administrators
 or the members of chosen groups), those groups, and how each token family was authenticated (``amr``, RFC 8176),
 so that refreshed access tokens and introspection still say it."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0017"
-down_revision = "0015"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

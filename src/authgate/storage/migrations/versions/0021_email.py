@@ -1,11 +1,11 @@
-"""Email (revision 0014): when each user's address was verified, and the links mailed to users (password reset,
+"""Email (revision 0021): when each user's address was verified, and the links mailed to users (password reset,
 address verification, invitation), stored by the keyed hash of their token."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0014"
-down_revision = "0022"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
-"""OpenID Connect sign-out (revision 0021, RP-Initiated and Back-Channel Logout 1.0): the sign-out URIs a client
+"""OpenID Connect sign-out (revision 0019, RP-Initiated and Back-Channel Logout 1.0): the sign-out URIs a client
 registers, the browser session each authorization code and token family came from (to know which clients a
 session touched), and the queue of logout tokens waiting to be delivered."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0021"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

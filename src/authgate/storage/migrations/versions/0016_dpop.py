@@ -1,10 +1,10 @@
-"""DPoP (revision 0019): the key a public client's token family is bound to (RFC 9449 §5)."""
+"""DPoP (revision 0016): the key a public client's token family is bound to (RFC 9449 §5)."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0019"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

@@ -1,11 +1,11 @@
-"""Passkeys (revision 0013, after 0017): WebAuthn credentials of users, and the challenges of ceremonies under way
+"""Passkeys (revision 0015, after 0014): WebAuthn credentials of users, and the challenges of ceremonies under way
 (single use, a few minutes, stored by keyed hash)."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0013"
-down_revision = "0017"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
