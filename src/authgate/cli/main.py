@@ -313,7 +313,8 @@ def _tokens(parser: argparse.ArgumentParser) -> None:
     _json(revoke_token)
     revoke_token.set_defaults(run=_command("tokens_revoke"))
     purge_tokens = tokens.add_parser(
-        "purge", help="delete expired codes, tokens, device codes, ended sessions (in batches; safe while serving)")
+        "purge", help="delete expired codes, tokens, device codes, ended sessions, shown-once secrets and "
+                      "pending sign-ins (in batches; safe while serving)")
     purge_tokens.add_argument("--batch-size", type=_positive, default=1000, help="rows per transaction (default 1000)")
     _json(purge_tokens)
     purge_tokens.set_defaults(run=_command("tokens_purge"))

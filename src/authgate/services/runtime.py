@@ -383,7 +383,7 @@ class Runtime:
         from authgate.services.accounts.second_step import SecondStep
 
         return SecondStep(self.factors, self._factor_store, self.hasher, self.lockout, self.login_guard,
-                          self.sessions, self.factor_policy, self.passkeys)
+                          self.sessions, self.factor_policy, self.passkeys, self.settings.pending_sign_in_seconds)
 
     @_built
     def passkey_sign_in(self) -> PasskeySignIn:
@@ -442,7 +442,7 @@ class Runtime:
         from authgate.services.operations.shown_once import ShownOnce
         from authgate.storage.repositories.shown_once import SqlShownOnceStore
 
-        return ShownOnce(self.hasher, SqlShownOnceStore())
+        return ShownOnce(self.hasher, SqlShownOnceStore(), self.settings.shown_once_seconds)
 
     @_built
     def activity(self) -> Activity:
