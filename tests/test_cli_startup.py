@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+import requests
 
 from support import CLI_TIMEOUT
 
@@ -80,7 +81,10 @@ def test_the_cli_knows_every_grant_the_server_serves_in_its_order():
     assert "device_code" in [name for name, *_ in served]
 
 
-def test_a_command_that_signs_loads_jose_when_it_signs(server, tmp_path):
-    """Lazy is not absent: rotating a key makes one with joserfc."""
-    modules = imported(server, tmp_path, "keys", "rotate", "--alg", "ES256")
-    assert "joserfc.jwk" in modules
+def test_a_command_that_reads_a_jwt_loads_jose_then(server, make_client, tmp_path):
+    """Lazy is not absent: revoking an access token by its value verifies the JWT with joserfc (RFC 7515)."""
+    client = make_client(grants=["client_credentials"])
+    token = requests.post(server.url("/oauth/token"), data={"grant_type": "client_credentials"}, auth=client.basic,
+                          timeout=10).json()["access_token"]
+    modules = imported(server, tmp_path, "tokens", "revoke", token)
+    assert "joserfc.jws" in modules
