@@ -1,7 +1,7 @@
 """Housekeeping (issue 8): ``authgate tokens purge`` deletes what can never be used again — expired
 authorization codes (RFC 6749 §4.1.2), access token records, refresh tokens, device codes
-(RFC 8628 §3.2), ended sessions — in batches, while the server keeps serving, and leaves what
-still works alone.
+(RFC 8628 §3.2), ended sessions, unread shown-once secrets, pending sign-ins — in batches, while the
+server keeps serving, and leaves what still works alone.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ import pytest
 import requests
 
 from support import Browser, authorization_params, eventually, password_grant, pkce_pair, users_me
+from test_second_factor_totp import enrol, password_step, second_step
+from test_second_factor_totp import signed_in as totp_signed_in
+from test_ui_shown_once import make_token
 
 TTL = {"AUTHGATE_AUTH_CODE_TTL": "1", "AUTHGATE_ACCESS_TOKEN_TTL": "1", "AUTHGATE_REFRESH_TOKEN_TTL": "1",
        "AUTHGATE_DEVICE_CODE_TTL": "1", "AUTHGATE_SESSION_TTL": "3", "AUTHGATE_PURGE_INTERVAL": "0"}
@@ -86,3 +89,37 @@ def test_the_server_purges_expired_device_codes_by_default_rfc8628_3_2(server_fa
     srv.stop(drop_database=False)
     srv.start()
     assert eventually(lambda: rows(srv, "oauth_device_codes"), lambda n: n == 0, timeout=10) == 0
+
+
+WAIT = 6
+"""Seconds a shown-once secret and a pending sign-in live on the server below: long enough for the steps
+that must finish within them on a loaded machine."""
+
+
+def test_purge_deletes_unread_shown_once_secrets_and_pending_sign_ins_after_their_lifetimes(server_factory):
+    """A token made on the profile page and never shown waits in ``shown_once_slots``, a right password for
+    an account with a second factor and no code after it in ``pending_sign_ins``: once
+    AUTHGATE_SHOWN_ONCE_SECONDS and AUTHGATE_PENDING_SIGN_IN_SECONDS have passed, the purge deletes them
+    (until then, only the next such row made dropped them); it keeps those still waiting, which still work."""
+    srv = server_factory({"AUTHGATE_SHOWN_ONCE_SECONDS": str(WAIT), "AUTHGATE_PENDING_SIGN_IN_SECONDS": str(WAIT),
+                          "AUTHGATE_PURGE_INTERVAL": "0"})
+    user = srv.create_user()
+    own = totp_signed_in(srv, user)
+    _, codes = enrol(own)
+    assert make_token(own, "never shown").status_code == 303
+    password_step(srv, user)  # no code follows
+    assert purge(srv)["shown_once_slots"] == 0
+    assert (rows(srv, "shown_once_slots"), rows(srv, "pending_sign_ins")) == (1, 1)
+    time.sleep(WAIT + 0.5)
+    deleted = purge(srv)
+    assert (deleted["shown_once_slots"], deleted["pending_sign_ins"]) == (1, 1)
+    assert (rows(srv, "shown_once_slots"), rows(srv, "pending_sign_ins")) == (0, 0)
+
+    assert make_token(own, "still waiting").status_code == 303
+    waiting = password_step(srv, user)
+    assert purge(srv)["pending_sign_ins"] == 0
+    assert (rows(srv, "shown_once_slots"), rows(srv, "pending_sign_ins")) == (1, 1)
+    shown = own.get("/shown-once")
+    assert shown.status_code == 200 and "agp_" in shown.text
+    assert second_step(waiting, codes[0]).status_code == 303
+    assert waiting.get("/profile").status_code == 200

@@ -223,6 +223,8 @@ class Settings:
     argon2_time_cost: int
     argon2_memory_kib: int
     session_ttl: int
+    shown_once_seconds: int
+    pending_sign_in_seconds: int
     database_pool_size: int
     redis_url: str | None
     redis_prefix: str
@@ -339,6 +341,8 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         argon2_time_cost=_int("AUTHGATE_ARGON2_TIME_COST", ARGON2_TIME_COST),
         argon2_memory_kib=_int("AUTHGATE_ARGON2_MEMORY_KIB", ARGON2_MEMORY_KIB),
         session_ttl=_int("AUTHGATE_SESSION_TTL", 8 * 3600),
+        shown_once_seconds=_int("AUTHGATE_SHOWN_ONCE_SECONDS", 300),
+        pending_sign_in_seconds=_int("AUTHGATE_PENDING_SIGN_IN_SECONDS", 300),
         database_pool_size=_int("AUTHGATE_DATABASE_POOL_SIZE", 10),
         redis_url=os.environ.get("AUTHGATE_REDIS_URL") or None,
         redis_prefix=os.environ.get("AUTHGATE_REDIS_PREFIX") or "authgate:",

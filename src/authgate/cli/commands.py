@@ -12,13 +12,7 @@ import sys
 from datetime import timedelta
 
 from authgate.cli.output import emit
-from authgate.services.accounts import groups as group_views
-from authgate.services.accounts import user_import
-from authgate.services.accounts import user_sessions as session_views
-from authgate.services.accounts import users as user_views
 from authgate.services.accounts.principal import SYSTEM
-from authgate.services.applications import clients as client_views
-from authgate.services.credentials import personal_tokens as token_views
 from authgate.services.errors import Invalid, NotFound
 from authgate.services.operations.bootstrap import generated_admin_password
 from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery
@@ -28,12 +22,31 @@ from authgate.storage import schema
 from authgate.storage.types import utcnow
 
 
+class _OnFirstUse:
+    """A module imported when a command first reads from it: a command that shows no client never loads the
+    client service (the runtime builds the services the same way)."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+group_views = _OnFirstUse("authgate.services.accounts.groups")
+user_import = _OnFirstUse("authgate.services.accounts.user_import")
+user_views = _OnFirstUse("authgate.services.accounts.users")
+session_views = _OnFirstUse("authgate.services.accounts.user_sessions")
+client_views = _OnFirstUse("authgate.services.applications.clients")
+token_views = _OnFirstUse("authgate.services.credentials.personal_tokens")
+
+
 def status(settings: Settings, args) -> None:
     """What this command line would use, read without making or changing anything."""
     found = schema.state(settings.database_url)
     keys = []
     if found.current:
-        runtime = Runtime.open(settings)
+        runtime = Runtime.open(settings, eager=False)
         with runtime.db.session(write=False) as s:
             keys = [k.as_dict() for k in runtime.keys.list(s)]
         runtime.db.dispose()
@@ -184,9 +197,9 @@ def users_reset_factors(runtime: Runtime, args) -> None:
 
 
 def _register_grants() -> None:
-    """Fill in the grant registry the client service checks names against (the protocol core registers
-    its grants when imported; only the commands that name grants pay for that import)."""
-    importlib.import_module("authgate.oauth.grants.registry")
+    """Fill in the grant registry the client service checks names against: the grants' names only
+    (``oauth/grants/specs.py``), not their classes, which import Authlib."""
+    importlib.import_module("authgate.oauth.grants.specs")
 
 
 def _jwks_file(path: str | None) -> dict | None:

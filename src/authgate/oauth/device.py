@@ -30,9 +30,9 @@ from authlib.consts import default_json_headers
 from authgate.oauth import resources as targets
 from authgate.oauth.context import current_db
 from authgate.oauth.errors import TooManyRequestsError
+from authgate.oauth.grants import specs
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.services.applications import client_limits
-from authgate.services.applications.grant_types import GrantSpec
 from authgate.services.credentials import device_codes as device_rules
 from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.storage.models import User
@@ -93,7 +93,7 @@ class DeviceAuthorizationEndpoint(AuthlibDeviceEndpoint):
 
 
 class DeviceCodeGrant(AuthgateGrant, AuthlibDeviceCodeGrant):
-    SPEC = GrantSpec("device_code", "Device code", urn=DEVICE_CODE_GRANT_TYPE, refreshable=True)
+    SPEC = specs.DEVICE_CODE
 
     def validate_token_request(self):
         """§3.4: the device code must be this client's; §3.5 says what to answer until it can be exchanged."""

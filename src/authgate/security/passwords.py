@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-
-import bcrypt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from functools import cached_property
 
 from authgate.settings import Settings
 
@@ -34,14 +31,30 @@ def is_supported_hash(password_hash: str) -> bool:
 
 
 class Passwords:
+    """argon2 and bcrypt are imported at the first hash or check, not when the service is built: most
+    commands of the CLI check no password."""
+
     def __init__(self, settings: Settings):
-        self._hasher = PasswordHasher(
-            time_cost=settings.argon2_time_cost,
-            memory_cost=settings.argon2_memory_kib,
+        self._settings = settings
+        self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="authgate-argon2")
+        self._dummy: str | None = None
+
+    def dummy_hash(self) -> str:
+        """The hash an unknown user's password is checked against, made on first need; the server makes
+        it at start, so that the first unknown user's check takes no longer than the next."""
+        if self._dummy is None:
+            self._dummy = self.hash("authgate-dummy-password")
+        return self._dummy
+
+    @cached_property
+    def _hasher(self):
+        from argon2 import PasswordHasher
+
+        return PasswordHasher(
+            time_cost=self._settings.argon2_time_cost,
+            memory_cost=self._settings.argon2_memory_kib,
             parallelism=1,
         )
-        self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="authgate-argon2")
-        self._dummy_hash = self.hash("authgate-dummy-password")
 
     def hash(self, password: str) -> str:
         return self._pool.submit(self._hasher.hash, password).result()
@@ -50,14 +63,18 @@ class Passwords:
         """True when ``password`` matches; takes as long for an unknown user (``password_hash=None``)."""
         if password_hash and is_bcrypt(password_hash):
             return self._verify_bcrypt(password_hash, password)
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         try:
-            matches = self._pool.submit(self._hasher.verify, password_hash or self._dummy_hash, password).result()
+            matches = self._pool.submit(self._hasher.verify, password_hash or self.dummy_hash(), password).result()
             return matches and password_hash is not None
         except (VerificationError, InvalidHashError):
             return False
 
     @staticmethod
     def _verify_bcrypt(password_hash: str, password: str) -> bool:
+        import bcrypt
+
         try:
             return bcrypt.checkpw(password.encode("utf-8", "surrogatepass")[:72], password_hash.encode("ascii"))
         except ValueError:

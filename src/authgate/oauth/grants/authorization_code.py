@@ -7,12 +7,12 @@ from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupp
 
 from authgate.oauth import resources as targets
 from authgate.oauth.errors import DpopProofError, repeated_parameters
+from authgate.oauth.grants import specs
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.grants.openid import OpenIDCode
 from authgate.oauth.grants.pkce import S256CodeChallenge
 from authgate.oauth.models import OAuthCode
 from authgate.security import secrets as gen
-from authgate.services.applications.grant_types import GrantSpec
 from authgate.storage.models import TokenFamily, User
 
 
@@ -29,8 +29,7 @@ def refuse_request_objects(data: dict) -> None:
 
 
 class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
-    SPEC = GrantSpec("authorization_code", "Authorization code", urn="authorization_code", refreshable=True,
-                     alias="authorization_code_grant")
+    SPEC = specs.AUTHORIZATION_CODE
 
     @classmethod
     def extensions(cls, services) -> list:

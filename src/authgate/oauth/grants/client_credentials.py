@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import InvalidScopeError, grants
 
+from authgate.oauth.grants import specs
 from authgate.oauth.grants.base import AuthgateGrant
-from authgate.services.applications.grant_types import GrantSpec
 from authgate.services.credentials import scopes as scope_rules
 
 
 class ClientCredentialsGrant(AuthgateGrant, grants.ClientCredentialsGrant):
-    SPEC = GrantSpec("client_credentials", "Client credentials", urn="client_credentials")
+    SPEC = specs.CLIENT_CREDENTIALS
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
     AUTHENTICATES_IN_READ = True
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 
 from authgate.oauth.errors import TooManyRequestsError
+from authgate.oauth.grants import specs
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.services.accounts.login_guard import Attempt
 from authgate.services.accounts.second_step import ENROLMENT_NEEDED, PASSWORD_ONLY, SECOND_FACTOR_NEEDED
-from authgate.services.applications.grant_types import GrantSpec
 from authgate.storage.models import TokenFamily, User
 
 SECOND_FACTOR_DESCRIPTION = ("This account has a second factor: a password alone is no longer enough. "
@@ -27,7 +27,7 @@ ENROLMENT_DESCRIPTION = ("This account must set up a second factor before it can
 
 
 class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant):
-    SPEC = GrantSpec("password", "Password", urn="password", refreshable=True, alias="password_client")
+    SPEC = specs.PASSWORD
     AUTHENTICATES_IN_READ = True
     attempt: Attempt | None = None
 

@@ -15,16 +15,16 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grant
 
 from authgate.oauth import resources as targets
 from authgate.oauth.errors import DpopProofError
+from authgate.oauth.grants import specs
 from authgate.oauth.grants.base import AuthgateGrant
 from authgate.oauth.models import OAuthRefreshToken
-from authgate.services.applications.grant_types import GrantSpec
 from authgate.services.credentials.token_policy import token_refusal
 from authgate.storage.models import RefreshToken, TokenFamily, User
 from authgate.storage.types import utcnow
 
 
 class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
-    SPEC = GrantSpec("refresh_token", "Refresh token", urn="refresh_token")
+    SPEC = specs.REFRESH_TOKEN
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def validate_token_request(self):

@@ -1,9 +1,11 @@
-"""Every grant authgate serves, registered once: a new grant is its module and one line below.
+"""Every grant authgate serves, registered once: a new grant is its module, its spec in ``specs.py``
+and one line below.
 
 ``register`` puts the grant's ``SPEC`` into the names registry (``services/applications/grant_types.py``), which
 the client service, the admin pages, the metrics and the CLI read, and adds the class to
 ``TOKEN_GRANTS``, which ``AuthorizationServer`` registers with Authlib (and the metadata lists).
-The order is the metadata's and the CLI's.
+The order is the metadata's and the CLI's (that of ``specs.py``, which the CLI imports alone, without
+the classes and Authlib).
 """
 
 from __future__ import annotations

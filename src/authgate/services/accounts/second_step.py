@@ -1,7 +1,7 @@
 """Signing in on the pages when the account has a second factor: the password, then a code.
 
 A right password for such an account makes no session: it makes a *pending sign-in*, a random id (its keyed
-hash stored, for ``TTL`` seconds) that opens only the second-step page. The session starts when that page gets
+hash stored, for ``AUTHGATE_PENDING_SIGN_IN_SECONDS``, then purged) that opens only the second-step page. The session starts when that page gets
 a TOTP code or a recovery code (``FactorService.verify``, which spends it), or one of the user's passkeys
 (``PasskeyService.assert_second_step``), with ``amr`` saying how the user signed in (RFC 8176 §2: ``pwd``;
 ``pwd otp mfa`` with a code, ``pwd hwk mfa`` with a passkey). Wrong codes count towards the
@@ -39,7 +39,6 @@ from authgate.storage.models import User
 from authgate.storage.repositories.factors import FactorStore
 from authgate.storage.types import utcnow
 
-TTL = 300
 PASSWORD_ONLY = ("pwd",)
 WITH_SECOND_FACTOR = ("pwd", "otp", "mfa")
 WITH_PASSKEY = ("pwd", "hwk", "mfa")
@@ -86,7 +85,8 @@ class WrongEnrolmentCode:
 class SecondStep:
     def __init__(self, factors: FactorService, store: FactorStore, hasher: SecretHasher, lockout: Lockout,
                  login_guard: LoginGuard, sessions: SessionService, policy: FactorPolicyService,
-                 passkeys: PasskeyService):
+                 passkeys: PasskeyService, pending_seconds: int):
+        """``pending_seconds``: how long a pending sign-in waits for its second step (or enrolment)."""
         self.policy = policy
         self.passkeys = passkeys
         self.factors = factors
@@ -95,6 +95,7 @@ class SecondStep:
         self.lockout = lockout
         self.login_guard = login_guard
         self.sessions = sessions
+        self.pending_seconds = pending_seconds
 
     def password_alone_refused(self, s: Session, attempt: Attempt) -> Attempt:
         """The attempt to record when its password was right but is not enough (the account has a second factor, or
@@ -177,7 +178,7 @@ class SecondStep:
             self.factors.start_enrolment(s, user)
         pending_id = gen.generate()
         now = utcnow()
-        self.store.add_pending(s, self._hash(pending_id), user.id, now + timedelta(seconds=TTL), now)
+        self.store.add_pending(s, self._hash(pending_id), user.id, now + timedelta(seconds=self.pending_seconds), now)
         return Pending(pending_id, enrol=enrol)
 
     def pending_user(self, s: Session, pending_id: str | None) -> User | None:

@@ -7,10 +7,8 @@ keeps secrets only as keyed hashes."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 from authgate.services.errors import Invalid
 
@@ -18,6 +16,9 @@ PRIVATE_KEY_JWT = "private_key_jwt"
 METHODS = (PRIVATE_KEY_JWT,)
 ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
 MAX_KEYS = 20
+
+if TYPE_CHECKING:
+    from joserfc.jwk import KeySet
 
 
 def public_keys(jwks) -> KeySet:
@@ -28,6 +29,9 @@ def public_keys(jwks) -> KeySet:
         raise Invalid(f"jwks may hold at most {MAX_KEYS} keys", field="jwks")
     if any(not isinstance(k, dict) or "d" in k or k.get("kty") == "oct" for k in jwks["keys"]):
         raise Invalid("jwks must hold public keys only (no private or symmetric keys)", field="jwks")
+    from joserfc.errors import JoseError  # here: the client commands that read no key set never load JOSE
+    from joserfc.jwk import KeySet
+
     try:
         return KeySet.import_key_set(jwks)
     except (JoseError, ValueError, TypeError, KeyError) as error:

@@ -1,7 +1,8 @@
 """The grant registry: what each grant is called, once, for every layer that names grants.
 
-Each grant declares a ``GrantSpec`` beside its class in ``oauth/grants/`` (the device grant in
-``oauth/device.py``); ``oauth/grants/registry.py`` registers them here, one line per grant. The
+Each grant's ``GrantSpec`` is declared in ``oauth/grants/specs.py``, which registers them here (and is
+all the CLI imports of the grants), and is its class's ``SPEC``; ``oauth/grants/registry.py`` registers
+the classes, one line per grant. The
 client service (accepted names and ProcessMaker's aliases, ``refresh_token`` implied by refreshable
 grants), the metadata, the admin pages, the metrics and the CLI all read this registry, so a new
 grant touches none of them. It holds data only, so that the services, which sit below the protocol

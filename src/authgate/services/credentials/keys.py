@@ -30,7 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey, import_key
 from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox
@@ -44,12 +43,9 @@ from authgate.storage.types import utcnow
 
 DEFAULT_ALG = "RS256"
 ID_TOKEN_ALG = "RS256"
-GENERATORS = {
-    "RS256": lambda params: RSAKey.generate_key(2048, parameters=params),
-    "ES256": lambda params: ECKey.generate_key("P-256", parameters=params),
-    "EdDSA": lambda params: OKPKey.generate_key("Ed25519", parameters=params),
-}
-ALGORITHMS = tuple(GENERATORS)
+KEY_TYPES = {"RS256": ("RSAKey", 2048), "ES256": ("ECKey", "P-256"), "EdDSA": ("OKPKey", "Ed25519")}
+"""joserfc's key class and the size (or curve) of a new key, by algorithm."""
+ALGORITHMS = tuple(KEY_TYPES)
 RELOAD_INTERVAL = 1.0
 ACCESS_TOKENS, ID_TOKENS = "access_tokens", "id_tokens"
 
@@ -57,15 +53,23 @@ ACCESS_TOKENS, ID_TOKENS = "access_tokens", "id_tokens"
 warnings.filterwarnings("ignore", message="EdDSA is deprecated")
 
 
+def _jwk():
+    """joserfc's JWK module, imported where a key is made, read or published (listing keys needs none)."""
+    from joserfc import jwk
+
+    return jwk
+
+
 def _context(kid: str) -> str:
     return f"signing_keys/{kid}"
 
 
 def new_key(box: SecretBox, alg: str = DEFAULT_ALG, activates_at: datetime | None = None) -> SigningKey:
-    if alg not in GENERATORS:
+    if alg not in KEY_TYPES:
         raise Invalid(f"unknown key algorithm {alg!r}; choose from {', '.join(ALGORITHMS)}")
     kid = secrets.token_urlsafe(12)
-    key = GENERATORS[alg]({"kid": kid, "alg": alg, "use": "sig"})
+    kind, size = KEY_TYPES[alg]
+    key = getattr(_jwk(), kind).generate_key(size, parameters={"kid": kid, "alg": alg, "use": "sig"})
     private = key.as_dict(private=True)
     if box.enabled:
         private = {"sealed": box.seal(json.dumps(private).encode(), _context(kid))}
@@ -224,6 +228,7 @@ class KeyService:
         version = self._version
         rows = self.store.all(s)
         now = utcnow()
+        import_key = _jwk().import_key
         cached = [_Cached(info, import_key(row.public_jwk), row.private_jwk)
                   for row, info in ((row, self._info(row)) for row in rows) if info.status(now) != "expired"]
         public = {c.info.kid: (c.public, c.info.published_until.timestamp() if c.info.published_until else math.inf)
@@ -256,7 +261,7 @@ class KeyService:
         key = self._private.get(chosen.kid)
         if key is None:
             stored = next(c.stored_private for c in self._keys if c.info.kid == chosen.kid)
-            key = self._private[chosen.kid] = import_key(_private_jwk(self._box, chosen.kid, stored))
+            key = self._private[chosen.kid] = _jwk().import_key(_private_jwk(self._box, chosen.kid, stored))
         return key
 
     def id_token_key(self, s: Session):
@@ -300,4 +305,4 @@ class KeyService:
     def jwks(self, s: Session) -> dict:
         self._load(s)
         now = time.time()
-        return KeySet([key for key, until in self._public.values() if until > now]).as_dict(private=False)
+        return _jwk().KeySet([key for key, until in self._public.values() if until > now]).as_dict(private=False)

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from joserfc import jwt
 from sqlalchemy.orm import Session
 
 from authgate.security import sealing
@@ -124,6 +123,8 @@ class TokenService:
 
     def sign_access_token(self, s: Session, claims: dict) -> str:
         """Sign with the key that signs access tokens now, typed ``at+jwt`` (RFC 9068 §2.1)."""
+        from joserfc import jwt  # here, not at the top: commands that sign nothing never load JOSE
+
         key = self.keys.signing_key(s)
         header = {"alg": key.alg, "typ": AT_JWT_TYPE, "kid": key.kid}
         return jwt.encode(header, claims, key, algorithms=[key.alg])

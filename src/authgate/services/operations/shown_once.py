@@ -3,7 +3,7 @@
 
 The server never holds the secret readable: the slot holds it sealed (AES-GCM) under a random key that is
 handed to the browser alone (in an HttpOnly cookie, never in a URL), and the slot is bound to the sign-in
-session, deleted on its first read, and dead after ``TTL`` seconds. A second GET, another session, or a copy
+session, deleted on its first read, and dead after ``AUTHGATE_SHOWN_ONCE_SECONDS`` (then purged). A second GET, another session, or a copy
 of the database finds nothing to show."""
 
 from __future__ import annotations
@@ -19,20 +19,20 @@ from authgate.security.secrets import SecretHasher
 from authgate.storage.repositories.shown_once import ShownOnceStore
 from authgate.storage.types import utcnow
 
-TTL = 300
-
 
 class ShownOnce:
-    def __init__(self, hasher: SecretHasher, store: ShownOnceStore):
+    def __init__(self, hasher: SecretHasher, store: ShownOnceStore, seconds: int):
+        """``seconds``: how long a slot waits for its page."""
         self.hasher = hasher
         self.store = store
+        self.seconds = seconds
 
     def keep(self, s: Session, session_id: str, view: dict) -> str:
         """Keep ``view`` (JSON-able) for the session's next page; returns the handle for the browser."""
         key = secrets.token_urlsafe(32)
         now = utcnow()
         slot = self.store.put(s, self._binding(session_id), seal(key, json.dumps(view).encode()),
-                              now + timedelta(seconds=TTL), now)
+                              now + timedelta(seconds=self.seconds), now)
         return f"{slot}.{key}"
 
     def take(self, s: Session, session_id: str, handle: str | None) -> dict | None:

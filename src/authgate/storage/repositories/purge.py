@@ -14,7 +14,8 @@ from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import (
-    AccessToken, AccountLink, AuthorizationCode, DeviceCode, RefreshToken, RevocationEvent, TokenFamily, WebSession,
+    AccessToken, AccountLink, AuthorizationCode, DeviceCode, PendingSignIn, RefreshToken, RevocationEvent,
+    ShownOnceSlot, TokenFamily, WebSession,
 )
 
 FAMILY_GRACE = timedelta(hours=1)
@@ -35,6 +36,8 @@ _TARGETS = {
     "device_codes": lambda now, _: (DeviceCode.id, DeviceCode.expires_at < now),
     "sessions": lambda now, _: (WebSession.id, or_(WebSession.ended_at.is_not(None), WebSession.expires_at < now)),
     "account_links": lambda now, _: (AccountLink.id, or_(AccountLink.used_at.is_not(None), AccountLink.expires_at < now)),
+    "shown_once_slots": lambda now, _: (ShownOnceSlot.id, ShownOnceSlot.expires_at < now),
+    "pending_sign_ins": lambda now, _: (PendingSignIn.id, PendingSignIn.expires_at < now),
     "revocation_events": lambda _, events_before: (RevocationEvent.id, RevocationEvent.created_at < events_before),
 }
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import RedirectResponse
 
-from authgate.services.accounts.second_step import TTL, Pending
+from authgate.services.accounts.second_step import Pending
 from authgate.web.pages.cookies import set_cookie
 
 PENDING_COOKIE = "authgate_pending"
@@ -31,5 +31,5 @@ def page_of(pending_enrols: bool) -> str:
 def to_pending(settings, pending: Pending, next_url: str) -> RedirectResponse:
     """A 303 to the pending sign-in's page, with its cookie; ``next_url`` is where the session then goes."""
     response = RedirectResponse(page_of(pending.enrol) + "?" + urlencode({"next": next_url}), status_code=303)
-    set_cookie(response, settings, PENDING_COOKIE, pending.pending_id, max_age=TTL)
+    set_cookie(response, settings, PENDING_COOKIE, pending.pending_id, max_age=settings.pending_sign_in_seconds)
     return response

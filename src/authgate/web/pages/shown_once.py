@@ -8,7 +8,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.services.operations.shown_once import TTL
 from authgate.web.pages.cookies import delete_cookie, read_cookie, set_cookie
 from authgate.web.pages.templates import page
 from authgate.web.pages.visitor import Visitor
@@ -31,7 +30,8 @@ async def show_once(request: Request, who: Visitor, *, title: str, heading: str,
             return rt.shown_once.keep(s, who.session_id, view)
 
     response = RedirectResponse(PAGE, status_code=303)
-    set_cookie(response, rt.settings, ONCE_COOKIE, await run_in_threadpool(keep), max_age=TTL)
+    set_cookie(response, rt.settings, ONCE_COOKIE, await run_in_threadpool(keep),
+               max_age=rt.settings.shown_once_seconds)
     return response
 
 
