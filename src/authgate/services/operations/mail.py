@@ -20,7 +20,6 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.orm import Session
 
 from authgate.settings import MailSettings
@@ -54,9 +53,7 @@ class Mailer:
     def __init__(self, settings: MailSettings, db, site: str):
         self.settings = settings
         self.site = site
-        loaders = [FileSystemLoader(settings.templates)] if settings.templates else []
-        self._templates = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(DEFAULT_TEMPLATES)]),
-                                      autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
+        self._environment = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="authgate-mail")
         self._lock = threading.Lock()
         self._pending: set[Future] = set()
@@ -72,6 +69,18 @@ class Mailer:
         """Send ``letter`` once ``s`` commits (nothing when no SMTP server is set)."""
         if self.configured:
             s.info.setdefault(OUTBOX, []).append(letter)
+
+    @property
+    def _templates(self):
+        """The templates (the operator's first, then authgate's), loaded at the first letter: a command that
+        sends none does not import Jinja."""
+        if self._environment is None:
+            from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+            loaders = [FileSystemLoader(self.settings.templates)] if self.settings.templates else []
+            self._environment = Environment(loader=ChoiceLoader([*loaders, FileSystemLoader(DEFAULT_TEMPLATES)]),
+                                            autoescape=select_autoescape(["html"]), undefined=StrictUndefined)
+        return self._environment
 
     def compose(self, letter: Letter) -> EmailMessage:
         context = {"site": self.site, **letter.context}
