@@ -35,6 +35,17 @@ def server_factory(tmp_path_factory):
         raise errors[0]
 
 
+@pytest.fixture(scope="module")
+def documents():
+    """JSON documents served on loopback (``support/documents.py``): key sets and client metadata documents that
+    a server with ``AUTHGATE_FETCH_ALLOW_PRIVATE`` fetches; its request counts are the module's own."""
+    from support.documents import DocumentServer
+
+    published = DocumentServer()
+    yield published
+    published.close()
+
+
 @pytest.fixture(scope="session")
 def server(server_factory) -> ServerProcess:
     return server_factory()

@@ -11,18 +11,10 @@ import requests
 
 from support import Client, ServerProcess, pkce_pair, unique
 from support.browser import Browser
-from support.documents import DocumentServer
 from support.oauth import authorization_params, get_code
 
 HTTP_TIMEOUT = 15
 REDIRECT = "http://127.0.0.1:8765/callback"
-
-
-@pytest.fixture(scope="module")
-def documents():
-    published = DocumentServer()
-    yield published
-    published.close()
 
 
 @pytest.fixture(scope="module")

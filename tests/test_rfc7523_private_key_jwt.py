@@ -17,7 +17,6 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 from requests_oauth2client import OAuth2Client, PrivateKeyJwt
 
 from support import ServerProcess, unique
-from support.documents import DocumentServer
 
 HTTP_TIMEOUT = 15
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -159,13 +158,6 @@ def test_introspection_takes_private_key_jwt(server, keyed):
 
 
 # -- jwks_uri ---------------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def documents():
-    published = DocumentServer()
-    yield published
-    published.close()
-
 
 @pytest.fixture(scope="module")
 def fetching_server(tmp_path_factory):

@@ -13,20 +13,12 @@ import pytest
 from authgate.services.operations import safe_fetch
 from authgate.services.operations.safe_fetch import FetchRefused, SafeFetcher, cache_seconds
 from support import unique
-from support.documents import DocumentServer
 
 
 def resolving_to(*addresses: str):
     def resolve(host, port, type=socket.SOCK_STREAM):
         return [(socket.AF_INET6 if ":" in a else socket.AF_INET, type, 6, "", (a, port)) for a in addresses]
     return resolve
-
-
-@pytest.fixture(scope="module")
-def documents():
-    published = DocumentServer()
-    yield published
-    published.close()
 
 
 @pytest.mark.parametrize("addresses", [
