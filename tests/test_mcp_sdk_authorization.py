@@ -14,15 +14,12 @@ from the redirect's Location, as a loopback redirect listener would hand them ov
 
 from __future__ import annotations
 
-import threading
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
@@ -36,6 +33,7 @@ from authgate_client.resource_server.mcp import TokenVerifier
 from support import Browser, free_port, pkce_pair, token_request, unique
 from support.registration import register
 from support.values import jwt_parts
+from support.loopback import Loopback
 
 SCOPE = "notes:read"
 GHOST = "ghost:read"
@@ -59,28 +57,6 @@ def mcp_url(authgate):
     authgate.commands.run_json("resources", "create", "--identifier", url, "--name", "Notes MCP", "--scope", SCOPE)
     authgate.commands.run_json("resources", "create", "--identifier", OTHER, "--name", "Other", "--scope", SCOPE)
     return url
-
-
-class Loopback:
-    """An ASGI app served by uvicorn on a thread, on the port ``url`` names."""
-
-    def __init__(self, app, url: str):
-        port = urlsplit(url).port
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                    access_log=False))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "Loopback":
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the MCP server did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")

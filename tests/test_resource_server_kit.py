@@ -8,48 +8,20 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import Depends, FastAPI
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from authgate_client.resource_server import ResourceServer, TokenRefused
-from support import eventually, free_port, token_request
+from support import eventually, token_request
+from support.loopback import Loopback
 
 SCOPES = ["users:read", "groups:read"]
-
-
-class Loopback:
-    """An ASGI app served by uvicorn on a thread, on its own loopback port."""
-
-    def __init__(self, app):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    access_log=False))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "Loopback":
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "the protected app did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-    def get(self, path: str, token: str | None = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.get(self.url + path, headers=headers, timeout=10)
 
 
 async def whoami(request):
