@@ -10,6 +10,7 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError
 from authgate.oauth import resources as targets
 from authgate.oauth.issuing import issuing
 from authgate.services.accounts.login_guard import LoginGuard
+from authgate.services.accounts.second_step import SecondStep
 from authgate.services.accounts.sessions import SessionService
 from authgate.services.accounts.users import UserService
 from authgate.services.applications.clients import ClientService
@@ -44,14 +45,16 @@ class GrantServices:
     resources: ResourceService
     sessions: SessionService
     """For the ``sid`` of ID tokens."""
+    second_step: SecondStep
+    """Whether a password alone may sign the user in (the second-factor policy)."""
 
     @classmethod
     def of(cls, runtime) -> "GrantServices":
         return cls(settings=runtime.settings, tokens=runtime.tokens, codes=runtime.codes,
                    device_codes=runtime.device_codes, clients=runtime.clients, keys=runtime.keys,
                    users=runtime.users, login_guard=runtime.login_guard, user_cache=runtime.cached_users,
-                   resources=runtime.resources,
-                   sessions=runtime.sessions)
+                   resources=runtime.resources, sessions=runtime.sessions,
+                   second_step=runtime.second_step)
 
     def __call__(self, grant) -> None:
         grant.services = self

@@ -44,7 +44,7 @@ class PasswordGrant(AuthgateGrant, grants.ResourceOwnerPasswordCredentialsGrant)
             raise TooManyRequestsError(str(self.attempt.refused), self.attempt.refused.retry_after)
         if self.attempt.user is None:
             raise InvalidGrantError("The username or password is incorrect.")
-        self.attempt = self.server.runtime.second_step.password_alone_refused(self.request.db, self.attempt)
+        self.attempt = self.services.second_step.password_alone_refused(self.request.db, self.attempt)
         if self.attempt.event == SECOND_FACTOR_NEEDED:
             raise InvalidGrantError(SECOND_FACTOR_DESCRIPTION)
         if self.attempt.event == ENROLMENT_NEEDED:
