@@ -249,10 +249,17 @@ def test_nobody_renames_or_removes_another_users_passkey_and_the_reset_rule_hold
     assert intruder.post(f"/profile/passkeys/{passkey_id}/rename",
                          data={"csrf_token": token, "name": "Mine now"}).status_code == 404
     assert "Owner key" in owner_browser.get("/profile").text
+    renamed = owner_browser.post(f"/profile/passkeys/{passkey_id}/rename", data={
+        "csrf_token": csrf_of(owner_browser.get("/profile"), "/profile/passkeys"), "name": "Owner's key"})
+    assert renamed.status_code == 303 and "Owner&#39;s key" in owner_browser.get("/profile").text
+    admin = Api(passkey_server, passkey_server.create_pat("admin", scopes=["*"])["token"])
+    logs = admin.ok("GET", "/security_logs", params={"filter": owner.username, "per_page": 100})["data"]
+    assert [(e["event"], e["details"]) for e in logs if e["event"] == "factor.renamed"] == [
+        ("factor.renamed", {"kind": "passkey", "from": "Owner key", "to": "Owner's key"})], "one rename, the owner's"
 
     wrong = owner_browser.post(f"/profile/passkeys/{passkey_id}/remove", data={
         "csrf_token": csrf_of(owner_browser.get("/profile"), "/profile/passkeys"), "current_password": "not it"})
-    assert wrong.status_code == 422 and "Owner key" in owner_browser.get("/profile").text
+    assert wrong.status_code == 422 and "Owner&#39;s key" in owner_browser.get("/profile").text
 
     editor = passkey_server.create_user()
     passkey_server.commands.run_json("permissions", "grant", "--user", editor.username, "view-users", "edit-users")

@@ -137,8 +137,11 @@ class PasskeyService:
     def rename(self, s: Session, actor: Principal, passkey_id: int, name: str) -> Passkey:
         user = self._self(actor)
         row = self._mine(s, user, passkey_id)
-        row.name = _name(name)
+        before, row.name = row.name, _name(name)
         s.flush()
+        if row.name != before:
+            audit.record(s, "factor.renamed", actor=actor, subject=user.username,
+                         details={"kind": PASSKEY, "from": before, "to": row.name})
         return row
 
     def remove(self, s: Session, actor: Principal, passkey_id: int, current_password: str) -> str:

@@ -27,7 +27,7 @@ EVENTS = (
     "key.rotated", "user.unlocked", "user.password_changed", "user.deactivated", "user.deleted",
     "key.removed", "keys.encrypted",
     "login.second_factor_required", "login.second_step_failed",
-    "factor.enrolled", "factor.removed", "factor.recovery_codes_regenerated", "factor.recovery_code_used",
+    "factor.enrolled", "factor.renamed", "factor.removed", "factor.recovery_codes_regenerated", "factor.recovery_code_used",
     "session.ended", "sessions.ended",
     "factor_policy.changed", "login.enrolment_required", "login.step_up_required",
     "factor.reset", "passkey.refused",
