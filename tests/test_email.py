@@ -9,6 +9,7 @@ refresh token gets ``invalid_grant``) as any password change does.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -189,6 +190,9 @@ def test_verification_makes_email_verified_true_and_a_new_address_resets_it_oidc
     claims, info = id_token_and_userinfo(mail_server, rp, user, browser)
     assert claims["email"] == info["email"] == user.email
     assert claims["email_verified"] is False and info["email_verified"] is False
+    admin = Browser(mail_server)
+    admin.login(User("admin", mail_server.admin_password, "", 0))
+    assert email_state_listed(admin, user) == "not verified"
 
     link = link_in(mailbox.wait_for(user.email, VERIFY)[0])
     assert Browser(mail_server).get(link).status_code == 200  # opening it verifies nothing: a button does
@@ -196,6 +200,7 @@ def test_verification_makes_email_verified_true_and_a_new_address_resets_it_oidc
     assert done.status_code == 200 and "verified" in message_of(done)
     claims, info = id_token_and_userinfo(mail_server, rp, user, browser)
     assert claims["email_verified"] is True and info["email_verified"] is True
+    assert email_state_listed(admin, user) == "", "the Users list marks only unverified addresses"
     assert Browser(mail_server).get(link).status_code == 400  # used
 
     new_email = f"{unique('moved')}@example.org"
@@ -214,6 +219,13 @@ def test_verification_makes_email_verified_true_and_a_new_address_resets_it_oidc
     verify(mail_server, link_in(mailbox.wait_for(new_email, VERIFY)[0]))
     claims, _ = id_token_and_userinfo(mail_server, rp, moved, browser)
     assert claims["email_verified"] is True
+
+
+def email_state_listed(admin: Browser, user: User) -> str:
+    """The mark beside ``user``'s address on the administrator's Users list ("" for none)."""
+    cell = re.search(r"<td>" + re.escape(user.email) + r"(.*?)</td>",
+                     admin.get("/admin/users", params={"q": user.username}).text, re.S)
+    return re.sub(r"<[^>]+>", "", cell[1]).strip()
 
 
 def test_an_invitation_sets_a_password_and_verifies_the_address(mail_server, mailbox, mail_admin):
