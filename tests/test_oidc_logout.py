@@ -24,7 +24,8 @@ EVENT = "http://schemas.openid.net/event/backchannel-logout"
 class RelyingParty:
     """A back-channel logout endpoint on 127.0.0.1: records each POST body; answers the statuses queued, then 200."""
 
-    def __init__(self):
+    def __init__(self, answers: threading.Event | None = None):
+        """``answers``: when given, each POST is answered only once it is set (a relying party that hangs)."""
         self.received: list[dict] = []
         self.statuses: list[int] = []
         rp = self
@@ -33,6 +34,8 @@ class RelyingParty:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 rp.received.append({"content_type": self.headers.get("Content-Type"), **parse_qs(body)})
+                if answers is not None:
+                    answers.wait(30)
                 status = rp.statuses.pop(0) if rp.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -195,6 +198,34 @@ def test_a_failed_delivery_is_tried_again(server, admin, relying_party):
     failed = next(e for e in mine if e["event"] == "logout.delivery_failed")
     assert failed["details"]["outcome"] == "HTTP 500" and failed["details"]["retry_in"] > 0
     assert all(second["logout_token"][0] not in str(e) for e in mine)
+
+
+def test_a_relying_party_that_hangs_holds_up_no_other(server, admin, relying_party):
+    """Back-Channel Logout §2.5/§2.8: each logout token is posted on its own; while one relying party leaves its POST
+    unanswered (until authgate's timeout), another relying party's token is delivered, before the hung one is
+    recorded as failed."""
+    answers = threading.Event()
+    hung = RelyingParty(answers)
+    try:
+        hung_rp, quick_rp = make_rp(server, hung.uri), make_rp(server, relying_party.uri)
+        first, _ = signed_in_with_id_token(server, hung_rp, server.create_user())
+        second, _ = signed_in_with_id_token(server, quick_rp, server.create_user())
+        assert first.post("/logout", data=Browser.single_form(first.get("/logout")).fields()).status_code == 303
+        hung.wait_for(1)
+        assert second.post("/logout", data=Browser.single_form(second.get("/logout")).fields()).status_code == 303
+        relying_party.wait_for(1)
+
+        def first_id(client_id: str, event: str) -> int | None:
+            return min((e["id"] for e in admin.ok("GET", "/security_logs", params={
+                "filter": client_id, "per_page": 50})["data"] if e["event"] == event), default=None)
+
+        delivered = eventually(lambda: first_id(quick_rp["client_id"], "logout.delivered"), bool, timeout=10)
+        failed = eventually(lambda: first_id(hung_rp["client_id"], "logout.delivery_failed"), bool, timeout=20)
+        assert delivered and failed
+        assert delivered < failed, "the quick relying party waited for the hung one"
+    finally:
+        answers.set()
+        hung.close()
 
 
 def test_without_a_hint_the_user_confirms(server):

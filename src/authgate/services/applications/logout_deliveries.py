@@ -9,7 +9,8 @@ client that requires ``sid``). Only clients with a ``backchannel_logout_uri`` ar
 
 The serving process posts them from its own background thread (``run``), never in a request, so a command-line
 ``authgate users end-sessions`` is delivered by the running server too. Each delivery is claimed by one worker
-(``claim_due``), signed then (``logout_tokens.py``) and posted as ``logout_token=...`` (§2.5) with a short timeout
+(``claim_due``), signed then (``logout_tokens.py``) and posted on a small pool (``PARALLEL`` at a time, each
+settled as soon as it is answered), so a slow relying party holds up no other; it is posted as ``logout_token=...`` (§2.5) with a short timeout
 and no redirect followed; a 2xx is success (§2.8). A timeout, a refused connection or a 5xx is tried again after
 ``RETRY_DELAYS``; a 4xx (the relying party refused the token) or the last failure gives up. Each attempt is in the
 security log (``logout.delivered`` / ``logout.delivery_failed``), never the token. A URI that is neither https nor
@@ -23,6 +24,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -48,7 +50,8 @@ RETRY_DELAYS = (2, 10, 60, 300)
 """Seconds before the second, third, ... attempt; after the last, the delivery is given up."""
 TIMEOUT_SECONDS = 5
 LEASE_SECONDS = 60
-BATCH = 20
+PARALLEL = 8
+"""Posts in flight at once per process."""
 POLL_SECONDS = 1.0
 
 
@@ -109,6 +112,9 @@ class LogoutDeliveries:
         self.post = post
         self.post_guarded = guarded_post(fetcher)
         self._wake = threading.Event()
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._in_flight = 0
 
     def sessions_ended(self, s: Session, user_id: int, record_ids: list[int], everywhere: bool) -> None:
         rows, covered = [], set()
@@ -127,19 +133,39 @@ class LogoutDeliveries:
         self._wake.set()
 
     def deliver_due(self) -> int:
-        """Post every delivery due now (claimed so no other worker posts it too); how many were tried."""
+        """Claim what is due now, as many as there are free places on the pool (claimed so no other worker
+        posts them too), and hand each to the pool; how many were claimed."""
+        with self._lock:
+            room = PARALLEL - self._in_flight
+        if room <= 0:
+            return 0
         now = utcnow()
         with self.db.session() as s:
             jobs = [self._job(s, delivery, client) for delivery, client in
-                    self.store.claim_due(s, now, now + timedelta(seconds=LEASE_SECONDS), BATCH)]
+                    self.store.claim_due(s, now, now + timedelta(seconds=LEASE_SECONDS), room)]
+        if jobs and self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="authgate-logout")
         for job in jobs:
+            with self._lock:
+                self._in_flight += 1
+            self._pool.submit(self._deliver, job)
+        return len(jobs)
+
+    def _deliver(self, job: Job) -> None:
+        try:
             post = self.post_guarded if job.self_registered else self.post
             delivered, what = (False, "refused: not https or loopback http") if job.token is None \
                 else post(job.uri, job.token)
             retry = not delivered and job.token is not None and not what.startswith(("HTTP 4", "refused"))
             with self.db.session() as s:
                 self._settle(s, job, delivered, what, retry)
-        return len(jobs)
+        except Exception as error:
+            log.warning("logout token to client %s: settling failed (%s); its lease ends and it is tried again",
+                        job.client_id, type(error).__name__)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+            self._wake.set()
 
     def _job(self, s: Session, delivery: LogoutDelivery, client: Client) -> Job:
         uri = client.backchannel_logout_uri or ""
@@ -169,7 +195,7 @@ class LogoutDeliveries:
         log.warning("logout token to client %s not delivered (%s)", job.client_id, what)
 
     def run(self, stop: threading.Event) -> None:
-        """The background loop: deliver what is due, then wait for the next second or a new ending."""
+        """The background loop: deliver what is due, then wait for the next second, a new ending or a free place."""
         while not stop.is_set():
             try:
                 self.deliver_due()
@@ -178,3 +204,5 @@ class LogoutDeliveries:
             if self._wake.wait(POLL_SECONDS):
                 self._wake.clear()
                 stop.wait(0.1)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
