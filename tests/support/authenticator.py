@@ -39,14 +39,15 @@ class SoftAuthenticator:
         return json.dumps({"type": kind, "challenge": challenge, "origin": origin or self.origin,
                            "crossOrigin": False}).encode()
 
-    def create(self, options: dict, *, origin: str | None = None) -> str:
-        """``navigator.credentials.create``: a new discoverable credential for ``options["user"]``."""
+    def create(self, options: dict, *, origin: str | None = None, verified: bool = True) -> str:
+        """``navigator.credentials.create``: a new discoverable credential for ``options["user"]`` (``verified``
+        False: the UV flag unset, an authenticator that checked no PIN or biometric)."""
         self.rp_id = options["rp"]["id"]
         self.user_handle = options["user"]["id"]
         numbers = self.key.public_key().public_numbers()
         cose = {1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"), -3: numbers.y.to_bytes(32, "big")}
         attested = bytes(16) + len(self.credential_id).to_bytes(2, "big") + self.credential_id + cbor2.dumps(cose)
-        auth_data = (hashlib.sha256(self.rp_id.encode()).digest() + bytes([UP | UV | AT])
+        auth_data = (hashlib.sha256(self.rp_id.encode()).digest() + bytes([UP | (UV if verified else 0) | AT])
                      + self.sign_count.to_bytes(4, "big") + attested)
         client_data = self._client_data("webauthn.create", options["challenge"], origin)
         return json.dumps({

@@ -202,6 +202,13 @@ class FactorService:
                      details={"kind": TOTP})
         return self._new_recovery_codes(s, user)
 
+    def first_recovery_codes(self, s: Session, user: User) -> list[str]:
+        """Recovery codes for ``user``, who has just set up their first factor some other way than with the app (a
+        passkey during sign-in): the way back when that one device is lost; shown once."""
+        if not self.has_second_factor(s, user.id):
+            raise Invalid("Recovery codes come with a second factor.")
+        return self._new_recovery_codes(s, user)
+
     def regenerate_recovery_codes(self, s: Session, actor: Principal, current_password: str) -> list[str]:
         user = self._self(actor)
         if not self.has_second_factor(s, user.id):

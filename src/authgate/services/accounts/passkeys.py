@@ -11,7 +11,10 @@ Credentials are discoverable (``residentKey: required``) so that a passkey alone
 an HMAC of the user's id under the server's key); the first factor requires user verification (§6.2.3: the authenticator checked a PIN or a
 biometric), the second step only presence. A signature counter that does not grow when the authenticator keeps one
 is refused (§6.1.1: a cloned authenticator), and the new count is stored by compare-and-set. Only the user, signed
-in on the account page, manages their passkeys; removing one needs the current password.
+in on the account page, manages their passkeys; removing one needs the current password. The one exception is the
+first factor of a user the second-factor policy covers, added during sign-in after the password (``SecondStep``
+decides who): its challenge is hashed with the pending sign-in's hash, so it is found, and spent, only by that
+pending sign-in, never by another one of the same user's, nor by a session.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ CHALLENGE_TTL = 300
 TIMEOUT_MS = 120_000
 NAME_LENGTH = 64
 MAX_CREDENTIAL_JSON = 64 * 1024
-REGISTER, SIGN_IN, SECOND_STEP = "register", "sign-in", "second-step"
+REGISTER, SIGN_IN, SECOND_STEP, ENROL = "register", "sign-in", "second-step", "enrol"
 TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
 
@@ -89,29 +92,42 @@ class PasskeyService:
 
     def registration_options(self, s: Session, actor: Principal) -> str:
         """``PublicKeyCredentialCreationOptions`` as JSON (§5.4) for ``navigator.credentials.create``."""
-        user = self._self(actor)
-        mine = self.store.of_user(s, user.id)
+        return self._registration_options(s, self._self(actor), REGISTER, "")
+
+    def register(self, s: Session, actor: Principal, credential: str, name: str) -> Passkey:
+        """Verify the response of ``navigator.credentials.create`` (§7.1) and keep the new passkey."""
+        return self._register(s, self._self(actor), credential, name, REGISTER, "", actor)
+
+    def enrolment_options(self, s: Session, user: User, pending: str) -> str:
+        """``registration_options`` for ``user`` setting up their first factor during a sign-in, the challenge bound
+        to that pending sign-in (``pending``, its keyed hash): ``SecondStep`` decides who may."""
+        return self._registration_options(s, user, ENROL, pending)
+
+    def register_enrolment(self, s: Session, user: User, pending: str, credential: str, name: str) -> Passkey:
+        """``register`` for the pending sign-in ``pending``: only a challenge made for it (and for ``user``) works."""
+        return self._register(s, user, credential, name, ENROL, pending, None)
+
+    def _registration_options(self, s: Session, user: User, purpose: str, bound: str) -> str:
         options = generate_registration_options(
             rp_id=self.rp_id, rp_name=RP_NAME, user_name=user.username,
             user_id=_bytes(self._handle(user.id)), user_display_name=" ".join(filter(None, (user.firstname, user.lastname)))
             or user.username,
-            challenge=self._new_challenge(s, REGISTER, user.id), timeout=TIMEOUT_MS,
+            challenge=self._new_challenge(s, purpose, user.id, bound), timeout=TIMEOUT_MS,
             authenticator_selection=AuthenticatorSelectionCriteria(
                 resident_key=ResidentKeyRequirement.REQUIRED, require_resident_key=True,
                 user_verification=UserVerificationRequirement.REQUIRED),
-            exclude_credentials=[self._descriptor(p) for p in mine])
+            exclude_credentials=[self._descriptor(p) for p in self.store.of_user(s, user.id)])
         return options_to_json(options)
 
-    def register(self, s: Session, actor: Principal, credential: str, name: str) -> Passkey:
-        """Verify the response of ``navigator.credentials.create`` (§7.1) and keep the new passkey."""
-        user = self._self(actor)
+    def _register(self, s: Session, user: User, credential: str, name: str, purpose: str, bound: str,
+                  actor: Principal | None) -> Passkey:
         name = _name(name)
         try:
             parsed = parse_registration_credential_json(_bounded(credential))
             challenge = parse_client_data_json(parsed.response.client_data_json).challenge
         except Exception as error:  # anything a stranger's JSON can make the parser raise
             raise Invalid(f"The browser's answer is not a passkey registration ({_short(error)}).") from None
-        spent, owner = self.store.spend_challenge(s, self._challenge_hash(challenge), REGISTER, utcnow())
+        spent, owner = self.store.spend_challenge(s, self._challenge_hash(challenge, bound), purpose, utcnow())
         if not spent or owner != user.id:
             raise Invalid("This registration has expired or was not started by you: try again.")
         try:
@@ -130,7 +146,7 @@ class PasskeyService:
             public_key=bytes_to_base64url(verified.credential_public_key), sign_count=verified.sign_count,
             name=name, transports=" ".join(t for t in transports if t in TRANSPORTS)[:128],
             backed_up=verified.credential_backed_up, created_at=utcnow())
-        audit.record(s, "factor.enrolled", actor=actor, subject=user.username,
+        audit.record(s, "factor.enrolled", actor=actor, user_id=user.id, subject=user.username,
                      details={"kind": PASSKEY, "name": name})
         return row
 
@@ -242,15 +258,17 @@ class PasskeyService:
         """The user handle (§5.4.3): opaque, the same for all of a user's passkeys, keyed so nobody can derive it."""
         return bytes_to_base64url(bytes.fromhex(self.hasher.hash(f"webauthn-user-handle:{user_id}")))
 
-    def _new_challenge(self, s: Session, purpose: str, user_id: int | None) -> bytes:
+    def _new_challenge(self, s: Session, purpose: str, user_id: int | None, bound: str = "") -> bytes:
         challenge = secrets.token_bytes(32)
         now = utcnow()
-        self.store.add_challenge(s, self._challenge_hash(challenge), purpose, user_id,
+        self.store.add_challenge(s, self._challenge_hash(challenge, bound), purpose, user_id,
                                  now + timedelta(seconds=CHALLENGE_TTL), now)
         return challenge
 
-    def _challenge_hash(self, challenge: bytes) -> str:
-        return self.hasher.hash("webauthn-challenge:" + bytes_to_base64url(challenge))
+    def _challenge_hash(self, challenge: bytes, bound: str = "") -> str:
+        """The challenge's keyed hash; ``bound`` (a pending sign-in's hash) makes it findable only with that."""
+        prefix = f"webauthn-challenge:{bound}:" if bound else "webauthn-challenge:"
+        return self.hasher.hash(prefix + bytes_to_base64url(challenge))
 
     @staticmethod
     def _descriptor(row: Passkey) -> PublicKeyCredentialDescriptor:

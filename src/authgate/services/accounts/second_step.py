@@ -10,7 +10,8 @@ reset, and per address; a locked account gets no code checked.
 
 A user the second-factor policy covers (``FactorPolicyService.covers``) who has no factor gets a pending sign-in
 too, for *enrolment*: the pending id opens only the enrolment page, and the session starts once a first code
-confirms the new factor. ``step_up`` makes a pending sign-in for a user already signed in with a password alone
+confirms the new factor, or a passkey is registered (user verification required, its challenge bound to this pending
+sign-in; ``amr`` ``pwd hwk mfa`` as at the second step); either way recovery codes are made and shown once. ``step_up`` makes a pending sign-in for a user already signed in with a password alone
 (a client asked for ``acr_values`` with a second factor, ``services/accounts/assurance.py``): the same pages,
 then a new session that records both factors.
 """
@@ -26,7 +27,7 @@ from sqlalchemy.orm import Session
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
 from authgate.services.accounts.factor_policy import FactorPolicyService
-from authgate.services.accounts.factors import FactorService
+from authgate.services.accounts.factors import TOTP, FactorService
 from authgate.services.accounts.passkeys import PASSKEY, PasskeyRefused, PasskeyService
 from authgate.services.accounts.lockout import Lockout, account_key, second_step_key
 from authgate.services.accounts.login_guard import Attempt, LoginGuard
@@ -71,10 +72,12 @@ class WrongCode:
 
 @dataclass(frozen=True)
 class Enrolled:
-    """The first code confirmed the new factor: signed in, with the recovery codes to show once."""
+    """The first code (or the passkey's registration) confirmed the new factor: signed in, with the recovery codes
+    to show once."""
 
     session_id: str
     recovery_codes: list[str]
+    kind: str = TOTP
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,41 @@ class SecondStep:
         audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
                      details={"amr": " ".join(WITH_SECOND_FACTOR), "factor": "enrolled"})
         return Enrolled(self.sessions.start(s, user, replacing=replacing, amr=WITH_SECOND_FACTOR), codes)
+
+    def enrolment_passkey_options(self, s: Session, pending_id: str | None) -> str | None:
+        """WebAuthn registration options for a pending enrolment, the challenge bound to it; None when the pending id
+        is no enrolment's."""
+        user = self.pending_user(s, pending_id)
+        if user is None or self.factors.has_second_factor(s, user.id):
+            return None
+        return self.passkeys.enrolment_options(s, user, self._hash(pending_id))
+
+    def complete_enrolment_with_passkey(self, s: Session, pending_id: str | None, credential: str, name: str,
+                                        ip: str | None, replacing: str | None
+                                        ) -> Enrolled | WrongEnrolmentCode | TooManyAttempts | None:
+        """As ``complete_enrolment``, the new factor a passkey (registered with user verification, its challenge
+        made for this pending sign-in): ``amr`` as for a passkey at the second step, and recovery codes too, the way
+        back when that one device is lost. A refused registration counts as no guess (nothing in it is secret)."""
+        user = self.pending_user(s, pending_id)
+        if user is None or self.factors.has_second_factor(s, user.id):
+            return None
+        try:
+            self.lockout.check([account_key(user.id), second_step_key(user.id)], ip)
+        except TooManyAttempts as refused:
+            audit.record(s, "login.refused", user_id=user.id, subject=user.username, details={"step": "enrolment"})
+            return refused
+        try:
+            self.passkeys.register_enrolment(s, user, self._hash(pending_id), credential, name)
+        except Invalid as error:
+            audit.record(s, "passkey.refused", user_id=user.id, subject=user.username,
+                         details={"step": "enrolment", "reason": str(error)[:200]})
+            return WrongEnrolmentCode(error)
+        if not self.store.end_pending(s, self._hash(pending_id)):
+            return None  # a concurrent request finished this sign-in first: its recovery codes stay the ones shown
+        codes = self.factors.first_recovery_codes(s, user)
+        audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
+                     details={"amr": " ".join(WITH_PASSKEY), "factor": "enrolled", "kind": PASSKEY})
+        return Enrolled(self.sessions.start(s, user, replacing=replacing, amr=WITH_PASSKEY), codes, PASSKEY)
 
     def _pending(self, s: Session, user: User, *, enrol: bool) -> Pending:
         """A new pending sign-in. For enrolment, the user's other pending sign-ins end and a new secret is made: a

@@ -1,8 +1,9 @@
 """``/login/enrol``: setting up a second factor during sign-in, for a user the second-factor policy covers (or a
-client's ``acr_values`` asks a second factor of) who has none yet. The pending sign-in's cookie opens this page and
-nothing else; the session starts only once the first code confirms the factor, and the recovery codes are then
-shown once. ``SecondStep`` holds the rules; the page is the account page's enrolment, with the pending cookie in
-place of a session."""
+client's ``acr_values`` asks a second factor of) who has none yet: an authenticator app (its first code confirms
+it) or a passkey (the browser's ``navigator.credentials.create`` between two requests, run by
+``/static/passkeys.js`` as on the account page). The pending sign-in's cookie opens this page and nothing else; the
+session starts only once the factor is confirmed, and the recovery codes are then shown once. ``SecondStep`` holds
+the rules; the page is the account page's enrolment, with the pending cookie in place of a session."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authgate.services.accounts.principal import signed_in
+from authgate.services.accounts.factors import TOTP
+from authgate.services.accounts.passkeys import PASSKEY
 from authgate.services.accounts.second_step import Enrolled, WrongEnrolmentCode
 from authgate.services.errors import Invalid
 from authgate.services.operations.ratelimit import TooManyAttempts
@@ -26,8 +29,14 @@ from authgate.web.pages.pending import ENROL, PENDING_COOKIE, safe_next
 from authgate.web.pages.shown_once import show_once
 from authgate.web.pages.templates import render, signed_in_state
 from authgate.web.pages.visitor import Visitor
+from authgate.web.routes.account.passkeys import webauthn_options
 
 router = APIRouter(include_in_schema=False, route_class=ErrorFormat.PAGE.route_class)
+
+PASSKEY_OPTIONS = ENROL + "/passkey/options"
+PASSKEY_ACTION = ENROL + "/passkey"
+USE_OF_CODES = {PASSKEY: "Sign in with one when your passkey is not at hand.",
+                TOTP: "Sign in with one when your authenticator app is not at hand."}
 
 
 def _back_to_login(next_url: str) -> Response:
@@ -35,7 +44,8 @@ def _back_to_login(next_url: str) -> Response:
 
 
 async def _enrol_form(request: Request, next_url: str, error: Invalid | str | None = None, status: int = 200,
-                      retry_after: int | None = None) -> Response:
+                      retry_after: int | None = None, passkey_error: Invalid | None = None,
+                      passkey_name: str = "") -> Response:
     runtime = request.app.state.runtime
 
     def load():
@@ -51,6 +61,8 @@ async def _enrol_form(request: Request, next_url: str, error: Invalid | str | No
         **signed_in_state(request, None), "qr": qr_svg(enrolment.uri), "secret": enrolment.secret,
         "error": Invalid(error) if isinstance(error, str) else error, "username": user.username,
         "required": True, "action": ENROL, "next": next_url, "cancel": "/login",
+        "passkey_action": PASSKEY_ACTION, "passkey_options": PASSKEY_OPTIONS, "passkey_error": passkey_error,
+        "passkey_name": passkey_name,
         "csrf_token": token_for(request, login_binding(nonce))})
     if is_new:
         set_cookie(response, runtime.settings, CSRF_COOKIE, nonce)
@@ -86,6 +98,45 @@ async def enrol(request: Request) -> Response:
     return await _signed_in_with_codes(request, outcome, next_url)
 
 
+@router.post(PASSKEY_OPTIONS)
+async def enrol_passkey_options(request: Request) -> Response:
+    await checked_form(request, login_binding(read_cookie(request, CSRF_COOKIE)))
+    runtime = request.app.state.runtime
+
+    def options():
+        with runtime.db.session() as s:
+            return runtime.second_step.enrolment_passkey_options(s, read_cookie(request, PENDING_COOKIE))
+
+    options = await run_in_threadpool(options)
+    if options is None:
+        return Response('{"error": "No sign-in is waiting for a second factor: enter your password again."}',
+                        status_code=409, media_type="application/json")
+    return webauthn_options(options)
+
+
+@router.post(PASSKEY_ACTION)
+async def enrol_passkey(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    fields = await checked_form(request, login_binding(read_cookie(request, CSRF_COOKIE)))
+    next_url = safe_next(fields.get("next"))
+    name = fields.get("name", "")
+
+    def register():
+        with runtime.db.session() as s:
+            return runtime.second_step.complete_enrolment_with_passkey(
+                s, read_cookie(request, PENDING_COOKIE), fields.get("credential", ""), name, client_ip(request),
+                replacing=read_cookie(request, SESSION_COOKIE))
+
+    outcome = await run_in_threadpool(register)
+    if isinstance(outcome, TooManyAttempts):
+        return await _enrol_form(request, next_url, str(outcome), status=429, retry_after=outcome.retry_after)
+    if isinstance(outcome, WrongEnrolmentCode):
+        return await _enrol_form(request, next_url, status=422, passkey_error=outcome.error, passkey_name=name[:64])
+    if not isinstance(outcome, Enrolled):
+        return _back_to_login(next_url)
+    return await _signed_in_with_codes(request, outcome, next_url)
+
+
 async def _signed_in_with_codes(request: Request, enrolled: Enrolled, next_url: str) -> Response:
     """The new session's cookie, and the recovery codes shown once to that session, then on to ``next_url``."""
     runtime = request.app.state.runtime
@@ -99,7 +150,7 @@ async def _signed_in_with_codes(request: Request, enrolled: Enrolled, next_url: 
     response = await show_once(
         request, who, title="Your recovery codes", heading="Two-step sign-in is on", what="recovery codes",
         label="Your recovery codes (each works once)", secret="\n".join(enrolled.recovery_codes), multiline=True,
-        details=[("Use", "Sign in with one when your authenticator app is not at hand.")],
+        details=[("Use", USE_OF_CODES.get(enrolled.kind, USE_OF_CODES[TOTP]))],
         back=next_url, back_label="Continue")
     set_cookie(response, runtime.settings, SESSION_COOKIE, enrolled.session_id, max_age=runtime.settings.session_ttl)
     delete_cookie(response, runtime.settings, PENDING_COOKIE)
