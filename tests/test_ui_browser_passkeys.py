@@ -135,3 +135,42 @@ def test_register_a_passkey_sign_in_with_it_alone_use_it_after_the_password_and_
     sign_out(page)
     sign_in(page, user)  # the password alone again
     assert console_errors == [], "the passkey pages break no rule of their CSP"
+
+
+def test_the_enrolment_page_of_a_sign_in_under_the_policy_adds_a_passkey_webauthn_7_1(page, localhost_server):
+    """A user the second-factor policy covers, with no factor, is taken to ``/login/enrol`` after the password: the
+    page offers a passkey next to the authenticator app; the virtual authenticator registers one (§7.1, user
+    verified), the recovery codes are shown once, and Continue goes on signed in, with ``pwd hwk mfa``."""
+    server = localhost_server
+    client = server.create_client(redirect_uris=[server.url("/oauth/code")], grants=["authorization_code"])
+    user = server.create_user()
+    console_errors = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+    page.add_init_script(NO_AUTOFILL)
+    cdp, authenticator = virtual_authenticator(page)
+    server.commands.run_json("policy", "second-factor", "--require", "everyone")
+    try:
+        page.goto("/login")
+        autofill(page, offered=False)
+        page.goto("/login?next=/profile")
+        page.get_by_label("Username or email").fill(user.username)
+        page.get_by_label("Password").fill(user.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/login/enrol?**")
+        expect(page.get_by_role("heading", name="Set up a second factor")).to_be_visible()
+        expect(page.get_by_label("Code from the app")).to_be_visible()
+        page.get_by_label("Name of the new passkey").fill("Work laptop")
+        shot(page, "passkey-enrolment")
+        page.get_by_role("button", name="Add a passkey").click()
+        expect(page.get_by_role("heading", name="Two-step sign-in is on")).to_be_visible()
+        expect(page.get_by_text("when your passkey is not at hand")).to_be_visible()
+        assert len(page.get_by_label("Your recovery codes (each works once)").input_value().split()) == 10
+        [credential] = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
+        assert credential["isResidentCredential"]
+        page.get_by_role("link", name="Continue").click()
+        page.wait_for_url("**/profile")
+        expect(page.get_by_role("cell", name="Work laptop", exact=True)).to_be_visible()
+        assert id_token_amr(page, server, client) == ["pwd", "hwk", "mfa"]
+    finally:
+        server.commands.run_json("policy", "second-factor", "--require", "off")
+    assert console_errors == [], "the enrolment page breaks no rule of its CSP"
