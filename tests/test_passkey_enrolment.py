@@ -28,12 +28,15 @@ OPTIONS = ENROL + "/passkey/options"
 REGISTER = ENROL + "/passkey"
 SECOND_STEP = "/login/second-step"
 ACR_MFA = "urn:authgate:acr:mfa"
+LOCKOUT = 3
 
 
 @pytest.fixture(scope="module")
 def srv(server_factory):
-    """Issuer on ``localhost`` (an RP ID is a domain, §5.1.2); the policy is server-wide, so a server of its own."""
-    server = server_factory({"AUTHGATE_LIMIT_LOGIN_PER_IP": "10000/300"}, host="localhost")
+    """Issuer on ``localhost`` (an RP ID is a domain, §5.1.2); the policy is server-wide, so a server of its own.
+    A small lockout to reach."""
+    server = server_factory({"AUTHGATE_LIMIT_LOGIN_PER_IP": "10000/300", "AUTHGATE_LOCKOUT": f"{LOCKOUT}/900"},
+                            host="localhost")
     server.commands.run_json("policy", "second-factor", "--require", "everyone")
     return server
 
@@ -241,3 +244,20 @@ def test_no_user_verification_and_junk_answers_get_a_4xx_page_and_the_enrolment_
 
     done = post_registration(browser, token, authenticator.create(options_for(browser, token)))
     assert done.status_code == 303 and done.headers["Location"] == "/shown-once", "the pending sign-in still works"
+
+
+def test_a_locked_account_registers_no_passkey_at_enrolment(srv):
+    """Wrong passwords elsewhere lock the account while its pending enrolment waits: the registration is refused
+    (429, Retry-After) and nothing is kept."""
+    user = srv.create_user()
+    browser, token = at_enrolment(srv, user)
+    options = options_for(browser, token)
+    guesser = Browser(srv)
+    login_token = csrf_of(guesser.get("/login"), "/login")
+    for _ in range(LOCKOUT):
+        guesser.post("/login", data={"csrf_token": login_token, "username": user.username, "password": "wrong",
+                                     "next": "/"})
+    locked = post_registration(browser, token, SoftAuthenticator(srv.base_url).create(options))
+    assert locked.status_code == 429 and "Retry-After" in locked.headers, locked.text[:500]
+    assert "authgate_session" not in browser.session.cookies
+    assert not [e for e in security_log(srv, user.username) if e["event"] == "factor.enrolled"]
