@@ -72,7 +72,8 @@ def post_registration(browser: Browser, token: str, credential: str, name: str =
 def refused_page(response) -> None:
     """A 422 enrolment page that says why; still no session."""
     assert response.status_code == 422, (response.status_code, response.text[:500])
-    assert ('role="alert"' in response.text or 'class="field-error"' in response.text) and "Add a passkey" in response.text
+    assert 'role="alert"' in response.text or 'class="field-error"' in response.text
+    assert "Add a passkey" in response.text
 
 
 def shown_codes(browser: Browser) -> list[str]:

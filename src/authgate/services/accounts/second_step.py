@@ -10,10 +10,11 @@ reset, and per address; a locked account gets no code checked.
 
 A user the second-factor policy covers (``FactorPolicyService.covers``) who has no factor gets a pending sign-in
 too, for *enrolment*: the pending id opens only the enrolment page, and the session starts once a first code
-confirms the new factor, or a passkey is registered (user verification required, its challenge bound to this pending
-sign-in; ``amr`` ``pwd hwk mfa`` as at the second step); either way recovery codes are made and shown once. ``step_up`` makes a pending sign-in for a user already signed in with a password alone
-(a client asked for ``acr_values`` with a second factor, ``services/accounts/assurance.py``): the same pages,
-then a new session that records both factors.
+confirms the new factor, or a passkey is registered (user verification required, its challenge bound to this
+pending sign-in; ``amr`` ``pwd hwk mfa`` as at the second step); either way recovery codes are made and shown once.
+``step_up`` makes a pending sign-in for a user already signed in with a password alone (a client asked for
+``acr_values`` with a second factor, ``services/accounts/assurance.py``): the same pages, then a new session that
+records both factors.
 """
 
 from __future__ import annotations
