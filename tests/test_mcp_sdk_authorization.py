@@ -9,6 +9,12 @@ discovery (RFC 8414) → dynamic client registration (RFC 7591 §3) → authoriz
 ``resource`` (RFC 7636, RFC 8707 §2) → the token → a tool call that succeeds. A token authgate issued for
 another resource is then refused by the MCP server (RFC 8707 §2, MCP "Token Audience Binding").
 
+Then the same flow once with a Client ID Metadata Document instead of registration (MCP authorization
+2025-11-25, "Client ID Metadata Documents"): the SDK takes only an https ``client_id`` URL with a path, so
+the test serves the document over https on loopback with a certificate from a CA it made
+(``support/tls.py``), which authgate trusts through ``AUTHGATE_FETCH_CA_FILE`` and reaches on loopback
+through the test-only ``AUTHGATE_FETCH_ALLOW_PRIVATE``.
+
 Sign-in and consent are driven over HTTP by the test (``support.Browser``); the SDK gets the code and state
 from the redirect's Location, as a loopback redirect listener would hand them over."""
 
@@ -31,7 +37,9 @@ from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 from authgate_client.resource_server import ResourceServer
 from authgate_client.resource_server.mcp import TokenVerifier
 from support import Browser, free_port, pkce_pair, token_request, unique
+from support.documents import DocumentServer
 from support.registration import register
+from support.tls import TestAuthority
 from support.values import jwt_parts
 from support.loopback import Loopback
 
@@ -39,14 +47,31 @@ SCOPE = "notes:read"
 GHOST = "ghost:read"
 """In the registration policy, but defined by no resource."""
 OTHER = "https://other.example.com/notes"
+REDIRECT = "http://127.0.0.1:33418/callback"
 TIMEOUT = 15
 
 
 @pytest.fixture(scope="module")
-def authgate(server_factory):
-    """Open registration (RFC 7591), registered clients allowed the MCP server's scope."""
+def authority(tmp_path_factory) -> TestAuthority:
+    return TestAuthority(tmp_path_factory.mktemp("mcp-ca"))
+
+
+@pytest.fixture(scope="module")
+def https_documents(authority):
+    """Client ID Metadata Documents over https on loopback, its certificate signed by the test's CA."""
+    published = DocumentServer(tls=authority.server_context())
+    yield published
+    published.close()
+
+
+@pytest.fixture(scope="module")
+def authgate(server_factory, authority):
+    """Open registration (RFC 7591), registered clients allowed the MCP server's scope; metadata documents on,
+    fetched from loopback and trusting the test's CA."""
     return server_factory({"AUTHGATE_REGISTRATION": "open",
-                           "AUTHGATE_REGISTRATION_SCOPES": f"openid profile email offline_access {SCOPE} {GHOST}"})
+                           "AUTHGATE_REGISTRATION_SCOPES": f"openid profile email offline_access {SCOPE} {GHOST}",
+                           "AUTHGATE_CIMD": "on", "AUTHGATE_FETCH_ALLOW_PRIVATE": "1",
+                           "AUTHGATE_FETCH_CA_FILE": str(authority.ca_file)})
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +151,7 @@ def connected(authgate, mcp_server):
     user = authgate.create_user()
     person, storage = Person(authgate, user), Memory()
     provider = OAuthClientProvider(
-        mcp_server, OAuthClientMetadata(client_name=unique("mcp-agent"),
-                                        redirect_uris=["http://127.0.0.1:33418/callback"]),
+        mcp_server, OAuthClientMetadata(client_name=unique("mcp-agent"), redirect_uris=[REDIRECT]),
         storage, redirect_handler=person.redirect, callback_handler=person.callback)
     answer = anyio.run(call_whoami, mcp_server, provider)
     return person, storage, answer
@@ -189,6 +213,52 @@ def test_a_token_for_another_resource_is_refused_by_the_mcp_server(connected, au
     assert refused.status_code == 401, refused.text
     assert 'error="invalid_token"' in refused.headers["www-authenticate"]
     assert call(storage.tokens.access_token).status_code != 401, "the MCP server's own token still passes"
+
+
+@pytest.fixture(scope="module")
+def connected_by_document(authgate, mcp_server, https_documents):
+    """The SDK's client known by its metadata document, after its first tool call: (person, storage, the tool's
+    answer, the document's path and URL)."""
+    path = f"/agents/{unique('notes-agent')}/client.json"
+    url = https_documents.url(path)
+    https_documents.publish(path, {"client_id": url, "client_name": "Notes agent", "redirect_uris": [REDIRECT],
+                                   "grant_types": ["authorization_code", "refresh_token"],
+                                   "response_types": ["code"], "token_endpoint_auth_method": "none"},
+                            headers={"Cache-Control": "max-age=600"})
+    user = authgate.create_user()
+    person, storage = Person(authgate, user), Memory()
+    provider = OAuthClientProvider(
+        mcp_server, OAuthClientMetadata(client_name="Notes agent", redirect_uris=[REDIRECT]),
+        storage, redirect_handler=person.redirect, callback_handler=person.callback, client_metadata_url=url)
+    answer = anyio.run(call_whoami, mcp_server, provider)
+    return person, storage, answer, path, url
+
+
+def test_discovery_advertises_metadata_documents(authgate):
+    """What the SDK reads before choosing a metadata document over registration
+    (draft-ietf-oauth-client-id-metadata-document ``client_id_metadata_document_supported``; RFC 8414 §2)."""
+    metadata = httpx.get(authgate.url("/.well-known/oauth-authorization-server"), timeout=TIMEOUT).json()
+    assert metadata["client_id_metadata_document_supported"] is True
+    assert "S256" in metadata["code_challenge_methods_supported"] and metadata["registration_endpoint"]
+
+
+def test_the_sdk_client_known_by_its_metadata_document_calls_a_tool(connected_by_document, authgate, mcp_server,
+                                                                   https_documents):
+    """MCP authorization with a Client ID Metadata Document: no registration; the https URL is the client_id at
+    /authorize (with PKCE S256 and RFC 8707 ``resource``) and at the token endpoint (a public client, RFC 7636),
+    authgate fetched the document once for the whole flow, and the tool saw the person who consented."""
+    person, storage, answer, path, url = connected_by_document
+    assert storage.client_info.client_id == url, "the URL is the client id, nothing was registered"
+    [authorize_url] = person.authorize_urls
+    params = parse_qs(urlsplit(authorize_url).query)
+    assert params["client_id"] == [url]
+    assert params["resource"] == [mcp_server] and params["code_challenge_method"] == ["S256"]
+    claims = jwt_parts(storage.tokens.access_token)[1]
+    assert claims["client_id"] == url and mcp_server in claims["aud"]
+    assert answer == claims["sub"], "the tool saw the token's subject"
+    assert https_documents.hits[path] == 1, "fetched once within its cache lifetime"
+    [row] = [c for c in authgate.commands.run_json("clients", "list")["clients"] if c["client_id"] == url]
+    assert row["metadata_document"] is True and row["name"] == "Notes agent"
 
 
 def test_registration_offers_the_policys_resource_scopes_that_a_resource_defines(authgate, mcp_url):

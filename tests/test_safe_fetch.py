@@ -10,9 +10,12 @@ import socket
 
 import pytest
 
+from authgate import settings
 from authgate.services.operations import safe_fetch
 from authgate.services.operations.safe_fetch import FetchRefused, SafeFetcher, cache_seconds
 from support import unique
+from support.documents import DocumentServer
+from support.tls import TestAuthority
 
 
 def resolving_to(*addresses: str):
@@ -87,3 +90,39 @@ def test_cache_lifetime_is_max_age_within_bounds():
     assert cache_seconds("max-age=99999999") == safe_fetch.MAX_SECONDS
     assert cache_seconds("no-store") == safe_fetch.MIN_SECONDS
     assert cache_seconds(None) == safe_fetch.DEFAULT_SECONDS
+
+
+@pytest.fixture(scope="module")
+def https_documents(tmp_path_factory):
+    """Documents over https (RFC 9110 §4.3.3, the certificate checked as RFC 6125 says), its certificate signed
+    by a CA the test made: trusted by no one but a fetcher given its file."""
+    authority = TestAuthority(tmp_path_factory.mktemp("ca"))
+    published = DocumentServer(tls=authority.server_context())
+    yield authority, published
+    published.close()
+
+
+def test_https_with_a_private_ca_is_fetched_only_when_that_ca_file_is_trusted(https_documents, tmp_path):
+    """``AUTHGATE_FETCH_CA_FILE``: the safe fetcher trusts that bundle besides the default authorities; without
+    it the same document is refused, as the certificate's issuer is unknown, and so it is with another CA."""
+    authority, published = https_documents
+    path = f"/{unique('doc')}/client.json"
+    url = published.publish(path, {"ok": True})
+    assert url.startswith("https://127.0.0.1:")
+    with pytest.raises(FetchRefused, match="could not be fetched"):
+        SafeFetcher(allow_private=True).json(url)
+    other = TestAuthority(tmp_path, name="another CA")
+    with pytest.raises(FetchRefused, match="could not be fetched"):
+        SafeFetcher(allow_private=True, ca_file=str(other.ca_file)).json(url)
+    assert SafeFetcher(allow_private=True, ca_file=str(authority.ca_file)).json(url) == {"ok": True}
+    assert published.hits[path] == 1, "the refused handshakes never reached the document"
+
+
+def test_a_fetch_ca_file_that_is_missing_or_not_pem_stops_the_settings(monkeypatch, tmp_path):
+    """A wrong ``AUTHGATE_FETCH_CA_FILE`` is said at start, not at the first client's fetch."""
+    not_pem = tmp_path / "not.pem"
+    not_pem.write_text("hello")
+    for value, words in ((str(tmp_path / "missing.pem"), "is not a file"), (str(not_pem), "no PEM certificate")):
+        monkeypatch.setenv("AUTHGATE_FETCH_CA_FILE", value)
+        with pytest.raises(settings.SettingsError, match=words):
+            settings.load()

@@ -192,6 +192,22 @@ def _directory(name: str) -> str | None:
     return os.path.abspath(raw) if raw else None
 
 
+def _ca_file(name: str) -> str | None:
+    """A readable PEM file of CA certificates, checked now rather than at the first fetch."""
+    raw = os.environ.get(name) or None
+    if raw is None:
+        return None
+    if not os.path.isfile(raw):
+        raise SettingsError(f"{name} {raw!r} is not a file")
+    import ssl
+
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=raw)
+    except (ssl.SSLError, OSError, ValueError):
+        raise SettingsError(f"{name} {raw!r} holds no PEM certificate a TLS client can trust") from None
+    return os.path.abspath(raw)
+
+
 def _mail(issuer: str) -> MailSettings:
     sender = (os.environ.get("AUTHGATE_MAIL_FROM") or "").strip() or f"authgate@{urlsplit(issuer).hostname or 'localhost'}"
     if "@" not in sender or "\n" in sender or "\r" in sender:
@@ -266,6 +282,8 @@ class Settings:
     fetch_allow_private: bool
     """Let the safe fetcher (``jwks_uri``, Client ID Metadata Documents) reach private and loopback addresses,
     and plain http on loopback: for tests and closed networks only, unsafe facing the internet."""
+    fetch_ca_file: str | None
+    """A PEM bundle of certificate authorities the safe fetcher trusts besides the default ones (``AUTHGATE_FETCH_CA_FILE``)."""
     cimd: bool
     """Accept an https ``client_id`` URL as a Client ID Metadata Document (``AUTHGATE_CIMD=on``)."""
     cimd_allow_domains: tuple[str, ...]
@@ -379,6 +397,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
                                            os.environ.get("AUTHGATE_REGISTRATION_SCOPES") or REGISTRATION_SCOPES),
         registration_secret_seconds=_int("AUTHGATE_REGISTRATION_SECRET_SECONDS", 0, minimum=0),
         fetch_allow_private=_flag("AUTHGATE_FETCH_ALLOW_PRIVATE"),
+        fetch_ca_file=_ca_file("AUTHGATE_FETCH_CA_FILE"),
         cimd=_choice("AUTHGATE_CIMD", "off", ("off", "on")) == "on",
         cimd_allow_domains=tuple(d.lower().lstrip(".") for d in _words("AUTHGATE_CIMD_ALLOW_DOMAINS", "")),
         cimd_deny_domains=tuple(d.lower().lstrip(".") for d in _words("AUTHGATE_CIMD_DENY_DOMAINS", "")),

@@ -317,7 +317,7 @@ class Runtime:
     def fetcher(self) -> SafeFetcher:
         from authgate.services.operations.safe_fetch import SafeFetcher
 
-        return SafeFetcher(allow_private=self.settings.fetch_allow_private)
+        return SafeFetcher(allow_private=self.settings.fetch_allow_private, ca_file=self.settings.fetch_ca_file)
 
     @_built
     def assertion_memory(self) -> AssertionMemory:

@@ -12,6 +12,8 @@ Answers are cached as HTTP says (``Cache-Control: max-age``, bounded by ``MIN_SE
 
 ``allow_private`` (``AUTHGATE_FETCH_ALLOW_PRIVATE=1``) lifts the address check and allows plain ``http`` to a
 loopback host: it exists for tests and closed networks, and is unsafe on a server that faces the internet.
+``ca_file`` (``AUTHGATE_FETCH_CA_FILE``) names a PEM bundle of certificate authorities trusted besides the
+default ones (httpx's, from certifi): a private CA of a closed network, or a test's own.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import ipaddress
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -69,8 +72,11 @@ def cache_seconds(cache_control: str | None) -> int:
 
 
 class SafeFetcher:
-    def __init__(self, allow_private: bool = False, resolve=socket.getaddrinfo, max_bytes: int = MAX_BYTES):
+    def __init__(self, allow_private: bool = False, resolve=socket.getaddrinfo, max_bytes: int = MAX_BYTES,
+                 ca_file: str | None = None):
         self.allow_private = allow_private
+        self.ca_file = ca_file
+        self._tls: ssl.SSLContext | None = None
         self.resolve = resolve
         self.max_bytes = max_bytes
         self.cache: Bounded = Bounded(CACHE_SIZE)
@@ -139,13 +145,23 @@ class SafeFetcher:
         host_header = (f"[{host}]" if ":" in host else host) + ("" if default_port else f":{port}")
         return pinned, host_header, host
 
+    def _verify(self) -> ssl.SSLContext:
+        """The TLS context of every connection: the default authorities, and ``ca_file``'s too; built once."""
+        if self._tls is None:
+            context = httpx.create_ssl_context()
+            if self.ca_file:
+                context.load_verify_locations(cafile=self.ca_file)
+            self._tls = context
+        return self._tls
+
     def post_form(self, url: str, form: dict[str, str]) -> int:
         """POST ``form`` to ``url`` under the same rules (a back-channel logout to a client that registered
         itself); the status code. Not cached; ``FetchRefused`` when the target or the transport fails."""
         pinned, host_header, server_name = self._target(url)
         timeout = httpx.Timeout(TOTAL_SECONDS, connect=CONNECT_SECONDS)
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
+                              verify=self._verify()) as http:
                 request = http.build_request("POST", pinned, data=form, headers={"Host": host_header},
                                              extensions={"sni_hostname": server_name})
                 response = http.send(request)
@@ -159,7 +175,8 @@ class SafeFetcher:
         timeout = httpx.Timeout(TOTAL_SECONDS, connect=CONNECT_SECONDS)
         deadline = time.monotonic() + TOTAL_SECONDS
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False,
+                              verify=self._verify()) as http:
                 request = http.build_request("GET", pinned, headers={"Host": host_header, "Accept": "application/json"},
                                              extensions={"sni_hostname": server_name})
                 response = http.send(request, stream=True)
