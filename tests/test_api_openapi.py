@@ -32,6 +32,7 @@ EXPECTED = {
     ("get", "/oauth/clients"), ("post", "/oauth/clients"), ("get", "/oauth/clients/{client_id}"),
     ("put", "/oauth/clients/{client_id}"), ("delete", "/oauth/clients/{client_id}"),
     ("post", "/oauth/clients/{client_id}/secret"),
+    ("post", "/oauth/clients/{client_id}/disable"), ("post", "/oauth/clients/{client_id}/enable"),
     ("get", "/users/me/authorizations"), ("delete", "/users/me/authorizations/{client_id}"),
     ("get", "/security_logs"),
     ("get", "/security/factor_policy"), ("put", "/security/factor_policy"),

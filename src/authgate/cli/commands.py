@@ -255,7 +255,8 @@ def clients_list(runtime: Runtime, args) -> None:
     _register_grants()
     with runtime.db.session() as s:
         rows = [client_views.public_view(c) for c in runtime.clients.list(s)]
-    lines = [f"{c['client_id']}  {c['name']}  [{' '.join(c['grants'])}]" for c in rows] or ["No clients."]
+    lines = [f"{c['id'] if c['id'] == c['client_id'] else c['id'] + '  ' + c['client_id']}  {c['name']}  "
+             f"[{' '.join(c['grants'])}]{'  disabled' if c['disabled_at'] else ''}" for c in rows] or ["No clients."]
     emit(args.json, {"clients": rows}, lines)
 
 
@@ -275,6 +276,8 @@ def _client_lines(data: dict) -> list[str]:
           if data.get("backchannel_logout_uri") else []),
         *(["Must push its authorization requests (PAR)"] if data.get("require_pushed_authorization_requests") else []),
         *(["Must prove a DPoP key at the token endpoint"] if data.get("dpop_bound_access_tokens") else []),
+        *([f"Known by its metadata document; addressed as {data['id']}"] if data.get("metadata_document") else []),
+        *([f"Disabled at {data['disabled_at']}"] if data.get("disabled_at") else []),
     ]
 
 
@@ -321,11 +324,29 @@ def clients_delete(runtime: Runtime, args) -> None:
     emit(args.json, {"deleted": args.client_id}, [f"Deleted client {args.client_id}; its tokens no longer work."])
 
 
+def clients_disable(runtime: Runtime, args) -> None:
+    _register_grants()
+    with runtime.db.session() as s:
+        _client(runtime, s, args.client_id)
+        data = client_views.public_view(runtime.clients.disable(s, SYSTEM, args.client_id))
+    emit(args.json, data, [f"Disabled client {data['client_id']}: it can no longer sign anyone in or get tokens, "
+                           "and its tokens no longer work (enabling it again does not bring them back)."])
+
+
+def clients_enable(runtime: Runtime, args) -> None:
+    _register_grants()
+    with runtime.db.session() as s:
+        _client(runtime, s, args.client_id)
+        data = client_views.public_view(runtime.clients.enable(s, SYSTEM, args.client_id))
+    emit(args.json, data, [f"Enabled client {data['client_id']}; it must get new tokens."])
+
+
 def _client(runtime: Runtime, s, client_id: str):
-    """The client with this id; given a name instead, the error says which id it has."""
-    client = runtime.clients.get(s, client_id)
-    if client is not None:
-        return client
+    """The client with this id (or ``doc-N`` key); given a name instead, the error says which id it has."""
+    try:
+        return runtime.clients.by_key(s, client_id)
+    except NotFound:
+        pass
     named = [c.client_id for c in runtime.clients.list(s) if c.name == client_id]
     if named:
         raise NotFound(f"no client with id {client_id!r}; a client named so has the id {' or '.join(named)} "

@@ -285,6 +285,14 @@ def _clients(parser: argparse.ArgumentParser) -> None:
     delete_client.add_argument("client_id", help="the client's id (see `authgate clients list`)")
     _json(delete_client)
     delete_client.set_defaults(run=_command("clients_delete"))
+    disable_client = clients.add_parser("disable", help="stop a client everywhere and revoke its tokens")
+    disable_client.add_argument("client_id", help="the client's id, a metadata document's URL, or its doc-N key")
+    _json(disable_client)
+    disable_client.set_defaults(run=_command("clients_disable"))
+    enable_client = clients.add_parser("enable", help="let a disabled client be used again (its old tokens stay revoked)")
+    enable_client.add_argument("client_id", help="the client's id, a metadata document's URL, or its doc-N key")
+    _json(enable_client)
+    enable_client.set_defaults(run=_command("clients_enable"))
 
 
 def _resource_command(name: str):

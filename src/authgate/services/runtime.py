@@ -240,7 +240,8 @@ class Runtime:
         from authgate.services.caching.clients import ClientCache
 
         return ClientService(self.client_store, self.hasher, ClientCache(self.bus), self.permissions,
-                             resource_scopes=self.resources.all_scopes)
+                             resource_scopes=self.resources.all_scopes,
+                             revoke_tokens=lambda s, client_pk: self.tokens.revoke_client(s, client_pk))
 
     @_built
     def tokens(self) -> TokenService:

@@ -89,6 +89,8 @@ class Client(Base):
     """Its authorization requests must be pushed (RFC 9126 §5 ``require_pushed_authorization_requests``)."""
     require_dpop: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Its token requests must carry a DPoP proof (RFC 9449 §5.2 ``dpop_bound_access_tokens``)."""
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """When an administrator disabled it: it authenticates nowhere until enabled; None: usable."""
 
 
 class AuthorizationCode(Base):

@@ -15,10 +15,18 @@ A client may also register itself (RFC 7591, ``registration.py`` beside this mod
 ``reregister`` and ``deregister`` are the same rules without the human permission check, and a client
 that registered itself is never let read the directory (nobody gave it that read). Its secret may
 expire (``secret_expires_at``): an expired secret authenticates nothing.
+
+A client may be **disabled** (``disable`` / ``enable``, ``edit-auth_clients``): the protocol's lookups
+(``view``, ``remembered``, ``by_secret``) then do not find it, so every endpoint refuses it as an unknown
+client, and disabling revokes its tokens and forgets its pending codes, device codes and pushed requests,
+which enabling does not bring back. A client known by its metadata document has a URL for ``client_id``,
+which no path segment can hold: it is addressed by ``client_key`` (``doc-<row id>``), and its registration
+is its document's, so ``update`` and ``regenerate_secret`` refuse it; it may be viewed, disabled and deleted.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +57,14 @@ from authgate.storage.types import utcnow
 DEFAULT_GRANTS = ("authorization_code", "password", "refresh_token")
 DEFAULT_GRANTS_WITHOUT_REDIRECT = ("password", "refresh_token")
 SORTABLE = ("id", "name", "created_at", "updated_at", "client_id")
+DOCUMENT_KEY = re.compile(r"doc-([1-9][0-9]{0,17})")
+"""How a client known by its metadata document is named in paths: ``doc-`` and its row id."""
+
+
+def client_key(client: Client) -> str:
+    """What addresses the client in the admin pages, the API and the CLI: its ``client_id``, or for a client known
+    by its metadata document (a URL no path segment can hold) ``doc-<row id>``."""
+    return f"doc-{client.id}" if client.metadata_document_at is not None else client.client_id
 
 
 def normalize_grants(grants: list[str] | None, has_redirect_uri: bool = True) -> list[str]:
@@ -101,7 +117,7 @@ def public_view(client: Client) -> dict:
     """The client without its secret; ``id``, ``redirect``, ``types`` and the two flags are ProcessMaker's."""
     aliases = {grant: alias for alias, grant in GRANTS.aliases().items()}
     return {
-        "id": client.client_id,
+        "id": client_key(client),
         "client_id": client.client_id,
         "name": client.name,
         "redirect": ",".join(client.redirect_uris),
@@ -112,7 +128,8 @@ def public_view(client: Client) -> dict:
         "public": client.public,
         "personal_access_client": "personal_access" in client.grants,
         "password_client": "password" in client.grants,
-        "revoked": False,
+        "revoked": client.disabled_at is not None,
+        "disabled_at": client.disabled_at.isoformat() if client.disabled_at else None,
         "user_id": client.owner_id,
         "created_at": client.created_at.isoformat(),
         "updated_at": client.updated_at.isoformat(),
@@ -156,6 +173,8 @@ class ClientView:
     """Its authorization requests must be pushed (RFC 9126 §5)."""
     require_dpop: bool = False
     """Its token requests must carry a DPoP proof (RFC 9449 §5.2)."""
+    disabled: bool = False
+    """An administrator disabled it: the protocol's lookups do not find it."""
 
     @classmethod
     def of(cls, row: Client) -> "ClientView":
@@ -163,7 +182,8 @@ class ClientView:
                    tuple(row.grants or ()), tuple(row.scopes or ()), row.owner_id, row.directory_granted_by,
                    row.directory_grantor_id, row.registered_at is not None, row.secret_expires_at,
                    row.auth_method, row.jwks, row.jwks_uri, row.metadata_document_at is not None,
-                   require_par=bool(row.require_par), require_dpop=bool(row.require_dpop))
+                   require_par=bool(row.require_par), require_dpop=bool(row.require_dpop),
+                   disabled=row.disabled_at is not None)
 
 
 REQUIREMENTS = ("require_par", "require_dpop")
@@ -185,9 +205,12 @@ def secret_expired(client: Client | ClientView) -> bool:
 
 class ClientService:
     def __init__(self, store: ClientStore, hasher: SecretHasher, cache: ClientCache,
-                 permissions: PermissionService, resource_scopes: Callable[[Session], set[str]] | None = None):
+                 permissions: PermissionService, resource_scopes: Callable[[Session], set[str]] | None = None,
+                 revoke_tokens: Callable[[Session, int], None] | None = None):
         self.resource_scopes = resource_scopes or (lambda s: set())
         """The scopes resource servers define: a client may be limited to them too."""
+        self.revoke_tokens = revoke_tokens or (lambda s, client_pk: None)
+        """Revokes every token of a client (its row id), when it is disabled."""
         self.store = store
         self.hasher = hasher
         self.permissions = permissions
@@ -329,7 +352,12 @@ class ClientService:
         return known[client_id]
 
     def view(self, s: Session, client_id: str) -> ClientView | None:
-        """The client as the protocol reads it: from memory when cached, else one query."""
+        """The client as the protocol reads it: from memory when cached, else one query; None for a disabled one."""
+        view = self.lookup(s, client_id)
+        return None if view is None or view.disabled else view
+
+    def lookup(self, s: Session, client_id: str) -> ClientView | None:
+        """As ``view``, a disabled client included (to say so rather than that it does not exist)."""
         view = self.cache.cached(client_id)
         if view is None:
             generation = self.cache.generation()
@@ -341,12 +369,13 @@ class ClientService:
         return view
 
     def remembered(self, client_id: str) -> ClientView | None:
-        """The client from memory only; None when only the database can tell."""
-        return self.cache.cached(client_id)
+        """The client from memory only; None when only the database can tell (or it is disabled)."""
+        view = self.cache.cached(client_id)
+        return None if view is None or view.disabled else view
 
     def by_secret(self, s: Session, secret: str) -> ClientView | None:
         row = self.store.by_secret_hash(s, self.hasher.hash(secret))
-        return ClientView.of(row) if row and not secret_expired(row) else None
+        return ClientView.of(row) if row and not secret_expired(row) and row.disabled_at is None else None
 
     def lapsed_directory_scopes(self, s: Session, client: ClientView) -> set[str]:
         """The directory scopes (``users:read``, ``groups:read``) of ``client``'s registration whose read no
@@ -357,10 +386,33 @@ class ClientService:
     def check_secret(self, client: Client | ClientView, secret: str) -> bool:
         return self.hasher.matches(secret, client.secret_hash) and not secret_expired(client)
 
-    def delete(self, s: Session, client_id: str, actor: Principal = SYSTEM) -> None:
-        """Delete the client; its codes and tokens go with it, so none of them works any more."""
+    def delete(self, s: Session, key: str, actor: Principal = SYSTEM) -> None:
+        """Delete the client (``key``: see ``client_key``); its codes and tokens go with it, so none works any more."""
         self.permissions.require(s, actor, "delete-auth_clients")
-        self._remove(s, client_id, actor)
+        self._remove(s, self.by_key(s, key).client_id, actor)
+
+    def disable(self, s: Session, actor: Principal, key: str) -> Client:
+        """Stop the client everywhere: no endpoint authenticates it, no authorization request names it, and its
+        tokens are revoked (they stay revoked when it is enabled again), its pending codes forgotten."""
+        self.permissions.require(s, actor, "edit-auth_clients")
+        client = self.by_key(s, key)
+        if client.disabled_at is None:
+            client.disabled_at = utcnow()
+            s.flush()
+            self.revoke_tokens(s, client.id)
+            self.store.forget_pending(s, client.id)
+            audit.record(s, "client.disabled", actor=actor, subject=client.client_id, details={"name": client.name})
+        return client
+
+    def enable(self, s: Session, actor: Principal, key: str) -> Client:
+        """Let a disabled client be used again; the tokens revoked when it was disabled stay revoked."""
+        self.permissions.require(s, actor, "edit-auth_clients")
+        client = self.by_key(s, key)
+        if client.disabled_at is not None:
+            client.disabled_at = None
+            s.flush()
+            audit.record(s, "client.enabled", actor=actor, subject=client.client_id, details={"name": client.name})
+        return client
 
     def _remove(self, s: Session, client_id: str, actor: Principal) -> None:
         if not self.store.delete_by_client_id(s, client_id):
@@ -376,13 +428,13 @@ class ClientService:
 
     def visible(self, s: Session, actor: Principal, client_id: str) -> Client:
         self.permissions.require(s, actor, "view-auth_clients")
-        return self._existing(s, client_id)
+        return self.by_key(s, client_id)
 
     def update(self, s: Session, actor: Principal, client_id: str, values: dict) -> Client:
         """Change name, redirect URIs, grants, scopes or sign-out URIs; a client stays public or confidential for
         life."""
         self.permissions.require(s, actor, "edit-auth_clients")
-        client = self._existing(s, client_id)
+        client = self._editable(s, client_id)
         if values.get("public", client.public) != client.public:
             raise Invalid("public cannot change: register a new client instead", field="public")
         before = service_reads(client.grants, client.scopes)
@@ -422,7 +474,7 @@ class ClientService:
     def regenerate_secret(self, s: Session, actor: Principal, client_id: str) -> tuple[Client, str]:
         """A new secret, shown this once; the old one stops working at once."""
         self.permissions.require(s, actor, "edit-auth_clients")
-        client = self._existing(s, client_id)
+        client = self._editable(s, client_id)
         if client.public:
             raise Invalid("a public client has no secret", field="public")
         secret = gen.generate(gen.CLIENT_SECRET_PREFIX)
@@ -433,8 +485,21 @@ class ClientService:
         audit.record(s, "client.secret_regenerated", actor=actor, subject=client.client_id)
         return client, secret
 
-    def _existing(self, s: Session, client_id: str) -> Client:
-        client = self.get(s, client_id)
+    def by_key(self, s: Session, key: str) -> Client:
+        """The client ``key`` names: a ``client_id`` (a metadata document's URL included) or ``doc-<row id>``."""
+        document = DOCUMENT_KEY.fullmatch(key or "")
+        if document:
+            client = self.store.by_id(s, int(document.group(1)))
+            client = client if client is not None and client.metadata_document_at is not None else None
+        else:
+            client = self.get(s, key)
         if client is None:
-            raise NotFound(f"No client with id {client_id!r}.")
+            raise NotFound(f"No client with id {key!r}.")
+        return client
+
+    def _editable(self, s: Session, key: str) -> Client:
+        client = self.by_key(s, key)
+        if client.metadata_document_at is not None:
+            raise Invalid("this client is described by its metadata document, which alone changes it; it may be "
+                          "disabled or deleted", field="client_id")
         return client

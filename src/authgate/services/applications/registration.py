@@ -143,6 +143,8 @@ class RegistrationService:
         if client is None or not registration_token \
                 or not self.hasher.matches(registration_token, client.registration_token_hash):
             raise Unauthenticated("The registration access token is not valid for this client.")
+        if client.disabled_at is not None:
+            raise Unauthenticated("This client has been disabled by an administrator.")
         return client
 
     def update(self, s: Session, client_id: str, registration_token: str | None,

@@ -9,6 +9,7 @@ import time
 
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.events import CLIENT, JTI
+from authgate.storage.repositories.events import SUBJECT_LENGTH
 
 SWEEP_ABOVE = 1000
 
@@ -25,7 +26,8 @@ class RevokedCache:
         return jti in self._jtis
 
     def client_deleted(self, client_id: str) -> bool:
-        return client_id in self._clients
+        """Also for a ``client_id`` longer than an event's subject (a metadata document's URL), which is cut."""
+        return client_id[:SUBJECT_LENGTH] in self._clients
 
     def _add(self, table: dict[str, float], subject: str) -> None:
         now = time.monotonic()

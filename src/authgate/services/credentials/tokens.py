@@ -232,6 +232,10 @@ class TokenService:
             self.revoke_family(s, family_id)
         audit.record(s, event, user_id=user_id, client_id=client_id, details=details)
 
+    def revoke_client(self, s: Session, client_pk: int) -> None:
+        """Revoke every family, refresh token and access token of the client (row id): it was disabled."""
+        events.record(s, events.JTI, self.store.revoke_client(s, client_pk, utcnow()))
+
     def revoke_user(self, s: Session, user_id: int) -> None:
         """Revoke every family, refresh token and access token of ``user_id`` (their account is gone)."""
         events.record(s, events.JTI, self.store.revoke_user(s, user_id, utcnow()))

@@ -23,7 +23,7 @@ EVENTS = (
     "consent.granted", "consent.denied", "authorization.revoked",
     "token.issued", "token.refreshed", "token.revoked", "token.reuse_detected", "code.replayed",
     "personal_token.created", "personal_token.revoked",
-    "client.created", "client.updated", "client.deleted", "client.secret_regenerated",
+    "client.created", "client.updated", "client.deleted", "client.secret_regenerated", "client.disabled", "client.enabled",
     "key.rotated", "user.unlocked", "user.password_changed", "user.deactivated", "user.deleted",
     "key.removed", "keys.encrypted",
     "login.second_factor_required", "login.second_step_failed",

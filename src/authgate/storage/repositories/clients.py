@@ -1,4 +1,5 @@
-"""Client registrations: by ``client_id``, by secret hash, all of them, a page of them; deletion."""
+"""Client registrations: by ``client_id``, by row id, by secret hash, all of them, a page of them; deletion; what a
+disabled client was in the middle of (its codes, device codes and pushed requests) forgotten."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from authgate.storage.models import Client
+from authgate.storage.models import AuthorizationCode, Client, DeviceCode, PushedAuthorizationRequest
 from authgate.storage.repositories.listing import PageQuery, page_of
 
 
@@ -22,6 +23,8 @@ class ClientStore(Protocol):
     def delete_by_client_id(self, s: Session, client_id: str) -> bool:
         """Delete the client (its codes and tokens go with it); whether there was one."""
     def page(self, s: Session, query: PageQuery) -> tuple[list[Client], int]: ...
+    def forget_pending(self, s: Session, client_pk: int) -> None:
+        """Delete the client's authorization codes, device codes and pushed authorization requests."""
 
 
 class SqlClientStore:
@@ -43,6 +46,10 @@ class SqlClientStore:
 
     def delete_by_client_id(self, s: Session, client_id: str) -> bool:
         return bool(s.execute(delete(Client).where(Client.client_id == client_id)).rowcount)
+
+    def forget_pending(self, s: Session, client_pk: int) -> None:
+        for table in (AuthorizationCode, DeviceCode, PushedAuthorizationRequest):
+            s.execute(delete(table).where(table.client_id == client_pk))
 
     def page(self, s: Session, query: PageQuery) -> tuple[list[Client], int]:
         return page_of(s, select(Client), query, search=(Client.name, Client.client_id))

@@ -16,11 +16,12 @@ from authgate.storage.models import RevocationEvent
 from authgate.storage.types import utcnow
 
 SUBJECT_LENGTH = 128
+"""A longer subject (a metadata document's URL as ``client_id``) is cut to this; its listeners match the prefix."""
 
 
 class EventStore(Protocol):
     def record(self, s: Session, events: list[tuple[str, str]]) -> None:
-        """Write ``(kind, subject)`` rows in ``s``'s transaction, stamped now."""
+        """Write ``(kind, subject)`` rows in ``s``'s transaction, stamped now, each subject cut to ``SUBJECT_LENGTH``."""
 
     def since(self, s: Session, when: datetime) -> list[tuple[int, str, str]]:
         """``(id, kind, subject)`` of every row written after ``when``."""
@@ -29,8 +30,8 @@ class EventStore(Protocol):
 class SqlEventStore:
     def record(self, s: Session, events: list[tuple[str, str]]) -> None:
         now = utcnow()
-        s.execute(insert(RevocationEvent),
-                  [{"kind": kind, "subject": subject, "created_at": now} for kind, subject in events])
+        s.execute(insert(RevocationEvent), [{"kind": kind, "subject": subject[:SUBJECT_LENGTH], "created_at": now}
+                                            for kind, subject in events])
 
     def since(self, s: Session, when: datetime) -> list[tuple[int, str, str]]:
         return [tuple(row) for row in s.execute(

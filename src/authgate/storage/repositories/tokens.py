@@ -64,6 +64,8 @@ class TokenStore(Protocol):
     def revoke_family(self, s: Session, family_id: int, now: datetime) -> list[str]:
         """Revoke the family and its live tokens; the ``jti`` of the access tokens revoked."""
 
+    def revoke_client(self, s: Session, client_pk: int, now: datetime) -> list[str]:
+        """Revoke every family, refresh token and access token of the client (row id); the access tokens' ``jti``s."""
     def revoke_user(self, s: Session, user_id: int, now: datetime) -> list[str]:
         """Revoke every family and live token of the user; the ``jti`` of the access tokens revoked."""
 
@@ -131,6 +133,16 @@ class SqlTokenStore:
             .values(revoked_at=now)
             .returning(AccessToken.jti)
         ).all())
+
+    def revoke_client(self, s: Session, client_pk: int, now: datetime) -> list[str]:
+        families = select(TokenFamily.id).where(TokenFamily.client_id == client_pk)
+        s.execute(update(TokenFamily).where(TokenFamily.client_id == client_pk, TokenFamily.revoked_at.is_(None))
+                  .values(revoked_at=now))
+        s.execute(update(RefreshToken).where(RefreshToken.family_id.in_(families), RefreshToken.revoked_at.is_(None))
+                  .values(revoked_at=now))
+        return list(s.scalars(update(AccessToken).where(AccessToken.client_id == client_pk,
+                                                        AccessToken.revoked_at.is_(None))
+                              .values(revoked_at=now).returning(AccessToken.jti)).all())
 
     def revoke_user(self, s: Session, user_id: int, now: datetime) -> list[str]:
         s.execute(update(TokenFamily).where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None))

@@ -1,7 +1,9 @@
 """``/admin/auth-clients``: client applications for administrators — list (search, pages), register
 (the secret shown once), edit, regenerate the secret, delete. ``ClientService`` checks the
 ``*-auth_clients`` permissions, exactly as for the API; a refused change (bad input, or a directory
-read the visitor may not give) shows the form again with the reason."""
+read the visitor may not give) shows the form again with the reason. Disable and enable (``edit-auth_clients``)
+are asked for on a confirmation page. A client is addressed by ``client_key``: a client known by its metadata
+document (its ``client_id`` a URL) as ``doc-<n>``; its page shows what the document says, with no form."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.oauth.grants.registry import GRANTS
-from authgate.services.applications.clients import REQUIREMENTS
+from authgate.services.applications.clients import REQUIREMENTS, client_key
 from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS, logout_view
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.errors import Forbidden, Invalid
@@ -62,7 +64,7 @@ async def clients(request: Request) -> Response:
             return rt.clients.page(s, who.principal, query)
 
     result = await run_in_threadpool(load)
-    return page(request, who, "admin_clients.html", clients=result.items, grant_labels=GRANTS.labels(),
+    return page(request, who, "admin_clients.html", clients=result.items, grant_labels=GRANTS.labels(), key_of=client_key,
                 **list_context(BASE, query, result, sortable=SORTABLE, default_order="name"))
 
 
@@ -102,10 +104,10 @@ async def create_client(request: Request) -> Response:
         return _new_form(request, who, form, error, status=_status(error))
     details = [("Client ID", client.client_id), ("Name", client.name)]
     if secret is None:
-        return redirect(request, f"{BASE}/{client.client_id}", f"Public client “{client.name}” registered. It has no secret.")
+        return redirect(request, f"{BASE}/{client_key(client)}", f"Public client “{client.name}” registered. It has no secret.")
     return await show_once(request, who, title="New client secret", heading=f"Client “{client.name}” registered",
                            what="client secret", label="Client secret", secret=secret, details=details,
-                           back=f"{BASE}/{client.client_id}", back_label="Done")
+                           back=f"{BASE}/{client_key(client)}", back_label="Done")
 
 
 def _edit_form(request, who, client, form=None, error=None, status=200):
@@ -113,7 +115,7 @@ def _edit_form(request, who, client, form=None, error=None, status=200):
                     "scopes": client.scopes, "public": client.public, **logout_view(client),
                     "require_par": client.require_par, "require_dpop": client.require_dpop}
     return page(request, who, "admin_client_form.html", status=status, form=form, error=error, client=client,
-                action=f"{BASE}/{client.client_id}", **form_choices())
+                key=client_key(client), action=f"{BASE}/{client_key(client)}", **form_choices())
 
 
 def _visible(request, who, client_id):
@@ -172,8 +174,37 @@ async def regenerate(request: Request, client_id: str) -> Response:
     client, secret = await run_in_threadpool(regenerate_secret)
     return await show_once(request, who, title="New client secret", heading=f"New secret for “{client.name}”",
                            what="client secret", label="Client secret", secret=secret,
-                           details=[("Client ID", client.client_id)], back=f"{BASE}/{client.client_id}",
+                           details=[("Client ID", client.client_id)], back=f"{BASE}/{client_key(client)}",
                            back_label="Done")
+
+
+@router.get(BASE + "/{client_id}/disable")
+async def confirm_disable(request: Request, client_id: str) -> Response:
+    return await ask(request, _client_name(client_id), title="Disable client", button="Disable client",
+                     question="Disable “{name}”? It can no longer sign anyone in or get tokens, and every token it "
+                              "holds stops working now; enabling it again does not bring those tokens back.",
+                     action=f"{BASE}/{client_id}/disable", cancel=f"{BASE}/{client_id}")
+
+
+@router.post(BASE + "/{client_id}/disable")
+async def disable_client(request: Request, client_id: str) -> Response:
+    return await carry_out(request, _client_name(client_id),
+                           lambda rt, s, me: rt.clients.disable(s, me, client_id),
+                           then=f"{BASE}/{client_id}", flash="Client “{name}” disabled; its tokens were revoked.")
+
+
+@router.get(BASE + "/{client_id}/enable")
+async def confirm_enable(request: Request, client_id: str) -> Response:
+    return await ask(request, _client_name(client_id), title="Enable client", button="Enable client",
+                     question="Enable “{name}” again? It may sign people in and get new tokens.",
+                     action=f"{BASE}/{client_id}/enable", cancel=f"{BASE}/{client_id}")
+
+
+@router.post(BASE + "/{client_id}/enable")
+async def enable_client(request: Request, client_id: str) -> Response:
+    return await carry_out(request, _client_name(client_id),
+                           lambda rt, s, me: rt.clients.enable(s, me, client_id),
+                           then=f"{BASE}/{client_id}", flash="Client “{name}” enabled.")
 
 
 @router.get(BASE + "/{client_id}/delete")

@@ -1,6 +1,8 @@
 """``/api/1.0/oauth/clients``: client applications, in ProcessMaker's (Passport's) shape plus authgate's.
 
-The secret is in the create response and in ``POST .../secret`` (a new one) only.
+The secret is in the create response and in ``POST .../secret`` (a new one) only. A client known by its
+metadata document is addressed by its ``id`` (``doc-<n>``: its ``client_id`` is a URL), may be read, disabled
+and deleted, not changed (its document says what it is).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ KeySet = dict | None
 
 
 class ClientOut(BaseModel):
-    id: str
+    id: str = Field(description="What addresses it in paths: its client_id, or doc-<n> for a client known by its "
+                                "metadata document (whose client_id is a URL).")
     client_id: str
     name: str
     redirect: str = Field(description="The redirect URIs, comma-separated (Passport's field).")
@@ -48,7 +51,8 @@ class ClientOut(BaseModel):
     public: bool
     personal_access_client: bool
     password_client: bool
-    revoked: bool
+    revoked: bool = Field(description="Disabled by an administrator (Passport's field).")
+    disabled_at: str | None = Field(None, description="When it was disabled; null while it may be used.")
     user_id: int | None
     created_at: str
     updated_at: str
@@ -176,6 +180,26 @@ def regenerate_secret(request: Request, client_id: ClientId,
     with rt.db.session() as s:
         client, secret = rt.clients.regenerate_secret(s, principal, client_id)
         return public_view(client) | {"secret": secret}
+
+
+@router.post("/oauth/clients/{client_id}/disable", summary="Disable a client application; its tokens are revoked",
+             response_model=ClientOut, responses=errors(401, 403, 404, 422),
+             description=describe("clients:write", "`edit-auth_clients`") + " Every endpoint then refuses it "
+                                                                           "(`invalid_client`); enabling it again "
+                                                                           "does not bring its tokens back.")
+def disable_client(request: Request, client_id: ClientId, principal: Principal = Depends(require_scope("clients:write"))):
+    rt = _runtime(request)
+    with rt.db.session() as s:
+        return public_view(rt.clients.disable(s, principal, client_id))
+
+
+@router.post("/oauth/clients/{client_id}/enable", summary="Enable a disabled client application",
+             response_model=ClientOut, responses=errors(401, 403, 404, 422),
+             description=describe("clients:write", "`edit-auth_clients`"))
+def enable_client(request: Request, client_id: ClientId, principal: Principal = Depends(require_scope("clients:write"))):
+    rt = _runtime(request)
+    with rt.db.session() as s:
+        return public_view(rt.clients.enable(s, principal, client_id))
 
 
 @router.delete("/oauth/clients/{client_id}", summary="Delete a client application; its tokens are revoked",

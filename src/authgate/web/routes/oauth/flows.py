@@ -91,6 +91,11 @@ def _authorize(request: Request, choice: str | None) -> Response:
                       message="This application cannot be used here.", error="invalid_client", description=refused)
     with runtime.db.session() as s:
         signed_in = runtime.sessions.resume(s, read_cookie(request, SESSION_COOKIE))
+        named = runtime.clients.lookup(s, request.query_params.get("client_id") or "")
+        if named is not None and named.disabled:
+            return render("authorize_error.html", status=400, **signed_in_state(request, visitor_of(signed_in)),
+                          message="This application has been disabled.", error="invalid_client",
+                          description="An administrator of this server disabled it; it cannot sign you in.")
         oauth_request = OAuthRequest(s, request.method, uri, request.headers, query_pairs(request), [], "query")
         outcome = decide_authorization(server, oauth_request, signed_in, choice)
     if isinstance(outcome, Refused):
