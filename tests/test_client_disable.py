@@ -22,6 +22,7 @@ from support import (
     grant, introspect, password_grant, pkce_pair, revoke, token_request, unique, users_me,
 )
 from support.oauth import get_code
+from support.pages import parse_page
 from support.registration import manage, registered
 
 HTTP_TIMEOUT = 15
@@ -169,6 +170,37 @@ def test_a_disabled_registered_client_cannot_manage_its_registration_rfc7592_2(a
     assert admin_api.ok("GET", f"/oauth/clients/{info['client_id']}")["revoked"] is True
 
 
+def admin_browser(authgate) -> Browser:
+    browser = Browser(authgate)
+    browser.login(User("admin", authgate.admin_password, "", 1))
+    return browser
+
+
+def confirm(browser: Browser, page_url: str) -> requests.Response:
+    """Open a confirmation page and press its button (the form carries the CSRF token)."""
+    page = browser.get(page_url)
+    assert page.status_code == 200, page.text[:300]
+    [form] = [f for f in parse_page(page.text).forms if f.method == "post" and f.action == page_url]
+    return browser.post(page_url, data={"csrf_token": form.input("csrf_token")["value"]})
+
+
+def test_an_administrator_disables_and_enables_a_client_on_its_page(authgate):
+    """The client's page links to a confirmation (no state change on GET); once confirmed the client is refused
+    and its page says it is disabled, with the way back (Enable)."""
+    client = authgate.create_client(grants=("client_credentials",))
+    browser = admin_browser(authgate)
+    page = f"/admin/auth-clients/{client.client_id}"
+    assert f'href="{page}/disable"' in browser.get(page).text
+    assert client_credentials(authgate, client).status_code == 200, "a GET of the confirmation changes nothing"
+    assert confirm(browser, f"{page}/disable").status_code == 303
+    assert refused(client_credentials(authgate, client))
+    shown = browser.get(page).text
+    assert "is <strong>disabled</strong>" in shown and f'href="{page}/enable"' in shown
+    assert "disabled</span>" in browser.get(f"/admin/auth-clients?q={client.client_id}").text
+    assert confirm(browser, f"{page}/enable").status_code == 303
+    assert client_credentials(authgate, client).status_code == 200
+
+
 # -- clients known by their metadata document ------------------------------------------------------------------
 
 
@@ -206,8 +238,7 @@ def test_a_document_client_is_read_by_its_key_and_not_edited_here(authgate, admi
 
 def test_the_admin_page_of_a_document_client_shows_the_document_and_no_form(authgate, document_client):
     url, key = document_client
-    browser = Browser(authgate)
-    browser.login(User("admin", authgate.admin_password, "", 1))
+    browser = admin_browser(authgate)
     listing = browser.get("/admin/auth-clients?q=Long+agent")
     assert f'href="/admin/auth-clients/{key}"' in listing.text
     page = browser.get(f"/admin/auth-clients/{key}")
