@@ -200,12 +200,14 @@ REQUEST_OBJECT = b64url_json({"alg": "none"}) + "." + b64url_json({"scope": "ope
 
 
 @pytest.mark.parametrize("name, value, error", [
-    ("request", REQUEST_OBJECT, "request_not_supported"),
+    ("request", REQUEST_OBJECT, "invalid_request_object"),
     ("request_uri", "https://rp.example.org/request.jwt", "request_uri_not_supported"),
 ])
 def test_request_objects_are_refused_to_the_client_with_state_oidc_core_6(server, rp, user, name, value, error):
-    """§6.1, §6.2: an OP that does not support request objects says so; ignoring them would run a
-    request the client did not mean (here a request object asking for more)."""
+    """§6.1: an unsigned request object (``alg: none``, from a client with no keys) is refused, never run;
+    §6.2: a ``request_uri`` is taken only from the pushed authorization request endpoint, so one the client hosts
+    is not supported. Ignoring either would run a request the client did not mean (here one asking for more).
+    Signed request objects: tests/test_jar_rfc9101.py."""
     params = authorization_params(rp, scope="openid", **{name: value})
     resp = login(server, user).open_authorize(params)
     assert resp.status_code == 302 and without_query(resp.headers["Location"]) == rp.redirect_uri
@@ -272,5 +274,5 @@ def test_provider_metadata_oidc_discovery_3(server, monkeypatch):
     assert meta["id_token_signing_alg_values_supported"] == ["RS256"]
     assert {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "email", "preferred_username"} <= set(
         meta["claims_supported"])
-    assert meta["request_parameter_supported"] is False
+    assert meta["request_parameter_supported"] is True
     assert meta["request_uri_parameter_supported"] is False and meta["prompt_values_supported"] == ["none", "login", "consent"]

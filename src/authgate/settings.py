@@ -273,6 +273,9 @@ class Settings:
     """How long a pushed authorization request's ``request_uri`` may wait for its first use (RFC 9126 §2.2)."""
     require_par: bool
     """Every client must push its authorization requests (RFC 9126 §5 ``require_pushed_authorization_requests``)."""
+    require_request_object: bool
+    """Every client must send its authorization requests as signed request objects (RFC 9101 §10.5
+    ``require_signed_request_object``)."""
     registration_mode: str
     registrations_per_ip: Rate | None
     registration_grants: tuple[str, ...]
@@ -389,6 +392,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         dpop_nonce_seconds=_int("AUTHGATE_DPOP_NONCE_SECONDS", 300, minimum=10),
         par_seconds=_int("AUTHGATE_PAR_SECONDS", 60),
         require_par=_flag("AUTHGATE_REQUIRE_PAR"),
+        require_request_object=_flag("AUTHGATE_REQUIRE_SIGNED_REQUEST_OBJECT"),
         registration_mode=_choice("AUTHGATE_REGISTRATION", "off", REGISTRATION_MODES),
         registrations_per_ip=_rate("AUTHGATE_LIMIT_REGISTRATIONS_PER_IP", "10/3600"),
         registration_grants=_registration_grants("AUTHGATE_REGISTRATION_GRANTS", "authorization_code refresh_token"),

@@ -278,6 +278,8 @@ def _client_lines(data: dict) -> list[str]:
         *(["Must prove a DPoP key at the token endpoint"] if data.get("dpop_bound_access_tokens") else []),
         *([f"Known by its metadata document; addressed as {data['id']}"] if data.get("metadata_document") else []),
         *([f"Disabled at {data['disabled_at']}"] if data.get("disabled_at") else []),
+        *(["Must sign its authorization requests (request objects)"] if data.get("require_signed_request_object")
+          else []),
     ]
 
 
@@ -294,12 +296,14 @@ def clients_update(runtime: Runtime, args) -> None:
                                               ("grants", args.grant), ("scopes", args.scope),
                                               ("token_endpoint_auth_method", args.auth_method),
                                               ("jwks", _jwks_file(args.jwks_file)), ("jwks_uri", args.jwks_uri),
-                                              ("require_par", args.require_par), ("require_dpop", args.require_dpop))
+                                              ("require_par", args.require_par), ("require_dpop", args.require_dpop),
+                                              ("require_request_object", args.require_signed_request_object))
               if value is not None}
     values |= _logout_values(args)
     if not values:
         raise Invalid("nothing to change: give --name, --redirect-uri, --grant, --scope, --auth-method, --jwks-file, "
-                      "--jwks-uri, --[no-]require-par, --[no-]require-dpop or a sign-out option")
+                      "--jwks-uri, --[no-]require-par, --[no-]require-dpop, --[no-]require-signed-request-object or a "
+                      "sign-out option")
     with runtime.db.session() as s:
         _client(runtime, s, args.client_id)
         data = client_views.public_view(runtime.clients.update(s, SYSTEM, args.client_id, values))

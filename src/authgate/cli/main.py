@@ -275,6 +275,8 @@ def _clients(parser: argparse.ArgumentParser) -> None:
                                help="its authorization requests must be pushed first (RFC 9126)")
     update_client.add_argument("--require-dpop", action=argparse.BooleanOptionalAction, default=None,
                                help="its token requests must carry a DPoP proof (RFC 9449)")
+    update_client.add_argument("--require-signed-request-object", action=argparse.BooleanOptionalAction, default=None,
+                               help="its authorization requests must be request objects signed by its keys (RFC 9101)")
     _json(update_client)
     update_client.set_defaults(run=_command("clients_update"))
     rotate_secret = clients.add_parser("rotate-secret", help="a new secret, shown once; the old one stops working at once")

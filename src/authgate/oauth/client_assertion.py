@@ -26,7 +26,6 @@ MAX_LIFETIME = 3600
 """An hour: Authlib's client signs assertions for that long by default; each is usable once (its ``jti``) anyway."""
 LEEWAY = 30
 MAX_ASSERTION_BYTES = 8192
-REFETCH_SECONDS = 60
 
 
 def _refuse(description: str):
@@ -88,15 +87,9 @@ class PrivateKeyJwt:
         return client
 
     def _keys(self, row, kid: str | None):
-        """The client's keys; from a ``jwks_uri`` fetched again (at most once a minute) when they lack ``kid``:
-        the client has rotated its keys."""
+        """The client's keys (``client_keys.keys_of``)."""
         try:
-            if row.jwks:
-                return client_keys.public_keys(row.jwks)
-            keys = client_keys.public_keys(self.fetcher.json(row.jwks_uri))
-            if kid and not any(key.kid == kid for key in keys.keys):
-                keys = client_keys.public_keys(self.fetcher.json(row.jwks_uri, newer_than=REFETCH_SECONDS))
-            return keys
+            return client_keys.keys_of(row, self.fetcher, kid)
         except (FetchRefused, Invalid) as error:
             _refuse(f"The client's keys cannot be read: {error}")
 

@@ -11,7 +11,9 @@ It reads and records remembered consent, applies ``prompt``, ``max_age`` and ``a
 Consent is remembered per scope set only: a request naming resources (RFC 8707) always shows the page,
 which names them, and approving it remembers nothing.
 A request by ``request_uri`` (RFC 9126 §4) is decided on its pushed parameters (``oauth/par.py``), its round
-trips carry only ``client_id`` and ``request_uri``, and the pushed request ends with the answer.
+trips carry only ``client_id`` and ``request_uri``, and the pushed request ends with the answer. A request object
+(RFC 9101, ``oauth/request_objects.py``) is decided on its verified parameters, kept as a pushed request is
+(``front_channel``, which does not count as pushed) for the round trips, so it is verified once.
 The adapter only converts the HTTP request and renders the outcome; CSRF stays in the adapter.
 The device approval page (``oauth/device_approval.py``) answers with the same outcomes.
 """
@@ -23,6 +25,7 @@ from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
+from authgate.oauth import request_objects
 from authgate.oauth.grants.openid import second_factor_needed, sign_in_needed
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.par import pushed_only, pushed_request
@@ -108,19 +111,29 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
     runtime = server.runtime
     try:
         found = pushed_request(server, request)
+        signed = None if found else request_objects.at_authorization(server, request)
     except OAuth2Error as error:
         return Refused(error)
     except ValueError:
         return Unreadable()
+    if signed:
+        client, parameters = signed
+        request_uri, kept = runtime.pushed_requests.keep_front_channel(request.db, client.row.id, parameters)
+        query = [("client_id", client.get_client_id()), ("request_uri", request_uri)]
+        found = kept, OAuthRequest(request.db, request.method, request.uri, request.headers, parameters, [], "query",
+                                   client_ip=request.client_ip)
+    else:
+        query = pushed_only(request) if found else without_reauthentication(request.query_pairs)
     pushed = found[0] if found else None
-    query = pushed_only(request) if found else without_reauthentication(request.query_pairs)
     if found:
         request = found[1]
     outcome = _decide(server, request, signed_in, choice, pushed,
                       PATHS["authorization_endpoint"] + "?" + urlencode(query))
     if pushed and isinstance(outcome, SignInNeeded):
         runtime.pushed_requests.sign_in_asked(request.db, pushed, without_reauthentication(request.query_pairs))
-    if pushed and (isinstance(outcome, Answered) or (isinstance(outcome, Refused) and outcome.error.redirect_uri)):
+    ended = isinstance(outcome, Answered) or (isinstance(outcome, Refused) and outcome.error.redirect_uri) \
+        or (signed and not isinstance(outcome, (SignInNeeded, SecondFactorNeeded, ConsentNeeded)))
+    if pushed and ended:
         runtime.pushed_requests.finish(request.db, pushed)
     return outcome
 
@@ -142,10 +155,14 @@ def _decide(server, request: OAuthRequest, signed_in: SignedIn | None, choice: s
     except ValueError:
         return Unreadable()
     client = grant.client.row
-    if pushed is None and _must_push(server, client):
+    if (pushed is None or pushed.front_channel) and _must_push(server, client):
         return Refused(InvalidRequestError(
             "This client must push its authorization requests (RFC 9126 section 5): send client_id and the "
             "request_uri from the pushed authorization request endpoint."))
+    if pushed is None and request_objects.must_sign(server, grant.client):
+        return Refused(InvalidRequestError(
+            "This client must send its authorization requests as signed request objects "
+            "(require_signed_request_object, RFC 9101 section 10.5): send client_id and request."))
     requested = scope_rules.parse(request.scope)
     scopes = requested or scope_rules.default_for_client(client.scopes)
     resources = grant.target.resources if grant.target else ()

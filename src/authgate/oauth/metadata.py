@@ -74,6 +74,10 @@ def build(server, s) -> dict:
         "protected_resources": [server.runtime.resources.own_identifier],
         "pushed_authorization_request_endpoint": issuer + PATHS["pushed_authorization_request_endpoint"],
         "require_pushed_authorization_requests": server.runtime.settings.require_par,
+        "request_parameter_supported": True,
+        "request_uri_parameter_supported": False,
+        "request_object_signing_alg_values_supported": list(client_keys.ALGORITHMS),
+        "require_signed_request_object": server.runtime.settings.require_request_object,
     }
     if client_keys.PRIVATE_KEY_JWT in doc["token_endpoint_auth_methods_supported"]:
         doc["token_endpoint_auth_signing_alg_values_supported"] = list(client_keys.ALGORITHMS)

@@ -5,7 +5,8 @@ The push is authenticated as at the token endpoint (``AuthorizationServer.authen
 names itself with ``client_id``) and validated as the authorization endpoint validates a request (the same
 ``consent_grant``: client, redirect URI, response type, scope, PKCE, OpenID Connect), so a request that could
 not be authorized is refused now, in OAuth JSON (§2.3), rather than on a page later. A ``request_uri`` inside a
-push is refused (§2.1). A DPoP proof sent with the push binds the code to its key, as ``dpop_jkt`` does
+push is refused (§2.1). A push may carry a signed request object instead (§3, ``oauth/request_objects.py``): then
+only its parameters count. A DPoP proof sent with the push binds the code to its key, as ``dpop_jkt`` does
 (RFC 9449 §10.1).
 
 At the authorization endpoint, ``pushed_request`` swaps the browser's request (``client_id`` and
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
+from authgate.oauth import request_objects
 from authgate.oauth.context import bound
 from authgate.oauth.dpop import DpopError
 from authgate.oauth.errors import DpopProofError
@@ -68,6 +70,7 @@ def push(server, request: OAuthRequest) -> Response:
         try:
             client = server.authenticate_client(request, AuthgateGrant.TOKEN_ENDPOINT_AUTH_METHODS, ENDPOINT)
             form = [(name, value) for name, value in request.form_pairs if name not in CLIENT_AUTHENTICATION]
+            form = request_objects.at_push(server, client, form)
             if any(name == "request_uri" for name, _ in form):
                 raise InvalidRequestError("A pushed authorization request must not contain 'request_uri' "
                                           "(RFC 9126 section 2.1).")

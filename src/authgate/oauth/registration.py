@@ -32,8 +32,9 @@ AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none", client_keys
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 URL_FIELDS = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 TEXT_FIELDS = ("software_id", "software_version")
-REQUIREMENT_FIELDS = {"require_pushed_authorization_requests": "require_par", "dpop_bound_access_tokens": "require_dpop"}
-"""RFC 9126 §6 and RFC 9449 §5.2 client metadata -> the client's requirement."""
+REQUIREMENT_FIELDS = {"require_pushed_authorization_requests": "require_par", "dpop_bound_access_tokens": "require_dpop",
+                      "require_signed_request_object": "require_request_object"}
+"""RFC 9126 §6, RFC 9449 §5.2 and RFC 9101 §10.5 client metadata -> the client's requirement."""
 MAX_TEXT = 2000
 MAX_CONTACTS = 20
 COMPACT_JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")

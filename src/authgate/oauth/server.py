@@ -34,6 +34,7 @@ from authgate.oauth.grants.registry import TOKEN_GRANTS
 from authgate.oauth.introspection import IntrospectionEndpoint
 from authgate.oauth.issuing import TokenGenerator
 from authgate.oauth.models import OAuthClient
+from authgate.oauth.request_objects import RequestObjects
 from authgate.oauth.requests import OAuthRequest
 from authgate.oauth.revocation import RevocationEndpoint
 from authgate.services.applications import client_limits
@@ -74,6 +75,7 @@ class AuthorizationServer(AuthlibServer):
         self.private_key_jwt = PrivateKeyJwt(settings.issuer, settings.issuer + "/oauth/token",
                                              runtime.assertion_memory, runtime.fetcher)
         self.register_client_auth_method("private_key_jwt", self.private_key_jwt)
+        self.request_objects = RequestObjects(settings.issuer, runtime.request_object_memory, runtime.fetcher)
         self.register_endpoint(RevocationEndpoint)
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(DeviceAuthorizationEndpoint)

@@ -327,6 +327,12 @@ class Runtime:
         return AssertionMemory(self.limiter)
 
     @_built
+    def request_object_memory(self) -> AssertionMemory:
+        from authgate.services.credentials.assertion_jtis import AssertionMemory
+
+        return AssertionMemory(self.limiter, "request-object")
+
+    @_built
     def metadata_documents(self) -> MetadataDocuments:
         from authgate.services.applications.metadata_documents import MetadataDocuments
 

@@ -91,6 +91,8 @@ class Client(Base):
     """Its token requests must carry a DPoP proof (RFC 9449 §5.2 ``dpop_bound_access_tokens``)."""
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     """When an administrator disabled it: it authenticates nowhere until enabled; None: usable."""
+    require_request_object: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Its authorization requests must be signed request objects (RFC 9101 §10.5 ``require_signed_request_object``)."""
 
 
 class AuthorizationCode(Base):
@@ -525,8 +527,9 @@ class PushedAuthorizationRequest(Base):
     """An authorization request a client pushed (RFC 9126), by keyed hash of its ``request_uri``: its parameters
     as (name, value) pairs, for that client only. ``expires_at`` is ``AUTHGATE_PAR_SECONDS`` after the push until
     the first use at ``/oauth/authorize`` (``first_used_at``), which gives the authorization that long to finish;
-    ``sign_in_after`` is the instant a sign-in it asked for (``prompt=login``, ``max_age``) must follow. Deleted when
-    the authorization ends."""
+    a request object sent to ``/oauth/authorize`` is kept the same way (``front_channel``) once verified.
+    ``sign_in_after`` is the instant a sign-in it asked for (``prompt=login``, ``max_age``) must follow. Deleted
+    when the authorization ends."""
 
     __tablename__ = "pushed_authorization_requests"
 
@@ -538,3 +541,5 @@ class PushedAuthorizationRequest(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     first_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sign_in_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    front_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Not pushed: a request object (RFC 9101) sent through the browser, kept for the authorization's round trips."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import grants
-from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
+from authlib.oidc.core.errors import RequestURINotSupportedError
 
 from authgate.oauth import resources as targets
 from authgate.oauth.errors import DpopProofError, repeated_parameters
@@ -19,13 +19,13 @@ from authgate.storage.models import TokenFamily, User
 UNTRUSTED_IF_REPEATED = ("client_id", "redirect_uri", "response_type")
 
 
-def refuse_request_objects(data: dict) -> None:
-    """``request`` and ``request_uri`` (OpenID Connect Core §6, RFC 9101) are not supported: say so
-    rather than ignore parameters the client meant to be authoritative."""
-    if "request" in data:
-        raise RequestNotSupportedError("Request objects (the 'request' parameter) are not supported.")
+def refuse_request_uri(data: dict) -> None:
+    """A ``request_uri`` PAR did not issue (OpenID Connect Core §6.2, RFC 9101 §5.2) is not fetched: say so
+    rather than ignore parameters the client meant to be authoritative. (A ``request`` never gets here: the
+    request object's parameters replaced it, ``oauth/request_objects.py``.)"""
     if "request_uri" in data:
-        raise RequestURINotSupportedError("The 'request_uri' parameter is not supported.")
+        raise RequestURINotSupportedError("The 'request_uri' parameter is supported only as issued by the pushed "
+                                          "authorization request endpoint.")
 
 
 class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
@@ -45,14 +45,14 @@ class AuthorizationCodeGrant(AuthgateGrant, grants.AuthorizationCodeGrant):
     def validate_requested_scope(self):
         """Runs once the redirect URI is trusted, so these errors go back to the client (RFC 6749 §4.1.2.1).
 
-        Request objects are refused here too (OpenID Connect Core §6), so the client learns why.
+        A ``request_uri`` not from PAR is refused here too (OpenID Connect Core §6.2), so the client learns why.
         The scope itself is judged by the client's ``get_allowed_scope`` (invalid_scope); with ``resource``
         (RFC 8707 §2), against what those resources define, once they are known (else invalid_target).
         """
         repeated = self.request.payload.repeated()
         if repeated:
             raise repeated_parameters(repeated)
-        refuse_request_objects(self.request.payload.data)
+        refuse_request_uri(self.request.payload.data)
         asked = self.requested_resources()
         if asked:
             client = self.request.client

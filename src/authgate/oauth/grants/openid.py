@@ -79,8 +79,6 @@ class OpenIDCode(oidc_grants.OpenIDCode):
             "prompt_values_supported": PROMPTS_SUPPORTED,
             "acr_values_supported": ACR_VALUES_SUPPORTED,
             "claims_parameter_supported": False,
-            "request_parameter_supported": False,
-            "request_uri_parameter_supported": False,
             "end_session_endpoint": issuer + PATHS["end_session_endpoint"],
             "backchannel_logout_supported": True,
             "backchannel_logout_session_supported": True,

@@ -16,6 +16,8 @@ PRIVATE_KEY_JWT = "private_key_jwt"
 METHODS = (PRIVATE_KEY_JWT,)
 ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
 MAX_KEYS = 20
+REFETCH_SECONDS = 60
+"""A ``jwks_uri`` lacking the ``kid`` a JWT names is fetched again, at most this often: the client rotated."""
 
 if TYPE_CHECKING:
     from joserfc.jwk import KeySet
@@ -36,6 +38,19 @@ def public_keys(jwks) -> KeySet:
         return KeySet.import_key_set(jwks)
     except (JoseError, ValueError, TypeError, KeyError) as error:
         raise Invalid(f"jwks is not a valid JWK Set: {error}", field="jwks") from None
+
+
+def keys_of(row, fetcher, kid: str | None = None) -> KeySet:
+    """The public keys of a client row (``jwks`` inline, or fetched from ``jwks_uri`` by the safe fetcher, again
+    when they lack ``kid``); raises ``Invalid`` (no keys, a bad key set) or ``FetchRefused``."""
+    if row.jwks:
+        return public_keys(row.jwks)
+    if not row.jwks_uri:
+        raise Invalid("the client has no keys (jwks or jwks_uri)", field="jwks")
+    keys = public_keys(fetcher.json(row.jwks_uri))
+    if kid and not any(key.kid == kid for key in keys.keys):
+        keys = public_keys(fetcher.json(row.jwks_uri, newer_than=REFETCH_SECONDS))
+    return keys
 
 
 def checked(auth_method: str | None, jwks, jwks_uri: str | None, public: bool) -> tuple[str | None, dict | None, str | None]:

@@ -141,6 +141,7 @@ def public_view(client: Client) -> dict:
         "metadata_document": client.metadata_document_at is not None,
         "require_pushed_authorization_requests": bool(client.require_par),
         "dpop_bound_access_tokens": bool(client.require_dpop),
+        "require_signed_request_object": bool(client.require_request_object),
     }
 
 
@@ -175,6 +176,8 @@ class ClientView:
     """Its token requests must carry a DPoP proof (RFC 9449 §5.2)."""
     disabled: bool = False
     """An administrator disabled it: the protocol's lookups do not find it."""
+    require_request_object: bool = False
+    """Its authorization requests must be signed request objects (RFC 9101 §10.5)."""
 
     @classmethod
     def of(cls, row: Client) -> "ClientView":
@@ -183,12 +186,13 @@ class ClientView:
                    row.directory_grantor_id, row.registered_at is not None, row.secret_expires_at,
                    row.auth_method, row.jwks, row.jwks_uri, row.metadata_document_at is not None,
                    require_par=bool(row.require_par), require_dpop=bool(row.require_dpop),
-                   disabled=row.disabled_at is not None)
+                   disabled=row.disabled_at is not None,
+                   require_request_object=bool(row.require_request_object))
 
 
-REQUIREMENTS = ("require_par", "require_dpop")
+REQUIREMENTS = ("require_par", "require_dpop", "require_request_object")
 """What a client may be made to do on every request: push its authorization requests (RFC 9126 §5), prove a
-DPoP key at the token endpoint (RFC 9449 §5.2)."""
+DPoP key at the token endpoint (RFC 9449 §5.2), sign its authorization requests (RFC 9101 §10.5)."""
 
 
 def _require(client: Client, values: dict) -> None:
@@ -197,6 +201,13 @@ def _require(client: Client, values: dict) -> None:
             if not isinstance(values[name], bool):
                 raise Invalid(f"{name} must be true or false", field=name)
             setattr(client, name, values[name])
+
+
+def _requirements_met(client: Client) -> None:
+    """A client made to sign its requests has keys to sign them with (checked once its keys are settled)."""
+    if client.require_request_object and not (client.jwks or client.jwks_uri):
+        raise Invalid("a client that must sign its authorization requests (require_signed_request_object) needs "
+                      "keys: jwks or jwks_uri, with private_key_jwt", field="require_request_object")
 
 
 def secret_expired(client: Client | ClientView) -> bool:
@@ -259,6 +270,7 @@ class ClientService:
         apply_logout_fields(client, logout or {})
         self._refuse_self_given_reads(client)
         client.auth_method, client.jwks, client.jwks_uri = client_keys.checked(*keys, public)
+        _requirements_met(client)
         secret = None if public or client.auth_method else gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret) if secret else None
         client.secret_expires_at = None if public or client.auth_method else secret_expires_at
@@ -276,9 +288,10 @@ class ClientService:
         self._apply(client, name or client.client_id, list(redirect_uris), grants, list(scopes),
                     self._resource_scopes(s, scopes))
         apply_logout_fields(client, logout or {})
-        _require(client, {"require_par": False, "require_dpop": False} | (requirements or {}))
+        _require(client, dict.fromkeys(REQUIREMENTS, False) | (requirements or {}))
         self._refuse_self_given_reads(client)
         client.auth_method, client.jwks, client.jwks_uri = client_keys.checked(*keys, client.public)
+        _requirements_met(client)
         client.registration_metadata = metadata
         s.flush()
         audit.record(s, "client.updated", actor=self_managing(client.client_id), subject=client.client_id,
@@ -451,6 +464,7 @@ class ClientService:
             self._apply_keys(client, values)
         given = self._settle_service_reads(s, actor, client, before)
         _require(client, values)
+        _requirements_met(client)
         s.flush()
         audit.record(s, "client.updated", actor=actor, subject=client.client_id,
                      details={"fields": ",".join(sorted(values)), **given})

@@ -67,7 +67,7 @@ class Registration:
     jwks: dict | None = None
     jwks_uri: str | None = None
     requirements: dict = field(default_factory=dict)
-    """``require_par`` / ``require_dpop`` as asked (``ClientService.REQUIREMENTS``)."""
+    """``require_par`` / ``require_dpop`` / ``require_request_object`` as asked (``ClientService.REQUIREMENTS``)."""
 
 
 def _check_policy(settings: Settings) -> None:

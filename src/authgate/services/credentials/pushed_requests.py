@@ -6,6 +6,10 @@ reach ``/oauth/authorize`` within ``AUTHGATE_PAR_SECONDS`` (§2.2). Its first us
 which may take a sign-in, a second factor and the consent page, each a round trip carrying only ``client_id``
 and ``request_uri``: from then on it lives ``AUTHORIZATION_SECONDS`` more, and it is deleted when the
 authorization ends (a code or an error sent back to the client), so it works for one authorization only (§4).
+
+A request object (RFC 9101) sent through the browser is kept the same way once verified (``keep_front_channel``,
+marked ``front_channel``), already begun: its round trips then carry a ``request_uri`` too, so the object itself,
+whose ``jti`` works once, is verified once.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ class Pushed:
     id: int
     parameters: list[tuple[str, str]]
     sign_in_after: datetime | None
+    front_channel: bool = False
+    """A request object sent through the browser, not pushed: it does not meet a requirement to push."""
 
 
 class PushedRequestService:
@@ -53,6 +59,18 @@ class PushedRequestService:
             expires_at=now + timedelta(seconds=lifetime)), now)
         return request_uri, lifetime
 
+    def keep_front_channel(self, s: Session, client_pk: int, parameters: list[tuple[str, str]]) -> tuple[str, Pushed]:
+        """Keep a verified request object's parameters for its authorization, begun now: the ``request_uri`` its
+        round trips carry, and the request as ``open`` gives it."""
+        request_uri = REQUEST_URI_PREFIX + gen.generate()
+        now = utcnow()
+        row = PushedAuthorizationRequest(
+            request_uri_hash=self.hasher.hash(request_uri), client_id=client_pk,
+            parameters=[[name, value] for name, value in parameters], created_at=now, first_used_at=now,
+            expires_at=now + timedelta(seconds=AUTHORIZATION_SECONDS), front_channel=True)
+        self.store.add(s, row, now)
+        return request_uri, Pushed(row.id, list(parameters), None, front_channel=True)
+
     def open(self, s: Session, request_uri: str, client_pk: int) -> Pushed | None:
         """The pushed request behind ``request_uri`` if it is the client's and still usable; its first use starts
         the authorization's own lifetime."""
@@ -63,7 +81,8 @@ class PushedRequestService:
             return None
         if row.first_used_at is None:
             self.store.first_use(s, row.id, now, now + timedelta(seconds=AUTHORIZATION_SECONDS))
-        return Pushed(row.id, [(name, value) for name, value in row.parameters], row.sign_in_after)
+        return Pushed(row.id, [(name, value) for name, value in row.parameters], row.sign_in_after,
+                      front_channel=bool(row.front_channel))
 
     def sign_in_asked(self, s: Session, pushed: Pushed, parameters: list[tuple[str, str]]) -> None:
         """The authorization sends the user to sign in: the request continues with ``parameters`` (without

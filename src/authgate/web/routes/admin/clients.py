@@ -50,6 +50,7 @@ def form_values(pairs: list[tuple[str, str]]) -> dict:
         "backchannel_logout_session_required": bool(fields.get("backchannel_logout_session_required")),
         "require_par": bool(fields.get("require_par")),
         "require_dpop": bool(fields.get("require_dpop")),
+        "require_request_object": bool(fields.get("require_request_object")),
     }
 
 
@@ -113,7 +114,8 @@ async def create_client(request: Request) -> Response:
 def _edit_form(request, who, client, form=None, error=None, status=200):
     form = form or {"name": client.name, "redirect_uris": client.redirect_uris, "grants": client.grants,
                     "scopes": client.scopes, "public": client.public, **logout_view(client),
-                    "require_par": client.require_par, "require_dpop": client.require_dpop}
+                    "require_par": client.require_par, "require_dpop": client.require_dpop,
+                    "require_request_object": client.require_request_object}
     return page(request, who, "admin_client_form.html", status=status, form=form, error=error, client=client,
                 key=client_key(client), action=f"{BASE}/{client_key(client)}", **form_choices())
 

@@ -66,6 +66,8 @@ class ClientOut(BaseModel):
     metadata_document: bool = Field(False, description="Known by its Client ID Metadata Document (its client_id is that URL).")
     require_pushed_authorization_requests: bool = Field(False, description="Its authorization requests must be pushed (RFC 9126).")
     dpop_bound_access_tokens: bool = Field(False, description="Its token requests must carry a DPoP proof (RFC 9449 §5.2).")
+    require_signed_request_object: bool = Field(
+        False, description="Its authorization requests must be request objects signed by its keys (RFC 9101 §10.5).")
 
 
 class ClientWithSecret(ClientOut):
@@ -107,6 +109,8 @@ class ClientUpdate(BaseModel):
     jwks_uri: Uri | None = Field(None, description="For private_key_jwt: where its public keys are published (https).")
     require_pushed_authorization_requests: bool | None = Field(None, description="Must push its authorization requests (RFC 9126).")
     dpop_bound_access_tokens: bool | None = Field(None, description="Must send a DPoP proof with every token request (RFC 9449 §5.2).")
+    require_signed_request_object: bool | None = Field(
+        None, description="Must send its authorization requests as request objects signed by its keys (RFC 9101 §10.5).")
 
 
 def _redirect_uris(body: ClientCreate | ClientUpdate) -> list[str] | None:
@@ -164,7 +168,8 @@ def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
                                       "token_endpoint_auth_method": body.token_endpoint_auth_method,
                                       "jwks": body.jwks, "jwks_uri": body.jwks_uri,
                                       "require_par": body.require_pushed_authorization_requests,
-                                      "require_dpop": body.dpop_bound_access_tokens}.items()
+                                      "require_dpop": body.dpop_bound_access_tokens,
+                                      "require_request_object": body.require_signed_request_object}.items()
                     if v is not None}
     values |= {name: getattr(body, name) for name in LOGOUT_FIELDS if getattr(body, name) is not None}
     with rt.db.session() as s:
