@@ -42,14 +42,18 @@ class Keyed:
                             testing=True)
 
 
-def keyed_client(server, key=None, alg: str = "ES256") -> Keyed:
+def keyed_client(server, key=None, alg: str = "ES256", jwks_uri: str | None = None) -> Keyed:
+    """A client with keys: inline (``jwks``), or published at ``jwks_uri``."""
     key = key or ECKey.generate_key("P-256", parameters={"kid": unique("k")})
-    path = server.workdir / f"{unique('jwks')}.json"
-    path.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+    if jwks_uri:
+        keys = ["--jwks-uri", jwks_uri]
+    else:
+        path = server.workdir / f"{unique('jwks')}.json"
+        path.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+        keys = ["--jwks-file", str(path)]
     redirect_uri = f"https://{unique('jar')}.example.org/cb"
     data = server.commands.run_json("clients", "create", "--name", unique("jar"), "--auth-method", "private_key_jwt",
-                                    "--jwks-file", str(path), "--grant", "authorization_code",
-                                    "--redirect-uri", redirect_uri)
+                                    *keys, "--grant", "authorization_code", "--redirect-uri", redirect_uri)
     return Keyed(data["client_id"], key, alg, redirect_uri)
 
 
@@ -380,8 +384,10 @@ def test_the_api_and_the_admin_form_set_the_requirement_rfc9101_10_5(server, adm
 
 @pytest.fixture(scope="module")
 def strict_server(server_factory):
-    """Signed request objects required of every client; open registration."""
-    return server_factory({"AUTHGATE_REQUIRE_SIGNED_REQUEST_OBJECT": "1", "AUTHGATE_REGISTRATION": "open"})
+    """Signed request objects required of every client; open registration; keys fetched from loopback (the
+    test-only ``AUTHGATE_FETCH_ALLOW_PRIVATE=1``, unsafe in production)."""
+    return server_factory({"AUTHGATE_REQUIRE_SIGNED_REQUEST_OBJECT": "1", "AUTHGATE_REGISTRATION": "open",
+                           "AUTHGATE_FETCH_ALLOW_PRIVATE": "1"})
 
 
 def test_the_server_can_require_signed_request_objects_of_every_client_rfc9101_10_5(strict_server):
@@ -396,6 +402,23 @@ def test_the_server_can_require_signed_request_objects_of_every_client_rfc9101_1
     assert_error_page(browser.open_authorize(authorization_params(client, challenge=pkce_pair()[1])), "invalid_request")
     location = browser.authorize(by_value(client, signed(client, claims_for(strict_server, client))), user)
     assert "code" in query_params(location)
+
+
+def test_a_request_object_is_verified_with_the_keys_at_the_clients_jwks_uri_rfc9101_6_2(strict_server, documents):
+    """§6.2 with RFC 7591 §2 ``jwks_uri``: the keys are fetched by the safe fetcher; an object signed by a key
+    that is not in the published set is refused."""
+    key = ECKey.generate_key("P-256", parameters={"kid": unique("pub")})
+    path = f"/{unique('jwks')}.json"
+    client = keyed_client(strict_server, key, jwks_uri=documents.publish(path, {"keys": [key.as_dict(private=False)]}))
+    user = strict_server.create_user()
+    location = Browser(strict_server).authorize(by_value(client, signed(client, claims_for(strict_server, client))),
+                                                user)
+    assert "code" in query_params(location)
+    assert documents.hits[path] >= 1
+    claims = claims_for(strict_server, client)
+    stranger = ECKey.generate_key("P-256", parameters={"kid": unique("stranger")})
+    r = Browser(strict_server).open_authorize(by_value(client, signed(client, claims, key=stranger)))
+    assert_refused_to_client(r, client, claims["state"])
 
 
 def test_registration_metadata_sets_the_requirement_rfc9101_10_5(strict_server):
