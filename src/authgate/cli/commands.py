@@ -523,9 +523,11 @@ def keys_encrypt(runtime: Runtime, args) -> None:
     with runtime.db.session() as s:
         keys, secrets_ = runtime.keys.encrypt_at_rest(s)
         factors = runtime.factors.reseal(s)
-    emit(args.json, {"signing_keys": keys, "server_secrets": secrets_, "second_factors": factors},
-         [f"Encrypted {keys} signing key(s), {secrets_} server secret(s) and {factors} second factor secret(s) "
-          "under the current secret key."])
+        providers = runtime.providers.reseal(s)
+    emit(args.json, {"signing_keys": keys, "server_secrets": secrets_, "second_factors": factors,
+                     "identity_providers": providers},
+         [f"Encrypted {keys} signing key(s), {secrets_} server secret(s), {factors} second factor secret(s) and "
+          f"{providers} identity provider secret(s) under the current secret key."])
 
 
 def _link_out(args, username: str, issued, what: str) -> None:

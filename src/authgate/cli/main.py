@@ -331,6 +331,67 @@ def _resources(parser: argparse.ArgumentParser) -> None:
         command.set_defaults(run=_resource_command("resources_" + action))
 
 
+def _provider_command(name: str):
+    """As ``_command``, from ``cli/provider_commands.py``."""
+    def run(runtime, args) -> None:
+        from authgate.cli import provider_commands
+
+        getattr(provider_commands, name)(runtime, args)
+
+    run.__name__ = name
+    return run
+
+
+def _provider_settings(command: argparse.ArgumentParser, adding: bool) -> None:
+    command.add_argument("--issuer", required=adding, metavar="URL",
+                         help="the provider's issuer (its discovery document is ISSUER/.well-known/openid-configuration)")
+    command.add_argument("--client-id", required=adding, metavar="ID", help="authgate's client id at the provider")
+    command.add_argument("--client-secret-stdin", action="store_true",
+                         help="read authgate's client secret at the provider from the first line of stdin")
+    command.add_argument("--scope", action="append", metavar="S",
+                         help="a scope to ask for (repeatable; default openid email profile; openid always)")
+    switch = argparse.BooleanOptionalAction
+    if adding:
+        command.add_argument("--jit", action="store_true", help="create an account at a first sign-in matching none")
+        command.add_argument("--link-verified-email", action="store_true",
+                             help="link a first sign-in to the account with the same verified email")
+        command.add_argument("--allow-private-network", action="store_true",
+                             help="its URLs may resolve to private or loopback addresses (an IdP inside the network)")
+        command.add_argument("--disabled", action="store_true", help="add it without a button on the sign-in page")
+    else:
+        command.add_argument("--jit", dest="allow_jit", action=switch, default=None,
+                             help="create accounts just in time (or --no-jit)")
+        command.add_argument("--link-verified-email", dest="link_verified_email", action=switch, default=None,
+                             help="link by verified email (or --no-link-verified-email)")
+        command.add_argument("--allow-private-network", dest="allow_private_network", action=switch, default=None,
+                             help="allow private or loopback addresses (or --no-allow-private-network)")
+        command.add_argument("--enabled", dest="enabled", action=switch, default=None,
+                             help="offer it on the sign-in page (or --no-enabled)")
+    _json(command)
+
+
+def _providers(parser: argparse.ArgumentParser) -> None:
+    providers = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
+    add = providers.add_parser("add", help="add an upstream identity provider people may sign in with")
+    add.add_argument("--kind", default="oidc", choices=("oidc",), help="oidc: OpenID Connect, by discovery")
+    add.add_argument("--name", required=True, help="shown on the button; part of the callback URL")
+    _provider_settings(add, adding=True)
+    add.set_defaults(run=_provider_command("providers_add"))
+    list_providers = providers.add_parser("list", help="list identity providers")
+    _json(list_providers)
+    list_providers.set_defaults(run=_provider_command("providers_list"))
+    update = providers.add_parser("update", help="change an identity provider (its name stays)")
+    update.add_argument("provider", metavar="ID|NAME", help="its id or name (see `authgate providers list`)")
+    _provider_settings(update, adding=False)
+    update.set_defaults(run=_provider_command("providers_update"))
+    for action, summary in (("show", "an identity provider and its callback URL"),
+                            ("delete", "delete an identity provider and the links to it")):
+        command = providers.add_parser(action, help=summary)
+        command.add_argument("provider", metavar="ID|NAME", help="its id or name (see `authgate providers list`)")
+        _json(command)
+        command.set_defaults(run=_provider_command("providers_" + action))
+
+
 def _tokens(parser: argparse.ArgumentParser) -> None:
     tokens = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     create_token = tokens.add_parser("create", help="create a personal access token")
@@ -468,6 +529,7 @@ GROUPS = {
     "keys": ("manage signing keys", _keys),
     "policy": ("the sign-in policy: who must have a second factor", _policy),
     "registration": ("dynamic client registration: initial access tokens", _registration),
+    "providers": ("upstream identity providers people may sign in with (OpenID Connect)", _providers),
 }
 
 

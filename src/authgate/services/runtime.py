@@ -59,6 +59,8 @@ if TYPE_CHECKING:
     from authgate.services.credentials.pushed_requests import PushedRequestService
     from authgate.services.credentials.token_lookup import TokenLookup
     from authgate.services.credentials.tokens import TokenService
+    from authgate.services.federation.providers import ProviderService
+    from authgate.services.federation.sign_in import FederatedSignIns
     from authgate.services.operations.activity import Activity
     from authgate.services.operations.audit import AuditService
     from authgate.services.operations.background import Background
@@ -319,6 +321,29 @@ class Runtime:
         from authgate.services.operations.safe_fetch import SafeFetcher
 
         return SafeFetcher(allow_private=self.settings.fetch_allow_private, ca_file=self.settings.fetch_ca_file)
+
+    @_built
+    def _provider_store(self):
+        from authgate.storage.repositories.providers import SqlProviderStore
+
+        return SqlProviderStore()
+
+    @_built
+    def providers(self) -> ProviderService:
+        from authgate.services.federation.providers import ProviderService
+
+        return ProviderService(self._provider_store, self.secret_box, self.permissions)
+
+    @_built
+    def federated_sign_ins(self) -> FederatedSignIns:
+        from authgate.services.federation.sign_in import FederatedSignIns
+        from authgate.services.federation.upstream import Upstream
+        from authgate.services.operations.safe_fetch import SafeFetcher
+
+        # a provider an administrator marked allow_private_network may be inside the network; nothing else is
+        upstream = Upstream(self.fetcher, SafeFetcher(allow_private=True))
+        return FederatedSignIns(self.settings.issuer, self.providers, self._provider_store, upstream, self.hasher,
+                                self.users, self.sessions)
 
     @_built
     def assertion_memory(self) -> AssertionMemory:

@@ -543,3 +543,60 @@ class PushedAuthorizationRequest(Base):
     sign_in_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     front_channel: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Not pushed: a request object (RFC 9101) sent through the browser, kept for the authorization's round trips."""
+
+
+class IdentityProvider(Base):
+    """An upstream OpenID Connect provider people may sign in with (``services/federation/``): found by discovery
+    of ``issuer``. ``client_secret`` is sealed under ``AUTHGATE_SECRET_KEY`` when one is set (``security/encryption.py``,
+    context ``identity_providers:<name>``), in clear otherwise, as the server secrets are: authgate must send it."""
+
+    __tablename__ = "identity_providers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="oidc")
+    issuer: Mapped[str] = mapped_column(String(2000))
+    client_id: Mapped[str] = mapped_column(String(512))
+    client_secret: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    allow_jit: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A first sign-in that matches no local user creates one."""
+    link_verified_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A first sign-in whose ``email_verified`` is true links to the local user with that address."""
+    allow_private_network: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Its URLs may resolve to private or loopback addresses (a company IdP inside the network)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class FederatedIdentity(Base):
+    """A local user's account at an upstream provider: the provider's ``sub`` is stable and unique per provider
+    (OpenID Connect Core §2), so the pair names the person, whatever their email does later."""
+
+    __tablename__ = "federated_identities"
+    __table_args__ = (UniqueConstraint("provider_id", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("identity_providers.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    """The address the provider gave at the last sign-in (shown, never used to find the user)."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class FederatedSignIn(Base):
+    """A round trip to an upstream provider under way, by keyed hash of its ``state``; the PKCE verifier and the
+    ``nonce`` sealed under a key derived from the state (``security/sealing.py``), which only the browser holds (in
+    a cookie and in the upstream's redirect): a database copy cannot finish it. Deleted at the callback."""
+
+    __tablename__ = "federated_sign_ins"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("identity_providers.id", ondelete="CASCADE"), index=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    next_url: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -37,8 +37,8 @@ from authgate.web.http.headers import SecurityHeaders
 from authgate.web.http.no_nul import RefuseNul
 from authgate.web.http.observability import Observability, configure_logging
 from authgate.web.http.request_context import AuditOrigin
-from authgate.web.routes.account import (email_links, enrolment, factors, passkeys, profile, profile_details,
-                                         shown_once, sign_in)
+from authgate.web.routes.account import (email_links, enrolment, factors, federation, passkeys, profile,
+                                         profile_details, shown_once, sign_in)
 from authgate.web.routes.account import password as account_password
 from authgate.web.routes.account import sessions as account_sessions
 from authgate.web.routes.admin import clients as admin_clients
@@ -48,6 +48,7 @@ from authgate.web.routes.admin import security_log as admin_security_log
 from authgate.web.routes.admin import sign_in_policy as admin_sign_in_policy
 from authgate.web.routes.admin import users as admin_users
 from authgate.web.routes.api import authorizations as api_authorizations
+from authgate.web.routes.api import providers as api_providers
 from authgate.web.routes.api import clients as api_clients
 from authgate.web.routes.api import docs as api_docs
 from authgate.web.routes.api import factor_policy as api_factor_policy
@@ -81,6 +82,7 @@ ROUTERS = (
     api_resources.router, admin_resources.router,
     oauth_logout.router, oauth_par.router,
     email_links.router, profile_details.router,
+    federation.router, api_providers.router,
 )
 
 

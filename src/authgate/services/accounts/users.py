@@ -51,6 +51,10 @@ INVITED = "!invited"
 """The password hash of a user who has not accepted their invitation: no password matches it."""
 
 
+FEDERATED = "!federated"
+"""The password hash of a user made at a first sign-in through an identity provider: no password matches it."""
+
+
 def awaits_invitation(user: User) -> bool:
     return user.password_hash == INVITED
 
@@ -94,16 +98,21 @@ class UserService:
         self, s: Session, username: str, email: str, password: str | None, *, is_administrator: bool = False,
         firstname: str = "", lastname: str = "", status: str = ACTIVE, actor: Principal = SYSTEM,
         password_hash: str | None = None, invited: bool = False, verify_email: bool = True,
+        federated: bool = False, email_verified: bool = False,
     ) -> User:
         """A new user, with ``password`` (checked against the policy), an imported ``password_hash``, or
         ``invited``: none yet (``invitations``). A new user's address (not an imported one's) is sent its
-        verification link; an invitation verifies it instead."""
+        verification link; an invitation verifies it instead. ``federated``: made at a first sign-in through an
+        identity provider, with no password, the address verified when the provider said so (``email_verified``)."""
         self.permissions.require(s, actor, "create-users")
         if is_administrator:
             self.permissions.require_administrator(actor, "create an administrator")
         user = User(is_administrator=is_administrator)
         values = {"username": username, "email": email, "firstname": firstname, "lastname": lastname, "status": status}
-        if invited:
+        if federated:
+            user.password_hash = FEDERATED
+            user.email_verified_at = utcnow() if email_verified else None
+        elif invited:
             user.password_hash = INVITED
         elif password_hash is None:
             values["password"] = password
@@ -113,7 +122,7 @@ class UserService:
             user.password_hash = password_hash
         self._apply(s, user, values)
         self.store.add(s, user)
-        if self.verification and verify_email and password_hash is None and not invited:
+        if self.verification and verify_email and password_hash is None and not invited and not federated:
             self.verification.address_set(s, user, new_user=True)
         return user
 
@@ -129,6 +138,16 @@ class UserService:
         if user is None:
             raise NotFound(f"no user named {username!r}")
         return user
+
+    def by_email(self, s: Session, email: str) -> User | None:
+        """The user (not deleted) whose email is ``email``, in any case; None if none, or if two share it."""
+        key = identifier_key((email or "").strip()[:255])
+        found = [u for u in self.store.find_by_login_key(s, key, limit=2) if u.email_key == key] if key else []
+        return found[0] if len(found) == 1 else None
+
+    def identifier_taken(self, s: Session, identifier: str) -> bool:
+        """Whether any user (deleted ones too) signs in with ``identifier``, as a username or an email."""
+        return self._taken(s, identifier, None)
 
     def accounts_named(self, s: Session, login: str) -> list[User]:
         """The users (not deleted) whose username or email is ``login``, in any case: whom a sign-in as

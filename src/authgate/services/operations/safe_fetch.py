@@ -1,4 +1,5 @@
-"""Fetching a URL a client named (a ``jwks_uri``, a Client ID Metadata Document) without letting that client
+"""Fetching a URL a client named (a ``jwks_uri``, a Client ID Metadata Document), or an upstream identity provider's
+(discovery, keys, token and UserInfo requests: ``services/federation/``), without letting that client
 point authgate at anything it should not reach (server-side request forgery).
 
 Only ``https``; no redirect is followed; the host is resolved once and every address it resolves to must be
@@ -170,6 +171,50 @@ class SafeFetcher:
             raise FetchRefused(f"{url!r} could not be reached ({type(error).__name__})") from None
         return response.status_code
 
+    def exchange(self, url: str, *, form: dict[str, str] | None = None, headers: dict[str, str] | None = None
+                 ) -> tuple[int, dict]:
+        """One request under the same rules, never cached: a POST of ``form`` (a token request) or, without one, a
+        GET (a UserInfo request with its bearer token); the status and the JSON object answered, whatever the
+        status (an OAuth error is JSON too). ``FetchRefused`` when the target, the transport or the body fails."""
+        pinned, host_header, server_name = self._target(url)
+        timeout = httpx.Timeout(TOTAL_SECONDS, connect=CONNECT_SECONDS)
+        sent = {"Host": host_header, "Accept": "application/json", **(headers or {})}
+        try:
+            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
+                request = http.build_request("POST" if form is not None else "GET", pinned, data=form, headers=sent,
+                                             extensions={"sni_hostname": server_name})
+                response = http.send(request, stream=True)
+                try:
+                    body = self._capped_body(url, response, time.monotonic() + TOTAL_SECONDS)
+                finally:
+                    response.close()
+        except httpx.HTTPError as error:
+            raise FetchRefused(f"{url!r} could not be reached ({type(error).__name__})") from None
+        return response.status_code, self._json_object(url, body)
+
+    def _capped_body(self, url: str, response: httpx.Response, deadline: float) -> bytes:
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchRefused(f"{url!r} is larger than {self.max_bytes} bytes")
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise FetchRefused(f"{url!r} is larger than {self.max_bytes} bytes")
+            if time.monotonic() > deadline:
+                raise FetchRefused(f"{url!r} took longer than {TOTAL_SECONDS:g} seconds")
+        return bytes(body)
+
+    @staticmethod
+    def _json_object(url: str, body: bytes) -> dict:
+        try:
+            document = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise FetchRefused(f"{url!r} is not JSON") from None
+        if not isinstance(document, dict):
+            raise FetchRefused(f"{url!r} is not a JSON object")
+        return document
+
     def _fetch(self, url: str) -> tuple[dict, int]:
         pinned, host_header, server_name = self._target(url)
         timeout = httpx.Timeout(TOTAL_SECONDS, connect=CONNECT_SECONDS)
@@ -185,24 +230,9 @@ class SafeFetcher:
                         raise FetchRefused(f"{url!r} answered with a redirect, which is not followed")
                     if response.status_code != 200:
                         raise FetchRefused(f"{url!r} answered HTTP {response.status_code}")
-                    declared = response.headers.get("content-length")
-                    if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                        raise FetchRefused(f"{url!r} is larger than {self.max_bytes} bytes")
-                    body = bytearray()
-                    for chunk in response.iter_bytes():
-                        body += chunk
-                        if len(body) > self.max_bytes:
-                            raise FetchRefused(f"{url!r} is larger than {self.max_bytes} bytes")
-                        if time.monotonic() > deadline:
-                            raise FetchRefused(f"{url!r} took longer than {TOTAL_SECONDS:g} seconds")
+                    body = self._capped_body(url, response, deadline)
                 finally:
                     response.close()
         except httpx.HTTPError as error:
             raise FetchRefused(f"{url!r} could not be fetched ({type(error).__name__})") from None
-        try:
-            document = json.loads(bytes(body))
-        except (ValueError, UnicodeDecodeError):
-            raise FetchRefused(f"{url!r} is not JSON") from None
-        if not isinstance(document, dict):
-            raise FetchRefused(f"{url!r} is not a JSON object")
-        return document, cache_seconds(response.headers.get("cache-control"))
+        return self._json_object(url, body), cache_seconds(response.headers.get("cache-control"))

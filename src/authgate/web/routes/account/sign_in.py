@@ -40,10 +40,16 @@ async def _login_form(request: Request, next_url: str, error: str | None = None,
     refused passkey it does not offer one in the autofill again (the browser would answer with the same one)."""
     runtime = request.app.state.runtime
     nonce, is_new = csrf_nonce(request)
-    who = await run_in_threadpool(optional_visitor, request)
+
+    def visitor_and_providers():
+        with runtime.db.session(write=False) as s:
+            providers = runtime.federated_sign_ins.buttons(s)
+        return optional_visitor(request), providers
+
+    who, providers = await run_in_threadpool(visitor_and_providers)
     response = render("login.html", status=status, **{
         **signed_in_state(request, who), "next": next_url, "error": error, "username": username,
-        "autofill": autofill, "csrf_token": token_for(request, login_binding(nonce))})
+        "autofill": autofill, "providers": providers, "csrf_token": token_for(request, login_binding(nonce))})
     if is_new:
         set_cookie(response, runtime.settings, CSRF_COOKIE, nonce)
     return response

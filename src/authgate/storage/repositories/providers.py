@@ -1,0 +1,66 @@
+"""Upstream identity providers, the identities linked to local users, and the round trips under way."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from authgate.storage.models import FederatedIdentity, FederatedSignIn, IdentityProvider, User
+
+
+class ProviderStore(Protocol):
+    def add(self, s: Session, row) -> None:
+        """Add a provider, identity or round trip and flush it."""
+    def by_id(self, s: Session, id: int) -> IdentityProvider | None: ...
+    def by_name(self, s: Session, name: str) -> IdentityProvider | None: ...
+    def all(self, s: Session, enabled_only: bool = False) -> list[IdentityProvider]:
+        """Every provider (or every enabled one), by name."""
+    def delete(self, s: Session, id: int) -> bool: ...
+    def identity(self, s: Session, provider_id: int, subject: str) -> tuple[FederatedIdentity, User] | None:
+        """The link of ``subject`` at the provider and its user (one query)."""
+    def identities_of(self, s: Session, user_id: int) -> list[FederatedIdentity]: ...
+    def take_sign_in(self, s: Session, state_hash: str, now: datetime) -> FederatedSignIn | None:
+        """The live round trip with that state, deleted as it is read (single use); expired ones go too."""
+
+
+class SqlProviderStore:
+    def add(self, s: Session, row) -> None:
+        s.add(row)
+        s.flush()
+
+    def by_id(self, s: Session, id: int) -> IdentityProvider | None:
+        return s.get(IdentityProvider, id)
+
+    def by_name(self, s: Session, name: str) -> IdentityProvider | None:
+        return s.scalar(select(IdentityProvider).where(IdentityProvider.name == name))
+
+    def all(self, s: Session, enabled_only: bool = False) -> list[IdentityProvider]:
+        query = select(IdentityProvider).order_by(IdentityProvider.name)
+        if enabled_only:
+            query = query.where(IdentityProvider.enabled.is_(True))
+        return list(s.scalars(query))
+
+    def delete(self, s: Session, id: int) -> bool:
+        return bool(s.execute(delete(IdentityProvider).where(IdentityProvider.id == id)).rowcount)
+
+    def identity(self, s: Session, provider_id: int, subject: str) -> tuple[FederatedIdentity, User] | None:
+        row = s.execute(select(FederatedIdentity, User).join(User, User.id == FederatedIdentity.user_id).where(
+            FederatedIdentity.provider_id == provider_id, FederatedIdentity.subject == subject)).first()
+        return (row[0], row[1]) if row else None
+
+    def identities_of(self, s: Session, user_id: int) -> list[FederatedIdentity]:
+        return list(s.scalars(select(FederatedIdentity).where(FederatedIdentity.user_id == user_id)
+                              .order_by(FederatedIdentity.id)))
+
+    def take_sign_in(self, s: Session, state_hash: str, now: datetime) -> FederatedSignIn | None:
+        s.execute(delete(FederatedSignIn).where(FederatedSignIn.expires_at <= now),
+                  execution_options={"synchronize_session": False})
+        row = s.scalar(select(FederatedSignIn).where(FederatedSignIn.state_hash == state_hash))
+        if row is None:
+            return None
+        if not s.execute(delete(FederatedSignIn).where(FederatedSignIn.id == row.id)).rowcount:
+            return None
+        return row

@@ -1,0 +1,127 @@
+"""``/api/1.0/providers``: the upstream identity providers people may sign in with (``services/federation/``).
+
+Administrators only, for reading too (a provider's settings say who may sign in as whom); the scopes are
+``security:read`` and ``security:write``, those of the sign-in policy. The client secret is written, never read:
+answers say only ``client_secret_set``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from authgate.services.accounts.principal import Principal
+from authgate.services.federation.providers import KINDS, MAX_SCOPES, MAX_SECRET, public_view
+from authgate.web.bearer import require_scope
+from authgate.web.http.error_format import ErrorFormat
+from authgate.web.jsonapi.envelope import MAX_ID, describe, errors
+
+router = APIRouter(prefix="/api/1.0", tags=["identity providers"], route_class=ErrorFormat.API.route_class)
+
+ProviderId = Annotated[int, Path(ge=1, le=MAX_ID, description="The identity provider's id.")]
+Scope = Annotated[str, Field(min_length=1, max_length=128)]
+ADMIN = "administrator"
+
+
+class ProviderOut(BaseModel):
+    id: int
+    name: str = Field(description="Shown on the sign-in button; part of the callback URL "
+                                  "`/login/federated/{name}/callback` registered at the provider.")
+    kind: str = Field(description="`oidc`: OpenID Connect, found by discovery of the issuer.")
+    issuer: str
+    client_id: str
+    client_secret_set: bool = Field(description="Whether a client secret is stored (it is never shown).")
+    scopes: list[str]
+    enabled: bool
+    allow_jit: bool = Field(description="A first sign-in matching no account creates one.")
+    link_verified_email: bool = Field(description="A first sign-in with a verified email links to the account "
+                                                  "with that (verified) address.")
+    allow_private_network: bool = Field(description="Its URLs may resolve to private or loopback addresses.")
+    created_at: str
+    updated_at: str
+
+
+class ProviderList(BaseModel):
+    data: list[ProviderOut]
+
+
+class ProviderCreate(BaseModel):
+    kind: str = Field("oidc", description=f"One of: {', '.join(KINDS)}.")
+    name: str = Field(min_length=1, max_length=64)
+    issuer: str = Field(min_length=1, max_length=2000)
+    client_id: str = Field(min_length=1, max_length=512)
+    client_secret: str = Field(min_length=1, max_length=MAX_SECRET)
+    scopes: list[Scope] = Field([], max_length=MAX_SCOPES, description="Empty: openid email profile.")
+    enabled: bool = True
+    allow_jit: bool = False
+    link_verified_email: bool = False
+    allow_private_network: bool = False
+
+
+class ProviderUpdate(BaseModel):
+    issuer: str | None = Field(None, min_length=1, max_length=2000)
+    client_id: str | None = Field(None, min_length=1, max_length=512)
+    client_secret: str | None = Field(None, min_length=1, max_length=MAX_SECRET)
+    scopes: list[Scope] | None = Field(None, max_length=MAX_SCOPES)
+    enabled: bool | None = None
+    allow_jit: bool | None = None
+    link_verified_email: bool | None = None
+    allow_private_network: bool | None = None
+
+
+def _runtime(request: Request):
+    return request.app.state.runtime
+
+
+@router.get("/providers", summary="List identity providers", response_model=ProviderList,
+            responses=errors(401, 403), description=describe("security:read", ADMIN))
+def list_providers(request: Request, principal: Principal = Depends(require_scope("security:read"))):
+    rt = _runtime(request)
+    with rt.db.session(write=False) as s:
+        return {"data": [public_view(row) for row in rt.providers.list(s, principal)]}
+
+
+@router.post("/providers", summary="Add an identity provider", status_code=201, response_model=ProviderOut,
+             responses=errors(401, 403, 409, 422), description=describe("security:write", ADMIN))
+def create_provider(request: Request, body: ProviderCreate,
+                    principal: Principal = Depends(require_scope("security:write"))):
+    rt = _runtime(request)
+    with rt.db.session() as s:
+        row = rt.providers.create(s, body.name, body.issuer, body.client_id, body.client_secret, kind=body.kind,
+                                  scopes=body.scopes, enabled=body.enabled, allow_jit=body.allow_jit,
+                                  link_verified_email=body.link_verified_email,
+                                  allow_private_network=body.allow_private_network, actor=principal)
+        return public_view(row)
+
+
+@router.get("/providers/{provider_id}", summary="Get an identity provider", response_model=ProviderOut,
+            responses=errors(401, 403, 404, 422), description=describe("security:read", ADMIN))
+def get_provider(request: Request, provider_id: ProviderId,
+                 principal: Principal = Depends(require_scope("security:read"))):
+    rt = _runtime(request)
+    with rt.db.session(write=False) as s:
+        return public_view(rt.providers.visible(s, principal, provider_id))
+
+
+@router.put("/providers/{provider_id}", summary="Change an identity provider (its name and kind stay)",
+            response_model=ProviderOut, responses=errors(401, 403, 404, 422),
+            description=describe("security:write", ADMIN))
+def update_provider(request: Request, provider_id: ProviderId, body: ProviderUpdate,
+                    principal: Principal = Depends(require_scope("security:write"))):
+    rt = _runtime(request)
+    values = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    with rt.db.session() as s:
+        return public_view(rt.providers.update(s, principal, provider_id, values))
+
+
+@router.delete("/providers/{provider_id}", summary="Delete an identity provider and its links",
+               status_code=204, response_class=Response, responses=errors(401, 403, 404, 422),
+               description=describe("security:write", ADMIN))
+def delete_provider(request: Request, provider_id: ProviderId,
+                    principal: Principal = Depends(require_scope("security:write"))):
+    rt = _runtime(request)
+    with rt.db.session() as s:
+        rt.providers.delete(s, principal, provider_id)
+    return Response(status_code=204)

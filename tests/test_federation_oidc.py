@@ -1,0 +1,363 @@
+"""Signing in through an upstream OpenID Connect provider (issue 18), end to end over real HTTP.
+
+The upstream is a second authgate (its own database and port) with a client whose redirect URI is the downstream
+authgate's callback; a person (a requests session following the pages' forms and redirects across both servers)
+signs in there, and the downstream's own code flow for one of its clients then completes, with ``amr`` holding
+``fed``. The refusals (wrong ``iss``, a bad ``nonce``, an expired ID token, one signed by an unknown key) are shown
+against a small loopback OpenID Provider the test controls (``support/oidc_stub.py``)."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import pytest
+import requests
+
+from support import HTTP_TIMEOUT, api_for, jwt_parts, parse_page, pkce_pair, query_params, unique
+from support.oidc_stub import OidcStub
+
+
+# -- the two servers and the person between them --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def downstream(server_factory):
+    return server_factory()
+
+
+@pytest.fixture(scope="module")
+def upstream(server_factory):
+    return server_factory()
+
+
+@pytest.fixture(scope="module")
+def stub():
+    peer = OidcStub()
+    yield peer
+    peer.close()
+
+
+def add_provider(downstream, upstream_issuer: str, client_id: str, client_secret: str, *flags: str) -> str:
+    name = unique("idp")
+    data = downstream.commands.run_json(
+        "providers", "add", "--kind", "oidc", "--name", name, "--issuer", upstream_issuer, "--client-id", client_id,
+        "--client-secret-stdin", "--scope", "openid", "--scope", "email", "--scope", "profile",
+        "--allow-private-network", *flags, input=client_secret + "\n")
+    assert data["name"] == name and data["client_secret_set"] is True and "client_secret" not in data
+    return name
+
+
+def upstream_provider(downstream, upstream, *flags: str) -> str:
+    """A provider on the downstream for a new client of the upstream authgate, registered with its callback."""
+    name_hint = unique("idp")
+    # the name is chosen first: the callback URL registered upstream carries it
+    callback = downstream.url(f"/login/federated/{name_hint}/callback")
+    client = upstream.create_client(redirect_uris=[callback], grants=["authorization_code"],
+                                    scopes=["openid", "email", "profile"])
+    data = downstream.commands.run_json(
+        "providers", "add", "--name", name_hint, "--issuer", upstream.issuer, "--client-id", client.client_id,
+        "--client-secret-stdin", "--allow-private-network", *flags, input=client.client_secret + "\n")
+    assert data["scopes"] == ["openid", "email", "profile"]
+    return name_hint
+
+
+class Person:
+    """A browser: cookies per host, no redirect followed on its own, forms submitted as the page has them."""
+
+    def __init__(self):
+        self.http = requests.Session()
+
+    def get(self, url: str) -> requests.Response:
+        return self.http.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT)
+
+    def post(self, url: str, data: dict) -> requests.Response:
+        return self.http.post(url, data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
+
+    def follow(self, response: requests.Response) -> requests.Response:
+        assert response.status_code in (302, 303), f"{response.status_code} {response.text[:500]}"
+        return self.get(urljoin(response.url, response.headers["Location"]))
+
+    @staticmethod
+    def form(page: requests.Response):
+        forms = [f for f in parse_page(page.text).forms if f.method == "post"]
+        assert len(forms) == 1, page.text[:2000]
+        return forms[0]
+
+    def press(self, page: requests.Response, button_text: str, **values) -> requests.Response:
+        """Submit the page's form with the button labelled ``button_text`` (its formaction, if it has one)."""
+        form = self.form(page)
+        [button] = [b for b in form.buttons if b["text"].strip() == button_text]
+        action = button.get("formaction") or form.action or page.url
+        data = {**form.fields(), **values}
+        if button.get("name"):
+            data[button["name"]] = button.get("value", "")
+        return self.post(urljoin(page.url, action), data)
+
+    def sign_in_upstream(self, login_page: requests.Response, user) -> requests.Response:
+        """The upstream's sign-in page and its consent page, as its user answers them: the redirect back."""
+        answer = self.follow(self.press(login_page, "Sign in", username=user.username, password=user.password))
+        if answer.status_code == 200:  # the consent page
+            answer = self.press(answer, "Authorize")
+        return answer
+
+
+def start_downstream_authorization(person: Person, downstream, client, verifier: str) -> tuple[requests.Response, dict]:
+    _, challenge = pkce_pair(verifier)
+    params = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri,
+              "scope": "openid users:read", "state": secrets.token_urlsafe(8), "nonce": secrets.token_urlsafe(8),
+              "code_challenge": challenge, "code_challenge_method": "S256"}
+    to_login = person.get(downstream.url("/oauth/authorize?" + urlencode(params)))
+    assert to_login.status_code == 303 and urlsplit(to_login.headers["Location"]).path == "/login"
+    login = person.follow(to_login)
+    assert login.status_code == 200
+    return login, params
+
+
+def through_provider(person: Person, login: requests.Response, name: str, upstream_user, upstream) -> requests.Response:
+    """Press "Sign in with NAME", sign in at the upstream authgate; the downstream callback's answer."""
+    to_upstream = person.press(login, f"Sign in with {name}")
+    assert to_upstream.status_code == 303, to_upstream.text[:1000]
+    authorize = urlsplit(to_upstream.headers["Location"])
+    assert f"{authorize.scheme}://{authorize.netloc}" == upstream.issuer
+    sent = query_params(to_upstream.headers["Location"])
+    assert sent["code_challenge_method"] == "S256" and sent["state"] and sent["nonce"]
+    upstream_login = person.follow(person.follow(to_upstream))
+    assert upstream_login.status_code == 200, upstream_login.text[:500]
+    back = person.sign_in_upstream(upstream_login, upstream_user)
+    assert back.status_code == 302, back.text[:500]
+    assert back.headers["Location"].startswith(login.url.split("/login")[0] + f"/login/federated/{name}/callback?")
+    assert "iss" in query_params(back.headers["Location"])  # RFC 9207: the upstream names itself
+    return person.follow(back)
+
+
+def finish_downstream(person: Person, downstream, client, params: dict, after_callback: requests.Response,
+                      verifier: str) -> dict:
+    """From the callback's redirect back to /oauth/authorize: consent, code, tokens."""
+    assert after_callback.status_code == 303, after_callback.text[:1000]
+    assert after_callback.headers["Location"].startswith("/oauth/authorize?")
+    consent = person.follow(after_callback)
+    if consent.status_code == 200:
+        consent = person.press(consent, "Authorize")
+    assert consent.status_code == 302, consent.text[:500]
+    answer = query_params(consent.headers["Location"])
+    assert answer["state"] == params["state"], answer
+    tokens = requests.post(downstream.url("/oauth/token"), data={
+        "grant_type": "authorization_code", "code": answer["code"], "redirect_uri": client.redirect_uri,
+        "code_verifier": verifier}, auth=client.basic, timeout=HTTP_TIMEOUT)
+    assert tokens.status_code == 200, tokens.text
+    return tokens.json()
+
+
+def me(downstream, access_token: str) -> dict:
+    r = requests.get(downstream.url("/api/1.0/users/me"), headers={"Authorization": f"Bearer {access_token}"},
+                     timeout=HTTP_TIMEOUT)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def refusal(page: requests.Response) -> str:
+    assert page.status_code in (400, 502), f"{page.status_code} {page.text[:500]}"
+    return parse_page(page.text).by_id["federation-error"]
+
+
+def verify_email(server, user) -> None:
+    """The user opens their verification link (as they would from the letter)."""
+    link = server.commands.run_json("users", "verify-link", user.username, "--print")["link"]
+    person = Person()
+    page = person.get(link)
+    assert page.status_code == 200, page.text[:300]
+    done = person.post(urljoin(page.url, person.form(page).action), person.form(page).fields())
+    assert done.status_code in (200, 303), done.text[:300]
+
+
+@pytest.fixture(scope="module")
+def app(downstream):
+    """A client of the downstream authgate (its own application)."""
+    return downstream.create_client(redirect_uris=["http://127.0.0.1:9/cb"], grants=["authorization_code"],
+                                    scopes=["openid", "users:read"])
+
+
+# -- the sign-in page and the round trip ------------------------------------------------------------------------
+
+
+def test_jit_sign_in_through_upstream_authgate_then_the_downstream_code_flow_and_api_work(downstream, upstream, app):
+    """A first sign-in creates the user (JIT) and returns to the pending /oauth/authorize; the access token's amr
+    holds fed (RFC 8176 §2 names, plus fed); a second sign-in finds the same, linked, user."""
+    name = upstream_provider(downstream, upstream, "--jit")
+    alice = upstream.create_user()
+    person, verifier = Person(), secrets.token_urlsafe(48)
+    login, params = start_downstream_authorization(person, downstream, app, verifier)
+    assert f"Sign in with {name}" in parse_page(login.text).text
+    tokens = finish_downstream(person, downstream, app, params, through_provider(person, login, name, alice, upstream),
+                               verifier)
+    claims = jwt_parts(tokens["access_token"])[1]
+    assert "fed" in claims["amr"] and "pwd" in claims["amr"], claims
+    first = me(downstream, tokens["access_token"])
+    assert first["username"] == alice.username and first["email"] == alice.email
+    id_claims = jwt_parts(tokens["id_token"])[1]
+    assert "fed" in id_claims["amr"]
+
+    again, verifier = Person(), secrets.token_urlsafe(48)
+    login, params = start_downstream_authorization(again, downstream, app, verifier)
+    tokens = finish_downstream(again, downstream, app, params, through_provider(again, login, name, alice, upstream),
+                               verifier)
+    assert me(downstream, tokens["access_token"])["id"] == first["id"]
+
+
+def test_a_provider_without_jit_refuses_an_unknown_person_with_a_page_saying_what_to_do(downstream, upstream, app):
+    name = upstream_provider(downstream, upstream)
+    person, verifier = Person(), secrets.token_urlsafe(48)
+    login, _ = start_downstream_authorization(person, downstream, app, verifier)
+    message = refusal(through_provider(person, login, name, upstream.create_user(), upstream))
+    assert f"No account here is linked to your {name} account" in message and "Sign in here with your password first" in message
+
+
+def test_an_unverified_upstream_email_never_links_to_the_local_account(downstream, upstream, app):
+    """Even with linking by verified email allowed (and JIT on), an address the upstream has not verified links to
+    nobody: the local account with that address stays unlinked, and no account is created over it."""
+    name = upstream_provider(downstream, upstream, "--link-verified-email", "--jit")
+    remote = upstream.create_user()  # email not verified upstream: email_verified false
+    local = downstream_user_with_email(downstream, remote.email)
+    verify_email(downstream, local)
+    person = Person()
+    login, _ = start_downstream_authorization(person, downstream, app, secrets.token_urlsafe(48))
+    message = refusal(through_provider(person, login, name, remote, upstream))
+    assert f"already uses the address {remote.email}" in message
+    # the local password still signs in as before, and no link was made (a second try is refused the same way)
+    person = Person()
+    login, _ = start_downstream_authorization(person, downstream, app, secrets.token_urlsafe(48))
+    assert f"already uses the address {remote.email}" in refusal(through_provider(person, login, name, remote, upstream))
+
+
+def downstream_user_with_email(downstream, email: str):
+    from support.values import User
+
+    username, password = unique("local"), "pw-" + secrets.token_urlsafe(12)
+    data = downstream.commands.run_json("users", "create", username, "--email", email, "--password-stdin",
+                                        input=password)
+    return User(username=username, password=password, email=email, id=data["id"], data=data)
+
+
+def test_a_verified_upstream_email_links_to_the_local_account_when_the_provider_allows_it(downstream, upstream, app):
+    name = upstream_provider(downstream, upstream, "--link-verified-email")
+    remote = upstream.create_user()
+    verify_email(upstream, remote)
+    local = downstream_user_with_email(downstream, remote.email)
+    verify_email(downstream, local)
+    person, verifier = Person(), secrets.token_urlsafe(48)
+    login, params = start_downstream_authorization(person, downstream, app, verifier)
+    tokens = finish_downstream(person, downstream, app, params, through_provider(person, login, name, remote, upstream),
+                               verifier)
+    assert me(downstream, tokens["access_token"])["username"] == local.username
+
+
+def test_a_verified_email_does_not_link_when_the_provider_does_not_allow_it(downstream, upstream, app):
+    name = upstream_provider(downstream, upstream)
+    remote = upstream.create_user()
+    verify_email(upstream, remote)
+    verify_email(downstream, downstream_user_with_email(downstream, remote.email))
+    person = Person()
+    login, _ = start_downstream_authorization(person, downstream, app, secrets.token_urlsafe(48))
+    assert "No account here is linked" in refusal(through_provider(person, login, name, remote, upstream))
+
+
+def test_a_verified_upstream_email_does_not_link_to_a_local_address_nobody_verified(downstream, upstream, app):
+    """Pre-account takeover: a local account registered ahead with someone's address, never verified, is not
+    where their first federated sign-in lands."""
+    name = upstream_provider(downstream, upstream, "--link-verified-email")
+    remote = upstream.create_user()
+    verify_email(upstream, remote)
+    downstream_user_with_email(downstream, remote.email)
+    person = Person()
+    login, _ = start_downstream_authorization(person, downstream, app, secrets.token_urlsafe(48))
+    assert "No account here is linked" in refusal(through_provider(person, login, name, remote, upstream))
+
+
+def test_an_inactive_linked_user_is_refused(downstream, upstream, app):
+    name = upstream_provider(downstream, upstream, "--jit")
+    remote = upstream.create_user()
+    person = Person()
+    login, params = start_downstream_authorization(person, downstream, app, "v" * 50)
+    tokens = finish_downstream(person, downstream, app, params, through_provider(person, login, name, remote, upstream),
+                               "v" * 50)
+    api_for(downstream, "admin").ok("PUT", f"/users/{me(downstream, tokens['access_token'])['id']}",
+                                    json={"status": "INACTIVE"})
+    person = Person()
+    login, _ = start_downstream_authorization(person, downstream, app, secrets.token_urlsafe(48))
+    assert refusal(through_provider(person, login, name, remote, upstream)) == "Your account here is deactivated."
+
+
+def test_the_upstreams_error_is_shown_plainly(downstream, upstream, app):
+    """RFC 6749 §4.1.2.1: the person cancels at the upstream's consent page; the downstream says what it answered."""
+    name = upstream_provider(downstream, upstream, "--jit")
+    person = Person()
+    login, _ = start_downstream_authorization(person, downstream, app, secrets.token_urlsafe(48))
+    upstream_login = person.follow(person.follow(person.press(login, f"Sign in with {name}")))
+    consent = person.follow(person.press(upstream_login, "Sign in", username=(u := upstream.create_user()).username,
+                                         password=u.password))
+    cancelled = person.press(consent, "Cancel")
+    assert cancelled.status_code == 302
+    message = refusal(person.follow(cancelled))
+    assert message.startswith(f"Signing in with {name} did not work: it answered access_denied")
+
+
+def test_a_callback_opened_in_another_browser_signs_nobody_in_rfc9700_4_7(downstream, upstream, app):
+    """Login CSRF: the callback URL of someone's round trip, opened by another browser, is refused."""
+    name = upstream_provider(downstream, upstream, "--jit")
+    attacker = Person()
+    login, _ = start_downstream_authorization(attacker, downstream, app, secrets.token_urlsafe(48))
+    upstream_login = attacker.follow(attacker.follow(attacker.press(login, f"Sign in with {name}")))
+    back = attacker.sign_in_upstream(upstream_login, upstream.create_user())
+    victim = Person()
+    page = victim.get(back.headers["Location"])
+    assert "does not belong to a sign-in started in this browser" in refusal(page)
+    assert "authgate_session" not in page.cookies
+
+
+# -- refusals, against an upstream the test controls -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stub_provider(downstream, stub):
+    return add_provider(downstream, stub.issuer, "downstream-at-stub", "stub-secret", "--jit")
+
+
+def stub_sign_in(downstream, stub, name: str, app) -> requests.Response:
+    person = Person()
+    login, _ = start_downstream_authorization(person, downstream, app, secrets.token_urlsafe(48))
+    to_stub = person.press(login, f"Sign in with {name}")
+    assert to_stub.status_code == 303, to_stub.text[:500]
+    back = person.get(to_stub.headers["Location"])
+    return person.follow(back)
+
+
+@pytest.fixture
+def fault(stub):
+    yield stub
+    stub.fault = None
+
+
+def test_the_stub_provider_signs_in_when_nothing_is_wrong(downstream, stub, stub_provider, app, fault):
+    """The control for the refusals below: the same peer, nothing wrong, signs in (and authenticated with
+    client_secret_basic, RFC 6749 §2.3.1)."""
+    answer = stub_sign_in(downstream, stub, stub_provider, app)
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/oauth/authorize?"), answer.text[:500]
+    assert stub.token_requests[-1]["authorization"].startswith("Basic ")
+    assert stub.token_requests[-1]["code_verifier"]
+
+
+@pytest.mark.parametrize("what, expected", [
+    ("iss", "its ID token was refused"),
+    ("iss_parameter", "another issuer than the provider's (RFC 9207 iss mismatch)"),
+    ("nonce", "its ID token was refused"),
+    ("expired", "it has expired (exp)"),
+    ("unknown_key", "signature does not verify with its published keys"),
+], ids=["wrong_iss_core_3_1_3_7", "wrong_iss_parameter_rfc9207_2_4", "bad_nonce_core_3_1_3_7",
+        "expired_core_3_1_3_7", "unknown_key_core_3_1_3_7"])
+def test_a_wrong_answer_from_the_upstream_is_refused(downstream, stub, stub_provider, app, fault, what, expected):
+    stub.fault = what
+    page = stub_sign_in(downstream, stub, stub_provider, app)
+    message = refusal(page)
+    assert message.startswith(f"Signing in with {stub_provider} did not work") and expected in message, message
+    assert "authgate_session" not in page.cookies
