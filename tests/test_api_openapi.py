@@ -39,6 +39,8 @@ EXPECTED = {
     ("get", "/users/{user_id}/factors"), ("delete", "/users/{user_id}/factors"),
     ("get", "/resources"), ("post", "/resources"), ("get", "/resources/{resource_id}"),
     ("put", "/resources/{resource_id}"), ("delete", "/resources/{resource_id}"),
+    ("get", "/providers"), ("post", "/providers"), ("get", "/providers/{provider_id}"),
+    ("put", "/providers/{provider_id}"), ("delete", "/providers/{provider_id}"),
 }
 
 

@@ -1,0 +1,127 @@
+"""Upstream identity providers as records (issue 18): managed by the operator's CLI and by administrators through
+``/api/1.0/providers``, refused to everyone else (the rule is the service's, shown here from the refused side);
+the client secret written, never read back, and sealed at rest under ``AUTHGATE_SECRET_KEY``."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from support import (HTTP_TIMEOUT, Browser, api_for, assert_conflict, assert_forbidden, assert_invalid, parse_page,
+                     unique)
+
+SECRET_KEY = "test-secret-key-" + "f" * 32
+SECRET = "upstream-client-secret-" + "s" * 20
+
+
+@pytest.fixture(scope="module")
+def srv(server_factory):
+    return server_factory({"AUTHGATE_SECRET_KEY": SECRET_KEY})
+
+
+def add(srv, name: str, *flags: str) -> dict:
+    return srv.commands.run_json("providers", "add", "--kind", "oidc", "--name", name, "--issuer",
+                                 "https://idp.example.org", "--client-id", "authgate", "--client-secret-stdin",
+                                 "--scope", "openid", "--scope", "email", *flags, input=SECRET + "\n")
+
+
+def buttons(srv) -> list[str]:
+    page = Browser(srv).get("/login")
+    form = [f for f in parse_page(page.text).forms if f.method == "post"]
+    assert len(form) == 1  # the buttons belong to the one sign-in form
+    return [b["text"].strip() for b in form[0].buttons if b.get("data-provider")]
+
+
+def test_the_operator_adds_lists_shows_changes_and_deletes_a_provider(srv):
+    name = unique("corp")
+    data = add(srv, name, "--jit", "--link-verified-email")
+    assert data["issuer"] == "https://idp.example.org" and data["scopes"] == ["openid", "email"]
+    assert data["allow_jit"] is True and data["link_verified_email"] is True and data["enabled"] is True
+    assert data["client_secret_set"] is True and SECRET not in str(data)
+    assert name in [p["name"] for p in srv.commands.run_json("providers", "list")["providers"]]
+    shown = srv.cli("providers", "show", name)
+    assert shown.returncode == 0 and f"{srv.issuer}/login/federated/{name}/callback" in shown.stdout
+    assert SECRET not in shown.stdout
+    assert f"Sign in with {name}" in buttons(srv)
+
+    off = srv.commands.run_json("providers", "update", name, "--no-enabled", "--no-jit")
+    assert off["enabled"] is False and off["allow_jit"] is False
+    assert f"Sign in with {name}" not in buttons(srv)
+    srv.commands.run_json("providers", "update", name, "--enabled")
+    assert f"Sign in with {name}" in buttons(srv)
+
+    assert srv.commands.run_json("providers", "delete", name) == {"deleted": name}
+    assert f"Sign in with {name}" not in buttons(srv)
+    missing = srv.cli("providers", "show", name)
+    assert missing.returncode != 0 and "No identity provider" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_provider_needs_a_valid_issuer_and_a_free_name(srv):
+    name = unique("corp")
+    add(srv, name)
+    again = srv.cli("providers", "add", "--name", name, "--issuer", "https://idp.example.org", "--client-id", "x",
+                    "--client-secret-stdin", input="s\n")
+    assert again.returncode != 0 and "already exists" in again.stderr
+    plain = srv.cli("providers", "add", "--name", unique("p"), "--issuer", "http://idp.example.org", "--client-id",
+                    "x", "--client-secret-stdin", input="s\n")
+    assert plain.returncode != 0 and "https" in plain.stderr and "Traceback" not in plain.stderr
+    no_secret = srv.cli("providers", "add", "--name", unique("p"), "--issuer", "https://idp.example.org",
+                        "--client-id", "x")
+    assert no_secret.returncode != 0 and "--client-secret-stdin" in no_secret.stderr
+
+
+def test_the_client_secret_is_sealed_at_rest_under_the_secret_key(srv):
+    add(srv, unique("sealed"))
+    dump = srv.db.dump_text()
+    assert SECRET not in dump
+    assert "agenc:v1:" in dump
+
+
+def test_administrators_manage_providers_through_the_api(srv):
+    admin = api_for(srv, "admin", scopes=["security:read", "security:write"])
+    name = unique("api")
+    made = admin.ok("POST", "/providers", 201, json={
+        "name": name, "issuer": "https://login.example.com/tenant", "client_id": "authgate", "client_secret": SECRET,
+        "allow_jit": True})
+    assert made["scopes"] == ["openid", "email", "profile"] and "client_secret" not in made
+    assert made["client_secret_set"] is True
+    assert name in [p["name"] for p in admin.ok("GET", "/providers")["data"]]
+    assert admin.ok("GET", f"/providers/{made['id']}")["issuer"] == "https://login.example.com/tenant"
+    changed = admin.ok("PUT", f"/providers/{made['id']}", json={"enabled": False, "scopes": ["email"]})
+    assert changed["enabled"] is False and changed["scopes"] == ["openid", "email"]
+    assert_invalid(admin.put(f"/providers/{made['id']}", json={"issuer": "ftp://nope"}), "issuer")
+    assert_conflict(admin.post("/providers", json={"name": name, "issuer": "https://a.example", "client_id": "c",
+                                                   "client_secret": "s"}), "name")
+    assert admin.ok("DELETE", f"/providers/{made['id']}", 204) is None
+    assert admin.get(f"/providers/{made['id']}").status_code == 404
+
+
+def test_a_user_who_is_not_an_administrator_is_refused_every_provider_action(srv):
+    """Whatever the token's scopes, only an administrator may see or change providers."""
+    user = srv.create_user()
+    them = api_for(srv, user.username, scopes=["security:read", "security:write"])
+    existing = add(srv, unique("target"))
+    assert_forbidden(them.get("/providers"))
+    assert_forbidden(them.get(f"/providers/{existing['id']}"))
+    assert_forbidden(them.post("/providers", json={"name": unique("mine"), "issuer": "https://evil.example",
+                                                   "client_id": "c", "client_secret": "s", "allow_jit": True}))
+    assert_forbidden(them.put(f"/providers/{existing['id']}", json={"issuer": "https://evil.example"}))
+    assert_forbidden(them.delete(f"/providers/{existing['id']}"))
+    admin = api_for(srv, "admin", scopes=["security:read"])
+    assert admin.ok("GET", f"/providers/{existing['id']}")["issuer"] == "https://idp.example.org"
+
+
+def test_a_token_without_the_scope_is_refused(srv):
+    admin = api_for(srv, "admin", scopes=["users:read"])
+    assert_forbidden(admin.get("/providers"), scope="security:read")
+    assert_forbidden(admin.post("/providers", json={}), scope="security:write")
+
+
+def test_a_sign_in_with_a_provider_that_is_not_there_is_a_page_not_a_500(srv):
+    browser = Browser(srv)
+    login = browser.get("/login")
+    form = [f for f in parse_page(login.text).forms if f.method == "post"][0]
+    page = browser.post("/login/federated/" + unique("nobody"), data=form.fields())
+    assert page.status_code == 404 and "no such way to sign in" in parse_page(page.text).text
+    stray = requests.get(srv.url("/login/federated/x/callback?state=abc&code=def"), timeout=HTTP_TIMEOUT)
+    assert stray.status_code == 400 and "does not belong to a sign-in started in this browser" in stray.text
