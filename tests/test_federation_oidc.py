@@ -16,6 +16,7 @@ import requests
 
 from support import HTTP_TIMEOUT, api_for, jwt_parts, parse_page, pkce_pair, query_params, unique
 from support.oidc_stub import OidcStub
+from support.values import User
 
 
 # -- the two servers and the person between them --------------------------------------------------------------
@@ -230,11 +231,9 @@ def test_an_unverified_upstream_email_never_links_to_the_local_account(downstrea
     assert f"already uses the address {remote.email}" in refusal(through_provider(person, login, name, remote, upstream))
 
 
-def downstream_user_with_email(downstream, email: str):
-    from support.values import User
-
+def downstream_user_with_email(downstream, email: str, *flags: str) -> User:
     username, password = unique("local"), "pw-" + secrets.token_urlsafe(12)
-    data = downstream.commands.run_json("users", "create", username, "--email", email, "--password-stdin",
+    data = downstream.commands.run_json("users", "create", username, "--email", email, "--password-stdin", *flags,
                                         input=password)
     return User(username=username, password=password, email=email, id=data["id"], data=data)
 
@@ -361,3 +360,22 @@ def test_a_wrong_answer_from_the_upstream_is_refused(downstream, stub, stub_prov
     message = refusal(page)
     assert message.startswith(f"Signing in with {stub_provider} did not work") and expected in message, message
     assert "authgate_session" not in page.cookies
+
+
+def test_a_provider_is_no_way_around_the_second_factor_policy(downstream, upstream, app):
+    """An administrator the policy requires a second factor of, signing in through a provider that reported no
+    mfa, goes on to set one up (the enrolment page), exactly as after a password; no session yet."""
+    name = upstream_provider(downstream, upstream, "--link-verified-email")
+    remote = upstream.create_user()
+    verify_email(upstream, remote)
+    local = downstream_user_with_email(downstream, remote.email, "--admin")
+    verify_email(downstream, local)
+    downstream.commands.run_json("policy", "second-factor", "--require", "administrators")
+    try:
+        person = Person()
+        login, _ = start_downstream_authorization(person, downstream, app, secrets.token_urlsafe(48))
+        answer = through_provider(person, login, name, remote, upstream)
+        assert answer.status_code == 303 and answer.headers["Location"].startswith("/login/enrol?next=%2Foauth%2Fauthorize")
+        assert "authgate_session" not in answer.cookies and "authgate_pending" in answer.cookies
+    finally:
+        downstream.commands.run_json("policy", "second-factor", "--require", "off")

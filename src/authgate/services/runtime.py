@@ -343,7 +343,7 @@ class Runtime:
         # a provider an administrator marked allow_private_network may be inside the network; nothing else is
         upstream = Upstream(self.fetcher, SafeFetcher(allow_private=True))
         return FederatedSignIns(self.settings.issuer, self.providers, self._provider_store, upstream, self.hasher,
-                                self.users, self.sessions)
+                                self.users, self.sessions, self.second_step)
 
     @_built
     def assertion_memory(self) -> AssertionMemory:

@@ -126,6 +126,11 @@ class SecondStep:
             return self._pending(s, attempt.user, enrol=attempt.event == ENROLMENT_NEEDED)
         return Started(self.sessions.start(s, attempt.user, replacing=replacing, amr=PASSWORD_ONLY))
 
+    def required_of(self, s: Session, user: User) -> bool:
+        """Whether a sign-in of ``user`` by one factor goes on to the second step (or enrolment): they have a
+        second factor, or the policy requires one of them."""
+        return self.factors.has_second_factor(s, user.id) or self.policy.covers(s, user)
+
     def step_up(self, s: Session, user: User) -> Pending:
         """A pending sign-in for ``user``, signed in with one factor, to go through their second factor (or set one
         up when they have none); audited."""

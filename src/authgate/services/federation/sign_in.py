@@ -14,7 +14,9 @@ the round trip once, has the provider's answer validated (``upstream.py``) and f
 4. else refused, with a page saying to sign in locally first and link the account from there.
 
 An unverified address never links. The session's ``amr`` is ``fed`` and the upstream's registered methods (RFC
-8176), so ``acr`` follows from what the upstream did (``services/accounts/assurance.py``)."""
+8176), so ``acr`` follows from what the upstream did (``services/accounts/assurance.py``). A user who has a second
+factor here, or whom the policy requires to have one, goes on to the second step (or enrolment) unless the
+upstream reported ``mfa``: a provider is never a way around the local policy."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 from authgate.security import sealing
 from authgate.security.secrets import SecretHasher
 from authgate.services.accounts.principal import account_is_active
-from authgate.services.accounts.second_step import Started
+from authgate.services.accounts.second_step import Pending, SecondStep, Started
 from authgate.services.accounts.sessions import SessionService
 from authgate.services.accounts.users import UserService
 from authgate.services.errors import ServiceError
@@ -63,6 +65,15 @@ class Refused:
 
 
 @dataclass(frozen=True)
+class SecondStepNeeded:
+    """The user has a second factor here (or the policy requires one) and the upstream reported no ``mfa``: the
+    second step (or enrolment) comes next, as after a password."""
+
+    pending: Pending
+    next_url: str
+
+
+@dataclass(frozen=True)
 class SignedIn:
     started: Started
     next_url: str
@@ -82,7 +93,7 @@ def session_amr(upstream: tuple[str, ...]) -> tuple[str, ...]:
 
 class FederatedSignIns:
     def __init__(self, issuer: str, providers: ProviderService, store: ProviderStore, upstream: Upstream,
-                 hasher: SecretHasher, users: UserService, sessions: SessionService):
+                 hasher: SecretHasher, users: UserService, sessions: SessionService, second_step: SecondStep):
         self.issuer = issuer
         self.providers = providers
         self.store = store
@@ -90,6 +101,7 @@ class FederatedSignIns:
         self.hasher = hasher
         self.users = users
         self.sessions = sessions
+        self.second_step = second_step
 
     def redirect_uri(self, name: str) -> str:
         return self.issuer + callback_path(name)
@@ -134,7 +146,7 @@ class FederatedSignIns:
             return str(why)
 
     def complete(self, s: Session, provider: ProviderView, outcome: Identity | str, next_url: str,
-                 replacing: str | None) -> SignedIn | Refused:
+                 replacing: str | None) -> SignedIn | SecondStepNeeded | Refused:
         """The account for a validated identity, and its session (the rules in the module's docstring)."""
         if isinstance(outcome, str):
             return self._refused(s, provider, outcome, next_url, stage="answer")
@@ -165,6 +177,8 @@ class FederatedSignIns:
                                            + LINK_LOCALLY.format(provider=provider.name))
         link.last_used_at = utcnow()
         link.email = identity.email
+        if "mfa" not in identity.amr and self.second_step.required_of(s, user):
+            return SecondStepNeeded(self.second_step.step_up(s, user), next_url)
         amr = session_amr(identity.amr)
         audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
                      details={"amr": " ".join(amr), "factor": "federation", "provider": provider.name})

@@ -23,7 +23,8 @@ class ProviderStore(Protocol):
         """The link of ``subject`` at the provider and its user (one query)."""
     def identities_of(self, s: Session, user_id: int) -> list[FederatedIdentity]: ...
     def take_sign_in(self, s: Session, state_hash: str, now: datetime) -> FederatedSignIn | None:
-        """The live round trip with that state, deleted as it is read (single use); expired ones go too."""
+        """The live round trip with that state, deleted as it is read (single use; an expired one is deleted and
+        not returned; those never taken are the purge's)."""
 
 
 class SqlProviderStore:
@@ -56,11 +57,7 @@ class SqlProviderStore:
                               .order_by(FederatedIdentity.id)))
 
     def take_sign_in(self, s: Session, state_hash: str, now: datetime) -> FederatedSignIn | None:
-        s.execute(delete(FederatedSignIn).where(FederatedSignIn.expires_at <= now),
-                  execution_options={"synchronize_session": False})
         row = s.scalar(select(FederatedSignIn).where(FederatedSignIn.state_hash == state_hash))
-        if row is None:
+        if row is None or not s.execute(delete(FederatedSignIn).where(FederatedSignIn.id == row.id)).rowcount:
             return None
-        if not s.execute(delete(FederatedSignIn).where(FederatedSignIn.id == row.id)).rowcount:
-            return None
-        return row
+        return row if row.expires_at > now else None

@@ -14,8 +14,8 @@ from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import (
-    AccessToken, AccountLink, AuthorizationCode, DeviceCode, PendingSignIn, RefreshToken, RevocationEvent,
-    ShownOnceSlot, TokenFamily, WebSession,
+    AccessToken, AccountLink, AuthorizationCode, DeviceCode, FederatedSignIn, PendingSignIn, RefreshToken,
+    RevocationEvent, ShownOnceSlot, TokenFamily, WebSession,
 )
 
 FAMILY_GRACE = timedelta(hours=1)
@@ -38,6 +38,7 @@ _TARGETS = {
     "account_links": lambda now, _: (AccountLink.id, or_(AccountLink.used_at.is_not(None), AccountLink.expires_at < now)),
     "shown_once_slots": lambda now, _: (ShownOnceSlot.id, ShownOnceSlot.expires_at < now),
     "pending_sign_ins": lambda now, _: (PendingSignIn.id, PendingSignIn.expires_at < now),
+    "federated_sign_ins": lambda now, _: (FederatedSignIn.id, FederatedSignIn.expires_at < now),
     "revocation_events": lambda _, events_before: (RevocationEvent.id, RevocationEvent.created_at < events_before),
 }
 

@@ -13,12 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.services.federation.sign_in import ROUND_TRIP_SECONDS, Refused
+from authgate.services.federation.sign_in import ROUND_TRIP_SECONDS, Refused, SecondStepNeeded
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.cookies import CSRF_COOKIE, SESSION_COOKIE, delete_cookie, read_cookie, set_cookie
 from authgate.web.pages.csrf import checked_form, login_binding
 
-from authgate.web.pages.pending import safe_next
+from authgate.web.pages.pending import safe_next, to_pending
 from authgate.web.pages.templates import render, signed_in_state
 from authgate.web.pages.visitor import optional_visitor
 
@@ -107,6 +107,10 @@ async def callback(request: Request, name: str) -> Response:
     outcome = await run_in_threadpool(finish)
     if isinstance(outcome, Refused):
         return await _refused(request, outcome)
+    if isinstance(outcome, SecondStepNeeded):
+        response = to_pending(runtime.settings, outcome.pending, outcome.next_url)
+        delete_cookie(response, runtime.settings, FEDERATION_COOKIE)
+        return response
     response = RedirectResponse(outcome.next_url, status_code=303)
     set_cookie(response, runtime.settings, SESSION_COOKIE, outcome.started.session_id,
                max_age=runtime.settings.session_ttl)
