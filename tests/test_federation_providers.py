@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from support import (HTTP_TIMEOUT, Browser, api_for, assert_conflict, assert_forbidden, assert_invalid, parse_page,
+from support import (HTTP_TIMEOUT, Browser, User, api_for, assert_conflict, assert_forbidden, assert_invalid, parse_page,
                      unique)
 
 SECRET_KEY = "test-secret-key-" + "f" * 32
@@ -125,3 +125,20 @@ def test_a_sign_in_with_a_provider_that_is_not_there_is_a_page_not_a_500(srv):
     assert page.status_code == 404 and "no such way to sign in" in parse_page(page.text).text
     stray = requests.get(srv.url("/login/federated/x/callback?state=abc&code=def"), timeout=HTTP_TIMEOUT)
     assert stray.status_code == 400 and "does not belong to a sign-in started in this browser" in stray.text
+
+
+def test_administrators_see_the_providers_page_and_others_are_refused(srv):
+    name = unique("listed")
+    add(srv, name, "--jit")
+    admin = Browser(srv)
+    admin.login(User("admin", srv.admin_password, "", None))
+    listed = admin.get("/admin/identity-providers")
+    assert listed.status_code == 200
+    text = parse_page(listed.text).text
+    assert name in text and f"{srv.issuer}/login/federated/{name}/callback" in text and SECRET not in listed.text
+    assert "/admin/identity-providers" in admin.get("/").text
+    person = Browser(srv)
+    person.login(srv.create_user())
+    refused = person.get("/admin/identity-providers")
+    assert refused.status_code == 403 and name not in refused.text
+    assert "/admin/identity-providers" not in person.get("/").text

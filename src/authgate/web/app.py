@@ -43,6 +43,7 @@ from authgate.web.routes.account import password as account_password
 from authgate.web.routes.account import sessions as account_sessions
 from authgate.web.routes.admin import clients as admin_clients
 from authgate.web.routes.admin import groups as admin_groups
+from authgate.web.routes.admin import identity_providers as admin_identity_providers
 from authgate.web.routes.admin import resources as admin_resources
 from authgate.web.routes.admin import security_log as admin_security_log
 from authgate.web.routes.admin import sign_in_policy as admin_sign_in_policy
@@ -82,7 +83,7 @@ ROUTERS = (
     api_resources.router, admin_resources.router,
     oauth_logout.router, oauth_par.router,
     email_links.router, profile_details.router,
-    federation.router, api_providers.router,
+    federation.router, api_providers.router, admin_identity_providers.router,
 )
 
 

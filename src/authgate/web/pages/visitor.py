@@ -25,7 +25,8 @@ NAV = (
     ("/admin/users", "Users", "view-users"),
     ("/admin/groups", "Groups", "view-groups"),
 )
-ADMINISTRATORS_NAV = (("/admin/security-log", "Security log"), ("/admin/sign-in-policy", "Sign-in policy"))
+ADMINISTRATORS_NAV = (("/admin/security-log", "Security log"), ("/admin/sign-in-policy", "Sign-in policy"),
+                      ("/admin/identity-providers", "Identity providers"))
 
 
 class SignInRequired(Exception):
