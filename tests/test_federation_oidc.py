@@ -9,6 +9,7 @@ against a small loopback OpenID Provider the test controls (``support/oidc_stub.
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
@@ -379,3 +380,50 @@ def test_a_provider_is_no_way_around_the_second_factor_policy(downstream, upstre
         assert "authgate_session" not in answer.cookies and "authgate_pending" in answer.cookies
     finally:
         downstream.commands.run_json("policy", "second-factor", "--require", "off")
+
+
+# -- the same sign-in in headless Chromium -------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is missing (apt-get install chromium)")
+def test_a_person_in_chromium_signs_in_through_the_upstream_and_authorizes_a_downstream_client(downstream, upstream):
+    """Clicking "Sign in with NAME", the upstream's sign-in and consent pages, then the downstream's consent page:
+    the downstream client gets a code whose tokens work on the API, with fed in amr."""
+    from playwright.sync_api import expect, sync_playwright
+
+    name = upstream_provider(downstream, upstream, "--jit")
+    remote = upstream.create_user()
+    redirect_uri = downstream.url("/oauth/code")
+    client = downstream.create_client(redirect_uris=[redirect_uri], grants=["authorization_code"],
+                                      scopes=["openid", "users:read"])
+    params = {"response_type": "code", "client_id": client.client_id, "redirect_uri": redirect_uri,
+              "scope": "openid users:read", "state": unique("st")}
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            person = chromium.new_context(viewport={"width": 1000, "height": 720}).new_page()
+            person.set_default_timeout(20_000)
+            person.goto(downstream.url("/oauth/authorize?" + urlencode(params)))
+            person.get_by_role("button", name=f"Sign in with {name}").click()
+            person.wait_for_url(upstream.issuer + "/login**")
+            person.get_by_label("Username or email").fill(remote.username)
+            person.get_by_label("Password").fill(remote.password)
+            person.get_by_role("button", name="Sign in", exact=True).click()
+            person.get_by_role("button", name="Authorize").click()  # the upstream's consent: authgate downstream
+            person.wait_for_url(downstream.issuer + "/oauth/authorize**")
+            expect(person.get_by_text("is requesting permission to access your account")).to_be_visible()
+            person.get_by_role("button", name="Authorize").click()  # the downstream's consent: its own client
+            person.wait_for_url("**/oauth/code?**")
+            code = query_params(person.url)["code"]
+        finally:
+            chromium.close()
+    tokens = requests.post(downstream.url("/oauth/token"), data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}, auth=client.basic,
+        timeout=HTTP_TIMEOUT)
+    assert tokens.status_code == 200, tokens.text
+    assert me(downstream, tokens.json()["access_token"])["username"] == remote.username
+    assert "fed" in jwt_parts(tokens.json()["access_token"])[1]["amr"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from support import (HTTP_TIMEOUT, Browser, User, api_for, assert_conflict, assert_forbidden, assert_invalid, parse_page,
-                     unique)
+from support import (HTTP_TIMEOUT, Browser, User, api_for, assert_conflict, assert_forbidden, assert_invalid,
+                     free_port, parse_page, unique)
 
 SECRET_KEY = "test-secret-key-" + "f" * 32
 SECRET = "upstream-client-secret-" + "s" * 20
@@ -142,3 +142,35 @@ def test_administrators_see_the_providers_page_and_others_are_refused(srv):
     refused = person.get("/admin/identity-providers")
     assert refused.status_code == 403 and name not in refused.text
     assert "/admin/identity-providers" not in person.get("/").text
+
+
+def press_provider(srv, name: str) -> requests.Response:
+    browser = Browser(srv)
+    login = browser.get("/login")
+    form = [f for f in parse_page(login.text).forms if f.method == "post"][0]
+    return browser.post(f"/login/federated/{name}", data=form.fields())
+
+
+def test_a_provider_that_cannot_be_reached_is_a_page_saying_so(srv):
+    name = unique("down")
+    srv.commands.run_json("providers", "add", "--name", name, "--issuer", f"http://127.0.0.1:{free_port()}",
+                          "--client-id", "c", "--client-secret-stdin", "--allow-private-network", input="s\n")
+    page = press_provider(srv, name)
+    assert page.status_code == 502
+    assert f"Signing in with {name} did not work: its discovery document could not be read" in parse_page(page.text).text
+
+
+def test_a_provider_on_a_private_address_is_not_fetched_unless_allowed(srv, documents):
+    """SSRF: the server fetches a provider's URLs like any other (https, public addresses), unless an
+    administrator marked that provider as inside the network."""
+    name = unique("inside")
+    documents.publish(f"/{name}/.well-known/openid-configuration", {"issuer": documents.url(f"/{name}")})
+    srv.commands.run_json("providers", "add", "--name", name, "--issuer", documents.url(f"/{name}"),
+                          "--client-id", "c", "--client-secret-stdin", input="s\n")
+    page = press_provider(srv, name)
+    assert page.status_code == 502 and "must be an https URL" in parse_page(page.text).text
+    assert documents.hits[f"/{name}/.well-known/openid-configuration"] == 0
+    srv.commands.run_json("providers", "update", name, "--allow-private-network")
+    page = press_provider(srv, name)
+    assert documents.hits[f"/{name}/.well-known/openid-configuration"] == 1
+    assert page.status_code == 502 and "has no authorization_endpoint" in parse_page(page.text).text

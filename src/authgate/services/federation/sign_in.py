@@ -36,6 +36,7 @@ from authgate.services.accounts.users import UserService
 from authgate.services.errors import ServiceError
 from authgate.services.federation.providers import ProviderService, ProviderView
 from authgate.services.federation.upstream import Identity, Upstream, UpstreamRefused
+from authgate.services.federation.upstream import Started as UpstreamStarted
 from authgate.services.operations import audit
 from authgate.storage.models import FederatedIdentity, FederatedSignIn
 from authgate.storage.repositories.providers import ProviderStore
@@ -112,13 +113,19 @@ class FederatedSignIns:
     def provider(self, s: Session, name: str) -> ProviderView | None:
         return self.providers.for_sign_in(s, name)
 
-    def begin(self, s: Session, provider: ProviderView, next_url: str) -> Redirect | Refused:
-        """The authorization request for ``provider`` (read in a read transaction: discovery may take a network
-        round trip), stored in ``s``, a write transaction."""
+    def authorization(self, provider: ProviderView) -> UpstreamStarted | str:
+        """The authorization request for ``provider`` (discovery may take a network round trip: called outside
+        any write transaction), or why there is none."""
         try:
-            started = self.upstream.start(provider, self.redirect_uri(provider.name))
+            return self.upstream.start(provider, self.redirect_uri(provider.name))
         except UpstreamRefused as why:
-            return self._refused(s, provider, str(why), next_url, stage="start")
+            return str(why)
+
+    def begin(self, s: Session, provider: ProviderView, started: UpstreamStarted | str, next_url: str
+              ) -> Redirect | Refused:
+        """Store the round trip of ``started`` (from ``authorization``) in ``s``, a write transaction."""
+        if isinstance(started, str):
+            return self._refused(s, provider, started, next_url, stage="start")
         sealed = sealing.seal(started.state, json.dumps({"nonce": started.nonce, "verifier": started.verifier}).encode())
         self.store.add(s, FederatedSignIn(state_hash=self.hasher.hash(started.state), provider_id=provider.id,
                                           sealed=sealed, next_url=next_url,

@@ -53,8 +53,9 @@ async def begin(request: Request, name: str) -> Response:
             provider = federation.provider(s, name)
         if provider is None:
             return None
+        started = federation.authorization(provider)
         with runtime.db.session() as s:
-            return federation.begin(s, provider, next_url)
+            return federation.begin(s, provider, started, next_url)
 
     outcome = await run_in_threadpool(start)
     if outcome is None:
