@@ -146,7 +146,10 @@ def test_keys_in_clear_are_encrypted_then_re_encrypted_under_a_new_secret_key(se
     pat = srv.create_pat(user.username)["token"]
     client = srv.create_client(grants=["password"])
     token = password_grant(srv, client, user, scope="users:read").json()["access_token"]
-    assert PRIVATE_JWK_MEMBER.search(srv.db.dump_text())
+    provider_secret = "provider-secret-" + "p" * 24
+    srv.cli_json("providers", "add", "--name", "corp", "--issuer", "https://idp.example.org", "--client-id", "ag",
+                 "--client-secret-stdin", input=provider_secret + "\n")
+    assert PRIVATE_JWK_MEMBER.search(srv.db.dump_text()) and provider_secret in srv.db.dump_text()
 
     # rows written in clear still load with a secret key set; `keys encrypt` seals them
     restart(srv, AUTHGATE_SECRET_KEY=SECRET_KEY)
@@ -154,9 +157,11 @@ def test_keys_in_clear_are_encrypted_then_re_encrypted_under_a_new_secret_key(se
     assert users_me(srv, token).status_code == 200 and users_me(srv, pat).status_code == 200
     encrypted = srv.cli_json("keys", "encrypt")
     assert encrypted["signing_keys"] >= 1 and encrypted["server_secrets"] >= 2
+    assert encrypted["identity_providers"] == 1
     dump = srv.db.dump_text()
-    assert not PRIVATE_JWK_MEMBER.search(dump) and not hmac_key_in(dump, pat)
-    assert srv.cli_json("keys", "encrypt") == {"signing_keys": 0, "server_secrets": 0, "second_factors": 0}  # nothing left
+    assert not PRIVATE_JWK_MEMBER.search(dump) and not hmac_key_in(dump, pat) and provider_secret not in dump
+    assert srv.cli_json("keys", "encrypt") == {"signing_keys": 0, "server_secrets": 0, "second_factors": 0,
+                                               "identity_providers": 0}  # nothing left
 
     # without the secret key, or with another one, the server refuses to start, saying why
     assert "AUTHGATE_SECRET_KEY" in serve_refused(srv, AUTHGATE_SECRET_KEY=None)
@@ -164,7 +169,8 @@ def test_keys_in_clear_are_encrypted_then_re_encrypted_under_a_new_secret_key(se
 
     # changing the secret key: the old one as AUTHGATE_OLD_SECRET_KEY while re-encrypting
     restart(srv, AUTHGATE_SECRET_KEY=NEW_SECRET_KEY, AUTHGATE_OLD_SECRET_KEY=SECRET_KEY)
-    assert srv.cli_json("keys", "encrypt")["server_secrets"] >= 2
+    resealed = srv.cli_json("keys", "encrypt")
+    assert resealed["server_secrets"] >= 2 and resealed["identity_providers"] == 1
     restart(srv, AUTHGATE_OLD_SECRET_KEY=None)
     assert users_me(srv, token).status_code == 200 and users_me(srv, pat).status_code == 200
     fresh = password_grant(srv, client, user, scope="users:read")
