@@ -1,11 +1,11 @@
-"""Sign-in through upstream OpenID Connect providers (revision 0024, issue 18): the providers, the identities
+"""Sign-in through upstream OpenID Connect providers (revision 0025, issue 18): the providers, the identities
 linking a provider's subject to a local user, and the round trips under way."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
