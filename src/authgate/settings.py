@@ -276,6 +276,8 @@ class Settings:
     require_request_object: bool
     """Every client must send its authorization requests as signed request objects (RFC 9101 §10.5
     ``require_signed_request_object``)."""
+    profile: str | None
+    """The security profile every client is held to: ``fapi2`` (FAPI 2.0 Security Profile), or None."""
     registration_mode: str
     registrations_per_ip: Rate | None
     registration_grants: tuple[str, ...]
@@ -393,6 +395,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         par_seconds=_int("AUTHGATE_PAR_SECONDS", 60),
         require_par=_flag("AUTHGATE_REQUIRE_PAR"),
         require_request_object=_flag("AUTHGATE_REQUIRE_SIGNED_REQUEST_OBJECT"),
+        profile={"none": None, "fapi2": "fapi2"}[_choice("AUTHGATE_PROFILE", "none", ("none", "fapi2"))],
         registration_mode=_choice("AUTHGATE_REGISTRATION", "off", REGISTRATION_MODES),
         registrations_per_ip=_rate("AUTHGATE_LIMIT_REGISTRATIONS_PER_IP", "10/3600"),
         registration_grants=_registration_grants("AUTHGATE_REGISTRATION_GRANTS", "authorization_code refresh_token"),

@@ -229,6 +229,7 @@ def clients_create(runtime: Runtime, args) -> None:
             auth_method=args.auth_method,
             jwks=_jwks_file(args.jwks_file),
             jwks_uri=args.jwks_uri,
+            profile=args.profile,
         )
         data = client_views.public_view(client) | {"client_secret": secret}
     if namesakes:
@@ -280,6 +281,7 @@ def _client_lines(data: dict) -> list[str]:
         *([f"Disabled at {data['disabled_at']}"] if data.get("disabled_at") else []),
         *(["Must sign its authorization requests (request objects)"] if data.get("require_signed_request_object")
           else []),
+        *(["Held to the FAPI 2.0 Security Profile"] if data.get("profile") == "fapi2" else []),
     ]
 
 
@@ -297,13 +299,14 @@ def clients_update(runtime: Runtime, args) -> None:
                                               ("token_endpoint_auth_method", args.auth_method),
                                               ("jwks", _jwks_file(args.jwks_file)), ("jwks_uri", args.jwks_uri),
                                               ("require_par", args.require_par), ("require_dpop", args.require_dpop),
-                                              ("require_request_object", args.require_signed_request_object))
+                                              ("require_request_object", args.require_signed_request_object),
+                                              ("profile", args.profile))
               if value is not None}
     values |= _logout_values(args)
     if not values:
         raise Invalid("nothing to change: give --name, --redirect-uri, --grant, --scope, --auth-method, --jwks-file, "
-                      "--jwks-uri, --[no-]require-par, --[no-]require-dpop, --[no-]require-signed-request-object or a "
-                      "sign-out option")
+                      "--jwks-uri, --[no-]require-par, --[no-]require-dpop, --[no-]require-signed-request-object, "
+                      "--profile or a sign-out option")
     with runtime.db.session() as s:
         _client(runtime, s, args.client_id)
         data = client_views.public_view(runtime.clients.update(s, SYSTEM, args.client_id, values))

@@ -237,6 +237,9 @@ def _key_arguments(command: argparse.ArgumentParser) -> None:
                               "--jwks-file or --jwks-uri and gives it no secret")
     command.add_argument("--jwks-file", metavar="FILE", help="its public keys, a JWK Set in a JSON file")
     command.add_argument("--jwks-uri", metavar="URL", help="where its public keys are published (https)")
+    command.add_argument("--profile", choices=("fapi2", "none"),
+                         help="the security profile it is held to: fapi2 (FAPI 2.0: pushed requests, PKCE, "
+                              "private_key_jwt, DPoP, PS256/ES256/EdDSA, 60 s codes) or none")
 
 
 def _clients(parser: argparse.ArgumentParser) -> None:

@@ -18,6 +18,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from authgate.services.applications import client_keys
+from authgate.services.applications.profiles import FAPI2_ALGORITHMS
 from authgate.services.errors import Invalid
 from authgate.services.operations.safe_fetch import FetchRefused
 
@@ -45,8 +46,12 @@ def _unverified_claims(assertion: str) -> dict:
 class PrivateKeyJwt:
     """The ``private_key_jwt`` method for Authlib's client-authentication registry."""
 
-    def __init__(self, issuer: str, token_endpoint: str, memory, fetcher):
+    def __init__(self, issuer: str, token_endpoint: str, memory, fetcher, strict=lambda row: False):
+        """``strict(row)``: whether the client is held to FAPI 2.0, whose assertions are signed with PS256, ES256
+        or EdDSA (§5.4.1) and name exactly the issuer, as a string, in ``aud`` (§5.3.2.1 item 8)."""
+        self.issuer = issuer
         self.audiences = {issuer, token_endpoint}
+        self.strict = strict
         self.memory = memory
         self.fetcher = fetcher
 
@@ -80,7 +85,10 @@ class PrivateKeyJwt:
         client = query_client(client_id)
         if client is None or client.row.auth_method != client_keys.PRIVATE_KEY_JWT:
             _refuse("The client does not exist or does not authenticate with private_key_jwt.")
-        verified = self._verified(assertion, client.row)
+        strict = self.strict(client.row)
+        verified = self._verified(assertion, client.row, FAPI2_ALGORITHMS if strict else client_keys.ALGORITHMS)
+        if strict and verified.get("aud") != self.issuer:
+            _refuse("A FAPI 2.0 client's client_assertion must have aud = the issuer, as a string.")
         self._check_claims(verified, request.uri)
         if not self.memory.first_use(client_id, verified["jti"], int(verified["exp"] - time.time()) + LEEWAY):
             _refuse("client_assertion was used before: its jti is spent (RFC 7523 section 3).")
@@ -93,17 +101,17 @@ class PrivateKeyJwt:
         except (FetchRefused, Invalid) as error:
             _refuse(f"The client's keys cannot be read: {error}")
 
-    def _verified(self, assertion: str, row) -> dict:
+    def _verified(self, assertion: str, row, algorithms) -> dict:
         try:
             kid = jws.extract_compact(assertion.encode("ascii")).protected.get("kid")
         except (JoseError, ValueError, UnicodeError):
             kid = None
         keys = self._keys(row, kid if isinstance(kid, str) else None)
         try:
-            token = jwt.decode(assertion, keys, algorithms=list(client_keys.ALGORITHMS))
+            token = jwt.decode(assertion, keys, algorithms=list(algorithms))
         except (JoseError, ValueError) as error:
             _refuse(f"client_assertion's signature is not by one of the client's keys with an allowed "
-                    f"algorithm ({', '.join(client_keys.ALGORITHMS)}): {type(error).__name__}.")
+                    f"algorithm ({', '.join(algorithms)}): {type(error).__name__}.")
         return token.claims
 
     def _check_claims(self, claims: dict, endpoint_uri: str) -> None:

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
 from authgate.oauth import request_objects
+from authgate.oauth import fapi
 from authgate.oauth.grants.openid import second_factor_needed, sign_in_needed
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.par import pushed_only, pushed_request
@@ -139,7 +140,7 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
 
 
 def _must_push(server, client) -> bool:
-    return server.runtime.settings.require_par or client.require_par
+    return server.runtime.settings.require_par or client.require_par or fapi.must_push(server, client)
 
 
 def _decide(server, request: OAuthRequest, signed_in: SignedIn | None, choice: str | None, pushed, return_to: str):

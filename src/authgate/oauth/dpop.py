@@ -49,6 +49,7 @@ class Proof:
     """The proof key's JWK SHA-256 thumbprint (RFC 7638), base64url: ``cnf.jkt`` of a bound token."""
     jti: str
     iat: int
+    alg: str = ""
 
 
 def token_hash(access_token: str) -> str:
@@ -112,7 +113,7 @@ class ProofChecker:
             raise DpopError("The DPoP proof has no usable jti.")
         if not self.first_use(jkt, jti, self.max_age + self.future):
             raise DpopError("This DPoP proof was used before (jti): make a new one for each request.")
-        return Proof(jkt=jkt, jti=jti, iat=int(iat))
+        return Proof(jkt=jkt, jti=jti, iat=int(iat), alg=header["alg"])
 
     @staticmethod
     def _header(proof: str) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc7636 import CodeChallenge
 
 from authgate.oauth.dpop import ALGORITHMS as DPOP_ALGORITHMS
-from authgate.services.applications import client_keys
+from authgate.services.applications import client_keys, profiles
 
 PATHS = {
     "authorization_endpoint": "/oauth/authorize",
@@ -95,4 +95,20 @@ def build(server, s) -> dict:
     for ext in _extensions(server):
         if hasattr(ext, "provider_metadata"):
             doc.update(ext.provider_metadata(server, s))
+    if server.runtime.settings.profile == profiles.FAPI2:
+        _fapi2(doc)
     return doc
+
+
+def _fapi2(doc: dict) -> None:
+    """What every client may do when the server holds them all to FAPI 2.0 (``AUTHGATE_PROFILE=fapi2``): push
+    its requests, authenticate with ``private_key_jwt``, sign with PS256, ES256 or EdDSA, and use the grants
+    the profile allows; no device authorization endpoint."""
+    doc["require_pushed_authorization_requests"] = True
+    doc["grant_types_supported"] = [g for g in doc["grant_types_supported"] if g in profiles.FAPI2_GRANTS]
+    doc.pop("device_authorization_endpoint", None)
+    for name in list(doc):
+        if name.endswith("_auth_methods_supported"):
+            doc[name] = [client_keys.PRIVATE_KEY_JWT]
+        elif name.endswith("_auth_signing_alg_values_supported") or name == "dpop_signing_alg_values_supported":
+            doc[name] = list(profiles.FAPI2_ALGORITHMS)

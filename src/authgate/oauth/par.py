@@ -19,6 +19,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
 from authgate.oauth import request_objects
+from authgate.oauth import fapi
 from authgate.oauth.context import bound
 from authgate.oauth.dpop import DpopError
 from authgate.oauth.errors import DpopProofError
@@ -46,14 +47,16 @@ def _json_error(error: OAuth2Error) -> Response:
     return status, dict(body), headers
 
 
-def _dpop_key(server, request: OAuthRequest) -> str | None:
+def _dpop_key(server, request: OAuthRequest, client) -> str | None:
     values = request.headers.getlist("dpop")
     if not values:
         return None
     try:
-        return server.dpop.checker.check(values, "POST", request.uri).jkt
+        proof = server.dpop.checker.check(values, "POST", request.uri)
     except DpopError as error:
         raise DpopProofError(error.error, error.description, server.dpop.nonce_for(error)) from None
+    fapi.check_proof_algorithm(server, client, proof.alg)
+    return proof.jkt
 
 
 def push(server, request: OAuthRequest) -> Response:
@@ -79,7 +82,8 @@ def push(server, request: OAuthRequest) -> Response:
                 raise InvalidRequestError("'client_id' is not the client that authenticated.")
             if not claimed:
                 form.insert(0, ("client_id", client.get_client_id()))
-            jkt = _dpop_key(server, request)
+            fapi.check_push(server, client, form)
+            jkt = _dpop_key(server, request, client)
             asked = [value for name, value in form if name == "dpop_jkt"]
             if jkt and asked and asked[0] != jkt:
                 raise DpopProofError("invalid_dpop_proof", "'dpop_jkt' is not the key of the DPoP proof.")

@@ -55,6 +55,7 @@ class OAuthRequest(OAuth2Request):
         self._form = ParamsPayload(form)
         self.payload = self._args if params_from == "query" else self._form
         self.dpop_jkt: str | None = None
+        self.dpop_alg: str | None = None
         """The key of the request's checked DPoP proof (RFC 9449): what the tokens it gets are bound to."""
 
     @property

@@ -23,6 +23,7 @@ from authlib.oauth2.rfc6749 import (
     UnsupportedResponseTypeError,
 )
 
+from authgate.oauth import fapi
 from authgate.oauth.client_assertion import PrivateKeyJwt
 from authgate.oauth.client_auth import authenticate_basic, basic_credentials, secret_post_or_secret_only
 from authgate.oauth.context import bound, current_db
@@ -73,7 +74,8 @@ class AuthorizationServer(AuthlibServer):
         self.register_client_auth_method("client_secret_post", secret_post_or_secret_only(self._client_by_secret))
         settings = runtime.settings
         self.private_key_jwt = PrivateKeyJwt(settings.issuer, settings.issuer + "/oauth/token",
-                                             runtime.assertion_memory, runtime.fetcher)
+                                             runtime.assertion_memory, runtime.fetcher,
+                                             strict=fapi.strict_assertions(settings))
         self.register_client_auth_method("private_key_jwt", self.private_key_jwt)
         self.request_objects = RequestObjects(settings.issuer, runtime.request_object_memory, runtime.fetcher)
         self.register_endpoint(RevocationEndpoint)
@@ -101,7 +103,8 @@ class AuthorizationServer(AuthlibServer):
 
         On the token and device authorization endpoints, failures count per claimed client id and
         address, and the per-client limit counts only a client that authenticated (``ClientLimits``). A client
-        that must use DPoP (RFC 9449 §5.2) is refused here, without a proof, before its grant spends anything.
+        that must use DPoP (RFC 9449 §5.2) is refused here, without a proof, before its grant spends anything;
+        so is a FAPI 2.0 client's request that breaks the profile (``oauth/fapi.py``).
         """
         limits = self.runtime.client_limits
         watched = limits.watches(endpoint)
@@ -124,6 +127,7 @@ class AuthorizationServer(AuthlibServer):
         if endpoint == "token" and client.row.require_dpop and not request.dpop_jkt:
             raise DpopProofError("invalid_dpop_proof", "This client must send a DPoP proof with every token "
                                  "request (dpop_bound_access_tokens, RFC 9449 section 5.2).")
+        fapi.check_authenticated(self, request, client, endpoint)
         return client
 
     def validate_requested_scope(self, scope):
@@ -215,7 +219,8 @@ class AuthorizationServer(AuthlibServer):
             return None
         dpop = self.dpop
         try:
-            request.dpop_jkt = dpop.checker.check(values, "POST", request.uri).jkt
+            proof = dpop.checker.check(values, "POST", request.uri)
+            request.dpop_jkt, request.dpop_alg = proof.jkt, proof.alg
         except DpopError as error:
             return DpopProofError(error.error, error.description, dpop.nonce_for(error))
         return None

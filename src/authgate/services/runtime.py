@@ -243,7 +243,8 @@ class Runtime:
 
         return ClientService(self.client_store, self.hasher, ClientCache(self.bus), self.permissions,
                              resource_scopes=self.resources.all_scopes,
-                             revoke_tokens=lambda s, client_pk: self.tokens.revoke_client(s, client_pk))
+                             revoke_tokens=lambda s, client_pk: self.tokens.revoke_client(s, client_pk),
+                             profile_key=lambda s: self.keys.ensure_profile_key(s))
 
     @_built
     def tokens(self) -> TokenService:
@@ -586,7 +587,7 @@ class Runtime:
         from authgate.services.operations.bootstrap import ADMIN_USERNAME, generated_admin_password
 
         with self.db.session() as s:
-            self.keys.ensure_signing_key(s)
+            self.keys.ensure_signing_key(s, profile=self.settings.profile is not None)
             self.resources.ensure_own(s)
             if self.users.count(s):
                 return None

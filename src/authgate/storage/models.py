@@ -93,6 +93,8 @@ class Client(Base):
     """When an administrator disabled it: it authenticates nowhere until enabled; None: usable."""
     require_request_object: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """Its authorization requests must be signed request objects (RFC 9101 §10.5 ``require_signed_request_object``)."""
+    profile: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """The security profile it is held to: ``fapi2`` (FAPI 2.0 Security Profile), or None."""
 
 
 class AuthorizationCode(Base):

@@ -20,6 +20,7 @@ from authlib.oidc.core.errors import ConsentRequiredError, InteractionRequiredEr
 from authgate.oauth.context import current_db
 from authgate.oauth.metadata import PATHS
 from authgate.oauth.userinfo import ID_TOKEN_CLAIMS, SCOPE_CLAIMS, email_claims
+from authgate.services.applications import profiles
 from authgate.services.accounts.assurance import ACR_MFA, ACR_VALUES_SUPPORTED, is_multi_factor
 
 PROMPTS_SUPPORTED = ["none", "login", "consent"]
@@ -36,7 +37,8 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         return client is not None and self.services.codes.nonce_used(request.db, client.id, nonce)
 
     def resolve_client_private_key(self, client):
-        return self.services.keys.id_token_key(current_db())
+        """The active RS256 key; for a FAPI 2.0 client, a key of an algorithm the profile allows (§5.4.1)."""
+        return self.services.keys.id_token_key(current_db(), fapi2=profiles.fapi2(self.services.settings, client.row))
 
     def get_client_algorithm(self, client) -> str:
         return self.resolve_client_private_key(client).alg
@@ -73,7 +75,8 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         return {
             "userinfo_endpoint": issuer + PATHS["userinfo_endpoint"],
             "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": self.services.keys.id_token_algorithms(s),
+            "id_token_signing_alg_values_supported": self.services.keys.id_token_algorithms(
+                s, self.services.settings.profile == profiles.FAPI2),
             "claims_supported": list(dict.fromkeys(ID_TOKEN_CLAIMS + [c for cs in SCOPE_CLAIMS.values() for c in cs])),
             "claim_types_supported": ["normal"],
             "prompt_values_supported": PROMPTS_SUPPORTED,

@@ -41,7 +41,7 @@ from authgate.services.accounts.permissions import (
     GRANTED_BY_SYSTEM, GRANTED_BY_USER, SERVICE_ACCOUNT_READS, PermissionService, service_reads,
 )
 from authgate.services.accounts.principal import SYSTEM, Principal
-from authgate.services.applications import client_keys
+from authgate.services.applications import client_keys, profiles
 from authgate.services.applications.grant_types import GRANTS
 from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS, apply_logout_fields, logout_view
 from authgate.services.caching import events
@@ -142,6 +142,7 @@ def public_view(client: Client) -> dict:
         "require_pushed_authorization_requests": bool(client.require_par),
         "dpop_bound_access_tokens": bool(client.require_dpop),
         "require_signed_request_object": bool(client.require_request_object),
+        "profile": client.profile,
     }
 
 
@@ -178,6 +179,8 @@ class ClientView:
     """An administrator disabled it: the protocol's lookups do not find it."""
     require_request_object: bool = False
     """Its authorization requests must be signed request objects (RFC 9101 §10.5)."""
+    profile: str | None = None
+    """The security profile it is held to (``profiles.FAPI2``), or None."""
 
     @classmethod
     def of(cls, row: Client) -> "ClientView":
@@ -187,7 +190,7 @@ class ClientView:
                    row.auth_method, row.jwks, row.jwks_uri, row.metadata_document_at is not None,
                    require_par=bool(row.require_par), require_dpop=bool(row.require_dpop),
                    disabled=row.disabled_at is not None,
-                   require_request_object=bool(row.require_request_object))
+                   require_request_object=bool(row.require_request_object), profile=row.profile)
 
 
 REQUIREMENTS = ("require_par", "require_dpop", "require_request_object")
@@ -201,6 +204,11 @@ def _require(client: Client, values: dict) -> None:
             if not isinstance(values[name], bool):
                 raise Invalid(f"{name} must be true or false", field=name)
             setattr(client, name, values[name])
+    if "profile" in values:
+        try:
+            client.profile = profiles.checked(values["profile"])
+        except ValueError as error:
+            raise Invalid(str(error), field="profile") from None
 
 
 def _requirements_met(client: Client) -> None:
@@ -217,11 +225,15 @@ def secret_expired(client: Client | ClientView) -> bool:
 class ClientService:
     def __init__(self, store: ClientStore, hasher: SecretHasher, cache: ClientCache,
                  permissions: PermissionService, resource_scopes: Callable[[Session], set[str]] | None = None,
-                 revoke_tokens: Callable[[Session, int], None] | None = None):
+                 revoke_tokens: Callable[[Session, int], None] | None = None,
+                 profile_key: Callable[[Session], None] | None = None):
         self.resource_scopes = resource_scopes or (lambda s: set())
         """The scopes resource servers define: a client may be limited to them too."""
         self.revoke_tokens = revoke_tokens or (lambda s, client_pk: None)
         """Revokes every token of a client (its row id), when it is disabled."""
+        self.profile_key = profile_key or (lambda s: None)
+        """Makes sure a signing key FAPI 2.0 allows is active (``KeyService.ensure_profile_key``), so that it is
+        published before the first token of a client given the profile carries it."""
         self.store = store
         self.hasher = hasher
         self.permissions = permissions
@@ -242,14 +254,18 @@ class ClientService:
         auth_method: str | None = None,
         jwks: dict | None = None,
         jwks_uri: str | None = None,
+        profile: str | None = None,
     ) -> tuple[Client, str | None]:
         """The new client and its secret in clear (``None`` for a public client or one with keys): shown this
-        once. ``logout``: its sign-out URIs (``logout_uris.FIELDS``)."""
+        once. ``logout``: its sign-out URIs (``logout_uris.FIELDS``); ``profile``: the security profile it is
+        held to (``profiles.FAPI2``)."""
         self.permissions.require(s, actor, "create-auth_clients")
         client = Client(client_id=str(uuid.uuid4()), public=public, owner_id=owner_id)
         self._apply(client, name, list(redirect_uris), grants, list(scopes), self._resource_scopes(s, scopes))
         apply_logout_fields(client, logout or {})
         client.auth_method, client.jwks, client.jwks_uri = client_keys.checked(auth_method, jwks, jwks_uri, public)
+        _require(client, {"profile": profile})
+        self._fits_profile(s, client)
         given = self._settle_service_reads(s, actor, client, set())
         secret = None if public or client.auth_method else gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret) if secret else None
@@ -353,6 +369,14 @@ class ClientService:
         client.redirect_uris = list(dict.fromkeys(redirect_uris))
         client.grants = grants
         client.scopes = scopes
+
+    def _fits_profile(self, s: Session, client: Client) -> None:
+        """A client given a profile must fit it as registered (``profiles.misfits``), now and after every change."""
+        if client.profile == profiles.FAPI2:
+            misfits = profiles.misfits(client)
+            if misfits:
+                raise Invalid("; ".join(misfits), field="profile")
+            self.profile_key(s)
 
     def list(self, s: Session) -> list[Client]:
         return self.store.all(s)
@@ -465,6 +489,7 @@ class ClientService:
         given = self._settle_service_reads(s, actor, client, before)
         _require(client, values)
         _requirements_met(client)
+        self._fits_profile(s, client)
         s.flush()
         audit.record(s, "client.updated", actor=actor, subject=client.client_id,
                      details={"fields": ",".join(sorted(values)), **given})
@@ -495,6 +520,7 @@ class ClientService:
         client.secret_hash = self.hasher.hash(secret)
         client.secret_expires_at = None
         client.auth_method, client.jwks, client.jwks_uri = None, None, None
+        self._fits_profile(s, client)
         s.flush()
         audit.record(s, "client.secret_regenerated", actor=actor, subject=client.client_id)
         return client, secret

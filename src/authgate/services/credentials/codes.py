@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
+from authgate.services.applications import profiles
 from authgate.services.credentials.tokens import TokenService
 from authgate.settings import Settings
 from authgate.storage.models import AuthorizationCode, Client, User
@@ -43,9 +44,14 @@ class CodeService:
                 resources=resources,
                 session_id=session_id,
                 dpop_jkt=dpop_jkt,
-                expires_at=utcnow() + timedelta(seconds=self.settings.auth_code_ttl),
+                expires_at=utcnow() + timedelta(seconds=self.lifetime(client)),
             )
         )
+
+    def lifetime(self, client: Client) -> int:
+        """Seconds a new code of ``client`` lives: ``AUTHGATE_AUTH_CODE_TTL``, at most 60 under FAPI 2.0."""
+        ttl = self.settings.auth_code_ttl
+        return min(ttl, profiles.FAPI2_CODE_SECONDS) if profiles.fapi2(self.settings, client) else ttl
 
     def redeem(self, s: Session, code: str, client: Client) -> tuple[AuthorizationCode, User] | None:
         """The code's record, now marked used, and its user (one query for both); None if unknown,

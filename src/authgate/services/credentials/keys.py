@@ -9,7 +9,9 @@ until ``retired_at`` + the longest JWT lifetime; then ``expired``.
 once) and retires the key it replaces at that moment, so resource servers that cache the JWKS have
 the new key before any token carries it. Access tokens are signed by the active key that started
 last; ID tokens by the active RS256 key (OpenID Connect Discovery §3, Core §15.1: RS256 must be
-supported), so rotating to ES256 or EdDSA keeps the RS256 key for ID tokens.
+supported), so rotating to ES256 or EdDSA keeps the RS256 key for ID tokens. What is signed for a client
+held to FAPI 2.0 (``profiles.FAPI2_ALGORITHMS``: PS256, ES256, EdDSA only) takes the active key of those
+algorithms that started last; when there is none, one (ES256) is made on the spot, active at once.
 
 The keys are cached in process. A rotation or removal made anywhere arrives as a ``keys``
 event (``forget``, subscribed by the composition root), after which the cache is stale until reloaded;
@@ -33,6 +35,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox
+from authgate.services.applications.profiles import FAPI2_ALGORITHMS
 from authgate.services.caching import events
 from authgate.services.errors import Invalid, NotFound
 from authgate.services.operations import audit, bootstrap
@@ -43,11 +46,13 @@ from authgate.storage.types import utcnow
 
 DEFAULT_ALG = "RS256"
 ID_TOKEN_ALG = "RS256"
-KEY_TYPES = {"RS256": ("RSAKey", 2048), "ES256": ("ECKey", "P-256"), "EdDSA": ("OKPKey", "Ed25519")}
+KEY_TYPES = {"RS256": ("RSAKey", 2048), "PS256": ("RSAKey", 2048), "ES256": ("ECKey", "P-256"),
+             "EdDSA": ("OKPKey", "Ed25519")}
 """joserfc's key class and the size (or curve) of a new key, by algorithm."""
 ALGORITHMS = tuple(KEY_TYPES)
 RELOAD_INTERVAL = 1.0
-ACCESS_TOKENS, ID_TOKENS = "access_tokens", "id_tokens"
+ACCESS_TOKENS, ID_TOKENS, FAPI2_TOKENS = "access_tokens", "id_tokens", "fapi2"
+PROFILE_KEY_ALG = "ES256"
 
 # RFC 9864 prefers the name "Ed25519" to "EdDSA"; most verifiers (PyJWT, OIDC clients) still know only "EdDSA".
 warnings.filterwarnings("ignore", message="EdDSA is deprecated")
@@ -118,12 +123,17 @@ class _Cached:
 
 def signers(infos, now: datetime) -> dict[str, KeyInfo]:
     """Which key signs what at ``now``: access tokens the active key that started last, ID tokens the
-    active RS256 key that started last (or the access-token key when no RS256 key is active)."""
+    active RS256 key that started last (or the access-token key when no RS256 key is active), both for FAPI 2.0
+    clients the active PS256, ES256 or EdDSA key that started last (none when there is no such key)."""
     active = sorted((k for k in infos if k.status(now) == "active"), key=lambda k: (k.activates_at, k.created_at))
     if not active:
         return {}
     rsa = [k for k in active if k.alg == ID_TOKEN_ALG]
-    return {ACCESS_TOKENS: active[-1], ID_TOKENS: rsa[-1] if rsa else active[-1]}
+    roles = {ACCESS_TOKENS: active[-1], ID_TOKENS: rsa[-1] if rsa else active[-1]}
+    profiled = [k for k in active if k.alg in FAPI2_ALGORITHMS]
+    if profiled:
+        roles[FAPI2_TOKENS] = profiled[-1]
+    return roles
 
 
 class KeyService:
@@ -149,11 +159,14 @@ class KeyService:
 
     # -- changing the keys ---------------------------------------------------------------------------
 
-    def ensure_signing_key(self, s: Session) -> None:
-        """Make an RS256 key on first start; then check that every key that signs can be read."""
+    def ensure_signing_key(self, s: Session, profile: bool = False) -> None:
+        """Make an RS256 key on first start (and, with ``profile``, a key FAPI 2.0 allows); then check that every
+        key that signs can be read."""
         now = utcnow()
         if not signers(self.list(s), now):
             self.store.add(s, new_key(self._box, DEFAULT_ALG))
+        if profile:
+            self.ensure_profile_key(s)
         for info in self.list(s):
             if info.status(now) in ("next", "active"):
                 _private_jwk(self._box, info.kid, self.store.get(s, info.kid).private_jwk)
@@ -172,6 +185,21 @@ class KeyService:
         audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg, "activates_at": start.isoformat()})
         events.record(s, events.KEYS, [row.kid])
         return next(k for k in self.list(s) if k.kid == row.kid)
+
+    def ensure_profile_key(self, s: Session) -> None:
+        """Make an ES256 key, active at once, unless a key FAPI 2.0 allows is active already."""
+        if FAPI2_TOKENS not in signers(self.list(s), utcnow()):
+            self._add_profile_key(s)
+
+    def _add_profile_key(self, s: Session) -> None:
+        """An ES256 key, active at once, for what is signed for FAPI 2.0 clients when no active key may sign it."""
+        row = new_key(self._box, PROFILE_KEY_ALG, activates_at=utcnow())
+        self.store.add(s, row)
+        audit.record(s, "key.rotated", subject=row.kid, details={"alg": row.alg, "activates_at": row.activates_at.isoformat(),
+                                                                 "for": "FAPI 2.0 clients"})
+        events.record(s, events.KEYS, [row.kid])
+        s.flush()
+        self.forget()
 
     def remove(self, s: Session, kid: str) -> KeyInfo:
         """Delete a retired key at once (a compromised one): tokens it signed are refused everywhere."""
@@ -256,6 +284,10 @@ class KeyService:
         if not (self._current() and self.trust_cache()):
             self._check(s)
         chosen = signers([c.info for c in self._keys], utcnow()).get(purpose)
+        if chosen is None and purpose == FAPI2_TOKENS:
+            self._add_profile_key(s)
+            self._check(s)
+            chosen = signers([c.info for c in self._keys], utcnow()).get(purpose)
         if chosen is None:
             raise RuntimeError("no active signing key: run `authgate db upgrade` or `authgate serve` once")
         key = self._private.get(chosen.kid)
@@ -264,8 +296,8 @@ class KeyService:
             key = self._private[chosen.kid] = _jwk().import_key(_private_jwk(self._box, chosen.kid, stored))
         return key
 
-    def id_token_key(self, s: Session):
-        return self.signing_key(s, ID_TOKENS)
+    def id_token_key(self, s: Session, fapi2: bool = False):
+        return self.signing_key(s, FAPI2_TOKENS if fapi2 else ID_TOKENS)
 
     def forget(self) -> None:
         """Keys were rotated or removed (here or elsewhere): the cache is stale until the next reload."""
@@ -298,9 +330,10 @@ class KeyService:
         self._check(s)
         return self.public_key(kid, reload=False) is not None
 
-    def id_token_algorithms(self, s: Session) -> list[str]:
-        """What ID tokens are signed with now (Discovery §3 ``id_token_signing_alg_values_supported``)."""
-        return [self.id_token_key(s).alg]
+    def id_token_algorithms(self, s: Session, fapi2: bool = False) -> list[str]:
+        """What ID tokens are signed with now (Discovery §3 ``id_token_signing_alg_values_supported``); ``fapi2``:
+        with every client held to FAPI 2.0."""
+        return [self.id_token_key(s, fapi2).alg]
 
     def jwks(self, s: Session) -> dict:
         self._load(s)

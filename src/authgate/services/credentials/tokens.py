@@ -20,7 +20,8 @@ from authgate.security.secrets import SecretHasher
 from authgate.services.accounts.assurance import acr_of
 from authgate.services.caching import events
 from authgate.services.credentials import scopes as scope_rules
-from authgate.services.credentials.keys import KeyService
+from authgate.services.applications import profiles
+from authgate.services.credentials.keys import ACCESS_TOKENS, FAPI2_TOKENS, KeyService
 from authgate.services.operations import audit
 from authgate.settings import Settings
 from authgate.storage.models import Client, RefreshToken, TokenFamily, User
@@ -121,11 +122,12 @@ class TokenService:
             claims["cnf"] = {"jkt": dpop_jkt}
         return claims
 
-    def sign_access_token(self, s: Session, claims: dict) -> str:
-        """Sign with the key that signs access tokens now, typed ``at+jwt`` (RFC 9068 §2.1)."""
+    def sign_access_token(self, s: Session, claims: dict, fapi2: bool = False) -> str:
+        """Sign with the key that signs access tokens now (for a FAPI 2.0 client, the key of an algorithm the
+        profile allows), typed ``at+jwt`` (RFC 9068 §2.1)."""
         from joserfc import jwt  # here, not at the top: commands that sign nothing never load JOSE
 
-        key = self.keys.signing_key(s)
+        key = self.keys.signing_key(s, FAPI2_TOKENS if fapi2 else ACCESS_TOKENS)
         header = {"alg": key.alg, "typ": AT_JWT_TYPE, "kid": key.kid}
         return jwt.encode(header, claims, key, algorithms=[key.alg])
 
@@ -139,7 +141,8 @@ class TokenService:
         now = int(time.time())
         jti = secrets.token_urlsafe(16)
         token = self.sign_access_token(s, self.access_token_claims(client, user, scope, jti=jti, issued_at=now, ttl=ttl,
-                                                                   amr=amr, dpop_jkt=dpop_jkt, audience=audience))
+                                                                   amr=amr, dpop_jkt=dpop_jkt, audience=audience),
+                                       fapi2=profiles.fapi2(self.settings, client))
         self.store.add_access_token(s, {
             "jti": jti,
             "family_id": family_id,

@@ -51,6 +51,7 @@ def form_values(pairs: list[tuple[str, str]]) -> dict:
         "require_par": bool(fields.get("require_par")),
         "require_dpop": bool(fields.get("require_dpop")),
         "require_request_object": bool(fields.get("require_request_object")),
+        "profile": "fapi2" if fields.get("profile") == "fapi2" else "none",
     }
 
 
@@ -115,7 +116,8 @@ def _edit_form(request, who, client, form=None, error=None, status=200):
     form = form or {"name": client.name, "redirect_uris": client.redirect_uris, "grants": client.grants,
                     "scopes": client.scopes, "public": client.public, **logout_view(client),
                     "require_par": client.require_par, "require_dpop": client.require_dpop,
-                    "require_request_object": client.require_request_object}
+                    "require_request_object": client.require_request_object,
+                    "profile": client.profile or "none"}
     return page(request, who, "admin_client_form.html", status=status, form=form, error=error, client=client,
                 key=client_key(client), action=f"{BASE}/{client_key(client)}", **form_choices())
 
@@ -141,7 +143,8 @@ async def update_client(request: Request, client_id: str) -> Response:
 
     def update():
         with rt.db.session() as s:
-            values = {k: form[k] for k in ("name", "redirect_uris", "grants", "scopes", *LOGOUT_FIELDS, *REQUIREMENTS)}
+            values = {k: form[k] for k in ("name", "redirect_uris", "grants", "scopes", *LOGOUT_FIELDS, *REQUIREMENTS,
+                                         "profile")}
             return rt.clients.update(s, who.principal, client_id, values)
 
     try:

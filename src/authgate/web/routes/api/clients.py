@@ -36,6 +36,9 @@ BACKCHANNEL_DOC = "Where logout tokens are posted (OpenID Back-Channel Logout): 
 AUTH_METHOD_DOC = ("How it authenticates at the token endpoint: client_secret_basic or client_secret_post (a secret), "
                    "none (public), private_key_jwt (RFC 7523: a JWT signed by one of its keys, jwks or jwks_uri).")
 KeySet = dict | None
+PROFILE_DOC = ("The security profile it is held to: fapi2 (FAPI 2.0 Security Profile: pushed requests, PKCE, "
+               "private_key_jwt, DPoP, PS256/ES256/EdDSA, 60 s codes), or null.")
+Profile = Literal["fapi2", "none"] | None
 
 
 class ClientOut(BaseModel):
@@ -68,6 +71,7 @@ class ClientOut(BaseModel):
     dpop_bound_access_tokens: bool = Field(False, description="Its token requests must carry a DPoP proof (RFC 9449 §5.2).")
     require_signed_request_object: bool = Field(
         False, description="Its authorization requests must be request objects signed by its keys (RFC 9101 §10.5).")
+    profile: str | None = Field(None, description=PROFILE_DOC)
 
 
 class ClientWithSecret(ClientOut):
@@ -91,6 +95,7 @@ class ClientCreate(BaseModel):
         None, description=AUTH_METHOD_DOC)
     jwks: KeySet = Field(None, description="For private_key_jwt: its public keys (a JWK Set).")
     jwks_uri: Uri | None = Field(None, description="For private_key_jwt: where its public keys are published (https).")
+    profile: Profile = Field(None, description=PROFILE_DOC)
 
 
 class ClientUpdate(BaseModel):
@@ -111,6 +116,7 @@ class ClientUpdate(BaseModel):
     dpop_bound_access_tokens: bool | None = Field(None, description="Must send a DPoP proof with every token request (RFC 9449 §5.2).")
     require_signed_request_object: bool | None = Field(
         None, description="Must send its authorization requests as request objects signed by its keys (RFC 9101 §10.5).")
+    profile: Profile = Field(None, description=PROFILE_DOC + " \"none\" removes it.")
 
 
 def _redirect_uris(body: ClientCreate | ClientUpdate) -> list[str] | None:
@@ -145,7 +151,7 @@ def create_client(request: Request, body: ClientCreate, principal: Principal = D
             s, body.name, redirect_uris=_redirect_uris(body) or [], grants=body.types, scopes=body.scopes,
             public=body.public, owner_id=owner, actor=principal,
             logout={name: getattr(body, name) for name in LOGOUT_FIELDS}, auth_method=body.token_endpoint_auth_method,
-            jwks=body.jwks, jwks_uri=body.jwks_uri,
+            jwks=body.jwks, jwks_uri=body.jwks_uri, profile=body.profile,
         )
         return public_view(client) | {"secret": secret}
 
@@ -169,7 +175,8 @@ def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
                                       "jwks": body.jwks, "jwks_uri": body.jwks_uri,
                                       "require_par": body.require_pushed_authorization_requests,
                                       "require_dpop": body.dpop_bound_access_tokens,
-                                      "require_request_object": body.require_signed_request_object}.items()
+                                      "require_request_object": body.require_signed_request_object,
+                                      "profile": body.profile}.items()
                     if v is not None}
     values |= {name: getattr(body, name) for name in LOGOUT_FIELDS if getattr(body, name) is not None}
     with rt.db.session() as s:
