@@ -315,3 +315,59 @@ def test_the_python_client_follows_the_servers_nonce(nonce_server):
     with Client(nonce_server.issuer, app.client_id, app.client_secret, store="memory", dpop=True) as client:
         assert client.login_password(user.username, user.password).token_type == "DPoP"
         assert client.get("/api/1.0/users/me").status_code == 200
+
+
+# -- server nonces at the API (§9) ------------------------------------------------------------------------------
+
+def nonce_token(server, app, user, key) -> str:
+    """A DPoP-bound token from the nonce server (the token endpoint's nonce round trip, §8)."""
+    url = server.url("/oauth/token")
+    data = {"grant_type": "password", "username": user.username, "password": user.password, "scope": "users:read"}
+    first = requests.post(url, data=data, auth=app.basic, headers={"DPoP": proof(key, "POST", url)}, timeout=HTTP_TIMEOUT)
+    nonce = first.headers["DPoP-Nonce"]
+    r = requests.post(url, data=data, auth=app.basic, headers={"DPoP": proof(key, "POST", url, nonce=nonce)},
+                      timeout=HTTP_TIMEOUT)
+    assert r.status_code == 200, r.text
+    return r.json()["access_token"]
+
+
+def test_the_api_asks_for_a_nonce_and_takes_the_proof_that_carries_it_rfc9449_9(nonce_server):
+    """§9: with ``AUTHGATE_DPOP_NONCES`` a resource request whose proof has no (or a made-up) nonce gets 401,
+    ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` and ``DPoP-Nonce``; the proof with that nonce is taken."""
+    app, user = nonce_server.create_client(grants=["password"]), nonce_server.create_user()
+    key = ECKey.generate_key("P-256")
+    token = nonce_token(nonce_server, app, user, key)
+    target = nonce_server.url("/api/1.0/users/me")
+    first = me(nonce_server, token, key)
+    assert first.status_code == 401, first.text
+    challenge = first.headers["WWW-Authenticate"]
+    assert challenge.startswith("DPoP ") and 'error="use_dpop_nonce"' in challenge, challenge
+    nonce = first.headers["DPoP-Nonce"]
+    forged = me(nonce_server, token, dpop=proof(key, "GET", target, access_token=token, nonce="made-up"))
+    assert forged.status_code == 401 and 'error="use_dpop_nonce"' in forged.headers["WWW-Authenticate"]
+    ok = me(nonce_server, token, dpop=proof(key, "GET", target, access_token=token, nonce=nonce))
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["username"] == user.username
+
+
+def test_the_python_client_follows_the_apis_nonce_rfc9449_9(nonce_server, tmp_path):
+    """§9 with ``Client(dpop=True)``: a second run has the key and the tokens from the file store but no nonce;
+    its first API call is answered ``use_dpop_nonce`` and sent again with the nonce, through ``client.get``, the
+    httpx auth and the requests auth."""
+    import httpx
+
+    from authgate_client import Client
+
+    app, user = nonce_server.create_client(grants=["password"]), nonce_server.create_user()
+    options = dict(store="file", cache_dir=tmp_path, dpop=True, user=user.username, scopes="users:read")
+    with Client(nonce_server.issuer, app.client_id, app.client_secret, **options) as one:
+        assert one.login_password(user.username, user.password).token_type == "DPoP"
+    seen: list[int] = []
+    with Client(nonce_server.issuer, app.client_id, app.client_secret, **options) as two:
+        with httpx.Client(auth=two.auth, event_hooks={"response": [lambda r: seen.append(r.status_code)]}) as http:
+            assert http.get(nonce_server.url("/api/1.0/users/me"), timeout=HTTP_TIMEOUT).status_code == 200
+        assert seen == [401, 200]
+        assert two.get("/api/1.0/users/me").status_code == 200
+    with Client(nonce_server.issuer, app.client_id, app.client_secret, **options) as three:
+        r = requests.get(nonce_server.url("/api/1.0/users/me"), auth=three.requests_auth(), timeout=HTTP_TIMEOUT)
+        assert r.status_code == 200 and [h.status_code for h in r.history] == [401]

@@ -28,7 +28,7 @@ from authgate_client.errors import (
     ServerError,
 )
 from authgate_client.metadata import ServerMetadata, discover
-from authgate_client.responses import asks_for_nonce, error_from, json_body
+from authgate_client.responses import asks_for_nonce, error_from, json_body, resource_asks_for_nonce
 from authgate_client.store import CacheKey, TokenStore, make_store
 from authgate_client.tokens import PERSONAL_ACCESS_TOKEN, TokenSet
 
@@ -264,6 +264,16 @@ class Client:
         if tokens is None or tokens.access_token != token or not tokens.dpop_bound or not tokens.dpop_jwk:
             return {"Authorization": f"Bearer {token}"}
         return {"Authorization": f"DPoP {token}", "DPoP": self._bound_key(tokens).proof(method, url, token)}
+
+    def nonce_asked(self, status: int, headers, token: str) -> bool:
+        """Whether an API's answer to ``token`` asks for a DPoP nonce (RFC 9449 §9): the nonce is then kept
+        for the next proofs, and the request is to be sent again once."""
+        tokens = self.tokens
+        if tokens is None or tokens.access_token != token or not tokens.dpop_jwk \
+                or not resource_asks_for_nonce(status, headers):
+            return False
+        self._bound_key(tokens).heard(headers)
+        return True
 
     @property
     def auth(self) -> "httpx.Auth":

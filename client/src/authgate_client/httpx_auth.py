@@ -1,5 +1,6 @@
 """``AuthgateAuth``: an ``httpx.Auth`` for ``httpx.Client`` and ``httpx.AsyncClient`` that sends a
-fresh access token (RFC 6750 §2.1, or RFC 9449 §7.1 with its DPoP proof) and, when the API still answers 401, refreshes once and retries."""
+fresh access token (RFC 6750 §2.1, or RFC 9449 §7.1 with its DPoP proof), sends it again once with the API's
+DPoP nonce when asked (§9), and, when the API still answers 401, refreshes once and retries."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ class AuthgateAuth(httpx.Auth):
         token = self.client.access_token()
         request.headers.update(self.client.authorization_headers(request.method, str(request.url), token))
         response = yield request
+        if self.client.nonce_asked(response.status_code, response.headers, token):
+            request.headers.update(self.client.authorization_headers(request.method, str(request.url), token))
+            response = yield request
         if response.status_code == 401:
             fresh = self.client.token_after_401(token)
             if fresh:
@@ -33,6 +37,9 @@ class AuthgateAuth(httpx.Auth):
         token = await anyio.to_thread.run_sync(self.client.access_token)
         request.headers.update(self.client.authorization_headers(request.method, str(request.url), token))
         response = yield request
+        if self.client.nonce_asked(response.status_code, response.headers, token):
+            request.headers.update(self.client.authorization_headers(request.method, str(request.url), token))
+            response = yield request
         if response.status_code == 401:
             fresh = await anyio.to_thread.run_sync(self.client.token_after_401, token)
             if fresh:

@@ -1,5 +1,6 @@
 """``AuthgateRequestsAuth``: a ``requests.auth.AuthBase`` (so ``requests.get(url, auth=...)`` works)
-that sends a fresh access token and, on a 401, refreshes once and re-sends. Imported only when asked
+that sends a fresh access token and, on a 401, re-sends once: with the API's DPoP nonce when it asks for one
+(RFC 9449 §9), else with a refreshed token. Imported only when asked
 for, so requests stays an optional dependency."""
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ class AuthgateRequestsAuth(AuthBase):
         if response.status_code != 401 or getattr(sent, "_authgate_retried", False):
             return response
         rejected = (sent.headers.get("Authorization") or "").partition(" ")[2]
-        fresh = self.client.token_after_401(rejected)
+        nonce = self.client.nonce_asked(response.status_code, response.headers, rejected)
+        fresh = rejected if nonce else self.client.token_after_401(rejected)
         if not fresh:
             return response
         response.content  # read the body so the connection can be reused

@@ -27,6 +27,14 @@ def error_from(response: httpx.Response, what: str) -> Exception:
         f"{response.text[:200]!r}", response.status_code)
 
 
+def resource_asks_for_nonce(status: int, headers) -> bool:
+    """A resource server's ``401`` with ``WWW-Authenticate: DPoP error="use_dpop_nonce"`` and a nonce to use:
+    retry once with it (RFC 9449 §9)."""
+    challenge = headers.get("www-authenticate") or ""
+    return (status == 401 and challenge.lower().startswith("dpop") and 'error="use_dpop_nonce"' in challenge
+            and bool(headers.get("dpop-nonce")))
+
+
 def asks_for_nonce(status: int, body: Any, headers) -> bool:
     """The answer is ``use_dpop_nonce`` with a nonce to use: retry once (RFC 9449 §8.1)."""
     return (status in (400, 401) and isinstance(body, dict) and body.get("error") == "use_dpop_nonce"

@@ -150,15 +150,16 @@ class ProofChecker:
 
 class Dpop:
     """The server's DPoP checks, over ``memory`` (``services/credentials/dpop_proofs.ProofMemory``): proofs at
-    the token endpoint, with server nonces when ``AUTHGATE_DPOP_NONCES`` is set (§8), and at the API,
-    where the proof must also name the access token (``ath``) and be signed by its key (§7)."""
+    the token endpoint and at the API, where the proof must also name the access token (``ath``) and be signed
+    by its key (§7); both ask for server nonces when ``AUTHGATE_DPOP_NONCES`` is set (§8, §9)."""
 
     def __init__(self, memory, settings):
         self.memory = memory
         self.require_nonce = settings.dpop_nonces
         self.checker = ProofChecker(memory.first_use, max_age=settings.dpop_proof_seconds, nonce_ok=memory.nonce_ok,
                                     require_nonce=settings.dpop_nonces)
-        self.resource_checker = ProofChecker(memory.first_use, max_age=settings.dpop_proof_seconds)
+        self.resource_checker = ProofChecker(memory.first_use, max_age=settings.dpop_proof_seconds,
+                                             nonce_ok=memory.nonce_ok, require_nonce=settings.dpop_nonces)
 
     def nonce_for(self, error: DpopError) -> str | None:
         """The nonce to send with a refusal: the one to use, when the refusal asks for one."""

@@ -138,7 +138,8 @@ def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
 
     @app.exception_handler(BearerError)
     async def bearer_error(request: Request, error: BearerError) -> Response:
-        return JSONResponse(error.body, status_code=error.status, headers={"WWW-Authenticate": error.challenge})
+        return JSONResponse(error.body, status_code=error.status,
+                            headers={"WWW-Authenticate": error.challenge, **error.headers})
 
     @app.exception_handler(FormRejected)
     async def form_rejected(request: Request, error: FormRejected) -> Response:

@@ -49,10 +49,12 @@ bearer_scheme = HTTPBearer(
 class BearerError(Exception):
     """Answered as JSON with ``WWW-Authenticate`` by the app's error handler."""
 
-    def __init__(self, status: int, body: dict, challenge: str):
+    def __init__(self, status: int, body: dict, challenge: str, headers: dict | None = None):
         self.status = status
         self.body = body
         self.challenge = challenge
+        self.headers = headers or {}
+        """More response headers (``DPoP-Nonce``)."""
 
 
 def _quoted(text: str) -> str:
@@ -89,14 +91,17 @@ def presented(header: str | None) -> tuple[str, str]:
     return "bearer", token_of(header)
 
 
-def dpop_refused(description: str, error: str = "invalid_token") -> BearerError:
+def dpop_refused(description: str, error: str = "invalid_token", nonce: str | None = None) -> BearerError:
+    """A refusal of a DPoP request (RFC 9449 §7.1); ``use_dpop_nonce`` comes with the nonce to use (§9)."""
     return BearerError(401, {"error": "Unauthenticated."},
-                       f'DPoP algs="{" ".join(dpop.ALGORITHMS)}", error="{error}", error_description="{_quoted(description)}"')
+                       f'DPoP algs="{" ".join(dpop.ALGORITHMS)}", error="{error}", error_description="{_quoted(description)}"',
+                       {"DPoP-Nonce": nonce} if nonce else None)
 
 
 def check_binding(request: Request, scheme: str, token: str, principal: Principal) -> None:
     """A DPoP-bound token only with a proof by its key, for this request and this token (RFC 9449 §7.1); a
-    token presented as DPoP must be bound."""
+    token presented as DPoP must be bound. With ``AUTHGATE_DPOP_NONCES`` the proof must carry a current server
+    nonce, else ``use_dpop_nonce`` and the nonce in ``DPoP-Nonce`` (§9)."""
     if principal.jkt is None:
         if scheme == "dpop":
             raise unauthenticated("The access token is not bound to a DPoP key: send it as a Bearer token.")
@@ -105,11 +110,12 @@ def check_binding(request: Request, scheme: str, token: str, principal: Principa
         raise dpop_refused("The access token is bound to a DPoP key: send it as Authorization: DPoP, with a proof.")
     issuer = urlsplit(request.app.state.runtime.settings.issuer)
     url = urlunsplit((issuer.scheme, issuer.netloc, request.url.path, "", ""))
+    checks = request.app.state.oauth.dpop
     try:
-        request.app.state.oauth.dpop.resource_checker.check(
+        checks.resource_checker.check(
             request.headers.getlist("dpop"), request.method, url, access_token=token, bound_to=principal.jkt)
     except dpop.DpopError as error:
-        raise dpop_refused(error.description, "invalid_dpop_proof") from None
+        raise dpop_refused(error.description, error.error, checks.nonce_for(error)) from None
 
 
 def refusal(principal: Principal, scopes: tuple[str, ...], user_required: bool = False) -> BearerError | None:
@@ -163,7 +169,7 @@ def with_resource_metadata(error: BearerError, metadata_url: str) -> BearerError
     scheme, _, params = error.challenge.partition(" ")
     challenge = f'{scheme} {params}, resource_metadata="{metadata_url}"' if params else \
         f'{scheme} resource_metadata="{metadata_url}"'
-    return BearerError(error.status, error.body, challenge)
+    return BearerError(error.status, error.body, challenge, error.headers)
 
 
 async def authenticate(request: Request, scopes: tuple[str, ...], user_required: bool = False,
