@@ -1,14 +1,19 @@
 """``BearerMiddleware``: any ASGI app (Starlette, FastAPI, an MCP server's app) behind a ``ResourceServer``.
 
 It serves the resource's RFC 9728 metadata at its well-known path, lets ``public_paths`` through, and for
-every other HTTP request needs ``Authorization: Bearer`` with a token for this resource (and
-``required_scopes``): the app then finds the ``AccessToken`` in ``scope["auth"]`` (and
-``request.state.auth``); a refusal is 401 or 403 with ``WWW-Authenticate`` (RFC 6750 §3, RFC 9728 §5.1)."""
+every other HTTP request needs ``Authorization: Bearer`` (or ``DPoP`` with its proof, RFC 9449 §7.1) with a
+token for this resource (and ``required_scopes``): the app then finds the ``AccessToken`` in ``scope["auth"]`` (and
+``request.state.auth``); a refusal is 401 or 403 with ``WWW-Authenticate`` (RFC 6750 §3, RFC 9728 §5.1).
+
+The URL a DPoP proof must name (``htu``) is the resource identifier's scheme and host with the request's path
+(``root_path`` included): what the client sees, behind a proxy too."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+
+from urllib.parse import urlsplit, urlunsplit
 
 import anyio.to_thread
 
@@ -31,7 +36,7 @@ class BearerMiddleware:
         if path in self.public_paths:
             return await self.app(scope, receive, send)
         try:
-            token = await anyio.to_thread.run_sync(self.guard.verify, bearer_of(scope))
+            token = await anyio.to_thread.run_sync(lambda: verify_request(self.guard, scope))
             self.guard.check_scopes(token, self.required_scopes)
         except refusals.TokenRefused as refused:
             challenge = refused.challenge(self.guard.metadata_url).encode()
@@ -41,14 +46,24 @@ class BearerMiddleware:
         return await self.app(scope, receive, send)
 
 
-def bearer_of(scope) -> str | None:
+def credentials_of(scope) -> tuple[str, str | None]:
+    """The ``Authorization`` header's scheme (``bearer`` or ``dpop``) and token; ("bearer", None) without one."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization":
             kind, _, credentials = value.decode("latin-1").partition(" ")
-            if kind.lower() == "bearer" and credentials.strip():
-                return credentials.strip()
-            return None
-    return None
+            if kind.lower() in ("bearer", "dpop") and credentials.strip():
+                return kind.lower(), credentials.strip()
+            return "bearer", None
+    return "bearer", None
+
+
+def verify_request(guard, scope):
+    """``guard.verify`` on an ASGI request: its token, how it came, its DPoP proofs, method and URL."""
+    scheme, token = credentials_of(scope)
+    proofs = [value.decode("latin-1") for name, value in scope.get("headers", ()) if name == b"dpop"]
+    resource = urlsplit(guard.resource)
+    url = urlunsplit((resource.scheme, resource.netloc, scope.get("root_path", "") + scope.get("path", ""), "", ""))
+    return guard.verify(token, scheme=scheme, proofs=proofs, method=scope.get("method", "GET"), url=url)
 
 
 async def _json(send, status: int, body: dict, headers: list[tuple[bytes, bytes]]) -> None:

@@ -7,13 +7,13 @@ from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from authgate_client.resource_server import refusals
-from authgate_client.resource_server.asgi import bearer_of
+from authgate_client.resource_server.asgi import verify_request
 
 
 def dependency(guard, scopes):
     async def access_token(request: Request):
         try:
-            token = await run_in_threadpool(guard.verify, bearer_of(request.scope))
+            token = await run_in_threadpool(verify_request, guard, request.scope)
             guard.check_scopes(token, scopes)
         except refusals.TokenRefused as refused:
             raise HTTPException(refused.status, detail=refused.body(),

@@ -6,7 +6,12 @@ asymmetric ``alg``, the signature by a key of the issuer's JWKS, ``iss`` exactly
 naming this resource, ``exp``/``nbf`` within ``leeway``. A token that is no JWT (a personal access token),
 or every token when ``introspect_always`` is set (to see revocations at once), is asked of the issuer's
 introspection endpoint (RFC 7662) with the resource's own client credentials, and must be active and for
-this resource too. Scopes are checked by ``check_scopes`` / ``requires``."""
+this resource too. Scopes are checked by ``check_scopes`` / ``requires``.
+
+A token bound to a DPoP key (``cnf.jkt``, RFC 9449 §6) is taken only as ``Authorization: DPoP`` with a proof for
+the request (``resource_server/dpop.py``); sent as a Bearer token it is refused. ``dpop_required`` refuses
+unbound tokens too; ``dpop_required`` or ``dpop_algorithms`` put the DPoP members in the RFC 9728 metadata
+(``dpop_signing_alg_values_supported``, ``dpop_bound_access_tokens_required``)."""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from authgate_client.metadata import ServerMetadata, discover
-from authgate_client.resource_server import refusals
+from authgate_client.resource_server import dpop, refusals
 from authgate_client.resource_server.jwks import Jwks
 from authgate_client.resource_server.tokens import AccessToken
 
@@ -32,7 +37,9 @@ AT_JWT = ("at+jwt", "application/at+jwt")
 class ResourceServer:
     def __init__(self, issuer: str, resource: str, *, scopes_supported: Iterable[str] = (),
                  resource_name: str | None = None, introspection_auth: tuple[str, str] | None = None,
-                 introspect_always: bool = False, leeway: int = 30, http: httpx.Client | None = None):
+                 introspect_always: bool = False, leeway: int = 30, http: httpx.Client | None = None,
+                 dpop_required: bool = False, dpop_algorithms: Iterable[str] | None = None,
+                 dpop_proof_seconds: int = 120):
         self.issuer = issuer
         self.resource = resource
         self.scopes_supported = list(scopes_supported)
@@ -43,6 +50,10 @@ class ResourceServer:
         self.http = http or httpx.Client(timeout=10)
         self._metadata: ServerMetadata | None = None
         self.jwks = Jwks(self.http, lambda: self.server_metadata.endpoint("jwks_uri"))
+        self.dpop_required = dpop_required
+        self.dpop_advertised = dpop_required or dpop_algorithms is not None
+        self.proofs = dpop.ProofVerifier(tuple(dpop_algorithms) if dpop_algorithms else dpop.ALGORITHMS,
+                                         max_age=dpop_proof_seconds)
 
     # -- RFC 9728 ----------------------------------------------------------------------------------
 
@@ -64,6 +75,9 @@ class ResourceServer:
             document["scopes_supported"] = self.scopes_supported
         if self.resource_name:
             document["resource_name"] = self.resource_name
+        if self.dpop_advertised:
+            document["dpop_signing_alg_values_supported"] = list(self.proofs.algorithms)
+            document["dpop_bound_access_tokens_required"] = self.dpop_required
         return document
 
     # -- verification ------------------------------------------------------------------------------
@@ -74,14 +88,38 @@ class ResourceServer:
             self._metadata = discover(self.http, self.issuer)
         return self._metadata
 
-    def verify(self, token: str | None) -> AccessToken:
-        """The token's claims, or ``TokenRefused`` (401) saying why not."""
-        if not token:
-            raise refusals.missing()
-        header = _jwt_header(token)
-        if header is None or self.introspect_always:
-            return self._introspect(token)
-        return self._verify_jwt(token, header)
+    def verify(self, token: str | None, *, scheme: str = "bearer", proofs: Iterable[str] = (), method: str = "GET",
+               url: str | None = None) -> AccessToken:
+        """The token's claims, or ``TokenRefused`` (401) saying why not. ``scheme`` is how it came (``bearer`` or
+        ``dpop``); with ``dpop``, ``proofs`` are the request's ``DPoP`` headers and ``method`` and ``url`` the
+        request's (RFC 9449 §7.1)."""
+        try:
+            if not token:
+                raise refusals.missing()
+            header = _jwt_header(token)
+            verified = self._introspect(token) if header is None or self.introspect_always else \
+                self._verify_jwt(token, header)
+            self._check_binding(verified, token, scheme, list(proofs), method, url)
+            return verified
+        except refusals.TokenRefused as refused:
+            if self.dpop_required and refused.scheme == "Bearer" and refused.error != "insufficient_scope":
+                refused.scheme = "DPoP"
+            refused.algs = self.proofs.algorithms
+            raise
+
+    def _check_binding(self, token: AccessToken, raw: str, scheme: str, proofs: list[str], method: str,
+                       url: str | None) -> None:
+        """RFC 9449 §7.1: a bound token only with a proof by its key; a DPoP request only with a bound token."""
+        if token.jkt is None:
+            if scheme == "dpop":
+                raise refusals.unbound_dpop("The access token is not bound to a DPoP key: send it as a Bearer token.")
+            if self.dpop_required:
+                raise refusals.unbound_dpop("This resource takes only DPoP-bound access tokens (RFC 9449).")
+            return
+        if scheme != "dpop":
+            raise refusals.unbound_dpop("The access token is bound to a DPoP key: send it as Authorization: DPoP, "
+                                        "with a proof.")
+        self.proofs.verify(proofs, method, url or self.resource, raw, token.jkt)
 
     def check_scopes(self, token: AccessToken, scopes: Iterable[str]) -> None:
         """``TokenRefused`` (403 ``insufficient_scope``, RFC 6750 §3.1) unless the token has every scope."""

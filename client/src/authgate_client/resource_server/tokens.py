@@ -16,6 +16,13 @@ class AccessToken:
     claims: dict[str, Any] = field(default_factory=dict, compare=False)
     """Every claim of the JWT, or every member of the introspection answer."""
 
+    @property
+    def jkt(self) -> str | None:
+        """The thumbprint of the DPoP key the token is bound to (``cnf.jkt``, RFC 9449 §6), or None."""
+        cnf = self.claims.get("cnf")
+        jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
+        return jkt if isinstance(jkt, str) and jkt else None
+
     def has(self, *scopes: str) -> bool:
         return set(scopes) <= self.scopes
 
