@@ -50,7 +50,8 @@ def resource(server):
 
 
 @pytest.fixture(scope="module")
-def service(server):
+def service(server, resource):
+    """A client that may ask for the resource's scope (which exists once the resource does)."""
     return server.create_client(grants=["client_credentials"], scopes=[SCOPE])
 
 
@@ -177,10 +178,13 @@ def test_an_unbound_token_sent_as_dpop_is_refused(server, service, resource, api
     assert call(api, plain, None, scheme="Bearer").status_code == 200
 
 
-def test_a_resource_that_requires_dpop_says_so_and_refuses_bearer_tokens_rfc9728_2(server, service, resource, key):
+def test_a_resource_that_requires_dpop_says_so_and_refuses_bearer_tokens_rfc9728_2(server, service, key):
     """RFC 9728 §2 ``dpop_signing_alg_values_supported`` and ``dpop_bound_access_tokens_required`` when configured
     (not otherwise); with ``dpop_required`` a bearer token is refused with a DPoP challenge; by the FastAPI
-    dependency."""
+    dependency, on a resource (and port) of its own."""
+    resource = f"http://127.0.0.1:{free_port()}"
+    server.commands.run_json("resources", "create", "--identifier", resource, "--name", unique("strict"),
+                             "--scope", SCOPE)
     assert "dpop_signing_alg_values_supported" not in ResourceServer(server.issuer, resource).metadata()
     guard = ResourceServer(server.issuer, resource, dpop_required=True, dpop_algorithms=["ES256", "PS256"])
     meta = guard.metadata()
