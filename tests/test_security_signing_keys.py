@@ -68,7 +68,8 @@ def test_id_tokens_stay_rs256_after_es256_rotation_oidc_discovery_3_core_15_1(rp
     web = rp_srv.create_client(redirect_uris=[f"https://{unique('rp')}.example.org/cb"],
                                grants=["authorization_code", "password"])
     rotated = rp_srv.cli_json("keys", "rotate", "--alg", "ES256", "--now")
-    assert rotated["alg"] == "ES256" and rotated["signs"] == ["access_tokens"]
+    # an ES256 key also signs for FAPI 2.0 clients (the profile allows PS256, ES256 and EdDSA only)
+    assert rotated["alg"] == "ES256" and rotated["signs"] == ["access_tokens", "fapi2"]
     token = eventually(lambda: password_token(rp_srv, web, user), lambda t: jwt_parts(t)[0]["alg"] == "ES256")
     assert jwt_parts(token)[0]["kid"] == rotated["kid"]  # access tokens: the rotated-in ES256 key
 
@@ -90,7 +91,7 @@ def test_id_tokens_stay_rs256_after_es256_rotation_oidc_discovery_3_core_15_1(rp
     listed = keys(rp_srv)
     rs256 = [k for k in listed.values() if k["alg"] == "RS256" and k["status"] == "active"]
     assert len(rs256) == 1 and rs256[0]["signs"] == ["id_tokens"]
-    assert listed[rotated["kid"]]["signs"] == ["access_tokens"]
+    assert listed[rotated["kid"]]["signs"] == ["access_tokens", "fapi2"]
 
 
 # -- staged rotation -------------------------------------------------------------------------------
