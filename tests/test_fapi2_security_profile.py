@@ -293,3 +293,17 @@ def test_the_server_wide_profile_signs_tokens_with_a_fapi_key(fapi_server):
     r = client_credentials(fapi_server, keyed, ECKey.generate_key("P-256"))
     assert r.status_code == 200, r.text
     assert header_of(r.json()["access_token"])["alg"] in FAPI_ALGS
+
+
+def test_the_api_sets_and_shows_the_profile_and_refuses_a_client_that_does_not_fit(server, admin, fapi):
+    """The API's client JSON: ``profile`` shown, set and taken away (``none``); a secret client given it is a 422
+    naming what does not fit, and the rotation of a profile client's secret (which would drop its keys) too."""
+    shown = admin.ok("GET", f"/oauth/clients/{fapi.client_id}")
+    assert shown["profile"] == "fapi2" and shown["token_endpoint_auth_method"] == "private_key_jwt"
+    secret = admin.ok("POST", "/oauth/clients", 201, json={"name": unique("svc"), "types": ["client_credentials"]})
+    r = admin.request("PUT", f"/oauth/clients/{secret['id']}", json={"profile": "fapi2"})
+    assert r.status_code == 422 and "private_key_jwt" in r.text, r.text
+    assert admin.request("POST", f"/oauth/clients/{fapi.client_id}/secret").status_code == 422
+    plain = Keyed(server, grants=("client_credentials",), profile=None)
+    assert admin.ok("PUT", f"/oauth/clients/{plain.client_id}", json={"profile": "fapi2"})["profile"] == "fapi2"
+    assert admin.ok("PUT", f"/oauth/clients/{plain.client_id}", json={"profile": "none"})["profile"] is None
