@@ -1,10 +1,10 @@
-"""The security profile a client is held to (revision 0025): ``fapi2`` for the FAPI 2.0 Security Profile, or none."""
+"""The security profile a client is held to (revision 0026): ``fapi2`` for the FAPI 2.0 Security Profile, or none."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0025"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
