@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import AuditEvent
 from authgate.storage.repositories.listing import PageQuery, page_of
+from authgate.storage.prepared_inserts import PreparedInsert
+
+NEW_EVENT = PreparedInsert(AuditEvent.__table__)
 
 
 class AuditStore(Protocol):
@@ -19,7 +22,7 @@ class AuditStore(Protocol):
 
 class SqlAuditStore:
     def append(self, s: Session, row: dict) -> None:
-        s.execute(insert(AuditEvent.__table__), row)
+        NEW_EVENT.run(s, [row])
 
     def page(self, s: Session, query: PageQuery) -> tuple[list[AuditEvent], int]:
         return page_of(s, select(AuditEvent), query,

@@ -15,12 +15,13 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import AccessToken, Client, RefreshToken, TokenFamily
+from authgate.storage.prepared_inserts import PreparedInsert
 
 _families = TokenFamily.__table__
 _refresh_tokens = RefreshToken.__table__
 NEW_FAMILY = insert(_families).returning(_families.c.id)
-NEW_ACCESS_TOKEN = insert(AccessToken.__table__)
-NEW_REFRESH_TOKEN = insert(_refresh_tokens)
+NEW_ACCESS_TOKEN = PreparedInsert(AccessToken.__table__)
+NEW_REFRESH_TOKEN = PreparedInsert(_refresh_tokens)
 # Built once: the refresh grant's statements, with bound parameters (SQLAlchemy then reuses their
 # compiled form instead of building and keying a new statement per request).
 REFRESH_TOKEN_BY_HASH = select(RefreshToken).where(RefreshToken.token_hash == bindparam("token_hash"))
@@ -97,7 +98,7 @@ class SqlTokenStore:
         return list(s.execute(stmt).tuples())
 
     def add_access_token(self, s: Session, values: dict) -> None:
-        s.execute(NEW_ACCESS_TOKEN, values)
+        NEW_ACCESS_TOKEN.run(s, [values])
 
     def access_token(self, s: Session, jti: str) -> AccessToken | None:
         return s.scalar(select(AccessToken).where(AccessToken.jti == jti))
@@ -106,7 +107,7 @@ class SqlTokenStore:
         s.execute(update(AccessToken).where(AccessToken.jti == jti, AccessToken.revoked_at.is_(None)).values(revoked_at=now))
 
     def add_refresh_token(self, s: Session, values: dict) -> None:
-        s.execute(NEW_REFRESH_TOKEN, values)
+        NEW_REFRESH_TOKEN.run(s, [values])
 
     def refresh_token(self, s: Session, token_hash: str) -> RefreshToken | None:
         return s.scalar(REFRESH_TOKEN_BY_HASH, {"token_hash": token_hash})
