@@ -177,6 +177,8 @@ class AuthorizationServer(AuthlibServer):
         except UnsupportedGrantTypeError as error:
             return self.handle_error_response(request, error)
         refusal = None
+        if grant.INSERTS_ONLY:
+            return self._inserting_token_response(db, request, grant)
         if grant.AUTHENTICATES_IN_READ:
             with db.session(write=False) as s, bound(s):
                 request.db = s
@@ -194,6 +196,25 @@ class AuthorizationServer(AuthlibServer):
                 except OAuth2Error as error:
                     refusal = error
             return self.handle_error_response(request, refusal)
+
+    def _inserting_token_response(self, db: Database, request: OAuthRequest, grant) -> Response:
+        """A grant that only reads, then only inserts (``INSERTS_ONLY``): validated and answered in a read
+        transaction whose inserts are held back, then written in one short write transaction of their own
+        (``Database.write_deferred``) before the answer leaves; a refused request writes nothing."""
+        with db.session(write=False) as s, bound(s):
+            request.db = s
+            refusal = self._refusal(grant.validate_token_request)
+            if refusal is None:
+                deferred = db.defer_inserts(s)
+                try:
+                    status, body, headers = grant.create_token_response()
+                except OAuth2Error as error:
+                    refusal = error
+        if refusal is not None:
+            return self.handle_error_response(request, refusal)
+        db.write_deferred(deferred)
+        nonce = self.dpop.fresh_nonce() if request.dpop_jkt else None
+        return self.handle_response(status, body, headers + ([("DPoP-Nonce", nonce)] if nonce else []))
 
     @staticmethod
     def _refusal(validate) -> OAuth2Error | None:

@@ -20,6 +20,8 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from authgate.storage.prepared_inserts import Deferred, defer
+
 SQLITE_BUSY_TIMEOUT_S = 30
 SQLITE_READERS = 40
 """As many connections as the thread pool has threads (anyio's default), so no request waits for one."""
@@ -38,10 +40,12 @@ def _sqlite_engine(url: str, begin: str, pool_size: int) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
-    def _begin(connection) -> None:
-        connection.exec_driver_sql(begin)
+    def _begin(dbapi_connection) -> None:
+        """The dialect's own begin, on the driver's connection: SQLAlchemy wraps what it raises, and no
+        execution context is built for a statement that has no result (the ``begin`` event's recipe builds one)."""
+        dbapi_connection.execute(begin)
 
+    engine.dialect.do_begin = _begin
     return engine
 
 
@@ -79,6 +83,19 @@ class Database:
             return
         with self._writer_turn, self._write() as session, session.begin():
             yield session
+
+    @staticmethod
+    def defer_inserts(s: Session) -> Deferred:
+        """Hold back the prepared inserts made through ``s`` from now on (``prepared_inserts.defer``)."""
+        return defer(s)
+
+    def write_deferred(self, deferred: Deferred) -> None:
+        """One write transaction for the inserts a session held back, on a plain connection: no ORM session
+        to set up for rows that are only appended. Committed when it returns."""
+        if not deferred:
+            return
+        with self._writer_turn, self._write_engine.begin() as connection:
+            deferred.execute(connection)
 
     def listen(self, name: str, fn) -> None:
         """A session event (``after_commit``, ``before_flush``, ...) on every session this database makes."""

@@ -70,6 +70,10 @@ class AuthgateGrant:
     """True when ``validate_token_request`` only authenticates (client, user) and reads: it then runs in
     a read transaction, and the write transaction opens after it, only to persist. A grant that
     consumes a credential (a code, a refresh token) validates in the write transaction that spends it."""
+    INSERTS_ONLY = False
+    """True when the grant, once validated, writes nothing but inserts (no credential to spend, no family):
+    it then runs whole in a read transaction and its rows are written after it, in one short write
+    transaction without an ORM session (``AuthorizationServer._inserting_token_response``)."""
     services: GrantServices
     target: targets.Target | None = None
     """The resources the token is for (RFC 8707), decided while validating; None: none named."""

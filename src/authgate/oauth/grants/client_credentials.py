@@ -13,6 +13,7 @@ class ClientCredentialsGrant(AuthgateGrant, grants.ClientCredentialsGrant):
     SPEC = specs.CLIENT_CREDENTIALS
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
     AUTHENTICATES_IN_READ = True
+    INSERTS_ONLY = True
 
     def token_family(self, user, scope):
         """No family: client credentials tokens carry no refresh token (RFC 6749 §4.4.3)."""
