@@ -4,11 +4,14 @@ GET /api/1.0/security_logs in ProcessMaker's list shape; no entry ever holds a s
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 
 import pytest
 
-from support import Api, Browser, api_for, exchange_code, get_code, password_grant, refresh, revoke
+from support import (Api, Browser, api_for, exchange_code, get_code, introspect, password_grant, refresh, revoke,
+                     token_request)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +77,28 @@ def test_token_lifecycle_and_reuse_are_recorded_without_secrets(audited):
     dump = str(events(audited))
     for secret in (client.client_secret, first["refresh_token"], second["refresh_token"], first["access_token"]):
         assert secret not in dump
+
+
+def _jti(jwt: str) -> str:
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
+
+
+def test_a_client_credentials_token_is_recorded_once_answered_rfc6749_4_4_3(audited):
+    """Client credentials write their rows after the read transaction that answered them (``INSERTS_ONLY``):
+    once the token is returned its record (introspection, revocation by ``jti``) and its audit row, with the
+    request's address, are there; a refused request records no token."""
+    machine = audited.create_client(grants=["client_credentials"])
+    refused = token_request(audited, {"grant_type": "client_credentials", "scope": "no-such-scope"}, auth=machine.basic)
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
+    tokens = [token_request(audited, {"grant_type": "client_credentials"}, auth=machine.basic).json()["access_token"]
+              for _ in range(3)]
+    assert all(introspect(audited, machine, t).json()["active"] for t in tokens)
+    issued = [e for e in events(audited, filter=machine.client_id) if e["event"] == "token.issued"]
+    assert sorted(e["subject"] for e in issued) == sorted(_jti(t) for t in tokens)
+    assert all(e["details"]["grant_type"] == "client_credentials" and e["ip"] == "127.0.0.1" for e in issued)
+    assert revoke(audited, machine, tokens[0]).status_code == 200
+    assert introspect(audited, machine, tokens[0]).json() == {"active": False}
 
 
 def test_a_revocation_names_the_token_kind_its_user_and_the_client_that_asked_rfc7009_2_1(audited):

@@ -22,4 +22,5 @@ wait $pid
 instructions=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
 grep "^W" "$signal.log" || true
 echo "$workload: $((instructions / requests)) instructions per request (callgrind, $requests requests)"
-rm -f "$out" "$signal.log"
+[ -n "${KEEP:-}" ] && echo "kept $out" || rm -f "$out"
+rm -f "$signal.log"

@@ -45,7 +45,7 @@ def _environment(workdir: Path, database_url: str | None) -> None:
     })
 
 
-def _prepare():
+def _prepare(alg: str | None = None):
     """The schema, the bench user and a client allowed every grant; the ASGI app over them."""
     from authgate.services.runtime import Runtime
     from authgate.settings import load
@@ -61,6 +61,8 @@ def _prepare():
                                               grants=["authorization_code", "password", "client_credentials",
                                                       "refresh_token"])
         ids = user.id, client.client_id
+        if alg:
+            setup.keys.rotate(s, alg, now=True)
     setup.db.engine.dispose()
     app = create_app(settings)
     return app, ids[0], ids[1], secret
@@ -178,7 +180,7 @@ async def _handshake(path: str) -> None:
 
 
 async def _run(args) -> None:
-    app, user_id, client_id, secret = _prepare()
+    app, user_id, client_id, secret = _prepare(args.alg)
     if args.inline:
         _inline()
     runtime = app.state.runtime
@@ -248,6 +250,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--db", help="a database URL (default: a new SQLite file); PostgreSQL: a new empty database")
+    parser.add_argument("--alg", choices=("ES256", "EdDSA"),
+                        help="rotate to a key of this algorithm first (`authgate keys rotate --now --alg`)")
     parser.add_argument("--profile", action="store_true", help="cProfile the measured requests")
     parser.add_argument("--pyinstrument", action="store_true", help="pyinstrument the measured requests")
     parser.add_argument("--inline", action="store_true",
