@@ -24,10 +24,7 @@ NEW_ACCESS_TOKEN = PreparedInsert(AccessToken.__table__)
 NEW_REFRESH_TOKEN = PreparedInsert(_refresh_tokens)
 # Built once: the refresh grant's statements, with bound parameters (SQLAlchemy then reuses their
 # compiled form instead of building and keying a new statement per request).
-# The refresh token with its family, in one statement: the family lands in the session's identity map, so
-# the grant's ``family()`` right after is answered from there without a second query.
-REFRESH_TOKEN_BY_HASH = (select(RefreshToken, TokenFamily).join(TokenFamily, TokenFamily.id == RefreshToken.family_id)
-                         .where(RefreshToken.token_hash == bindparam("token_hash")))
+REFRESH_TOKEN_BY_HASH = select(RefreshToken).where(RefreshToken.token_hash == bindparam("token_hash"))
 CLAIM_REFRESH_TOKEN = (update(_refresh_tokens)
                        .where(_refresh_tokens.c.id == bindparam("row_id"), _refresh_tokens.c.rotated_at.is_(None))
                        .values(rotated_at=bindparam("now")))
@@ -113,8 +110,7 @@ class SqlTokenStore:
         NEW_REFRESH_TOKEN.run(s, [values])
 
     def refresh_token(self, s: Session, token_hash: str) -> RefreshToken | None:
-        found = s.execute(REFRESH_TOKEN_BY_HASH, {"token_hash": token_hash}).first()
-        return found[0] if found else None
+        return s.scalar(REFRESH_TOKEN_BY_HASH, {"token_hash": token_hash})
 
     def rotate_refresh(self, s: Session, row_id: int, now: datetime) -> bool:
         return s.execute(CLAIM_REFRESH_TOKEN, {"row_id": row_id, "now": now}).rowcount == 1
