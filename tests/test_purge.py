@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from support import Browser, authorization_params, eventually, password_grant, pkce_pair, users_me
+from support.registration import register
 from test_second_factor_totp import enrol, password_step, second_step
 from test_second_factor_totp import signed_in as totp_signed_in
 from test_ui_shown_once import make_token
@@ -123,3 +124,25 @@ def test_purge_deletes_unread_shown_once_secrets_and_pending_sign_ins_after_thei
     assert shown.status_code == 200 and "agp_" in shown.text
     assert second_step(waiting, codes[0]).status_code == 303
     assert waiting.get("/profile").status_code == 200
+
+
+def test_purge_deletes_expired_initial_access_tokens_and_pushed_requests_rfc7591_3_rfc9126_2_2(server_factory):
+    """An operator's initial access token (RFC 7591 section 3) past its ``--expires-in`` or with no
+    registration left, and a pushed authorization request (RFC 9126 section 2.2) past ``expires_in``, can
+    never be used again: the purge deletes them, and keeps a token that still allows registrations."""
+    srv = server_factory({"AUTHGATE_REGISTRATION": "token", "AUTHGATE_PAR_SECONDS": "1", "AUTHGATE_PURGE_INTERVAL": "0"})
+    srv.commands.run_json("registration", "token", "create", "--expires-in", "1")
+    spent = srv.commands.run_json("registration", "token", "create", "--uses", "1")["token"]
+    live = srv.commands.run_json("registration", "token", "create", "--uses", "2")["token"]
+    assert register(srv, {"client_name": "one", "redirect_uris": ["https://one.example.org/cb"]}, spent).status_code == 201
+    app = srv.create_client(grants=["authorization_code"], redirect_uris=["https://par.example.org/cb"])
+    _, challenge = pkce_pair()
+    assert requests.post(srv.url("/oauth/par"), data=authorization_params(app, challenge=challenge),
+                         auth=app.basic, timeout=10).status_code == 201
+    assert (rows(srv, "registration_tokens"), rows(srv, "pushed_authorization_requests")) == (3, 1)
+    time.sleep(1.5)
+
+    deleted = purge(srv)
+    assert (deleted["initial_access_tokens"], deleted["pushed_requests"]) == (2, 1)
+    assert (rows(srv, "registration_tokens"), rows(srv, "pushed_authorization_requests")) == (1, 0)
+    assert register(srv, {"client_name": "two", "redirect_uris": ["https://two.example.org/cb"]}, live).status_code == 201

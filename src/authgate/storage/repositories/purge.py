@@ -14,8 +14,8 @@ from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import (
-    AccessToken, AccountLink, AuthorizationCode, DeviceCode, FederatedSignIn, PendingSignIn, RefreshToken,
-    RevocationEvent, ShownOnceSlot, TokenFamily, WebSession,
+    AccessToken, AccountLink, AuthorizationCode, DeviceCode, FederatedSignIn, InitialAccessToken, PendingSignIn,
+    PushedAuthorizationRequest, RefreshToken, RevocationEvent, ShownOnceSlot, TokenFamily, WebSession,
 )
 
 FAMILY_GRACE = timedelta(hours=1)
@@ -39,6 +39,10 @@ _TARGETS = {
     "shown_once_slots": lambda now, _: (ShownOnceSlot.id, ShownOnceSlot.expires_at < now),
     "pending_sign_ins": lambda now, _: (PendingSignIn.id, PendingSignIn.expires_at < now),
     "federated_sign_ins": lambda now, _: (FederatedSignIn.id, FederatedSignIn.expires_at < now),
+    "initial_access_tokens": lambda now, _: (InitialAccessToken.id, or_(
+        InitialAccessToken.expires_at < now,
+        and_(InitialAccessToken.uses_allowed.is_not(None), InitialAccessToken.uses >= InitialAccessToken.uses_allowed))),
+    "pushed_requests": lambda now, _: (PushedAuthorizationRequest.id, PushedAuthorizationRequest.expires_at < now),
     "revocation_events": lambda _, events_before: (RevocationEvent.id, RevocationEvent.created_at < events_before),
 }
 
