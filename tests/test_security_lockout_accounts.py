@@ -169,3 +169,30 @@ def test_unlocking_needs_edit_users(srv, admin):
     refused = browser.post(f"/admin/users/{user.id}/unlock", data={"csrf_token": token})
     assert refused.status_code == 403, refused.text[:300]
     assert sign_in(srv, user.username, user.password).status_code == 429, "the refused unlock unlocked"
+
+
+def test_a_reset_by_emailed_link_ends_the_lockout(srv, admin):
+    """Whoever opens the reset link holds the account's mailbox (OWASP Forgot Password Cheat Sheet): the new
+    password signs in at once, while the old one stays refused, however many wrong passwords came before."""
+    user = user_via_api(admin)
+    lock(srv, user)
+    link = srv.cli_json("users", "reset-link", user.username, "--print")["link"]
+    browser = Browser(srv)
+    page = browser.get(link)
+    action = requests.compat.urlparse(link).path
+    fields = next(f for f in parse_page(page.text).forms if f.action == action).fields()
+    new = "a new password after the lock " + unique("pw")
+    done = browser.post(action, data={**fields, "password": new, "password_confirmation": new})
+    assert done.status_code == 200, done.text[:300]
+    assert sign_in(srv, user.username, new).status_code == 303, "the reset left the account locked"
+    assert wrong(srv, user.username).status_code == 400
+
+
+def test_an_administrators_password_reset_ends_the_lockout(srv, admin):
+    """Setting another user's password over the API (edit-users, holding all their permissions) ends their
+    lockout as `users unlock` would, since the administrator may unlock them anyway."""
+    user = user_via_api(admin)
+    lock(srv, user)
+    new = "set by the administrator " + unique("pw")
+    admin.ok("PUT", f"/users/{user.id}", json={"password": new})
+    assert sign_in(srv, user.username, new).status_code == 303, "the administrator's reset left the account locked"

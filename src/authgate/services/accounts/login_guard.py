@@ -123,3 +123,5 @@ class LoginGuard:
     def _unlocked_elsewhere(self, subject: str) -> None:
         if subject.isdigit():
             self.lockout.reset(int(subject))
+        elif subject.startswith(events.PASSWORD_ONLY) and subject[len(events.PASSWORD_ONLY):].isdigit():
+            self.lockout.reset_password_count(int(subject[len(events.PASSWORD_ONLY):]))

@@ -10,7 +10,8 @@ they have.
 
 A password change or reset ends the user's other sessions and revokes their OAuth tokens (refresh
 token families and their access tokens) at once; personal access tokens stay unless asked; so does a reset by
-email link (``password_reset``) or accepting an invitation (``invitations``), through ``set_password``.
+email link (``password_reset``) or accepting an invitation (``invitations``), through ``set_password``. A
+password set by another (an administrator) or through an emailed link also ends the account's sign-in lockout.
 Deactivating a user ends their sessions and revokes their OAuth tokens; their personal access
 tokens are refused while they are inactive. A username or email is one identifier namespace:
 nobody's username or email may equal, case-insensitively, another user's username or email. A new address
@@ -274,12 +275,28 @@ class UserService:
     def _password_changed(self, s: Session, actor: Principal | None, user: User, keep: str | None,
                           revoke_personal_tokens: bool, via: str | None = None) -> None:
         self.end_sign_ins(s, user.id, keep)
+        if actor is None or not self._is_self(actor, user.id):
+            self._unlock(s, user, second_step=actor is not None)
         if revoke_personal_tokens:
             self.personal_tokens.revoke_all(s, user.id)
         if self.links:
             self.links.forget(s, user.id, (RESET, INVITE))
         details = {"personal_tokens_revoked": revoke_personal_tokens, **({"via": via} if via else {})}
         self._record(s, "user.password_changed", actor, user, details)
+
+    def _unlock(self, s: Session, user: User, *, second_step: bool) -> None:
+        """A password set by someone else than the user (an administrator, the CLI) or through an emailed link
+        (who holds the mailbox proved it) ends the lockout of wrong passwords, in every server process; an
+        administrator's also ends the lockout of wrong second-step codes, which a link does not: control of the
+        mailbox is no second factor."""
+        if self.lockout is None:
+            return
+        if second_step:
+            self.lockout.reset(user.id)
+            events.record(s, events.UNLOCK, [user.id])
+        else:
+            self.lockout.reset_password_count(user.id)
+            events.record(s, events.UNLOCK, [events.PASSWORD_ONLY + str(user.id)])
 
     @staticmethod
     def _record(s: Session, event: str, actor: Principal | None, user: User, details: dict | None = None) -> None:

@@ -24,7 +24,9 @@ PAT = "pat"
 KEYS = "keys"
 """A signing key was rotated in or removed (its ``kid``)."""
 UNLOCK = "unlock"
-"""An administrator ended a user's sign-in lockout (the user id)."""
+"""An administrator ended a user's sign-in lockout (the user id), or a password reset ended its count of wrong
+passwords only (``PASSWORD_ONLY`` and the user id)."""
+PASSWORD_ONLY = "password:"
 
 QUEUED = "authgate.events.queued"
 
