@@ -165,3 +165,27 @@ def test_a_document_client_with_keys_authenticates_with_private_key_jwt(cimd_ser
         "code_verifier": verifier}, timeout=HTTP_TIMEOUT)
     assert r.status_code == 401, r.text
     assert documents.hits[path] == 1
+
+
+def test_a_document_that_changes_its_redirect_uris_is_asked_for_again_rfc9700_4_1(server_factory, documents):
+    """A metadata document is the client's own to rewrite, as an RFC 7592 section 2.2 replacement is: once a
+    fresh fetch says it sends codes elsewhere (or shows another name), a consent remembered for the old
+    document no longer covers it (RFC 9700 section 4.1) and the user sees the consent page again."""
+    srv = server_factory({"AUTHGATE_CIMD": "on", "AUTHGATE_FETCH_ALLOW_PRIVATE": "1"})
+    path, url = publish(documents, name="Agent")
+    user = srv.create_user()
+    browser = Browser(srv)
+    client = Client(client_id=url, client_secret=None, name="Agent", redirect_uris=[REDIRECT])
+    consent = browser.consent_page(authorization_params(client, scope=None, challenge=pkce_pair()[1]), user)
+    assert browser.decide(consent, "approve").status_code == 302
+    assert browser.open_authorize(authorization_params(client, scope=None, challenge=pkce_pair()[1])).status_code == 302
+
+    elsewhere = "http://127.0.0.1:8766/elsewhere"
+    documents.publish(path, {"client_id": url, "client_name": "Agent", "redirect_uris": [REDIRECT, elsewhere],
+                             "token_endpoint_auth_method": "none"}, headers={"Cache-Control": "max-age=600"})
+    srv.stop(drop_database=False)
+    srv.start()  # the fetcher's cache is the process's: a new one fetches the new document
+    again = browser.open_authorize(authorization_params(client, redirect_uri=elsewhere, scope=None,
+                                                        challenge=pkce_pair()[1]))
+    assert again.status_code == 200, f"the remembered consent outlived the new document: {again.status_code}"
+    assert "elsewhere" in again.text, "not the consent page for the new redirect URI"

@@ -330,6 +330,44 @@ def test_the_consent_page_says_nobody_here_registered_it(srv):
     assert "registered itself" in page.text and "the operator of this server" not in page.text
 
 
+def _asks(browser: Browser, client, redirect_uri: str | None = None) -> int:
+    """The status of an authorization request by the signed-in browser: 200 the consent page, 302 remembered."""
+    return browser.open_authorize({"response_type": "code", "client_id": client.client_id,
+                                   "redirect_uri": redirect_uri or client.redirect_uri, "scope": "openid",
+                                   "state": "s", "code_challenge": pkce_pair()[1],
+                                   "code_challenge_method": "S256"}).status_code
+
+
+@pytest.mark.parametrize("change", [
+    {"redirect_uris": ["http://127.0.0.1:33418/callback", "http://127.0.0.1:47000/elsewhere"]},
+    {"client_name": "A trusted name"},
+    {"logo_uri": "https://logo.example.org/new.png"},
+])
+def test_a_client_that_changes_where_codes_go_or_how_it_looks_is_asked_for_again_rfc7592_2_2_rfc9700_4_1(srv, change):
+    """RFC 7592 section 2.2 lets a registered client replace its redirect URIs, name and logo with its own
+    token; a consent remembered for the old client must not send codes to the new addresses, nor vouch for the
+    new face (RFC 9700 section 4.1, 4.7: users approve what the consent page showed). So every user is asked
+    again; a replacement that keeps them (a new scope list, contacts) keeps the consent."""
+    user = srv.create_user()
+    info = registered(srv, native(logo_uri="https://logo.example.org/old.png"))
+    client = as_client(info)
+    browser = Browser(srv)
+    consent = browser.consent_page({"response_type": "code", "client_id": client.client_id,
+                                    "redirect_uri": client.redirect_uri, "scope": "openid", "state": "s",
+                                    "code_challenge": pkce_pair()[1], "code_challenge_method": "S256"}, user)
+    assert browser.decide(consent, "approve").status_code == 302
+    assert _asks(browser, client) == 302, "not remembered to begin with"
+
+    same = {k: v for k, v in info.items() if k in ("client_id", "client_name", "redirect_uris",
+                                                   "token_endpoint_auth_method", "logo_uri")}
+    assert manage("PUT", info, json={**same, "contacts": ["ops@example.org"]}).status_code == 200
+    assert _asks(browser, client) == 302, "a change of nothing the user saw forgot the consent"
+
+    r = manage("PUT", info, json={**same, **change})
+    assert r.status_code == 200, r.text
+    assert _asks(browser, client, r.json()["redirect_uris"][-1]) == 200, "the remembered consent outlived the change"
+
+
 # -- browsers, administrators, the audit log -----------------------------------------------------------------
 
 def test_browser_apps_may_register_and_manage_cross_origin_without_credentials(srv):

@@ -362,7 +362,7 @@ class Runtime:
     def metadata_documents(self) -> MetadataDocuments:
         from authgate.services.applications.metadata_documents import MetadataDocuments
 
-        return MetadataDocuments(self.settings, self.fetcher, self.clients)
+        return MetadataDocuments(self.settings, self.fetcher, self.clients, self.consents)
 
     @_built
     def token_lookup(self) -> TokenLookup:
@@ -480,7 +480,8 @@ class Runtime:
         from authgate.services.applications.registration import RegistrationService
         from authgate.storage.repositories.registration import SqlRegistrationStore
 
-        return RegistrationService(self.settings, self.clients, SqlRegistrationStore(), self.hasher, self.limiter)
+        return RegistrationService(self.settings, self.clients, SqlRegistrationStore(), self.hasher, self.limiter,
+                                   self.consents)
 
     @_built
     def device_codes(self) -> DeviceCodeService:

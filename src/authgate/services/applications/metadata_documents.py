@@ -10,7 +10,8 @@ dynamically registered client (``AUTHGATE_REGISTRATION_SCOPES``/``..._DEFAULT_SC
 on (``AUTHGATE_CIMD=on``) and may allow or deny domains (a domain covers its subdomains).
 
 Tokens, codes and consents need a client row, so the document is kept as one (``metadata_document_at``
-set): made on first use, rewritten when a fresh fetch says something else, read as any other client."""
+set): made on first use, rewritten when a fresh fetch says something else, read as any other client. A rewrite
+that changes its redirect URIs, name or displayed URLs forgets the users' consents to it (``consents``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from authgate.services.applications import client_keys
 from authgate.services.applications.clients import ClientService, check_redirect_uri
+from authgate.services.credentials.consents import ConsentService, identity
 from authgate.services.errors import Invalid
 from authgate.services.operations import audit
 from authgate.services.operations.safe_fetch import FetchRefused, SafeFetcher
@@ -51,10 +53,11 @@ def _within(host: str, domains: tuple[str, ...]) -> bool:
 
 
 class MetadataDocuments:
-    def __init__(self, settings, fetcher: SafeFetcher, clients: ClientService):
+    def __init__(self, settings, fetcher: SafeFetcher, clients: ClientService, consents: ConsentService):
         self.settings = settings
         self.fetcher = fetcher
         self.clients = clients
+        self.consents = consents
 
     @property
     def enabled(self) -> bool:
@@ -80,9 +83,11 @@ class MetadataDocuments:
             self.clients.store.add(s, row)
             audit.record(s, "client.metadata_document", client_id=url, subject=url, details={"name": row.name})
         elif self._differs(row, values):
+            before = identity(row)
             self._apply(row, values)
             row.metadata_document_at = utcnow()
             s.flush()
+            self.consents.client_changed(s, row, before)
 
     def _check_url(self, url: str) -> None:
         parts = urlsplit(url)

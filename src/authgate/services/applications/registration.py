@@ -28,6 +28,7 @@ from authgate.security.secrets import SecretHasher
 from authgate.services.accounts.principal import SYSTEM
 from authgate.services.applications.clients import ClientService
 from authgate.services.credentials import scopes as scope_rules
+from authgate.services.credentials.consents import ConsentService, identity
 from authgate.services.errors import Invalid, ServiceError
 from authgate.services.operations import audit
 from authgate.services.operations.ratelimit import RateLimiter, TooManyAttempts
@@ -83,10 +84,11 @@ def _check_policy(settings: Settings) -> None:
 
 class RegistrationService:
     def __init__(self, settings: Settings, clients: ClientService, store: RegistrationStore, hasher: SecretHasher,
-                 limiter: RateLimiter):
+                 limiter: RateLimiter, consents: ConsentService):
         _check_policy(settings)
         self.settings = settings
         self.clients = clients
+        self.consents = consents
         self.store = store
         self.hasher = hasher
         self.limiter = limiter
@@ -150,8 +152,10 @@ class RegistrationService:
     def update(self, s: Session, client_id: str, registration_token: str | None,
                asked: Callable[[], Registration]) -> Client:
         """Replace the client's registration (RFC 7592 §2.2) under the same policy as registering; ``asked``
-        is read once the token is known good."""
+        is read once the token is known good. New redirect URIs, name or displayed URLs make every user
+        consent again (``ConsentService.client_changed``)."""
         client = self.registered(s, client_id, registration_token)
+        before = identity(client)
         wanted = asked()
         if wanted.public != bool(client.public):
             raise Invalid("token_endpoint_auth_method cannot change between none and a secret: register a new "
@@ -162,10 +166,12 @@ class RegistrationService:
         if wanted.secret is not None and not self.clients.check_secret(client, wanted.secret):
             raise Invalid("client_secret does not match the client's secret", field="client_secret")
         grants, scopes = self._within_policy(s, wanted)
-        return self.clients.reregister(s, client, name=wanted.name, redirect_uris=wanted.redirect_uris,
-                                       grants=grants, scopes=scopes, metadata=wanted.metadata,
-                                       logout=wanted.logout, keys=(wanted.auth_method, wanted.jwks, wanted.jwks_uri),
-                                       requirements=wanted.requirements)
+        client = self.clients.reregister(s, client, name=wanted.name, redirect_uris=wanted.redirect_uris,
+                                         grants=grants, scopes=scopes, metadata=wanted.metadata,
+                                         logout=wanted.logout, keys=(wanted.auth_method, wanted.jwks, wanted.jwks_uri),
+                                         requirements=wanted.requirements)
+        self.consents.client_changed(s, client, before)
+        return client
 
     def delete(self, s: Session, client_id: str, registration_token: str | None) -> None:
         """The client deletes itself (RFC 7592 §2.3): its codes and tokens go with it."""

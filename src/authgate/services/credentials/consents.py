@@ -1,7 +1,10 @@
 """Remembered consent: which scopes a user has let a client have, so the consent page is shown once.
 
 A request is covered when every scope it asks for was approved before for that client (asking for
-less is covered too). ``prompt=consent`` still shows the page; revoking the application forgets it.
+less is covered too). ``prompt=consent`` still shows the page; revoking the application forgets it. A client
+that describes itself (RFC 7592 registration, a Client ID Metadata Document) and changes what users approved
+it as — its redirect URIs, name or displayed URLs (``identity``) — is forgotten by everyone (``client_changed``):
+a consent given to one client must not carry codes to new addresses or vouch for a new face (RFC 9700 4.1, 4.7).
 """
 
 from __future__ import annotations
@@ -9,7 +12,17 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from authgate.services.operations import audit
+from authgate.storage.models import Client
 from authgate.storage.repositories.consents import ConsentStore
+
+SHOWN_METADATA = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
+
+
+def identity(client: Client) -> tuple:
+    """What a user approved the client as: where its codes go, and the name and URLs it shows."""
+    shown = client.registration_metadata or {}
+    return (client.name, tuple(sorted(client.redirect_uris or ())),
+            tuple((key, shown.get(key)) for key in SHOWN_METADATA))
 
 
 class ConsentService:
@@ -37,3 +50,14 @@ class ConsentService:
     def forget(self, s: Session, user_id: int, client_pk: int) -> bool:
         """Forget the user's consent for the client; True when there was one."""
         return self.store.delete(s, user_id, client_pk)
+
+    def client_changed(self, s: Session, client: Client, before: tuple) -> int:
+        """After a client changed itself: when its ``identity`` is no longer ``before``, forget every user's
+        consent for it (recorded in the audit log); how many were forgotten."""
+        if identity(client) == before:
+            return 0
+        forgotten = self.store.delete_for_client(s, client.id)
+        if forgotten:
+            audit.record(s, "consent.forgotten", client_id=client.client_id, subject=client.client_id,
+                         details={"consents": forgotten, "reason": "client identity changed"})
+        return forgotten

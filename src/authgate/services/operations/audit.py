@@ -20,7 +20,7 @@ from authgate.storage.repositories.audit import AuditStore, SqlAuditStore
 
 EVENTS = (
     "login.succeeded", "login.failed", "login.refused",
-    "consent.granted", "consent.denied", "authorization.revoked",
+    "consent.granted", "consent.denied", "consent.forgotten", "authorization.revoked",
     "token.issued", "token.refreshed", "token.revoked", "token.reuse_detected", "code.replayed",
     "personal_token.created", "personal_token.revoked",
     "client.created", "client.updated", "client.deleted", "client.secret_regenerated", "client.disabled", "client.enabled",

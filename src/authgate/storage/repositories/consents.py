@@ -22,6 +22,9 @@ class ConsentStore(Protocol):
     def delete(self, s: Session, user_id: int, client_pk: int) -> bool:
         """True when there was one."""
 
+    def delete_for_client(self, s: Session, client_pk: int) -> int:
+        """Every user's consent for the client; how many there were."""
+
 
 class SqlConsentStore:
     def get(self, s: Session, user_id: int, client_pk: int) -> Consent | None:
@@ -41,3 +44,7 @@ class SqlConsentStore:
 
     def delete(self, s: Session, user_id: int, client_pk: int) -> bool:
         return s.execute(delete(Consent).where(Consent.user_id == user_id, Consent.client_id == client_pk)).rowcount > 0
+
+    def delete_for_client(self, s: Session, client_pk: int) -> int:
+        return s.execute(delete(Consent).where(Consent.client_id == client_pk),
+                         execution_options={"synchronize_session": False}).rowcount
