@@ -123,6 +123,38 @@ def test_a_proof_by_another_key_or_for_another_token_is_refused(server, app, use
     assert me(server, token, dpop=no_ath).status_code == 401
 
 
+def signed_claims(key, claims: dict) -> str:
+    """A proof whose claims are exactly ``claims`` (JSON's NaN included, which Python's encoder writes)."""
+    return jwt.encode({"typ": "dpop+jwt", "alg": "ES256", "jwk": key.as_dict(private=False)}, claims, key,
+                      algorithms=["ES256"])
+
+
+WEIRD_CLAIMS = {"iat_nan": {"iat": float("nan")},
+                "htu_port_out_of_range": {"htu": "http://127.0.0.1:99999999/x"},
+                "htu_broken_ipv6": {"htu": "http://[::1/x"}}
+
+
+@pytest.mark.parametrize("weird", WEIRD_CLAIMS)
+def test_a_proof_with_an_unreadable_iat_or_htu_is_refused_not_a_500_rfc9449_4_3(server, app, user, weird):
+    """§4.3 steps 9 and 11: a proof whose ``iat`` is NaN (no time at all) or whose ``htu`` is no URL (a port out
+    of range, a broken IPv6 literal) is ``invalid_dpop_proof`` at the token endpoint and ``invalid_token`` with
+    the DPoP challenge at the API (§7.1); it was a 500."""
+    key = ECKey.generate_key("P-256")
+    url = server.url("/oauth/token")
+    base = {"jti": secrets.token_urlsafe(12), "htm": "POST", "htu": url, "iat": int(time.time())}
+    r = requests.post(url, data={"grant_type": "password", "username": user.username, "password": user.password},
+                      auth=app.basic, headers={"DPoP": signed_claims(key, {**base, **WEIRD_CLAIMS[weird]})},
+                      timeout=HTTP_TIMEOUT)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_dpop_proof", r.text
+    token = dpop_password_token(server, app, user, key).json()["access_token"]
+    target = server.url("/api/1.0/users/me")
+    at_api = {**base, "htm": "GET", "htu": target, "jti": secrets.token_urlsafe(12),
+              "ath": base64.urlsafe_b64encode(hashlib.sha256(token.encode()).digest()).rstrip(b"=").decode(),
+              **WEIRD_CLAIMS[weird]}
+    r = me(server, token, dpop=signed_claims(key, at_api))
+    assert r.status_code == 401 and "invalid_dpop_proof" in r.headers.get("www-authenticate", ""), (r.text, r.headers)
+
+
 @pytest.mark.parametrize("broken", ["typ", "none", "hmac", "private_jwk", "old", "future", "two_headers", "not_jwt"])
 def test_the_token_endpoint_refuses_a_broken_proof(server, app, user, broken):
     """§4.3 steps 1-7 and 11, answered ``invalid_dpop_proof`` (§5)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +73,14 @@ def target_uri(url: str) -> str:
     return urlunsplit((scheme, host, parts.path or "/", "", ""))
 
 
+def _target_or_none(htu: str) -> str | None:
+    """``target_uri`` of a proof's ``htu``; None when it is no URL (a port out of range, a broken IPv6 host)."""
+    try:
+        return target_uri(htu)
+    except ValueError:
+        return None
+
+
 class ProofChecker:
     """``first_use(jkt, jti, seconds)`` says whether a ``jti`` is new for that key within ``seconds`` (the
     replay cache, §11.1); ``nonce_ok(value)`` whether a server nonce is current, with ``require_nonce``
@@ -96,12 +105,13 @@ class ProofChecker:
         claims = self._verified_claims(proof, header)
         if claims.get("htm") != method:
             raise DpopError(f"The DPoP proof is for another HTTP method (htm must be {method}).")
-        if not isinstance(claims.get("htu"), str) or target_uri(claims["htu"]) != target_uri(url):
+        if not isinstance(claims.get("htu"), str) or _target_or_none(claims["htu"]) != target_uri(url):
             raise DpopError("The DPoP proof is for another URL (htu).")
         self._check_nonce(claims.get("nonce"))
         iat = claims.get("iat")
         now = time.time()
-        if not isinstance(iat, (int, float)) or iat < now - self.max_age or iat > now + self.future:
+        if isinstance(iat, bool) or not isinstance(iat, (int, float)) or not math.isfinite(iat) \
+                or iat < now - self.max_age or iat > now + self.future:
             raise DpopError("The DPoP proof was not made just now (iat).")
         if access_token is not None and claims.get("ath") != token_hash(access_token):
             raise DpopError("The DPoP proof is not for this access token (ath).")
