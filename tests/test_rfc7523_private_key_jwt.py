@@ -126,6 +126,18 @@ def test_wrong_aud_iss_sub_expired_long_lived_or_without_jti_refused(server, key
         refused(token_with(server, broken))
 
 
+@pytest.mark.parametrize("claim", ["exp", "nbf"])
+def test_an_assertion_whose_time_is_nan_is_invalid_client_not_a_500_rfc7523_3(server, keyed, claim):
+    """RFC 7523 section 3 items 4-5: ``exp`` (and ``nbf``) are NumericDates; JSON's NaN, which Python's encoder
+    writes, is no time at all and compares false with every time, so it passed the checks and broke the
+    replay memory's lifetime (a 500)."""
+    client_id, key = keyed
+    now = int(time.time())
+    claims = {"iss": client_id, "sub": client_id, "aud": server.url("/oauth/token"), "iat": now, "exp": now + 60,
+              "jti": secrets.token_urlsafe(12), claim: float("nan")}
+    refused(token_with(server, jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key, algorithms=["ES256"])))
+
+
 def test_an_unknown_key_or_a_disallowed_alg_is_refused(server, keyed):
     """RFC 7523 §3 item 9: signed by one of the client's keys, with an advertised algorithm."""
     client_id, key = keyed

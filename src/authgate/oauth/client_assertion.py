@@ -11,6 +11,7 @@ never seen before (kept until ``exp``); the signature by one of the client's key
 from __future__ import annotations
 
 import json
+import math
 import time
 
 from authlib.oauth2.rfc6749 import InvalidClientError
@@ -27,6 +28,11 @@ MAX_LIFETIME = 3600
 """An hour: Authlib's client signs assertions for that long by default; each is usable once (its ``jti``) anyway."""
 LEEWAY = 30
 MAX_ASSERTION_BYTES = 8192
+
+
+def _numeric_date(value) -> bool:
+    """A JWT NumericDate (RFC 7519 section 2): a finite number, not a boolean, nor JSON's NaN or Infinity."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _refuse(description: str):
@@ -121,7 +127,7 @@ class PrivateKeyJwt:
             _refuse("client_assertion's aud must name this issuer or its token endpoint (RFC 7523 section 3).")
         now = time.time()
         exp = claims.get("exp")
-        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        if not _numeric_date(exp):
             _refuse("client_assertion must have an exp (RFC 7523 section 3).")
         if exp <= now - LEEWAY:
             _refuse("client_assertion has expired.")
@@ -129,7 +135,7 @@ class PrivateKeyJwt:
             _refuse(f"client_assertion must expire within {MAX_LIFETIME} seconds.")
         for name in ("iat", "nbf"):
             value = claims.get(name)
-            if value is not None and (not isinstance(value, (int, float)) or value > now + LEEWAY):
+            if value is not None and (not _numeric_date(value) or value > now + LEEWAY):
                 _refuse(f"client_assertion's {name} is in the future.")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti or len(jti) > 256:
