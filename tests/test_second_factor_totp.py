@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import pyotp
 import pytest
 
-from support import (Browser, User, assert_token_error, authorization_params, exchange_code, jwt_parts,
-                     parse_page, password_grant, query_params)
+from support import (Browser, User, admin_api, assert_token_error, authorization_params, exchange_code, jwt_parts,
+                     parse_page, password_grant, query_params, unique)
 
 SECRET_KEY = "second-factor-tests-" + "k" * 24
 LOCKOUT = 3
@@ -243,3 +243,25 @@ def test_keys_encrypt_seals_secrets_enrolled_before_a_secret_key_was_set(server_
     assert totp.secret not in srv.db.dump_text()
     assert srv.cli_json("keys", "encrypt")["second_factors"] == 0
     assert second_step(password_step(srv, user), next_code(totp)).status_code == 303
+
+
+@pytest.mark.parametrize("change", ["password", "deactivated_and_back"])
+def test_a_password_change_ends_the_sign_ins_waiting_for_their_second_step(factor_server, change):
+    """A pending sign-in stands for a password proved a moment ago (RFC 6238 is the second step only): once the
+    password is reset (someone knew the old one) or the account deactivated, the waiting step must not finish
+    with a right code, even after the account is active again; a new sign-in with the new password does."""
+    user = factor_server.create_user()
+    _, codes = enrol(signed_in(factor_server, user))
+    waiting = password_step(factor_server, user)
+    admin = admin_api(factor_server)
+    if change == "password":
+        user = User(user.username, "a new password " + unique("pw"), user.email, user.id)
+        admin.ok("PUT", f"/users/{user.id}", json={"password": user.password})
+    else:
+        admin.ok("PUT", f"/users/{user.id}", json={"status": "INACTIVE"})
+        admin.ok("PUT", f"/users/{user.id}", json={"status": "ACTIVE"})
+    page = waiting.get(SECOND_STEP + "?next=/")
+    if page.status_code == 200:
+        waiting.post(SECOND_STEP, data=form_to(page, SECOND_STEP) + [("code", codes[0]), ("next", "/")])
+    assert waiting.get("/profile").status_code != 200, "the pending step of before the change signed in"
+    assert second_step(password_step(factor_server, user), codes[1]).status_code == 303

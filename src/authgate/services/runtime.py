@@ -415,7 +415,7 @@ class Runtime:
 
         return UserService(self.user_store, self.passwords, PasswordPolicy(self.settings), self.permissions,
                            self.tokens, self.personal_tokens, self.sessions, self.lockout, self.email_verification,
-                           self.account_links)
+                           self.account_links, self._factor_store)
 
     @_built
     def password_reset(self) -> PasswordReset:

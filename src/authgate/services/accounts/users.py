@@ -13,13 +13,15 @@ token families and their access tokens) at once; personal access tokens stay unl
 email link (``password_reset``) or accepting an invitation (``invitations``), through ``set_password``. A
 password set by another (an administrator) or through an emailed link also ends the account's sign-in lockout.
 Deactivating a user ends their sessions and revokes their OAuth tokens; their personal access
-tokens are refused while they are inactive. A username or email is one identifier namespace:
+tokens are refused while they are inactive. Each of these also drops the sign-ins waiting for their second step. A username or email is one identifier namespace:
 nobody's username or email may equal, case-insensitively, another user's username or email. A new address
 is unverified until its owner opens the link mailed to it (``email_verification``); changing your own address
 on your profile needs your current password.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +42,11 @@ from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import User, identifier_key
 from authgate.storage.repositories.users import UserStore
 from authgate.storage.types import utcnow
+
+class PendingSignIns(Protocol):
+    def end_pending_of_user(self, s: Session, user_id: int) -> None:
+        """Drop every sign-in of the user waiting for its second step."""
+
 
 INACTIVE = "INACTIVE"
 STATUSES = (ACTIVE, INACTIVE)
@@ -83,6 +90,7 @@ class UserService:
         tokens: TokenService | None = None, personal_tokens: PersonalTokenService | None = None,
         sessions: SessionService | None = None, lockout: Lockout | None = None,
         verification: EmailVerification | None = None, links: AccountLinks | None = None,
+        pending_sign_ins: PendingSignIns | None = None,
     ):
         self.store = store
         self.passwords = passwords
@@ -94,6 +102,7 @@ class UserService:
         self.sessions = sessions
         self.verification = verification
         self.links = links
+        self.pending_sign_ins = pending_sign_ins
 
     def create(
         self, s: Session, username: str, email: str, password: str | None, *, is_administrator: bool = False,
@@ -267,10 +276,13 @@ class UserService:
         self._password_changed(s, actor, user, None, False, via=via)
 
     def end_sign_ins(self, s: Session, user_id: int, keep: str | None = None) -> None:
-        """What a password change or a deactivation ends: the user's refresh-token families with their access
-        tokens, and every browser session but ``keep``."""
+        """What a password change, a deactivation or a deletion ends: the user's refresh-token families with their
+        access tokens, every browser session but ``keep``, and the sign-ins waiting for their second step (each
+        stands for a password proved before: the old one, or one typed while the account could still act)."""
         self.tokens.revoke_user(s, user_id)
         self.sessions.end_all(s, user_id, keep=keep)
+        if self.pending_sign_ins is not None:
+            self.pending_sign_ins.end_pending_of_user(s, user_id)
 
     def _password_changed(self, s: Session, actor: Principal | None, user: User, keep: str | None,
                           revoke_personal_tokens: bool, via: str | None = None) -> None:
@@ -337,9 +349,8 @@ class UserService:
             self.permissions.require_administrator(actor, "delete an administrator")
         self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user), "delete a user holding")
         user.deleted_at = utcnow()
-        self.tokens.revoke_user(s, user.id)
+        self.end_sign_ins(s, user.id)
         self.personal_tokens.revoke_all(s, user.id)
-        self.sessions.end_all(s, user.id)
         self._record(s, "user.deleted", actor, user)
         s.flush()
 
