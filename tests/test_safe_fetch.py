@@ -27,9 +27,12 @@ def resolving_to(*addresses: str):
 @pytest.mark.parametrize("addresses", [
     ("127.0.0.1",), ("10.1.2.3",), ("192.168.0.10",), ("169.254.169.254",), ("::1",), ("::ffff:127.0.0.1",),
     ("fe80::1",), ("224.0.0.1",), ("100.64.0.1",), ("93.184.215.14", "10.0.0.1"),
+    ("64:ff9b::a00:1",), ("64:ff9b::7f00:1",), ("2002:a9fe:a9fe::1",), ("::7f00:1",), ("fec0::1",),
 ])
 def test_a_name_resolving_to_any_non_public_address_is_refused(addresses):
-    """Checked after resolution, every address: one private answer among public ones is enough to refuse."""
+    """Checked after resolution, every address: one private answer among public ones is enough to refuse. An IPv6
+    address that carries a private IPv4 one (NAT64 64:ff9b::/96 of RFC 6052, 6to4 2002::/16 of RFC 3056, the
+    IPv4-compatible ::/96) or is site-local (fec0::/10, RFC 3879) is refused too, though Python calls it global."""
     fetcher = SafeFetcher(resolve=resolving_to(*addresses))
     with pytest.raises(FetchRefused, match="non-public address"):
         fetcher.json("https://looks-public.example/client.json")

@@ -46,10 +46,22 @@ class FetchRefused(Exception):
     """The URL was not fetched, or its answer not taken; the message says why, for the client to read."""
 
 
+_EMBEDDING = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
+"""IPv6 ranges whose last 32 bits are an IPv4 address a gateway may reach: NAT64's well-known prefix (RFC 6052)
+and the deprecated IPv4-compatible addresses (RFC 4291 section 2.5.5.1)."""
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")
+"""Deprecated (RFC 3879) but still routed inside some networks; Python counts it as global."""
+
+
 def _public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _SITE_LOCAL:
+            return False
+        embedded = ip.ipv4_mapped or ip.sixtofour \
+            or next((ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) for net in _EMBEDDING if ip in net), None)
+        if embedded is not None and not _public(str(embedded)):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
