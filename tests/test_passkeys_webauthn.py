@@ -54,6 +54,7 @@ def register(browser: Browser, name: str = "Laptop", authenticator: SoftAuthenti
     assert chosen["authenticatorSelection"]["residentKey"] == "required"
     assert chosen["authenticatorSelection"]["userVerification"] == "required"
     added = browser.post("/profile/passkeys", data={"csrf_token": token, "name": name,
+                                                    "current_password": browser.user.password,
                                                     "credential": authenticator.create(chosen)})
     assert added.status_code == 303 and added.headers["Location"] == "/profile"
     assert name in browser.get("/profile").text
@@ -137,6 +138,7 @@ def test_a_challenge_works_only_for_its_user_and_its_ceremony_webauthn_13_4_3(pa
     stolen = SoftAuthenticator(passkey_server.base_url)
     alice_token = csrf_of(alice_browser.get("/profile"), "/profile/passkeys")
     refused = alice_browser.post("/profile/passkeys", data={"csrf_token": alice_token, "name": "Stolen challenge",
+                                                            "current_password": alice.password,
                                                             "credential": stolen.create(bobs_options)})
     assert refused.status_code == 303 and "Stolen" not in alice_browser.get(refused.headers["Location"]).text
 
@@ -234,6 +236,26 @@ def test_the_id_token_says_a_passkey_signed_in_rfc8176_2(passkey_server, redirec
     assert after_password.post(SECOND_STEP + "/passkey", data={
         "csrf_token": step_token, "next": "/", "credential": authenticator.get(options)}).status_code == 303
     assert id_token_amr(passkey_server, after_password, client) == ["pwd", "hwk", "mfa"]
+
+
+def test_a_session_alone_cannot_add_a_passkey_that_outlives_a_password_reset(passkey_server):
+    """Someone holding a user's session for a while (a borrowed laptop, a stolen cookie) must not leave a passkey
+    behind: it signs in alone (WebAuthn section 7.2) and a password reset removes none. Adding one takes the current
+    password, as removing one does; a wrong one counts against the account's lockout like a failed sign-in."""
+    user = passkey_server.create_user()
+    browser = signed_in(passkey_server, user)
+    for password in (None, "not the password"):
+        token = csrf_of(browser.get("/profile"), "/profile/passkeys")
+        options = browser.post("/profile/passkeys/options", data={"csrf_token": token}).json()
+        data = {"csrf_token": token, "name": "Left behind",
+                "credential": SoftAuthenticator(passkey_server.base_url).create(options)}
+        if password is not None:
+            data["current_password"] = password
+        refused = browser.post("/profile/passkeys", data=data)
+        assert refused.status_code == 303, refused.text[:300]
+        shown = browser.get(refused.headers["Location"]).text
+        assert "current password" in shown.lower() and "Left behind" not in shown
+    register(browser, "With the password")
 
 
 def test_nobody_renames_or_removes_another_users_passkey_and_the_reset_rule_holds(passkey_server):

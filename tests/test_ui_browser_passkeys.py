@@ -91,6 +91,7 @@ def test_register_a_passkey_sign_in_with_it_alone_use_it_after_the_password_and_
     sign_in(page, user)
     page.goto("/profile")
     page.get_by_label("Name of the new passkey").fill("This laptop")
+    page.get_by_label("Your password, to add a passkey").fill(user.password)
     page.get_by_role("button", name="Add a passkey").click()
     expect(page.get_by_text("Passkey “This laptop” added")).to_be_visible()
     expect(page.get_by_role("cell", name="This laptop", exact=True)).to_be_visible()

@@ -18,6 +18,8 @@ class Browser:
     def __init__(self, server: ServerProcess):
         self.server = server
         self.session = requests.Session()
+        self.user: User | None = None
+        """Whom ``login`` signed in."""
 
     def get(self, url: str, **kw) -> requests.Response:
         return self.session.get(urljoin(self.server.base_url + "/", url), allow_redirects=False,
@@ -52,6 +54,7 @@ class Browser:
         r, form = self.login_page(next_path)
         resp = self.submit_login(r, form, user.username, user.password)
         assert resp.status_code == 303, f"login failed: {resp.status_code} {resp.text[:500]}"
+        self.user = user
         return resp
 
     def open_authorize(self, params_or_url) -> requests.Response:

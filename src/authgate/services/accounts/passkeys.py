@@ -94,9 +94,15 @@ class PasskeyService:
         """``PublicKeyCredentialCreationOptions`` as JSON (§5.4) for ``navigator.credentials.create``."""
         return self._registration_options(s, self._self(actor), REGISTER, "")
 
-    def register(self, s: Session, actor: Principal, credential: str, name: str) -> Passkey:
-        """Verify the response of ``navigator.credentials.create`` (§7.1) and keep the new passkey."""
-        return self._register(s, self._self(actor), credential, name, REGISTER, "", actor)
+    def register(self, s: Session, actor: Principal, credential: str, name: str, current_password: str | None) -> Passkey:
+        """Verify the response of ``navigator.credentials.create`` (§7.1) and keep the new passkey. The current
+        password proves it is the user, not someone holding their session for a while: a passkey signs in alone
+        and outlives a password reset, so a stolen session must not be able to leave one behind. (An enrolment
+        during a sign-in follows the password just typed: ``register_enrolment``.)"""
+        user = self._self(actor)
+        _name(name)
+        self.users.check_current_password(user, current_password)
+        return self._register(s, user, credential, name, REGISTER, "", actor)
 
     def enrolment_options(self, s: Session, user: User, pending: str) -> str:
         """``registration_options`` for ``user`` setting up their first factor during a sign-in, the challenge bound

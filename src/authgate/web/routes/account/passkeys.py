@@ -1,6 +1,6 @@
 """Passkeys on ``/profile``: register one (the browser's ``navigator.credentials.create`` between two requests:
-the options, then the answer, put in the form by ``/static/passkeys.js``), rename one, remove one with the
-current password. ``PasskeyService`` holds every rule; these routes convert the form and render its answer."""
+the options, then the answer, put in the form by ``/static/passkeys.js``) with the current password, rename one,
+remove one with the current password. ``PasskeyService`` holds every rule; these routes convert the form and render its answer."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ async def register(request: Request) -> Response:
 
     def add():
         with rt.db.session() as s:
-            return rt.passkeys.register(s, who.principal, fields.get("credential", ""), fields.get("name", "")).name
+            return rt.passkeys.register(s, who.principal, fields.get("credential", ""), fields.get("name", ""),
+                                        fields.get("current_password")).name
 
     try:
         name = await run_in_threadpool(add)
