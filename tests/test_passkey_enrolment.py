@@ -203,6 +203,7 @@ def test_a_challenge_serves_only_its_own_pending_sign_in_webauthn_13_4_3(srv):
     refused_page(post_registration(bob_browser, bob_token, mallory.create(profile_options)))
     bobs_options = options_for(bob_browser, bob_token)
     on_profile = signed_in.post("/profile/passkeys", data={"csrf_token": profile_token, "name": "Bob's challenge",
+                                                           "current_password": other.password,
                                                            "credential": mallory.create(bobs_options)})
     assert on_profile.status_code == 303 and "Bob&#39;s challenge" not in signed_in.get("/profile").text
 
