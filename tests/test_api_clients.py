@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from support import (
-    Api, assert_invalid, assert_not_found, assert_token_error, assert_unauthenticated, token_request, unique,
+    Api, Browser, assert_invalid, assert_not_found, assert_token_error, assert_unauthenticated, pkce_pair,
+    token_request, unique,
 )
 
 
@@ -83,3 +84,30 @@ def test_changes_to_a_client_apply_to_its_next_token_request_rfc6749_5_2(server,
                        "invalid_scope")
     admin.ok("PUT", f"/oauth/clients/{client['id']}", json={"types": ["password"]})
     assert_token_error(token_request(server, {"grant_type": "client_credentials"}, auth=basic), "unauthorized_client")
+
+
+def test_an_administrator_pointing_a_client_elsewhere_makes_users_consent_again_rfc9700_4_1(server, admin):
+    """A remembered consent is for the client the user saw: where its codes go and its name. An administrator
+    (anyone with edit-auth_clients) who adds a redirect URI or renames the client makes every user asked again, so
+    codes never go silently to a new address (RFC 9700 section 4.1); a change of its scopes keeps the consent."""
+    home = f"https://{unique('app')}.example.org"
+    client = admin.ok("POST", "/oauth/clients", 201, json={"name": unique("web"), "redirect": home + "/cb",
+                                                           "types": ["authorization_code_grant"]})
+    browser = Browser(server)
+
+    def asked(redirect_uri: str) -> int:
+        return browser.open_authorize({"response_type": "code", "client_id": client["id"],
+                                       "redirect_uri": redirect_uri, "scope": "users:read", "state": "s",
+                                       "code_challenge": pkce_pair()[1], "code_challenge_method": "S256"}).status_code
+
+    consent = browser.consent_page({"response_type": "code", "client_id": client["id"], "redirect_uri": home + "/cb",
+                                    "scope": "users:read", "state": "s", "code_challenge": pkce_pair()[1],
+                                    "code_challenge_method": "S256"}, server.create_user())
+    assert browser.decide(consent, "approve").status_code == 302
+    assert asked(home + "/cb") == 302, "remembered to begin with"
+    admin.ok("PUT", f"/oauth/clients/{client['id']}", json={"scopes": ["users:read", "groups:read"]})
+    assert asked(home + "/cb") == 302, "a change of nothing the user saw forgot the consent"
+
+    elsewhere = f"https://{unique('other')}.example.net/cb"
+    admin.ok("PUT", f"/oauth/clients/{client['id']}", json={"redirect_uris": [home + "/cb", elsewhere]})
+    assert asked(elsewhere) == 200, "the remembered consent sent a code to the new address"

@@ -244,7 +244,8 @@ class Runtime:
         return ClientService(self.client_store, self.hasher, ClientCache(self.bus), self.permissions,
                              resource_scopes=self.resources.all_scopes,
                              revoke_tokens=lambda s, client_pk: self.tokens.revoke_client(s, client_pk),
-                             profile_key=lambda s: self.keys.ensure_profile_key(s))
+                             profile_key=lambda s: self.keys.ensure_profile_key(s),
+                             identity_changed=lambda s, client, before: self.consents.client_changed(s, client, before))
 
     @_built
     def tokens(self) -> TokenService:

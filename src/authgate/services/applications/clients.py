@@ -47,6 +47,7 @@ from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS, 
 from authgate.services.caching import events
 from authgate.services.caching.clients import ClientCache
 from authgate.services.credentials import scopes as scope_rules
+from authgate.services.credentials.consents import identity
 from authgate.services.errors import Invalid, NotFound
 from authgate.services.operations import audit
 from authgate.services.operations.listing import ListQuery, Page, paginate
@@ -226,7 +227,8 @@ class ClientService:
     def __init__(self, store: ClientStore, hasher: SecretHasher, cache: ClientCache,
                  permissions: PermissionService, resource_scopes: Callable[[Session], set[str]] | None = None,
                  revoke_tokens: Callable[[Session, int], None] | None = None,
-                 profile_key: Callable[[Session], None] | None = None):
+                 profile_key: Callable[[Session], None] | None = None,
+                 identity_changed: Callable[[Session, Client, tuple], int] | None = None):
         self.resource_scopes = resource_scopes or (lambda s: set())
         """The scopes resource servers define: a client may be limited to them too."""
         self.revoke_tokens = revoke_tokens or (lambda s, client_pk: None)
@@ -234,6 +236,9 @@ class ClientService:
         self.profile_key = profile_key or (lambda s: None)
         """Makes sure a signing key FAPI 2.0 allows is active (``KeyService.ensure_profile_key``), so that it is
         published before the first token of a client given the profile carries it."""
+        self.identity_changed = identity_changed or (lambda s, client, before: 0)
+        """``ConsentService.client_changed``: forgets users' consents when where its codes go or how it looks
+        changed."""
         self.store = store
         self.hasher = hasher
         self.permissions = permissions
@@ -474,7 +479,7 @@ class ClientService:
         client = self._editable(s, client_id)
         if values.get("public", client.public) != client.public:
             raise Invalid("public cannot change: register a new client instead", field="public")
-        before = service_reads(client.grants, client.scopes)
+        before, shown_before = service_reads(client.grants, client.scopes), identity(client)
         self._apply(
             client,
             values.get("name", client.name),
@@ -493,6 +498,7 @@ class ClientService:
         s.flush()
         audit.record(s, "client.updated", actor=actor, subject=client.client_id,
                      details={"fields": ",".join(sorted(values)), **given})
+        self.identity_changed(s, client, shown_before)
         return client
 
     @staticmethod

@@ -2,8 +2,8 @@
 
 A request is covered when every scope it asks for was approved before for that client (asking for
 less is covered too). ``prompt=consent`` still shows the page; revoking the application forgets it. A client
-that describes itself (RFC 7592 registration, a Client ID Metadata Document) and changes what users approved
-it as — its redirect URIs, name or displayed URLs (``identity``) — is forgotten by everyone (``client_changed``):
+whose redirect URIs, name or displayed URLs (``identity``: what users approved it as) change — by itself (RFC 7592
+registration, a Client ID Metadata Document) or by an administrator — is forgotten by everyone (``client_changed``):
 a consent given to one client must not carry codes to new addresses or vouch for a new face (RFC 9700 4.1, 4.7).
 """
 
@@ -52,8 +52,9 @@ class ConsentService:
         return self.store.delete(s, user_id, client_pk)
 
     def client_changed(self, s: Session, client: Client, before: tuple) -> int:
-        """After a client changed itself: when its ``identity`` is no longer ``before``, forget every user's
-        consent for it (recorded in the audit log); how many were forgotten."""
+        """After a client changed (itself, by RFC 7592 or its metadata document, or by an administrator): when its
+        ``identity`` is no longer ``before``, forget every user's consent for it (recorded in the audit log); how
+        many were forgotten."""
         if identity(client) == before:
             return 0
         forgotten = self.store.delete_for_client(s, client.id)
