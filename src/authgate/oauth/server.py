@@ -24,20 +24,20 @@ from authlib.oauth2.rfc6749 import (
 )
 
 from authgate.oauth import fapi
-from authgate.oauth.client_assertion import PrivateKeyJwt
-from authgate.oauth.client_auth import authenticate_basic, basic_credentials, secret_post_or_secret_only
+from authgate.oauth.authorization.request_objects import RequestObjects
+from authgate.oauth.clients.client_assertion import PrivateKeyJwt
+from authgate.oauth.clients.client_auth import authenticate_basic, basic_credentials, secret_post_or_secret_only
 from authgate.oauth.context import bound, current_db
-from authgate.oauth.device import DeviceAuthorizationEndpoint
 from authgate.oauth.dpop import Dpop, DpopError
+from authgate.oauth.endpoints.device import DeviceAuthorizationEndpoint
+from authgate.oauth.endpoints.introspection import IntrospectionEndpoint
+from authgate.oauth.endpoints.revocation import RevocationEndpoint
 from authgate.oauth.errors import DpopProofError, TooManyRequestsError, repeated_parameters
 from authgate.oauth.grants.base import GrantServices
 from authgate.oauth.grants.registry import TOKEN_GRANTS
-from authgate.oauth.introspection import IntrospectionEndpoint
 from authgate.oauth.issuing import TokenGenerator
 from authgate.oauth.models import OAuthClient
-from authgate.oauth.request_objects import RequestObjects
 from authgate.oauth.requests import OAuthRequest
-from authgate.oauth.revocation import RevocationEndpoint
 from authgate.services.applications import client_limits
 from authgate.services.applications.metadata_documents import DocumentRefused
 from authgate.services.credentials import scopes as scope_rules

@@ -22,7 +22,7 @@ UNTRUSTED_IF_REPEATED = ("client_id", "redirect_uri", "response_type")
 def refuse_request_uri(data: dict) -> None:
     """A ``request_uri`` PAR did not issue (OpenID Connect Core §6.2, RFC 9101 §5.2) is not fetched: say so
     rather than ignore parameters the client meant to be authoritative. (A ``request`` never gets here: the
-    request object's parameters replaced it, ``oauth/request_objects.py``.)"""
+    request object's parameters replaced it, ``oauth/authorization/request_objects.py``.)"""
     if "request_uri" in data:
         raise RequestURINotSupportedError("The 'request_uri' parameter is supported only as issued by the pushed "
                                           "authorization request endpoint.")

@@ -18,10 +18,10 @@ from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oidc.core import grants as oidc_grants
 from authlib.oidc.core.errors import ConsentRequiredError, InteractionRequiredError, LoginRequiredError
 from authgate.oauth.context import current_db
-from authgate.oauth.metadata import PATHS
-from authgate.oauth.userinfo import ID_TOKEN_CLAIMS, SCOPE_CLAIMS, email_claims
-from authgate.services.applications import profiles
+from authgate.oauth.endpoints.metadata import PATHS
+from authgate.oauth.endpoints.userinfo import ID_TOKEN_CLAIMS, SCOPE_CLAIMS, email_claims
 from authgate.services.accounts.assurance import ACR_MFA, ACR_VALUES_SUPPORTED, is_multi_factor
+from authgate.services.applications import profiles
 
 PROMPTS_SUPPORTED = ["none", "login", "consent"]
 

@@ -10,7 +10,7 @@ the classes and Authlib).
 
 from __future__ import annotations
 
-from authgate.oauth.device import DeviceCodeGrant
+from authgate.oauth.endpoints.device import DeviceCodeGrant
 from authgate.oauth.grants.authorization_code import AuthorizationCodeGrant
 from authgate.oauth.grants.client_credentials import ClientCredentialsGrant
 from authgate.oauth.grants.password import PasswordGrant

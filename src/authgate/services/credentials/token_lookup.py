@@ -5,7 +5,7 @@ authgate's three token kinds cannot be mistaken for one another: refresh tokens 
 personal access tokens ``agp_``, and access tokens are JWTs signed by a key of ours. So a
 ``token_type_hint`` is never needed to find a token, and a wrong one cannot mislead the search.
 
-Introspection first asks ``remembered`` (no session at all: ``oauth/introspection.py``'s
+Introspection first asks ``remembered`` (no session at all: ``oauth/endpoints/introspection.py``'s
 memory-only introspector); with a session, ``find(memory_first=True)`` still describes a JWT access
 token whose principal the bearer cache holds from its verified claims with no query (``row`` is then
 None). The statements are the stores' (``storage/repositories/``).

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from authgate.oauth.metadata import AUTHORIZATION_SERVER_PATH, OPENID_CONFIGURATION_PATH, PATHS
-from authgate.oauth.protected_resource import PROTECTED_RESOURCE_PATH
+from authgate.oauth.endpoints.metadata import AUTHORIZATION_SERVER_PATH, OPENID_CONFIGURATION_PATH, PATHS
+from authgate.oauth.endpoints.protected_resource import PROTECTED_RESOURCE_PATH
 
 METHODS = {
     PATHS["token_endpoint"]: b"POST",

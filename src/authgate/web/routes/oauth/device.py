@@ -1,6 +1,6 @@
 """``/device``: where a signed-in user enters a device's user code and approves or denies it (RFC 8628 §3.3).
 
-What to answer is decided in ``oauth/device_approval.py``; this module reads the request and renders."""
+What to answer is decided in ``oauth/authorization/device_approval.py``; this module reads the request and renders."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.oauth.decisions import ConsentNeeded, SignInNeeded
-from authgate.oauth.device import VERIFICATION_PATH
-from authgate.oauth.device_approval import CodeNeeded, decide_device
+from authgate.oauth.authorization.decisions import ConsentNeeded, SignInNeeded
+from authgate.oauth.authorization.device_approval import CodeNeeded, decide_device
+from authgate.oauth.endpoints.device import VERIFICATION_PATH
+from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.pages.csrf import checked_form, session_binding
-from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.forms import client_ip
 from authgate.web.pages.templates import page
 from authgate.web.pages.visitor import visitor_of

@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from authgate.oauth import metadata, protected_resource
-from authgate.oauth.metadata import AUTHORIZATION_SERVER_PATH, OPENID_CONFIGURATION_PATH, PATHS
-from authgate.oauth.protected_resource import PROTECTED_RESOURCE_PATH
+from authgate.oauth.endpoints import metadata, protected_resource
+from authgate.oauth.endpoints.metadata import AUTHORIZATION_SERVER_PATH, OPENID_CONFIGURATION_PATH, PATHS
+from authgate.oauth.endpoints.protected_resource import PROTECTED_RESOURCE_PATH
 from authgate.web.http.error_format import ErrorFormat
 
 router = APIRouter(include_in_schema=False, route_class=ErrorFormat.JSON.route_class)

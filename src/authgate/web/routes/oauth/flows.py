@@ -11,20 +11,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.oauth.decisions import (ConsentNeeded, Refused, SecondFactorNeeded, SignInNeeded, Unreadable,
+from authgate.oauth.authorization.decisions import (ConsentNeeded, Refused, SecondFactorNeeded, SignInNeeded, Unreadable,
                                       decide_authorization)
-from authgate.oauth.metadata import PATHS
+from authgate.oauth.endpoints.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.services.applications.metadata_documents import DocumentRefused
 from authgate.services.credentials import scopes as scope_rules
-from authgate.web.pages.cookies import SESSION_COOKIE, read_cookie
-from authgate.web.pages.csrf import checked_form, session_binding
 from authgate.web.http.error_format import ErrorFormat
-from authgate.web.pages.forms import BadForm, client_ip, query_pairs, read_form
-from authgate.web.pages.pending import to_pending
 from authgate.web.http.oauth_json import oauth_json
 from authgate.web.http.observability import token_outcome
 from authgate.web.http.plain_errors import in_words
+from authgate.web.pages.cookies import SESSION_COOKIE, read_cookie
+from authgate.web.pages.csrf import checked_form, session_binding
+from authgate.web.pages.forms import BadForm, client_ip, query_pairs, read_form
+from authgate.web.pages.pending import to_pending
 from authgate.web.pages.templates import error_page, page, render, signed_in_state
 from authgate.web.pages.visitor import optional_visitor, visitor_of
 

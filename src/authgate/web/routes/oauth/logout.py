@@ -6,7 +6,7 @@ An application's POST is answered with a redirect to the same request by GET: th
 form (POST, CSRF token bound to the session) carries the request on. Signing out is ``SessionService.end``, as on
 the sign-out page, so the applications signed in through the session hear of it (Back-Channel Logout). Then the
 browser goes to the registered ``post_logout_redirect_uri`` (with ``state``), or sees the signed-out page.
-The reading of the request is ``oauth/end_session.py``'s."""
+The reading of the request is ``oauth/endpoints/end_session.py``'s."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.oauth.end_session import EndSession, EndSessionRefused, read_end_session
-from authgate.oauth.metadata import PATHS
+from authgate.oauth.endpoints.end_session import EndSession, EndSessionRefused, read_end_session
+from authgate.oauth.endpoints.metadata import PATHS
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.cookies import SESSION_COOKIE, delete_cookie, read_cookie
 from authgate.web.pages.csrf import EXPIRED_HINT, FormRejected, session_binding

@@ -1,4 +1,4 @@
-"""``POST /oauth/par``: pushed authorization requests (RFC 9126 §2); the rules are ``oauth/par.py``'s."""
+"""``POST /oauth/par``: pushed authorization requests (RFC 9126 §2); the rules are ``oauth/authorization/par.py``'s."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.oauth import par
-from authgate.oauth.metadata import PATHS
+from authgate.oauth.authorization import par
+from authgate.oauth.endpoints.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.http.oauth_json import oauth_json

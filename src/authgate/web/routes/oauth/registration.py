@@ -1,6 +1,6 @@
 """``/oauth/register`` (RFC 7591 §3) and each registered client's configuration endpoint
 ``/oauth/register/{client_id}`` (RFC 7592 §2): JSON in, JSON out, never cached; the work is
-``oauth/registration.py``'s. Browser apps may call them (CORS without credentials: ``web/http/cors.py``)."""
+``oauth/clients/registration.py``'s. Browser apps may call them (CORS without credentials: ``web/http/cors.py``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.oauth import registration
-from authgate.oauth.metadata import PATHS
+from authgate.oauth.clients import registration
+from authgate.oauth.endpoints.metadata import PATHS
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.http.oauth_json import NO_STORE, oauth_json
 from authgate.web.pages.forms import client_ip

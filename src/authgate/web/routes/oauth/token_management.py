@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.oauth.introspection import answer_from_memory
-from authgate.oauth.metadata import PATHS
+from authgate.oauth.endpoints.introspection import answer_from_memory
+from authgate.oauth.endpoints.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.web.http.error_format import ErrorFormat
-from authgate.web.pages.forms import BadForm, client_ip, read_form
 from authgate.web.http.oauth_json import oauth_json
+from authgate.web.pages.forms import BadForm, client_ip, read_form
 
 router = APIRouter(include_in_schema=False, route_class=ErrorFormat.OAUTH.route_class)
 

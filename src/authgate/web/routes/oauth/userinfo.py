@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from authgate.oauth.metadata import PATHS
-from authgate.oauth.userinfo import user_claims
+from authgate.oauth.endpoints.metadata import PATHS
+from authgate.oauth.endpoints.userinfo import user_claims
 from authgate.services.accounts.principal import Principal
 from authgate.web.bearer import REALM, BearerError, authenticate
 from authgate.web.http.error_format import ErrorFormat

@@ -10,12 +10,12 @@ for the client), ``Unreadable``, or ``Answered`` (the redirect with a code or ``
 It reads and records remembered consent, applies ``prompt``, ``max_age`` and ``acr_values``, and audits the answer.
 Consent is remembered per scope set only: a request naming resources (RFC 8707) always shows the page,
 which names them, and approving it remembers nothing.
-A request by ``request_uri`` (RFC 9126 §4) is decided on its pushed parameters (``oauth/par.py``), its round
+A request by ``request_uri`` (RFC 9126 §4) is decided on its pushed parameters (``oauth/authorization/par.py``), its round
 trips carry only ``client_id`` and ``request_uri``, and the pushed request ends with the answer. A request object
-(RFC 9101, ``oauth/request_objects.py``) is decided on its verified parameters, kept as a pushed request is
+(RFC 9101, ``oauth/authorization/request_objects.py``) is decided on its verified parameters, kept as a pushed request is
 (``front_channel``, which does not count as pushed) for the round trips, so it is verified once.
 The adapter only converts the HTTP request and renders the outcome; CSRF stays in the adapter.
-The device approval page (``oauth/device_approval.py``) answers with the same outcomes.
+The device approval page (``oauth/authorization/device_approval.py``) answers with the same outcomes.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from urllib.parse import urlencode
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
-from authgate.oauth import request_objects
 from authgate.oauth import fapi
+from authgate.oauth.authorization import request_objects
+from authgate.oauth.authorization.par import pushed_only, pushed_request
+from authgate.oauth.endpoints.metadata import PATHS
 from authgate.oauth.grants.openid import second_factor_needed, sign_in_needed
-from authgate.oauth.metadata import PATHS
-from authgate.oauth.par import pushed_only, pushed_request
 from authgate.oauth.requests import OAuthRequest
 from authgate.services.accounts.second_step import Pending
 from authgate.services.accounts.sessions import SignedIn

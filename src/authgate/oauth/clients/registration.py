@@ -16,7 +16,7 @@ import json
 import re
 from urllib.parse import urlsplit
 
-from authgate.oauth.metadata import PATHS
+from authgate.oauth.endpoints.metadata import PATHS
 from authgate.services.applications import client_keys
 from authgate.services.applications.grant_types import GRANTS
 from authgate.services.applications.logout_uris import logout_view

@@ -5,26 +5,26 @@ The push is authenticated as at the token endpoint (``AuthorizationServer.authen
 names itself with ``client_id``) and validated as the authorization endpoint validates a request (the same
 ``consent_grant``: client, redirect URI, response type, scope, PKCE, OpenID Connect), so a request that could
 not be authorized is refused now, in OAuth JSON (§2.3), rather than on a page later. A ``request_uri`` inside a
-push is refused (§2.1). A push may carry a signed request object instead (§3, ``oauth/request_objects.py``): then
+push is refused (§2.1). A push may carry a signed request object instead (§3, ``oauth/authorization/request_objects.py``): then
 only its parameters count. A DPoP proof sent with the push binds the code to its key, as ``dpop_jkt`` does
 (RFC 9449 §10.1).
 
 At the authorization endpoint, ``pushed_request`` swaps the browser's request (``client_id`` and
 ``request_uri``) for the pushed one: nothing else in the query counts (§4). The pushed request's lifetime and
-one-time use are ``services/credentials/pushed_requests.py``'s; the decisions (``oauth/decisions.py``) end it.
+one-time use are ``services/credentials/pushed_requests.py``'s; the decisions (``oauth/authorization/decisions.py``) end it.
 """
 
 from __future__ import annotations
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
-from authgate.oauth import request_objects
 from authgate.oauth import fapi
+from authgate.oauth.authorization import request_objects
 from authgate.oauth.context import bound
 from authgate.oauth.dpop import DpopError
+from authgate.oauth.endpoints.metadata import PATHS
 from authgate.oauth.errors import DpopProofError
 from authgate.oauth.grants.base import AuthgateGrant
-from authgate.oauth.metadata import PATHS
 from authgate.oauth.requests import OAuthRequest
 from authgate.services.credentials.pushed_requests import REQUEST_URI_PREFIX, Pushed
 

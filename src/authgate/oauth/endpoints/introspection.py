@@ -16,7 +16,7 @@ from authlib.consts import default_json_headers
 from authlib.oauth2.rfc6749 import InvalidClientError
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as AuthlibIntrospection
 
-from authgate.oauth.client_auth import basic_credentials
+from authgate.oauth.clients.client_auth import basic_credentials
 from authgate.oauth.context import current_db
 from authgate.oauth.models import OAuthPresentedToken
 from authgate.oauth.requests import OAuthRequest

@@ -1,6 +1,6 @@
 """The device approval decision (RFC 8628 §3.3): what ``/device`` answers a person with a user code.
 
-The same outcomes as the authorization endpoint (``oauth/decisions.py``): ``SignInNeeded`` with the
+The same outcomes as the authorization endpoint (``oauth/authorization/decisions.py``): ``SignInNeeded`` with the
 typed code to come back to, ``ConsentNeeded`` for a pending request, and once the person chose,
 ``DeviceAnswered``; plus ``CodeNeeded``, the code form again. Remembered consent never skips this
 page: the person must compare the code on their device (§5.4, remote phishing), and approving does
@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from authgate.oauth.decisions import APPROVE, ConsentNeeded, SignInNeeded
-from authgate.oauth.device import VERIFICATION_PATH
+from authgate.oauth.authorization.decisions import APPROVE, ConsentNeeded, SignInNeeded
+from authgate.oauth.endpoints.device import VERIFICATION_PATH
 from authgate.services.accounts.sessions import SignedIn
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.device_codes import normalize_user_code
