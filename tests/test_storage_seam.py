@@ -44,7 +44,7 @@ def test_services_issue_no_sql(module):
 
 
 def test_the_services_are_found():
-    assert {"accounts/users.py", "credentials/bearer.py", "caching/bus.py", "runtime.py"} <= set(SERVICES)
+    assert {"accounts/people/users.py", "credentials/bearer.py", "caching/bus.py", "runtime.py"} <= set(SERVICES)
 
 
 def test_the_protocol_core_issues_no_sql():

@@ -12,7 +12,7 @@ import sys
 from datetime import timedelta
 
 from authgate.cli.output import emit
-from authgate.services.accounts.principal import SYSTEM
+from authgate.services.accounts.people.principal import SYSTEM
 from authgate.services.errors import Invalid, NotFound
 from authgate.services.operations.bootstrap import generated_admin_password
 from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery
@@ -33,10 +33,10 @@ class _OnFirstUse:
         return getattr(importlib.import_module(self._name), attr)
 
 
-group_views = _OnFirstUse("authgate.services.accounts.groups")
-user_import = _OnFirstUse("authgate.services.accounts.user_import")
-user_views = _OnFirstUse("authgate.services.accounts.users")
-session_views = _OnFirstUse("authgate.services.accounts.user_sessions")
+group_views = _OnFirstUse("authgate.services.accounts.people.groups")
+user_import = _OnFirstUse("authgate.services.accounts.people.user_import")
+user_views = _OnFirstUse("authgate.services.accounts.people.users")
+session_views = _OnFirstUse("authgate.services.accounts.sessions.user_sessions")
 client_views = _OnFirstUse("authgate.services.applications.clients")
 token_views = _OnFirstUse("authgate.services.credentials.personal_tokens")
 

@@ -4,8 +4,8 @@ a change is audited and applies from each user's next sign-in, in every server p
 from __future__ import annotations
 
 from authgate.cli.output import emit
-from authgate.services.accounts.factor_policy import GROUPS
-from authgate.services.accounts.principal import SYSTEM
+from authgate.services.accounts.factors.factor_policy import GROUPS
+from authgate.services.accounts.people.principal import SYSTEM
 from authgate.services.runtime import Runtime
 
 WORDS = {"off": "nobody (each user's choice)", "everyone": "everyone", "administrators": "administrators"}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 
 from authgate.cli.output import emit
-from authgate.services.accounts.principal import SYSTEM
+from authgate.services.accounts.people.principal import SYSTEM
 from authgate.services.errors import Invalid
 from authgate.services.federation.providers import public_view
 from authgate.services.federation.sign_in import callback_path

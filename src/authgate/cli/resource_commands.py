@@ -7,7 +7,7 @@ the server does at start, so the list is the same whether or not a server has ru
 from __future__ import annotations
 
 from authgate.cli.output import emit
-from authgate.services.accounts.principal import SYSTEM
+from authgate.services.accounts.people.principal import SYSTEM
 from authgate.services.applications.resources import public_view
 from authgate.services.runtime import Runtime
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2.rfc6749 import ClientMixin, TokenMixin
 from authlib.oidc.core import AuthorizationCodeMixin
 
-from authgate.services.accounts.assurance import acr_of
+from authgate.services.accounts.sign_in.assurance import acr_of
 from authgate.services.applications.clients import ClientService, ClientView, port_is_valid
 from authgate.services.applications.grant_types import GRANTS
 from authgate.services.applications.resources import default_scopes, undefined_scopes
@@ -123,7 +123,7 @@ class OAuthCode(AuthorizationCodeMixin):
         return self.row.amr.split() if self.row.amr else None
 
     def get_acr(self) -> str | None:
-        """The class of that sign-in (``services/accounts/assurance.py``; OpenID Connect Core §2)."""
+        """The class of that sign-in (``services/accounts/sign_in/assurance.py``; OpenID Connect Core §2)."""
         return acr_of(self.row.amr)
 
 

@@ -20,24 +20,24 @@ if TYPE_CHECKING:
     from authgate.security.encryption import SecretBox
     from authgate.security.passwords import Passwords
     from authgate.security.secrets import SecretHasher
-    from authgate.services.accounts.account_links import AccountLinks
-    from authgate.services.accounts.effective_permissions import EffectivePermissions
-    from authgate.services.accounts.email_verification import EmailVerification
-    from authgate.services.accounts.factor_policy import FactorPolicyService
-    from authgate.services.accounts.factors import FactorService
-    from authgate.services.accounts.groups import GroupService
-    from authgate.services.accounts.invitations import Invitations
-    from authgate.services.accounts.last_seen import LastSeen
-    from authgate.services.accounts.lockout import Lockout
-    from authgate.services.accounts.login_guard import LoginGuard
-    from authgate.services.accounts.passkey_sign_in import PasskeySignIn
-    from authgate.services.accounts.password_reset import PasswordReset
-    from authgate.services.accounts.passkeys import PasskeyService
-    from authgate.services.accounts.permissions import PermissionService
-    from authgate.services.accounts.second_step import SecondStep
-    from authgate.services.accounts.sessions import SessionService
-    from authgate.services.accounts.user_sessions import UserSessions
-    from authgate.services.accounts.users import UserService
+    from authgate.services.accounts.email_links.account_links import AccountLinks
+    from authgate.services.accounts.email_links.email_verification import EmailVerification
+    from authgate.services.accounts.email_links.invitations import Invitations
+    from authgate.services.accounts.email_links.password_reset import PasswordReset
+    from authgate.services.accounts.factors.factor_policy import FactorPolicyService
+    from authgate.services.accounts.factors.factors import FactorService
+    from authgate.services.accounts.factors.passkeys import PasskeyService
+    from authgate.services.accounts.people.effective_permissions import EffectivePermissions
+    from authgate.services.accounts.people.groups import GroupService
+    from authgate.services.accounts.people.permissions import PermissionService
+    from authgate.services.accounts.people.users import UserService
+    from authgate.services.accounts.sessions.last_seen import LastSeen
+    from authgate.services.accounts.sessions.sessions import SessionService
+    from authgate.services.accounts.sessions.user_sessions import UserSessions
+    from authgate.services.accounts.sign_in.lockout import Lockout
+    from authgate.services.accounts.sign_in.login_guard import LoginGuard
+    from authgate.services.accounts.sign_in.passkey_sign_in import PasskeySignIn
+    from authgate.services.accounts.sign_in.second_step import SecondStep
     from authgate.services.applications.client_limits import ClientLimits
     from authgate.services.applications.clients import ClientService
     from authgate.services.applications.logout_deliveries import LogoutDeliveries
@@ -225,7 +225,7 @@ class Runtime:
 
     @_built
     def permissions(self) -> PermissionService:
-        from authgate.services.accounts.permissions import PermissionService
+        from authgate.services.accounts.people.permissions import PermissionService
 
         return PermissionService(self.permission_store, self.user_store, self.group_store, self.client_store)
 
@@ -291,13 +291,13 @@ class Runtime:
 
     @_built
     def last_seen(self) -> LastSeen:
-        from authgate.services.accounts.last_seen import LastSeen
+        from authgate.services.accounts.sessions.last_seen import LastSeen
 
         return LastSeen(self.db, self._session_store)
 
     @_built
     def sessions(self) -> SessionService:
-        from authgate.services.accounts.sessions import SessionService
+        from authgate.services.accounts.sessions.sessions import SessionService
 
         sessions = SessionService(self.settings, self.hasher, self._csrf_key, self._session_store, self.last_seen)
         # the deliveries are built at the first ending (they need the sessions, and sign with JOSE)
@@ -306,7 +306,7 @@ class Runtime:
 
     @_built
     def user_sessions(self) -> UserSessions:
-        from authgate.services.accounts.user_sessions import UserSessions
+        from authgate.services.accounts.sessions.user_sessions import UserSessions
 
         return UserSessions(self._session_store, self.user_store, self.permissions, self.hasher, self.sessions)
 
@@ -386,7 +386,7 @@ class Runtime:
 
     @_built
     def lockout(self) -> Lockout:
-        from authgate.services.accounts.lockout import Lockout
+        from authgate.services.accounts.sign_in.lockout import Lockout
 
         return Lockout(self.settings, self.limiter)
 
@@ -398,21 +398,21 @@ class Runtime:
 
     @_built
     def account_links(self) -> AccountLinks:
-        from authgate.services.accounts.account_links import AccountLinks
+        from authgate.services.accounts.email_links.account_links import AccountLinks
         from authgate.storage.repositories.account_links import SqlAccountLinkStore
 
         return AccountLinks(self.settings, self.hasher, SqlAccountLinkStore(), self.mailer)
 
     @_built
     def email_verification(self) -> EmailVerification:
-        from authgate.services.accounts.email_verification import EmailVerification
+        from authgate.services.accounts.email_links.email_verification import EmailVerification
 
         return EmailVerification(self.settings, self.account_links, self.limiter)
 
     @_built
     def users(self) -> UserService:
-        from authgate.services.accounts.password_policy import PasswordPolicy
-        from authgate.services.accounts.users import UserService
+        from authgate.services.accounts.people.password_policy import PasswordPolicy
+        from authgate.services.accounts.people.users import UserService
 
         return UserService(self.user_store, self.passwords, PasswordPolicy(self.settings), self.permissions,
                            self.tokens, self.personal_tokens, self.sessions, self.lockout, self.email_verification,
@@ -420,53 +420,53 @@ class Runtime:
 
     @_built
     def password_reset(self) -> PasswordReset:
-        from authgate.services.accounts.password_reset import PasswordReset
+        from authgate.services.accounts.email_links.password_reset import PasswordReset
 
         return PasswordReset(self.settings, self.users, self.account_links, self.limiter)
 
     @_built
     def invitations(self) -> Invitations:
-        from authgate.services.accounts.invitations import Invitations
+        from authgate.services.accounts.email_links.invitations import Invitations
 
         return Invitations(self.users, self.account_links)
 
     @_built
     def login_guard(self) -> LoginGuard:
-        from authgate.services.accounts.login_guard import LoginGuard
+        from authgate.services.accounts.sign_in.login_guard import LoginGuard
 
         return LoginGuard(self.lockout, self.users, self.hasher, self.permissions, self.bus)
 
     @_built
     def passkeys(self) -> PasskeyService:
-        from authgate.services.accounts.passkeys import PasskeyService
+        from authgate.services.accounts.factors.passkeys import PasskeyService
         from authgate.storage.repositories.passkeys import SqlPasskeyStore
 
         return PasskeyService(SqlPasskeyStore(), self.hasher, self.users, self.settings.issuer)
 
     @_built
     def factors(self) -> FactorService:
-        from authgate.services.accounts.factors import FactorService
+        from authgate.services.accounts.factors.factors import FactorService
 
         return FactorService(self._factor_store, self.secret_box, self.hasher, self.users, self.passkeys,
                              self.permissions)
 
     @_built
     def factor_policy(self) -> FactorPolicyService:
-        from authgate.services.accounts.factor_policy import FactorPolicyService
+        from authgate.services.accounts.factors.factor_policy import FactorPolicyService
         from authgate.storage.repositories.factor_policy import SqlFactorPolicyStore
 
         return FactorPolicyService(SqlFactorPolicyStore(), self.permissions)
 
     @_built
     def second_step(self) -> SecondStep:
-        from authgate.services.accounts.second_step import SecondStep
+        from authgate.services.accounts.sign_in.second_step import SecondStep
 
         return SecondStep(self.factors, self._factor_store, self.hasher, self.lockout, self.login_guard,
                           self.sessions, self.factor_policy, self.passkeys, self.settings.pending_sign_in_seconds)
 
     @_built
     def passkey_sign_in(self) -> PasskeySignIn:
-        from authgate.services.accounts.passkey_sign_in import PasskeySignIn
+        from authgate.services.accounts.sign_in.passkey_sign_in import PasskeySignIn
 
         return PasskeySignIn(self.passkeys, self.lockout, self.sessions)
 
@@ -493,7 +493,7 @@ class Runtime:
 
     @_built
     def groups(self) -> GroupService:
-        from authgate.services.accounts.groups import GroupService
+        from authgate.services.accounts.people.groups import GroupService
 
         return GroupService(self.group_store, self.user_store, self.permissions)
 
@@ -533,7 +533,7 @@ class Runtime:
 
     @_built
     def effective_permissions(self) -> EffectivePermissions:
-        from authgate.services.accounts.effective_permissions import EffectivePermissions
+        from authgate.services.accounts.people.effective_permissions import EffectivePermissions
 
         return EffectivePermissions(self.permission_store, self.group_store, self.permissions)
 

@@ -234,7 +234,7 @@ class WebSession(Base):
     ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     """The client address at sign-in, as the app sees it (behind ``AUTHGATE_TRUSTED_PROXIES``: the forwarded one)."""
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    """The last request seen with it, to the minute (written in the background, ``services/accounts/last_seen.py``)."""
+    """The last request seen with it, to the minute (written in the background, ``services/accounts/sessions/last_seen.py``)."""
 
 
 
@@ -366,7 +366,7 @@ class ShownOnceSlot(Base):
 
 
 class UserFactor(Base):
-    """A user's second factor (``services/accounts/factors.py``): a TOTP secret, sealed under ``AUTHGATE_SECRET_KEY`` when
+    """A user's second factor (``services/accounts/factors/factors.py``): a TOTP secret, sealed under ``AUTHGATE_SECRET_KEY`` when
     set; unconfirmed until a first code proves the authenticator has it. ``last_step`` is the TOTP time step of
     the last code accepted, so a code is good once."""
 
@@ -407,7 +407,7 @@ class PendingSignIn(Base):
 
 
 class FactorPolicy(Base):
-    """Who must have a second factor (``services/accounts/factor_policy.py``): one row, ``require`` one of ``off``,
+    """Who must have a second factor (``services/accounts/factors/factor_policy.py``): one row, ``require`` one of ``off``,
     ``everyone``, ``administrators``, ``groups`` (the members of ``factor_policy_groups``); no row is ``off``."""
 
     __tablename__ = "factor_policy"
@@ -426,7 +426,7 @@ class FactorPolicyGroup(Base):
 
 
 class Passkey(Base):
-    """A WebAuthn credential (``services/accounts/passkeys.py``): its id and public key (COSE, base64url) as the
+    """A WebAuthn credential (``services/accounts/factors/passkeys.py``): its id and public key (COSE, base64url) as the
     authenticator gave them at registration, the user handle it stores with a discoverable credential, and the
     signature counter last seen. Nothing here is secret: the private key never leaves the authenticator."""
 
@@ -509,7 +509,7 @@ class LogoutDelivery(Base):
 
 
 class AccountLink(Base):
-    """A link mailed to a user (``services/accounts/account_links.py``): reset the password, verify the address,
+    """A link mailed to a user (``services/accounts/email_links/account_links.py``): reset the password, verify the address,
     accept an invitation. Found by the keyed hash of its token; good once (``used_at``) until ``expires_at``; a
     verification is for the ``email`` it was sent to."""
 

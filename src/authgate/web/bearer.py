@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from authgate.oauth import dpop
 from authgate.oauth.endpoints import protected_resource
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.bearer import BearerService, InvalidToken
 

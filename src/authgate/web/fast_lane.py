@@ -26,7 +26,7 @@ from weakref import WeakKeyDictionary
 from prometheus_client import Counter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.credentials.bearer import BearerService, InvalidToken
 from authgate.services.operations.background import Background
 from authgate.web.bearer import BearerError, keep_check, refusal, token_of

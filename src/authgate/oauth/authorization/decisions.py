@@ -31,8 +31,8 @@ from authgate.oauth.authorization.par import pushed_only, pushed_request
 from authgate.oauth.endpoints.metadata import PATHS
 from authgate.oauth.grants.openid import second_factor_needed, sign_in_needed
 from authgate.oauth.requests import OAuthRequest
-from authgate.services.accounts.second_step import Pending
-from authgate.services.accounts.sessions import SignedIn
+from authgate.services.accounts.sessions.sessions import SignedIn
+from authgate.services.accounts.sign_in.second_step import Pending
 from authgate.services.credentials import scopes as scope_rules
 from authgate.storage.types import utcnow
 

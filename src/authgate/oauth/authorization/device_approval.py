@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from authgate.oauth.authorization.decisions import APPROVE, ConsentNeeded, SignInNeeded
 from authgate.oauth.endpoints.device import VERIFICATION_PATH
-from authgate.services.accounts.sessions import SignedIn
+from authgate.services.accounts.sessions.sessions import SignedIn
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.device_codes import normalize_user_code
 from authgate.services.operations.ratelimit import TooManyAttempts

@@ -9,10 +9,10 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidScopeError
 
 from authgate.oauth import resources as targets
 from authgate.oauth.issuing import issuing
-from authgate.services.accounts.login_guard import LoginGuard
-from authgate.services.accounts.second_step import SecondStep
-from authgate.services.accounts.sessions import SessionService
-from authgate.services.accounts.users import UserService
+from authgate.services.accounts.people.users import UserService
+from authgate.services.accounts.sessions.sessions import SessionService
+from authgate.services.accounts.sign_in.login_guard import LoginGuard
+from authgate.services.accounts.sign_in.second_step import SecondStep
 from authgate.services.applications.clients import ClientService
 from authgate.services.applications.grant_types import GrantSpec
 from authgate.services.applications.resources import ResourceService

@@ -5,7 +5,7 @@ the active RS256 key (its ``kid`` in the header; RS256 whatever signs access tok
 signed in, not when the code was made), nonce, at_hash. The ID token says who signed in; with the
 ``email`` scope it also carries ``email`` and ``email_verified`` (§5.1), which relying parties read there to
 trust an address; the profile claims come from the UserInfo endpoint (§5.4). ``acr`` and ``amr`` say how the
-user signed in (``services/accounts/assurance.py``). Also here: the rules of ``prompt``, ``max_age`` and
+user signed in (``services/accounts/sign_in/assurance.py``). Also here: the rules of ``prompt``, ``max_age`` and
 ``acr_values`` (§3.1.2.1) and the provider metadata (Discovery §3).
 """
 
@@ -20,7 +20,7 @@ from authlib.oidc.core.errors import ConsentRequiredError, InteractionRequiredEr
 from authgate.oauth.context import current_db
 from authgate.oauth.endpoints.metadata import PATHS
 from authgate.oauth.endpoints.userinfo import ID_TOKEN_CLAIMS, SCOPE_CLAIMS, email_claims
-from authgate.services.accounts.assurance import ACR_MFA, ACR_VALUES_SUPPORTED, is_multi_factor
+from authgate.services.accounts.sign_in.assurance import ACR_MFA, ACR_VALUES_SUPPORTED, is_multi_factor
 from authgate.services.applications import profiles
 
 PROMPTS_SUPPORTED = ["none", "login", "consent"]

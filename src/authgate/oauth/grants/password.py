@@ -15,8 +15,8 @@ from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 from authgate.oauth.errors import TooManyRequestsError
 from authgate.oauth.grants import specs
 from authgate.oauth.grants.base import AuthgateGrant
-from authgate.services.accounts.login_guard import Attempt
-from authgate.services.accounts.second_step import ENROLMENT_NEEDED, PASSWORD_ONLY, SECOND_FACTOR_NEEDED
+from authgate.services.accounts.sign_in.login_guard import Attempt
+from authgate.services.accounts.sign_in.second_step import ENROLMENT_NEEDED, PASSWORD_ONLY, SECOND_FACTOR_NEEDED
 from authgate.storage.models import TokenFamily, User
 
 SECOND_FACTOR_DESCRIPTION = ("This account has a second factor: a password alone is no longer enough. "

@@ -1,1 +1,4 @@
-"""Accounts: users, groups and their permissions, who is acting, passwords and their policy, sign-in with its lockout, browser sessions."""
+"""Accounts, by concern: ``people/`` (users, groups and their permissions, who is acting, passwords' policy),
+``sign_in/`` (the password check with its lockout, the second step, passkey sign-in, assurance), ``sessions/``
+(browser sessions), ``factors/`` (TOTP, passkeys, the second-factor policy) and ``email_links/`` (reset,
+verification, invitations)."""

@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.permissions import (
+from authgate.services.accounts.people.permissions import (
     GRANTED_BY_SYSTEM, GRANTED_BY_USER, SERVICE_ACCOUNT_READS, PermissionService, service_reads,
 )
-from authgate.services.accounts.principal import SYSTEM, Principal
+from authgate.services.accounts.people.principal import SYSTEM, Principal
 from authgate.services.applications import client_keys, profiles
 from authgate.services.applications.grant_types import GRANTS
 from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS, apply_logout_fields, logout_view

@@ -33,7 +33,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.sessions import SessionService
+from authgate.services.accounts.sessions.sessions import SessionService
 from authgate.services.applications.logout_uris import deliverable
 from authgate.services.credentials.keys import KeyService
 from authgate.services.credentials.logout_tokens import logout_claims, sign_logout_token

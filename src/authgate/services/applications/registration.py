@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.principal import SYSTEM
+from authgate.services.accounts.people.principal import SYSTEM
 from authgate.services.applications.clients import ClientService
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.consents import ConsentService, identity

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import SYSTEM, Principal
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import SYSTEM, Principal
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.errors import Conflict, Invalid, NotFound, ServiceError
 from authgate.services.operations import audit

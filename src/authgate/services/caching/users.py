@@ -7,7 +7,7 @@ import time
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.principal import UserView
+from authgate.services.accounts.people.principal import UserView
 from authgate.services.caching.bounded import Bounded
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.caching.events import USER

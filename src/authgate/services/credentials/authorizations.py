@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.applications.clients import ClientService
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.consents import ConsentService

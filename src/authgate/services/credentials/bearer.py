@@ -24,7 +24,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, SecretHasher
-from authgate.services.accounts.principal import Principal, UserView
+from authgate.services.accounts.people.principal import Principal, UserView
 from authgate.services.applications.resources import own_api_identifier
 from authgate.services.caching.bounded import Bounded
 from authgate.services.caching.bus import InvalidationBus

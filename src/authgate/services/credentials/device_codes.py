@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.login_guard import TooManyAttempts
+from authgate.services.accounts.sign_in.login_guard import TooManyAttempts
 from authgate.services.operations.ratelimit import RateLimiter
 from authgate.settings import Settings
 from authgate.storage.models import Client, DeviceCode, User

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.caching import events
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.errors import Forbidden, Invalid, NotFound

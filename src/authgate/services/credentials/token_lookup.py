@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import PERSONAL_TOKEN_PREFIX, REFRESH_TOKEN_PREFIX, SecretHasher
-from authgate.services.accounts.assurance import acr_of
-from authgate.services.accounts.principal import Principal, UserView, account_is_active
+from authgate.services.accounts.people.principal import Principal, UserView, account_is_active
+from authgate.services.accounts.sign_in.assurance import acr_of
 from authgate.services.caching import events
 from authgate.services.caching.users import UserCache
 from authgate.services.credentials.bearer import MAX_TOKEN_LENGTH, BearerService, InvalidToken, bound_key

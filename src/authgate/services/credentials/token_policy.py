@@ -10,7 +10,7 @@ rule costs no query; the answer says which part failed, so each caller keeps its
 
 from __future__ import annotations
 
-from authgate.services.accounts.principal import account_is_active
+from authgate.services.accounts.people.principal import account_is_active
 from authgate.storage.models import TokenFamily, User
 
 CLIENT_GONE = "client"

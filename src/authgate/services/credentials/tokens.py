@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from authgate.security import sealing
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.assurance import acr_of
+from authgate.services.accounts.sign_in.assurance import acr_of
+from authgate.services.applications import profiles
 from authgate.services.caching import events
 from authgate.services.credentials import scopes as scope_rules
-from authgate.services.applications import profiles
 from authgate.services.credentials.keys import ACCESS_TOKENS, FAPI2_TOKENS, KeyService
 from authgate.services.operations import audit
 from authgate.settings import Settings

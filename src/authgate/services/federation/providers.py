@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox, is_sealed
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import SYSTEM, Principal
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import SYSTEM, Principal
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.operations import audit
 from authgate.storage.models import IdentityProvider

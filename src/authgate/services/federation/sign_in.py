@@ -14,7 +14,7 @@ the round trip once, has the provider's answer validated (``upstream.py``) and f
 4. else refused, with a page saying to sign in locally first and link the account from there.
 
 An unverified address never links. The session's ``amr`` is ``fed`` and the upstream's registered methods (RFC
-8176), so ``acr`` follows from what the upstream did (``services/accounts/assurance.py``). A user who has a second
+8176), so ``acr`` follows from what the upstream did (``services/accounts/sign_in/assurance.py``). A user who has a second
 factor here, or whom the policy requires to have one, goes on to the second step (or enrolment) unless the
 upstream reported ``mfa``: a provider is never a way around the local policy."""
 
@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from authgate.security import sealing
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.principal import account_is_active
-from authgate.services.accounts.second_step import Pending, SecondStep, Started
-from authgate.services.accounts.sessions import SessionService
-from authgate.services.accounts.users import UserService
+from authgate.services.accounts.people.principal import account_is_active
+from authgate.services.accounts.people.users import UserService
+from authgate.services.accounts.sessions.sessions import SessionService
+from authgate.services.accounts.sign_in.second_step import Pending, SecondStep, Started
 from authgate.services.errors import ServiceError
 from authgate.services.federation.providers import ProviderService, ProviderView
 from authgate.services.federation.upstream import Identity, Upstream, UpstreamRefused

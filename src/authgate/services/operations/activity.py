@@ -11,8 +11,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.repositories.activity import ActivityStore
 from authgate.storage.types import utcnow

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import AuditEvent
 from authgate.storage.repositories.audit import AuditStore, SqlAuditStore

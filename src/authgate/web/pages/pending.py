@@ -1,4 +1,4 @@
-"""Where a pending sign-in goes (``services/accounts/second_step.py``): its cookie, and the page that comes next,
+"""Where a pending sign-in goes (``services/accounts/sign_in/second_step.py``): its cookie, and the page that comes next,
 the second step's code or, for a user who must set up a second factor first, the enrolment page, and the path a
 sign-in may return to. Shared by the sign-in pages and the authorization endpoint (a client asking for a second
 factor the session lacks)."""
@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from starlette.responses import RedirectResponse
 
-from authgate.services.accounts.second_step import Pending
+from authgate.services.accounts.sign_in.second_step import Pending
 from authgate.web.pages.cookies import set_cookie
 
 PENDING_COOKIE = "authgate_pending"

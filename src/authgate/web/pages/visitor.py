@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from authgate.services.accounts.principal import Principal, signed_in
-from authgate.services.accounts.sessions import SignedIn
+from authgate.services.accounts.people.principal import Principal, signed_in
+from authgate.services.accounts.sessions.sessions import SignedIn
 from authgate.storage.models import User
 from authgate.web.pages.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.pages.csrf import checked_form, checked_pairs, session_binding, token_for

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services.accounts.account_links import PATHS, INVITE, RESET, VERIFY
+from authgate.services.accounts.email_links.account_links import PATHS, INVITE, RESET, VERIFY
 from authgate.services.errors import Invalid
 from authgate.services.operations.mail import duration
 from authgate.services.operations.ratelimit import TooManyAttempts

@@ -14,18 +14,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.services.accounts.principal import signed_in
-from authgate.services.accounts.factors import TOTP
-from authgate.services.accounts.passkeys import PASSKEY
-from authgate.services.accounts.second_step import Enrolled, WrongEnrolmentCode
+from authgate.services.accounts.factors.factors import TOTP
+from authgate.services.accounts.factors.passkeys import PASSKEY
+from authgate.services.accounts.people.principal import signed_in
+from authgate.services.accounts.sign_in.second_step import Enrolled, WrongEnrolmentCode
 from authgate.services.errors import Invalid
 from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
 from authgate.web.pages.csrf import checked_form, login_binding, token_for
 from authgate.web.pages.forms import client_ip
-from authgate.web.pages.qr import qr_svg
 from authgate.web.pages.pending import ENROL, PENDING_COOKIE, safe_next
+from authgate.web.pages.qr import qr_svg
 from authgate.web.pages.shown_once import show_once
 from authgate.web.pages.templates import render, signed_in_state
 from authgate.web.pages.visitor import Visitor

@@ -11,15 +11,15 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from authgate.services.accounts.login_guard import TooManyAttempts
-from authgate.services.accounts.passkey_sign_in import Refused
-from authgate.services.accounts.passkeys import PASSKEY
-from authgate.services.accounts.second_step import ENROL, Pending, Started, WrongCode
+from authgate.services.accounts.factors.passkeys import PASSKEY
+from authgate.services.accounts.sign_in.login_guard import TooManyAttempts
+from authgate.services.accounts.sign_in.passkey_sign_in import Refused
+from authgate.services.accounts.sign_in.second_step import ENROL, Pending, Started, WrongCode
 from authgate.services.operations.listing import ListQuery
 from authgate.storage.types import utcnow
+from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.cookies import CSRF_COOKIE, SESSION_COOKIE, csrf_nonce, delete_cookie, read_cookie, set_cookie
 from authgate.web.pages.csrf import checked_form, login_binding, session_binding, token_for
-from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.forms import client_ip
 from authgate.web.pages.pending import PENDING_COOKIE, SECOND_STEP, page_of, safe_next, to_pending
 from authgate.web.pages.templates import page, render, signed_in_state

@@ -9,13 +9,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services.accounts.groups import STATUSES
+from authgate.services.accounts.people.groups import STATUSES
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.operations.listing import MAX_PER_PAGE
 from authgate.web.pages import record_ids  # noqa: F401  (the {name:id} path convertor)
+from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.admin_lists import ALL, list_context, list_query
 from authgate.web.pages.confirm import ask, carry_out
-from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.flash import redirect
 from authgate.web.pages.permission_form import permission_catalog, save_permissions
 from authgate.web.pages.templates import page

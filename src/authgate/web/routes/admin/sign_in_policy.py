@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services.accounts.factor_policy import REQUIRES
+from authgate.services.accounts.factors.factor_policy import REQUIRES
 from authgate.services.errors import Invalid
 from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery
 from authgate.web.http.error_format import ErrorFormat

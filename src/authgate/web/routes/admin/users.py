@@ -12,14 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from authgate.services.accounts.users import STATUSES, awaits_invitation
+from authgate.services.accounts.people.users import STATUSES, awaits_invitation
 from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
 from authgate.storage.types import utcnow
+from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages import record_ids  # also registers the {name:id} path convertor
 from authgate.web.pages.account_security import sessions_of
 from authgate.web.pages.admin_lists import ALL, list_context, list_query
 from authgate.web.pages.confirm import ask, carry_out
-from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.flash import redirect
 from authgate.web.pages.permission_form import permission_catalog, save_permissions
 from authgate.web.pages.templates import page

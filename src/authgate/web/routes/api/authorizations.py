@@ -6,11 +6,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.operations.listing import ListQuery
-from authgate.web.jsonapi.envelope import ClientId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
+from authgate.web.jsonapi.envelope import ClientId, describe, errors, list_body, list_of, list_query
 
 router = APIRouter(prefix="/api/1.0", tags=["authorized applications"], route_class=ErrorFormat.API.route_class)
 

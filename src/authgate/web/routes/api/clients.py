@@ -14,13 +14,13 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from authgate.oauth.grants.registry import GRANTS
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.applications.clients import public_view
 from authgate.services.applications.logout_uris import FIELDS as LOGOUT_FIELDS
 from authgate.services.operations.listing import ListQuery
-from authgate.web.jsonapi.envelope import ClientId, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
+from authgate.web.jsonapi.envelope import ClientId, describe, errors, list_body, list_of, list_query
 
 router = APIRouter(prefix="/api/1.0", tags=["client applications"], route_class=ErrorFormat.API.route_class)
 

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.jsonapi.envelope import Id, describe, errors

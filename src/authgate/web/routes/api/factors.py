@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery, Page
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.accounts.permissions import public_view
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.permissions import public_view
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.operations.listing import ListQuery
-from authgate.web.jsonapi.envelope import MAX_ID, Id, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import check_scope, require_scope
 from authgate.web.http.error_format import ErrorFormat
+from authgate.web.jsonapi.envelope import MAX_ID, Id, describe, errors, list_body, list_of, list_query
 
 router = APIRouter(prefix="/api/1.0", tags=["permissions"], route_class=ErrorFormat.API.route_class)
 

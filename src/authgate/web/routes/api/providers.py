@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.federation.providers import KINDS, MAX_SCOPES, MAX_SECRET, public_view
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat

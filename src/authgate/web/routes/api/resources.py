@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.applications.resources import MAX_IDENTIFIER, MAX_TTL, public_view
 from authgate.services.operations.listing import ListQuery
 from authgate.web.bearer import require_scope

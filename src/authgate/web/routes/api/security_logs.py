@@ -5,12 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.operations import audit
 from authgate.services.operations.listing import ListQuery
-from authgate.web.jsonapi.envelope import describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
+from authgate.web.jsonapi.envelope import describe, errors, list_body, list_of, list_query
 
 router = APIRouter(prefix="/api/1.0", tags=["security logs"], route_class=ErrorFormat.API.route_class)
 

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.accounts.principal import Principal
-from authgate.services.accounts.user_sessions import public_view
+from authgate.services.accounts.people.principal import Principal
+from authgate.services.accounts.sessions.user_sessions import public_view
+from authgate.services.operations.listing import ListQuery
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
-from authgate.services.operations.listing import ListQuery
 from authgate.web.jsonapi.envelope import PathId, describe, errors, list_body, list_of, list_query
 
 router = APIRouter(prefix="/api/1.0", tags=["users"], route_class=ErrorFormat.API.route_class)

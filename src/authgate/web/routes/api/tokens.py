@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.credentials.personal_tokens import public_view
 from authgate.services.operations.listing import ListQuery
-from authgate.web.jsonapi.envelope import PathId, UtcDateTime, describe, errors, list_body, list_of, list_query
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
+from authgate.web.jsonapi.envelope import PathId, UtcDateTime, describe, errors, list_body, list_of, list_query
 
 router = APIRouter(prefix="/api/1.0", tags=["personal access tokens"], route_class=ErrorFormat.API.route_class)
 

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.accounts.principal import Principal
-from authgate.services.accounts.users import public_view
+from authgate.services.accounts.people.principal import Principal
+from authgate.services.accounts.people.users import public_view
 from authgate.services.operations.listing import ListQuery
-from authgate.web.jsonapi.envelope import PathId, describe, errors, list_body, list_query
 from authgate.web.bearer import require_scope
-from authgate.web.http.error_format import ErrorFormat
 from authgate.web.fast_lane import FastRead
+from authgate.web.http.error_format import ErrorFormat
+from authgate.web.jsonapi.envelope import PathId, describe, errors, list_body, list_query
 from authgate.web.jsonapi.user_json import Status, UserList, UserOut
 
 router = APIRouter(prefix="/api/1.0", tags=["users"], route_class=ErrorFormat.API.route_class)

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 
 from authgate.oauth.endpoints.metadata import PATHS
 from authgate.oauth.endpoints.userinfo import user_claims
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.principal import Principal
 from authgate.web.bearer import REALM, BearerError, authenticate
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.forms import FORM_TYPE, BadForm, read_form

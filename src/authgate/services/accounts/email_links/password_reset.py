@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.account_links import RESET, AccountLinks, Issued
-from authgate.services.accounts.principal import SYSTEM, Principal, account_is_active
-from authgate.services.accounts.users import UserService
+from authgate.services.accounts.email_links.account_links import RESET, AccountLinks, Issued
+from authgate.services.accounts.people.principal import SYSTEM, Principal, account_is_active
+from authgate.services.accounts.people.users import UserService
 from authgate.services.errors import Invalid
 from authgate.services.operations import audit
 from authgate.services.operations.ratelimit import RateLimiter, TooManyAttempts

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.lockout import Lockout
-from authgate.services.accounts.passkeys import PASSKEY, PasskeyRefused, PasskeyService
-from authgate.services.accounts.second_step import Started
-from authgate.services.accounts.sessions import SessionService
+from authgate.services.accounts.factors.passkeys import PASSKEY, PasskeyRefused, PasskeyService
+from authgate.services.accounts.sessions.sessions import SessionService
+from authgate.services.accounts.sign_in.lockout import Lockout
+from authgate.services.accounts.sign_in.second_step import Started
 from authgate.services.operations import audit
 from authgate.services.operations.ratelimit import TooManyAttempts
 

@@ -10,7 +10,7 @@ random, 60 bits each); each works once, and a new set replaces the old. Removing
 needs the current password. Only the signed-in user manages their own factors.
 
 ``kinds`` is the one answer to "has this user a second factor, and which": a confirmed TOTP app and each passkey
-(``services/accounts/passkeys.py``) count; recovery codes only come with one. An administrator with
+(``services/accounts/factors/passkeys.py``) count; recovery codes only come with one. An administrator with
 ``edit-users`` (and every permission the user holds; an administrator for an administrator, as for a password
 reset) sees a user's factors without their secrets and resets them all: TOTP, recovery codes, passkeys, audited.
 """
@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 
 from authgate.security.encryption import SecretBox, is_sealed
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.passkeys import PASSKEY, PasskeyService
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import Principal
-from authgate.services.accounts.users import UserService
+from authgate.services.accounts.factors.passkeys import PASSKEY, PasskeyService
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import Principal
+from authgate.services.accounts.people.users import UserService
 from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.operations import audit
 from authgate.storage.models import User

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import ACTIVE, Principal
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import ACTIVE, Principal
 from authgate.storage.models import User
 from authgate.storage.repositories.groups import GroupStore
 from authgate.storage.repositories.permissions import PermissionStore

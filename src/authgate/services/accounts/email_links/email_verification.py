@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.account_links import VERIFY, AccountLinks, Issued
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.email_links.account_links import VERIFY, AccountLinks, Issued
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.errors import Invalid
 from authgate.services.operations import audit
 from authgate.services.operations.ratelimit import RateLimiter, TooManyAttempts

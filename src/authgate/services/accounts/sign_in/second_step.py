@@ -13,7 +13,7 @@ too, for *enrolment*: the pending id opens only the enrolment page, and the sess
 confirms the new factor, or a passkey is registered (user verification required, its challenge bound to this
 pending sign-in; ``amr`` ``pwd hwk mfa`` as at the second step); either way recovery codes are made and shown once.
 ``step_up`` makes a pending sign-in for a user already signed in with a password alone (a client asked for
-``acr_values`` with a second factor, ``services/accounts/assurance.py``): the same pages, then a new session that
+``acr_values`` with a second factor, ``services/accounts/sign_in/assurance.py``): the same pages, then a new session that
 records both factors.
 """
 
@@ -27,13 +27,13 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.factor_policy import FactorPolicyService
-from authgate.services.accounts.factors import TOTP, FactorService
-from authgate.services.accounts.passkeys import PASSKEY, PasskeyRefused, PasskeyService
-from authgate.services.accounts.lockout import Lockout, account_key, second_step_key
-from authgate.services.accounts.login_guard import Attempt, LoginGuard
-from authgate.services.accounts.principal import account_is_active
-from authgate.services.accounts.sessions import SessionService
+from authgate.services.accounts.factors.factor_policy import FactorPolicyService
+from authgate.services.accounts.factors.factors import TOTP, FactorService
+from authgate.services.accounts.factors.passkeys import PASSKEY, PasskeyRefused, PasskeyService
+from authgate.services.accounts.people.principal import account_is_active
+from authgate.services.accounts.sessions.sessions import SessionService
+from authgate.services.accounts.sign_in.lockout import Lockout, account_key, second_step_key
+from authgate.services.accounts.sign_in.login_guard import Attempt, LoginGuard
 from authgate.services.errors import Invalid
 from authgate.services.operations import audit
 from authgate.services.operations.ratelimit import TooManyAttempts

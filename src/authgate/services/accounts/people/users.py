@@ -26,13 +26,13 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import Passwords, is_supported_hash
-from authgate.services.accounts.account_links import INVITE, RESET, AccountLinks
-from authgate.services.accounts.email_verification import EmailVerification
-from authgate.services.accounts.lockout import Lockout, account_key
-from authgate.services.accounts.password_policy import PasswordPolicy
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import ACTIVE, SYSTEM, Principal, account_is_active
-from authgate.services.accounts.sessions import SessionService
+from authgate.services.accounts.email_links.account_links import INVITE, RESET, AccountLinks
+from authgate.services.accounts.email_links.email_verification import EmailVerification
+from authgate.services.accounts.people.password_policy import PasswordPolicy
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import ACTIVE, SYSTEM, Principal, account_is_active
+from authgate.services.accounts.sessions.sessions import SessionService
+from authgate.services.accounts.sign_in.lockout import Lockout, account_key
 from authgate.services.caching import events
 from authgate.services.credentials.personal_tokens import PersonalTokenService
 from authgate.services.credentials.tokens import TokenService

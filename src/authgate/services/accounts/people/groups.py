@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import Group, GroupMember

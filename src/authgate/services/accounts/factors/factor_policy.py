@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import Principal
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import Principal
 from authgate.services.errors import Invalid
 from authgate.services.operations import audit
 from authgate.storage.models import User

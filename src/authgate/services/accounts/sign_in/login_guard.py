@@ -2,7 +2,7 @@
 
 Failed attempts are counted per *account*, whichever identifier was typed (username or email, in
 any case); a name that is no account keeps a counter of its own and locks the same way, so the
-answer reveals nothing. The counting is ``services/accounts/lockout.py``'s, shared with the current-password
+answer reveals nothing. The counting is ``services/accounts/sign_in/lockout.py``'s, shared with the current-password
 check of a self change. Past the limit the account is locked until the window ends or an
 administrator unlocks it (``unlock``: the counters may live in each server process, so the unlock is
 also logged as a revocation event that every process applies within a second).
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.lockout import Lockout, account_key
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import SYSTEM, Principal
-from authgate.services.accounts.users import UserService
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import SYSTEM, Principal
+from authgate.services.accounts.people.users import UserService
+from authgate.services.accounts.sign_in.lockout import Lockout, account_key
 from authgate.services.caching import events
 from authgate.services.caching.bus import InvalidationBus
 from authgate.services.errors import Forbidden, NotFound

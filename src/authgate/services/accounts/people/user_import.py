@@ -12,7 +12,7 @@ import json
 from sqlalchemy.orm import Session
 
 from authgate.security.passwords import is_supported_hash
-from authgate.services.accounts.users import UserService
+from authgate.services.accounts.people.users import UserService
 from authgate.services.errors import Invalid, ServiceError
 
 FIELDS = ("username", "email", "password_hash", "password", "firstname", "lastname", "is_administrator")

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.last_seen import LastSeen
-from authgate.services.accounts.principal import account_is_active
-from authgate.services.accounts.user_agents import clean
+from authgate.services.accounts.people.principal import account_is_active
+from authgate.services.accounts.sessions.last_seen import LastSeen
+from authgate.services.accounts.sessions.user_agents import clean
 from authgate.services.operations import audit
 from authgate.settings import Settings
 from authgate.storage.models import User

@@ -36,8 +36,8 @@ from webauthn.helpers.structs import (AuthenticatorSelectionCriteria, Authentica
                                       UserVerificationRequirement)
 
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.principal import Principal, account_is_active
-from authgate.services.accounts.users import UserService
+from authgate.services.accounts.people.principal import Principal, account_is_active
+from authgate.services.accounts.people.users import UserService
 from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.operations import audit
 from authgate.storage.models import Passkey, User

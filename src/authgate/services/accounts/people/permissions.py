@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.principal import Principal, account_is_active
+from authgate.services.accounts.people.principal import Principal, account_is_active
 from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import Client, Group, Permission, User

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from authgate.security import secrets as gen
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.principal import account_is_active
+from authgate.services.accounts.people.principal import account_is_active
 from authgate.services.operations.mail import Letter, Mailer, duration
 from authgate.settings import Settings
 from authgate.storage.models import AccountLink, User

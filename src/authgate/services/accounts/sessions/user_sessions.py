@@ -18,10 +18,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from authgate.security.secrets import SecretHasher
-from authgate.services.accounts.permissions import PermissionService
-from authgate.services.accounts.principal import Principal
-from authgate.services.accounts.sessions import SessionService
-from authgate.services.accounts.user_agents import summary
+from authgate.services.accounts.people.permissions import PermissionService
+from authgate.services.accounts.people.principal import Principal
+from authgate.services.accounts.sessions.sessions import SessionService
+from authgate.services.accounts.sessions.user_agents import summary
 from authgate.services.errors import NotFound
 from authgate.services.operations import audit
 from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery, Page, paginate

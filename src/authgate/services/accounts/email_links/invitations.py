@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from authgate.services.accounts.account_links import INVITE, AccountLinks, Issued
-from authgate.services.accounts.password_reset import LINK_GONE
-from authgate.services.accounts.principal import SYSTEM, Principal
-from authgate.services.accounts.users import UserService, awaits_invitation
+from authgate.services.accounts.email_links.account_links import INVITE, AccountLinks, Issued
+from authgate.services.accounts.email_links.password_reset import LINK_GONE
+from authgate.services.accounts.people.principal import SYSTEM, Principal
+from authgate.services.accounts.people.users import UserService, awaits_invitation
 from authgate.services.errors import Invalid
 from authgate.services.operations import audit
 from authgate.storage.models import User
