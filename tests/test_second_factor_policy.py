@@ -272,8 +272,8 @@ def enrol_on_profile(browser: Browser) -> pyotp.TOTP:
     assert started.status_code == 303
     page = browser.get("/profile/factors/totp")
     totp = pyotp.TOTP(re.search(r'id="totp-secret" type="text" value="([A-Z2-7]+)"', page.text).group(1))
-    done = browser.post("/profile/factors/totp/confirm",
-                        data=csrf_of(page, "/profile/factors/totp/confirm") + [("code", totp.now())])
+    done = browser.post("/profile/factors/totp/confirm", data=csrf_of(page, "/profile/factors/totp/confirm") + [
+        ("code", totp.now()), ("current_password", browser.user.password)])
     assert done.status_code == 303
     return totp
 

@@ -60,11 +60,11 @@ def enrol(browser: Browser) -> tuple[pyotp.TOTP, list[str]]:
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
     secret = re.search(r'id="totp-secret" type="text" value="([A-Z2-7]+)"', page.text).group(1)
     totp = pyotp.TOTP(secret)
-    wrong = browser.post("/profile/factors/totp/confirm",
-                         data=form_to(page, "/profile/factors/totp/confirm") + [("code", not_the_code(totp))])
+    wrong = browser.post("/profile/factors/totp/confirm", data=form_to(page, "/profile/factors/totp/confirm") + [
+        ("code", not_the_code(totp)), ("current_password", browser.user.password)])
     assert wrong.status_code == 422 and 'aria-describedby="code-error"' in wrong.text
-    confirmed = browser.post("/profile/factors/totp/confirm",
-                             data=form_to(page, "/profile/factors/totp/confirm") + [("code", totp.now())])
+    confirmed = browser.post("/profile/factors/totp/confirm", data=form_to(page, "/profile/factors/totp/confirm") + [
+        ("code", totp.now()), ("current_password", browser.user.password)])
     assert confirmed.status_code == 303 and confirmed.headers["Location"] == "/shown-once", confirmed.text[:500]
     codes = shown_codes(browser)
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -106,6 +106,25 @@ def signed_in(server, user: User) -> Browser:
     browser = Browser(server)
     browser.login(user)
     return browser
+
+
+def test_a_session_alone_cannot_turn_on_an_authenticator_app(factor_server):
+    """Whoever turns the factor on holds the app's secret and the recovery codes: someone holding the user's session
+    for a while (a stolen cookie, a borrowed laptop) could keep the owner out of their own account. So turning it on
+    takes the current password, as removing it does (the check a password change makes, lockout included)."""
+    user = factor_server.create_user()
+    browser = Browser(factor_server)
+    browser.login(user)
+    assert post_from(browser, "/profile", "/profile/factors/totp").status_code == 303
+    page = browser.get("/profile/factors/totp")
+    totp = pyotp.TOTP(re.search(r'id="totp-secret" type="text" value="([A-Z2-7]+)"', page.text).group(1))
+    assert 'name="current_password"' in page.text
+    for password in ([], [("current_password", "not " + user.password)]):
+        refused = browser.post("/profile/factors/totp/confirm",
+                               data=form_to(page, "/profile/factors/totp/confirm") + [("code", totp.now())] + password)
+        assert refused.status_code == 422 and 'aria-describedby="current_password-error"' in refused.text
+    assert "10 recovery codes left" not in browser.get("/profile").text
+    enrol(browser)
 
 
 def test_sign_in_asks_for_the_code_after_the_password_and_the_pending_step_opens_nothing_rfc6238(factor_server):

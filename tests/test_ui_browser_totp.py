@@ -35,6 +35,7 @@ def test_enrol_an_authenticator_app_then_sign_in_with_a_code_rfc6238(page, chrom
     shot(page, "totp-enrol")
     totp = pyotp.TOTP(secret)
     page.get_by_label("Code from the app").fill(totp.now())
+    page.get_by_label("Your current password").fill(user.password)
     page.get_by_role("button", name="Turn on").click()
     page.wait_for_url("**/shown-once")
     codes = page.get_by_label("Your recovery codes (each works once)").input_value().split()

@@ -181,9 +181,13 @@ class FactorService:
         self.store.replace_unconfirmed(s, user.id, TOTP, self._sealed(user.id, secret), utcnow())
         return self._enrolment(user, secret)
 
-    def confirm_totp(self, s: Session, actor: Principal, code: str) -> list[str]:
-        """Turn the factor on with a first code from the app; returns the new recovery codes (to show once)."""
-        return self.confirm_enrolment(s, self._self(actor), code, actor=actor)
+    def confirm_totp(self, s: Session, actor: Principal, code: str, current_password: str | None) -> list[str]:
+        """Turn the factor on with a first code from the app; returns the new recovery codes (to show once). The
+        current password proves it is the user, not someone holding their session for a while: whoever turns the
+        factor on holds the app and the recovery codes, and could keep the owner out of their own account."""
+        user = self._self(actor)
+        self.users.check_current_password(user, current_password)
+        return self.confirm_enrolment(s, user, code, actor=actor)
 
     def enrolling(self, s: Session, user: User) -> Enrolment | None:
         """The enrolment ``user`` started and has not confirmed yet, if any."""

@@ -73,7 +73,7 @@ async def confirm_totp(request: Request) -> Response:
 
     def confirm():
         with rt.db.session() as s:
-            return rt.factors.confirm_totp(s, who.principal, fields.get("code", ""))
+            return rt.factors.confirm_totp(s, who.principal, fields.get("code", ""), fields.get("current_password"))
 
     try:
         codes = await run_in_threadpool(confirm)
