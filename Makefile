@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` serves on http://127.0.0.1:8000 with SQLite (in
-# AUTHGATE_HOME, ~/.local/share/authgate by default), `make test` runs the whole suite. `make run`
+# AUTHGATE_HOME, ~/.local/share/authgate by default), `make test` runs the whole suite (on parallel workers). `make run`
 # installs into .venv only what serving needs; `make test` adds the test tools and the client package.
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,8 +10,17 @@ BIN = $(VENV)/bin
 run: $(VENV)/.serve
 	$(BIN)/authgate serve --host 127.0.0.1 --port 8000
 
+# `make test`: the suite on TEST_WORKERS parallel workers (pytest-xdist; a test file stays on one worker, so
+# its module's servers do), then the `serial` tests alone (the PostgreSQL outage); it fails if either pass
+# does. `make test TEST_WORKERS=0` runs all of it in one process; PYTEST_ARGS go to both passes.
+TEST_WORKERS ?= 3
+PYTEST_ARGS ?=
+
 test: $(VENV)/.test
-	$(BIN)/python -m pytest -q
+	status=0; \
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS) || status=$$?; \
+	$(BIN)/python -m pytest -q -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ] || status=1; \
+	exit $$status
 
 install: $(VENV)/.test
 

@@ -10,29 +10,62 @@ test depends on another one or on their order.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from support import SHORT_TTL, ServerProcess, unique
 
 
-@pytest.fixture(scope="session")
-def server_factory(tmp_path_factory):
-    started: list[ServerProcess] = []
+class _Servers:
+    """Every server the session started: the session's own (``server``, ``short_ttl_server``) live until
+    the session ends; any other stops when the module that started it ends, so a worker holds only its
+    current module's servers (memory, and PostgreSQL connections of max_connections 100)."""
 
-    def start(env: dict | None = None, host: str = "127.0.0.1") -> ServerProcess:
-        srv = ServerProcess(tmp_path_factory.mktemp("authgate"), env=env, host=host)
-        started.append(srv)
+    def __init__(self, tmp_path_factory):
+        self._tmp = tmp_path_factory
+        self.kept: list[ServerProcess] = []
+        self.module: list[ServerProcess] = []
+
+    def start(self, env: dict | None = None, host: str = "127.0.0.1", *, keep: bool = False) -> ServerProcess:
+        srv = ServerProcess(self._tmp.mktemp("authgate"), env=env, host=host)
+        (self.kept if keep else self.module).append(srv)
         return srv.start()
 
-    yield start
-    errors = []
-    for srv in started:
-        try:
-            srv.stop()
-        except Exception as e:  # keep stopping the others
-            errors.append(e)
-    if errors:
-        raise errors[0]
+    @staticmethod
+    def stop(servers: list[ServerProcess]) -> None:
+        errors = []
+        while servers:
+            try:
+                servers.pop().stop()
+            except Exception as e:  # keep stopping the others
+                errors.append(e)
+        if errors:
+            raise errors[0]
+
+
+@pytest.fixture(scope="session")
+def _servers(tmp_path_factory):
+    servers = _Servers(tmp_path_factory)
+    yield servers
+    try:
+        servers.stop(servers.module)
+    finally:
+        servers.stop(servers.kept)
+
+
+@pytest.fixture(scope="session")
+def server_factory(_servers):
+    """server_factory(env=None, host="127.0.0.1") -> a started ServerProcess on a database of its own,
+    stopped (and its database dropped) when the module that asked for it ends."""
+    return _servers.start
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_the_modules_servers(_servers):
+    # autouse and module-scoped: set up before, so torn down after, the module's own fixtures
+    yield
+    _servers.stop(_servers.module)
 
 
 @pytest.fixture(scope="module")
@@ -47,20 +80,21 @@ def documents():
 
 
 @pytest.fixture(scope="session")
-def server(server_factory) -> ServerProcess:
-    return server_factory()
+def server(_servers) -> ServerProcess:
+    return _servers.start(keep=True)
 
 
 @pytest.fixture(scope="session")
-def short_ttl_server(server_factory) -> ServerProcess:
+def short_ttl_server(_servers) -> ServerProcess:
     """A second server whose codes, access tokens and refresh tokens live SHORT_TTL seconds: long
     enough for a control step on a loaded machine, short enough to wait out."""
-    return server_factory(
+    return _servers.start(
         {
             "AUTHGATE_AUTH_CODE_TTL": str(SHORT_TTL),
             "AUTHGATE_ACCESS_TOKEN_TTL": str(SHORT_TTL),
             "AUTHGATE_REFRESH_TOKEN_TTL": str(SHORT_TTL),
-        }
+        },
+        keep=True,
     )
 
 
@@ -100,3 +134,11 @@ def admin(server):
     from support import admin_api
 
     return admin_api(server)
+
+
+def pytest_runtest_setup(item):
+    """A ``serial`` test (it stops PostgreSQL) refuses to run beside other workers rather than fail
+    theirs; `make test` runs the serial tests in a pass of their own after the parallel one."""
+    if item.get_closest_marker("serial") and int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+        pytest.fail(f"{item.nodeid} must run alone: make test runs it after the parallel pass "
+                    "(or: python -m pytest -m serial)", pytrace=False)

@@ -20,10 +20,14 @@ import requests
 
 from support import password_grant, refresh, users_me
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("AUTHGATE_TEST_DATABASE_URL") or shutil.which("pg_ctlcluster") is None,
-    reason="needs PostgreSQL managed by pg_ctlcluster (AUTHGATE_TEST_DATABASE_URL)",
-)
+pytestmark = [
+    # stopping PostgreSQL under another worker's servers would fail their tests: make test runs this alone
+    pytest.mark.serial,
+    pytest.mark.skipif(
+        not os.environ.get("AUTHGATE_TEST_DATABASE_URL") or shutil.which("pg_ctlcluster") is None,
+        reason="needs PostgreSQL managed by pg_ctlcluster (AUTHGATE_TEST_DATABASE_URL)",
+    ),
+]
 
 
 def cluster(action: str) -> None:

@@ -10,9 +10,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 
-
-
-
 def libpq_url(sqlalchemy_url: str) -> str:
     """postgresql+psycopg://... -> postgresql://... (what psycopg accepts)."""
     return re.sub(r"^postgresql\+\w+://", "postgresql://", sqlalchemy_url, count=1)
@@ -48,7 +45,10 @@ class PostgresDatabase:
     def __init__(self, server_url: str):
         import psycopg
 
-        self.name = "authgate_t_" + secrets.token_hex(6)
+        # the pytest-xdist worker in the name says whose database a leftover is; the random part keeps
+        # two workers (or two suites on one PostgreSQL) apart
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        self.name = f"authgate_t_{worker + '_' if worker else ''}{secrets.token_hex(6)}"
         admin = libpq_url(server_url)
         with psycopg.connect(admin, autocommit=True) as con:
             con.execute(f'CREATE DATABASE "{self.name}"')

@@ -22,10 +22,39 @@ SHORT_TTL = 3  # seconds: codes and tokens of the short_ttl_server fixture
 CLI_TIMEOUT = 60
 
 
+# Listening ports come from 20000-32767, below Linux's ephemeral range (32768-60999), so an outgoing
+# connection of any process never holds the port a server is about to bind. Under pytest-xdist each
+# worker hands out ports from its own slice only: between free_port() and the server's bind (a second
+# or two of interpreter start) no other worker can pick the same port, and a server that lost its
+# port can never have its /healthz answered by another worker's server.
+_PORTS = range(20000, 32768)
+_next_port: int | None = None
+
+
+def _worker_ports() -> range:
+    index = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    size = len(_PORTS) // count
+    return range(_PORTS.start + index * size, _PORTS.start + (index + 1) * size)
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, from this worker's slice, in turn from a random start (two
+    suites run side by side on one machine rarely walk the same ports at the same time)."""
+    global _next_port
+    ports = _worker_ports()
+    if _next_port is None:
+        _next_port = ports.start + secrets.randbelow(len(ports))
+    for _ in range(len(ports)):
+        port = _next_port
+        _next_port = ports.start + (port + 1 - ports.start) % len(ports)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {ports.start}-{ports.stop - 1}")
 
 
 class ServerProcess:
@@ -49,6 +78,8 @@ class ServerProcess:
         base_env.update(
             {
                 "AUTHGATE_DATABASE_URL": self.db.url,
+                # its own home, not the user's ~/.local/share/authgate that every worker and suite would share
+                "AUTHGATE_HOME": str(self.workdir),
                 "AUTHGATE_ISSUER": self.issuer,
                 "AUTHGATE_ADMIN_PASSWORD": self.admin_password,
                 "AUTHGATE_ARGON2_TIME_COST": "1",
