@@ -15,6 +15,7 @@ import os
 import pytest
 
 from support import SHORT_TTL, ServerProcess, unique
+from support.databases import drop_templates
 
 
 class _Servers:
@@ -27,8 +28,9 @@ class _Servers:
         self.kept: list[ServerProcess] = []
         self.module: list[ServerProcess] = []
 
-    def start(self, env: dict | None = None, host: str = "127.0.0.1", *, keep: bool = False) -> ServerProcess:
-        srv = ServerProcess(self._tmp.mktemp("authgate"), env=env, host=host)
+    def start(self, env: dict | None = None, host: str = "127.0.0.1", *, keep: bool = False,
+              fresh: bool = False) -> ServerProcess:
+        srv = ServerProcess(self._tmp.mktemp("authgate"), env=env, host=host, fresh=fresh)
         (self.kept if keep else self.module).append(srv)
         return srv.start()
 
@@ -51,7 +53,10 @@ def _servers(tmp_path_factory):
     try:
         servers.stop(servers.module)
     finally:
-        servers.stop(servers.kept)
+        try:
+            servers.stop(servers.kept)
+        finally:
+            drop_templates()
 
 
 @pytest.fixture(scope="session")
@@ -81,7 +86,8 @@ def documents():
 
 @pytest.fixture(scope="session")
 def server(_servers) -> ServerProcess:
-    return _servers.start(keep=True)
+    # on an empty database: every worker's run migrates one through `authgate serve` itself
+    return _servers.start(keep=True, fresh=True)
 
 
 @pytest.fixture(scope="session")

@@ -70,7 +70,7 @@ def test_a_command_refuses_to_make_a_database(home_env, tmp_path):
 
 def test_a_command_refuses_an_empty_database_on_either_engine(home_env, tmp_path):
     """On PostgreSQL (AUTHGATE_TEST_DATABASE_URL) the database exists but holds no schema."""
-    db = new_database(tmp_path)
+    db = new_database(tmp_path, fresh=True)
     env = home_env | {"AUTHGATE_DATABASE_URL": db.url}
     try:
         assert "no authgate database" in one_line_error(run(env, tmp_path, "clients", "list"))

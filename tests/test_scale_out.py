@@ -47,6 +47,7 @@ def pair(tmp_path_factory):
     a = ServerProcess(tmp_path_factory.mktemp("instance-a"), env=shared)
     b = ServerProcess(tmp_path_factory.mktemp("instance-b"), env=shared)
     for srv in (a, b):
+        srv.db.drop()  # the one it made for itself
         srv.db = database
         srv.env["AUTHGATE_DATABASE_URL"] = database.url
     b.env["AUTHGATE_ISSUER"] = b.issuer = a.issuer
