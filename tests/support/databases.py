@@ -1,6 +1,6 @@
 """The test databases: a SQLite file or a fresh PostgreSQL database per server, and a plain read of their tables.
 
-A server's database starts as a copy of one the test process migrated once (``template``): running the
+A server's database starts as a copy of one the test process migrated once (``template``): running
 the migrations is half of an `authgate serve` start (~1 s quiet, 15 s on a loaded machine), paid once per
 worker instead of once per server. The copy holds the schema and nothing else, exactly what the
 migrations make; the first start (signing key, administrator) is still the server's own. ``fresh=True``
