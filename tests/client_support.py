@@ -16,16 +16,13 @@ from support import HTTP_TIMEOUT, Browser, ServerProcess, User, parse_page, pass
 
 
 STRICT_SHORT_ENV = {"AUTHGATE_ACCESS_TOKEN_TTL": "3", "AUTHGATE_REFRESH_GRACE_SECONDS": "0"}
-_started: dict[str, ServerProcess] = {}
 
 
 def strict_short_server(server_factory) -> ServerProcess:
-    """One server for the client tests (started once per session): access tokens live three seconds,
-    and a refresh token presented twice revokes its family at once (no grace window), so a client
+    """The server of a client test module (``server_factory`` stops it when the module ends): access tokens live
+    three seconds, and a refresh token presented twice revokes its family at once (no grace window), so a client
     that refreshed twice with one token, or lost a rotated one, is seen at the server."""
-    if "strict" not in _started:
-        _started["strict"] = server_factory(STRICT_SHORT_ENV)
-    return _started["strict"]
+    return server_factory(STRICT_SHORT_ENV)
 
 
 def metadata(server: ServerProcess) -> dict | None:
