@@ -99,8 +99,10 @@ def test_status_names_issuer_database_migrations_and_keys(server):
     assert data["migrations"]["current"] is True and data["migrations"]["revision"] == data["migrations"]["head"]
     assert any(k["status"] == "active" for k in data["signing_keys"])
     assert data["database"] == server.db.url
+    active = sum(k["status"] == "active" for k in data["signing_keys"])
     human = server.cli("status").stdout
-    assert f"Issuer:       {server.issuer}" in human and "Migrations:   current" in human and "1 active" in human
+    assert f"Issuer:       {server.issuer}" in human and "Migrations:   current" in human
+    assert f"Signing keys: {active} active" in human, "the shared server may hold keys other modules rotated"
 
 
 def test_serve_says_where_its_database_is(server):
