@@ -160,14 +160,9 @@ class SecondStep:
         """Confirm the new factor with its first code and start the session; None when there is no pending
         enrolment. The code proves the app holds the secret just shown, not who is there (anyone with the secret
         computes it), so a wrong one is not counted as a guess; a locked account still gets nothing."""
-        user = self.pending_user(s, pending_id)
-        if user is None or self.factors.has_second_factor(s, user.id):
-            return None
-        try:
-            self.lockout.check([account_key(user.id), second_step_key(user.id)], ip)
-        except TooManyAttempts as refused:
-            audit.record(s, "login.refused", user_id=user.id, subject=user.username, details={"step": "enrolment"})
-            return refused
+        user = self._enrolling(s, pending_id, ip)
+        if not isinstance(user, User):
+            return user
         try:
             codes = self.factors.confirm_enrolment(s, user, code)
         except Invalid as error:
@@ -177,6 +172,19 @@ class SecondStep:
         audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
                      details={"amr": " ".join(WITH_SECOND_FACTOR), "factor": "enrolled"})
         return Enrolled(self.sessions.start(s, user, replacing=replacing, amr=WITH_SECOND_FACTOR), codes)
+
+    def _enrolling(self, s: Session, pending_id: str | None, ip: str | None) -> User | TooManyAttempts | None:
+        """The user of a pending enrolment who may complete it now; None when there is none (or the user has a
+        factor by now), the refusal when the account is locked (recorded)."""
+        user = self.pending_user(s, pending_id)
+        if user is None or self.factors.has_second_factor(s, user.id):
+            return None
+        try:
+            self.lockout.check([account_key(user.id), second_step_key(user.id)], ip)
+        except TooManyAttempts as refused:
+            audit.record(s, "login.refused", user_id=user.id, subject=user.username, details={"step": "enrolment"})
+            return refused
+        return user
 
     def enrolment_passkey_options(self, s: Session, pending_id: str | None) -> str | None:
         """WebAuthn registration options for a pending enrolment, the challenge bound to it; None when the pending id
@@ -192,14 +200,9 @@ class SecondStep:
         """As ``complete_enrolment``, the new factor a passkey (registered with user verification, its challenge
         made for this pending sign-in): ``amr`` as for a passkey at the second step, and recovery codes too, the way
         back when that one device is lost. A refused registration counts as no guess (nothing in it is secret)."""
-        user = self.pending_user(s, pending_id)
-        if user is None or self.factors.has_second_factor(s, user.id):
-            return None
-        try:
-            self.lockout.check([account_key(user.id), second_step_key(user.id)], ip)
-        except TooManyAttempts as refused:
-            audit.record(s, "login.refused", user_id=user.id, subject=user.username, details={"step": "enrolment"})
-            return refused
+        user = self._enrolling(s, pending_id, ip)
+        if not isinstance(user, User):
+            return user
         try:
             self.passkeys.register_enrolment(s, user, self._hash(pending_id), credential, name)
         except Invalid as error:
