@@ -236,6 +236,48 @@ def test_the_profile_is_refused_to_a_registration_that_does_not_fit(server):
     assert server.cli_json("clients", "update", keyed.client_id, "--profile", "none")["profile"] is None
 
 
+@pytest.fixture(scope="module")
+def own_server(server_factory):
+    return server_factory()
+
+
+def test_a_fapi2_client_leaves_every_other_client_on_rs256(own_server):
+    """§5.4.1 holds FAPI 2.0 clients to PS256, ES256 or EdDSA; RFC 9068 §2.1 and OIDC Core §15.1 keep RS256 the
+    default for everyone else. The ES256 key made for the first FAPI 2.0 client is reserved for such clients: the
+    other clients' access and ID tokens stay RS256, and a rotation to RS256 keeps the reserved key signing."""
+    fapi, app = Keyed(own_server), own_server.create_client(grants=["client_credentials", "password"])
+    user = own_server.create_user()
+
+    def others() -> str:
+        r = requests.post(own_server.url("/oauth/token"), auth=app.basic, timeout=HTTP_TIMEOUT,
+                          data={"grant_type": "password", "username": user.username, "password": user.password,
+                                "scope": "users:read"})
+        assert r.status_code == 200, r.text
+        return header_of(r.json()["access_token"])["alg"]
+
+    def roles() -> dict:
+        return {k["kid"]: k for k in own_server.cli_json("keys", "list")["keys"]}
+
+    def fapi_kid() -> str:
+        r = client_credentials(own_server, fapi, ECKey.generate_key("P-256"))
+        assert r.status_code == 200, r.text
+        header = header_of(r.json()["access_token"])
+        assert header["alg"] == "ES256"
+        return header["kid"]
+
+    reserved = fapi_kid()
+    assert others() == "RS256"
+    listed = roles()
+    assert listed[reserved]["reserved_for"] == "fapi2" and listed[reserved]["signs"] == ["fapi2"]
+    assert [k["signs"] for k in listed.values() if k["alg"] == "RS256"] == [["access_tokens", "id_tokens"]]
+
+    rotated = own_server.cli_json("keys", "rotate", "--now")["kid"]
+    listed = roles()
+    assert listed[reserved]["status"] == "active" and listed[reserved]["signs"] == ["fapi2"]
+    assert listed[rotated]["signs"] == ["access_tokens", "id_tokens"]
+    assert fapi_kid() == reserved and others() == "RS256"
+
+
 # -- server-wide -------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -125,3 +125,11 @@ def test_unknown_algorithm_is_refused(srv):
 def test_keys_list_text(srv):
     proc = srv.cli("keys", "list")
     assert proc.returncode == 0 and "active" in proc.stdout
+
+
+def test_no_key_id_reads_as_a_command_line_option():
+    """`authgate keys remove KID` takes the id as written: an id starting with ``-`` would be read as an option
+    (one in 64 random ids did)."""
+    from authgate.services.credentials.keys import new_kid
+
+    assert not [kid for kid in (new_kid() for _ in range(5000)) if kid.startswith("-")]

@@ -206,6 +206,7 @@ class SigningKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     activates_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # signs from then on
+    reserved_for: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "fapi2": signs only for those clients
 
 
 class ServerSecret(Base):

@@ -11,7 +11,9 @@ the new key before any token carries it. Access tokens are signed by the active 
 last; ID tokens by the active RS256 key (OpenID Connect Discovery §3, Core §15.1: RS256 must be
 supported), so rotating to ES256 or EdDSA keeps the RS256 key for ID tokens. What is signed for a client
 held to FAPI 2.0 (``profiles.FAPI2_ALGORITHMS``: PS256, ES256, EdDSA only) takes the active key of those
-algorithms that started last; when there is none, one (ES256) is made on the spot, active at once.
+algorithms that started last; when there is none, one (ES256) is made on the spot, active at once, reserved
+for those clients: it never signs for the others, so making it moves no resource server off RS256, and a
+rotation to RS256 keeps it.
 
 The keys are cached in process. A rotation or removal made anywhere arrives as a ``keys``
 event (``forget``, subscribed by the composition root), after which the cache is stale until reloaded;
@@ -69,17 +71,25 @@ def _context(kid: str) -> str:
     return f"signing_keys/{kid}"
 
 
-def new_key(box: SecretBox, alg: str = DEFAULT_ALG, activates_at: datetime | None = None) -> SigningKey:
+def new_kid() -> str:
+    """A random key id that does not start with ``-`` (which a command line would read as an option)."""
+    while (kid := secrets.token_urlsafe(12)).startswith("-"):
+        pass
+    return kid
+
+
+def new_key(box: SecretBox, alg: str = DEFAULT_ALG, activates_at: datetime | None = None,
+            reserved_for: str | None = None) -> SigningKey:
     if alg not in KEY_TYPES:
         raise Invalid(f"unknown key algorithm {alg!r}; choose from {', '.join(ALGORITHMS)}")
-    kid = secrets.token_urlsafe(12)
+    kid = new_kid()
     kind, size = KEY_TYPES[alg]
     key = getattr(_jwk(), kind).generate_key(size, parameters={"kid": kid, "alg": alg, "use": "sig"})
     private = key.as_dict(private=True)
     if box.enabled:
         private = {"sealed": box.seal(json.dumps(private).encode(), _context(kid))}
     return SigningKey(kid=kid, alg=alg, private_jwk=private, public_jwk=key.as_dict(private=False),
-                      created_at=utcnow(), activates_at=activates_at)
+                      created_at=utcnow(), activates_at=activates_at, reserved_for=reserved_for)
 
 
 def _private_jwk(box: SecretBox, kid: str, stored: dict) -> dict:
@@ -95,6 +105,7 @@ class KeyInfo:
     retired_at: datetime | None
     published_until: datetime | None  # None while not retired
     signs: tuple[str, ...] = ()
+    reserved_for: str | None = None
 
     def status(self, now: datetime) -> str:
         if self.retired_at is not None and self.retired_at <= now:
@@ -111,6 +122,7 @@ class KeyInfo:
             "activates_at": self.activates_at.isoformat(),
             "retired_at": self.retired_at.isoformat() if self.retired_at else None,
             "published_until": self.published_until.isoformat() if self.published_until else None,
+            "reserved_for": self.reserved_for,
         }
 
 
@@ -124,12 +136,14 @@ class _Cached:
 def signers(infos, now: datetime) -> dict[str, KeyInfo]:
     """Which key signs what at ``now``: access tokens the active key that started last, ID tokens the
     active RS256 key that started last (or the access-token key when no RS256 key is active), both for FAPI 2.0
-    clients the active PS256, ES256 or EdDSA key that started last (none when there is no such key)."""
+    clients the active PS256, ES256 or EdDSA key that started last (none when there is no such key). A key
+    reserved for FAPI 2.0 clients signs for the others only when no other key is active."""
     active = sorted((k for k in infos if k.status(now) == "active"), key=lambda k: (k.activates_at, k.created_at))
     if not active:
         return {}
-    rsa = [k for k in active if k.alg == ID_TOKEN_ALG]
-    roles = {ACCESS_TOKENS: active[-1], ID_TOKENS: rsa[-1] if rsa else active[-1]}
+    general = [k for k in active if k.reserved_for is None] or active
+    rsa = [k for k in general if k.alg == ID_TOKEN_ALG]
+    roles = {ACCESS_TOKENS: general[-1], ID_TOKENS: rsa[-1] if rsa else general[-1]}
     profiled = [k for k in active if k.alg in FAPI2_ALGORITHMS]
     if profiled:
         roles[FAPI2_TOKENS] = profiled[-1]
@@ -177,10 +191,12 @@ class KeyService:
         algorithm keeps the RS256 key that signs ID tokens."""
         start = utcnow() if now or not self.publish_ahead else utcnow() + timedelta(seconds=self.publish_ahead)
         row = new_key(self._box, alg, activates_at=start)
-        keep = ""
+        keep = []
         if alg != ID_TOKEN_ALG:
-            keep = self.store.newest_unretired(s, ID_TOKEN_ALG) or ""
-        self.store.hand_over(s, keep, utcnow(), start)
+            keep.append(self.store.newest_unretired(s, ID_TOKEN_ALG))
+        if alg not in FAPI2_ALGORITHMS:
+            keep.append(self.store.newest_unretired(s, PROFILE_KEY_ALG, reserved_for=FAPI2_TOKENS))
+        self.store.hand_over(s, [kid for kid in keep if kid], utcnow(), start)
         self.store.add(s, row)
         audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg, "activates_at": start.isoformat()})
         events.record(s, events.KEYS, [row.kid])
@@ -193,7 +209,7 @@ class KeyService:
 
     def _add_profile_key(self, s: Session) -> None:
         """An ES256 key, active at once, for what is signed for FAPI 2.0 clients when no active key may sign it."""
-        row = new_key(self._box, PROFILE_KEY_ALG, activates_at=utcnow())
+        row = new_key(self._box, PROFILE_KEY_ALG, activates_at=utcnow(), reserved_for=FAPI2_TOKENS)
         self.store.add(s, row)
         audit.record(s, "key.rotated", subject=row.kid, details={"alg": row.alg, "activates_at": row.activates_at.isoformat(),
                                                                  "for": "FAPI 2.0 clients"})
@@ -250,7 +266,8 @@ class KeyService:
 
     def _info(self, row: SigningKey) -> KeyInfo:
         until = row.retired_at + self._lifetime if row.retired_at else None
-        return KeyInfo(row.kid, row.alg, row.created_at, row.activates_at or row.created_at, row.retired_at, until)
+        return KeyInfo(row.kid, row.alg, row.created_at, row.activates_at or row.created_at, row.retired_at, until,
+                       reserved_for=row.reserved_for)
 
     def _load(self, s: Session) -> None:
         version = self._version

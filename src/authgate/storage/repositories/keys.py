@@ -20,11 +20,12 @@ class KeyStore(Protocol):
     def add(self, s: Session, row: SigningKey) -> None:
         """Insert ``row`` at once."""
 
-    def newest_unretired(self, s: Session, alg: str) -> str | None:
-        """The ``kid`` of the ``alg`` key that signs (or will) last and is not retired."""
+    def newest_unretired(self, s: Session, alg: str, reserved_for: str | None = None) -> str | None:
+        """The ``kid`` of the ``alg`` key (reserved for ``reserved_for``, or for nothing) that signs (or will)
+        last and is not retired."""
 
-    def hand_over(self, s: Session, keep: str, at: datetime, start: datetime) -> None:
-        """Retire every key but ``keep`` for a key that signs from ``start``: one still waiting to
+    def hand_over(self, s: Session, keep: list[str], at: datetime, start: datetime) -> None:
+        """Retire every key but those in ``keep`` for a key that signs from ``start``: one still waiting to
         sign is superseded at ``at`` (it never signs), the others retire at ``start``."""
 
     def delete(self, s: Session, kid: str) -> None: ...
@@ -47,12 +48,13 @@ class SqlKeyStore:
         s.add(row)
         s.flush()
 
-    def newest_unretired(self, s: Session, alg: str) -> str | None:
-        return s.scalar(select(SigningKey.kid).where(SigningKey.alg == alg, SigningKey.retired_at.is_(None))
+    def newest_unretired(self, s: Session, alg: str, reserved_for: str | None = None) -> str | None:
+        reserved = SigningKey.reserved_for.is_(None) if reserved_for is None else SigningKey.reserved_for == reserved_for
+        return s.scalar(select(SigningKey.kid).where(SigningKey.alg == alg, reserved, SigningKey.retired_at.is_(None))
                         .order_by(func.coalesce(SigningKey.activates_at, SigningKey.created_at).desc()).limit(1))
 
-    def hand_over(self, s: Session, keep: str, at: datetime, start: datetime) -> None:
-        replaced = (SigningKey.kid != keep, or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > at))
+    def hand_over(self, s: Session, keep: list[str], at: datetime, start: datetime) -> None:
+        replaced = (SigningKey.kid.not_in(keep), or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > at))
         s.execute(update(SigningKey).where(*replaced, SigningKey.activates_at > at).values(retired_at=at))
         s.execute(update(SigningKey).where(*replaced, or_(SigningKey.retired_at.is_(None), SigningKey.retired_at > start))
                   .values(retired_at=start))
