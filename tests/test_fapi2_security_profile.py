@@ -276,6 +276,8 @@ def test_a_fapi2_client_leaves_every_other_client_on_rs256(own_server):
     assert listed[reserved]["status"] == "active" and listed[reserved]["signs"] == ["fapi2"]
     assert listed[rotated]["signs"] == ["access_tokens", "id_tokens"]
     assert fapi_kid() == reserved and others() == "RS256"
+    meta = requests.get(own_server.url("/.well-known/openid-configuration"), timeout=HTTP_TIMEOUT).json()
+    assert meta["id_token_signing_alg_values_supported"] == ["RS256", "ES256"]  # Discovery §3: every alg in use
 
 
 # -- server-wide -------------------------------------------------------------------------------------------

@@ -271,7 +271,9 @@ def test_provider_metadata_oidc_discovery_3(server, monkeypatch):
     OpenIDProviderMetadata(meta).validate()
     assert meta["userinfo_endpoint"] == server.url("/oauth/userinfo")
     assert meta["subject_types_supported"] == ["public"]
-    assert meta["id_token_signing_alg_values_supported"] == ["RS256"]
+    # RS256 first (Core §15.1); beside it only the key reserved for FAPI 2.0 clients, if that module made one here
+    algs = meta["id_token_signing_alg_values_supported"]
+    assert algs[0] == "RS256" and set(algs[1:]) <= {"PS256", "ES256", "EdDSA"}
     assert {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "email", "preferred_username"} <= set(
         meta["claims_supported"])
     assert meta["request_parameter_supported"] is True

@@ -348,9 +348,14 @@ class KeyService:
         return self.public_key(kid, reload=False) is not None
 
     def id_token_algorithms(self, s: Session, fapi2: bool = False) -> list[str]:
-        """What ID tokens are signed with now (Discovery §3 ``id_token_signing_alg_values_supported``); ``fapi2``:
-        with every client held to FAPI 2.0."""
-        return [self.id_token_key(s, fapi2).alg]
+        """What ID tokens are signed with now (Discovery §3 ``id_token_signing_alg_values_supported``): the ID token
+        key's algorithm, then that of a key reserved for FAPI 2.0 clients; ``fapi2``: with every client held to FAPI
+        2.0, only the latter."""
+        algs = [self.id_token_key(s, fapi2).alg]
+        profiled = signers([c.info for c in self._keys], utcnow()).get(FAPI2_TOKENS)
+        if not fapi2 and profiled is not None and profiled.alg not in algs:
+            algs.append(profiled.alg)
+        return algs
 
     def jwks(self, s: Session) -> dict:
         self._load(s)
