@@ -15,7 +15,6 @@ from authlib.oauth2.rfc9207 import AuthorizationServerMetadata as IssMetadata
 
 from support import (
     Browser,
-    assert_token_error,
     authorization_params,
     password_grant,
     pkce_pair,

@@ -14,7 +14,7 @@ import json
 import os
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 import requests

@@ -16,11 +16,9 @@ import requests
 from support import (
     Browser,
     assert_token_error,
-    authorization_params,
     exchange_code,
     get_code,
     password_grant,
-    query_params,
     refresh,
     token_request,
     unique,

@@ -11,7 +11,6 @@ from starlette.responses import Response
 
 from authgate.services.errors import Invalid
 from authgate.web.http.error_format import ErrorFormat
-from authgate.web.pages import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.pages.flash import redirect
 from authgate.web.pages.templates import page
 from authgate.web.pages.visitor import Visitor, signed_in_form, visitor

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from authgate.services.errors import Invalid
 from authgate.services.operations.listing import MAX_PER_PAGE, ListQuery
 from authgate.storage.types import utcnow
-from authgate.web.pages import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.pages.account_security import own_account_security
 from authgate.web.pages.confirm import ask, carry_out
 from authgate.web.http.error_format import ErrorFormat

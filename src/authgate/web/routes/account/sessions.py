@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from authgate.web.http.error_format import ErrorFormat
-from authgate.web.pages import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.pages.flash import redirect
 from authgate.web.pages.visitor import signed_in_form
 

@@ -12,7 +12,6 @@ from starlette.responses import Response
 from authgate.services.accounts.people.groups import STATUSES
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.operations.listing import MAX_PER_PAGE
-from authgate.web.pages import record_ids  # noqa: F401  (the {name:id} path convertor)
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.admin_lists import ALL, list_context, list_query
 from authgate.web.pages.confirm import ask, carry_out

@@ -16,7 +16,7 @@ from authgate.services.accounts.people.users import STATUSES, awaits_invitation
 from authgate.services.errors import Conflict, Forbidden, Invalid, NotFound
 from authgate.storage.types import utcnow
 from authgate.web.http.error_format import ErrorFormat
-from authgate.web.pages import record_ids  # also registers the {name:id} path convertor
+from authgate.web.pages import record_ids
 from authgate.web.pages.account_security import sessions_of
 from authgate.web.pages.admin_lists import ALL, list_context, list_query
 from authgate.web.pages.confirm import ask, carry_out
