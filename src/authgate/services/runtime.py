@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from authgate.services.credentials.tokens import TokenService
     from authgate.services.federation.providers import ProviderService
     from authgate.services.federation.sign_in import FederatedSignIns
+    from authgate.services.federation.upstream import Upstream
     from authgate.services.operations.activity import Activity
     from authgate.services.operations.audit import AuditService
     from authgate.services.operations.background import Background
@@ -334,17 +335,22 @@ class Runtime:
     def providers(self) -> ProviderService:
         from authgate.services.federation.providers import ProviderService
 
-        return ProviderService(self._provider_store, self.secret_box, self.permissions)
+        return ProviderService(self._provider_store, self.secret_box, self.permissions,
+                               discovery=lambda provider: self.upstream.discovery_problem(provider))
 
     @_built
-    def federated_sign_ins(self) -> FederatedSignIns:
-        from authgate.services.federation.sign_in import FederatedSignIns
+    def upstream(self) -> Upstream:
         from authgate.services.federation.upstream import Upstream
         from authgate.services.operations.safe_fetch import SafeFetcher
 
         # a provider an administrator marked allow_private_network may be inside the network; nothing else is
-        upstream = Upstream(self.fetcher, SafeFetcher(allow_private=True))
-        return FederatedSignIns(self.settings.issuer, self.providers, self._provider_store, upstream, self.hasher,
+        return Upstream(self.fetcher, SafeFetcher(allow_private=True))
+
+    @_built
+    def federated_sign_ins(self) -> FederatedSignIns:
+        from authgate.services.federation.sign_in import FederatedSignIns
+
+        return FederatedSignIns(self.settings.issuer, self.providers, self._provider_store, self.upstream, self.hasher,
                                 self.users, self.sessions, self.second_step)
 
     @_built

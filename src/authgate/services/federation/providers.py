@@ -5,12 +5,17 @@ authgate is registered as there (id and secret), the scopes asked for, and the a
 Only administrators manage them, from every surface (the CLI as ``SYSTEM``, the API): a provider decides who may
 sign in as whom, and its URLs are fetched by the server. The client secret is sealed under
 ``AUTHGATE_SECRET_KEY`` when one is set (as the server secrets are; authgate must send it, so it cannot be
-hashed) and is never shown back: the views say only whether one is set."""
+hashed) and is never shown back: the views say only whether one is set.
+
+``check_discovery`` reads the discovery document of a provider as a change would leave it, before the change is
+saved (the admin page does, unless told not to): the check is the sign-in's own (``Upstream.discovery_problem``,
+given to the service as ``discovery``), made outside any transaction, and its failure is an ``Invalid`` on the
+issuer."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -90,11 +95,24 @@ def issuer_problem(issuer: object) -> str | None:
     return None
 
 
+def _checked_identity(kind: object, name: object) -> str:
+    """The name a new provider of ``kind`` may have, stripped; ``Invalid`` otherwise."""
+    if kind not in KINDS:
+        raise Invalid(f"kind must be one of: {', '.join(KINDS)}", field="kind")
+    name = (name if isinstance(name, str) else "").strip()
+    if not NAME.match(name):
+        raise Invalid("name must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter "
+                      "or digit (it is part of the callback URL)", field="name")
+    return name
+
+
 class ProviderService:
-    def __init__(self, store: ProviderStore, box: SecretBox, permissions: PermissionService):
+    def __init__(self, store: ProviderStore, box: SecretBox, permissions: PermissionService,
+                 discovery: Callable[[ProviderView], str | None] | None = None):
         self.store = store
         self.box = box
         self.permissions = permissions
+        self.discovery = discovery
 
     # -- the sign-in page and the round trip ---------------------------------------------------------
 
@@ -126,6 +144,10 @@ class ProviderService:
 
     # -- management (administrators) -----------------------------------------------------------------
 
+    def require_manager(self, actor: Principal, action: str) -> None:
+        """Only administrators manage providers (``Forbidden`` otherwise): every change, and the empty form."""
+        self.permissions.require_administrator(actor, action)
+
     def list(self, s: Session, actor: Principal = SYSTEM) -> list[IdentityProvider]:
         self.permissions.require_administrator(actor, "see the identity providers")
         return self.store.all(s)
@@ -138,13 +160,8 @@ class ProviderService:
                kind: str = OIDC, scopes: Sequence[str] = (), enabled: bool = True, allow_jit: bool = False,
                link_verified_email: bool = False, allow_private_network: bool = False,
                actor: Principal = SYSTEM) -> IdentityProvider:
-        self.permissions.require_administrator(actor, "add an identity provider")
-        if kind not in KINDS:
-            raise Invalid(f"kind must be one of: {', '.join(KINDS)}", field="kind")
-        name = (name or "").strip()
-        if not NAME.match(name):
-            raise Invalid("name must be 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter "
-                          "or digit (it is part of the callback URL)", field="name")
+        self.require_manager(actor, "add an identity provider")
+        name = _checked_identity(kind, name)
         if self.store.by_name(s, name) is not None:
             raise Conflict(f"an identity provider named {name!r} already exists", field="name")
         row = IdentityProvider(name=name, kind=kind)
@@ -158,7 +175,7 @@ class ProviderService:
 
     def update(self, s: Session, actor: Principal, ref: int | str, values: dict) -> IdentityProvider:
         """Change anything but the name and kind (the callback URL registered upstream carries the name)."""
-        self.permissions.require_administrator(actor, "change an identity provider")
+        self.require_manager(actor, "change an identity provider")
         row = self._existing(s, ref)
         unknown = set(values) - EDITABLE
         if unknown:
@@ -172,12 +189,37 @@ class ProviderService:
 
     def delete(self, s: Session, actor: Principal, ref: int | str) -> str:
         """Delete a provider and the links of its identities (its users stay, and sign in otherwise)."""
-        self.permissions.require_administrator(actor, "delete an identity provider")
+        self.require_manager(actor, "delete an identity provider")
         row = self._existing(s, ref)
         name = row.name
         self.store.delete(s, row.id)
         audit.record(s, "provider.deleted", actor=actor, subject=name)
         return name
+
+    def check_discovery(self, actor: Principal, values: dict, current: IdentityProvider | None = None) -> None:
+        """Read the discovery document of the provider ``current`` (None: a new one, ``values`` holding its name and
+        kind) would be once ``values`` are applied, as the sign-in reads it; ``Invalid`` on the field at fault.
+        Nothing is saved; call it outside a transaction (the fetch may take seconds)."""
+        self.require_manager(actor, "change an identity provider" if current else "add an identity provider")
+        if current is None:
+            draft = IdentityProvider(name=_checked_identity(values.get("kind", OIDC), values.get("name")),
+                                     kind=values.get("kind", OIDC), scopes=list(DEFAULT_SCOPES))
+        else:
+            draft = IdentityProvider(name=current.name, kind=current.kind, issuer=current.issuer,
+                                     client_id=current.client_id, scopes=list(current.scopes or ()),
+                                     allow_jit=current.allow_jit, link_verified_email=current.link_verified_email,
+                                     allow_private_network=current.allow_private_network)
+        wanted = {k: v for k, v in values.items() if k in EDITABLE and k != "client_secret"}
+        self._apply(draft, wanted if current else {"issuer": None, "client_id": None, **wanted})
+        if draft.kind != OIDC:
+            return
+        if self.discovery is None:
+            raise Invalid("this server cannot read discovery documents", field="issuer")
+        problem = self.discovery(ProviderView(current.id if current else 0, draft.name, draft.issuer,
+                                              draft.client_id, "", tuple(draft.scopes or ()), bool(draft.allow_jit),
+                                              bool(draft.link_verified_email), bool(draft.allow_private_network)))
+        if problem:
+            raise Invalid(f"the issuer did not pass discovery: {problem}", field="issuer")
 
     def reseal(self, s: Session) -> int:
         """Seal every client secret under the current secret key (``keys encrypt``); how many changed."""

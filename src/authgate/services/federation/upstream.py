@@ -90,6 +90,14 @@ class Upstream:
                 raise UpstreamRefused(f"its discovery document has no {endpoint}")
         return document
 
+    def discovery_problem(self, provider: ProviderView) -> str | None:
+        """Why ``metadata`` refuses the provider's discovery document, or None: the check before a change is saved."""
+        try:
+            self.metadata(provider)
+        except UpstreamRefused as why:
+            return str(why)
+        return None
+
     def start(self, provider: ProviderView, redirect_uri: str) -> Started:
         """The authorization request (Core §3.1.2.1 with RFC 7636 S256)."""
         document = self.metadata(provider)
