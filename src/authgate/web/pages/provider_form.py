@@ -1,0 +1,91 @@
+"""The identity provider form of ``/admin/identity-providers``: its fields as one table, read into the values
+``ProviderService.create`` and ``update`` take, and a saved provider shown back in it.
+
+Each ``Field`` names the service's value it fills (``name``), the widget the template draws for it and its label
+and help; adding a setting is a row here (and, for a new widget, a branch in ``_provider_fields.html``). What a
+value may be is the service's to decide: reading only turns the text into a string, a list or a bool. The client
+secret is write-only: never put back in the form, and left as it is on an edit when its box is empty."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from authgate.services.federation.providers import DEFAULT_SCOPES, KINDS, MAX_SECRET, OIDC
+
+TEXT, URL, SECRET, WORDS, CHECK, CHOICE = "text", "url", "secret", "words", "check", "choice"
+CHECK_DISCOVERY = "check_discovery"
+KIND_LABELS = {OIDC: "OpenID Connect (found by discovery of its issuer)"}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    widget: str = TEXT
+    help: str = ""
+    maxlength: int | None = None
+    new_only: bool = False
+    default: object = ""
+
+
+FIELDS = (
+    Field("name", "Name", help="Shown on the sign-in page as “Sign in with NAME”, and part of the callback URL to "
+          "register at the provider, so it cannot be changed later: letters, digits, dots, dashes and underscores.",
+          maxlength=64, new_only=True),
+    Field("kind", "Kind", CHOICE, new_only=True, default=OIDC),
+    Field("issuer", "Issuer", URL, help="The provider's issuer URL, exactly as its discovery document "
+          "(ISSUER/.well-known/openid-configuration) names it: https, or http on a loopback host.", maxlength=2000),
+    Field("client_id", "Client ID", help="The client ID authgate was given when registered at the provider.",
+          maxlength=512),
+    Field("client_secret", "Client secret", SECRET, help="The client secret that goes with it. It is stored "
+          "encrypted and never shown again.", maxlength=MAX_SECRET),
+    Field("scopes", "Scopes", WORDS, help="Separated by spaces; empty: openid email profile. openid is always "
+          "asked for.", default=list(DEFAULT_SCOPES)),
+    Field("allow_jit", "Create an account at a first sign-in that matches none (just in time)", CHECK,
+          default=False),
+    Field("link_verified_email", "Link a first sign-in to the account with the same address, when the provider "
+          "says the address is verified", CHECK, help="Only an account whose own address is verified is linked.",
+          default=False),
+    Field("allow_private_network", "It is inside the network (its URLs may resolve to private or loopback "
+          "addresses)", CHECK, default=False),
+    Field("enabled", "Enabled: its button is on the sign-in page", CHECK, default=True),
+)
+
+
+def blank() -> dict:
+    """The form of a new provider."""
+    return {**{f.name: f.default for f in FIELDS}, CHECK_DISCOVERY: True}
+
+
+def shown(row) -> dict:
+    """The form of a saved provider (no secret)."""
+    form = {f.name: getattr(row, f.name) for f in FIELDS if f.widget != SECRET}
+    form["scopes"] = list(row.scopes or ())
+    return {**form, "client_secret_set": bool(row.client_secret), CHECK_DISCOVERY: True}
+
+
+def read(pairs: list[tuple[str, str]], *, new: bool) -> tuple[dict, dict]:
+    """The posted form as (what to draw again, the service's values). On an edit the values leave out the fields
+    only a new provider has, and the secret unless one was typed; the secret is never drawn again."""
+    fields = dict(reversed(pairs))
+    values: dict = {}
+    for f in FIELDS:
+        if f.new_only and not new:
+            continue
+        text = fields.get(f.name, "")
+        if f.widget == CHECK:
+            values[f.name] = f.name in fields
+        elif f.widget == WORDS:
+            values[f.name] = text.split()
+        elif f.widget == SECRET:
+            if text or new:
+                values[f.name] = text
+        else:
+            values[f.name] = text.strip()
+    form = {k: v for k, v in values.items() if k != "client_secret"}
+    form[CHECK_DISCOVERY] = CHECK_DISCOVERY in fields
+    return form, values
+
+
+def choices() -> dict:
+    return {"fields": FIELDS, "kinds": {kind: KIND_LABELS.get(kind, kind) for kind in KINDS}}
