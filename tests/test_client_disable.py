@@ -12,6 +12,7 @@ by their ``doc-<n>`` key, and cannot be edited."""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
 
 import pytest
@@ -77,7 +78,8 @@ def disabled(authgate):
     assert authorize_page(authgate, client.client_id).status_code == 303, "the server knows the client"
     data = cli(authgate, "clients", "disable", client.client_id)
     assert data["revoked"] is True and data["disabled_at"]
-    eventually(lambda: client_credentials(authgate, client), refused)
+    assert refused(client_credentials(authgate, client)), "refused at once: tokens are issued after a look at its row"
+    eventually(lambda: authorize_page(authgate, client.client_id), lambda r: r.status_code == 400)
     return client, user, before.json(), other
 
 
@@ -284,3 +286,86 @@ def test_deleting_a_long_url_document_client_ends_its_tokens_at_once_rfc6750_3_1
     key = [c["id"] for c in cli(authgate, "clients", "list")["clients"] if c["client_id"] == url][0]
     cli(authgate, "clients", "delete", key)
     assert eventually(lambda: users_me(authgate, token), lambda r: r.status_code == 401).status_code == 401
+
+
+# -- sign-out: RP-Initiated Logout 1.0 and Back-Channel Logout 1.0 ------------------------------------------------
+
+
+def test_a_disabled_client_is_neither_redirected_to_nor_posted_at_sign_out(authgate):
+    """RP-Initiated Logout 1.0 §3.1 follows a ``post_logout_redirect_uri`` registered for the client; a client an
+    administrator disabled is no longer to be trusted with the browser (as RFC 6749 §4.1.2.1 for its redirect URI),
+    so the user sees the plain signed-out page, not naming it. Its back-channel endpoint (Back-Channel Logout 1.0
+    §2.5) gets no logout token either, while an enabled client signed in through the same session gets one."""
+    from test_oidc_logout import RelyingParty, make_rp, verified
+    from support import authorization_params, exchange_code, query_params
+
+    enabled_rp, disabled_rp = RelyingParty(), RelyingParty()
+    try:
+        user = authgate.create_user()
+        browser = Browser(authgate)
+        browser.login(user)
+        id_tokens = {}
+        for rp_endpoint in (enabled_rp, disabled_rp):
+            rp = make_rp(authgate, rp_endpoint.uri)
+            client = Client(rp["client_id"], rp["client_secret"], rp["name"], [rp["redirect_uri"]])
+            location = browser.authorize(authorization_params(client, scope="openid", nonce=unique("n")), user)
+            r = exchange_code(authgate, client, query_params(location)["code"])
+            assert r.status_code == 200, r.text
+            id_tokens[rp_endpoint] = (rp, r.json()["id_token"])
+        rp, id_token = id_tokens[disabled_rp]
+        cli(authgate, "clients", "disable", rp["client_id"])
+        query = {"id_token_hint": id_token, "post_logout_redirect_uri": rp["bye"], "state": "st"}
+        r = browser.get("/oauth/logout", params=query)
+        assert r.status_code == 200 and "Location" not in r.headers, (r.status_code, r.headers.get("Location"))
+        assert "You are signed out" in r.text and rp["name"] not in r.text and rp["bye"] not in r.text
+        assert browser.get("/logout").status_code != 200, "the session ended"
+        [received] = enabled_rp.wait_for(1)
+        assert verified(authgate, received["logout_token"][0])["aud"] == id_tokens[enabled_rp][0]["client_id"]
+        time.sleep(2)
+        assert disabled_rp.received == [], "a logout token was posted to the disabled client"
+        anonymous = requests.get(authgate.url("/oauth/logout"), params={"client_id": rp["client_id"], **query},
+                                 allow_redirects=False, timeout=HTTP_TIMEOUT)
+        assert anonymous.status_code == 200 and "Location" not in anonymous.headers
+    finally:
+        enabled_rp.close()
+        disabled_rp.close()
+
+
+# -- in flight while the client is disabled -------------------------------------------------------------------
+
+
+def test_no_token_issued_while_a_client_is_disabled_outlives_the_disable_rfc6749_5_2(authgate, admin_api):
+    """Token requests in flight while an administrator disables the client (authenticated from the worker's memory
+    just before): whatever they got is revoked with the rest, so once enabled again introspection (RFC 7662 §2.2)
+    finds none of them active, and every request after the disable answered is refused (RFC 6749 §5.2)."""
+    import threading
+
+    client = authgate.create_client(grants=("client_credentials",))
+    assert client_credentials(authgate, client).status_code == 200
+    issued, after, stop, disabled_at = [], [], threading.Event(), []
+
+    def hammer():
+        with requests.Session() as http:
+            while not stop.is_set():
+                started = time.monotonic()
+                r = http.post(authgate.url("/oauth/token"), data={"grant_type": "client_credentials"},
+                              auth=client.basic, timeout=HTTP_TIMEOUT)
+                if r.status_code == 200:
+                    issued.append(r.json()["access_token"])
+                if disabled_at and started > disabled_at[0]:
+                    after.append(r.status_code)
+
+    threads = [threading.Thread(target=hammer) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.5)
+    admin_api.ok("POST", f"/oauth/clients/{client.client_id}/disable")
+    disabled_at.append(time.monotonic())
+    time.sleep(0.5)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert after and 200 not in after, after
+    admin_api.ok("POST", f"/oauth/clients/{client.client_id}/enable")
+    alive = [t for t in issued if introspect(authgate, client, t).json().get("active")]
+    assert alive == [], f"{len(alive)} of {len(issued)} tokens issued around the disable still work"

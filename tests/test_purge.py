@@ -146,3 +146,20 @@ def test_purge_deletes_expired_initial_access_tokens_and_pushed_requests_rfc7591
     assert (deleted["initial_access_tokens"], deleted["pushed_requests"]) == (2, 1)
     assert (rows(srv, "registration_tokens"), rows(srv, "pushed_authorization_requests")) == (1, 0)
     assert register(srv, {"client_name": "two", "redirect_uris": ["https://two.example.org/cb"]}, live).status_code == 201
+
+
+def test_every_expiry_the_purge_deletes_by_is_indexed(server):
+    """The purge deletes in batches by ``expires_at`` (``storage/repositories/purge.py``): without an index each
+    batch reads the whole table. Initial access tokens (``registration_tokens``) had none. Read from the session's
+    server, whose database ``serve`` migrated itself."""
+    from sqlalchemy import create_engine, inspect
+
+    engine = create_engine(server.db.url)
+    try:
+        schema = inspect(engine)
+        unindexed = [table for table in schema.get_table_names()
+                     if "expires_at" in {c["name"] for c in schema.get_columns(table)}
+                     and ["expires_at"] not in [i["column_names"] for i in schema.get_indexes(table)]]
+    finally:
+        engine.dispose()
+    assert unindexed == [], unindexed

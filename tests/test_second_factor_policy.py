@@ -393,3 +393,46 @@ def test_wrong_recovery_codes_and_step_up_codes_count_towards_the_lockout(srv, r
         assert wrong.status_code == 400
     locked = second_step(_password_only_session(srv, user), totp, "/")
     assert locked.status_code == 429 and "Retry-After" in locked.headers
+
+
+def test_two_concurrent_enrolment_completions_with_one_code_succeed_once_rfc6238_5_2(srv):
+    """The first code that confirms a new authenticator app ends the pending sign-in and makes the recovery codes;
+    sent twice at once (a double click, or a thief racing the user with the same code, RFC 6238 §5.2: a code is
+    accepted once), exactly one request gets a session and the recovery codes, the other nothing; and the codes
+    shown are the account's (a recovery code from them signs in), not a set another request replaced."""
+    import threading
+
+    require(srv, "--require", "everyone")
+    user = srv.create_user()
+    for _ in range(3):
+        browser = sent_to_enrolment(srv, user)
+        page, totp = enrolment_page(browser)
+        data = csrf_of(page, ENROL) + [("code", totp.now()), ("next", "/")]
+        racers = []
+        for _ in range(4):
+            racer = Browser(srv)
+            racer.session.cookies.update(browser.session.cookies)
+            racers.append(racer)
+        answers: list = [None] * len(racers)
+        start = threading.Barrier(len(racers))
+
+        def post(i: int) -> None:
+            start.wait()
+            answers[i] = racers[i].post(ENROL, data=data)
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(len(racers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        won = [i for i, r in enumerate(answers) if r.status_code == 303 and r.headers["Location"] == "/shown-once"]
+        assert len(won) == 1, [(r.status_code, r.headers.get("Location")) for r in answers]
+        assert all(r.status_code in (303, 422) and "authgate_session" not in r.cookies
+                   for i, r in enumerate(answers) if i not in won), [r.status_code for r in answers]
+        codes = shown_codes(racers[won[0]])
+        again = Browser(srv)
+        assert urlsplit(password_only(again, user)).path == SECOND_STEP
+        step = again.get(SECOND_STEP + "?next=/")
+        assert again.post(SECOND_STEP, data=csrf_of(step, SECOND_STEP) + [("code", codes[0]), ("next", "/")]
+                          ).status_code == 303, "a recovery code shown to the winner signs in"
+        srv.commands.run_json("users", "reset-factors", user.username)

@@ -41,6 +41,7 @@ from authgate.oauth.requests import OAuthRequest
 from authgate.services.applications import client_limits
 from authgate.services.applications.metadata_documents import DocumentRefused
 from authgate.services.credentials import scopes as scope_rules
+from authgate.services.credentials.tokens import ClientChanged
 from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.storage.db import Database
 
@@ -176,6 +177,14 @@ class AuthorizationServer(AuthlibServer):
             grant = self.get_token_grant(request)
         except UnsupportedGrantTypeError as error:
             return self.handle_error_response(request, error)
+        try:
+            return self._token_response(db, request, grant)
+        except ClientChanged:
+            return self.handle_error_response(request, InvalidClientError(
+                status_code=401, description="The client was disabled, deleted or given a new secret."))
+
+    def _token_response(self, db: Database, request: OAuthRequest, grant) -> Response:
+        """The grant's answer; raises ``ClientChanged`` (nothing written) when the client changed meanwhile."""
         refusal = None
         if grant.INSERTS_ONLY:
             return self._inserting_token_response(db, request, grant)

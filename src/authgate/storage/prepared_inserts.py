@@ -105,11 +105,31 @@ class PreparedInsert:
 
 
 class Deferred(list):
-    """The inserts a session held back, in order: ``(PreparedInsert, rows)``."""
+    """The inserts a session held back, in order: ``(PreparedInsert, rows)``; and ``guards``, each called with the
+    write transaction's connection before them (one that raises writes nothing)."""
+
+    def __init__(self):
+        super().__init__()
+        self.guards: list = []
+
+    def __bool__(self) -> bool:
+        return bool(len(self) or self.guards)
 
     def execute(self, connection: Connection) -> None:
+        for guard in self.guards:
+            guard(connection)
         for prepared, rows in self:
             prepared.execute(connection, rows)
+
+
+def guard(s: Session, check) -> None:
+    """Run ``check(connection)`` in the transaction that writes ``s``'s inserts: now, or, when ``s`` defers them,
+    first in the write transaction that does (``Deferred.execute``)."""
+    deferred = s.info.get(DEFERRED)
+    if deferred is not None:
+        deferred.guards.append(check)
+    else:
+        check(s.connection())
 
 
 def defer(s: Session) -> Deferred:

@@ -6,7 +6,8 @@ it was given, often long expired (§2 says the OP should accept those).
 A hint names the user who signed out at the application and the client it was issued to; with a ``client_id`` as
 well, the hint must have been issued to that client, else the request is refused (§2, §4). ``post_logout_redirect_uri``
 is followed only when it is one of that client's ``post_logout_redirect_uris``, exactly (§3.1), with ``state``
-added (§2); an unverifiable hint is an error in the request, after which nothing is followed (§4). ``ui_locales``
+added (§2), and never for a client an administrator disabled (its addresses are no longer to be trusted: the
+plain signed-out page, not naming it); an unverifiable hint is an error in the request, after which nothing is followed (§4). ``ui_locales``
 and ``logout_hint`` are accepted and ignored.
 
 Whether to ask the user first is the page's to decide from this: without a valid hint, or when the hint's user is not
@@ -73,7 +74,9 @@ def read_end_session(runtime, s, pairs: list[tuple[str, str]]) -> EndSession:
     client = runtime.clients.get(s, client_id) if client_id else None
     if client_id and client is None:
         raise EndSessionRefused("No client application has that client_id.")
-    uri = params.get("post_logout_redirect_uri")
+    disabled = client is not None and client.disabled_at is not None
+    client = None if disabled else client
+    uri = None if disabled else params.get("post_logout_redirect_uri")
     followed = uri is not None and client is not None and (hint is None or claims is not None) \
         and uri in (client.post_logout_redirect_uris or [])
     redirect_to = None

@@ -5,7 +5,9 @@
 deactivation, deletion). In the same transaction it queues, in ``logout_deliveries``, one logout token per client
 that got tokens through an ended session (with its ``sid``), and, when every session of the user ended, one for
 each other client that ever got tokens for the user (``sub`` only: all their sessions there, §2.4; not to a
-client that requires ``sid``). Only clients with a ``backchannel_logout_uri`` are queued.
+client that requires ``sid``). Only clients with a ``backchannel_logout_uri`` are queued, and none an administrator
+disabled (its tokens are revoked, and its endpoint is no longer trusted with who signed out); one disabled after its
+delivery was queued is given up without a request.
 
 The serving process posts them from its own background thread (``run``), never in a request, so a command-line
 ``authgate users end-sessions`` is delivered by the running server too. Each delivery is claimed by one worker
@@ -64,8 +66,9 @@ class Job:
     with_sid: bool
     uri: str
     token: str | None
-    """None: the URI may not be posted to."""
+    """None: the URI may not be posted to (``refused`` says why)."""
     self_registered: bool = False
+    refused: str = "not https or loopback http"
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -154,8 +157,7 @@ class LogoutDeliveries:
     def _deliver(self, job: Job) -> None:
         try:
             post = self.post_guarded if job.self_registered else self.post
-            delivered, what = (False, "refused: not https or loopback http") if job.token is None \
-                else post(job.uri, job.token)
+            delivered, what = (False, f"refused: {job.refused}") if job.token is None else post(job.uri, job.token)
             retry = not delivered and job.token is not None and not what.startswith(("HTTP 4", "refused"))
             with self.db.session() as s:
                 self._settle(s, job, delivered, what, retry)
@@ -170,13 +172,15 @@ class LogoutDeliveries:
     def _job(self, s: Session, delivery: LogoutDelivery, client: Client) -> Job:
         uri = client.backchannel_logout_uri or ""
         token = None
-        if deliverable(uri):
+        disabled = client.disabled_at is not None
+        if deliverable(uri) and not disabled:
             sid = self.sessions.sid(delivery.session_id) if delivery.session_id is not None else None
             claims = logout_claims(self.issuer, client.client_id, str(delivery.user_id), sid, delivery.jti)
             token = sign_logout_token(self.keys.id_token_key(s), claims)
         return Job(delivery.id, delivery.attempts + 1, client.client_id, delivery.user_id,
                    delivery.session_id is not None, uri, token,
-                   self_registered=client.registered_at is not None or client.metadata_document_at is not None)
+                   self_registered=client.registered_at is not None or client.metadata_document_at is not None,
+                   **({"refused": "the client is disabled"} if disabled else {}))
 
     def _settle(self, s: Session, job: Job, delivered: bool, what: str, retry: bool) -> None:
         details = {"attempt": job.attempt, "outcome": what, "sid": job.with_sid}

@@ -25,10 +25,11 @@ from authgate.services.credentials.keys import ACCESS_TOKENS, FAPI2_TOKENS, KeyS
 from authgate.services.operations import audit
 from authgate.settings import Settings
 from authgate.storage.models import Client, RefreshToken, TokenFamily, User
-from authgate.storage.repositories.tokens import TokenStore
+from authgate.storage.repositories.tokens import ClientChanged, TokenStore
 from authgate.storage.types import utcnow
 
 AT_JWT_TYPE = "at+jwt"
+__all__ = ["AT_JWT_TYPE", "ClientChanged", "IssuedAccessToken", "TokenService"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,13 @@ class TokenService:
         """A grant's token response (RFC 6749 §5.1), recorded and audited: an access token, and a refresh
         token when asked for, the tokens have a family, the client may refresh and the scope allows it.
         With ``dpop_jkt`` the access token is bound to that DPoP key (``cnf``, ``token_type`` DPoP: RFC 9449 §5);
-        ``audience``: the resources the access token is for (RFC 8707), None for the issuer."""
+        ``audience``: the resources the access token is for (RFC 8707), None for the issuer.
+
+        The client was authenticated from memory, which another worker's change reaches only later, and a request in
+        flight may have read it just before a change here: the transaction that records the tokens checks its row
+        (``TokenStore.client_may_get_tokens`` raises ``ClientChanged``), so no token outlives a disable, a deletion
+        or a new secret that committed around it (the change is either seen, or waits and then revokes them)."""
+        self.store.client_may_get_tokens(s, client.id, client.secret_hash)
         issued = self.issue_access_token(s, client, user, scope, family.id if family else None, expires_in,
                                          amr=family.amr if family is not None and user is not None else None,
                                          dpop_jkt=dpop_jkt, audience=audience)

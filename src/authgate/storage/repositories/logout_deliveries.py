@@ -13,12 +13,12 @@ from authgate.storage.models import Client, LogoutDelivery, TokenFamily
 
 class LogoutDeliveryStore(Protocol):
     def clients_of_sessions(self, s: Session, session_ids: list[int]) -> list[tuple[int, int]]:
-        """``(client pk, session id)`` for each client with a ``backchannel_logout_uri`` that got tokens through one
-        of these sessions."""
+        """``(client pk, session id)`` for each client with a ``backchannel_logout_uri``, not disabled, that got tokens
+        through one of these sessions."""
 
     def clients_of_user(self, s: Session, user_id: int) -> list[tuple[int, bool]]:
-        """``(client pk, backchannel_logout_session_required)`` for each client with a ``backchannel_logout_uri``
-        that ever got tokens for the user."""
+        """``(client pk, backchannel_logout_session_required)`` for each client with a ``backchannel_logout_uri``,
+        not disabled, that ever got tokens for the user."""
 
     def add(self, s: Session, rows: list[dict]) -> None:
         """Queue deliveries (``client_id``, ``user_id``, ``session_id``, ``jti``, ``next_attempt_at``)."""
@@ -40,13 +40,15 @@ class SqlLogoutDeliveryStore:
             return []
         rows = s.execute(select(TokenFamily.client_id, TokenFamily.session_id).distinct()
                          .join(Client, Client.id == TokenFamily.client_id)
-                         .where(TokenFamily.session_id.in_(session_ids), Client.backchannel_logout_uri.is_not(None)))
+                         .where(TokenFamily.session_id.in_(session_ids), Client.backchannel_logout_uri.is_not(None),
+                                Client.disabled_at.is_(None)))
         return [(client, session) for client, session in rows]
 
     def clients_of_user(self, s: Session, user_id: int) -> list[tuple[int, bool]]:
         rows = s.execute(select(Client.id, Client.backchannel_logout_session_required).distinct()
                          .join(TokenFamily, TokenFamily.client_id == Client.id)
-                         .where(TokenFamily.user_id == user_id, Client.backchannel_logout_uri.is_not(None)))
+                         .where(TokenFamily.user_id == user_id, Client.backchannel_logout_uri.is_not(None),
+                                Client.disabled_at.is_(None)))
         return [(client, bool(required)) for client, required in rows]
 
     def add(self, s: Session, rows: list[dict]) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import AccessToken, Client, RefreshToken, TokenFamily
-from authgate.storage.prepared_inserts import PreparedInsert
+from authgate.storage.prepared_inserts import PreparedInsert, guard
 
 _families = TokenFamily.__table__
 _refresh_tokens = RefreshToken.__table__
@@ -45,6 +45,11 @@ class TokenStore(Protocol):
 
     def add_access_token(self, s: Session, values: dict) -> None: ...
 
+    def client_may_get_tokens(self, s: Session, client_pk: int, secret_hash: str | None) -> None:
+        """In the transaction that records the tokens (a deferred one too), the client's row locked against a
+        concurrent change until it commits: raise ``ClientChanged`` when the client is gone, disabled, or, for
+        ``secret_hash`` given, has another secret by now."""
+
     def access_token(self, s: Session, jti: str) -> AccessToken | None: ...
 
     def revoke_access_token(self, s: Session, jti: str, now: datetime) -> None: ...
@@ -69,6 +74,14 @@ class TokenStore(Protocol):
         """Revoke every family, refresh token and access token of the client (row id); the access tokens' ``jti``s."""
     def revoke_user(self, s: Session, user_id: int, now: datetime) -> list[str]:
         """Revoke every family and live token of the user; the ``jti`` of the access tokens revoked."""
+
+
+class ClientChanged(Exception):
+    """The client was deleted, disabled or given a new secret while its tokens were being issued."""
+
+
+CLIENT_FOR_TOKENS = (select(Client.disabled_at, Client.secret_hash).where(Client.id == bindparam("client_pk"))
+                     .with_for_update(read=True))
 
 
 class SqlTokenStore:
@@ -96,6 +109,13 @@ class SqlTokenStore:
         if client_pk is not None:
             stmt = stmt.where(TokenFamily.client_id == client_pk)
         return list(s.execute(stmt).tuples())
+
+    def client_may_get_tokens(self, s: Session, client_pk: int, secret_hash: str | None) -> None:
+        def check(connection) -> None:
+            row = connection.execute(CLIENT_FOR_TOKENS, {"client_pk": client_pk}).first()
+            if row is None or row.disabled_at is not None or (secret_hash is not None and row.secret_hash != secret_hash):
+                raise ClientChanged()
+        guard(s, check)
 
     def add_access_token(self, s: Session, values: dict) -> None:
         NEW_ACCESS_TOKEN.run(s, [values])

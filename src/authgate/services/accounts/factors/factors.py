@@ -194,13 +194,21 @@ class FactorService:
         factor = self.store.factor(s, user.id, TOTP)
         return None if factor is None or factor.confirmed_at is not None else self._enrolment(user, self._secret(factor))
 
-    def confirm_enrolment(self, s: Session, user: User, code: str, actor: Principal | None = None) -> list[str]:
-        """``confirm_totp`` for ``user``; audited as done by ``actor`` (None: the user signing in)."""
+    def check_enrolment_code(self, s: Session, user: User, code: str) -> tuple[int, int]:
+        """The unconfirmed factor of ``user`` and the step ``code`` matches, changing nothing; raises ``Invalid``."""
         factor = self.store.factor(s, user.id, TOTP)
         if factor is None or factor.confirmed_at is not None:
             raise Invalid("Start setting up the authenticator app again.")
         step = self._matching_step(self._secret(factor), code)
-        if step is None or not self.store.confirm(s, factor.id, step, utcnow()):
+        if step is None:
+            raise Invalid("That code is not the one your authenticator app shows now.", field="code")
+        return factor.id, step
+
+    def confirm_enrolment(self, s: Session, user: User, code: str, actor: Principal | None = None) -> list[str]:
+        """``confirm_totp`` for ``user``; audited as done by ``actor`` (None: the user signing in). Of concurrent
+        confirmations one only succeeds (the factor is confirmed by compare-and-set); the others raise ``Invalid``."""
+        factor_id, step = self.check_enrolment_code(s, user, code)
+        if not self.store.confirm(s, factor_id, step, utcnow()):
             raise Invalid("That code is not the one your authenticator app shows now.", field="code")
         audit.record(s, "factor.enrolled", actor=actor, user_id=user.id, subject=user.username,
                      details={"kind": TOTP})

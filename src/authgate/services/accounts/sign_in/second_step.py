@@ -159,16 +159,24 @@ class SecondStep:
                            replacing: str | None) -> Enrolled | WrongEnrolmentCode | TooManyAttempts | None:
         """Confirm the new factor with its first code and start the session; None when there is no pending
         enrolment. The code proves the app holds the secret just shown, not who is there (anyone with the secret
-        computes it), so a wrong one is not counted as a guess; a locked account still gets nothing."""
+        computes it), so a wrong one is not counted as a guess; a locked account still gets nothing.
+
+        The pending sign-in ends before the factor is confirmed and its recovery codes made: of concurrent
+        completions (the same code twice, or a passkey registered meanwhile) the one that ends it alone goes on,
+        and no other confirms a factor or replaces the recovery codes shown."""
         user = self._enrolling(s, pending_id, ip)
         if not isinstance(user, User):
             return user
         try:
-            codes = self.factors.confirm_enrolment(s, user, code)
+            self.factors.check_enrolment_code(s, user, code)
         except Invalid as error:
             return WrongEnrolmentCode(error)
         if not self.store.end_pending(s, self._hash(pending_id)):
-            return None
+            return None  # a concurrent request finished this sign-in first
+        try:
+            codes = self.factors.confirm_enrolment(s, user, code)
+        except Invalid:
+            return None  # the factor was confirmed some other way meanwhile: this sign-in is over
         audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
                      details={"amr": " ".join(WITH_SECOND_FACTOR), "factor": "enrolled"})
         return Enrolled(self.sessions.start(s, user, replacing=replacing, amr=WITH_SECOND_FACTOR), codes)
