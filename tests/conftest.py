@@ -84,6 +84,16 @@ def documents():
     published.close()
 
 
+@pytest.fixture(scope="module")
+def stub():
+    """A small OpenID provider on loopback (``support/oidc_stub.py``) that upstream-provider tests point at."""
+    from support.oidc_stub import OidcStub
+
+    peer = OidcStub()
+    yield peer
+    peer.close()
+
+
 @pytest.fixture(scope="session")
 def server(_servers) -> ServerProcess:
     # on an empty database: every worker's run migrates one through `authgate serve` itself

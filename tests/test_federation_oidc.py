@@ -16,7 +16,6 @@ import pytest
 import requests
 
 from support import HTTP_TIMEOUT, api_for, jwt_parts, parse_page, pkce_pair, query_params, unique
-from support.oidc_stub import OidcStub
 from support.values import User
 
 
@@ -31,13 +30,6 @@ def downstream(server_factory):
 @pytest.fixture(scope="module")
 def upstream(server_factory):
     return server_factory()
-
-
-@pytest.fixture(scope="module")
-def stub():
-    peer = OidcStub()
-    yield peer
-    peer.close()
 
 
 def add_provider(downstream, upstream_issuer: str, client_id: str, client_secret: str, *flags: str) -> str:

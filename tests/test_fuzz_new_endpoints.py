@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from support import HTTP_TIMEOUT, api_for, parse_page, pkce_pair, unique
-from support.oidc_stub import OidcStub
 from test_fuzz_oauth_params import OAUTH_ERRORS, body_of
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -27,13 +26,6 @@ REDIRECT = "https://app.example.org/cb"
 
 garbage = st.one_of(st.text(max_size=200), st.text(alphabet="\x00\ud7ff\ufffd%&=+./_-", max_size=40),
                     st.sampled_from(["", "null", "[]", "{}", "a" * 5000, "..", "%00", "é" * 200]))
-
-
-@pytest.fixture(scope="module")
-def stub():
-    peer = OidcStub()
-    yield peer
-    peer.close()
 
 
 @pytest.fixture(scope="module")

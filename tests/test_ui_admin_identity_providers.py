@@ -15,7 +15,6 @@ import pytest
 import requests
 
 from support import HTTP_TIMEOUT, Browser, User, free_port, parse_page, unique
-from support.oidc_stub import OidcStub
 
 SECRET_KEY = "test-secret-key-" + "a" * 32
 BASE = "/admin/identity-providers"
@@ -24,13 +23,6 @@ BASE = "/admin/identity-providers"
 @pytest.fixture(scope="module")
 def srv(server_factory):
     return server_factory({"AUTHGATE_SECRET_KEY": SECRET_KEY})
-
-
-@pytest.fixture(scope="module")
-def stub():
-    peer = OidcStub()
-    yield peer
-    peer.close()
 
 
 @pytest.fixture(scope="module")

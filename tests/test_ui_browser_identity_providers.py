@@ -14,7 +14,6 @@ from playwright.sync_api import expect
 
 import test_ui_browser
 from support import unique
-from support.oidc_stub import OidcStub
 from test_ui_browser import admin_user, shot, sign_in
 
 pytestmark = test_ui_browser.pytestmark
@@ -26,13 +25,6 @@ SECRET_KEY = "test-secret-key-" + "b" * 32
 @pytest.fixture(scope="module")
 def srv(server_factory):
     return server_factory({"AUTHGATE_SECRET_KEY": SECRET_KEY})
-
-
-@pytest.fixture(scope="module")
-def stub():
-    peer = OidcStub()
-    yield peer
-    peer.close()
 
 
 def new_page(chromium, srv):
