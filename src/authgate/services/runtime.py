@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from authgate.services.credentials.token_lookup import TokenLookup
     from authgate.services.credentials.tokens import TokenService
     from authgate.services.federation.providers import ProviderService
+    from authgate.services.federation.linking import IdentityLinks
     from authgate.services.federation.sign_in import FederatedSignIns
     from authgate.services.federation.upstream import Upstream
     from authgate.services.operations.activity import Activity
@@ -352,6 +353,12 @@ class Runtime:
 
         return FederatedSignIns(self.settings.issuer, self.providers, self._provider_store, self.upstream, self.hasher,
                                 self.users, self.sessions, self.second_step)
+
+    @_built
+    def identity_links(self) -> IdentityLinks:
+        from authgate.services.federation.linking import IdentityLinks
+
+        return IdentityLinks(self._provider_store, self.providers, self.passkeys)
 
     @_built
     def assertion_memory(self) -> AssertionMemory:

@@ -405,6 +405,8 @@ class PendingSignIn(Base):
     pending_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    first_amr: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """How the first step was made (``amr``, space-separated); empty: a password."""
 
 
 class FactorPolicy(Base):

@@ -37,8 +37,8 @@ from authgate.web.http.headers import SecurityHeaders
 from authgate.web.http.no_nul import RefuseNul
 from authgate.web.http.observability import Observability, configure_logging
 from authgate.web.http.request_context import AuditOrigin
-from authgate.web.routes.account import (email_links, enrolment, factors, federation, passkeys, profile,
-                                         profile_details, shown_once, sign_in)
+from authgate.web.routes.account import (email_links, enrolment, factors, federation, linked_identities, passkeys,
+                                         profile, profile_details, shown_once, sign_in)
 from authgate.web.routes.account import password as account_password
 from authgate.web.routes.account import sessions as account_sessions
 from authgate.web.routes.admin import clients as admin_clients
@@ -83,7 +83,7 @@ ROUTERS = (
     api_resources.router, admin_resources.router,
     oauth_logout.router, oauth_par.router,
     email_links.router, profile_details.router,
-    federation.router, api_providers.router, admin_identity_providers.router,
+    federation.router, linked_identities.router, api_providers.router, admin_identity_providers.router,
 )
 
 

@@ -185,7 +185,7 @@ def _decide(server, request: OAuthRequest, signed_in: SignedIn | None, choice: s
     except OAuth2Error as error:
         return Refused(error)
     if step_up:
-        return SecondFactorNeeded(return_to, runtime.second_step.step_up(request.db, user))
+        return SecondFactorNeeded(return_to, runtime.second_step.step_up(request.db, user, signed_in.amr or ("pwd",)))
     request.auth_time = signed_in.auth_time
     request.amr = signed_in.amr
     request.session_record_id = signed_in.record_id

@@ -45,8 +45,8 @@ from authgate.storage.types import utcnow
 ROUND_TRIP_SECONDS = 600
 FED = "fed"
 MAX_AMR = 64
-LINK_LOCALLY = ("Sign in here with your password first; linking your {provider} account from your account page "
-                "comes in a later version of authgate. Until then an administrator can help.")
+LINK_LOCALLY = ("Sign in here with your password first, then link your {provider} account from your account "
+                "page (Linked sign-ins).")
 
 
 @dataclass(frozen=True)
@@ -121,12 +121,16 @@ class FederatedSignIns:
         except UpstreamRefused as why:
             return str(why)
 
-    def begin(self, s: Session, provider: ProviderView, started: UpstreamStarted | str, next_url: str
-              ) -> Redirect | Refused:
-        """Store the round trip of ``started`` (from ``authorization``) in ``s``, a write transaction."""
+    def begin(self, s: Session, provider: ProviderView, started: UpstreamStarted | str, next_url: str,
+              linking: int | None = None) -> Redirect | Refused:
+        """Store the round trip of ``started`` (from ``authorization``) in ``s``, a write transaction. ``linking``:
+        the id of the signed-in user linking the identity to come back (``linking.py``), kept in the sealed part."""
         if isinstance(started, str):
             return self._refused(s, provider, started, next_url, stage="start")
-        sealed = sealing.seal(started.state, json.dumps({"nonce": started.nonce, "verifier": started.verifier}).encode())
+        opened = {"nonce": started.nonce, "verifier": started.verifier}
+        if linking is not None:
+            opened["linking"] = linking
+        sealed = sealing.seal(started.state, json.dumps(opened).encode())
         self.store.add(s, FederatedSignIn(state_hash=self.hasher.hash(started.state), provider_id=provider.id,
                                           sealed=sealed, next_url=next_url,
                                           expires_at=utcnow() + timedelta(seconds=ROUND_TRIP_SECONDS)))
@@ -184,9 +188,9 @@ class FederatedSignIns:
                                            + LINK_LOCALLY.format(provider=provider.name))
         link.last_used_at = utcnow()
         link.email = identity.email
-        if "mfa" not in identity.amr and self.second_step.required_of(s, user):
-            return SecondStepNeeded(self.second_step.step_up(s, user), next_url)
         amr = session_amr(identity.amr)
+        if "mfa" not in identity.amr and self.second_step.required_of(s, user):
+            return SecondStepNeeded(self.second_step.step_up(s, user, first=amr), next_url)
         audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
                      details={"amr": " ".join(amr), "factor": "federation", "provider": provider.name})
         return SignedIn(Started(self.sessions.start(s, user, replacing=replacing, amr=amr)), next_url)

@@ -37,7 +37,7 @@ EVENTS = (
     "user.reset_link_sent", "user.verification_sent", "user.email_verified", "user.invited",
     "user.invitation_accepted",
     "provider.created", "provider.updated", "provider.deleted",
-    "federation.linked", "federation.user_created", "federation.refused",
+    "federation.linked", "federation.user_created", "federation.refused", "identity.linked", "identity.unlinked",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")

@@ -33,10 +33,14 @@ class FactorStore(Protocol):
         """Mark the unused code with this hash used; whether it was there to spend."""
     def recovery_codes_left(self, s: Session, user_id: int) -> int: ...
     def delete_recovery_codes(self, s: Session, user_id: int) -> None: ...
-    def add_pending(self, s: Session, pending_hash: str, user_id: int, expires_at: datetime, now: datetime) -> None:
-        """A sign-in waiting for its second step; those expired by ``now`` are dropped on the way."""
+    def add_pending(self, s: Session, pending_hash: str, user_id: int, expires_at: datetime, now: datetime,
+                    first_amr: str | None = None) -> None:
+        """A sign-in waiting for its second step, its first step made by ``first_amr`` (None: a password); those
+        expired by ``now`` are dropped on the way."""
     def pending_user(self, s: Session, pending_hash: str, now: datetime) -> User | None:
         """The user of the unexpired pending sign-in with this hash."""
+    def pending_first_amr(self, s: Session, pending_hash: str) -> str | None:
+        """How the first step of the pending sign-in with this hash was made (None: a password)."""
     def end_pending(self, s: Session, pending_hash: str) -> bool:
         """Delete the pending sign-in; whether this call did (False: a concurrent request did first)."""
     def end_pending_of_user(self, s: Session, user_id: int) -> None:
@@ -87,9 +91,14 @@ class SqlFactorStore:
     def delete_recovery_codes(self, s: Session, user_id: int) -> None:
         s.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
 
-    def add_pending(self, s: Session, pending_hash: str, user_id: int, expires_at: datetime, now: datetime) -> None:
+    def add_pending(self, s: Session, pending_hash: str, user_id: int, expires_at: datetime, now: datetime,
+                    first_amr: str | None = None) -> None:
         s.execute(delete(PendingSignIn).where(PendingSignIn.expires_at <= now))
-        s.execute(insert(PendingSignIn).values(pending_hash=pending_hash, user_id=user_id, expires_at=expires_at))
+        s.execute(insert(PendingSignIn).values(pending_hash=pending_hash, user_id=user_id, expires_at=expires_at,
+                                               first_amr=first_amr))
+
+    def pending_first_amr(self, s: Session, pending_hash: str) -> str | None:
+        return s.scalar(select(PendingSignIn.first_amr).where(PendingSignIn.pending_hash == pending_hash))
 
     def pending_user(self, s: Session, pending_hash: str, now: datetime) -> User | None:
         return s.scalar(select(User).join(PendingSignIn, PendingSignIn.user_id == User.id).where(

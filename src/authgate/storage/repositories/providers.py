@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import FederatedIdentity, FederatedSignIn, IdentityProvider, User
@@ -22,6 +23,10 @@ class ProviderStore(Protocol):
     def identity(self, s: Session, provider_id: int, subject: str) -> tuple[FederatedIdentity, User] | None:
         """The link of ``subject`` at the provider and its user (one query)."""
     def identities_of(self, s: Session, user_id: int) -> list[FederatedIdentity]: ...
+    def add_identity(self, s: Session, row: FederatedIdentity) -> bool:
+        """Add a link; False (nothing added) when its (provider, subject) is linked already, concurrently too."""
+    def delete_identity(self, s: Session, user_id: int, id: int) -> bool:
+        """Delete the user's link ``id``; whether there was one."""
     def take_sign_in(self, s: Session, state_hash: str, now: datetime) -> FederatedSignIn | None:
         """The live round trip with that state, deleted as it is read (single use; an expired one is deleted and
         not returned; those never taken are the purge's)."""
@@ -55,6 +60,19 @@ class SqlProviderStore:
     def identities_of(self, s: Session, user_id: int) -> list[FederatedIdentity]:
         return list(s.scalars(select(FederatedIdentity).where(FederatedIdentity.user_id == user_id)
                               .order_by(FederatedIdentity.id)))
+
+    def add_identity(self, s: Session, row: FederatedIdentity) -> bool:
+        try:
+            with s.begin_nested():
+                s.add(row)
+                s.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def delete_identity(self, s: Session, user_id: int, id: int) -> bool:
+        return bool(s.execute(delete(FederatedIdentity).where(FederatedIdentity.id == id,
+                                                              FederatedIdentity.user_id == user_id)).rowcount)
 
     def take_sign_in(self, s: Session, state_hash: str, now: datetime) -> FederatedSignIn | None:
         row = s.scalar(select(FederatedSignIn).where(FederatedSignIn.state_hash == state_hash))

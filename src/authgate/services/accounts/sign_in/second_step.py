@@ -15,6 +15,11 @@ pending sign-in; ``amr`` ``pwd hwk mfa`` as at the second step); either way reco
 ``step_up`` makes a pending sign-in for a user already signed in with a password alone (a client asked for
 ``acr_values`` with a second factor, ``services/accounts/sign_in/assurance.py``): the same pages, then a new session that
 records both factors.
+
+A pending sign-in remembers how its first step was made (``first_amr``: ``pwd``, or ``fed`` and the upstream's
+methods after a sign-in through an identity provider, ``services/federation/sign_in.py``): the session started at
+the second step records that first step and the second (``fed pwd otp mfa``), so ``amr`` and ``acr`` say what
+happened (``both_steps``).
 """
 
 from __future__ import annotations
@@ -42,12 +47,25 @@ from authgate.storage.repositories.factors import FactorStore
 from authgate.storage.types import utcnow
 
 PASSWORD_ONLY = ("pwd",)
-WITH_SECOND_FACTOR = ("pwd", "otp", "mfa")
-WITH_PASSKEY = ("pwd", "hwk", "mfa")
+CODE_STEP = ("otp", "mfa")
+PASSKEY_STEP = ("hwk", "mfa")
+WITH_SECOND_FACTOR = PASSWORD_ONLY + CODE_STEP
+WITH_PASSKEY = PASSWORD_ONLY + PASSKEY_STEP
+MAX_AMR = 64
 SECOND_FACTOR_NEEDED = "login.second_factor_required"
 ENROLMENT_NEEDED = "login.enrolment_required"
 CODE = "code"
 ENROL = "enrol"
+
+
+def both_steps(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``amr`` of a session whose first step was ``first`` and second ``second``, at most ``MAX_AMR``
+    characters: the first step's later methods give way to the second's (its first method, ``pwd`` or ``fed``,
+    stays)."""
+    methods = list(dict.fromkeys([*(first or PASSWORD_ONLY), *second]))
+    while len(" ".join(methods)) > MAX_AMR and len(methods) > 1 + len(second):
+        del methods[len(methods) - len(second) - 1]
+    return tuple(methods)
 
 
 @dataclass(frozen=True)
@@ -131,13 +149,13 @@ class SecondStep:
         second factor, or the policy requires one of them."""
         return self.factors.has_second_factor(s, user.id) or self.policy.covers(s, user)
 
-    def step_up(self, s: Session, user: User) -> Pending:
-        """A pending sign-in for ``user``, signed in with one factor, to go through their second factor (or set one
-        up when they have none); audited."""
+    def step_up(self, s: Session, user: User, first: tuple[str, ...] = PASSWORD_ONLY) -> Pending:
+        """A pending sign-in for ``user``, signed in with one factor (``first``, its ``amr``), to go through their
+        second factor (or set one up when they have none); audited."""
         enrol = not self.factors.has_second_factor(s, user.id)
         audit.record(s, "login.step_up_required", user_id=user.id, subject=user.username,
                      details={"next": ENROL if enrol else CODE})
-        return self._pending(s, user, enrol=enrol)
+        return self._pending(s, user, enrol=enrol, first=first)
 
     def next_step(self, s: Session, pending_id: str | None) -> str | None:
         """What the pending sign-in waits for: ``CODE`` (the user has a factor), ``ENROL`` (they set one up), or
@@ -171,6 +189,7 @@ class SecondStep:
             self.factors.check_enrolment_code(s, user, code)
         except Invalid as error:
             return WrongEnrolmentCode(error)
+        amr = self._amr(s, pending_id, CODE_STEP)
         if not self.store.end_pending(s, self._hash(pending_id)):
             return None  # a concurrent request finished this sign-in first
         try:
@@ -178,8 +197,8 @@ class SecondStep:
         except Invalid:
             return None  # the factor was confirmed some other way meanwhile: this sign-in is over
         audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
-                     details={"amr": " ".join(WITH_SECOND_FACTOR), "factor": "enrolled"})
-        return Enrolled(self.sessions.start(s, user, replacing=replacing, amr=WITH_SECOND_FACTOR), codes)
+                     details={"amr": " ".join(amr), "factor": "enrolled"})
+        return Enrolled(self.sessions.start(s, user, replacing=replacing, amr=amr), codes)
 
     def _enrolling(self, s: Session, pending_id: str | None, ip: str | None) -> User | TooManyAttempts | None:
         """The user of a pending enrolment who may complete it now; None when there is none (or the user has a
@@ -217,14 +236,15 @@ class SecondStep:
             audit.record(s, "passkey.refused", user_id=user.id, subject=user.username,
                          details={"step": "enrolment", "reason": str(error)[:200]})
             return WrongEnrolmentCode(error)
+        amr = self._amr(s, pending_id, PASSKEY_STEP)
         if not self.store.end_pending(s, self._hash(pending_id)):
             return None  # a concurrent request finished this sign-in first: its recovery codes stay the ones shown
         codes = self.factors.first_recovery_codes(s, user)
         audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
-                     details={"amr": " ".join(WITH_PASSKEY), "factor": "enrolled", "kind": PASSKEY})
-        return Enrolled(self.sessions.start(s, user, replacing=replacing, amr=WITH_PASSKEY), codes, PASSKEY)
+                     details={"amr": " ".join(amr), "factor": "enrolled", "kind": PASSKEY})
+        return Enrolled(self.sessions.start(s, user, replacing=replacing, amr=amr), codes, PASSKEY)
 
-    def _pending(self, s: Session, user: User, *, enrol: bool) -> Pending:
+    def _pending(self, s: Session, user: User, *, enrol: bool, first: tuple[str, ...] = PASSWORD_ONLY) -> Pending:
         """A new pending sign-in. For enrolment, the user's other pending sign-ins end and a new secret is made: a
         secret is shown to one pending sign-in only, so someone else who knew the password and stopped at the
         enrolment page never sees the secret this user scans, and cannot confirm it."""
@@ -233,8 +253,14 @@ class SecondStep:
             self.factors.start_enrolment(s, user)
         pending_id = gen.generate()
         now = utcnow()
-        self.store.add_pending(s, self._hash(pending_id), user.id, now + timedelta(seconds=self.pending_seconds), now)
+        self.store.add_pending(s, self._hash(pending_id), user.id, now + timedelta(seconds=self.pending_seconds), now,
+                               first_amr=" ".join(first)[:MAX_AMR])
         return Pending(pending_id, enrol=enrol)
+
+    def _amr(self, s: Session, pending_id: str, second: tuple[str, ...]) -> tuple[str, ...]:
+        """The new session's ``amr``: the pending sign-in's first step, then ``second``."""
+        first = self.store.pending_first_amr(s, self._hash(pending_id))
+        return both_steps(tuple((first or "").split()) or PASSWORD_ONLY, second)
 
     def pending_user(self, s: Session, pending_id: str | None) -> User | None:
         """Whose second step this pending id waits for; None when it is unknown, expired or the account inactive."""
@@ -247,7 +273,7 @@ class SecondStep:
                  ) -> Started | WrongCode | TooManyAttempts | None:
         """Check the second step's code and start the session; None when there is no pending sign-in (any more)."""
         return self._complete(s, pending_id, ip, replacing, lambda user: self.factors.verify(s, user, code),
-                              WITH_SECOND_FACTOR)
+                              CODE_STEP)
 
     def passkey_options(self, s: Session, pending_id: str | None) -> str | None:
         """WebAuthn options for the second step with a passkey; None without a pending sign-in or a passkey."""
@@ -267,10 +293,10 @@ class SecondStep:
                              details={"step": "second", "reason": str(why)[:200]})
                 return None
             return PASSKEY
-        return self._complete(s, pending_id, ip, replacing, verified, WITH_PASSKEY)
+        return self._complete(s, pending_id, ip, replacing, verified, PASSKEY_STEP)
 
     def _complete(self, s: Session, pending_id: str | None, ip: str | None, replacing: str | None,
-                  check: Callable[[User], str | None], amr: tuple[str, ...]
+                  check: Callable[[User], str | None], second: tuple[str, ...]
                   ) -> Started | WrongCode | TooManyAttempts | None:
         user = self.pending_user(s, pending_id)
         if user is None:
@@ -286,6 +312,7 @@ class SecondStep:
             self.lockout.failed([second_step_key(user.id)], ip)
             audit.record(s, "login.second_step_failed", **named)
             return WrongCode()
+        amr = self._amr(s, pending_id, second)
         if not self.store.end_pending(s, self._hash(pending_id)):
             return None
         self.lockout.reset(user.id)

@@ -13,10 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from authgate.services.federation.linking import Linked
 from authgate.services.federation.sign_in import ROUND_TRIP_SECONDS, Refused, SecondStepNeeded
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.pages.cookies import CSRF_COOKIE, SESSION_COOKIE, delete_cookie, read_cookie, set_cookie
 from authgate.web.pages.csrf import checked_form, login_binding
+from authgate.web.pages.flash import redirect
 
 from authgate.web.pages.pending import safe_next, to_pending
 from authgate.web.pages.templates import render, signed_in_state
@@ -89,6 +91,8 @@ async def callback(request: Request, name: str) -> Response:
     if isinstance(taken, Refused):
         return await _refused(request, taken)
     provider, secrets, next_url = taken
+    if "linking" in secrets:
+        return await _link(request, provider, secrets, params)
     if params.get("error"):
         said = _printable(params.get("error"))
         description = _printable(params.get("error_description"))
@@ -115,5 +119,32 @@ async def callback(request: Request, name: str) -> Response:
     response = RedirectResponse(outcome.next_url, status_code=303)
     set_cookie(response, runtime.settings, SESSION_COOKIE, outcome.started.session_id,
                max_age=runtime.settings.session_ttl)
+    delete_cookie(response, runtime.settings, FEDERATION_COOKIE)
+    return response
+
+
+async def _link(request: Request, provider, secrets: dict, params) -> Response:
+    """The answer of a round trip started by **Link** on the account page: linked to the user who started it, who
+    must still be the one signed in in this browser."""
+    runtime = request.app.state.runtime
+    federation = runtime.federated_sign_ins
+    who = await run_in_threadpool(optional_visitor, request)
+    if who is None or who.user.id != secrets["linking"]:
+        return await _refused(request, Refused("This linking was started by another account than the one signed in "
+                                               "here now. Sign in again and link from your account page.", "/profile"))
+
+    def finish():
+        if params.get("error"):
+            description = _printable(params.get("error_description"))
+            identity = f"it answered {_printable(params.get('error'))}" + (f": {description}" if description else "")
+        else:
+            identity = federation.answer(provider, secrets, params.get("code"), params.get("iss"))
+        with runtime.db.session() as s:
+            return runtime.identity_links.complete(s, who.principal, provider, identity)
+
+    outcome = await run_in_threadpool(finish)
+    message = (f"Your {outcome.provider} account is linked: sign in with it from now on." if isinstance(outcome, Linked)
+               else outcome.message)
+    response = redirect(request, "/profile", message)
     delete_cookie(response, runtime.settings, FEDERATION_COOKIE)
     return response

@@ -1,5 +1,5 @@
 """The signed-in user's own page, ``/profile``: API tokens (make one, see it once, revoke), authorized
-applications (revoke), the password, sessions and latest security events (``pages/account_security.py``).
+applications (revoke), linked sign-ins (``linked_identities.py``), the password, sessions and latest security events (``pages/account_security.py``).
 Every change goes through the services, as the API's endpoints do."""
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ def _profile_data(request: Request, who) -> dict:
         apps = rt.authorizations.list(s, who.principal, ListQuery(per_page=MAX_PER_PAGE)).items
         factors = rt.factors.status(s, who.principal)
         security = own_account_security(rt, s, who)
+        identities = rt.identity_links.of(s, who.principal)
+        linkable = rt.identity_links.linkable(s, who.principal)
     return {"tokens": tokens, "apps": apps, "factors": factors, "now": utcnow(), **security,
+            "identities": identities, "linkable": linkable,
             "mail_configured": rt.account_links.mail_configured}
 
 
