@@ -133,8 +133,9 @@ class IdentityLinks:
     def unlink(self, s: Session, actor: Principal, link_id: int) -> LinkedIdentity:
         """Delete one of the actor's links, unless it is their last way to sign in (``Invalid``)."""
         user = self._self(actor)
+        mine = self.store.identities_of(s, user.id, lock=True)
         link = self.get(s, actor, link_id)
-        others = [other for other in self.store.identities_of(s, user.id) if other.id != link.id]
+        others = [other for other in mine if other.id != link.id]
         if not others and not has_usable_password(user) and not self.passkeys.count(s, user.id):
             raise Invalid(LAST_WAY_IN)
         self.store.delete_identity(s, user.id, link.id)

@@ -22,7 +22,9 @@ class ProviderStore(Protocol):
     def delete(self, s: Session, id: int) -> bool: ...
     def identity(self, s: Session, provider_id: int, subject: str) -> tuple[FederatedIdentity, User] | None:
         """The link of ``subject`` at the provider and its user (one query)."""
-    def identities_of(self, s: Session, user_id: int) -> list[FederatedIdentity]: ...
+    def identities_of(self, s: Session, user_id: int, lock: bool = False) -> list[FederatedIdentity]:
+        """The user's links, oldest first; ``lock``: locked until the transaction ends (a concurrent unlink waits,
+        then sees what this one left)."""
     def add_identity(self, s: Session, row: FederatedIdentity) -> bool:
         """Add a link; False (nothing added) when its (provider, subject) is linked already, concurrently too."""
     def delete_identity(self, s: Session, user_id: int, id: int) -> bool:
@@ -57,9 +59,9 @@ class SqlProviderStore:
             FederatedIdentity.provider_id == provider_id, FederatedIdentity.subject == subject)).first()
         return (row[0], row[1]) if row else None
 
-    def identities_of(self, s: Session, user_id: int) -> list[FederatedIdentity]:
-        return list(s.scalars(select(FederatedIdentity).where(FederatedIdentity.user_id == user_id)
-                              .order_by(FederatedIdentity.id)))
+    def identities_of(self, s: Session, user_id: int, lock: bool = False) -> list[FederatedIdentity]:
+        query = select(FederatedIdentity).where(FederatedIdentity.user_id == user_id).order_by(FederatedIdentity.id)
+        return list(s.scalars(query.with_for_update() if lock else query))
 
     def add_identity(self, s: Session, row: FederatedIdentity) -> bool:
         try:
