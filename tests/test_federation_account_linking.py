@@ -187,6 +187,22 @@ def test_unlinking_the_last_way_into_an_account_without_a_password_is_refused(sr
     assert list(linked_rows(browser)) == [second]
 
 
+def test_a_link_at_a_disabled_provider_is_no_way_in(srv, stub, upstream):
+    """A guard: the link at a disabled provider signs nobody in, so it does not make the last enabled one
+    removable, and it may itself be removed."""
+    jit = add_provider(srv, stub, "--jit")
+    spare = add_provider(srv, stub)
+    browser, answer = sign_in_with(srv, jit)
+    assert answer.status_code == 303, answer.text[:500]
+    upstream.claims = {**upstream.claims, "sub": unique("sub")}
+    link(browser, spare, upstream)
+    srv.commands.run_json("providers", "update", spare, "--no-enabled")
+    rows = linked_rows(browser)
+    assert unlink(browser, rows[jit]).status_code == 422
+    assert unlink(browser, rows[spare]).status_code == 303
+    assert list(linked_rows(browser)) == [jit]
+
+
 def test_link_and_unlink_without_the_pages_csrf_token_are_refused(srv, provider, upstream):
     browser = signed_in(srv)
     bad_link = press_link(browser, provider, csrf_token="forged")

@@ -7,8 +7,9 @@ browser must still be signed in as that user, and the identity the provider answ
 it is linked to another user here already (refused: nobody takes over someone's sign-in by linking it) or the user
 has an identity at that provider already. **Unlink** deletes one of the user's own links, found by id among theirs
 (another user's id is unknown), never the last way the account signs in: a user without a usable password (made
-just in time by a provider, or invited and never accepted) and without a passkey keeps their last link. Both are
-audited (``identity.linked``, ``identity.unlinked``)."""
+just in time by a provider, or invited and never accepted) and without a passkey keeps their last link at an
+enabled provider (a disabled provider's link signs nobody in, so it neither counts nor is kept). Both are audited
+(``identity.linked``, ``identity.unlinked``)."""
 
 from __future__ import annotations
 
@@ -135,8 +136,10 @@ class IdentityLinks:
         user = self._self(actor)
         mine = self.store.identities_of(s, user.id, lock=True)
         link = self.get(s, actor, link_id)
-        others = [other for other in mine if other.id != link.id]
-        if not others and not has_usable_password(user) and not self.passkeys.count(s, user.id):
+        enabled = {row.id for row in self.store.all(s, enabled_only=True)}
+        ways_in = [other for other in mine if other.provider_id in enabled]
+        if [way.id for way in ways_in] == [link.id] and not has_usable_password(user) \
+                and not self.passkeys.count(s, user.id):
             raise Invalid(LAST_WAY_IN)
         self.store.delete_identity(s, user.id, link.id)
         audit.record(s, "identity.unlinked", actor=actor, user_id=user.id, subject=link.provider,
