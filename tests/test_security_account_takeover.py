@@ -127,7 +127,8 @@ def test_an_email_cannot_become_another_users_username_in_any_case(server, admin
     mallory = user_via_api(admin)
     mallory_api = pat(admin, mallory)
     for variant in (lucy["username"], lucy["username"].upper()):
-        assert_conflict(mallory_api.put(f"/users/{mallory.id}", json={"email": variant}), "email")
+        assert_conflict(mallory_api.put(f"/users/{mallory.id}", json={"email": variant,
+                                                                      "current_password": mallory.password}), "email")
         assert_conflict(admin.post("/users", json={"username": unique("u"), "email": variant,
                                                    "password": "long enough pw"}), "email")
     assert admin.ok("GET", f"/users/{mallory.id}")["email"] == mallory.email

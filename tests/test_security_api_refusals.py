@@ -30,7 +30,7 @@ import pytest
 import requests
 
 from support import (
-    Api, Browser, assert_forbidden, assert_not_found, assert_unauthenticated, grant,
+    Api, Browser, assert_forbidden, assert_invalid, assert_not_found, parse_page, assert_unauthenticated, grant,
     password_grant, token_request, unique, user_via_api,
 )
 
@@ -553,3 +553,116 @@ def test_owning_a_client_gives_no_right_over_it(world):
     assert world.admin.ok("GET", f"/oauth/clients/{own['id']}") == before
     assert token_request(world.server, {"grant_type": "client_credentials"},
                          auth=(own["client_id"], own["secret"])).status_code == 200
+
+
+# -- the holes the walk found (each test failed before its fix) -----------------------------------------------
+
+
+def test_changing_ones_own_email_through_the_api_needs_the_current_password(world):
+    """A token that may write its user is not the user: moving the address password resets go to needs the
+    password, as a password change does; for an administrator too (an administrator changing someone else's
+    address needs none)."""
+    for who in (user_via_api(world.admin), administrator(world.admin)):
+        api, _ = pat_of(world.admin, who.id)
+        new = f"{unique('moved')}@example.org"
+        assert_invalid(api.put(f"/users/{who.id}", json={"email": new}), "current_password")
+        assert_invalid(api.put(f"/users/{who.id}", json={"email": new, "current_password": "wrong-password"}),
+                       "current_password")
+        assert world.admin.ok("GET", f"/users/{who.id}")["email"] == who.email
+        assert api.ok("PUT", f"/users/{who.id}", json={"firstname": "Named"})["firstname"] == "Named"
+        assert api.ok("PUT", f"/users/{who.id}", json={"email": new, "current_password": who.password})["email"] == new
+    other = user_via_api(world.admin)
+    moved = f"{unique('moved')}@example.org"
+    assert world.admin.ok("PUT", f"/users/{other.id}", json={"email": moved})["email"] == moved
+
+
+def test_an_administrator_on_their_own_admin_user_page_changes_their_email_only_with_their_password(world):
+    """The admin user page saves through the same rule: one's own address needs one's current password."""
+    me = administrator(world.admin)
+    browser = Browser(world.server)
+    browser.login(me)
+    page = browser.get(f"/admin/users/{me.id}")
+    form = [f for f in parse_page(page.text).forms if f.action == f"/admin/users/{me.id}"][0]
+    assert form.input("current_password") is not None, "the form asks for the current password"
+    new = f"{unique('moved')}@example.org"
+    refused = browser.post(f"/admin/users/{me.id}",
+                           data={**form.fields(), "status": "ACTIVE", "email": new, "current_password": ""})
+    assert refused.status_code == 422 and "current password" in refused.text
+    assert world.admin.ok("GET", f"/users/{me.id}")["email"] == me.email
+    form = [f for f in parse_page(refused.text).forms if f.action == f"/admin/users/{me.id}"][0]
+    saved = browser.post(f"/admin/users/{me.id}",
+                         data={**form.fields(), "status": "ACTIVE", "email": new, "current_password": me.password})
+    assert saved.status_code == 303, saved.text[:500]
+    assert world.admin.ok("GET", f"/users/{me.id}")["email"] == new
+
+
+def test_restoring_a_user_needs_every_permission_they_hold(world):
+    """As deleting them does: a holder of delete-users alone cannot bring back an account more powerful
+    than their own."""
+    strong = user_via_api(world.admin)
+    grant(world.admin, strong.id, "edit-users", "view-users")
+    world.admin.ok("DELETE", f"/users/{strong.id}", 204)
+    restorer = user_via_api(world.admin)
+    grant(world.admin, restorer.id, "delete-users")
+    api, _ = pat_of(world.admin, restorer.id)
+    body = assert_forbidden(api.put(f"/users/{strong.id}/restore"))
+    assert "edit-users" in body["reason"] and "view-users" in body["reason"]
+    deleted = world.admin.ok("GET", f"/deleted_users?filter={strong.username}")["data"]
+    assert [u["id"] for u in deleted] == [strong.id]
+    grant(world.admin, restorer.id, "delete-users", "edit-users", "view-users")
+    assert api.ok("PUT", f"/users/{strong.id}/restore")["deleted_at"] is None
+
+
+def test_deleting_a_group_needs_every_permission_it_gives(world):
+    """Deleting a group takes its permissions from its members, as removing them would: the deleter must hold them."""
+    group = world.admin.ok("POST", "/groups", 201, json={"name": unique("strong")})["id"]
+    world.admin.ok("PUT", "/permissions", 204, json={"group_id": group, "permission_names": ["edit-users"]})
+    deleter = user_via_api(world.admin)
+    grant(world.admin, deleter.id, "delete-groups")
+    api, _ = pat_of(world.admin, deleter.id)
+    body = assert_forbidden(api.delete(f"/groups/{group}"))
+    assert "edit-users" in body["reason"]
+    assert world.admin.ok("GET", f"/groups/{group}")["id"] == group
+    plain = world.admin.ok("POST", "/groups", 201, json={"name": unique("plain")})["id"]
+    assert api.delete(f"/groups/{plain}").status_code == 204
+
+
+def test_new_credentials_for_a_client_that_reads_the_directory_need_what_that_read_needs(world):
+    """A new secret or new keys let whoever gets them act as the client, and so read the directory: only
+    someone who could give that read (view-users / view-groups, or an administrator) may make them."""
+    from joserfc.jwk import ECKey
+
+    reader = world.admin.ok("POST", "/oauth/clients", 201, json={
+        "name": unique("directory"), "types": ["client_credentials"], "scopes": ["users:read", "groups:read"]})
+    editor = user_via_api(world.admin)
+    grant(world.admin, editor.id, "view-auth_clients", "edit-auth_clients")
+    api, _ = pat_of(world.admin, editor.id)
+    before = world.admin.ok("GET", f"/oauth/clients/{reader['id']}")
+    key = ECKey.generate_key("P-256", parameters={"kid": unique("ec")}).as_dict(private=False)
+    for method, path, body in (
+            ("POST", "/secret", None),
+            ("PUT", "", {"token_endpoint_auth_method": "private_key_jwt", "jwks": {"keys": [key]}})):
+        refused = assert_forbidden(api.request(method, f"/oauth/clients/{reader['id']}{path}", json=body))
+        assert "view-users" in refused["reason"] and "view-groups" in refused["reason"], refused
+    assert world.admin.ok("GET", f"/oauth/clients/{reader['id']}") == before
+    assert token_request(world.server, {"grant_type": "client_credentials", "scope": "users:read"},
+                         auth=(reader["client_id"], reader["secret"])).status_code == 200
+    assert api.ok("PUT", f"/oauth/clients/{reader['id']}", json={"name": "renamed"})["name"] == "renamed"
+    grant(world.admin, editor.id, "view-auth_clients", "edit-auth_clients", "view-users", "view-groups")
+    assert api.ok("POST", f"/oauth/clients/{reader['id']}/secret")["secret"]
+
+
+def test_a_personal_access_token_cannot_make_one_that_outlives_it(world):
+    """A new token made by a personal access token expires no later than it: a later ``expires_at`` is
+    refused (403, as a scope it lacks is), and without one the new token ends when the one making it does."""
+    owner = user_via_api(world.admin)
+    ends = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=1)
+    api, _ = pat_of(world.admin, owner.id, expires_at=ends.isoformat())
+    later = (ends + timedelta(days=30)).isoformat()
+    assert_forbidden(api.post(f"/users/{owner.id}/tokens", json={"name": unique("longer"), "expires_at": later}))
+    assert len(world.admin.ok("GET", f"/users/{owner.id}/tokens")["data"]) == 1
+    made = api.ok("POST", f"/users/{owner.id}/tokens", 201, json={"name": unique("default")})["token"]
+    assert datetime.fromisoformat(made["expires_at"]) <= ends
+    sooner = (ends - timedelta(hours=1)).isoformat()
+    made = api.ok("POST", f"/users/{owner.id}/tokens", 201, json={"name": unique("sooner"), "expires_at": sooner})
+    assert datetime.fromisoformat(made["token"]["expires_at"]) == ends - timedelta(hours=1)

@@ -7,7 +7,8 @@ the token endpoint's client authentication costs no query once a client is known
 Deleting a client revokes its codes and tokens. Through the API, the ``*-auth_clients``
 permissions decide who may do what; letting a client read the directory with client credentials
 (``users:read`` / ``groups:read``) also needs what that read needs, and the client records who gave it
-(``PermissionService.service_read_stands`` checks them at every read). The grants a client may be
+(``PermissionService.service_read_stands`` checks them at every read); so does giving such a client a new
+secret or new keys, which would let whoever holds them read the directory as the client. The grants a client may be
 given are those of the grant registry (``services/applications/grant_types.py``); ProcessMaker calls grants
 ``types`` and has its own names for some, and both are accepted.
 
@@ -48,7 +49,7 @@ from authgate.services.caching import events
 from authgate.services.caching.clients import ClientCache
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.consents import identity
-from authgate.services.errors import Invalid, NotFound
+from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.operations import audit
 from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import Client
@@ -348,6 +349,17 @@ class ClientService:
             client.directory_granted_by, client.directory_grantor_id = GRANTED_BY_USER, actor.user.id
         return {"directory_reads": ",".join(sorted(after))}
 
+    def _require_may_hold_credentials(self, s: Session, actor: Principal, client: Client) -> None:
+        """New credentials (a secret, keys) let whoever holds them act as the client: for a client that reads the
+        directory, only someone who could give it that read may make them."""
+        missing = self.permissions.lacking(s, actor, service_reads(client.grants, client.scopes))
+        if missing:
+            scopes = " / ".join(SERVICE_ACCOUNT_READS[name] for name in missing)
+            raise Forbidden(
+                f"This client reads the directory with client credentials ({scopes}): a new secret or new keys for "
+                f"it need what that read needs, {' and '.join(missing)} (or an administrator); you lack: "
+                f"{', '.join(missing)}.")
+
     def _resource_scopes(self, s: Session, scopes) -> set[str]:
         """The resource servers' scopes, read only when ``scopes`` names one authgate does not know."""
         return self.resource_scopes(s) if any(x not in scope_rules.KNOWN for x in scopes or ()) else set()
@@ -490,7 +502,10 @@ class ClientService:
         )
         apply_logout_fields(client, {k: values[k] for k in LOGOUT_FIELDS if k in values})
         if {"token_endpoint_auth_method", "jwks", "jwks_uri"} & set(values):
+            keys_before = (client.auth_method, client.jwks, client.jwks_uri)
             self._apply_keys(client, values)
+            if (client.auth_method, client.jwks, client.jwks_uri) != keys_before:
+                self._require_may_hold_credentials(s, actor, client)
         given = self._settle_service_reads(s, actor, client, before)
         _require(client, values)
         _requirements_met(client)
@@ -522,6 +537,7 @@ class ClientService:
         client = self._editable(s, client_id)
         if client.public:
             raise Invalid("a public client has no secret", field="public")
+        self._require_may_hold_credentials(s, actor, client)
         secret = gen.generate(gen.CLIENT_SECRET_PREFIX)
         client.secret_hash = self.hasher.hash(secret)
         client.secret_expires_at = None

@@ -145,7 +145,8 @@ class BearerService:
                 or token_refusal(for_user=True, user=user)):
             raise InvalidToken("The access token is invalid, expired or revoked.")
         self.personal_tokens.used(row, now)
-        return Principal(user=user, client_id=None, scopes=row.scopes, kind="personal_access_token")
+        return Principal(user=user, client_id=None, scopes=row.scopes, kind="personal_access_token",
+                         expires_at=row.expires_at)
 
     # -- JWT access tokens ---------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Personal access tokens: long-lived opaque tokens a user makes for scripts, revocable at any time.
 
 A user manages their own tokens; an administrator anyone's. A token made through the API never
-holds a scope the token that made it lacks.
+holds a scope the token that made it lacks, and one made with a personal access token never outlives it.
 """
 
 from __future__ import annotations
@@ -130,7 +130,20 @@ class PersonalTokenService:
             raise Invalid(str(error), field="scopes") from None
         if not scope_rules.within(scopes, actor.scopes):
             raise Forbidden("A new token cannot hold a scope the token that makes it lacks.")
-        return self.create(s, user, name, scopes, expires_at)
+        return self.create(s, user, name, scopes, self._within_lifetime(actor, expires_at))
+
+    def _within_lifetime(self, actor: Principal, expires_at: datetime | None) -> datetime | None:
+        """A personal access token makes none that outlives it: a later expiry is refused, and no expiry given is
+        the earlier of the default one and the maker's own."""
+        ends = actor.expires_at if actor.kind == "personal_access_token" else None
+        if ends is None:
+            return expires_at
+        if expires_at is None:
+            return min(ends, utcnow() + timedelta(seconds=self.settings.personal_token_ttl))
+        if expires_at > ends:
+            raise Forbidden(f"A new token cannot outlive the token that makes it, which expires at "
+                            f"{ends.isoformat()}.", field="expires_at")
+        return expires_at
 
     def revoke_for(self, s: Session, actor: Principal, user_id: int, token_id: int) -> None:
         self.get_for(s, actor, user_id, token_id)

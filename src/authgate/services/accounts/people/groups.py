@@ -1,9 +1,9 @@
 """Groups of users: they hold permissions for their members (see ``permissions``).
 
 ``view-groups``, ``create-groups``, ``edit-groups`` (which covers membership) and
-``delete-groups`` decide who may do what; a non-administrator changes the members of a group only
-if they hold every permission the group gives, so joining a group never raises anyone's rights
-beyond the actor's own.
+``delete-groups`` decide who may do what; a non-administrator changes the members of a group, its status, or
+deletes it only if they hold every permission the group gives, so neither joining nor losing a group changes
+anyone's rights beyond the actor's own.
 """
 
 from __future__ import annotations
@@ -78,8 +78,11 @@ class GroupService:
         return group
 
     def delete(self, s: Session, actor: Principal, group_id: int) -> None:
+        """Delete the group, which takes what it gives from its members: only for someone who holds all of it."""
         self.permissions.require(s, actor, "delete-groups")
-        self.store.remove(s, self._group(s, group_id))
+        group = self._group(s, group_id)
+        self._require_holds_group(s, actor, group, "delete a group that gives")
+        self.store.remove(s, group)
 
     def members(self, s: Session, actor: Principal, group_id: int, query: ListQuery) -> Page:
         """The group's users (not deleted ones), paged like any user list."""

@@ -54,6 +54,8 @@ class Principal:
     """The DPoP key an access token is bound to (its ``cnf.jkt``, RFC 9449 §6): each use must prove it."""
     audience: str | list | None = None
     """An access token's ``aud``: the issuer (a token asked for no resource) or the list of its resources."""
+    expires_at: datetime | None = None
+    """When a personal access token stops working (None: never, or not a personal access token)."""
 
     @property
     def is_system(self) -> bool:

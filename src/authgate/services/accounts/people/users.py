@@ -5,8 +5,8 @@ Who may do what (see ``permissions``): ``view-users`` to read others, anyone may
 email and password (the password only with the current one); only administrators touch
 administrators; nobody deletes or deactivates themselves. Changing another user's password, email
 or username also needs every permission that user holds: nobody takes over an account more
-powerful than their own. Deleting a user is soft (restorable) and revokes every token and session
-they have.
+powerful than their own; nor does deleting or restoring one. Deleting a user is soft (restorable) and revokes
+every token and session they have.
 
 A password change or reset ends the user's other sessions and revokes their OAuth tokens (refresh
 token families and their access tokens) at once; personal access tokens stay unless asked; so does a reset by
@@ -16,7 +16,7 @@ Deactivating a user ends their sessions and revokes their OAuth tokens; their pe
 tokens are refused while they are inactive. Each of these also drops the sign-ins waiting for their second step. A username or email is one identifier namespace:
 nobody's username or email may equal, case-insensitively, another user's username or email. A new address
 is unverified until its owner opens the link mailed to it (``email_verification``); changing your own address
-on your profile needs your current password.
+needs your current password, wherever you change it (profile, admin user page, API), administrators too.
 """
 
 from __future__ import annotations
@@ -211,11 +211,13 @@ class UserService:
         self, s: Session, actor: Principal, user_id: int, changes: dict, *, current_password: str | None = None,
         keep_session: str | None = None, revoke_personal_tokens: bool = False,
     ) -> User:
-        """Apply ``changes``; a self password change needs ``current_password``. After a password change
-        every session but ``keep_session`` (the acting one, on a self change) ends."""
+        """Apply ``changes``; a self change of password or email needs ``current_password`` (whoever acts: an
+        administrator changing their own address too), so a token or a session left open that may write its user
+        cannot move where the account's password resets go. After a password change every session but
+        ``keep_session`` (the acting one, on a self change) ends."""
         user = self.editable(s, actor, user_id, changes)
         self_edit = self._is_self(actor, user_id)
-        if self_edit and "password" in changes:
+        if self_edit and ("password" in changes or self._moves_email(user, changes)):
             self.check_current_password(user, current_password)
         was_active = user.status == ACTIVE
         if "is_administrator" in changes and bool(changes["is_administrator"]) != user.is_administrator:
@@ -264,10 +266,7 @@ class UserService:
         so a session left open is not a way to move the account's password resets elsewhere."""
         if actor.user is None or set(changes) - PROFILE_EDITABLE:
             raise Invalid("Only your names and email can be changed here.")
-        user = actor.user
-        if "email" in changes and identifier_key((changes["email"] or "").strip()) != user.email_key:
-            self.check_current_password(user, current_password)
-        return self.update(s, actor, user.id, changes)
+        return self.update(s, actor, actor.user.id, changes, current_password=current_password)
 
     def set_password(self, s: Session, actor: Principal | None, user: User, password: str, *, via: str) -> None:
         """A new password for ``user`` from a flow that proved the right to set it (an emailed link: ``actor``
@@ -318,6 +317,10 @@ class UserService:
         audit.record(s, event, actor=actor, user_id=user.id, subject=user.username, details={**by, **(details or {})})
 
     @staticmethod
+    def _moves_email(user: User, changes: dict) -> bool:
+        return "email" in changes and identifier_key((changes["email"] or "").strip()) != user.email_key
+
+    @staticmethod
     def _takes_over(user: User, changes: dict) -> bool:
         """Whether ``changes`` set a password, or a username, email or status other than the user's own."""
         return "password" in changes or any(
@@ -328,7 +331,7 @@ class UserService:
         """A self change of password proves the old one: a token that may write the user is not the user.
         Wrong guesses count against the account as failed sign-ins do, so this is no way around the lockout."""
         if not current_password:
-            raise Invalid("Give your current password (current_password) to change it.", field="current_password")
+            raise Invalid("Give your current password (current_password) to change your password or email.", field="current_password")
         keys, ip = [account_key(user.id)], audit.peer_ip()
         if self.lockout:
             self.lockout.check(keys, ip)
@@ -355,13 +358,15 @@ class UserService:
         s.flush()
 
     def restore(self, s: Session, actor: Principal, user_id: int) -> User:
-        """Undo a delete; the user's old tokens stay revoked."""
+        """Undo a delete; the user's old tokens stay revoked. As deleting them, it needs every permission the user
+        holds: bringing back an account is handing its permissions out again."""
         self.permissions.require(s, actor, "delete-users")
         user = self.store.by_id(s, user_id)
         if user is None or user.deleted_at is None:
             raise NotFound(f"No deleted user with id {user_id}.")
         if user.is_administrator:
             self.permissions.require_administrator(actor, "restore an administrator")
+        self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user), "restore a user holding")
         user.deleted_at = None
         s.flush()
         return user

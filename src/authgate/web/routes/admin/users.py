@@ -176,7 +176,8 @@ async def update_user(request: Request, user_id: int) -> Response:
 
     def update():
         with rt.db.session() as s:
-            return rt.users.update(s, who.principal, user_id, {k: fields[k] for k in USER_FIELDS if k in fields}).username
+            return rt.users.update(s, who.principal, user_id, {k: fields[k] for k in USER_FIELDS if k in fields},
+                                   current_password=fields.get("current_password") or None).username
 
     try:
         username = await run_in_threadpool(update)

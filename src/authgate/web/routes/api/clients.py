@@ -27,8 +27,10 @@ router = APIRouter(prefix="/api/1.0", tags=["client applications"], route_class=
 Uri = Annotated[str, Field(max_length=2000)]
 Name = Annotated[str, Field(max_length=64)]
 TYPES_DOC = f"Grants the client may use: {', '.join(GRANTS.choices())}."
-DIRECTORY_RULE = ("giving a `client_credentials` client `users:read` / `groups:read` also needs `view-users` / "
-                  "`view-groups` (or administrator), else 403")
+DIRECTORY_RULE = ("giving a `client_credentials` client `users:read` / `groups:read`, or new keys to a client that "
+                  "has them, also needs `view-users` / `view-groups` (or administrator), else 403")
+CREDENTIALS_RULE = ("`edit-auth_clients`; for a client that reads the directory (`users:read` / `groups:read` with "
+                    "client credentials) also `view-users` / `view-groups` (or administrator), else 403")
 LOGOUT_DOC = "Where RP-Initiated Logout may send the browser back to (exact match)."
 BACKCHANNEL_DOC = "Where logout tokens are posted (OpenID Back-Channel Logout): https, or http on a loopback host."
 
@@ -185,7 +187,7 @@ def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
 
 @router.post("/oauth/clients/{client_id}/secret", summary="Give a client a new secret (the old one stops working)",
              response_model=ClientWithSecret, responses=errors(401, 403, 404, 422),
-             description=describe("clients:write", "`edit-auth_clients`"))
+             description=describe("clients:write", CREDENTIALS_RULE))
 def regenerate_secret(request: Request, client_id: ClientId,
                       principal: Principal = Depends(require_scope("clients:write"))):
     rt = _runtime(request)

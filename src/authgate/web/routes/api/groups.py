@@ -106,7 +106,8 @@ def update_group(request: Request, group_id: PathId, body: GroupUpdate,
 
 
 @router.delete("/groups/{group_id}", summary="Delete a group", status_code=204, response_class=Response,
-               responses=errors(401, 403, 404, 422), description=describe("groups:write", "`delete-groups`"))
+               responses=errors(401, 403, 404, 422),
+               description=describe("groups:write", "`delete-groups`, and every permission the group gives"))
 def delete_group(request: Request, group_id: PathId, principal: Principal = Depends(require_scope("groups:write"))):
     rt = _runtime(request)
     with rt.db.session() as s:

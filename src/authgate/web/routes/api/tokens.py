@@ -43,7 +43,9 @@ class TokenCreate(BaseModel):
     name: str = Field(min_length=1, max_length=255)
     scopes: list[Annotated[str, Field(max_length=64)]] | None = Field(
         None, max_length=50, description="Defaults to the scopes of the token making it.")
-    expires_at: UtcDateTime | None = Field(None, description="ISO 8601; UTC when no offset is given. Default: one year.")
+    expires_at: UtcDateTime | None = Field(None, description=(
+        "ISO 8601; UTC when no offset is given. Default: one year, or when the personal access token making it "
+        "expires if that is sooner; a personal access token cannot make one that outlives it (403)."))
 
 
 class TokenCreated(BaseModel):

@@ -39,7 +39,7 @@ class UserUpdate(BaseModel):
     status: Status | None = None
     is_administrator: bool | None = None
     current_password: str | None = Field(None, max_length=1024, description=(
-        "Required to change your own password. A password change signs the user out everywhere and "
+        "Required to change your own password or email. A password change signs the user out everywhere and "
         "revokes their OAuth tokens; personal access tokens stay."))
 
 
@@ -100,7 +100,7 @@ def get_user(request: Request, user_id: PathId, principal: Principal = Depends(r
 @router.put("/users/{user_id}", summary="Update a user", response_model=UserOut,
             responses=errors(401, 403, 404, 409, 422),
             description=describe("users:write", "`edit-users`; a user may change their own email, names and "
-                                 "password (with `current_password`). Changing another user's password, email or "
+                                 "password (email and password with `current_password`, administrators too). Changing another user's password, email or "
                                  "username also needs every permission they hold. Only administrators change "
                                  "administrators or `is_administrator`"))
 def update_user(request: Request, user_id: PathId, body: UserUpdate,
@@ -125,7 +125,8 @@ def delete_user(request: Request, user_id: PathId, principal: Principal = Depend
 
 @router.put("/users/{user_id}/restore", summary="Restore a deleted user", response_model=UserOut,
             responses=errors(401, 403, 404, 422),
-            description=describe("users:write", "`delete-users`") + " Tokens revoked by the delete stay revoked.")
+            description=describe("users:write", "`delete-users`, and every permission the user holds; only "
+                                 "administrators restore administrators") + " Tokens revoked by the delete stay revoked.")
 def restore_user(request: Request, user_id: PathId, principal: Principal = Depends(require_scope("users:write"))):
     rt = _runtime(request)
     with rt.db.session() as s:
