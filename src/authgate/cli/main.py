@@ -346,13 +346,27 @@ def _provider_command(name: str):
 
 
 def _provider_settings(command: argparse.ArgumentParser, adding: bool) -> None:
-    command.add_argument("--issuer", required=adding, metavar="URL",
+    command.add_argument("--issuer", metavar="URL",
                          help="the provider's issuer (its discovery document is ISSUER/.well-known/openid-configuration)")
-    command.add_argument("--client-id", required=adding, metavar="ID", help="authgate's client id at the provider")
+    command.add_argument("--client-id", metavar="ID", help="authgate's client id at the provider")
     command.add_argument("--client-secret-stdin", action="store_true",
                          help="read authgate's client secret at the provider from the first line of stdin")
     command.add_argument("--scope", action="append", metavar="S",
                          help="a scope to ask for (repeatable; default openid email profile; openid always)")
+    directory = command.add_argument_group("LDAP directory (--kind ldap)")
+    directory.add_argument("--ldap-url", metavar="URL", help="ldap://HOST[:PORT] or ldaps://HOST[:PORT]")
+    directory.add_argument("--bind-dn", metavar="DN", help="the service account that searches users and groups")
+    directory.add_argument("--bind-password-stdin", action="store_true",
+                           help="read the service account's password from the first line of stdin")
+    directory.add_argument("--user-base", metavar="DN", help="where users are searched")
+    directory.add_argument("--user-filter", metavar="FILTER",
+                           help="the user search, {username} the typed name, escaped (default (uid={username}))")
+    directory.add_argument("--group-base", metavar="DN", help="where groups are searched (needed to map groups)")
+    directory.add_argument("--group-filter", metavar="FILTER",
+                           help="the user's groups, {dn} the user's DN, escaped (default (member={dn}))")
+    directory.add_argument("--map-group", action="append", metavar="DIRGROUP=GROUP",
+                           help="members of the directory group (its cn) join the local group at sign-in, and "
+                                "leave it when no longer members (repeatable; --map-group on update replaces all)")
     switch = argparse.BooleanOptionalAction
     if adding:
         command.add_argument("--jit", action="store_true", help="create an account at a first sign-in matching none")
@@ -376,7 +390,8 @@ def _provider_settings(command: argparse.ArgumentParser, adding: bool) -> None:
 def _providers(parser: argparse.ArgumentParser) -> None:
     providers = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     add = providers.add_parser("add", help="add an upstream identity provider people may sign in with")
-    add.add_argument("--kind", default="oidc", choices=("oidc",), help="oidc: OpenID Connect, by discovery")
+    add.add_argument("--kind", default="oidc", choices=("oidc", "ldap"),
+                     help="oidc: OpenID Connect, by discovery; ldap: an LDAP directory checking passwords typed here")
     add.add_argument("--name", required=True, help="shown on the button; part of the callback URL")
     _provider_settings(add, adding=True)
     add.set_defaults(run=_provider_command("providers_add"))

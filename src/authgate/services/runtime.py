@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     from authgate.services.federation.providers import ProviderService
     from authgate.services.federation.linking import IdentityLinks
     from authgate.services.federation.sign_in import FederatedSignIns
+    from authgate.services.directory.sign_in import DirectorySignIn
     from authgate.services.federation.upstream import Upstream
     from authgate.services.operations.activity import Activity
     from authgate.services.operations.audit import AuditService
@@ -353,6 +354,14 @@ class Runtime:
 
         return FederatedSignIns(self.settings.issuer, self.providers, self._provider_store, self.upstream, self.hasher,
                                 self.users, self.sessions, self.second_step)
+
+    @_built
+    def directory_sign_in(self) -> DirectorySignIn:
+        from authgate.services.directory.group_sync import GroupSync
+        from authgate.services.directory.sign_in import DirectorySignIn
+
+        return DirectorySignIn(self.providers, self._provider_store, self.federated_sign_ins,
+                               GroupSync(self.group_store), self.lockout)
 
     @_built
     def identity_links(self) -> IdentityLinks:

@@ -571,6 +571,10 @@ class IdentityProvider(Base):
     """A first sign-in whose ``email_verified`` is true links to the local user with that address."""
     allow_private_network: Mapped[bool] = mapped_column(Boolean, default=False)
     """Its URLs may resolve to private or loopback addresses (a company IdP inside the network)."""
+    directory: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    """An LDAP directory's (kind ``ldap``; ``services/directory/``): where its users and groups are, and the
+    mapping of its groups to local ones. For that kind ``issuer`` is the ``ldap://`` URL, ``client_id`` the
+    service bind DN and ``client_secret`` its password."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

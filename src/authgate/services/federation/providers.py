@@ -24,19 +24,20 @@ from sqlalchemy.orm import Session
 from authgate.security.encryption import SecretBox, is_sealed
 from authgate.services.accounts.people.permissions import PermissionService
 from authgate.services.accounts.people.principal import SYSTEM, Principal
+from authgate.services.directory.settings import LDAP, DirectoryView, checked_directory, url_problem
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.operations import audit
 from authgate.storage.models import IdentityProvider
 from authgate.storage.repositories.providers import ProviderStore
 
 OIDC = "oidc"
-KINDS = (OIDC,)
+KINDS = (OIDC, LDAP)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DEFAULT_SCOPES = ("openid", "email", "profile")
 MAX_SCOPES = 20
 MAX_SECRET = 2000
 EDITABLE = frozenset({"issuer", "client_id", "client_secret", "scopes", "enabled", "allow_jit",
-                      "link_verified_email", "allow_private_network"})
+                      "link_verified_email", "allow_private_network", "directory"})
 
 
 def secret_context(name: str) -> str:
@@ -72,6 +73,7 @@ def public_view(row: IdentityProvider) -> dict:
         "allow_jit": bool(row.allow_jit),
         "link_verified_email": bool(row.link_verified_email),
         "allow_private_network": bool(row.allow_private_network),
+        **({"directory": dict(row.directory or {})} if row.kind == LDAP else {}),
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
     }
@@ -118,18 +120,30 @@ class ProviderService:
 
     def enabled_names(self, s: Session) -> list[str]:
         """The providers the sign-in page offers (names only: anyone may see the buttons)."""
-        return [row.name for row in self.store.all(s, enabled_only=True)]
+        return [row.name for row in self.store.all(s, enabled_only=True) if row.kind == OIDC]
 
     def for_sign_in(self, s: Session, name: str) -> ProviderView | None:
         """The enabled provider ``name``, secret opened; None if there is none."""
         row = self.store.by_name(s, name) if isinstance(name, str) else None
-        if row is None or not row.enabled:
+        if row is None or not row.enabled or row.kind != OIDC:
             return None
         return self._view(row)
 
     def for_sign_in_by_id(self, s: Session, id: int) -> ProviderView | None:
         row = self.store.by_id(s, id)
-        return self._view(row) if row is not None and row.enabled else None
+        return self._view(row) if row is not None and row.enabled and row.kind == OIDC else None
+
+    def directories(self, s: Session) -> list[DirectoryView]:
+        """The enabled LDAP directories, bind passwords opened, by name (the password form tries them in turn)."""
+        views = []
+        for row in self.store.all(s, enabled_only=True):
+            if row.kind == LDAP:
+                d = row.directory or {}
+                views.append(DirectoryView(row.id, row.name, row.issuer, row.client_id, self._open(row),
+                                           d.get("user_base", ""), d.get("user_filter", ""), d.get("group_base"),
+                                           d.get("group_filter", ""), dict(d.get("group_map") or {}),
+                                           bool(row.allow_jit), bool(row.link_verified_email)))
+        return views
 
     def _view(self, row: IdentityProvider) -> ProviderView:
         return ProviderView(row.id, row.name, row.issuer, row.client_id, self._open(row), tuple(row.scopes or ()),
@@ -159,16 +173,20 @@ class ProviderService:
     def create(self, s: Session, name: str, issuer: str, client_id: str, client_secret: str, *,
                kind: str = OIDC, scopes: Sequence[str] = (), enabled: bool = True, allow_jit: bool = False,
                link_verified_email: bool = False, allow_private_network: bool = False,
-               actor: Principal = SYSTEM) -> IdentityProvider:
+               directory: dict | None = None, actor: Principal = SYSTEM) -> IdentityProvider:
+        """An LDAP directory (``kind="ldap"``): ``issuer`` is its URL, ``client_id`` the service bind DN,
+        ``client_secret`` its password, ``directory`` the rest (``services/directory/settings.py``)."""
         self.require_manager(actor, "add an identity provider")
         name = _checked_identity(kind, name)
         if self.store.by_name(s, name) is not None:
             raise Conflict(f"an identity provider named {name!r} already exists", field="name")
         row = IdentityProvider(name=name, kind=kind)
         self._apply(row, {"issuer": issuer, "client_id": client_id, "client_secret": client_secret,
-                          "scopes": list(scopes) or list(DEFAULT_SCOPES), "enabled": enabled, "allow_jit": allow_jit,
+                          "scopes": list(scopes) or (list(DEFAULT_SCOPES) if kind == OIDC else []),
+                          "enabled": enabled, "allow_jit": allow_jit,
                           "link_verified_email": link_verified_email,
-                          "allow_private_network": allow_private_network})
+                          "allow_private_network": allow_private_network,
+                          **({"directory": directory or {}} if kind == LDAP else {})})
         self.store.add(s, row)
         audit.record(s, "provider.created", actor=actor, subject=name, details={"issuer": row.issuer})
         return row
@@ -232,6 +250,10 @@ class ProviderService:
         return changed
 
     def _apply(self, row: IdentityProvider, values: dict) -> None:
+        if row.kind == LDAP:
+            return self._apply_directory(row, values)
+        if "directory" in values:
+            raise Invalid("directory settings are an LDAP directory's", field="directory")
         if "issuer" in values:
             issuer = (values["issuer"] or "").strip()
             problem = issuer_problem(issuer)
@@ -263,6 +285,33 @@ class ProviderService:
                 if not isinstance(values[flag], bool):
                     raise Invalid(f"{flag} must be true or false", field=flag)
                 setattr(row, flag, values[flag])
+
+    def _apply_directory(self, row: IdentityProvider, values: dict) -> None:
+        """As ``_apply``, for an LDAP directory: the URL in ``issuer``, the bind DN in ``client_id``, its password
+        (sealed) in ``client_secret``; no scopes."""
+        if "issuer" in values:
+            url = (values["issuer"] or "").strip()
+            problem = url_problem(url)
+            if problem:
+                raise Invalid(problem, field="issuer")
+            row.issuer = url
+        if "client_id" in values:
+            bind_dn = (values["client_id"] or "").strip()
+            if not bind_dn or len(bind_dn) > 512 or any(ord(c) < 0x20 for c in bind_dn):
+                raise Invalid("the bind DN must be 1 to 512 printable characters", field="client_id")
+            row.client_id = bind_dn
+        if "scopes" in values and values["scopes"]:
+            raise Invalid("an LDAP directory has no scopes", field="scopes")
+        row.scopes = []
+        if "directory" in values:
+            row.directory = checked_directory({**(row.directory or {}), **(values["directory"] or {})})
+        rest = {k: v for k, v in values.items() if k not in ("issuer", "client_id", "scopes", "directory")}
+        if rest:
+            row.kind = OIDC  # the common checks below are the same for both kinds
+            try:
+                self._apply(row, rest)
+            finally:
+                row.kind = LDAP
 
     def _existing(self, s: Session, ref: int | str) -> IdentityProvider:
         row = None

@@ -157,8 +157,10 @@ class FederatedSignIns:
             return str(why)
 
     def complete(self, s: Session, provider: ProviderView, outcome: Identity | str, next_url: str,
-                 replacing: str | None) -> SignedIn | SecondStepNeeded | Refused:
-        """The account for a validated identity, and its session (the rules in the module's docstring)."""
+                 replacing: str | None, amr: tuple[str, ...] | None = None, factor: str = "federation"
+                 ) -> SignedIn | SecondStepNeeded | Refused:
+        """The account for a validated identity, and its session (the rules in the module's docstring). ``amr``:
+        the session's, when not ``fed`` and the upstream's (an LDAP directory's password, checked here)."""
         if isinstance(outcome, str):
             return self._refused(s, provider, outcome, next_url, stage="answer")
         identity = outcome
@@ -188,11 +190,11 @@ class FederatedSignIns:
                                            + LINK_LOCALLY.format(provider=provider.name))
         link.last_used_at = utcnow()
         link.email = identity.email
-        amr = session_amr(identity.amr)
+        amr = amr or session_amr(identity.amr)
         if "mfa" not in identity.amr and self.second_step.required_of(s, user):
             return SecondStepNeeded(self.second_step.step_up(s, user, first=amr), next_url)
         audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
-                     details={"amr": " ".join(amr), "factor": "federation", "provider": provider.name})
+                     details={"amr": " ".join(amr), "factor": factor, "provider": provider.name})
         return SignedIn(Started(self.sessions.start(s, user, replacing=replacing, amr=amr)), next_url)
 
     def _linkable(self, s: Session, provider: ProviderView, identity: Identity):

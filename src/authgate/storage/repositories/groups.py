@@ -16,6 +16,8 @@ class GroupStore(Protocol):
     def add(self, s: Session, group: Group) -> None: ...
     def remove(self, s: Session, group: Group) -> None: ...
     def by_id(self, s: Session, group_id: int) -> Group | None: ...
+    def by_names(self, s: Session, names: list[str]) -> dict[str, Group]:
+        """The groups named so (exactly), by name."""
     def name_taken(self, s: Session, name: str, except_id: int | None) -> bool:
         """Whether a group other than ``except_id`` is named ``name``, in any case."""
     def page(self, s: Session, query: PageQuery) -> tuple[list[Group], int]: ...
@@ -40,6 +42,9 @@ class SqlGroupStore:
 
     def by_id(self, s: Session, group_id: int) -> Group | None:
         return s.get(Group, group_id)
+
+    def by_names(self, s: Session, names: list[str]) -> dict[str, Group]:
+        return {group.name: group for group in s.scalars(select(Group).where(Group.name.in_(names)))} if names else {}
 
     def name_taken(self, s: Session, name: str, except_id: int | None) -> bool:
         taken = select(Group.id).where(or_(Group.name == name, func.lower(Group.name) == name.lower()))

@@ -42,6 +42,11 @@ class Attempt:
     user: User | None = None
     rehashed: str | None = None
     refused: TooManyAttempts | None = None
+    external: object | None = None
+    """What a directory said of the password (``services/directory/sign_in.py``), when one was asked."""
+
+
+DIRECTORY = "login.directory"
 
 
 class LoginGuard:
@@ -54,7 +59,7 @@ class LoginGuard:
         self._counting = threading.Lock()
         bus.on(events.UNLOCK, self._unlocked_elsewhere)
 
-    def check(self, s: Session, login: str, password: str, ip: str | None) -> Attempt:
+    def check(self, s: Session, login: str, password: str, ip: str | None, directory=None) -> Attempt:
         """The outcome of signing in as ``login``, found with reads only (the argon2 verify runs on
         the hashing pool, outside any write transaction); the lockout counters count it at once.
 
@@ -62,6 +67,10 @@ class LoginGuard:
         lock is looked at again after the verify, and counted under a lock: of guesses verified side by
         side, those answered once the limit is reached are refused, right or wrong, as if they had
         come after it (in one process; between processes the shared counters decide, as before).
+
+        ``directory`` (the sign-in form's ``DirectorySignIn``): asked when the local password is not right, before
+        the failure is counted; its yes is an ``Attempt`` of event ``DIRECTORY`` (no user yet: the directory's
+        sign-in finds or makes it), its no counts as a wrong password.
         """
         storable = "\x00" not in (login or "")  # PostgreSQL text cannot hold NUL: no account has one
         accounts = self.users.accounts_named(s, login) if storable else []
@@ -73,14 +82,18 @@ class LoginGuard:
         except TooManyAttempts as refused:
             return Attempt("login.refused", named, refused=refused)
         verified = self.users.authenticate(s, login, password) if storable else None
+        external = directory.verify(s, login, password) if directory is not None and verified is None \
+            and storable else None
         with self._counting:
             try:
                 self.lockout.check(keys, ip)
             except TooManyAttempts as refused:
                 return Attempt("login.refused", named, refused=refused)
+            if verified is None and directory is not None and directory.is_verified(external):
+                return Attempt(DIRECTORY, named, external=external)
             if verified is None:
                 self.lockout.failed(keys, ip)
-                return Attempt("login.failed", named)
+                return Attempt("login.failed", named, external=external)
             user, rehashed = verified
             self.lockout.reset_password_count(user.id)
         return Attempt("login.succeeded", {"user_id": user.id, "subject": user.username}, user, rehashed)

@@ -12,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from authgate.services.accounts.factors.passkeys import PASSKEY
-from authgate.services.accounts.sign_in.login_guard import TooManyAttempts
+from authgate.services.accounts.sign_in.login_guard import DIRECTORY, TooManyAttempts
+from authgate.services.directory.sign_in import UNREACHABLE, DirectoryDown
+from authgate.services.federation.sign_in import Refused as FederationRefused, SecondStepNeeded, SignedIn
 from authgate.services.accounts.sign_in.passkey_sign_in import Refused
 from authgate.services.accounts.sign_in.second_step import ENROL, Pending, Started, WrongCode
 from authgate.services.operations.listing import ListQuery
@@ -106,11 +108,26 @@ async def login(request: Request) -> Response:
 
     def sign_in():
         with runtime.db.session(write=False) as s:
-            attempt = runtime.login_guard.check(s, login, fields.get("password", ""), client_ip(request))
+            attempt = runtime.login_guard.check(s, login, fields.get("password", ""), client_ip(request),
+                                                directory=runtime.directory_sign_in)
         with runtime.db.session() as s:
-            return runtime.second_step.after_password(s, attempt, replacing=previous)
+            if attempt.event == DIRECTORY:
+                return runtime.directory_sign_in.complete(s, attempt.external, next_url, previous)
+            outcome = runtime.second_step.after_password(s, attempt, replacing=previous)
+            if outcome is None and isinstance(attempt.external, DirectoryDown):
+                runtime.directory_sign_in.record_down(s, attempt.external, attempt.named.get("subject", ""))
+                return attempt.external
+            return outcome
 
     outcome = await run_in_threadpool(sign_in)
+    if isinstance(outcome, DirectoryDown):
+        return await _login_form(request, next_url, UNREACHABLE, login, status=503)
+    if isinstance(outcome, FederationRefused):
+        return await _login_form(request, next_url, outcome.message, login, status=400)
+    if isinstance(outcome, SecondStepNeeded):
+        return to_pending(runtime.settings, outcome.pending, next_url)
+    if isinstance(outcome, SignedIn):
+        return _signed_in(runtime, next_url, outcome.started)
     if isinstance(outcome, TooManyAttempts):
         return await _too_many(_login_form(request, next_url, str(outcome), login, status=429), outcome)
     if outcome is None:
