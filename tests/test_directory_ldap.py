@@ -159,6 +159,8 @@ def test_the_bind_password_is_sealed_at_rest_and_never_shown(srv, corp):
     assert shown.returncode == 0 and READER_PASSWORD not in shown.stdout and "ldap-staff=" in shown.stdout
     dump = srv.db.dump_text()
     assert READER_PASSWORD not in dump and "agenc:v1:" in dump
+    listed = api_for(srv, "admin").ok("GET", "/providers")
+    assert [p["kind"] for p in listed["data"] if p["name"] == corp["name"]] == ["ldap"]
     login = Browser(srv).get("/login")
     assert f"Sign in with {corp['name']}" not in login.text  # a directory is no button: its password is typed here
 
