@@ -54,8 +54,9 @@ def corp(srv, directory, groups) -> dict:
 def add_directory(srv, url: str, *flags: str) -> dict:
     return srv.commands.run_json(
         "providers", "add", "--kind", "ldap", "--name", unique("corp"), "--ldap-url", url, "--bind-dn", READER_DN,
-        "--bind-password-stdin", "--user-base", PEOPLE, "--user-filter", "(&(objectClass=inetOrgPerson)(uid={username}))",
-        "--group-base", GROUPS, "--jit", *flags, input=READER_PASSWORD + "\n")
+        "--bind-password-stdin", "--user-base", PEOPLE,
+        "--user-filter", "(&(objectClass=inetOrgPerson)(uid={username}))", "--group-base", GROUPS, "--jit", *flags,
+        input=READER_PASSWORD + "\n")
 
 
 def sign_in(srv, username: str, password: str):
