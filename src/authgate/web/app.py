@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -28,7 +28,7 @@ from authgate.settings import Settings, get_settings, is_loopback
 from authgate.web.jsonapi import docs
 from authgate.web.jsonapi.envelope import INVALID, NOT_FOUND
 from authgate.web.bearer import UNAUTHORIZED, BearerError
-from authgate.web.http.body_limit import BodyLimit
+from authgate.web.http.body_limit import BodyLimit, cut_short
 from authgate.web.http.cors import Cors
 from authgate.web.pages.csrf import FormRejected
 from authgate.web.http.error_format import ErrorFormat, ErrorFormats
@@ -149,6 +149,12 @@ def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
     async def sign_in_required(request: Request, error: SignInRequired) -> Response:
         return RedirectResponse("/login?" + urlencode({"next": error.next_url}), status_code=303)
 
+    @app.exception_handler(ClientDisconnect)
+    async def body_cut_short(request: Request, error: ClientDisconnect) -> Response:
+        """The client went away while its body was read: its fault, not a 500 with a stack trace in the log."""
+        log.info("client disconnected before its body was read on %s %s", request.method, request.url.path)
+        return cut_short(format_of(request))
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         kind = format_of(request)
@@ -259,7 +265,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # -> AuditOrigin -> routes.
     app.add_middleware(AuditOrigin)
     app.add_middleware(RefuseNul, formats=formats)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, formats=formats)
     app.add_middleware(FastLane, bearer=runtime.bearer, reads=[api_users.ME], background=runtime.background)
     app.add_middleware(Cors)
     app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
