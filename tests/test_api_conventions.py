@@ -7,8 +7,9 @@ shapes for each. Also: bad query input is a 422 in ProcessMaker's shape, never a
 from __future__ import annotations
 
 import pytest
+import requests
 
-from support import (Api, api_for, assert_forbidden, assert_invalid, assert_not_found, assert_unauthenticated,
+from support import (HTTP_TIMEOUT, Api, api_for, assert_forbidden, assert_invalid, assert_not_found, assert_unauthenticated,
                      unique)
 
 
@@ -169,9 +170,27 @@ def test_list_envelope_has_processmakers_meta(admin, world):
     assert all("password" not in key for user in body["data"] for key in user)
 
 
-def test_wrong_method_is_405_json(admin):
-    r = admin.request("PATCH", "/groups")
-    assert r.status_code == 405 and r.headers["Content-Type"].startswith("application/json")
+@pytest.mark.parametrize("method,path,allowed", [
+    ("PATCH", "/api/1.0/groups", "GET, POST"), ("DELETE", "/api/1.0/users", "GET, POST"),
+    ("POST", "/api/1.0/providers/1", "GET, PUT, DELETE"), ("POST", "/api/openapi.json", "GET, HEAD"),
+])
+def test_wrong_method_is_405_in_the_api_envelope(server, admin, method, path, allowed):
+    """A wrong method anywhere under /api answers as the API's errors do (ProcessMaker's ``message``), naming
+    the methods the path takes; Allow says them too (RFC 9110 §15.5.6)."""
+    r = requests.request(method, server.url(path), headers={"Authorization": f"Bearer {admin.token}"},
+                         timeout=HTTP_TIMEOUT)
+    assert r.status_code == 405 and r.headers["Content-Type"].startswith("application/json"), r.text
+    assert r.json() == {"message": f"The {method} method is not supported for this path. Supported methods: "
+                                   f"{allowed}."}
+    assert r.headers["Allow"] == allowed
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/", "/api/1.0", "/api/1.0/nothing", "/api/1.0/providers/1/nope",
+                                  "/api/2.0/users"])
+def test_unknown_path_under_api_is_the_api_404(server, admin, path):
+    """Nothing answers here: the API's 404, with a token or without, never the HTML error page."""
+    for headers in ({"Authorization": f"Bearer {admin.token}"}, {}):
+        assert_not_found(requests.get(server.url(path), headers=headers, timeout=HTTP_TIMEOUT))
 
 
 @pytest.mark.parametrize("method,path,body", [

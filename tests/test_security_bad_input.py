@@ -179,8 +179,8 @@ WRONG_METHOD = [
     ("PUT", "/oauth/userinfo", "json"),
     ("POST", "/healthz", "json"),
     ("POST", "/readyz", "json"),
-    ("PATCH", "/api/1.0/users", "json"),
-    ("POST", "/api/documentation", "json"),
+    ("PATCH", "/api/1.0/users", "api"),
+    ("POST", "/api/documentation", "api"),
     ("POST", "/metrics", "page"),
     ("PUT", "/oauth/authorize", "page"),
     ("POST", "/oauth/code", "page"),
@@ -194,12 +194,14 @@ WRONG_METHOD = [
 @pytest.mark.parametrize("method,path,kind", WRONG_METHOD)
 def test_a_wrong_method_is_405_in_the_format_of_the_endpoint_rfc6749_5_2(server, method, path, kind):
     """The client-authenticated POST endpoints answer RFC 6749 §5.2's ``invalid_request``; the other
-    machine endpoints plain JSON; the pages the 405 error page."""
+    machine endpoints plain JSON; the API its envelope; the pages the 405 error page."""
     r = requests.request(method, server.url(path), timeout=HTTP_TIMEOUT)
     if kind == "oauth":
         assert_token_error(r, "invalid_request", 405)
     elif kind == "json":
         assert r.status_code == 405 and r.json() == {"error": "Method Not Allowed"}, (r.status_code, r.text[:300])
+    elif kind == "api":
+        assert r.status_code == 405 and "is not supported for this path" in r.json()["message"], r.text[:300]
     else:
         assert_error_page(r, 405, "Method Not Allowed")
 

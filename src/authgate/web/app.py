@@ -26,7 +26,7 @@ from authgate.services.operations.ratelimit import TooManyAttempts
 from authgate.services.runtime import Runtime
 from authgate.settings import Settings, get_settings, is_loopback
 from authgate.web.jsonapi import docs
-from authgate.web.jsonapi.envelope import INVALID, NOT_FOUND
+from authgate.web.jsonapi.envelope import INVALID, NOT_FOUND, method_not_allowed
 from authgate.web.bearer import UNAUTHORIZED, BearerError
 from authgate.web.http.body_limit import BodyLimit, cut_short
 from authgate.web.http.cors import Cors
@@ -110,6 +110,20 @@ def _field_error(item: dict) -> tuple[str, str]:
     return field, f"{field}: {item.get('msg')}."
 
 
+def _api_http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """Starlette's own errors under ``/api`` (no such path, a wrong method, a body that is not JSON) in the
+    API's envelope, as the endpoints' errors are."""
+    if error.status_code == 400:
+        message = "The body is not valid JSON (or not UTF-8)."
+        return JSONResponse({"message": INVALID, "errors": {"body": [message]}}, status_code=422)
+    if error.status_code == 404:
+        return JSONResponse(NOT_FOUND, status_code=404, headers=error.headers)
+    if error.status_code == 405:
+        allowed = (error.headers or {}).get("Allow", "")
+        return JSONResponse(method_not_allowed(request.method, allowed), status_code=405, headers=error.headers)
+    return JSONResponse({"message": str(error.detail)}, status_code=error.status_code, headers=error.headers)
+
+
 def _service_error_page(error: ServiceError, shown) -> Response:
     """A page's refused action: what went wrong and what to do (``shown``: ``error_page`` for the visitor)."""
     if isinstance(error, NotFound):
@@ -158,12 +172,13 @@ def _install_error_handlers(app: FastAPI, formats: ErrorFormats) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         kind = format_of(request)
+        if error.status_code == 405 and (allowed := formats.allowed(request.scope)):
+            error.headers = {**(error.headers or {}), "Allow": ", ".join(allowed)}
         if kind.oauth and error.status_code == 405:
             body = {"error": "invalid_request", "error_description": f"{error.detail}: use POST."}
             return JSONResponse(body, status_code=error.status_code, headers=error.headers)
-        if kind is ErrorFormat.API and error.status_code == 400:
-            message = "The body is not valid JSON (or not UTF-8)."
-            return JSONResponse({"message": INVALID, "errors": {"body": [message]}}, status_code=422)
+        if kind is ErrorFormat.API:
+            return _api_http_error(request, error)
         if kind.json:
             message = "Not Found" if error.status_code == 404 else str(error.detail)
             return JSONResponse({"error": message}, status_code=error.status_code, headers=error.headers)

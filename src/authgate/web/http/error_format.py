@@ -1,7 +1,7 @@
 """Which format an error answer takes — JSON of one kind or another, or the HTML error page — declared by
 each router (``APIRouter(route_class=ErrorFormat.API.route_class)``) and read by the app's error handlers
 and by ``RefuseNul`` from the route the request matches (``ErrorFormats.of``). A path no route matches
-answers as its namespace does: the API's JSON under ``/api/``, plain JSON under ``/.well-known/``
+answers as its namespace does: the API's JSON under ``/api`` (and at ``/api`` itself), plain JSON under ``/.well-known/``
 (RFC 8615: read by programs), the page elsewhere."""
 
 from __future__ import annotations
@@ -62,8 +62,19 @@ class ErrorFormats:
                 partial = route
         return partial
 
+    def allowed(self, scope: Scope) -> list[str]:
+        """Every method some route takes at this path, in the order the routes were added: Starlette's 405 names
+        only the first route's (RFC 9110 §10.2.1: Allow lists them all)."""
+        methods: dict[str, None] = {}
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                methods.update(dict.fromkeys(sorted(getattr(route, "methods", None) or ())))
+        return list(methods)
+
     def of(self, scope: Scope) -> ErrorFormat:
         route = scope.get("route") if hasattr(scope.get("route"), "error_format") else self._route(scope)
         if route is not None:
             return route.error_format
-        return next((kind for prefix, kind in UNMATCHED if scope["path"].startswith(prefix)), ErrorFormat.PAGE)
+        namespace = scope["path"].rstrip("/") + "/"
+        return next((kind for prefix, kind in UNMATCHED if namespace.startswith(prefix)), ErrorFormat.PAGE)

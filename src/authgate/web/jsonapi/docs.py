@@ -51,7 +51,7 @@ The authgate resource API, in ProcessMaker's `/api/1.0` conventions.
 * **Lists**: `{{"data": [...], "meta": {{...}}}}`, with `filter`, `order_by`, `order_direction`,
   `per_page` (at most 100) and `page`. Single records are returned bare.
 * **Errors**: 401 `{{"error": "Unauthenticated."}}`, 403 `{{"message": "This action is unauthorized."}}`,
-  404 `{{"error": "Not Found"}}`, 422 `{{"message", "errors": {{"field": ["..."]}}}}`.
+  404 `{{"error": "Not Found"}}`, 405 `{{"message"}}` (with `Allow`), 422 `{{"message", "errors": {{"field": ["..."]}}}}`.
 * **Client credentials tokens** act for a client, not a user: they may read users and groups when
   the client was registered with `users:read` / `groups:read` by name by an administrator (or a
   holder of `view-users` / `view-groups`) who still may, and nothing else.
