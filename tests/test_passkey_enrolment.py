@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from urllib.parse import urlencode, urlsplit
 
+import pyotp
 import pytest
 
 from support import Browser, authorization_params, exchange_code, jwt_parts, parse_page, query_params
@@ -263,3 +265,42 @@ def test_a_locked_account_registers_no_passkey_at_enrolment(srv):
     assert locked.status_code == 429 and "Retry-After" in locked.headers, locked.text[:500]
     assert "authgate_session" not in browser.session.cookies
     assert not [e for e in security_log(srv, user.username) if e["event"] == "factor.enrolled"]
+
+
+def test_a_passkey_racing_the_first_totp_code_is_not_kept_when_the_code_wins_webauthn_7_1(srv):
+    """The enrolment page offers both an authenticator app and a passkey; sent at once (two tabs, or someone who
+    has the password and the pending cookie racing the user), exactly one completes the pending sign-in, and the
+    account then holds that factor only: a passkey registered by the request that lost is not left behind to sign
+    in alone later (the pending sign-in ends before the passkey is stored, as before the TOTP factor is confirmed).
+    On PostgreSQL the two run at once; SQLite takes one write at a time, so there this is a guard."""
+    admin = admin_api(srv)
+    for _ in range(6):
+        user = srv.create_user()
+        browser, token = at_enrolment(srv, user)
+        page = browser.get(ENROL + "?next=/")
+        totp = pyotp.TOTP(re.search(r'id="totp-secret" type="text" value="([A-Z2-7]+)"', page.text).group(1))
+        code_form = {"csrf_token": csrf_of(page, ENROL), "code": totp.now(), "next": "/"}
+        credential = SoftAuthenticator(srv.base_url).create(options_for(browser, token))
+        racers = [Browser(srv), Browser(srv)]
+        for racer in racers:
+            racer.session.cookies.update(browser.session.cookies)
+        sends = [lambda: racers[0].post(ENROL, data=code_form),
+                 lambda: post_registration(racers[1], token, credential)]
+        answers: list = [None, None]
+        start = threading.Barrier(2)
+
+        def send(i: int) -> None:
+            start.wait()
+            answers[i] = sends[i]()
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        won = [i for i, r in enumerate(answers) if r.status_code == 303 and r.headers["Location"] == "/shown-once"]
+        assert len(won) == 1, [(r.status_code, r.headers.get("Location")) for r in answers]
+        kinds = {f["kind"] for f in admin.ok("GET", f"/users/{user.id}/factors")["data"]} - {"recovery"}
+        assert kinds == ({"totp"} if won == [0] else {"passkey"}), (won, kinds)
+        enrolled = [e["details"]["kind"] for e in security_log(srv, user.username) if e["event"] == "factor.enrolled"]
+        assert enrolled == (["totp"] if won == [0] else ["passkey"]), enrolled

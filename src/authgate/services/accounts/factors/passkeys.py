@@ -54,6 +54,18 @@ REGISTER, SIGN_IN, SECOND_STEP, ENROL = "register", "sign-in", "second-step", "e
 TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
 
+@dataclass(frozen=True)
+class NewPasskey:
+    """A registration verified (§7.1) and not stored yet."""
+
+    credential_id: str
+    public_key: str
+    sign_count: int
+    name: str
+    transports: str
+    backed_up: bool
+
+
 class PasskeyRefused(Exception):
     """An assertion that proves nothing: malformed, a challenge unknown, spent, expired or not this user's, an
     unknown credential, a bad signature, no user verification, a counter that went back."""
@@ -98,7 +110,7 @@ class PasskeyService:
         """Verify the response of ``navigator.credentials.create`` (§7.1) and keep the new passkey. The current
         password proves it is the user, not someone holding their session for a while: a passkey signs in alone
         and outlives a password reset, so a stolen session must not be able to leave one behind. (An enrolment
-        during a sign-in follows the password just typed: ``register_enrolment``.)"""
+        during a sign-in follows the password just typed: ``check_enrolment``.)"""
         user = self._self(actor)
         _name(name)
         self.users.check_current_password(user, current_password)
@@ -109,9 +121,15 @@ class PasskeyService:
         to that pending sign-in (``pending``, its keyed hash): ``SecondStep`` decides who may."""
         return self._registration_options(s, user, ENROL, pending)
 
-    def register_enrolment(self, s: Session, user: User, pending: str, credential: str, name: str) -> Passkey:
-        """``register`` for the pending sign-in ``pending``: only a challenge made for it (and for ``user``) works."""
-        return self._register(s, user, credential, name, ENROL, pending, None)
+    def check_enrolment(self, s: Session, user: User, pending: str, credential: str, name: str) -> NewPasskey:
+        """The registration for the pending sign-in ``pending`` verified (only a challenge made for it, and for
+        ``user``, works; it is spent), nothing kept yet: ``SecondStep`` ends the pending sign-in first, then
+        ``keep_enrolment``. Raises ``Invalid``."""
+        return self._verified(s, user, credential, name, ENROL, pending)
+
+    def keep_enrolment(self, s: Session, user: User, new: NewPasskey) -> Passkey:
+        """Store a passkey ``check_enrolment`` verified; audited as done by the user signing in."""
+        return self._keep(s, user, new, None)
 
     def _registration_options(self, s: Session, user: User, purpose: str, bound: str) -> str:
         options = generate_registration_options(
@@ -127,6 +145,9 @@ class PasskeyService:
 
     def _register(self, s: Session, user: User, credential: str, name: str, purpose: str, bound: str,
                   actor: Principal | None) -> Passkey:
+        return self._keep(s, user, self._verified(s, user, credential, name, purpose, bound), actor)
+
+    def _verified(self, s: Session, user: User, credential: str, name: str, purpose: str, bound: str) -> NewPasskey:
         name = _name(name)
         try:
             parsed = parse_registration_credential_json(_bounded(credential))
@@ -146,14 +167,18 @@ class PasskeyService:
         if self.store.by_credential_id(s, credential_id) is not None:
             raise Invalid("This passkey is already registered.")
         transports = [t.value if hasattr(t, "value") else str(t) for t in (parsed.response.transports or [])]
+        return NewPasskey(credential_id=credential_id, public_key=bytes_to_base64url(verified.credential_public_key),
+                          sign_count=verified.sign_count, name=name,
+                          transports=" ".join(t for t in transports if t in TRANSPORTS)[:128],
+                          backed_up=verified.credential_backed_up)
+
+    def _keep(self, s: Session, user: User, new: NewPasskey, actor: Principal | None) -> Passkey:
         row = self.store.add(
-            s, user_id=user.id, credential_id=credential_id,
-            user_handle=self._handle(user.id),
-            public_key=bytes_to_base64url(verified.credential_public_key), sign_count=verified.sign_count,
-            name=name, transports=" ".join(t for t in transports if t in TRANSPORTS)[:128],
-            backed_up=verified.credential_backed_up, created_at=utcnow())
+            s, user_id=user.id, credential_id=new.credential_id, user_handle=self._handle(user.id),
+            public_key=new.public_key, sign_count=new.sign_count, name=new.name, transports=new.transports,
+            backed_up=new.backed_up, created_at=utcnow())
         audit.record(s, "factor.enrolled", actor=actor, user_id=user.id, subject=user.username,
-                     details={"kind": PASSKEY, "name": name})
+                     details={"kind": PASSKEY, "name": new.name})
         return row
 
     def rename(self, s: Session, actor: Principal, passkey_id: int, name: str) -> Passkey:

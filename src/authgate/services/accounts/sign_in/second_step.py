@@ -226,19 +226,24 @@ class SecondStep:
                                         ) -> Enrolled | WrongEnrolmentCode | TooManyAttempts | None:
         """As ``complete_enrolment``, the new factor a passkey (registered with user verification, its challenge
         made for this pending sign-in): ``amr`` as for a passkey at the second step, and recovery codes too, the way
-        back when that one device is lost. A refused registration counts as no guess (nothing in it is secret)."""
+        back when that one device is lost. A refused registration counts as no guess (nothing in it is secret).
+
+        As for a code, the pending sign-in ends before the passkey is stored: of concurrent completions (the
+        authenticator app's first code meanwhile, say) the one that ends it alone goes on, and no other leaves a
+        factor on the account."""
         user = self._enrolling(s, pending_id, ip)
         if not isinstance(user, User):
             return user
         try:
-            self.passkeys.register_enrolment(s, user, self._hash(pending_id), credential, name)
+            new = self.passkeys.check_enrolment(s, user, self._hash(pending_id), credential, name)
         except Invalid as error:
             audit.record(s, "passkey.refused", user_id=user.id, subject=user.username,
                          details={"step": "enrolment", "reason": str(error)[:200]})
             return WrongEnrolmentCode(error)
         amr = self._amr(s, pending_id, PASSKEY_STEP)
         if not self.store.end_pending(s, self._hash(pending_id)):
-            return None  # a concurrent request finished this sign-in first: its recovery codes stay the ones shown
+            return None  # a concurrent request finished this sign-in first: no passkey, its recovery codes stay
+        self.passkeys.keep_enrolment(s, user, new)
         codes = self.factors.first_recovery_codes(s, user)
         audit.record(s, "login.succeeded", user_id=user.id, subject=user.username,
                      details={"amr": " ".join(amr), "factor": "enrolled", "kind": PASSKEY})
