@@ -196,3 +196,20 @@ def test_an_administrators_password_reset_ends_the_lockout(srv, admin):
     new = "set by the administrator " + unique("pw")
     admin.ok("PUT", f"/users/{user.id}", json={"password": new})
     assert sign_in(srv, user.username, new).status_code == 303, "the administrator's reset left the account locked"
+
+
+def test_an_administrators_password_reset_on_the_users_page_ends_the_lockout(srv, admin):
+    """Guard (the API and the link are tested above): the Users page's password form, too, lets the user sign in
+    with the new password at once."""
+    user = user_via_api(admin)
+    lock(srv, user)
+    browser = Browser(srv)
+    browser.login(User("admin", srv.admin_password, "", 1))
+    action = f"/admin/users/{user.id}/password"
+    form = next(f for f in parse_page(browser.get(f"/admin/users/{user.id}").text).forms if f.action == action)
+    new = "set on the users page " + unique("pw")
+    done = browser.post(action, data={**form.fields(), "password": new, "password_confirmation": new,
+                                      "current_password": srv.admin_password})
+    assert done.status_code == 303, done.text[:300]
+    assert sign_in(srv, user.username, new).status_code == 303, "the reset on the page left the account locked"
+    assert sign_in(srv, user.username, user.password).status_code == 400, "the old password still works"
