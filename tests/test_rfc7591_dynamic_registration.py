@@ -368,6 +368,34 @@ def test_a_client_that_changes_where_codes_go_or_how_it_looks_is_asked_for_again
     assert _asks(browser, client, r.json()["redirect_uris"][-1]) == 200, "the remembered consent outlived the change"
 
 
+def test_a_consent_page_answered_after_the_client_changed_is_shown_again_rfc7592_2_2_rfc9700_4_1(srv):
+    """The user opens the consent page; while it is open the client replaces its redirect URIs (RFC 7592 §2.2),
+    keeping the old one and adding another. Approving the page, which showed the old client, neither sends a code
+    nor remembers a consent the replacement would have forgotten: the page is shown again, for the client as it is
+    now, and a request to the new redirect URI still asks the user (RFC 9700 §4.1: no code to an address the
+    user never approved)."""
+    user = srv.create_user()
+    info = registered(srv, native())
+    client = as_client(info)
+    browser = Browser(srv)
+    params = {"response_type": "code", "client_id": client.client_id, "redirect_uri": client.redirect_uri,
+              "scope": "openid", "state": "s", "code_challenge": pkce_pair()[1], "code_challenge_method": "S256"}
+    consent = browser.consent_page(params, user)
+
+    elsewhere = "http://127.0.0.1:47000/elsewhere"
+    same = {k: v for k, v in info.items() if k in ("client_id", "client_name", "token_endpoint_auth_method")}
+    changed = manage("PUT", info, json={**same, "redirect_uris": [client.redirect_uri, elsewhere]})
+    assert changed.status_code == 200, changed.text
+
+    again = browser.decide(consent, "approve")
+    assert again.status_code == 200 and "Authorization request" in again.text, \
+        (again.status_code, again.headers.get("Location"))
+    assert _asks(browser, client, elsewhere) == 200, "the stale page's approval was remembered for the new client"
+    done = browser.decide(again, "approve")
+    assert done.status_code == 302 and done.headers["Location"].startswith(client.redirect_uri), done.text[:300]
+    assert _asks(browser, client, elsewhere) == 302, "an approval of the page shown now is remembered"
+
+
 # -- browsers, administrators, the audit log -----------------------------------------------------------------
 
 def test_browser_apps_may_register_and_manage_cross_origin_without_credentials(srv):

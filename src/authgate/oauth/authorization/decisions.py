@@ -72,6 +72,8 @@ class ConsentNeeded:
     """The client registered itself (RFC 7591): nobody here vouches for it."""
     resources: tuple[tuple[str, str], ...] = ()
     """The APIs the tokens will be for (RFC 8707), as (name, identifier)."""
+    shown: str = ""
+    """The ``fingerprint`` of the client as the page shows it, sent back with the answer (``still_as_shown``)."""
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,10 @@ def without_reauthentication(query: list[tuple[str, str]]) -> list[tuple[str, st
     return kept
 
 
-def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | None, choice: str | None):
-    """The outcome of an authorization request; ``choice`` is the consent page's ``decision`` once posted."""
+def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | None, choice: str | None,
+                         shown: str | None = None):
+    """The outcome of an authorization request; ``choice`` is the consent page's ``decision`` once posted, ``shown``
+    the client's fingerprint the page carried (an approval of a client changed since is shown the page again)."""
     runtime = server.runtime
     try:
         found = pushed_request(server, request)
@@ -129,7 +133,7 @@ def decide_authorization(server, request: OAuthRequest, signed_in: SignedIn | No
     if found:
         request = found[1]
     outcome = _decide(server, request, signed_in, choice, pushed,
-                      PATHS["authorization_endpoint"] + "?" + urlencode(query))
+                      PATHS["authorization_endpoint"] + "?" + urlencode(query), shown)
     if pushed and isinstance(outcome, SignInNeeded):
         runtime.pushed_requests.sign_in_asked(request.db, pushed, without_reauthentication(request.query_pairs))
     ended = isinstance(outcome, Answered) or (isinstance(outcome, Refused) and outcome.error.redirect_uri) \
@@ -143,7 +147,8 @@ def _must_push(server, client) -> bool:
     return server.runtime.settings.require_par or client.require_par or fapi.must_push(server, client)
 
 
-def _decide(server, request: OAuthRequest, signed_in: SignedIn | None, choice: str | None, pushed, return_to: str):
+def _decide(server, request: OAuthRequest, signed_in: SignedIn | None, choice: str | None, pushed, return_to: str,
+            shown: str | None = None):
     """The decision on the request (the pushed one when there is one); ``return_to`` is where the browser comes
     back: for a pushed request only ``client_id`` and ``request_uri``, so a sign-in the pushed request asked for
     (``prompt=login``, ``max_age``) is recorded on it instead (``sign_in_after``), never asked again after it."""
@@ -189,11 +194,13 @@ def _decide(server, request: OAuthRequest, signed_in: SignedIn | None, choice: s
     request.auth_time = signed_in.auth_time
     request.amr = signed_in.amr
     request.session_record_id = signed_in.record_id
+    if choice == APPROVE and not runtime.consents.still_as_shown(request.db, client.id, shown):
+        choice = None  # the client changed while its page was open: the user approves what it is now, or not
     if choice is None and not remembered:
         maker = runtime.users.get(request.db, client.owner_id) if client.owner_id else None
         return ConsentNeeded(signed_in, client.name, scope_rules.describe(requested), return_to, grant.redirect_uri,
                              made_by=maker.username if maker else None, self_registered=client.registered,
-                             resources=tuple((r.name, r.identifier) for r in resources))
+                             resources=tuple((r.name, r.identifier) for r in resources), shown=runtime.consents.fingerprint(request.db, client.id))
     approved = choice == APPROVE or (choice is None and remembered)
     if choice == APPROVE and not resources:
         runtime.consents.remember(request.db, user.id, client.id, scopes)

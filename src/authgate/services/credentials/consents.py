@@ -5,9 +5,17 @@ less is covered too). ``prompt=consent`` still shows the page; revoking the appl
 whose redirect URIs, name or displayed URLs (``identity``: what users approved it as) change — by itself (RFC 7592
 registration, a Client ID Metadata Document) or by an administrator — is forgotten by everyone (``client_changed``):
 a consent given to one client must not carry codes to new addresses or vouch for a new face (RFC 9700 4.1, 4.7).
+
+The consent page carries the ``fingerprint`` of the identity it showed, and an approval counts only while the
+client still is what the page showed (``still_as_shown``, under a lock on the client row until the answer is
+committed): a client that changes while the page is open, or while the answer is being written, is shown again
+rather than approved, so no consent given to the old face outlives ``client_changed``.
 """
 
 from __future__ import annotations
+
+import hashlib
+import json
 
 from sqlalchemy.orm import Session
 
@@ -20,9 +28,16 @@ SHOWN_METADATA = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 
 def identity(client: Client) -> tuple:
     """What a user approved the client as: where its codes go, and the name and URLs it shows."""
-    shown = client.registration_metadata or {}
-    return (client.name, tuple(sorted(client.redirect_uris or ())),
-            tuple((key, shown.get(key)) for key in SHOWN_METADATA))
+    return _identity(client.name, client.redirect_uris, client.registration_metadata)
+
+
+def _identity(name, redirect_uris, metadata) -> tuple:
+    shown = metadata or {}
+    return (name, tuple(sorted(redirect_uris or ())), tuple((key, shown.get(key)) for key in SHOWN_METADATA))
+
+
+def _fingerprint(shown: tuple) -> str:
+    return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()[:32]
 
 
 class ConsentService:
@@ -41,6 +56,19 @@ class ConsentService:
         row = self.store.get(s, user_id, client_pk)
         if not set(scopes) <= set(row.scopes):
             self.store.widen(s, row, list(dict.fromkeys([*row.scopes, *scopes])))
+
+    def fingerprint(self, s: Session, client_pk: int) -> str:
+        """The client's ``identity`` as committed, as a short text for the consent page to send back with the
+        user's answer."""
+        current = self.store.client_identity(s, client_pk)
+        return _fingerprint(_identity(*current)) if current is not None else ""
+
+    def still_as_shown(self, s: Session, client_pk: int, shown: str | None) -> bool:
+        """Whether the client is still what the consent page showed (``shown``: its ``fingerprint``), read from the
+        row locked until this transaction ends, so a change of the client waits for the answer (and then forgets
+        it), or the answer sees the change."""
+        current = self.store.client_identity(s, client_pk, lock=True)
+        return current is not None and bool(shown) and _fingerprint(_identity(*current)) == shown
 
     def record_answer(self, s: Session, user_id: int, client_id: str, approved: bool, scope: str | None) -> None:
         """Audit the user's answer to an authorization request (given, or by remembered consent)."""

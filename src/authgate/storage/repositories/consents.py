@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from authgate.storage.models import Consent
+from authgate.storage.models import Client, Consent
 
 
 class ConsentStore(Protocol):
@@ -24,6 +24,10 @@ class ConsentStore(Protocol):
 
     def delete_for_client(self, s: Session, client_pk: int) -> int:
         """Every user's consent for the client; how many there were."""
+
+    def client_identity(self, s: Session, client_pk: int, lock: bool = False) -> tuple | None:
+        """The client's name, redirect URIs and registration metadata as committed (with ``lock``, the row locked,
+        shared, until the transaction ends); None when it is gone."""
 
 
 class SqlConsentStore:
@@ -48,3 +52,8 @@ class SqlConsentStore:
     def delete_for_client(self, s: Session, client_pk: int) -> int:
         return s.execute(delete(Consent).where(Consent.client_id == client_pk),
                          execution_options={"synchronize_session": False}).rowcount
+
+    def client_identity(self, s: Session, client_pk: int, lock: bool = False) -> tuple | None:
+        query = select(Client.name, Client.redirect_uris, Client.registration_metadata).where(Client.id == client_pk)
+        row = s.execute(query.with_for_update(read=True) if lock else query).first()
+        return tuple(row) if row is not None else None

@@ -81,7 +81,7 @@ def _login_url(next_url: str, login_hint: str | None) -> str:
     return "/login?" + urlencode(params)
 
 
-def _authorize(request: Request, choice: str | None) -> Response:
+def _authorize(request: Request, choice: str | None, shown: str | None = None) -> Response:
     """The consent page (``choice`` None), or the redirect that carries the user's choice or remembered consent."""
     runtime, server = request.app.state.runtime, request.app.state.oauth
     uri = runtime.settings.issuer + PATHS["authorization_endpoint"]
@@ -97,7 +97,7 @@ def _authorize(request: Request, choice: str | None) -> Response:
                           message="This application has been disabled.", error="invalid_client",
                           description="An administrator of this server disabled it; it cannot sign you in.")
         oauth_request = OAuthRequest(s, request.method, uri, request.headers, query_pairs(request), [], "query")
-        outcome = decide_authorization(server, oauth_request, signed_in, choice)
+        outcome = decide_authorization(server, oauth_request, signed_in, choice, shown)
     if isinstance(outcome, Refused):
         return _authorize_error(request, outcome.error, visitor_of(signed_in))
     if isinstance(outcome, Unreadable):
@@ -112,7 +112,7 @@ def _authorize(request: Request, choice: str | None) -> Response:
         return page(request, visitor_of(outcome.signed_in), "consent.html", client_name=outcome.client_name, **document,
                     made_by=outcome.made_by, self_registered=outcome.self_registered, scopes=outcome.scopes, everything=scope_rules.ALL in dict(outcome.scopes),
                     redirect_uri=outcome.redirect_uri, redirect_host=urlsplit(outcome.redirect_uri or "").netloc,
-                    action=outcome.action, resources=outcome.resources)
+                    action=outcome.action, resources=outcome.resources, shown=outcome.shown)
     return RedirectResponse(outcome.location, status_code=302)
 
 
@@ -136,7 +136,7 @@ async def authorize_page(request: Request) -> Response:
 @router.post(PATHS["authorization_endpoint"])
 async def authorize_decision(request: Request) -> Response:
     fields = await checked_form(request, session_binding(read_cookie(request, SESSION_COOKIE)))
-    return await run_in_threadpool(_authorize, request, fields.get("decision", ""))
+    return await run_in_threadpool(_authorize, request, fields.get("decision", ""), fields.get("shown", ""))
 
 
 @router.get("/oauth/code")
