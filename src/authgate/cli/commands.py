@@ -496,6 +496,13 @@ def tokens_revoke(runtime: Runtime, args) -> None:
 
 
 def keys_rotate(runtime: Runtime, args) -> None:
+    if args.for_resources:
+        with runtime.db.session() as s:
+            made = runtime.keys.rotate_for_resources(s, now=args.now)
+        emit(args.json, {"keys": [k.as_dict() for k in made]}, [
+            f"New signing key {k.kid} ({k.alg}) for resource servers; the key it replaces stays published until "
+            "its tokens expire." for k in made] or ["No key signs for resource servers yet: nothing to rotate."])
+        return
     with runtime.db.session() as s:
         info = runtime.keys.rotate(s, args.alg, now=args.now)
     when = "signs now" if info.status(utcnow()) == "active" else f"published now, signs from {info.activates_at.isoformat()}"

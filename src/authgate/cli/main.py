@@ -312,6 +312,8 @@ def _resource_command(name: str):
 
 
 def _resources(parser: argparse.ArgumentParser) -> None:
+    from authgate.services.applications.resources import DEFAULT_SIGNING_ALG, SIGNING_ALGS
+
     resources = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     create = resources.add_parser("create", help="register a resource server (an API tokens may be asked for, RFC 8707)")
     create.add_argument("--identifier", required=True, metavar="URI",
@@ -321,8 +323,23 @@ def _resources(parser: argparse.ArgumentParser) -> None:
     create.add_argument("--access-token-ttl", type=_positive, metavar="SECONDS",
                         help="how long its access tokens live (default AUTHGATE_ACCESS_TOKEN_TTL)")
     create.add_argument("--no-introspection", action="store_true", help="introspection does not describe its tokens")
+    create.add_argument("--signing-alg", type=_one_of(SIGNING_ALGS), choices=SIGNING_ALGS, default=DEFAULT_SIGNING_ALG,
+                        help="what its access tokens are signed with: %(choices)s (default %(default)s, "
+                             "which RFC 9068 requires every verifier to support)")
     _json(create)
     create.set_defaults(run=_resource_command("resources_create"))
+    update = resources.add_parser("update", help="change a resource server's name, token lifetime, introspection "
+                                                 "or signing algorithm")
+    update.add_argument("resource", metavar="ID|URI", help="its id or identifier (see `authgate resources list`)")
+    update.add_argument("--name", help="a name people read")
+    update.add_argument("--access-token-ttl", type=int, metavar="SECONDS",
+                        help="how long its access tokens live (0: AUTHGATE_ACCESS_TOKEN_TTL)")
+    update.add_argument("--introspection", action=argparse.BooleanOptionalAction, default=None,
+                        help="whether introspection describes its tokens")
+    update.add_argument("--signing-alg", type=_one_of(SIGNING_ALGS), choices=SIGNING_ALGS,
+                        help="what its access tokens are signed with: %(choices)s")
+    _json(update)
+    update.set_defaults(run=_resource_command("resources_update"))
     list_resources = resources.add_parser("list", help="list resource servers, authgate's own API among them")
     _json(list_resources)
     list_resources.set_defaults(run=_resource_command("resources_list"))
@@ -487,6 +504,9 @@ def _keys(parser: argparse.ArgumentParser) -> None:
     rotate_key.add_argument("--alg", type=_one_of(ALGORITHMS), choices=ALGORITHMS, default=DEFAULT_ALG,
                             help="the algorithm, in any case: %(choices)s (default %(default)s); "
                                  "ID tokens stay RS256 when another algorithm signs access tokens")
+    rotate_key.add_argument("--for-resources", action="store_true",
+                            help="rotate only the keys that sign for resource servers that chose an algorithm "
+                                 "(`authgate resources update URI --signing-alg ...`)")
     rotate_key.add_argument("--now", action="store_true",
                             help="sign with the new key at once (an emergency: caches of the JWKS may refuse its tokens for a while)")
     _json(rotate_key)

@@ -17,7 +17,8 @@ def _lines(data: dict) -> list[str]:
     return [
         f"{data['name']} ({data['identifier']}){', authgate' if data['builtin'] else ''}, id {data['id']}",
         f"Scopes: {' '.join(data['scopes']) or 'none'}",
-        f"Access tokens live: {ttl}; introspection {'allowed' if data['introspection'] else 'refused'}",
+        f"Access tokens live: {ttl}; introspection {'allowed' if data['introspection'] else 'refused'}; "
+        f"signed {data['signing_alg']}",
     ]
 
 
@@ -26,9 +27,26 @@ def resources_create(runtime: Runtime, args) -> None:
         runtime.resources.ensure_own(s)
         row = runtime.resources.create(s, args.identifier, args.name or args.identifier, args.scope or [],
                                        access_token_ttl=args.access_token_ttl,
-                                       introspection=not args.no_introspection, actor=SYSTEM)
+                                       introspection=not args.no_introspection, signing_alg=args.signing_alg,
+                                       actor=SYSTEM)
         data = public_view(row)
     emit(args.json, data, ["Registered the resource server.", *_lines(data)])
+
+
+def resources_update(runtime: Runtime, args) -> None:
+    values = {}
+    if args.name is not None:
+        values["name"] = args.name
+    if args.access_token_ttl is not None:
+        values["access_token_ttl"] = args.access_token_ttl or None
+    if args.introspection is not None:
+        values["introspection"] = args.introspection
+    if args.signing_alg is not None:
+        values["signing_alg"] = args.signing_alg
+    with runtime.db.session() as s:
+        runtime.resources.ensure_own(s)
+        data = public_view(runtime.resources.update(s, SYSTEM, args.resource, values))
+    emit(args.json, data, ["Changed the resource server.", *_lines(data)])
 
 
 def resources_list(runtime: Runtime, args) -> None:

@@ -26,6 +26,7 @@ class _Issuance:
     dpop_jkt: str | None
     audience: list[str] | None = None
     expires_in: int | None = None
+    signing_alg: str | None = None
 
 
 _current: ContextVar[_Issuance] = ContextVar("authgate_issuance")
@@ -33,11 +34,12 @@ _current: ContextVar[_Issuance] = ContextVar("authgate_issuance")
 
 @contextmanager
 def issuing(family: TokenFamily | None, dpop_jkt: str | None = None, audience: list[str] | None = None,
-            expires_in: int | None = None) -> Iterator[None]:
+            expires_in: int | None = None, signing_alg: str | None = None) -> Iterator[None]:
     """Tokens generated inside join ``family`` (None: no family, so no refresh token), bound to the DPoP key
-    ``dpop_jkt`` if given; their access token is for ``audience`` (RFC 8707; None: the issuer) and lives
-    ``expires_in`` seconds (None: the default)."""
-    token = _current.set(_Issuance(family, dpop_jkt, audience, expires_in))
+    ``dpop_jkt`` if given; their access token is for ``audience`` (RFC 8707; None: the issuer), lives
+    ``expires_in`` seconds (None: the default) and is signed with ``signing_alg`` (the resources' choice; None:
+    the default key)."""
+    token = _current.set(_Issuance(family, dpop_jkt, audience, expires_in, signing_alg))
     try:
         yield
     finally:
@@ -54,4 +56,5 @@ class TokenGenerator:
         issuance = _current.get()
         return self.tokens.issue(current_db(), grant_type, client.row, user, scope, issuance.family,
                                  expires_in=issuance.expires_in or expires_in, with_refresh=include_refresh_token,
-                                 dpop_jkt=issuance.dpop_jkt, audience=issuance.audience)
+                                 dpop_jkt=issuance.dpop_jkt, audience=issuance.audience,
+                                 signing_alg=issuance.signing_alg)

@@ -22,6 +22,7 @@ from authgate.services.applications.resources import (
     ResourceService,
     ResourceView,
     default_scopes,
+    signing_alg,
     token_ttl,
     undefined_scopes,
 )
@@ -48,6 +49,10 @@ class Target:
     @property
     def audience(self) -> list[str]:
         return [r.identifier for r in self.resources]
+
+    @property
+    def signing_alg(self) -> str | None:
+        return signing_alg(self.resources)
 
     def ttl(self, default: int) -> int:
         return token_ttl(self.resources, default)

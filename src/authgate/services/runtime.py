@@ -222,7 +222,7 @@ class Runtime:
 
         keys = KeyService(self.db, SqlKeyStore(), max_token_lifetime=self.settings.access_token_ttl,
                           box=self.secret_box, publish_ahead=self.settings.key_publish_ahead,
-                          trust_cache=self.bus.fresh)
+                          trust_cache=self.bus.fresh, lifetime=lambda s: self.resources.longest_ttl(s))
         self.bus.on(KEYS, lambda _kid: keys.forget())
         return keys
 

@@ -206,7 +206,7 @@ class SigningKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     activates_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # signs from then on
-    reserved_for: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "fapi2": signs only for those clients
+    reserved_for: Mapped[str | None] = mapped_column(String(16), nullable=True)  # "fapi2" or "resources": signs only for those
 
 
 class ServerSecret(Base):
@@ -488,6 +488,8 @@ class ResourceServer(Base):
     """Seconds its access tokens live; None: ``AUTHGATE_ACCESS_TOKEN_TTL``."""
     introspection: Mapped[bool] = mapped_column(Boolean, default=True)
     """Whether introspection describes its tokens (otherwise ``{"active": false}``)."""
+    signing_alg: Mapped[str] = mapped_column(String(16), default="RS256", server_default="RS256")
+    """The algorithm its access tokens are signed with (RFC 9068 §2.1: RS256 unless it opts in to another)."""
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
     """authgate's own API: made at start, kept in step with the issuer, never deleted."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

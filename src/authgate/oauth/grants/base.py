@@ -128,7 +128,8 @@ class AuthgateGrant:
                 scope_rules.join(scope_rules.default_for_client(client_scopes))
         audience = target.audience if target else None
         ttl = target.ttl(self.services.settings.access_token_ttl) if target else None
-        with issuing(self.token_family(user, scope), self.request.dpop_jkt, audience, ttl):
+        with issuing(self.token_family(user, scope), self.request.dpop_jkt, audience, ttl,
+                     target.signing_alg if target else None):
             return super().generate_token(user=user, scope=scope, grant_type=grant_type, expires_in=expires_in,
                                           include_refresh_token=include_refresh_token)
 

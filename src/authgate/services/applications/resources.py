@@ -2,7 +2,9 @@
 
 A resource server has an identifier (an absolute URI without a fragment, RFC 8707 §2), which becomes
 the ``aud`` of the access tokens asked for it, a name, the scopes it defines and its token settings:
-how long its access tokens live and whether introspection describes them. Access tokens are always
+how long its access tokens live, whether introspection describes them and the algorithm they are signed
+with (``signing_alg``: RS256, which RFC 9068 §2.1 requires every verifier to support, unless it opts in to
+PS256, ES256 or EdDSA; a token for several resources that chose differently is signed RS256). Access tokens are always
 signed JWTs (RFC 9068) in authgate, so there is no format to choose.
 
 authgate's own API (``/api/1.0``) is one of them, ``builtin``: made at start, its identifier kept in
@@ -43,6 +45,8 @@ OWN_API_SCOPES = tuple(s for s in scope_rules.DESCRIPTIONS if s not in PROTOCOL_
 MAX_IDENTIFIER = 2000
 MAX_TTL = 31_536_000
 MAX_RESOURCES = 10
+DEFAULT_SIGNING_ALG = "RS256"
+SIGNING_ALGS = ("RS256", "PS256", "ES256", "EdDSA")
 SORTABLE = ("id", "name", "identifier", "created_at", "updated_at")
 
 
@@ -61,11 +65,12 @@ class ResourceView:
     access_token_ttl: int | None
     introspection: bool
     builtin: bool
+    signing_alg: str = DEFAULT_SIGNING_ALG
 
     @classmethod
     def of(cls, row: ResourceServer) -> "ResourceView":
         return cls(row.id, row.identifier, row.name, tuple(row.scopes or ()), row.access_token_ttl,
-                   bool(row.introspection), bool(row.builtin))
+                   bool(row.introspection), bool(row.builtin), row.signing_alg or DEFAULT_SIGNING_ALG)
 
 
 def own_api_identifier(issuer: str) -> str:
@@ -112,6 +117,14 @@ def token_ttl(resources: Sequence[ResourceView], default: int) -> int:
     return min([r.access_token_ttl for r in resources if r.access_token_ttl] or [default])
 
 
+def signing_alg(resources: Sequence[ResourceView]) -> str | None:
+    """The algorithm of an access token for ``resources``: the one they chose, RS256 when they differ, None for none."""
+    algs = {r.signing_alg for r in resources}
+    if not algs:
+        return None
+    return algs.pop() if len(algs) == 1 else DEFAULT_SIGNING_ALG
+
+
 def public_view(row: ResourceServer) -> dict:
     return {
         "id": row.id,
@@ -120,6 +133,7 @@ def public_view(row: ResourceServer) -> dict:
         "scopes": list(row.scopes or ()),
         "access_token_ttl": row.access_token_ttl,
         "introspection": bool(row.introspection),
+        "signing_alg": row.signing_alg or DEFAULT_SIGNING_ALG,
         "builtin": bool(row.builtin),
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
@@ -174,6 +188,10 @@ class ResourceService:
         rows = self.store.by_identifiers(s, list(audience))
         return all(row.introspection for row in rows)
 
+    def longest_ttl(self, s: Session) -> int:
+        """The longest access-token lifetime any resource server gives its tokens, or the server's default."""
+        return max([self.settings.access_token_ttl, *(row.access_token_ttl or 0 for row in self.store.all(s))])
+
     def all_scopes(self, s: Session) -> set[str]:
         """Every scope some resource server defines (a client may be limited to them)."""
         return {scope for row in self.store.all(s) for scope in (row.scopes or ())}
@@ -195,19 +213,19 @@ class ResourceService:
 
     def create(self, s: Session, identifier: str, name: str, scopes: Sequence[str] = (), *,
                access_token_ttl: int | None = None, introspection: bool = True,
-               actor: Principal = SYSTEM) -> ResourceServer:
+               signing_alg: str = DEFAULT_SIGNING_ALG, actor: Principal = SYSTEM) -> ResourceServer:
         self.permissions.require_administrator(actor, "register a resource server")
         identifier = (identifier or "").strip()
         self._check_identifier(s, identifier)
         row = ResourceServer(identifier=identifier, builtin=False)
-        self._apply(row, name, scopes, access_token_ttl, introspection)
+        self._apply(row, name, scopes, access_token_ttl, introspection, signing_alg)
         self.store.add(s, row)
         audit.record(s, "resource.created", actor=actor, subject=identifier, details={"name": row.name})
         return row
 
     def update(self, s: Session, actor: Principal, ref: int | str, values: dict) -> ResourceServer:
-        """Change the name, scopes, lifetime or introspection; the identifier stays (tokens carry it).
-        authgate's own API takes only its lifetime and introspection."""
+        """Change the name, scopes, lifetime, introspection or signing algorithm; the identifier stays (tokens carry
+        it). authgate's own API takes only its lifetime, introspection and signing algorithm."""
         self.permissions.require_administrator(actor, "change a resource server")
         row = self._existing(s, ref)
         if "identifier" in values and values["identifier"] != row.identifier:
@@ -219,7 +237,8 @@ class ResourceService:
             if renamed or rescoped:
                 raise Invalid("authgate's own API keeps its name and scopes", field="name" if renamed else "scopes")
         self._apply(row, values.get("name", row.name), values.get("scopes", row.scopes),
-                    values.get("access_token_ttl", row.access_token_ttl), values.get("introspection", row.introspection))
+                    values.get("access_token_ttl", row.access_token_ttl), values.get("introspection", row.introspection),
+                    values.get("signing_alg", row.signing_alg or DEFAULT_SIGNING_ALG))
         s.flush()
         audit.record(s, "resource.updated", actor=actor, subject=row.identifier,
                      details={"fields": ",".join(sorted(values))})
@@ -248,7 +267,8 @@ class ResourceService:
             raise Conflict(f"a resource server with identifier {identifier} already exists", field="identifier")
 
     @staticmethod
-    def _apply(row: ResourceServer, name: str, scopes: Sequence[str], ttl: int | None, introspection: bool) -> None:
+    def _apply(row: ResourceServer, name: str, scopes: Sequence[str], ttl: int | None, introspection: bool,
+               alg: str = DEFAULT_SIGNING_ALG) -> None:
         name = (name or "").strip()
         if not name or len(name) > 255:
             raise Invalid("name must be 1 to 255 characters", field="name")
@@ -263,7 +283,10 @@ class ResourceService:
         if ttl is not None and not (isinstance(ttl, int) and 1 <= ttl <= MAX_TTL):
             raise Invalid(f"access_token_ttl must be 1 to {MAX_TTL} seconds, or empty for the default",
                           field="access_token_ttl")
+        if alg not in SIGNING_ALGS:
+            raise Invalid(f"signing_alg must be one of {', '.join(SIGNING_ALGS)}", field="signing_alg")
         row.name = name
+        row.signing_alg = alg
         if not row.builtin:
             row.scopes = scopes
         row.access_token_ttl = ttl

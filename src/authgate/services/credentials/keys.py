@@ -15,6 +15,15 @@ algorithms that started last; when there is none, one (ES256) is made on the spo
 for those clients: it never signs for the others, so making it moves no resource server off RS256, and a
 rotation to RS256 keeps it.
 
+A resource server may opt in to another algorithm for its access tokens (``ResourceServer.signing_alg``, RFC 9068
+§2.1: RS256 stays the default). Its tokens are signed by the general key when that key has the algorithm,
+else by the active key of that algorithm reserved for resources (``reserved_for = 'resources'``), made on first
+need, active at once (published before its first token, as any key in the JWKS), and rotated on its own
+(``rotate_for_resources``); an ordinary rotation keeps it.
+
+A retired key stays published for the longest lifetime a token it signed may have: ``max_token_lifetime``, or
+what ``lifetime`` answers (the server's default and the longest any resource server gives its tokens).
+
 The keys are cached in process. A rotation or removal made anywhere arrives as a ``keys``
 event (``forget``, subscribed by the composition root), after which the cache is stale until reloaded;
 while the events are out of sync (``trust_cache()`` false, given by the invalidation bus) every signing
@@ -54,6 +63,8 @@ KEY_TYPES = {"RS256": ("RSAKey", 2048), "PS256": ("RSAKey", 2048), "ES256": ("EC
 ALGORITHMS = tuple(KEY_TYPES)
 RELOAD_INTERVAL = 1.0
 ACCESS_TOKENS, ID_TOKENS, FAPI2_TOKENS = "access_tokens", "id_tokens", "fapi2"
+RESOURCES = "resources"
+"""``reserved_for`` of the keys that sign for resource servers that opted in to an algorithm."""
 PROFILE_KEY_ALG = "ES256"
 
 # RFC 9864 prefers the name "Ed25519" to "EdDSA"; most verifiers (PyJWT, OIDC clients) still know only "EdDSA".
@@ -133,33 +144,46 @@ class _Cached:
     stored_private: dict
 
 
+def resource_role(alg: str) -> str:
+    """The role of the key that signs access tokens for resource servers that chose ``alg``."""
+    return f"{RESOURCES}:{alg}"
+
+
 def signers(infos, now: datetime) -> dict[str, KeyInfo]:
     """Which key signs what at ``now``: access tokens the active key that started last, ID tokens the
     active RS256 key that started last (or the access-token key when no RS256 key is active), both for FAPI 2.0
-    clients the active PS256, ES256 or EdDSA key that started last (none when there is no such key). A key
-    reserved for FAPI 2.0 clients signs for the others only when no other key is active."""
+    clients the active PS256, ES256 or EdDSA key that started last (none when there is no such key), access
+    tokens for resource servers that chose an algorithm (``resource_role``) the active key reserved for
+    resources of that algorithm that started last. A reserved key signs for the others only when no other key
+    is active."""
     active = sorted((k for k in infos if k.status(now) == "active"), key=lambda k: (k.activates_at, k.created_at))
     if not active:
         return {}
     general = [k for k in active if k.reserved_for is None] or active
     rsa = [k for k in general if k.alg == ID_TOKEN_ALG]
     roles = {ACCESS_TOKENS: general[-1], ID_TOKENS: rsa[-1] if rsa else general[-1]}
-    profiled = [k for k in active if k.alg in FAPI2_ALGORITHMS]
+    profiled = [k for k in active if k.alg in FAPI2_ALGORITHMS and k.reserved_for != RESOURCES]
     if profiled:
         roles[FAPI2_TOKENS] = profiled[-1]
+    for k in active:
+        if k.reserved_for == RESOURCES:
+            roles[resource_role(k.alg)] = k
     return roles
 
 
 class KeyService:
     def __init__(self, db: Database, store: KeyStore, max_token_lifetime: int, box: SecretBox | None = None,
-                 publish_ahead: int = 0, trust_cache: Callable[[], bool] = lambda: False):
-        """``max_token_lifetime``: seconds the longest-lived JWT signed by a key may still be valid;
+                 publish_ahead: int = 0, trust_cache: Callable[[], bool] = lambda: False,
+                 lifetime: Callable[[Session], int] | None = None):
+        """``max_token_lifetime``: seconds the longest-lived JWT signed by a key may still be valid, or
+        ``lifetime``, when given, answers it from the database (resource servers may give their tokens longer);
         ``publish_ahead``: seconds a rotated-in key is published before it signs; ``trust_cache``: whether
         the events that announce rotations are in sync (``InvalidationBus.fresh``)."""
         self._db = db
         self.store = store
         self._box = box or SecretBox(None)
         self._lifetime = timedelta(seconds=max_token_lifetime)
+        self._lifetime_of = lifetime
         self.publish_ahead = publish_ahead
         self._lock = threading.Lock()
         self._keys: list[_Cached] = []
@@ -191,7 +215,7 @@ class KeyService:
         algorithm keeps the RS256 key that signs ID tokens."""
         start = utcnow() if now or not self.publish_ahead else utcnow() + timedelta(seconds=self.publish_ahead)
         row = new_key(self._box, alg, activates_at=start)
-        keep = []
+        keep = [row.kid for row in self.store.all(s) if row.reserved_for == RESOURCES]
         if alg != ID_TOKEN_ALG:
             keep.append(self.store.newest_unretired(s, ID_TOKEN_ALG))
         if alg not in FAPI2_ALGORITHMS:
@@ -201,6 +225,35 @@ class KeyService:
         audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg, "activates_at": start.isoformat()})
         events.record(s, events.KEYS, [row.kid])
         return next(k for k in self.list(s) if k.kid == row.kid)
+
+    def rotate_for_resources(self, s: Session, now: bool = False) -> list[KeyInfo]:
+        """A new key for each algorithm resource servers are signed with by a reserved key, signing after the
+        publish-ahead time (at once with ``now``); the keys they replace retire at that moment and stay
+        published until the tokens they signed expired. The other keys are not touched."""
+        start = utcnow() if now or not self.publish_ahead else utcnow() + timedelta(seconds=self.publish_ahead)
+        rows = self.store.all(s)
+        replaced = [r for r in rows if r.reserved_for == RESOURCES and (r.retired_at is None or r.retired_at > start)]
+        made = [new_key(self._box, alg, activates_at=start, reserved_for=RESOURCES)
+                for alg in dict.fromkeys(r.alg for r in replaced)]
+        replaced_kids = {r.kid for r in replaced}
+        self.store.hand_over(s, [r.kid for r in rows if r.kid not in replaced_kids], utcnow(), start)
+        for row in made:
+            self.store.add(s, row)
+            audit.record(s, "key.rotated", subject=row.kid, details={"alg": row.alg, "activates_at": start.isoformat(),
+                                                                     "for": "resource servers"})
+        events.record(s, events.KEYS, [row.kid for row in made] or list(replaced_kids))
+        kids = {row.kid for row in made}
+        return [k for k in self.list(s) if k.kid in kids]
+
+    def _add_resource_key(self, s: Session, alg: str) -> None:
+        """A key of ``alg``, active at once, for the access tokens of resource servers that chose ``alg``."""
+        row = new_key(self._box, alg, activates_at=utcnow(), reserved_for=RESOURCES)
+        self.store.add(s, row)
+        audit.record(s, "key.rotated", subject=row.kid, details={"alg": alg, "activates_at": row.activates_at.isoformat(),
+                                                                 "for": "resource servers"})
+        events.record(s, events.KEYS, [row.kid])
+        s.flush()
+        self.forget()
 
     def ensure_profile_key(self, s: Session) -> None:
         """Make an ES256 key, active at once, unless a key FAPI 2.0 allows is active already."""
@@ -260,6 +313,7 @@ class KeyService:
     # -- reading -------------------------------------------------------------------------------------
 
     def list(self, s: Session) -> list[KeyInfo]:
+        self._refresh_lifetime(s)
         infos = [self._info(r) for r in self.store.all(s)]
         roles = signers(infos, utcnow())
         return [replace(k, signs=tuple(r for r, v in roles.items() if v.kid == k.kid)) for k in infos]
@@ -269,8 +323,13 @@ class KeyService:
         return KeyInfo(row.kid, row.alg, row.created_at, row.activates_at or row.created_at, row.retired_at, until,
                        reserved_for=row.reserved_for)
 
+    def _refresh_lifetime(self, s: Session) -> None:
+        if self._lifetime_of is not None:
+            self._lifetime = timedelta(seconds=self._lifetime_of(s))
+
     def _load(self, s: Session) -> None:
         version = self._version
+        self._refresh_lifetime(s)
         rows = self.store.all(s)
         now = utcnow()
         import_key = _jwk().import_key
@@ -301,8 +360,11 @@ class KeyService:
         if not (self._current() and self.trust_cache()):
             self._check(s)
         chosen = signers([c.info for c in self._keys], utcnow()).get(purpose)
-        if chosen is None and purpose == FAPI2_TOKENS:
-            self._add_profile_key(s)
+        if chosen is None and (purpose == FAPI2_TOKENS or purpose.startswith(RESOURCES + ":")):
+            if purpose == FAPI2_TOKENS:
+                self._add_profile_key(s)
+            else:
+                self._add_resource_key(s, purpose.partition(":")[2])
             self._check(s)
             chosen = signers([c.info for c in self._keys], utcnow()).get(purpose)
         if chosen is None:
@@ -312,6 +374,19 @@ class KeyService:
             stored = next(c.stored_private for c in self._keys if c.info.kid == chosen.kid)
             key = self._private[chosen.kid] = _jwk().import_key(_private_jwk(self._box, chosen.kid, stored))
         return key
+
+    def access_token_key(self, s: Session, alg: str | None = None, fapi2: bool = False):
+        """The key that signs an access token for resource servers that chose ``alg`` (None: the default): the general
+        key when it has that algorithm, else the key reserved for resources of ``alg``. For a FAPI 2.0 client, an
+        algorithm the profile allows: the resource's if it is one, else the profile's key."""
+        if fapi2 and alg not in FAPI2_ALGORITHMS:
+            return self.signing_key(s, FAPI2_TOKENS)
+        general = self.signing_key(s, FAPI2_TOKENS if fapi2 else ACCESS_TOKENS)
+        if alg is None or general.alg == alg:
+            return general
+        if alg not in KEY_TYPES:
+            raise Invalid(f"unknown key algorithm {alg!r}; choose from {', '.join(ALGORITHMS)}")
+        return self.signing_key(s, resource_role(alg))
 
     def id_token_key(self, s: Session, fapi2: bool = False):
         return self.signing_key(s, FAPI2_TOKENS if fapi2 else ID_TOKENS)

@@ -21,7 +21,7 @@ from authgate.services.accounts.sign_in.assurance import acr_of
 from authgate.services.applications import profiles
 from authgate.services.caching import events
 from authgate.services.credentials import scopes as scope_rules
-from authgate.services.credentials.keys import ACCESS_TOKENS, FAPI2_TOKENS, KeyService
+from authgate.services.credentials.keys import KeyService
 from authgate.services.operations import audit
 from authgate.settings import Settings
 from authgate.storage.models import Client, RefreshToken, TokenFamily, User
@@ -70,12 +70,13 @@ class TokenService:
     def issue(
         self, s: Session, grant_type: str, client: Client, user: User | None, scope: str, family: TokenFamily | None,
         *, expires_in: int | None = None, with_refresh: bool = True, dpop_jkt: str | None = None,
-        audience: list[str] | None = None,
+        audience: list[str] | None = None, signing_alg: str | None = None,
     ) -> dict:
         """A grant's token response (RFC 6749 §5.1), recorded and audited: an access token, and a refresh
         token when asked for, the tokens have a family, the client may refresh and the scope allows it.
         With ``dpop_jkt`` the access token is bound to that DPoP key (``cnf``, ``token_type`` DPoP: RFC 9449 §5);
-        ``audience``: the resources the access token is for (RFC 8707), None for the issuer.
+        ``audience``: the resources the access token is for (RFC 8707), None for the issuer; ``signing_alg``: the
+        algorithm they chose (None: the default key's).
 
         The client was authenticated from memory, which another worker's change reaches only later, and a request in
         flight may have read it just before a change here: the transaction that records the tokens checks its row
@@ -84,7 +85,7 @@ class TokenService:
         self.store.client_may_get_tokens(s, client.id, client.secret_hash)
         issued = self.issue_access_token(s, client, user, scope, family.id if family else None, expires_in,
                                          amr=family.amr if family is not None and user is not None else None,
-                                         dpop_jkt=dpop_jkt, audience=audience)
+                                         dpop_jkt=dpop_jkt, audience=audience, signing_alg=signing_alg)
         response = {
             "token_type": "DPoP" if dpop_jkt else "Bearer",
             "access_token": issued.token,
@@ -129,19 +130,19 @@ class TokenService:
             claims["cnf"] = {"jkt": dpop_jkt}
         return claims
 
-    def sign_access_token(self, s: Session, claims: dict, fapi2: bool = False) -> str:
-        """Sign with the key that signs access tokens now (for a FAPI 2.0 client, the key of an algorithm the
-        profile allows), typed ``at+jwt`` (RFC 9068 §2.1)."""
+    def sign_access_token(self, s: Session, claims: dict, fapi2: bool = False, alg: str | None = None) -> str:
+        """Sign with the key that signs access tokens now (of ``alg`` when the resources chose one; for a FAPI 2.0
+        client, of an algorithm the profile allows), typed ``at+jwt`` (RFC 9068 §2.1)."""
         from joserfc import jwt  # here, not at the top: commands that sign nothing never load JOSE
 
-        key = self.keys.signing_key(s, FAPI2_TOKENS if fapi2 else ACCESS_TOKENS)
+        key = self.keys.access_token_key(s, alg, fapi2)
         header = {"alg": key.alg, "typ": AT_JWT_TYPE, "kid": key.kid}
         return jwt.encode(header, claims, key, algorithms=[key.alg])
 
     def issue_access_token(
         self, s: Session, client: Client, user: User | None, scope: str, family_id: int | None,
         expires_in: int | None = None, amr: str | None = None, dpop_jkt: str | None = None,
-        audience: list[str] | None = None,
+        audience: list[str] | None = None, signing_alg: str | None = None,
     ) -> IssuedAccessToken:
         """Sign an RFC 9068 JWT and record its ``jti`` so that it can be revoked."""
         ttl = expires_in or self.settings.access_token_ttl
@@ -149,7 +150,7 @@ class TokenService:
         jti = secrets.token_urlsafe(16)
         token = self.sign_access_token(s, self.access_token_claims(client, user, scope, jti=jti, issued_at=now, ttl=ttl,
                                                                    amr=amr, dpop_jkt=dpop_jkt, audience=audience),
-                                       fapi2=profiles.fapi2(self.settings, client))
+                                       fapi2=profiles.fapi2(self.settings, client), alg=signing_alg)
         self.store.add_access_token(s, {
             "jti": jti,
             "family_id": family_id,

@@ -7,14 +7,14 @@ authgate's own API is listed (``builtin``) and cannot be deleted.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from authgate.services.accounts.people.principal import Principal
-from authgate.services.applications.resources import MAX_IDENTIFIER, MAX_TTL, public_view
+from authgate.services.applications.resources import DEFAULT_SIGNING_ALG, MAX_IDENTIFIER, MAX_TTL, public_view
 from authgate.services.operations.listing import ListQuery
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
@@ -25,6 +25,9 @@ router = APIRouter(prefix="/api/1.0", tags=["resource servers"], route_class=Err
 ResourceId = Annotated[int, Path(ge=1, le=MAX_ID, description="The resource server's id.")]
 Scope = Annotated[str, Field(min_length=1, max_length=64)]
 ADMIN = "administrator"
+SigningAlg = Literal["RS256", "PS256", "ES256", "EdDSA"]
+ALG_DESCRIPTION = ("The algorithm its access tokens are signed with: RS256 (the default every verifier supports, "
+                   "RFC 9068 §2.1), or PS256, ES256, EdDSA; the key is in /oauth/jwks.")
 
 
 class ResourceOut(BaseModel):
@@ -35,6 +38,7 @@ class ResourceOut(BaseModel):
                                           "(and openid, profile, email, offline_access).")
     access_token_ttl: int | None = Field(description="Seconds its access tokens live; null: the server's default.")
     introspection: bool = Field(description="Whether introspection describes its tokens.")
+    signing_alg: SigningAlg = Field(description=ALG_DESCRIPTION)
     builtin: bool = Field(description="authgate's own API: made at start, not deletable.")
     created_at: str
     updated_at: str
@@ -50,6 +54,7 @@ class ResourceCreate(BaseModel):
     scopes: list[Scope] = Field([], max_length=100)
     access_token_ttl: int | None = Field(None, ge=1, le=MAX_TTL)
     introspection: bool = True
+    signing_alg: SigningAlg = Field(DEFAULT_SIGNING_ALG, description=ALG_DESCRIPTION)
 
 
 class ResourceUpdate(BaseModel):
@@ -57,6 +62,7 @@ class ResourceUpdate(BaseModel):
     scopes: list[Scope] | None = Field(None, max_length=100)
     access_token_ttl: int | None = Field(None, ge=1, le=MAX_TTL, description="null: the server's default.")
     introspection: bool | None = None
+    signing_alg: SigningAlg | None = Field(None, description=ALG_DESCRIPTION)
 
 
 def _runtime(request: Request):
@@ -79,7 +85,7 @@ def create_resource(request: Request, body: ResourceCreate,
     rt = _runtime(request)
     with rt.db.session() as s:
         row = rt.resources.create(s, body.identifier, body.name, body.scopes, access_token_ttl=body.access_token_ttl,
-                                  introspection=body.introspection, actor=principal)
+                                  introspection=body.introspection, signing_alg=body.signing_alg, actor=principal)
         return public_view(row)
 
 
