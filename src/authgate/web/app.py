@@ -33,6 +33,7 @@ from authgate.web.http.cors import Cors
 from authgate.web.pages.csrf import FormRejected
 from authgate.web.http.error_format import ErrorFormat, ErrorFormats
 from authgate.web.fast_lane import FastLane
+from authgate.web.token_lane import TOKEN_PATH, TokenLane
 from authgate.web.http.headers import SecurityHeaders
 from authgate.web.http.no_nul import RefuseNul
 from authgate.web.http.observability import Observability, configure_logging
@@ -277,7 +278,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     formats = ErrorFormats(route for router in ROUTERS for route in router.routes)
     _install_error_handlers(app, formats)
     # Outermost last: (ProxyHeaders) -> Observability -> SecurityHeaders -> Cors -> FastLane -> BodyLimit -> RefuseNul
-    # -> AuditOrigin -> routes.
+    # -> AuditOrigin -> TokenLane -> routes.
+    token_route = next(route for route in flows.token_router.routes if getattr(route, "path", None) == TOKEN_PATH)
+    app.add_middleware(TokenLane, runtime=runtime, server=app.state.oauth, route=token_route,
+                       handlers=app.exception_handlers)
     app.add_middleware(AuditOrigin)
     app.add_middleware(RefuseNul, formats=formats)
     app.add_middleware(BodyLimit, formats=formats)

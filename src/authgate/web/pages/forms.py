@@ -17,14 +17,24 @@ class BadForm(ValueError):
 
 async def read_form(request: Request) -> list[tuple[str, str]]:
     """The body's (name, value) pairs in order, repeats kept."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ("", FORM_TYPE):
-        raise BadForm(f"The body must be {FORM_TYPE}, not {content_type}.")
+    check_form_type(request.headers.get("content-type", ""))
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY_BYTES:
             raise BadForm(f"The body is larger than {MAX_BODY_BYTES} bytes.")
+    return parse_form(body)
+
+
+def check_form_type(header: str) -> None:
+    """``BadForm`` unless the ``Content-Type`` header says a form, or nothing."""
+    content_type = header.split(";")[0].strip().lower()
+    if content_type not in ("", FORM_TYPE):
+        raise BadForm(f"The body must be {FORM_TYPE}, not {content_type}.")
+
+
+def parse_form(body: bytes | bytearray) -> list[tuple[str, str]]:
+    """A form body's (name, value) pairs in order, repeats kept; ``BadForm`` when it cannot be read."""
     try:
         text = bytes(body).decode("utf-8")
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, errors="strict")

@@ -18,8 +18,7 @@ from authgate.oauth.requests import OAuthRequest
 from authgate.services.applications.metadata_documents import DocumentRefused
 from authgate.services.credentials import scopes as scope_rules
 from authgate.web.http.error_format import ErrorFormat
-from authgate.web.http.oauth_json import oauth_json
-from authgate.web.http.observability import token_outcome
+from authgate.web import token_lane
 from authgate.web.http.plain_errors import in_words
 from authgate.web.pages.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.pages.csrf import checked_form, session_binding
@@ -45,27 +44,17 @@ def _document_refusal(runtime, client_id: str | None) -> str | None:
     return None
 
 
-def _token_error(description: str) -> Response:
-    return oauth_json(400, {"error": "invalid_request", "error_description": description}, [])
-
-
 @token_router.post(PATHS["token_endpoint"])
 async def token(request: Request) -> Response:
+    """What ``web/token_lane.py`` answers ahead of the router; reached only where the lane is not installed."""
     try:
         form = await read_form(request)
     except BadForm as error:
-        return _token_error(str(error))
+        return token_lane.refusal(str(error))
     runtime, server = request.app.state.runtime, request.app.state.oauth
-    uri = runtime.settings.issuer + PATHS["token_endpoint"]
-
-    def issue():
-        return server.token_response(
-            runtime.db, OAuthRequest(None, "POST", uri, request.headers, [], form, "form", client_ip=client_ip(request))
-        )
-
-    status, body, headers = await run_in_threadpool(issue)
-    token_outcome(next((value for name, value in form if name == "grant_type"), None), status, body)
-    return oauth_json(status, body, headers)
+    status, body, headers = await token_lane.run_in_threadpool(token_lane.exchange, runtime, server, request.headers,
+                                                               form, client_ip(request))
+    return token_lane.answered(form, status, body, headers)
 
 
 def _authorize_error(request: Request, error: OAuth2Error, who) -> Response:
