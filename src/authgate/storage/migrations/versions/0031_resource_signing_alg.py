@@ -1,4 +1,4 @@
-"""Each resource server names the algorithm its access tokens are signed with (revision 0030).
+"""Each resource server names the algorithm its access tokens are signed with (revision 0031).
 
 RFC 9068 §2.1: RS256 stays the default every verifier supports; a resource may opt in to PS256, ES256 or
 EdDSA, signed by keys reserved for resources (``signing_keys.reserved_for = 'resources'``).
@@ -7,8 +7,8 @@ EdDSA, signed by keys reserved for resources (``signing_keys.reserved_for = 'res
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0030"
-down_revision = "0029"
+revision = "0031"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
