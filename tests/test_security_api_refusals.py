@@ -222,7 +222,7 @@ class World:
             ("post", "/providers"): ("/providers", {"name": name, "issuer": "https://idp.example.com",
                                                     "client_id": "rp", "client_secret": "s3cret"}),
             ("get", "/providers/{provider_id}"): (f"/providers/{self.provider_id}", None),
-            ("put", "/providers/{provider_id}"): (f"/providers/{self.provider_id}", {"enabled": False}),
+            ("put", "/providers/{provider_id}"): (f"/providers/{self.provider_id}", {"enabled": True}),
             ("delete", "/providers/{provider_id}"): (f"/providers/{self.provider_id}", None),
         }
         if operation not in concrete:
@@ -306,7 +306,8 @@ def world(server, admin) -> World:
     resource_id = admin.ok("POST", "/resources", 201, json={"identifier": f"https://{unique('rs')}.example.com/api",
                                                             "name": unique("rs")})["id"]
     provider_id = admin.ok("POST", "/providers", 201, json={"name": unique("idp"), "issuer": "https://idp.example.com",
-                                                            "client_id": "rp", "client_secret": "s3cret"})["id"]
+                                                            "client_id": "rp", "client_secret": "s3cret",
+                                                            "enabled": False})["id"]
     w = World(server, admin, victim, victim_api, victim_token["id"], session_id, deleted, newcomer, group_id,
               membership_id, client, authorized, resource_id, provider_id, permissions)
     w.baseline = w.snapshot()

@@ -61,7 +61,7 @@ def sign_in(page, user: User, screenshot: str | None = None) -> None:
     page.get_by_label("Password").fill(user.password)
     if screenshot:
         shot(page, screenshot)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url("**/")
     assert page.locator(".who").inner_text() == f"Signed in as {user.username}"
 
@@ -131,7 +131,7 @@ def test_client_form_code_flow_authorize_cancel_and_remembered_consent_rfc6749_4
         person.goto(authorize_url(client_id, redirect_uri))
         person.get_by_label("Username or email").fill(user.username)
         person.get_by_label("Password").fill(user.password)
-        person.get_by_role("button", name="Sign in").click()
+        person.get_by_role("button", name="Sign in", exact=True).click()
         expect(person.get_by_text("is requesting permission to access your account")).to_be_visible()
         shot(person, "consent")
         person.get_by_role("button", name="Cancel").click()

@@ -45,7 +45,7 @@ def sign_in(page, user: User) -> None:
     page.goto("/login")
     page.get_by_label("Username or email").fill(user.username)
     page.get_by_label("Password").fill(user.password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url("**/")
     expect(page.get_by_text(f"Signed in as {user.username}")).to_be_visible()
 

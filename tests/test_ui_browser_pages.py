@@ -101,7 +101,7 @@ def test_home_security_log_and_lists_in_the_browser(page, server, admin, make_us
     failing.goto("/login")
     failing.get_by_label("Username or email").fill(user.username)
     failing.get_by_label("Password").fill("wrong password")
-    failing.get_by_role("button", name="Sign in").click()
+    failing.get_by_role("button", name="Sign in", exact=True).click()
     failing.context.close()
 
     page.context.clear_cookies()

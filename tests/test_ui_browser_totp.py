@@ -51,7 +51,7 @@ def test_enrol_an_authenticator_app_then_sign_in_with_a_code_rfc6238(page, chrom
         other.goto("/login")
         other.get_by_label("Username or email").fill(user.username)
         other.get_by_label("Password").fill(user.password)
-        other.get_by_role("button", name="Sign in").click()
+        other.get_by_role("button", name="Sign in", exact=True).click()
         other.wait_for_url("**/login/second-step**")
         assert not [c for c in context.cookies() if c["name"] == "authgate_session"]
         shot(other, "totp-sign-in")
