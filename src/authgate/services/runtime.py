@@ -275,7 +275,7 @@ class Runtime:
         from authgate.services.credentials.personal_tokens import PersonalTokenService
 
         return PersonalTokenService(self.personal_token_store, self.user_store, self.settings, self.hasher,
-                                    self.permissions)
+                                    self.permissions, self.token_store)
 
     @_built
     def purge(self) -> Purge:

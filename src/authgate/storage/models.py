@@ -192,6 +192,10 @@ class PersonalAccessToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    family_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oauth_token_families.id", ondelete="SET NULL", name="fk_personal_access_tokens_family_id"),
+        nullable=True, index=True)
+    """The grant (token family) whose access token made it through the API: it is revoked with that grant."""
 
 
 class SigningKey(Base):

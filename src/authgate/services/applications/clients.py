@@ -469,6 +469,9 @@ class ClientService:
         return client
 
     def _remove(self, s: Session, client_id: str, actor: Principal) -> None:
+        client = self.get(s, client_id)
+        if client is not None:
+            self.revoke_tokens(s, client.id)  # the personal access tokens made with its grants too
         if not self.store.delete_by_client_id(s, client_id):
             raise NotFound(f"no client with id {client_id!r}")
         audit.record(s, "client.deleted", actor=actor, subject=client_id)

@@ -146,7 +146,7 @@ class BearerService:
             raise InvalidToken("The access token is invalid, expired or revoked.")
         self.personal_tokens.used(row, now)
         return Principal(user=user, client_id=None, scopes=row.scopes, kind="personal_access_token",
-                         expires_at=row.expires_at)
+                         expires_at=row.expires_at, token_id=str(row.id))
 
     # -- JWT access tokens ---------------------------------------------------------------------------
 
@@ -211,7 +211,8 @@ class BearerService:
         if refusal is not None:
             raise InvalidToken(REFUSED[refusal])
         return Principal(user=user, client_id=client_id, scopes=tuple(str(claims.get("scope", "")).split()),
-                         kind="access_token", jkt=bound_key(claims), audience=claims.get("aud"))
+                         kind="access_token", jkt=bound_key(claims), audience=claims.get("aud"),
+                         token_id=str(claims.get("jti")))
 
     def _jwt(self, token: str) -> Principal:
         claims = self.verified_claims(token)
@@ -240,4 +241,5 @@ class BearerService:
             kind="access_token",
             jkt=bound_key(claims),
             audience=claims.get("aud"),
+            token_id=str(claims.get("jti")),
         )

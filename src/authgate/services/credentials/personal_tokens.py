@@ -1,7 +1,11 @@
 """Personal access tokens: long-lived opaque tokens a user makes for scripts, revocable at any time.
 
 A user manages their own tokens; an administrator anyone's. A token made through the API never
-holds a scope the token that made it lacks, and one made with a personal access token never outlives it.
+holds a scope the token that made it lacks, one made with a personal access token never outlives it, and
+none outlives the grant of the token that made it: one made with an OAuth access token records that token's
+family (the application's authorization), one made with such a personal access token inherits it, and revoking
+the grant (the user revoking the application, a refresh token's reuse, the client disabled or deleted) revokes
+them (``TokenService.revoke_family``). An access token whose record names no family cannot make one.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.settings import Settings
 from authgate.storage.models import PersonalAccessToken, User
 from authgate.storage.repositories.personal_tokens import PersonalTokenStore
+from authgate.storage.repositories.tokens import TokenStore
 from authgate.storage.repositories.users import UserStore
 from authgate.storage.types import utcnow
 
@@ -44,8 +49,9 @@ def public_view(token: PersonalAccessToken) -> dict:
 
 class PersonalTokenService:
     def __init__(self, store: PersonalTokenStore, users: UserStore, settings: Settings, hasher: SecretHasher,
-                 permissions: PermissionService):
+                 permissions: PermissionService, tokens: TokenStore):
         self.store = store
+        self.tokens = tokens
         self.users = users
         self.settings = settings
         self.hasher = hasher
@@ -53,9 +59,10 @@ class PersonalTokenService:
 
     def create(
         self, s: Session, user: User, name: str, scopes: list[str] | None = None,
-        expires_at: datetime | None = None,
+        expires_at: datetime | None = None, family_id: int | None = None,
     ) -> tuple[PersonalAccessToken, str]:
-        """The new token's record and the token itself, shown this once."""
+        """The new token's record and the token itself, shown this once; ``family_id``: the grant it is
+        revoked with."""
         name = (name or "").strip()
         if not name or len(name) > 255:
             raise Invalid("name must be 1 to 255 characters", field="name")
@@ -70,7 +77,8 @@ class PersonalTokenService:
             raise Invalid("expiry must be in the future", field="expires_at")
         token = gen.generate(gen.PERSONAL_TOKEN_PREFIX)
         row = PersonalAccessToken(
-            token_hash=self.hasher.hash(token), user_id=user.id, name=name, scopes=scopes, expires_at=expires_at
+            token_hash=self.hasher.hash(token), user_id=user.id, name=name, scopes=scopes, expires_at=expires_at,
+            family_id=family_id,
         )
         self.store.add(s, row)
         audit.record(s, "personal_token.created", user_id=user.id, subject=str(row.id), details={"name": name})
@@ -130,7 +138,8 @@ class PersonalTokenService:
             raise Invalid(str(error), field="scopes") from None
         if not scope_rules.within(scopes, actor.scopes):
             raise Forbidden("A new token cannot hold a scope the token that makes it lacks.")
-        return self.create(s, user, name, scopes, self._within_lifetime(actor, expires_at))
+        return self.create(s, user, name, scopes, self._within_lifetime(actor, expires_at),
+                           family_id=self._grant_of(s, actor))
 
     def _within_lifetime(self, actor: Principal, expires_at: datetime | None) -> datetime | None:
         """A personal access token makes none that outlives it: a later expiry is refused, and no expiry given is
@@ -144,6 +153,22 @@ class PersonalTokenService:
             raise Forbidden(f"A new token cannot outlive the token that makes it, which expires at "
                             f"{ends.isoformat()}.", field="expires_at")
         return expires_at
+
+    def _grant_of(self, s: Session, actor: Principal) -> int | None:
+        """The token family the acting token belongs to, which a token it makes must belong to too: an access
+        token's, or the one a personal access token inherited (None: made by a session, the CLI or its owner's
+        own personal access token, which no application's revocation touches)."""
+        if actor.kind == "personal_access_token" and actor.token_id:
+            row = self.store.by_id(s, int(actor.token_id))
+            return row.family_id if row is not None else None
+        if actor.kind != "access_token":
+            return None
+        record = self.tokens.access_token(s, actor.token_id) if actor.token_id else None
+        if record is None or record.family_id is None:
+            raise Forbidden("This access token belongs to no grant that revoking the application would end, so it "
+                            "cannot make a personal access token: make one on your account page or with a "
+                            "personal access token.")
+        return record.family_id
 
     def revoke_for(self, s: Session, actor: Principal, user_id: int, token_id: int) -> None:
         self.get_for(s, actor, user_id, token_id)

@@ -1,7 +1,8 @@
 """OAuth tokens: signed JWT access tokens (RFC 9068), rotating refresh tokens, and token families.
 
 A family is every token issued from one authorization code or one password sign-in, across
-refreshes; revoking the family (on code replay or refresh-token reuse) revokes them all at once.
+refreshes; revoking the family (on code replay or refresh-token reuse, or when the user revokes the
+application) revokes them all at once, and the personal access tokens made with them.
 """
 
 from __future__ import annotations
@@ -216,7 +217,10 @@ class TokenService:
         return pair
 
     def revoke_family(self, s: Session, family_id: int) -> None:
-        events.record(s, events.JTI, self.store.revoke_family(s, family_id, utcnow()))
+        """Revoke the family's tokens, and the personal access tokens made with them: none outlives its grant."""
+        now = utcnow()
+        events.record(s, events.JTI, self.store.revoke_family(s, family_id, now))
+        events.record(s, events.PAT, self.store.revoke_personal_tokens(s, now, family_id=family_id))
 
     # -- the reuse rule ------------------------------------------------------------------------------
 
@@ -244,8 +248,11 @@ class TokenService:
         audit.record(s, event, user_id=user_id, client_id=client_id, details=details)
 
     def revoke_client(self, s: Session, client_pk: int) -> None:
-        """Revoke every family, refresh token and access token of the client (row id): it was disabled."""
-        events.record(s, events.JTI, self.store.revoke_client(s, client_pk, utcnow()))
+        """Revoke every family, refresh token and access token of the client (row id), and the personal access
+        tokens made with them: it was disabled or is being deleted."""
+        now = utcnow()
+        events.record(s, events.JTI, self.store.revoke_client(s, client_pk, now))
+        events.record(s, events.PAT, self.store.revoke_personal_tokens(s, now, client_pk=client_pk))
 
     def revoke_user(self, s: Session, user_id: int) -> None:
         """Revoke every family, refresh token and access token of ``user_id`` (their account is gone)."""

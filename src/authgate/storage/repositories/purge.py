@@ -1,8 +1,8 @@
 """What can never be used again, per kind of row, deleted in batches chosen by an indexed condition.
 
 Kept on purpose: rotated refresh tokens until they expire (a reuse must still be recognised and
-revoke its family), families while a token of theirs is left (and an hour more), and personal
-access tokens (their owners list them, expired or not).
+revoke its family), families while a token of theirs is left, or a live personal access token made with
+one (and an hour more), and personal access tokens (their owners list them, expired or not).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from authgate.storage.models import (
     AccessToken, AccountLink, AuthorizationCode, DeviceCode, FederatedSignIn, InitialAccessToken, PendingSignIn,
-    PushedAuthorizationRequest, RefreshToken, RevocationEvent, ShownOnceSlot, TokenFamily, WebSession,
+    PersonalAccessToken, PushedAuthorizationRequest, RefreshToken, RevocationEvent, ShownOnceSlot, TokenFamily, WebSession,
 )
 
 FAMILY_GRACE = timedelta(hours=1)
@@ -24,7 +24,9 @@ FAMILY_GRACE = timedelta(hours=1)
 def _family_unused(now: datetime, events_before: datetime):
     no_refresh = ~exists().where(RefreshToken.family_id == TokenFamily.id)
     no_access = ~exists().where(AccessToken.family_id == TokenFamily.id)
-    return TokenFamily.id, and_(TokenFamily.created_at < now - FAMILY_GRACE, no_refresh, no_access)
+    no_personal = ~exists().where(PersonalAccessToken.family_id == TokenFamily.id,
+                                  PersonalAccessToken.revoked_at.is_(None))
+    return TokenFamily.id, and_(TokenFamily.created_at < now - FAMILY_GRACE, no_refresh, no_access, no_personal)
 
 
 # kind -> (now, events_before) -> (the key column, the condition of a dead row); tokens before families

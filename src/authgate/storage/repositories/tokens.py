@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from authgate.storage.models import AccessToken, Client, RefreshToken, TokenFamily
+from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken, TokenFamily
 from authgate.storage.prepared_inserts import PreparedInsert, guard
 
 _families = TokenFamily.__table__
@@ -75,6 +75,11 @@ class TokenStore(Protocol):
     def revoke_user(self, s: Session, user_id: int, now: datetime) -> list[str]:
         """Revoke every family and live token of the user; the ``jti`` of the access tokens revoked."""
 
+    def revoke_personal_tokens(self, s: Session, now: datetime, *, family_id: int | None = None,
+                               client_pk: int | None = None) -> list[int]:
+        """Revoke the live personal access tokens made with the family's (or any of the client's families')
+        access tokens; their ids."""
+
 
 class ClientChanged(Exception):
     """The client was deleted, disabled or given a new secret while its tokens were being issued."""
@@ -100,10 +105,14 @@ class SqlTokenStore:
         live_refresh = exists().where(
             RefreshToken.family_id == TokenFamily.id, RefreshToken.revoked_at.is_(None),
             RefreshToken.rotated_at.is_(None), RefreshToken.expires_at > now)
+        live_personal = exists().where(
+            PersonalAccessToken.family_id == TokenFamily.id, PersonalAccessToken.revoked_at.is_(None),
+            or_(PersonalAccessToken.expires_at.is_(None), PersonalAccessToken.expires_at > now))
         stmt = (
             select(TokenFamily, Client)
             .join(Client, Client.id == TokenFamily.client_id)
-            .where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None), live_access | live_refresh)
+            .where(TokenFamily.user_id == user_id, TokenFamily.revoked_at.is_(None),
+                   live_access | live_refresh | live_personal)
             .order_by(TokenFamily.id)
         )
         if client_pk is not None:
@@ -172,3 +181,14 @@ class SqlTokenStore:
                   .values(revoked_at=now))
         return list(s.scalars(update(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
                               .values(revoked_at=now).returning(AccessToken.jti)).all())
+
+    def revoke_personal_tokens(self, s: Session, now: datetime, *, family_id: int | None = None,
+                               client_pk: int | None = None) -> list[int]:
+        if family_id is not None:
+            made_with = PersonalAccessToken.family_id == family_id
+        else:
+            made_with = PersonalAccessToken.family_id.in_(
+                select(TokenFamily.id).where(TokenFamily.client_id == client_pk))
+        return list(s.scalars(update(PersonalAccessToken)
+                              .where(made_with, PersonalAccessToken.revoked_at.is_(None))
+                              .values(revoked_at=now).returning(PersonalAccessToken.id)).all())

@@ -56,6 +56,9 @@ class Principal:
     """An access token's ``aud``: the issuer (a token asked for no resource) or the list of its resources."""
     expires_at: datetime | None = None
     """When a personal access token stops working (None: never, or not a personal access token)."""
+    token_id: str | None = None
+    """The acting token's own id: an access token's ``jti``, a personal access token's record id (which grant
+    either belongs to is on its record)."""
 
     @property
     def is_system(self) -> bool:
