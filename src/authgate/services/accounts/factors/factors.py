@@ -141,8 +141,8 @@ class FactorService:
         return removed
 
     def _managed(self, s: Session, actor: Principal, user_id: int, *, self_allowed: bool) -> User:
-        """The user whose factors ``actor`` may see or reset: ``edit-users``, administrators for an administrator,
-        and every permission the user holds (resetting factors weakens the account, as a password reset does)."""
+        """The user whose factors ``actor`` may see or reset: ``edit-users`` and ``PermissionService.require_over``
+        (resetting factors weakens the account, as a password reset does), the rule of their sessions too."""
         if self_allowed and actor.user is not None and actor.user.id == user_id:
             user = self.users.get(s, user_id)
         else:
@@ -150,11 +150,8 @@ class FactorService:
             user = self.users.get(s, user_id)
             if user is not None and not actor.is_system and actor.user is not None and actor.user.id == user_id:
                 raise Forbidden("Reset your own second factors on your account page, with your password.")
-            if user is not None and user.is_administrator:
-                self.permissions.require_administrator(actor, "reset an administrator's second factors")
             if user is not None:
-                self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user),
-                                                   "reset the second factors of a user holding")
+                self.permissions.require_over(s, actor, user, "see or reset the second factors of")
         if user is None:
             raise NotFound(f"No user with id {user_id}.")
         return user

@@ -135,6 +135,18 @@ class PermissionService:
         if missing:
             raise Forbidden(f"You may only {what} permissions you hold yourself; you lack: {', '.join(missing)}.")
 
+    def require_over(self, s: Session, actor: Principal, user: User, what: str) -> None:
+        """The one rule for acting on another user's account or what they own (their password, email, username,
+        status, sessions, second factors, clients): an administrator's only by an administrator, anyone
+        else's only holding every permission they hold, so nobody takes over, locks out or weakens an account
+        more powerful than their own. ``what``: the act, as in "reset the second factors of"."""
+        if user.is_administrator:
+            self.require_administrator(actor, f"{what} an administrator")
+        missing = self.lacking(s, actor, self.names_of_user(s, user))
+        if missing:
+            raise Forbidden(f"You may only {what} a user who holds no permission you lack; they hold: "
+                            f"{', '.join(missing)}.")
+
     @staticmethod
     def _why_not(actor: Principal, needed: str) -> str:
         if actor.is_service_account:

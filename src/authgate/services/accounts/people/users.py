@@ -257,8 +257,7 @@ class UserService:
         if user.is_administrator and not self_edit:
             self.permissions.require_administrator(actor, "change an administrator")
         if not self_edit and self._takes_over(user, changes):
-            self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user),
-                                               "change the password, email, username or status of a user holding")
+            self.permissions.require_over(s, actor, user, "change the password, email, username or status of")
         return user
 
     def update_own_details(self, s: Session, actor: Principal, changes: dict, current_password: str | None) -> User:
@@ -348,9 +347,7 @@ class UserService:
             raise NotFound(f"No user with id {user_id}.")
         if self._is_self(actor, user_id):
             raise Forbidden("You cannot delete yourself.")
-        if user.is_administrator:
-            self.permissions.require_administrator(actor, "delete an administrator")
-        self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user), "delete a user holding")
+        self.permissions.require_over(s, actor, user, "delete")
         user.deleted_at = utcnow()
         self.end_sign_ins(s, user.id)
         self.personal_tokens.revoke_all(s, user.id)

@@ -1,8 +1,9 @@
 """A user's browser sessions as people manage them: list the live ones, end one, end all (or all others).
 
 Who may: the user, for their own; for anyone else's, ``edit-users`` (ending a session is an edit of the
-account, and the list shows where they sign in from), and only an administrator for an administrator's —
-as ``UserService`` decides. The permission is checked before the user is looked up, so a refusal says
+account, and the list shows where they sign in from) and the rule of acting on another account
+(``PermissionService.require_over``: an administrator's only by an administrator, anyone else's only holding
+every permission they hold), the rule of their second factors, password and status too. The permission is checked before the user is looked up, so a refusal says
 nothing about whether the user exists. A session is named by its record id, never by the cookie's secret,
 and is found only among the live sessions of the user named in the request: another user's session id, an
 ended one or one ended twice is ``NotFound``. Ending takes effect at the browser's next request, since
@@ -80,8 +81,8 @@ class UserSessions:
         self.hasher = hasher
 
     def _user(self, s: Session, actor: Principal, user_id: int) -> User:
-        """The user whose sessions ``actor`` may manage: themselves, or with ``edit-users`` (an administrator's:
-        administrators only)."""
+        """The user whose sessions ``actor`` may manage: themselves, or with ``edit-users`` and
+        ``PermissionService.require_over``, as for their second factors."""
         acting = self.permissions.require_user(actor)
         own = acting is not None and acting.id == user_id
         if not own:
@@ -89,8 +90,8 @@ class UserSessions:
         user = self.users.by_id(s, user_id)
         if user is None or user.deleted_at is not None:
             raise NotFound(f"No user with id {user_id}.")
-        if user.is_administrator and not own:
-            self.permissions.require_administrator(actor, "manage an administrator's sessions")
+        if not own:
+            self.permissions.require_over(s, actor, user, "see or end the sessions of")
         return user
 
     def list_for(self, s: Session, actor: Principal, user_id: int, query: ListQuery = NEWEST,
