@@ -21,8 +21,10 @@ class GroupStore(Protocol):
     def name_taken(self, s: Session, name: str, except_id: int | None) -> bool:
         """Whether a group other than ``except_id`` is named ``name``, in any case."""
     def page(self, s: Session, query: PageQuery) -> tuple[list[Group], int]: ...
-    def members_of(self, s: Session, group_id: int, query: PageQuery) -> tuple[list[User], int]:
-        """One page of the group's users (not deleted ones)."""
+    def members_of(self, s: Session, group_id: int, query: PageQuery, *,
+                   personal: bool = True) -> tuple[list[User], int]:
+        """One page of the group's users (not deleted ones); the filter searches their usernames only, or with
+        ``personal`` their emails and names too."""
     def membership(self, s: Session, group_id: int, user_id: int) -> GroupMember | None: ...
     def membership_by_id(self, s: Session, membership_id: int) -> GroupMember | None: ...
     def add_member(self, s: Session, group_id: int, user_id: int) -> GroupMember: ...
@@ -53,10 +55,11 @@ class SqlGroupStore:
     def page(self, s: Session, query: PageQuery) -> tuple[list[Group], int]:
         return page_of(s, select(Group), query, search=(Group.name, Group.description))
 
-    def members_of(self, s: Session, group_id: int, query: PageQuery) -> tuple[list[User], int]:
+    def members_of(self, s: Session, group_id: int, query: PageQuery, *,
+                   personal: bool = True) -> tuple[list[User], int]:
         stmt = select(User).join(GroupMember, GroupMember.member_id == User.id).where(
             GroupMember.group_id == group_id, User.deleted_at.is_(None))
-        return page_of(s, stmt, query, search=USER_SEARCHED)
+        return page_of(s, stmt, query, search=USER_SEARCHED if personal else (User.username,))
 
     def membership(self, s: Session, group_id: int, user_id: int) -> GroupMember | None:
         return s.scalar(select(GroupMember).where(GroupMember.group_id == group_id, GroupMember.member_id == user_id))

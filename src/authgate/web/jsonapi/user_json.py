@@ -1,11 +1,12 @@
-"""A user as the JSON API shows one (``UserOut``), and a list of them: ``/users``, ``/deleted_users``
-and ``/groups/{id}/users`` answer these."""
+"""A user as the JSON API shows one (``UserOut``), and a list of them: ``/users`` and ``/deleted_users``
+answer these; ``/groups/{id}/users`` answers ``MemberList``, whose members are ``MemberSummaryOut`` for a
+caller without ``view-users``."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from authgate.web.jsonapi.envelope import list_of
 
@@ -27,3 +28,14 @@ class UserOut(BaseModel):
 
 
 UserList = list_of(UserOut, "UserList")
+
+
+class MemberSummaryOut(BaseModel):
+    """A group's member for a caller with ``view-groups`` but not ``view-users``: who, not their personal data."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: int
+    username: str
+
+
+MemberList = list_of(UserOut | MemberSummaryOut, "MemberList")

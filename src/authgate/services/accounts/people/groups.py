@@ -3,10 +3,14 @@
 ``view-groups``, ``create-groups``, ``edit-groups`` (which covers membership) and
 ``delete-groups`` decide who may do what; a non-administrator changes the members of a group, its status, or
 deletes it only if they hold every permission the group gives, so neither joining nor losing a group changes
-anyone's rights beyond the actor's own.
+anyone's rights beyond the actor's own. ``view-groups`` shows who the members are (``MemberSummary``: id and
+username); their email, names, status and the rest are personal data, which ``view-users`` shows (the user as
+``/users`` has it), and without it a member list is neither searched nor sorted by them.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +18,8 @@ from authgate.services.accounts.people.permissions import PermissionService
 from authgate.services.accounts.people.principal import Principal
 from authgate.services.errors import Conflict, Invalid, NotFound
 from authgate.services.operations.listing import ListQuery, Page, paginate
-from authgate.storage.models import Group, GroupMember
+from authgate.services.accounts.people.users import public_view as user_view
+from authgate.storage.models import Group, GroupMember, User
 from authgate.storage.repositories.groups import GroupStore
 from authgate.storage.repositories.users import UserStore
 
@@ -23,6 +28,26 @@ MEMBER_TYPES = ("user", "ProcessMaker\\Models\\User")
 EDITABLE = frozenset({"name", "description", "status"})
 SORTABLE = ("id", "name", "description", "status", "created_at", "updated_at")
 MEMBER_SORTABLE = ("id", "username", "email", "firstname", "lastname", "status")
+SUMMARY_SORTABLE = ("id", "username")
+
+
+@dataclass(frozen=True)
+class MemberSummary:
+    """A member as a holder of ``view-groups`` without ``view-users`` sees them."""
+
+    id: int
+    username: str
+
+    @classmethod
+    def of(cls, user: User) -> "MemberSummary":
+        return cls(user.id, user.username)
+
+
+def member_user_view(member: User | MemberSummary) -> dict:
+    """A member of a group as the API shows them: the whole user, or the summary ``members`` gave."""
+    if isinstance(member, MemberSummary):
+        return {"id": member.id, "username": member.username}
+    return user_view(member)
 
 
 def public_view(group: Group) -> dict:
@@ -85,11 +110,16 @@ class GroupService:
         self.store.remove(s, group)
 
     def members(self, s: Session, actor: Principal, group_id: int, query: ListQuery) -> Page:
-        """The group's users (not deleted ones), paged like any user list."""
+        """The group's users (not deleted ones), paged like any user list: ``User`` rows for a holder of
+        ``view-users``, ``MemberSummary``s for anyone else."""
         self.permissions.require(s, actor, "view-groups")
         self._group(s, group_id)
-        return paginate(query, sortable=MEMBER_SORTABLE, default_order="username",
-                        fetch=lambda checked: self.store.members_of(s, group_id, checked))
+        if self.permissions.allows(s, actor, "view-users"):
+            return paginate(query, sortable=MEMBER_SORTABLE, default_order="username",
+                            fetch=lambda checked: self.store.members_of(s, group_id, checked))
+        page = paginate(query, sortable=SUMMARY_SORTABLE, default_order="username",
+                        fetch=lambda checked: self.store.members_of(s, group_id, checked, personal=False))
+        return page.map(MemberSummary.of)
 
     def add_member(self, s: Session, actor: Principal, group_id: int, member_id: int, member_type: str | None) -> GroupMember:
         self.permissions.require(s, actor, "edit-groups")

@@ -8,14 +8,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from authgate.services.accounts.people.groups import member_view, public_view
+from authgate.services.accounts.people.groups import member_user_view, member_view, public_view
 from authgate.services.accounts.people.principal import Principal
-from authgate.services.accounts.people.users import public_view as user_view
 from authgate.services.operations.listing import ListQuery
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.jsonapi.envelope import Id, PathId, describe, errors, list_body, list_of, list_query
-from authgate.web.jsonapi.user_json import UserList
+from authgate.web.jsonapi.user_json import MemberList
 
 router = APIRouter(prefix="/api/1.0", tags=["groups"], route_class=ErrorFormat.API.route_class)
 
@@ -115,13 +114,16 @@ def delete_group(request: Request, group_id: PathId, principal: Principal = Depe
     return Response(status_code=204)
 
 
-@router.get("/groups/{group_id}/users", summary="List the users of a group", response_model=UserList,
-            responses=errors(401, 403, 404, 422), description=describe("groups:read", "`view-groups`"))
+@router.get("/groups/{group_id}/users", summary="List the users of a group", response_model=MemberList,
+            responses=errors(401, 403, 404, 422),
+            description=describe("groups:read", "`view-groups`; the members' email, names and the rest of the user "
+                                 "need `view-users` too (without it: `id` and `username`, searched and sorted by "
+                                 "these alone)"))
 def group_users(request: Request, group_id: PathId, query: ListQuery = Depends(list_query),
                 principal: Principal = Depends(require_scope("groups:read"))):
     rt = _runtime(request)
     with rt.db.session(write=False) as s:
-        return list_body(request, rt.groups.members(s, principal, group_id, query).map(user_view))
+        return list_body(request, rt.groups.members(s, principal, group_id, query).map(member_user_view))
 
 
 @router.post("/group_members", summary="Add a user to a group", status_code=201, response_model=GroupMemberOut,
