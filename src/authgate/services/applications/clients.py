@@ -5,7 +5,11 @@ can share, kept in memory (``caching/clients.py``: dropped when the client chang
 the token endpoint's client authentication costs no query once a client is known.
 
 Deleting a client revokes its codes and tokens. Through the API, the ``*-auth_clients``
-permissions decide who may do what; letting a client read the directory with client credentials
+permissions decide who may do what, and changing, disabling, enabling, deleting a client or giving it a new
+secret that another user owns also needs ``PermissionService.require_over`` against its owner (an
+administrator's client: an administrator; anyone else's: holding every permission they hold), since whoever
+controls a client's redirect URIs or secret acts as that client towards every user who trusts it (a client
+made at the command line has no owner: ``edit-auth_clients`` suffices); letting a client read the directory with client credentials
 (``users:read`` / ``groups:read``) also needs what that read needs, and the client records who gave it
 (``PermissionService.service_read_stands`` checks them at every read); so does giving such a client a new
 secret or new keys, which would let whoever holds them read the directory as the client. The grants a client may be
@@ -443,13 +447,13 @@ class ClientService:
     def delete(self, s: Session, key: str, actor: Principal = SYSTEM) -> None:
         """Delete the client (``key``: see ``client_key``); its codes and tokens go with it, so none works any more."""
         self.permissions.require(s, actor, "delete-auth_clients")
-        self._remove(s, self.by_key(s, key).client_id, actor)
+        self._remove(s, self._owned_by_no_stronger(s, actor, self.by_key(s, key), "delete").client_id, actor)
 
     def disable(self, s: Session, actor: Principal, key: str) -> Client:
         """Stop the client everywhere: no endpoint authenticates it, no authorization request names it, and its
         tokens are revoked (they stay revoked when it is enabled again), its pending codes forgotten."""
         self.permissions.require(s, actor, "edit-auth_clients")
-        client = self.by_key(s, key)
+        client = self._owned_by_no_stronger(s, actor, self.by_key(s, key), "disable")
         if client.disabled_at is None:
             client.disabled_at = utcnow()
             s.flush()
@@ -461,7 +465,7 @@ class ClientService:
     def enable(self, s: Session, actor: Principal, key: str) -> Client:
         """Let a disabled client be used again; the tokens revoked when it was disabled stay revoked."""
         self.permissions.require(s, actor, "edit-auth_clients")
-        client = self.by_key(s, key)
+        client = self._owned_by_no_stronger(s, actor, self.by_key(s, key), "enable")
         if client.disabled_at is not None:
             client.disabled_at = None
             s.flush()
@@ -491,7 +495,7 @@ class ClientService:
         """Change name, redirect URIs, grants, scopes or sign-out URIs; a client stays public or confidential for
         life."""
         self.permissions.require(s, actor, "edit-auth_clients")
-        client = self._editable(s, client_id)
+        client = self._owned_by_no_stronger(s, actor, self._editable(s, client_id), "change")
         if values.get("public", client.public) != client.public:
             raise Invalid("public cannot change: register a new client instead", field="public")
         before, shown_before = service_reads(client.grants, client.scopes), identity(client)
@@ -537,7 +541,7 @@ class ClientService:
     def regenerate_secret(self, s: Session, actor: Principal, client_id: str) -> tuple[Client, str]:
         """A new secret, shown this once; the old one stops working at once."""
         self.permissions.require(s, actor, "edit-auth_clients")
-        client = self._editable(s, client_id)
+        client = self._owned_by_no_stronger(s, actor, self._editable(s, client_id), "give a new secret to")
         if client.public:
             raise Invalid("a public client has no secret", field="public")
         self._require_may_hold_credentials(s, actor, client)
@@ -560,6 +564,11 @@ class ClientService:
             client = self.get(s, key)
         if client is None:
             raise NotFound(f"No client with id {key!r}.")
+        return client
+
+    def _owned_by_no_stronger(self, s: Session, actor: Principal, client: Client, what: str) -> Client:
+        """The client, once ``actor`` may act on it as its owner's: ``PermissionService.require_over_owner``."""
+        self.permissions.require_over_owner(s, actor, client.owner_id, f"{what} a client of")
         return client
 
     def _editable(self, s: Session, key: str) -> Client:

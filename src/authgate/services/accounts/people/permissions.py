@@ -147,6 +147,15 @@ class PermissionService:
             raise Forbidden(f"You may only {what} a user who holds no permission you lack; they hold: "
                             f"{', '.join(missing)}.")
 
+    def require_over_owner(self, s: Session, actor: Principal, owner_id: int | None, what: str) -> None:
+        """``require_over`` for what a user owns (a client): nothing to check when it has no owner, the actor
+        owns it, or its owner's account was deleted (it holds no rights to protect)."""
+        if owner_id is None or actor.is_system or (actor.user is not None and actor.user.id == owner_id):
+            return
+        owner = self.users.by_id(s, owner_id)
+        if owner is not None and owner.deleted_at is None:
+            self.require_over(s, actor, owner, what)
+
     @staticmethod
     def _why_not(actor: Principal, needed: str) -> str:
         if actor.is_service_account:
