@@ -54,6 +54,20 @@ def directory_client(api: Api, **extra) -> dict:
                                                        "scopes": DIRECTORY, **extra})
 
 
+def cli_client(server, **kw) -> dict:
+    """A client made at the command line: it has no owner, so ``edit-auth_clients`` alone may change it."""
+    made = server.create_client(**kw)
+    return {"id": made.client_id, "secret": made.client_secret, "name": made.name}
+
+
+def given_the_read_by(admin: Api, owner: Api) -> dict:
+    """A service client ``owner`` made (their own to change), to which the administrator gave the directory read."""
+    svc = owner.ok("POST", "/oauth/clients", 201, json={"name": unique("svc"), "types": ["client_credentials"],
+                                                        "scopes": ["clients:read"]})
+    admin.ok("PUT", f"/oauth/clients/{svc['id']}", json={"scopes": DIRECTORY})
+    return svc
+
+
 def assert_refused_directory_grant(r, *lacking: str) -> None:
     body = assert_forbidden(r)
     for name in lacking:
@@ -81,13 +95,11 @@ def test_a_client_maker_cannot_register_a_client_that_reads_the_directory_owasp_
 
 def test_an_editor_cannot_give_an_existing_client_the_directory_read(server, admin):
     _, editor = person(admin, "view-auth_clients", "edit-auth_clients")
-    svc = admin.ok("POST", "/oauth/clients", 201, json={"name": unique("svc"), "types": ["client_credentials"],
-                                                        "scopes": ["clients:read"]})
+    svc = cli_client(server, grants=["client_credentials"], scopes=["clients:read"])
     assert_refused_directory_grant(editor.put(f"/oauth/clients/{svc['id']}", json={"scopes": DIRECTORY}),
                                    "view-users", "view-groups")
-    web = admin.ok("POST", "/oauth/clients", 201, json={"name": unique("web"), "types": ["authorization_code"],
-                                                        "redirect_uris": ["https://app.example.org/cb"],
-                                                        "scopes": DIRECTORY})
+    web = cli_client(server, redirect_uris=["https://app.example.org/cb"], grants=["authorization_code"],
+                     scopes=DIRECTORY)
     r = editor.put(f"/oauth/clients/{web['id']}", json={"types": ["authorization_code", "client_credentials"]})
     assert_refused_directory_grant(r, "view-users", "view-groups")
     assert admin.ok("GET", f"/oauth/clients/{svc['id']}")["scopes"] == ["clients:read"]
@@ -96,9 +108,9 @@ def test_an_editor_cannot_give_an_existing_client_the_directory_read(server, adm
     assert r.status_code == 400 and r.json()["error"] == "unauthorized_client", r.text
 
 
-def test_an_editor_changing_an_administrators_service_client_keeps_its_read(server, admin):
-    _, editor = person(admin, "view-auth_clients", "edit-auth_clients")
-    svc = directory_client(admin)
+def test_an_editor_changing_a_service_client_an_administrator_gave_the_read_keeps_it(server, admin):
+    _, editor = person(admin, "view-auth_clients", "create-auth_clients", "edit-auth_clients")
+    svc = given_the_read_by(admin, editor)
     renamed = editor.ok("PUT", f"/oauth/clients/{svc['id']}", json={"name": unique("renamed")})
     assert renamed["scopes"] == DIRECTORY
     assert reads_directory(service_token(server, svc["id"], svc["secret"])) == (200, 200)
@@ -194,7 +206,7 @@ def directory_fields(name: str) -> list[tuple[str, str]]:
 
 
 def test_the_admin_page_refuses_a_directory_client_on_create_and_edit(server, admin):
-    maker, _ = person(admin, "view-auth_clients", "create-auth_clients", "edit-auth_clients")
+    maker, maker_api = person(admin, "view-auth_clients", "create-auth_clients", "edit-auth_clients")
     browser = signed_in(server, maker)
     name = unique("attack")
     r = post_form(browser, "/admin/auth-clients/new", directory_fields(name))
@@ -204,8 +216,8 @@ def test_the_admin_page_refuses_a_directory_client_on_create_and_edit(server, ad
     assert f'value="{name}"' in r.text  # the form again, filled in
     assert admin.ok("GET", f"/oauth/clients?filter={name}")["data"] == []
 
-    svc = admin.ok("POST", "/oauth/clients", 201, json={"name": unique("svc"), "types": ["client_credentials"],
-                                                        "scopes": ["clients:read"]})
+    svc = maker_api.ok("POST", "/oauth/clients", 201, json={"name": unique("svc"), "types": ["client_credentials"],
+                                                            "scopes": ["clients:read"]})
     r = post_form(browser, f"/admin/auth-clients/{svc['id']}", directory_fields(svc["name"]))
     assert r.status_code == 403, r.text[:500]
     assert "view-users" in parse_page(r.text).text
@@ -257,12 +269,12 @@ def test_after_the_upgrade_only_clients_the_cli_or_an_administrator_set_up_keep_
     srv = server_factory()
     admin = admin_api(srv)
     _, maker = person(admin, "view-auth_clients", "create-auth_clients", "edit-auth_clients")
-    by_admin = directory_client(admin)
+    by_admin = given_the_read_by(admin, maker)
     maker.ok("PUT", f"/oauth/clients/{by_admin['id']}", json={"name": unique("renamed")})  # a rename is no grant
     at_cli = srv.create_client(grants=["client_credentials"], scopes=DIRECTORY)
     by_maker = maker.ok("POST", "/oauth/clients", 201, json={"name": unique("svc"), "types": ["client_credentials"],
                                                              "scopes": ["clients:read"]})
-    edited = directory_client(admin)
+    edited = given_the_read_by(admin, maker)
     maker.ok("PUT", f"/oauth/clients/{edited['id']}", json={"scopes": ["clients:read"]})
     srv.stop(drop_database=False)
     legacy = '["users:read", "groups:read"]'

@@ -93,3 +93,16 @@ def test_the_clients_page_refuses_a_new_secret_or_deletion_of_an_administrators_
         assert r.status_code == 403 and "administrator" in r.text, (action, r.status_code, r.text[:300])
     assert secret_works(server, client)
     assert admin.ok("GET", f"/oauth/clients/{client['id']}")["disabled_at"] is None
+
+
+def test_new_credentials_for_a_client_that_reads_the_directory_need_that_read(server, admin, manager):
+    """A new secret or new keys let whoever set them use the client's client credentials grant (RFC 6749 §4.4):
+    for a client that reads the directory, only someone who could give it that read may set them."""
+    _, manager_api = manager
+    made = server.create_client(grants=["client_credentials"], scopes=["users:read"])  # ownerless
+    for r in (manager_api.post(f"/oauth/clients/{made.client_id}/secret"),
+              manager_api.put(f"/oauth/clients/{made.client_id}", json={
+                  "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://app.example.org/jwks"})):
+        assert "view-users" in assert_forbidden(r)["reason"]
+    assert secret_works(server, {"id": made.client_id, "secret": made.client_secret})
+    manager_api.ok("PUT", f"/oauth/clients/{made.client_id}", json={"name": unique("renamed")})  # no new credentials
