@@ -31,6 +31,8 @@ DIRECTORY_RULE = ("giving a `client_credentials` client `users:read` / `groups:r
                   "has them, also needs `view-users` / `view-groups` (or administrator), else 403")
 CREDENTIALS_RULE = ("`edit-auth_clients`; for a client that reads the directory (`users:read` / `groups:read` with "
                     "client credentials) also `view-users` / `view-groups` (or administrator), else 403")
+OWNER_RULE = ("; a client another user owns also needs every permission its owner holds (an administrator's: "
+              "administrators only), else 403")
 LOGOUT_DOC = "Where RP-Initiated Logout may send the browser back to (exact match)."
 BACKCHANNEL_DOC = "Where logout tokens are posted (OpenID Back-Channel Logout): https, or http on a loopback host."
 
@@ -167,7 +169,8 @@ def get_client(request: Request, client_id: ClientId, principal: Principal = Dep
 
 
 @router.put("/oauth/clients/{client_id}", summary="Change a client application", response_model=ClientOut,
-            responses=errors(401, 403, 404, 422), description=describe("clients:write", "`edit-auth_clients`; " + DIRECTORY_RULE))
+            responses=errors(401, 403, 404, 422), description=describe("clients:write", "`edit-auth_clients`; " + DIRECTORY_RULE
+                                                                                  + OWNER_RULE))
 def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
                   principal: Principal = Depends(require_scope("clients:write"))):
     rt = _runtime(request)
@@ -187,7 +190,7 @@ def update_client(request: Request, client_id: ClientId, body: ClientUpdate,
 
 @router.post("/oauth/clients/{client_id}/secret", summary="Give a client a new secret (the old one stops working)",
              response_model=ClientWithSecret, responses=errors(401, 403, 404, 422),
-             description=describe("clients:write", CREDENTIALS_RULE))
+             description=describe("clients:write", CREDENTIALS_RULE + OWNER_RULE))
 def regenerate_secret(request: Request, client_id: ClientId,
                       principal: Principal = Depends(require_scope("clients:write"))):
     rt = _runtime(request)
@@ -198,7 +201,7 @@ def regenerate_secret(request: Request, client_id: ClientId,
 
 @router.post("/oauth/clients/{client_id}/disable", summary="Disable a client application; its tokens are revoked",
              response_model=ClientOut, responses=errors(401, 403, 404, 422),
-             description=describe("clients:write", "`edit-auth_clients`") + " Every endpoint then refuses it "
+             description=describe("clients:write", "`edit-auth_clients`" + OWNER_RULE) + " Every endpoint then refuses it "
                                                                            "(`invalid_client`); enabling it again "
                                                                            "does not bring its tokens back.")
 def disable_client(request: Request, client_id: ClientId, principal: Principal = Depends(require_scope("clients:write"))):
@@ -209,7 +212,7 @@ def disable_client(request: Request, client_id: ClientId, principal: Principal =
 
 @router.post("/oauth/clients/{client_id}/enable", summary="Enable a disabled client application",
              response_model=ClientOut, responses=errors(401, 403, 404, 422),
-             description=describe("clients:write", "`edit-auth_clients`"))
+             description=describe("clients:write", "`edit-auth_clients`" + OWNER_RULE))
 def enable_client(request: Request, client_id: ClientId, principal: Principal = Depends(require_scope("clients:write"))):
     rt = _runtime(request)
     with rt.db.session() as s:
@@ -218,7 +221,7 @@ def enable_client(request: Request, client_id: ClientId, principal: Principal = 
 
 @router.delete("/oauth/clients/{client_id}", summary="Delete a client application; its tokens are revoked",
                status_code=204, response_class=Response, responses=errors(401, 403, 404, 422),
-               description=describe("clients:write", "`delete-auth_clients`"))
+               description=describe("clients:write", "`delete-auth_clients`" + OWNER_RULE))
 def delete_client(request: Request, client_id: ClientId, principal: Principal = Depends(require_scope("clients:write"))):
     rt = _runtime(request)
     with rt.db.session() as s:

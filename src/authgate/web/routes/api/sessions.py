@@ -16,7 +16,8 @@ from authgate.web.jsonapi.envelope import PathId, describe, errors, list_body, l
 
 router = APIRouter(prefix="/api/1.0", tags=["users"], route_class=ErrorFormat.API.route_class)
 
-RULE = ("none for your own sessions; `edit-users` for anyone else's (an administrator's: administrators only). "
+RULE = ("none for your own sessions; `edit-users` and every permission they hold for anyone else's (an "
+        "administrator's: administrators only). "
         "Ending a session signs that browser out at its next request")
 
 
