@@ -1,4 +1,4 @@
-"""The grant a personal access token was made with (revision 0030): ``personal_access_tokens.family_id``.
+"""The grant a personal access token was made with (revision 0032): ``personal_access_tokens.family_id``.
 
 A token made through the API with an OAuth access token belongs to that token's family (its authorization),
 and is revoked with it; None for one made by its owner's own means (a session, the CLI, another PAT)."""
@@ -6,8 +6,8 @@ and is revoked with it; None for one made by its owner's own means (a session, t
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0030"
-down_revision = "0029"
+revision = "0032"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 
