@@ -364,8 +364,22 @@ def _provider_command(name: str):
 
 def _provider_settings(command: argparse.ArgumentParser, adding: bool) -> None:
     command.add_argument("--issuer", metavar="URL",
-                         help="the provider's issuer (its discovery document is ISSUER/.well-known/openid-configuration)")
+                         help="the provider's issuer (its discovery document is ISSUER/.well-known/openid-configuration;"
+                              " for oauth2, optional: the iss its answers must carry, if any)")
     command.add_argument("--client-id", metavar="ID", help="authgate's client id at the provider")
+    command.add_argument("--authorization-url", metavar="URL", help="oauth2: where the browser is sent to sign in")
+    command.add_argument("--token-url", metavar="URL", help="oauth2: where authgate redeems the code")
+    command.add_argument("--userinfo-url", metavar="URL", help="oauth2: who signed in, read with the access token")
+    command.add_argument("--claim", action="append", metavar="KEY=CLAIM",
+                         help="fill KEY (subject, username, email, email_verified, given_name, family_name, name, "
+                              "groups) from the upstream's CLAIM, e.g. subject=id username=login (repeatable; on "
+                              "update, replaces the mapping)")
+    command.add_argument("--groups-claim", metavar="CLAIM", help="the upstream claim listing a person's groups")
+    command.add_argument("--map-group", action="append", metavar="UPSTREAM=GROUP",
+                         help="members of the upstream group UPSTREAM (for ldap: a directory group's cn) join the "
+                              "authgate GROUP at each sign-in, and leave it once no longer listed (repeatable; on update, replaces the mappings)")
+    command.add_argument("--no-check", action="store_true",
+                         help="save without reading the provider's discovery document (offline set-up)")
     command.add_argument("--client-secret-stdin", action="store_true",
                          help="read authgate's client secret at the provider from the first line of stdin")
     command.add_argument("--scope", action="append", metavar="S",
@@ -381,9 +395,6 @@ def _provider_settings(command: argparse.ArgumentParser, adding: bool) -> None:
     directory.add_argument("--group-base", metavar="DN", help="where groups are searched (needed to map groups)")
     directory.add_argument("--group-filter", metavar="FILTER",
                            help="the user's groups, {dn} the user's DN, escaped (default (member={dn}))")
-    directory.add_argument("--map-group", action="append", metavar="DIRGROUP=GROUP",
-                           help="members of the directory group (its cn) join the local group at sign-in, and "
-                                "leave it when no longer members (repeatable; --map-group on update replaces all)")
     switch = argparse.BooleanOptionalAction
     if adding:
         command.add_argument("--jit", action="store_true", help="create an account at a first sign-in matching none")
@@ -401,14 +412,16 @@ def _provider_settings(command: argparse.ArgumentParser, adding: bool) -> None:
                              help="allow private or loopback addresses (or --no-allow-private-network)")
         command.add_argument("--enabled", dest="enabled", action=switch, default=None,
                              help="offer it on the sign-in page (or --no-enabled)")
+        command.add_argument("--no-group-mappings", action="store_true", help="remove every group mapping")
     _json(command)
 
 
 def _providers(parser: argparse.ArgumentParser) -> None:
     providers = parser.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=Parser)
     add = providers.add_parser("add", help="add an upstream identity provider people may sign in with")
-    add.add_argument("--kind", default="oidc", choices=("oidc", "ldap"),
-                     help="oidc: OpenID Connect, by discovery; ldap: an LDAP directory checking passwords typed here")
+    add.add_argument("--kind", default="oidc", choices=("oidc", "oauth2", "ldap"),
+                     help="oidc: OpenID Connect, by discovery; oauth2: plain OAuth 2.0 with a userinfo URL "
+                          "(GitHub-style); ldap: an LDAP directory checking passwords typed here")
     add.add_argument("--name", required=True, help="shown on the button; part of the callback URL")
     _provider_settings(add, adding=True)
     add.set_defaults(run=_provider_command("providers_add"))
@@ -567,7 +580,7 @@ GROUPS = {
     "keys": ("manage signing keys", _keys),
     "policy": ("the sign-in policy: who must have a second factor", _policy),
     "registration": ("dynamic client registration: initial access tokens", _registration),
-    "providers": ("upstream identity providers people may sign in with (OpenID Connect)", _providers),
+    "providers": ("upstream identity providers people may sign in with (OpenID Connect, OAuth 2.0)", _providers),
 }
 
 

@@ -338,7 +338,8 @@ class Runtime:
         from authgate.services.federation.providers import ProviderService
 
         return ProviderService(self._provider_store, self.secret_box, self.permissions,
-                               discovery=lambda provider: self.upstream.discovery_problem(provider))
+                               discovery=lambda provider: self.upstream.discovery_problem(provider),
+                               groups=self.group_store)
 
     @_built
     def upstream(self) -> Upstream:
@@ -357,11 +358,10 @@ class Runtime:
 
     @_built
     def directory_sign_in(self) -> DirectorySignIn:
-        from authgate.services.directory.group_sync import GroupSync
         from authgate.services.directory.sign_in import DirectorySignIn
 
         return DirectorySignIn(self.providers, self._provider_store, self.federated_sign_ins,
-                               GroupSync(self.group_store), self.lockout)
+                               self.lockout)
 
     @_built
     def identity_links(self) -> IdentityLinks:

@@ -581,8 +581,29 @@ class IdentityProvider(Base):
     """An LDAP directory's (kind ``ldap``; ``services/directory/``): where its users and groups are, and the
     mapping of its groups to local ones. For that kind ``issuer`` is the ``ldap://`` URL, ``client_id`` the
     service bind DN and ``client_secret`` its password."""
+    authorization_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    """A plain OAuth 2.0 provider's (kind ``oauth2``, no discovery): where the browser is sent."""
+    token_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    userinfo_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    """A plain OAuth 2.0 provider's: read with the upstream access token, the identity's only source."""
+    claim_mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    """Which upstream claim fills each part of the identity (``subject``, ``username``, ...; ``groups``), where
+    it is not the standard one."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ProviderGroupMapping(Base):
+    """An upstream group (a value of the provider's groups claim) that makes its members members of an authgate
+    group; the groups a provider maps are the ones its sign-ins manage (joined and left)."""
+
+    __tablename__ = "provider_group_mappings"
+    __table_args__ = (UniqueConstraint("provider_id", "upstream_group", "group_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("identity_providers.id", ondelete="CASCADE"), index=True)
+    upstream_group: Mapped[str] = mapped_column(String(255))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"), index=True)
 
 
 class FederatedIdentity(Base):

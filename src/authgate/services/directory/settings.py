@@ -14,13 +14,12 @@ from authgate.services.errors import Invalid
 LDAP = "ldap"
 DEFAULT_USER_FILTER = "(uid={username})"
 DEFAULT_GROUP_FILTER = "(member={dn})"
-MAX_MAPPINGS = 200
 
 
 @dataclass(frozen=True)
 class DirectoryView:
-    """An LDAP provider as the sign-in reads it, bind password opened. ``group_map``: directory group name (its
-    ``cn``) to local group name."""
+    """An LDAP provider as the sign-in reads it, bind password opened. Its group mapping is every provider's
+    (``provider_group_mappings``, applied by ``ProviderService.sync_groups``)."""
 
     id: int
     name: str
@@ -31,9 +30,9 @@ class DirectoryView:
     user_filter: str
     group_base: str | None
     group_filter: str
-    group_map: dict[str, str]
     allow_jit: bool
     link_verified_email: bool
+    kind: str = LDAP
 
 
 def url_problem(url: object) -> str | None:
@@ -77,23 +76,5 @@ def checked_directory(values: dict) -> dict:
     if "{dn}" not in group_filter and "{username}" not in group_filter:
         raise Invalid("group_filter must contain {dn} or {username}", field="group_filter")
     _filter(group_filter, "{dn}" if "{dn}" in group_filter else "{username}", "group_filter")
-    group_map = values.get("group_map") or {}
-    if not isinstance(group_map, dict) or len(group_map) > MAX_MAPPINGS or any(
-            not isinstance(k, str) or not isinstance(v, str) or not k.strip() or not v.strip()
-            or len(k) > 255 or len(v) > 255 for k, v in group_map.items()):
-        raise Invalid(f"group mappings: at most {MAX_MAPPINGS}, each DIRECTORYGROUP=LOCALGROUP", field="group_map")
-    if group_map and not group_base:
-        raise Invalid("mapping groups needs group_base (where the directory's groups are)", field="group_base")
     return {"user_base": user_base, "user_filter": user_filter, "group_base": group_base,
-            "group_filter": group_filter, "group_map": {k.strip(): v.strip() for k, v in group_map.items()}}
-
-
-def parse_mappings(pairs: list[str] | None) -> dict[str, str]:
-    """``["DIRGROUP=local", ...]`` (the CLI's ``--map-group``) as a mapping; ``Invalid`` on a malformed one."""
-    mapping = {}
-    for pair in pairs or ():
-        directory_group, sep, local = pair.partition("=")
-        if not sep or not directory_group.strip() or not local.strip():
-            raise Invalid(f"--map-group takes DIRECTORYGROUP=LOCALGROUP, not {pair!r}", field="group_map")
-        mapping[directory_group.strip()] = local.strip()
-    return mapping
+            "group_filter": group_filter}

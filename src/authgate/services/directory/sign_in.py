@@ -5,7 +5,7 @@ directory in turn (``ldap_client.verify``: network, outside any write transactio
 refusal towards the lockout as any wrong password (``LoginGuard.check``). ``complete`` then finds the account
 by the federation rules (``services/federation/sign_in.py``: the identity already linked, else the local user with
 the same verified email where the directory links by email, else a new user where it creates them just in time),
-brings the mapped groups up to date (``group_sync.py``) and starts the session or the second step.
+brings the mapped groups up to date (``ProviderService.sync_groups``, as for every provider) and starts the session or the second step.
 
 The session's ``amr`` is ``pwd`` alone (RFC 8176 §2): the person typed a password into authgate's own form and
 authgate checked it (by an LDAP bind). ``fed`` means an assertion made by another party after authenticating
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authgate.services.accounts.sign_in.lockout import Lockout
-from authgate.services.directory.group_sync import GroupSync
 from authgate.services.directory.ldap_client import DirectoryUser, Unreachable, verify
 from authgate.services.directory.settings import DirectoryView
 from authgate.services.federation.providers import ProviderService
@@ -48,11 +47,10 @@ class DirectoryDown:
 
 class DirectorySignIn:
     def __init__(self, providers: ProviderService, store: ProviderStore, federated: FederatedSignIns,
-                 groups: GroupSync, lockout: Lockout):
+                 lockout: Lockout):
         self.providers = providers
         self.store = store
         self.federated = federated
-        self.groups = groups
         self.lockout = lockout
 
     def verify(self, s: Session, login: str, password: str) -> Verified | DirectoryDown | None:
@@ -76,7 +74,8 @@ class DirectorySignIn:
         directory, found = verified.directory, verified.user
         identity = Identity(subject=found.subject, email=found.email, email_verified=bool(found.email),
                             preferred_username=found.username, given_name=found.given_name,
-                            family_name=found.family_name, amr=PASSWORD)
+                            family_name=found.family_name, amr=PASSWORD,
+                            groups=tuple(found.groups) if directory.group_base else None)
         outcome = self.federated.complete(s, directory, identity, next_url, replacing, amr=PASSWORD,
                                           factor="directory")
         if isinstance(outcome, Refused):
@@ -85,7 +84,6 @@ class DirectorySignIn:
         if linked is not None:
             user = linked[1]
             self.lockout.reset_password_count(user.id)
-            self.groups.apply(s, directory, user, found.groups)
         return outcome
 
     @staticmethod

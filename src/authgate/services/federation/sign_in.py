@@ -16,7 +16,8 @@ the round trip once, has the provider's answer validated (``upstream.py``) and f
 An unverified address never links. The session's ``amr`` is ``fed`` and the upstream's registered methods (RFC
 8176), so ``acr`` follows from what the upstream did (``services/accounts/sign_in/assurance.py``). A user who has a second
 factor here, or whom the policy requires to have one, goes on to the second step (or enrolment) unless the
-upstream reported ``mfa``: a provider is never a way around the local policy."""
+upstream reported ``mfa``: a provider is never a way around the local policy. The provider's group mapping is
+applied at each sign-in (``ProviderService.sync_groups``)."""
 
 from __future__ import annotations
 
@@ -190,6 +191,7 @@ class FederatedSignIns:
                                            + LINK_LOCALLY.format(provider=provider.name))
         link.last_used_at = utcnow()
         link.email = identity.email
+        self.providers.sync_groups(s, provider, user, identity.groups)
         amr = amr or session_amr(identity.amr)
         if "mfa" not in identity.amr and self.second_step.required_of(s, user):
             return SecondStepNeeded(self.second_step.step_up(s, user, first=amr), next_url)

@@ -1,6 +1,11 @@
 """The OpenID Connect relying party authgate is at an upstream provider: discovery, the authorization request
 (code flow, PKCE S256, ``state``, ``nonce``), the callback's checks (RFC 9207 ``iss``), the token request and the
-ID token's validation (OpenID Connect Core 1.0 §3.1.3.7).
+ID token's validation (OpenID Connect Core 1.0 §3.1.3.7). A plain OAuth 2.0 provider (kind ``oauth2``) gets the same
+code flow with PKCE and ``state`` (RFC 6749 §4.1, RFC 7636) at its configured endpoints, without discovery, ``nonce``
+or ID token: who signed in is what its userinfo URL answers to the upstream access token.
+
+Which claim fills each part of the ``Identity`` is the provider's claim mapping (``ProviderView.claim``): a name,
+or a dotted path into nested objects (``realm_access.roles``) when no claim has the name itself.
 
 Every request to the provider goes through the safe fetcher (``services/operations/safe_fetch.py``): https only, no
 redirect followed, the resolved address checked and pinned, bodies and time capped. A provider an administrator
@@ -21,7 +26,7 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from authgate.services.federation.providers import ProviderView
+from authgate.services.federation.providers import OAUTH2, ProviderView
 from authgate.services.operations.safe_fetch import FetchRefused, SafeFetcher
 
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
@@ -55,6 +60,8 @@ class Identity:
     given_name: str
     family_name: str
     amr: tuple[str, ...]
+    groups: tuple[str, ...] | None = None
+    """The upstream's groups (the mapped groups claim), None when its answer had no such claim."""
 
 
 def _b64(raw: bytes) -> str:
@@ -99,7 +106,16 @@ class Upstream:
         return None
 
     def start(self, provider: ProviderView, redirect_uri: str) -> Started:
-        """The authorization request (Core §3.1.2.1 with RFC 7636 S256)."""
+        """The authorization request (Core §3.1.2.1 with RFC 7636 S256; RFC 6749 §4.1.1 for a plain OAuth 2.0
+        provider, without ``nonce``)."""
+        if provider.kind == OAUTH2:
+            state, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(48)
+            params = {"response_type": "code", "client_id": provider.client_id, "redirect_uri": redirect_uri,
+                      "state": state, "code_challenge": challenge_of(verifier), "code_challenge_method": "S256"}
+            if provider.scopes:
+                params["scope"] = " ".join(provider.scopes)
+            endpoint = provider.authorization_url or ""
+            return Started(endpoint + ("&" if "?" in endpoint else "?") + urlencode(params), state, "", verifier)
         document = self.metadata(provider)
         state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(48)
         query = urlencode({"response_type": "code", "client_id": provider.client_id, "redirect_uri": redirect_uri,
@@ -111,6 +127,8 @@ class Upstream:
     def finish(self, provider: ProviderView, redirect_uri: str, code: str, iss: str | None, nonce: str,
                verifier: str) -> Identity:
         """Check the callback's ``iss``, redeem ``code`` and validate the ID token; ``UpstreamRefused`` otherwise."""
+        if provider.kind == OAUTH2:
+            return self._finish_oauth2(provider, redirect_uri, code, iss, verifier)
         document = self.metadata(provider)
         if iss is not None and iss != provider.issuer:
             raise UpstreamRefused("the answer came from another issuer than the provider's (RFC 9207 iss mismatch)")
@@ -119,14 +137,36 @@ class Upstream:
         tokens = self._redeem(provider, document, redirect_uri, code, verifier)
         claims = self._validated(provider, document, tokens["id_token"], nonce, tokens.get("access_token"))
         extra = {}
-        if (not claims.get("email") or not claims.get("preferred_username")) and document.get("userinfo_endpoint") \
+        wanted = [provider.claim("email"), provider.claim("username")] + (
+            [provider.claim("groups")] if "groups" in provider.claims else [])
+        if any(_claim(claims, name) in (None, "") for name in wanted) and document.get("userinfo_endpoint") \
                 and tokens.get("access_token"):
             extra = self._userinfo(provider, document["userinfo_endpoint"], tokens["access_token"], claims["sub"])
         merged = {**extra, **claims}
-        merged["email_verified"] = (claims if "email" in claims else extra).get("email_verified")
-        return _identity(merged)
+        verified_by = claims if _claim(claims, provider.claim("email")) is not None else extra
+        subject = _claim(merged, provider.claim("subject")) if "subject" in provider.claims else claims["sub"]
+        return _identity(provider, merged, verified_by, subject)
 
-    def _redeem(self, provider: ProviderView, document: dict, redirect_uri: str, code: str, verifier: str) -> dict:
+    def _finish_oauth2(self, provider: ProviderView, redirect_uri: str, code: str, iss: str | None,
+                       verifier: str) -> Identity:
+        """RFC 6749 §4.1.3 at the configured token URL (client_secret_post, as GitHub-style providers document it),
+        then the userinfo URL with the access token, which goes no further than this method."""
+        if iss is not None and provider.issuer and iss != provider.issuer:
+            raise UpstreamRefused("the answer came from another issuer than the provider's (RFC 9207 iss mismatch)")
+        document = {"token_endpoint": provider.token_url, "token_endpoint_auth_methods_supported":
+                    ["client_secret_post"]}
+        tokens = self._redeem(provider, document, redirect_uri, code, verifier, id_token=False)
+        try:
+            status, answer = self._fetcher_for(provider).exchange(
+                provider.userinfo_url or "", headers={"Authorization": f"Bearer {tokens['access_token']}"})
+        except FetchRefused as why:
+            raise UpstreamRefused(f"its userinfo URL could not be read: {why}") from None
+        if status != 200:
+            raise UpstreamRefused(f"its userinfo URL refused the access token (HTTP {status})")
+        return _identity(provider, answer, answer, _claim(answer, provider.claim("subject")))
+
+    def _redeem(self, provider: ProviderView, document: dict, redirect_uri: str, code: str, verifier: str,
+                id_token: bool = True) -> dict:
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
                 "code_verifier": verifier}
         headers = {}
@@ -144,10 +184,12 @@ class Upstream:
                                                                   headers=headers)
         except FetchRefused as why:
             raise UpstreamRefused(f"its token endpoint could not be reached: {why}") from None
-        if status != 200:
+        if status != 200 or answer.get("error"):
             raise UpstreamRefused(f"its token endpoint refused the code: {_said(answer)}")
-        if not isinstance(answer.get("id_token"), str):
+        if id_token and not isinstance(answer.get("id_token"), str):
             raise UpstreamRefused("its token endpoint answered without an ID token")
+        if not id_token and (not isinstance(answer.get("access_token"), str) or not answer["access_token"]):
+            raise UpstreamRefused("its token endpoint answered without an access token")
         return answer
 
     def _keys(self, provider: ProviderView, document: dict, newer_than: float | None = None):
@@ -237,11 +279,45 @@ def _text(value, limit: int = 255) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def _identity(claims: dict) -> Identity:
+MAX_GROUPS = 500
+
+
+def _claim(claims: dict, name: str):
+    """The claim ``name``, else the value at the dotted path ``name`` through nested objects; None if absent."""
+    if name in claims:
+        return claims[name]
+    value = claims
+    for part in name.split(".") if "." in name else ():
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value if value is not claims else None
+
+
+def _groups(value) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return None
+    return tuple(dict.fromkeys(g.strip() for g in value[:MAX_GROUPS] if isinstance(g, str) and g.strip()))
+
+
+def _identity(provider: ProviderView, claims: dict, verified_by: dict, subject) -> Identity:
+    """The identity the mapped claims give; ``UpstreamRefused`` without a usable subject."""
+    if isinstance(subject, int) and not isinstance(subject, bool):
+        subject = str(subject)
+    if not isinstance(subject, str) or not subject or len(subject) > 255:
+        raise UpstreamRefused(f"its answer has no subject of 1 to 255 characters (claim {provider.claim('subject')})")
     amr = claims.get("amr")
     methods = tuple(dict.fromkeys(m for m in amr if m in AMR_VALUES)) if isinstance(amr, list) else ()
-    email = _text(claims.get("email")) or None
-    return Identity(subject=claims["sub"], email=email, email_verified=claims.get("email_verified") is True,
-                    preferred_username=_text(claims.get("preferred_username")) or None,
-                    given_name=_text(claims.get("given_name")), family_name=_text(claims.get("family_name")),
-                    amr=methods)
+    email = _text(_claim(claims, provider.claim("email"))) or None
+    given, family = _text(_claim(claims, provider.claim("given_name"))), _text(
+        _claim(claims, provider.claim("family_name")))
+    if not given and not family:
+        given, _, family = _text(_claim(claims, provider.claim("name"))).partition(" ")
+        family = family.strip()
+    return Identity(subject=subject, email=email,
+                    email_verified=_claim(verified_by, provider.claim("email_verified")) is True,
+                    preferred_username=_text(_claim(claims, provider.claim("username"))) or None,
+                    given_name=given, family_name=family, amr=methods,
+                    groups=_groups(_claim(claims, provider.claim("groups"))))

@@ -1,4 +1,5 @@
-"""Upstream identity providers, the identities linked to local users, and the round trips under way."""
+"""Upstream identity providers, their group mappings, the identities linked to local users, and the round trips
+under way."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from authgate.storage.models import FederatedIdentity, FederatedSignIn, IdentityProvider, User
+from authgate.storage.models import (FederatedIdentity, FederatedSignIn, Group, IdentityProvider,
+                                     ProviderGroupMapping, User)
 
 
 class ProviderStore(Protocol):
@@ -32,6 +34,12 @@ class ProviderStore(Protocol):
     def take_sign_in(self, s: Session, state_hash: str, now: datetime) -> FederatedSignIn | None:
         """The live round trip with that state, deleted as it is read (single use; an expired one is deleted and
         not returned; those never taken are the purge's)."""
+    def group_mappings(self, s: Session, provider_id: int) -> list[tuple[ProviderGroupMapping, Group]]:
+        """The provider's group mappings with their groups, by upstream group then group name."""
+    def replace_group_mappings(self, s: Session, provider_id: int, pairs: list[tuple[str, int]]) -> None:
+        """Make the provider's mappings exactly these (upstream group, group id) pairs."""
+    def group_named(self, s: Session, ref: str) -> Group | None:
+        """The group with that name, else (digits) that id."""
 
 
 class SqlProviderStore:
@@ -81,3 +89,21 @@ class SqlProviderStore:
         if row is None or not s.execute(delete(FederatedSignIn).where(FederatedSignIn.id == row.id)).rowcount:
             return None
         return row if row.expires_at > now else None
+
+    def group_mappings(self, s: Session, provider_id: int) -> list[tuple[ProviderGroupMapping, Group]]:
+        rows = s.execute(select(ProviderGroupMapping, Group).join(Group, Group.id == ProviderGroupMapping.group_id)
+                         .where(ProviderGroupMapping.provider_id == provider_id)
+                         .order_by(ProviderGroupMapping.upstream_group, Group.name))
+        return [(row[0], row[1]) for row in rows]
+
+    def replace_group_mappings(self, s: Session, provider_id: int, pairs: list[tuple[str, int]]) -> None:
+        s.execute(delete(ProviderGroupMapping).where(ProviderGroupMapping.provider_id == provider_id))
+        s.add_all(ProviderGroupMapping(provider_id=provider_id, upstream_group=upstream, group_id=group_id)
+                  for upstream, group_id in pairs)
+        s.flush()
+
+    def group_named(self, s: Session, ref: str) -> Group | None:
+        group = s.scalar(select(Group).where(Group.name == ref))
+        if group is None and ref.isdigit() and len(ref) <= 9:
+            group = s.get(Group, int(ref))
+        return group

@@ -3,18 +3,20 @@
 
 Each ``Field`` names the service's value it fills (``name``), the widget the template draws for it and its label
 and help; adding a setting is a row here (and, for a new widget, a branch in ``_provider_fields.html``). What a
-value may be is the service's to decide: reading only turns the text into a string, a list or a bool. The client
+value may be is the service's to decide: reading only turns the text into a string, a list (of words, or of lines:
+the claim and group mappings, one ``KEY=VALUE`` a line) or a bool. The client
 secret is write-only: never put back in the form, and left as it is on an edit when its box is empty."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from authgate.services.federation.providers import DEFAULT_SCOPES, KINDS, MAX_SECRET, OIDC
+from authgate.services.federation.providers import CLAIM_KEYS, DEFAULT_SCOPES, KINDS, MAX_SECRET, OAUTH2, OIDC
 
-TEXT, URL, SECRET, WORDS, CHECK, CHOICE = "text", "url", "secret", "words", "check", "choice"
+TEXT, URL, SECRET, WORDS, LINES, CHECK, CHOICE = "text", "url", "secret", "words", "lines", "check", "choice"
 CHECK_DISCOVERY = "check_discovery"
-KIND_LABELS = {OIDC: "OpenID Connect (found by discovery of its issuer)"}
+KIND_LABELS = {OIDC: "OpenID Connect (found by discovery of its issuer)",
+               OAUTH2: "OAuth 2.0 with a userinfo URL (GitHub-style: its URLs given below)"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Field:
     maxlength: int | None = None
     new_only: bool = False
     default: object = ""
+    required: bool = True
 
 
 FIELDS = (
@@ -34,13 +37,28 @@ FIELDS = (
           maxlength=64, new_only=True),
     Field("kind", "Kind", CHOICE, new_only=True, default=OIDC),
     Field("issuer", "Issuer", URL, help="The provider's issuer URL, exactly as its discovery document "
-          "(ISSUER/.well-known/openid-configuration) names it: https, or http on a loopback host.", maxlength=2000),
+          "(ISSUER/.well-known/openid-configuration) names it: https, or http on a loopback host. For OAuth 2.0, "
+          "optional: the iss its answers must carry, if it sends one.", maxlength=2000, required=False),
+    Field("authorization_url", "Authorization URL (OAuth 2.0 only)", URL, help="Where the browser is sent to sign "
+          "in, e.g. https://github.com/login/oauth/authorize.", maxlength=2000, required=False),
+    Field("token_url", "Token URL (OAuth 2.0 only)", URL, help="Where authgate redeems the code, e.g. "
+          "https://github.com/login/oauth/access_token.", maxlength=2000, required=False),
+    Field("userinfo_url", "Userinfo URL (OAuth 2.0 only)", URL, help="Who signed in, read with the provider's "
+          "access token (never kept), e.g. https://api.github.com/user.", maxlength=2000, required=False),
     Field("client_id", "Client ID", help="The client ID authgate was given when registered at the provider.",
           maxlength=512),
     Field("client_secret", "Client secret", SECRET, help="The client secret that goes with it. It is stored "
           "encrypted and never shown again.", maxlength=MAX_SECRET),
     Field("scopes", "Scopes", WORDS, help="Separated by spaces; empty: openid email profile. openid is always "
           "asked for.", default=list(DEFAULT_SCOPES)),
+    Field("claims", "Claim mapping", LINES, help="One KEY=CLAIM a line, where the provider does not use the "
+          f"standard claim; KEY is one of {', '.join(CLAIM_KEYS)} (GitHub: subject=id and username=login). A dotted "
+          "CLAIM is a path into nested objects.", default=[]),
+    Field("groups_claim", "Groups claim", help="The claim listing a person's groups at the provider (e.g. groups); "
+          "empty: groups are not read.", maxlength=255, required=False),
+    Field("group_mappings", "Group mapping", LINES, help="One UPSTREAM=GROUP a line: members of the upstream group "
+          "join the authgate group at each sign-in, and leave it once the provider no longer lists them. Other "
+          "groups are never touched.", default=[]),
     Field("allow_jit", "Create an account at a first sign-in that matches none (just in time)", CHECK,
           default=False),
     Field("link_verified_email", "Link a first sign-in to the account with the same address, when the provider "
@@ -57,10 +75,15 @@ def blank() -> dict:
     return {**{f.name: f.default for f in FIELDS}, CHECK_DISCOVERY: True}
 
 
-def shown(row) -> dict:
-    """The form of a saved provider (no secret)."""
-    form = {f.name: getattr(row, f.name) for f in FIELDS if f.widget != SECRET}
+def shown(row, group_mappings: list[dict] = ()) -> dict:
+    """The form of a saved provider (no secret), with its group mappings (``ProviderService.described``)."""
+    claims = dict(row.claim_mapping or {})
+    form = {f.name: getattr(row, f.name, None) or "" for f in FIELDS if f.widget not in (SECRET, CHECK, LINES)}
+    form.update({f.name: getattr(row, f.name) for f in FIELDS if f.widget == CHECK})
     form["scopes"] = list(row.scopes or ())
+    form["claims"] = [f"{key}={claim}" for key, claim in sorted(claims.items()) if key != "groups"]
+    form["groups_claim"] = claims.get("groups", "")
+    form["group_mappings"] = [f"{m['upstream']}={m['group']}" for m in group_mappings]
     return {**form, "client_secret_set": bool(row.client_secret), CHECK_DISCOVERY: True}
 
 
@@ -77,6 +100,8 @@ def read(pairs: list[tuple[str, str]], *, new: bool) -> tuple[dict, dict]:
             values[f.name] = f.name in fields
         elif f.widget == WORDS:
             values[f.name] = text.split()
+        elif f.widget == LINES:
+            values[f.name] = [line.strip() for line in text.splitlines() if line.strip()]
         elif f.widget == SECRET:
             if text or new:
                 values[f.name] = text

@@ -95,7 +95,15 @@ def _visible(request, who, provider_id: int):
 @router.get(BASE + "/{provider_id:id}")
 async def edit_provider(request: Request, provider_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
-    return _form(request, who, await run_in_threadpool(_visible, request, who, provider_id))
+    rt = request.app.state.runtime
+
+    def shown():
+        with rt.db.session(write=False) as s:
+            provider = rt.providers.visible(s, who.principal, provider_id)
+            return provider, provider_form.shown(provider, rt.providers.described(s, provider)["group_mappings"])
+
+    provider, form = await run_in_threadpool(shown)
+    return _form(request, who, provider, form)
 
 
 @router.post(BASE + "/{provider_id:id}")

@@ -2,7 +2,9 @@
 
 Administrators only, for reading too (a provider's settings say who may sign in as whom); the scopes are
 ``security:read`` and ``security:write``, those of the sign-in policy. The client secret is written, never read:
-answers say only ``client_secret_set``."""
+answers say only ``client_secret_set``. Saving an OpenID Connect provider reads its discovery document first
+(outside the write transaction), unless ``check_discovery`` is false; an update reads it again only when the issuer
+or ``allow_private_network`` changes."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from authgate.services.accounts.people.principal import Principal
-from authgate.services.federation.providers import KINDS, MAX_SCOPES, MAX_SECRET, public_view
+from authgate.services.federation.providers import (CLAIM_KEYS, DISCOVERY_FIELDS, KINDS, MAX_GROUP_MAPPINGS,
+                                                    MAX_SCOPES, MAX_SECRET)
 from authgate.web.bearer import require_scope
 from authgate.web.http.error_format import ErrorFormat
 from authgate.web.jsonapi.envelope import MAX_ID, describe, errors
@@ -22,6 +25,22 @@ router = APIRouter(prefix="/api/1.0", tags=["identity providers"], route_class=E
 
 ProviderId = Annotated[int, Path(ge=1, le=MAX_ID, description="The identity provider's id.")]
 Scope = Annotated[str, Field(min_length=1, max_length=128)]
+Url = Annotated[str, Field(min_length=1, max_length=2000)]
+CLAIMS_HELP = (f"Which upstream claim fills each of {', '.join(CLAIM_KEYS)} where it is not the standard one "
+               "(a GitHub-style provider: `{\"subject\": \"id\", \"username\": \"login\"}`); a dotted name is a "
+               "path into nested objects.")
+CHECK_HELP = "Read the provider's discovery document before saving (oidc); false for a set-up offline."
+
+
+class GroupMappingIn(BaseModel):
+    upstream: str = Field(min_length=1, max_length=255, description="A value of the provider's groups claim.")
+    group: str = Field(min_length=1, max_length=255, description="The authgate group's name (or id).")
+
+
+class GroupMappingOut(BaseModel):
+    upstream: str
+    group: str
+    group_id: int
 ADMIN = "administrator"
 
 
@@ -39,6 +58,14 @@ class ProviderOut(BaseModel):
     link_verified_email: bool = Field(description="A first sign-in with a verified email links to the account "
                                                   "with that (verified) address.")
     allow_private_network: bool = Field(description="Its URLs may resolve to private or loopback addresses.")
+    authorization_url: str | None = Field(description="`oauth2`: where the browser is sent to sign in.")
+    token_url: str | None = Field(description="`oauth2`: where authgate redeems the code.")
+    userinfo_url: str | None = Field(description="`oauth2`: who signed in, read with the upstream access token.")
+    claims: dict[str, str] = Field(description=CLAIMS_HELP)
+    groups_claim: str | None = Field(description="The upstream claim listing a person's groups.")
+    group_mappings: list[GroupMappingOut] = Field(
+        description="At each sign-in the user joins the groups mapped from the upstream groups listed, and leaves "
+                    "the mapped groups no longer listed; other groups are left alone.")
     created_at: str
     updated_at: str
 
@@ -48,9 +75,11 @@ class ProviderList(BaseModel):
 
 
 class ProviderCreate(BaseModel):
-    kind: str = Field("oidc", description=f"One of: {', '.join(KINDS)}.")
+    kind: str = Field("oidc", description=f"One of: {', '.join(KINDS)} (`oauth2`: plain OAuth 2.0 with a userinfo "
+                                          "URL, GitHub-style).")
     name: str = Field(min_length=1, max_length=64)
-    issuer: str = Field(min_length=1, max_length=2000)
+    issuer: str = Field("", max_length=2000, description="Required for `oidc`; for `oauth2`, the `iss` its answers "
+                                                          "must carry, if any.")
     client_id: str = Field(min_length=1, max_length=512)
     client_secret: str = Field(min_length=1, max_length=MAX_SECRET)
     scopes: list[Scope] = Field([], max_length=MAX_SCOPES, description="Empty: openid email profile.")
@@ -58,6 +87,13 @@ class ProviderCreate(BaseModel):
     allow_jit: bool = False
     link_verified_email: bool = False
     allow_private_network: bool = False
+    authorization_url: Url | None = None
+    token_url: Url | None = None
+    userinfo_url: Url | None = None
+    claims: dict[str, str] = Field({}, description=CLAIMS_HELP)
+    groups_claim: str | None = Field(None, max_length=255)
+    group_mappings: list[GroupMappingIn] = Field([], max_length=MAX_GROUP_MAPPINGS)
+    check_discovery: bool = Field(True, description=CHECK_HELP)
 
 
 class ProviderUpdate(BaseModel):
@@ -69,6 +105,14 @@ class ProviderUpdate(BaseModel):
     allow_jit: bool | None = None
     link_verified_email: bool | None = None
     allow_private_network: bool | None = None
+    authorization_url: Url | None = None
+    token_url: Url | None = None
+    userinfo_url: Url | None = None
+    claims: dict[str, str] | None = Field(None, description=CLAIMS_HELP + " Replaces the mapping.")
+    groups_claim: str | None = Field(None, max_length=255, description="An empty string removes it.")
+    group_mappings: list[GroupMappingIn] | None = Field(None, max_length=MAX_GROUP_MAPPINGS,
+                                                        description="Replaces the mappings.")
+    check_discovery: bool = Field(True, description=CHECK_HELP)
 
 
 def _runtime(request: Request):
@@ -80,7 +124,7 @@ def _runtime(request: Request):
 def list_providers(request: Request, principal: Principal = Depends(require_scope("security:read"))):
     rt = _runtime(request)
     with rt.db.session(write=False) as s:
-        return {"data": [public_view(row) for row in rt.providers.list(s, principal)]}
+        return {"data": [rt.providers.described(s, row) for row in rt.providers.list(s, principal)]}
 
 
 @router.post("/providers", summary="Add an identity provider", status_code=201, response_model=ProviderOut,
@@ -88,12 +132,13 @@ def list_providers(request: Request, principal: Principal = Depends(require_scop
 def create_provider(request: Request, body: ProviderCreate,
                     principal: Principal = Depends(require_scope("security:write"))):
     rt = _runtime(request)
+    values = body.model_dump(exclude={"check_discovery", "client_secret"})
+    if body.check_discovery:
+        rt.providers.check_discovery(principal, values)
     with rt.db.session() as s:
-        row = rt.providers.create(s, body.name, body.issuer, body.client_id, body.client_secret, kind=body.kind,
-                                  scopes=body.scopes, enabled=body.enabled, allow_jit=body.allow_jit,
-                                  link_verified_email=body.link_verified_email,
-                                  allow_private_network=body.allow_private_network, actor=principal)
-        return public_view(row)
+        row = rt.providers.create(s, values.pop("name"), values.pop("issuer"), values.pop("client_id"),
+                                  body.client_secret, actor=principal, **values)
+        return rt.providers.described(s, row)
 
 
 @router.get("/providers/{provider_id}", summary="Get an identity provider", response_model=ProviderOut,
@@ -102,7 +147,7 @@ def get_provider(request: Request, provider_id: ProviderId,
                  principal: Principal = Depends(require_scope("security:read"))):
     rt = _runtime(request)
     with rt.db.session(write=False) as s:
-        return public_view(rt.providers.visible(s, principal, provider_id))
+        return rt.providers.described(s, rt.providers.visible(s, principal, provider_id))
 
 
 @router.put("/providers/{provider_id}", summary="Change an identity provider (its name and kind stay)",
@@ -111,9 +156,14 @@ def get_provider(request: Request, provider_id: ProviderId,
 def update_provider(request: Request, provider_id: ProviderId, body: ProviderUpdate,
                     principal: Principal = Depends(require_scope("security:write"))):
     rt = _runtime(request)
-    values = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    values = {k: v for k, v in body.model_dump(exclude_unset=True, exclude={"check_discovery"}).items()
+              if v is not None}
+    if body.check_discovery and DISCOVERY_FIELDS & set(values):
+        with rt.db.session(write=False) as s:
+            current = rt.providers.visible(s, principal, provider_id)
+        rt.providers.check_discovery(principal, values, current)
     with rt.db.session() as s:
-        return public_view(rt.providers.update(s, principal, provider_id, values))
+        return rt.providers.described(s, rt.providers.update(s, principal, provider_id, values))
 
 
 @router.delete("/providers/{provider_id}", summary="Delete an identity provider and its links",
