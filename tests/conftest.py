@@ -94,6 +94,16 @@ def stub():
     peer.close()
 
 
+@pytest.fixture(scope="module")
+def oauth2_stub():
+    """A plain OAuth 2.0 provider on loopback, GitHub-style (``support/oauth2_stub.py``)."""
+    from support.oauth2_stub import OAuth2Stub
+
+    peer = OAuth2Stub()
+    yield peer
+    peer.close()
+
+
 @pytest.fixture(scope="session")
 def server(_servers) -> ServerProcess:
     # on an empty database: every worker's run migrates one through `authgate serve` itself

@@ -38,7 +38,7 @@ EVENTS = (
     "user.invitation_accepted",
     "provider.created", "provider.updated", "provider.deleted",
     "federation.linked", "federation.user_created", "federation.refused", "identity.linked", "identity.unlinked",
-    "directory.groups_synced", "directory.unreachable",
+    "directory.unreachable", "federation.group_joined", "federation.group_left",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")
