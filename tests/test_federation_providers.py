@@ -174,3 +174,63 @@ def test_a_provider_on_a_private_address_is_not_fetched_unless_allowed(srv, docu
     page = press_provider(srv, name)
     assert documents.hits[f"/{name}/.well-known/openid-configuration"] == 1
     assert page.status_code == 502 and "has no authorization_endpoint" in parse_page(page.text).text
+
+
+def test_the_api_adds_a_github_style_provider_with_its_claim_and_group_mapping(srv):
+    """A plain OAuth 2.0 provider has its URLs and no discovery to check; its mappings are written and read back,
+    and refused plainly (the API's envelope, the field named) when wrong."""
+    admin = api_for(srv, "admin", scopes=["security:read", "security:write"])
+    group = unique("eng")
+    srv.commands.run_json("groups", "create", group)
+    github = "https://github.example.com"
+    body = {"kind": "oauth2", "name": unique("gh"), "client_id": "Iv1.abc", "client_secret": SECRET,
+            "authorization_url": github + "/login/oauth/authorize", "token_url": github + "/login/oauth/access_token",
+            "userinfo_url": github + "/user", "scopes": ["read:user"], "claims": {"subject": "id", "username": "login"},
+            "groups_claim": "teams", "group_mappings": [{"upstream": "acme/eng", "group": group}]}
+    made = admin.ok("POST", "/providers", 201, json=body)
+    assert made["kind"] == "oauth2" and made["issuer"] == "" and made["scopes"] == ["read:user"]
+    assert made["claims"] == {"subject": "id", "username": "login", "groups": "teams"} and made["groups_claim"] == "teams"
+    assert [(m["upstream"], m["group"]) for m in made["group_mappings"]] == [("acme/eng", group)]
+    assert admin.ok("GET", f"/providers/{made['id']}")["token_url"] == github + "/login/oauth/access_token"
+    cleared = admin.ok("PUT", f"/providers/{made['id']}", json={"group_mappings": [], "groups_claim": ""})
+    assert cleared["group_mappings"] == [] and cleared["groups_claim"] is None
+    assert cleared["claims"] == {"subject": "id", "username": "login"}
+
+    assert_invalid(admin.put(f"/providers/{made['id']}", json={"claims": {"nickname": "login"}}), "claims")
+    assert_invalid(admin.put(f"/providers/{made['id']}", json={"group_mappings": [
+        {"upstream": "x", "group": unique("missing")}]}), "group_mappings")
+    assert_invalid(admin.post("/providers", json={**body, "name": unique("gh"), "userinfo_url": None}),
+                   "userinfo_url")
+    assert_invalid(admin.post("/providers", json={**body, "name": unique("gh"), "token_url": "ftp://x.example"}),
+                   "token_url")
+    assert_invalid(admin.post("/providers", json={"name": unique("o"), "issuer": "https://idp.example.org",
+                                                  "client_id": "c", "client_secret": "s", "check_discovery": False,
+                                                  "token_url": github + "/token"}), "token_url")
+
+
+def test_saving_an_oidc_provider_through_the_api_or_the_cli_reads_its_discovery_document_first(srv):
+    """As the admin page does (Discovery 1.0 §4): an issuer that cannot be read is refused on the issuer field,
+    unless the check is turned off for a set-up offline; a change that does not touch the issuer needs no check,
+    so a provider whose upstream is down can still be disabled."""
+    admin = api_for(srv, "admin", scopes=["security:read", "security:write"])
+    down = f"http://127.0.0.1:{free_port()}"
+    body = {"name": unique("down"), "issuer": down, "client_id": "c", "client_secret": "s",
+            "allow_private_network": True}
+    refused = admin.post("/providers", json=body)
+    assert_invalid(refused, "issuer")
+    assert "did not pass discovery: its discovery document could not be read" in refused.text
+    made = admin.ok("POST", "/providers", 201, json={**body, "check_discovery": False})
+    assert admin.ok("PUT", f"/providers/{made['id']}", json={"enabled": False})["enabled"] is False
+    assert_invalid(admin.put(f"/providers/{made['id']}", json={"issuer": f"http://127.0.0.1:{free_port()}"}),
+                   "issuer")
+    assert admin.ok("PUT", f"/providers/{made['id']}", json={"issuer": down + "/x", "check_discovery": False})
+
+    name = unique("down")
+    args = ("providers", "add", "--name", name, "--issuer", down, "--client-id", "c", "--client-secret-stdin",
+            "--allow-private-network")
+    cli = srv.cli(*args, input="s\n")
+    assert cli.returncode != 0 and "did not pass discovery" in cli.stderr and "Traceback" not in cli.stderr
+    assert srv.commands.run_json(*args, "--no-check", input="s\n")["name"] == name
+    assert srv.commands.run_json("providers", "update", name, "--no-enabled")["enabled"] is False
+    moved = srv.cli("providers", "update", name, "--issuer", f"http://127.0.0.1:{free_port()}")
+    assert moved.returncode != 0 and "did not pass discovery" in moved.stderr

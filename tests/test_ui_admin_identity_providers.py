@@ -286,3 +286,37 @@ def test_a_post_without_its_csrf_token_is_refused(srv, admin, stub):
         assert refused.status_code == 400 and "Expired form" in refused.text, url
     shown = srv.commands.run_json("providers", "show", name)
     assert shown["client_id"] == "c" and shown["enabled"] is True
+
+
+def test_an_administrator_adds_a_github_style_provider_with_its_claim_and_group_mapping(srv, admin):
+    """The form's rows for a plain OAuth 2.0 provider (no discovery: its URLs are given), its claim mapping and
+    its group mapping, one KEY=VALUE a line; an edit shows them again and keeps them unless changed."""
+    group = unique("eng")
+    srv.commands.run_json("groups", "create", group)
+    name, github = unique("gh"), "https://github.example.com"
+    lines = {"kind": "oauth2", "authorization_url": github + "/login/oauth/authorize",
+             "token_url": github + "/login/oauth/access_token", "userinfo_url": github + "/user",
+             "scopes": "read:user", "claims": "subject=id\r\nusername=login", "groups_claim": "teams",
+             "group_mappings": f"acme/eng={group}"}
+    added = add_on_page(admin, name, "", "Iv1.client", secret(), **lines)
+    assert added.status_code == 303, added.text[:2000]
+    shown = srv.commands.run_json("providers", "show", name)
+    assert shown["kind"] == "oauth2" and shown["issuer"] == "" and shown["userinfo_url"] == github + "/user"
+    assert shown["claims"] == {"subject": "id", "username": "login", "groups": "teams"}
+    assert shown["scopes"] == ["read:user"]
+    assert [(m["upstream"], m["group"]) for m in shown["group_mappings"]] == [("acme/eng", group)]
+
+    edit = f"{BASE}/{shown['id']}"
+    page = parse_page(admin.get(edit).text)
+    assert page.by_id["claims"] == "subject=id\nusername=login" and page.by_id["group_mappings"] == f"acme/eng={group}"
+    assert submit(admin, edit, {"client_id": "Iv1.other"}).status_code == 303
+    again = srv.commands.run_json("providers", "show", name)
+    assert again["client_id"] == "Iv1.other" and again["claims"] == shown["claims"]
+    assert again["group_mappings"] == shown["group_mappings"]
+
+    wrong = submit(admin, edit, {"claims": "subject=id\nnickname=login", "group_mappings": "x=no-such-group"})
+    assert wrong.status_code == 422 and "'nickname' is not one of subject" in error_on(wrong, "claims")
+    missing = add_on_page(admin, unique("gh"), "", "c", secret(), **{**lines, "userinfo_url": ""})
+    assert missing.status_code == 422 and "needs its userinfo_url" in error_on(missing, "userinfo_url")
+    unknown = add_on_page(admin, unique("gh"), "", "c", secret(), **{**lines, "group_mappings": "x=no-such-group"})
+    assert unknown.status_code == 422 and "there is no group 'no-such-group'" in error_on(unknown, "group_mappings")

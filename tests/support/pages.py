@@ -40,6 +40,7 @@ class PageParser(HTMLParser):
         self.forms: list[Form] = []
         self._form: Form | None = None
         self._button: dict | None = None
+        self._textarea: dict | None = None
         self.text_parts: list[str] = []
         self._id_stack: list[tuple[str, str, list]] = []
         self.by_id: dict[str, str] = {}
@@ -54,6 +55,9 @@ class PageParser(HTMLParser):
             self.forms.append(self._form)
         elif tag in ("input", "textarea", "select") and self._form is not None:
             self._form.inputs.append({"tag": tag, **a})
+            if tag == "textarea":
+                self._textarea = self._form.inputs[-1]
+                self._textarea["value"] = ""
         elif tag == "button":
             self._button = {**a, "text": ""}
             if self._form is not None:
@@ -68,6 +72,8 @@ class PageParser(HTMLParser):
             self._form = None
         elif tag == "button":
             self._button = None
+        elif tag == "textarea":
+            self._textarea = None
         if self._id_stack and self._id_stack[-1][0] == tag:
             _, ident, parts = self._id_stack.pop()
             self.by_id[ident] = "".join(parts)
@@ -78,6 +84,8 @@ class PageParser(HTMLParser):
         self.text_parts.append(data)
         if self._button is not None:
             self._button["text"] += data
+        if self._textarea is not None:
+            self._textarea["value"] += data
         for _, _, parts in self._id_stack:
             parts.append(data)
 

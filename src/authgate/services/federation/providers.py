@@ -442,7 +442,7 @@ class ProviderService:
                 if url is not None and row.kind == OIDC:
                     raise Invalid(f"{endpoint} is for a plain OAuth 2.0 provider (kind oauth2); an OpenID Connect "
                                   "provider's endpoints come from its discovery document", field=endpoint)
-                problem = endpoint_problem(endpoint, url) if row.kind == OAUTH2 else None
+                problem = endpoint_problem(endpoint, url) if row.kind == OAUTH2 and url is not None else None
                 if problem:
                     raise Invalid(problem, field=endpoint)
                 setattr(row, endpoint, url)
