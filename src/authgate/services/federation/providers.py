@@ -81,7 +81,7 @@ class ProviderView:
     authorization_url: str | None = None
     token_url: str | None = None
     userinfo_url: str | None = None
-    claims: Mapping[str, str] = field(default_factory=dict)
+    claims: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def claim(self, key: str) -> str:
         """The upstream claim that fills ``key`` of the identity (the mapped one, else the standard one)."""
