@@ -220,7 +220,8 @@ class World:
             ("delete", "/resources/{resource_id}"): (f"/resources/{self.resource_id}", None),
             ("get", "/providers"): ("/providers", None),
             ("post", "/providers"): ("/providers", {"name": name, "issuer": "https://idp.example.com",
-                                                    "client_id": "rp", "client_secret": "s3cret"}),
+                                                    "client_id": "rp", "client_secret": "s3cret",
+                                                    "check_discovery": False}),
             ("get", "/providers/{provider_id}"): (f"/providers/{self.provider_id}", None),
             ("put", "/providers/{provider_id}"): (f"/providers/{self.provider_id}", {"enabled": True}),
             ("delete", "/providers/{provider_id}"): (f"/providers/{self.provider_id}", None),
@@ -307,7 +308,7 @@ def world(server, admin) -> World:
                                                             "name": unique("rs")})["id"]
     provider_id = admin.ok("POST", "/providers", 201, json={"name": unique("idp"), "issuer": "https://idp.example.com",
                                                             "client_id": "rp", "client_secret": "s3cret",
-                                                            "enabled": False})["id"]
+                                                            "enabled": False, "check_discovery": False})["id"]
     w = World(server, admin, victim, victim_api, victim_token["id"], session_id, deleted, newcomer, group_id,
               membership_id, client, authorized, resource_id, provider_id, permissions)
     w.baseline = w.snapshot()
