@@ -224,12 +224,12 @@ class ProviderService:
 
     def enabled_names(self, s: Session) -> list[str]:
         """The providers the sign-in page offers (names only: anyone may see the buttons)."""
-        return [row.name for row in self.store.all(s, enabled_only=True) if row.kind == OIDC]
+        return [row.name for row in self.store.all(s, enabled_only=True) if row.kind != LDAP]
 
     def for_sign_in(self, s: Session, name: str) -> ProviderView | None:
         """The enabled provider ``name``, secret opened; None if there is none."""
         row = self.store.by_name(s, name) if isinstance(name, str) else None
-        if row is None or not row.enabled or row.kind != OIDC:
+        if row is None or not row.enabled or row.kind == LDAP:
             return None
         return self._view(row)
 

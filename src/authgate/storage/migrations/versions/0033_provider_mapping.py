@@ -1,11 +1,11 @@
-"""Plain OAuth 2.0 upstream providers and the mapping of upstream claims and groups (revision 0032, issue 18):
+"""Plain OAuth 2.0 upstream providers and the mapping of upstream claims and groups (revision 0033, issue 18):
 the endpoints of a provider without discovery, its claim mapping, and ``provider_group_mappings``."""
 
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0032"
-down_revision = "0031"
+revision = "0033"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 
