@@ -10,12 +10,13 @@ the mapped groups the upstream lists and leaves the mapped ones it no longer lis
 from __future__ import annotations
 
 import secrets
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
 
 from support import HTTP_TIMEOUT, api_for, parse_page, pkce_pair, query_params, unique
+from support.person import Person
 
 
 @pytest.fixture(scope="module")
@@ -55,31 +56,6 @@ def octocat(github, **extra) -> dict:
     github.user = {"id": secrets.randbelow(10**9) + 1, "login": login, "name": "Mona Octocat",
                    "email": f"{login}@example.org", **extra}
     return github.user
-
-
-class Person:
-    """A browser: cookies per host, no redirect followed on its own, forms submitted as the page has them."""
-
-    def __init__(self):
-        self.http = requests.Session()
-
-    def get(self, url: str) -> requests.Response:
-        return self.http.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT)
-
-    def post(self, url: str, data: dict) -> requests.Response:
-        return self.http.post(url, data=data, allow_redirects=False, timeout=HTTP_TIMEOUT)
-
-    def follow(self, response: requests.Response) -> requests.Response:
-        assert response.status_code in (302, 303), f"{response.status_code} {response.text[:500]}"
-        return self.get(urljoin(response.url, response.headers["Location"]))
-
-    def press(self, page: requests.Response, button_text: str) -> requests.Response:
-        [form] = [f for f in parse_page(page.text).forms if f.method == "post"]
-        [button] = [b for b in form.buttons if b["text"].strip() == button_text]
-        data = form.fields()
-        if button.get("name"):
-            data[button["name"]] = button.get("value", "")
-        return self.post(urljoin(page.url, button.get("formaction") or form.action or page.url), data)
 
 
 def start(person: Person, downstream, app) -> tuple[requests.Response, dict, str]:
