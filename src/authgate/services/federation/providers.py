@@ -116,19 +116,7 @@ def public_view(row: IdentityProvider, group_mappings: Sequence[dict] = ()) -> d
 def endpoint_problem(name: str, url: object) -> str | None:
     """Why ``url`` cannot be a plain OAuth 2.0 provider's endpoint (https, http only on loopback; a query is
     kept, a fragment or credentials are not)."""
-    if not isinstance(url, str) or not url or len(url) > 2000:
-        return f"{name} must be an https URL of at most 2000 characters"
-    try:
-        parts = urlsplit(url)
-        parts.port
-    except ValueError:
-        return f"{name}: {url!r} is not a valid URL"
-    loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
-    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
-        return f"{name} must be an https URL (http only on loopback)"
-    if parts.fragment or "#" in url or parts.username or parts.password:
-        return f"{name} must have no fragment or credentials"
-    return None
+    return _https_url_problem(name, url, query=True)
 
 
 def _claim_name_ok(value: object) -> bool:
@@ -185,18 +173,22 @@ def group_pairs_of(value: object) -> list[tuple[str, str]]:
 def issuer_problem(issuer: object) -> str | None:
     """Why ``issuer`` cannot be an OpenID Provider's issuer (Discovery 1.0 §2: https, no query or fragment; http
     only to a loopback host, fetched only where private addresses are allowed)."""
-    if not isinstance(issuer, str) or not issuer or len(issuer) > 2000:
-        return "issuer must be an https URL of at most 2000 characters"
+    return _https_url_problem("issuer", issuer, query=False)
+
+
+def _https_url_problem(name: str, url: object, *, query: bool) -> str | None:
+    if not isinstance(url, str) or not url or len(url) > 2000:
+        return f"{name} must be an https URL of at most 2000 characters"
     try:
-        parts = urlsplit(issuer)
+        parts = urlsplit(url)
         parts.port
     except ValueError:
-        return f"{issuer!r} is not a valid URL"
+        return f"{name}: {url!r} is not a valid URL"
     loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
     if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
-        return "issuer must be an https URL (http only on loopback)"
-    if parts.query or parts.fragment or "#" in issuer or parts.username or parts.password:
-        return "issuer must have no query, fragment or credentials"
+        return f"{name} must be an https URL (http only on loopback)"
+    if (parts.query and not query) or parts.fragment or "#" in url or parts.username or parts.password:
+        return f"{name} must have no {'' if query else 'query, '}fragment or credentials"
     return None
 
 
