@@ -317,7 +317,14 @@ class ProviderService:
                   "allow_jit": allow_jit, "link_verified_email": link_verified_email,
                   "allow_private_network": allow_private_network}
         if kind == LDAP:
+            given = [key for key, value in (("authorization_url", authorization_url), ("token_url", token_url),
+                                            ("userinfo_url", userinfo_url), ("claims", claims),
+                                            ("groups_claim", groups_claim)) if value]
+            if given:
+                raise Invalid(f"{given[0]} is not an LDAP directory's setting", field=given[0])
             values["directory"] = directory or {}
+        elif directory:
+            raise Invalid("directory settings are an LDAP directory's", field="directory")
         else:
             values.update({"authorization_url": authorization_url, "token_url": token_url,
                            "userinfo_url": userinfo_url, "claims": claims or {}})
@@ -375,7 +382,8 @@ class ProviderService:
                                      allow_jit=current.allow_jit, link_verified_email=current.link_verified_email,
                                      allow_private_network=current.allow_private_network,
                                      **{endpoint: getattr(current, endpoint) for endpoint in ENDPOINTS},
-                                     claim_mapping=dict(current.claim_mapping or {}))
+                                     claim_mapping=dict(current.claim_mapping or {}),
+                                     directory=dict(current.directory or {}) if current.kind == LDAP else None)
         wanted = {k: v for k, v in values.items() if k in EDITABLE and k not in ("client_secret", "group_mappings")}
         self._apply(draft, wanted if current else {"issuer": None, "client_id": None, **wanted})
         if draft.kind != OIDC:

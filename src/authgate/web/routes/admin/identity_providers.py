@@ -3,7 +3,11 @@ disable and enable, delete (each of the last three asked for on a confirmation p
 everything, as for the API and the CLI: only administrators, what a setting may be, a free name. Before a save the
 provider's discovery document is read (``check_discovery``, unless the box is unchecked), outside the write
 transaction; a refused change shows the form again with the reason. The client secret is written, never shown
-(``web/pages/provider_form.py``)."""
+(``web/pages/provider_form.py``).
+
+An LDAP directory (kind ``ldap``) is added and edited here too (``/new?kind=ldap`` is its form): its rows are the
+directory URL, bind DN, write-only bind password and the ``directory`` settings; it has no discovery document and
+no callback URL."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from authgate.services.directory.settings import LDAP
 from authgate.services.errors import Conflict, Invalid
 from authgate.services.federation.providers import public_view
 from authgate.services.federation.sign_in import callback_path
@@ -49,20 +54,23 @@ async def identity_providers(request: Request) -> Response:
     return page(request, who, "admin_identity_providers.html", providers=await run_in_threadpool(listed))
 
 
-def _form(request, who, provider=None, form=None, error=None, status=200):
+def _form(request, who, provider=None, form=None, error=None, status=200, kind=None):
     if form is None:
-        form = provider_form.blank() if provider is None else provider_form.shown(provider)
+        form = provider_form.blank(kind) if provider is None else provider_form.shown(provider)
+    if provider is not None:
+        kind = provider.kind
     action = f"{BASE}/new" if provider is None else f"{BASE}/{provider.id}"
+    callback = _callback(request, provider.name) if provider and kind != LDAP else None
     return page(request, who, "admin_identity_provider_form.html", status=status, form=form, error=error,
-                provider=provider, action=action, callback=_callback(request, provider.name) if provider else None,
-                secret_set=bool(provider and provider.client_secret), **provider_form.choices())
+                provider=provider, action=action, callback=callback, kind=kind,
+                secret_set=bool(provider and provider.client_secret), **provider_form.choices(kind))
 
 
 @router.get(f"{BASE}/new")
 async def new_provider(request: Request) -> Response:
     who = await run_in_threadpool(visitor, request)
     request.app.state.runtime.providers.require_manager(who.principal, "add an identity provider")
-    return _form(request, who)
+    return _form(request, who, kind=request.query_params.get("kind"))
 
 
 @router.post(f"{BASE}/new")
@@ -81,7 +89,10 @@ async def create_provider(request: Request) -> Response:
     try:
         row = await run_in_threadpool(create)
     except (Invalid, Conflict) as error:
-        return _form(request, who, None, form, error, status=_status(error))
+        return _form(request, who, None, form, error, status=_status(error), kind=form.get("kind"))
+    if row.kind == LDAP:
+        return redirect(request, BASE, f"LDAP directory “{row.name}” added: its people may sign in with their "
+                                       "directory password.")
     return redirect(request, BASE, f"Identity provider “{row.name}” added. Register its callback URL at the "
                                    f"provider: {_callback(request, row.name)}")
 
@@ -109,7 +120,9 @@ async def edit_provider(request: Request, provider_id: int) -> Response:
 @router.post(BASE + "/{provider_id:id}")
 async def update_provider(request: Request, provider_id: int) -> Response:
     who = await run_in_threadpool(visitor, request)
-    form, values = provider_form.read(await checked_pairs(request, session_binding(who.session_id)), new=False)
+    pairs = await checked_pairs(request, session_binding(who.session_id))
+    current = await run_in_threadpool(_visible, request, who, provider_id)
+    form, values = provider_form.read(pairs, new=False, kind=current.kind)
     rt = request.app.state.runtime
 
     def update():

@@ -4,7 +4,12 @@ Administrators only, for reading too (a provider's settings say who may sign in 
 ``security:read`` and ``security:write``, those of the sign-in policy. The client secret is written, never read:
 answers say only ``client_secret_set``. Saving an OpenID Connect provider reads its discovery document first
 (outside the write transaction), unless ``check_discovery`` is false; an update reads it again only when the issuer
-or ``allow_private_network`` changes."""
+or ``allow_private_network`` changes.
+
+An LDAP directory (``kind: "ldap"``) is managed here too, by the same service calls as ``authgate providers add
+--kind ldap``: its ``ldap://`` or ``ldaps://`` URL is the ``issuer``, the service bind DN the ``client_id``, the bind
+password the write-only ``client_secret``, and where its users and groups are the ``directory`` object. It has no
+discovery document and no scopes."""
 
 from __future__ import annotations
 
@@ -37,6 +42,29 @@ class GroupMappingIn(BaseModel):
     group: str = Field(min_length=1, max_length=255, description="The authgate group's name (or id).")
 
 
+class DirectoryIn(BaseModel):
+    user_base: str | None = Field(None, max_length=1000, description="Where users are searched (required to add).")
+    user_filter: str | None = Field(None, max_length=1000, description="Names `{username}`, substituted escaped "
+                                                                      "(RFC 4515 §3); default `(uid={username})`.")
+    group_base: str | None = Field(None, max_length=1000, description="Where groups are searched; none: groups "
+                                                                     "are not read.")
+    group_filter: str | None = Field(None, max_length=1000, description="Names `{dn}` (or `{username}`); default "
+                                                                       "`(member={dn})`.")
+
+
+class DirectoryOut(BaseModel):
+    user_base: str
+    user_filter: str
+    group_base: str | None
+    group_filter: str
+
+
+DIRECTORY_HELP = ("`ldap` only: where the directory's users and groups are. On a change, the settings given replace "
+                  "those saved, the others stay.")
+ISSUER_HELP = ("`oidc`: the issuer (required); `oauth2`: the `iss` its answers must carry, if any; `ldap`: the "
+               "directory's URL, `ldap://HOST[:PORT]` or `ldaps://HOST[:PORT]` (required).")
+
+
 class GroupMappingOut(BaseModel):
     upstream: str
     group: str
@@ -48,10 +76,13 @@ class ProviderOut(BaseModel):
     id: int
     name: str = Field(description="Shown on the sign-in button; part of the callback URL "
                                   "`/login/federated/{name}/callback` registered at the provider.")
-    kind: str = Field(description="`oidc`: OpenID Connect, found by discovery of the issuer.")
-    issuer: str
-    client_id: str
-    client_secret_set: bool = Field(description="Whether a client secret is stored (it is never shown).")
+    kind: str = Field(description="`oidc`: OpenID Connect, found by discovery of the issuer; `oauth2`: plain OAuth "
+                                  "2.0; `ldap`: an LDAP directory (no sign-in button: its password is typed on the "
+                                  "sign-in form).")
+    issuer: str = Field(description=ISSUER_HELP)
+    client_id: str = Field(description="The client id at the provider; `ldap`: the service bind DN.")
+    client_secret_set: bool = Field(description="Whether a client secret (`ldap`: the bind password) is stored (it "
+                                                "is never shown).")
     scopes: list[str]
     enabled: bool
     allow_jit: bool = Field(description="A first sign-in matching no account creates one.")
@@ -63,6 +94,7 @@ class ProviderOut(BaseModel):
     userinfo_url: str | None = Field(description="`oauth2`: who signed in, read with the upstream access token.")
     claims: dict[str, str] = Field(description=CLAIMS_HELP)
     groups_claim: str | None = Field(description="The upstream claim listing a person's groups.")
+    directory: DirectoryOut | None = Field(None, description=DIRECTORY_HELP)
     group_mappings: list[GroupMappingOut] = Field(
         description="At each sign-in the user joins the groups mapped from the upstream groups listed, and leaves "
                     "the mapped groups no longer listed; other groups are left alone.")
@@ -76,12 +108,12 @@ class ProviderList(BaseModel):
 
 class ProviderCreate(BaseModel):
     kind: str = Field("oidc", description=f"One of: {', '.join(KINDS)} (`oauth2`: plain OAuth 2.0 with a userinfo "
-                                          "URL, GitHub-style).")
+                                          "URL, GitHub-style; `ldap`: an LDAP directory).")
     name: str = Field(min_length=1, max_length=64)
-    issuer: str = Field("", max_length=2000, description="Required for `oidc`; for `oauth2`, the `iss` its answers "
-                                                          "must carry, if any.")
-    client_id: str = Field(min_length=1, max_length=512)
-    client_secret: str = Field(min_length=1, max_length=MAX_SECRET)
+    issuer: str = Field("", max_length=2000, description=ISSUER_HELP)
+    client_id: str = Field(min_length=1, max_length=512, description="`ldap`: the service bind DN.")
+    client_secret: str = Field(min_length=1, max_length=MAX_SECRET, description="`ldap`: the bind password. "
+                                                                                "Write-only.")
     scopes: list[Scope] = Field([], max_length=MAX_SCOPES, description="Empty: openid email profile.")
     enabled: bool = True
     allow_jit: bool = False
@@ -93,6 +125,7 @@ class ProviderCreate(BaseModel):
     claims: dict[str, str] = Field({}, description=CLAIMS_HELP)
     groups_claim: str | None = Field(None, max_length=255)
     group_mappings: list[GroupMappingIn] = Field([], max_length=MAX_GROUP_MAPPINGS)
+    directory: DirectoryIn | None = Field(None, description=DIRECTORY_HELP)
     check_discovery: bool = Field(True, description=CHECK_HELP)
 
 
@@ -112,6 +145,7 @@ class ProviderUpdate(BaseModel):
     groups_claim: str | None = Field(None, max_length=255, description="An empty string removes it.")
     group_mappings: list[GroupMappingIn] | None = Field(None, max_length=MAX_GROUP_MAPPINGS,
                                                         description="Replaces the mappings.")
+    directory: DirectoryIn | None = Field(None, description=DIRECTORY_HELP)
     check_discovery: bool = Field(True, description=CHECK_HELP)
 
 
@@ -133,6 +167,7 @@ def create_provider(request: Request, body: ProviderCreate,
                     principal: Principal = Depends(require_scope("security:write"))):
     rt = _runtime(request)
     values = body.model_dump(exclude={"check_discovery", "client_secret"})
+    values["directory"] = body.directory.model_dump(exclude_none=True) if body.directory else None
     if body.check_discovery:
         rt.providers.check_discovery(principal, values)
     with rt.db.session() as s:
