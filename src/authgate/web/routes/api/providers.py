@@ -166,8 +166,9 @@ def list_providers(request: Request, principal: Principal = Depends(require_scop
 def create_provider(request: Request, body: ProviderCreate,
                     principal: Principal = Depends(require_scope("security:write"))):
     rt = _runtime(request)
-    values = body.model_dump(exclude={"check_discovery", "client_secret"})
-    values["directory"] = body.directory.model_dump(exclude_none=True) if body.directory else None
+    values = body.model_dump(exclude={"check_discovery", "client_secret", "directory"})
+    if body.directory is not None:
+        values["directory"] = body.directory.model_dump(exclude_none=True)
     if body.check_discovery:
         rt.providers.check_discovery(principal, values)
     with rt.db.session() as s:
