@@ -68,9 +68,6 @@ FIELDS = (
           "CLAIM is a path into nested objects.", default=[], kinds=FEDERATED),
     Field("groups_claim", "Groups claim", help="The claim listing a person's groups at the provider (e.g. groups); "
           "empty: groups are not read.", maxlength=255, required=False, kinds=FEDERATED),
-    Field("group_mappings", "Group mapping", LINES, help="One UPSTREAM=GROUP a line: members of the upstream group "
-          "join the authgate group at each sign-in, and leave it once the provider no longer lists them. Other "
-          "groups are never touched.", default=[]),
     Field("user_base", "User base DN (LDAP only)", help="Where the directory's people are searched, e.g. "
           "ou=people,dc=corp,dc=example.", maxlength=1000, required=False, kinds=(LDAP,)),
     Field("user_filter", "User filter (LDAP only)", help="The search for the typed username, which stands as "
@@ -80,6 +77,9 @@ FIELDS = (
     Field("group_filter", "Group filter (LDAP only)", help="The search for a person's groups: {dn} stands for "
           "their entry's DN (or {username} for the typed name).", maxlength=1000, default=DEFAULT_GROUP_FILTER,
           required=False, kinds=(LDAP,)),
+    Field("group_mappings", "Group mapping", LINES, help="One UPSTREAM=GROUP a line: members of the upstream group "
+          "join the authgate group at each sign-in, and leave it once the provider no longer lists them. Other "
+          "groups are never touched.", default=[]),
     Field("allow_jit", "Create an account at a first sign-in that matches none (just in time)", CHECK,
           default=False),
     Field("link_verified_email", "Link a first sign-in to the account with the same address, when the provider "
@@ -92,6 +92,8 @@ FIELDS = (
 
 
 LDAP_ROWS = {
+    "name": ("Name", "How the directory is named here and in the security log (it cannot be changed later): "
+             "letters, digits, dots, dashes and underscores."),
     "issuer": ("Directory URL", "ldap://HOST[:PORT] or ldaps://HOST[:PORT], nothing after it."),
     "client_id": ("Bind DN", "The DN authgate binds as to search the directory, e.g. cn=reader,dc=corp,dc=example."),
     "client_secret": ("Bind password", "The bind DN's password. It is stored encrypted and never shown again."),
