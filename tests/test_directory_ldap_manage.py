@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import pytest
 
+import test_directory_ldap
 from support import Browser, User, api_for, assert_forbidden, assert_invalid, parse_page, unique
-from support.slapd import GROUPS, PEOPLE, READER_DN, READER_PASSWORD, Slapd, missing
+from support.slapd import GROUPS, PEOPLE, READER_DN, READER_PASSWORD, missing
 from test_directory_ldap import SECRET_KEY, new_person, sign_in
 from test_ui_admin_identity_providers import BASE, error_on
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 
 USER_FILTER = "(&(objectClass=inetOrgPerson)(uid={username}))"
-
-
-@pytest.fixture(scope="module")
-def directory(tmp_path_factory):
-    slapd = Slapd(tmp_path_factory.mktemp("slapd")).start()
-    yield slapd
-    slapd.stop()
+directory = test_directory_ldap.directory  # the fixture: a slapd of this module's own
 
 
 @pytest.fixture(scope="module")
