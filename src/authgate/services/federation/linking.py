@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from authgate.services.accounts.factors.passkeys import PasskeyService
 from authgate.services.accounts.people.principal import Principal
 from authgate.services.errors import Forbidden, Invalid, NotFound
-from authgate.services.federation.providers import LDAP, ProviderService, ProviderView
+from authgate.services.federation.providers import ProviderService, ProviderView
 from authgate.services.federation.upstream import Identity
 from authgate.services.operations import audit
 from authgate.storage.models import FederatedIdentity, User
@@ -85,7 +85,7 @@ class IdentityLinks:
         links at a sign-in with its password, and has no round trip to link by)."""
         user = self._self(actor)
         taken = {link.provider_id for link in self.store.identities_of(s, user.id)}
-        return [row.name for row in self.store.all(s, enabled_only=True) if row.id not in taken and row.kind != LDAP]
+        return [row.name for row in self.providers.with_round_trip(s) if row.id not in taken]
 
     def provider_to_link(self, s: Session, actor: Principal, name: str) -> ProviderView:
         """The enabled provider ``name`` the actor may start linking; ``NotFound`` or ``Invalid`` otherwise."""

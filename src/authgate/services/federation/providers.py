@@ -203,6 +203,10 @@ def _checked_identity(kind: object, name: object) -> str:
     return name
 
 
+def _round_trip(row: IdentityProvider | None) -> bool:
+    return row is not None and bool(row.enabled) and row.kind != LDAP
+
+
 class ProviderService:
     def __init__(self, store: ProviderStore, box: SecretBox, permissions: PermissionService,
                  discovery: Callable[[ProviderView], str | None] | None = None, groups: GroupStore | None = None):
@@ -214,20 +218,23 @@ class ProviderService:
 
     # -- the sign-in page and the round trip ---------------------------------------------------------
 
+    def with_round_trip(self, s: Session) -> list[IdentityProvider]:
+        """The enabled providers the browser is sent to and back from (an LDAP directory has no round trip: it checks
+        the password typed on the sign-in form)."""
+        return [row for row in self.store.all(s, enabled_only=True) if _round_trip(row)]
+
     def enabled_names(self, s: Session) -> list[str]:
         """The providers the sign-in page offers (names only: anyone may see the buttons)."""
-        return [row.name for row in self.store.all(s, enabled_only=True) if row.kind != LDAP]
+        return [row.name for row in self.with_round_trip(s)]
 
     def for_sign_in(self, s: Session, name: str) -> ProviderView | None:
         """The enabled provider ``name``, secret opened; None if there is none."""
         row = self.store.by_name(s, name) if isinstance(name, str) else None
-        if row is None or not row.enabled or row.kind == LDAP:
-            return None
-        return self._view(row)
+        return self._view(row) if _round_trip(row) else None
 
     def for_sign_in_by_id(self, s: Session, id: int) -> ProviderView | None:
         row = self.store.by_id(s, id)
-        return self._view(row) if row is not None and row.enabled and row.kind != LDAP else None
+        return self._view(row) if _round_trip(row) else None
 
     def directories(self, s: Session) -> list[DirectoryView]:
         """The enabled LDAP directories, bind passwords opened, by name (the password form tries them in turn)."""

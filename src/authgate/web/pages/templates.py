@@ -25,11 +25,27 @@ _env = Environment(
 
 
 
-def sentence(message) -> str:
-    """A message as a sentence: a capital first letter and a full stop (services' messages may name a field first)."""
+ACRONYMS = {"id": "ID", "ids": "IDs", "uri": "URI", "uris": "URIs", "url": "URL", "urls": "URLs", "dn": "DN",
+            "jwks": "JWKS", "jwt": "JWT", "pkce": "PKCE", "dpop": "DPoP", "par": "PAR", "totp": "TOTP", "ttl": "TTL",
+            "alg": "algorithm", "ip": "IP"}
+
+
+def field_words(field: str) -> str:
+    """A service's field name as the words a page would label it with: ``client_id`` is "client ID"."""
+    return " ".join(ACRONYMS.get(word, word) for word in field.split("_"))
+
+
+def sentence(message, label: str | None = None) -> str:
+    """A message as a sentence: a capital first letter and a full stop. A service's message may start with the
+    field it is about (``ServiceError.field``, the name an API client sends): on a page that name is said in words,
+    the form's ``label`` for it when given (without a trailing "(...)" note), else ``field_words``."""
     text = str(message).strip()
     if not text:
         return text
+    field = getattr(message, "field", None)
+    if isinstance(field, str) and field and text.startswith(field) and text[len(field):len(field) + 1] in (" ", ":"):
+        words = label.split(" (")[0].strip() if label else field_words(field)
+        text = words + text[len(field):]
     text = text[0].upper() + text[1:]
     return text if text[-1] in ".!?" else text + "."
 
