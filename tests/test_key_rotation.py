@@ -133,3 +133,38 @@ def test_no_key_id_reads_as_a_command_line_option():
     from authgate.services.credentials.keys import new_kid
 
     assert not [kid for kid in (new_kid() for _ in range(5000)) if kid.startswith("-")]
+
+
+def test_a_database_rotated_off_rs256_gets_an_rs256_key_for_id_tokens_at_start_oidc_discovery_3(server_factory):
+    """A database rotated to ES256 before rotations kept the RS256 key (its RS256 key retired, then removed): ID
+    tokens must still be RS256 (OpenID Connect Discovery 1.0 §3, Core §15.1: the default algorithm every relying
+    party supports), so the next start adds an RS256 key for them, and access tokens stay ES256."""
+    from sqlalchemy import create_engine, text
+
+    from test_oidc_core import tokens_for
+
+    srv = server_factory({})
+    srv.cli_json("keys", "rotate", "--now", "--alg", "ES256")
+    [rsa] = [k["kid"] for k in keys(srv) if k["alg"] == "RS256"]
+    engine = create_engine(srv.db.url)
+    with engine.begin() as c:  # as the rotations before that rule left it
+        c.execute(text("UPDATE signing_keys SET retired_at = :at WHERE kid = :kid"),
+                  {"at": datetime(2026, 1, 1), "kid": rsa})
+    engine.dispose()
+    srv.cli_json("keys", "remove", rsa)
+    srv.stop(drop_database=False)
+    srv.start()
+
+    listed = keys(srv)
+    [new_rsa] = [k for k in listed if k["alg"] == "RS256"]
+    assert new_rsa["status"] == "active" and "id_tokens" in new_rsa["signs"], listed
+    user = srv.create_user()
+    rp = srv.create_client(redirect_uris=["https://rp.example.org/cb"], grants=["authorization_code"])
+    answer = tokens_for(srv, rp, user, scope="openid users:read")
+    header = jwt_parts(answer["id_token"])[0]
+    assert (header["alg"], header["kid"]) == ("RS256", new_rsa["kid"])
+    assert jwt_parts(answer["access_token"])[0]["alg"] == "ES256"
+    assert verify_with_jwks(srv, answer["id_token"])["sub"]
+    srv.stop(drop_database=False)
+    srv.start()
+    assert [k["kid"] for k in keys(srv) if k["alg"] == "RS256"] == [new_rsa["kid"]]  # made once

@@ -201,13 +201,27 @@ class KeyService:
         """Make an RS256 key on first start (and, with ``profile``, a key FAPI 2.0 allows); then check that every
         key that signs can be read."""
         now = utcnow()
-        if not signers(self.list(s), now):
+        roles = signers(self.list(s), now)
+        if not roles:
             self.store.add(s, new_key(self._box, DEFAULT_ALG))
+        elif roles[ID_TOKENS].alg != ID_TOKEN_ALG:
+            self._add_id_token_key(s, roles[ACCESS_TOKENS])
         if profile:
             self.ensure_profile_key(s)
         for info in self.list(s):
             if info.status(now) in ("next", "active"):
                 _private_jwk(self._box, info.kid, self.store.get(s, info.kid).private_jwk)
+
+    def _add_id_token_key(self, s: Session, access_key: KeyInfo) -> None:
+        """An RS256 key for ID tokens where none is active (a database rotated to another algorithm before rotations
+        kept the RS256 key): it signs at once, dated just before the access-token key so that key keeps signing
+        access tokens. A relying party meets its ``kid`` first in an ID token and fetches the JWKS again (OpenID
+        Connect Core 1.0 §10.1.1)."""
+        row = new_key(self._box, ID_TOKEN_ALG, activates_at=access_key.activates_at - timedelta(seconds=1))
+        self.store.add(s, row)
+        audit.record(s, "key.rotated", subject=row.kid,
+                     details={"alg": ID_TOKEN_ALG, "activates_at": row.activates_at.isoformat(), "for": ID_TOKENS})
+        events.record(s, events.KEYS, [row.kid])
 
     def rotate(self, s: Session, alg: str = DEFAULT_ALG, now: bool = False) -> KeyInfo:
         """A new ``alg`` key that signs access tokens (and ID tokens if RS256) after the publish-ahead
