@@ -234,3 +234,68 @@ def test_a_page_post_signed_out_goes_to_the_sign_in_page(srv, provider):
     for path in (f"/profile/identities/{provider}/link", "/profile/identities/1/unlink"):
         answer = stranger.post(path, data={})
         assert answer.status_code == 303 and answer.headers["Location"].startswith("/login"), path
+
+
+def test_two_providers_mapping_one_group_and_a_membership_by_hand_do_not_undo_each_other(srv, stub, upstream):
+    """A provider's sign-in takes away only the group memberships its own mapping made: another provider mapping
+    an upstream group to the same group, and an administrator adding a member by hand, are left as they are."""
+    group = unique("shared")
+    srv.commands.run_json("groups", "create", group)
+    a = add_provider(srv, stub, "--groups-claim", "groups", "--map-group", f"eng={group}")
+    b = add_provider(srv, stub, "--groups-claim", "groups", "--map-group", f"ops={group}")
+    user = srv.create_user()
+    browser = signed_in(srv, user)
+    first = {**upstream.claims}
+    link(browser, a, upstream)
+    stub.claims = {"sub": unique("sub"), "email": unique("up") + "@upstream.example", "email_verified": True,
+                   "groups": []}
+    link(browser, b, stub)
+    second = {**stub.claims}
+
+    def through(name: str, claims: dict, groups: list[str]) -> list[str]:
+        stub.claims = {**claims, "groups": groups}
+        assert sign_in_with(srv, name)[1].status_code == 303
+        return srv.commands.run_json("users", "show", user.username)["groups"]
+
+    assert through(a, first, ["eng"]) == [group]
+    assert through(b, second, []) == [group]  # b never made this membership
+    assert through(a, first, []) == []  # a made it, a takes it away
+
+    by_hand = srv.create_user()
+    srv.commands.run_json("groups", "add-member", group, by_hand.username)
+    hand_browser = signed_in(srv, by_hand)
+    stub.claims = {"sub": unique("sub"), "email": unique("up") + "@upstream.example", "email_verified": True}
+    link(hand_browser, a, stub)
+    hand_claims = {**stub.claims}
+    stub.claims = {**hand_claims, "groups": []}
+    assert sign_in_with(srv, a)[1].status_code == 303
+    assert srv.commands.run_json("users", "show", by_hand.username)["groups"] == [group]
+
+
+def test_after_the_upgrade_a_provider_still_manages_the_memberships_its_mapping_made(server_factory, stub):
+    """Migration 0034: a membership made before it is the provider's when the provider maps its group and the member
+    has an identity there (that provider's sign-in managed it until then); any other stays a membership by hand."""
+    from test_security_client_directory_scopes import downgrade
+
+    srv = server_factory()
+    group = unique("mapped")
+    srv.commands.run_json("groups", "create", group)
+    name = add_provider(srv, stub, "--groups-claim", "groups", "--map-group", f"eng={group}")
+    linked, by_hand = srv.create_user(), srv.create_user()
+    stub.claims = {"sub": unique("sub"), "email": unique("up") + "@upstream.example", "email_verified": True,
+                   "groups": ["eng"]}
+    link(signed_in(srv, linked), name, stub)
+    claims = {**stub.claims}
+    assert sign_in_with(srv, name)[1].status_code == 303
+    srv.commands.run_json("groups", "add-member", group, by_hand.username)
+    srv.stop(drop_database=False)
+    downgrade(srv, "0033")
+    srv.start()  # serve applies 0034
+
+    stub.claims = {**claims, "groups": []}
+    try:
+        assert sign_in_with(srv, name)[1].status_code == 303
+    finally:
+        stub.claims = {}
+    assert srv.commands.run_json("users", "show", linked.username)["groups"] == []
+    assert srv.commands.run_json("users", "show", by_hand.username)["groups"] == [group]

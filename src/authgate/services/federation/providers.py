@@ -261,9 +261,10 @@ class ProviderService:
 
     def sync_groups(self, s: Session, provider: ProviderView, user, upstream_groups: Sequence[str] | None) -> None:
         """Join ``user`` to the groups the provider maps from the groups the upstream lists, and take them out of
-        those it maps from none it lists; other groups are left alone, and so is everything when the upstream's
-        answer had no groups claim (``None``: it said nothing, not "none"). Each change is audited. An LDAP directory's
-        group names (``cn``) match in any case, as LDAP compares them."""
+        those it maps from none it lists where this provider made the membership (one made by hand or by another
+        provider's mapping stays); other groups are left alone, and so is everything when the upstream's answer had no
+        groups claim (``None``: it said nothing, not "none"). Each change is audited. An LDAP directory's group names
+        (``cn``) match in any case, as LDAP compares them."""
         if upstream_groups is None or self.groups is None:
             return
         fold = (lambda name: name.lower()) if provider.kind == LDAP else (lambda name: name)
@@ -277,10 +278,10 @@ class ProviderService:
         for group_id, group_name in sorted(managed.items()):
             member = self.groups.membership(s, group_id, user.id)
             if group_id in wanted and member is None:
-                self.groups.add_member(s, group_id, user.id)
+                self.groups.add_member(s, group_id, user.id, provider_id=provider.id)
                 audit.record(s, "federation.group_joined", user_id=user.id, subject=user.username,
                              details={"provider": provider.name, "group": group_name})
-            elif group_id not in wanted and member is not None:
+            elif group_id not in wanted and member is not None and member.provider_id == provider.id:
                 self.groups.remove_membership(s, member)
                 audit.record(s, "federation.group_left", user_id=user.id, subject=user.username,
                              details={"provider": provider.name, "group": group_name})

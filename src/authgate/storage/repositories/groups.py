@@ -27,7 +27,7 @@ class GroupStore(Protocol):
         ``personal`` their emails and names too."""
     def membership(self, s: Session, group_id: int, user_id: int) -> GroupMember | None: ...
     def membership_by_id(self, s: Session, membership_id: int) -> GroupMember | None: ...
-    def add_member(self, s: Session, group_id: int, user_id: int) -> GroupMember: ...
+    def add_member(self, s: Session, group_id: int, user_id: int, provider_id: int | None = None) -> GroupMember: ...
     def remove_membership(self, s: Session, membership: GroupMember) -> None: ...
     def memberships_of(self, s: Session, user_id: int) -> list[tuple[GroupMember, Group]]:
         """The user's memberships with their groups, by group name."""
@@ -67,8 +67,8 @@ class SqlGroupStore:
     def membership_by_id(self, s: Session, membership_id: int) -> GroupMember | None:
         return s.get(GroupMember, membership_id)
 
-    def add_member(self, s: Session, group_id: int, user_id: int) -> GroupMember:
-        member = GroupMember(group_id=group_id, member_id=user_id)
+    def add_member(self, s: Session, group_id: int, user_id: int, provider_id: int | None = None) -> GroupMember:
+        member = GroupMember(group_id=group_id, member_id=user_id, provider_id=provider_id)
         s.add(member)
         s.flush()
         return member
