@@ -299,3 +299,15 @@ def test_after_the_upgrade_a_provider_still_manages_the_memberships_its_mapping_
         stub.claims = {}
     assert srv.commands.run_json("users", "show", linked.username)["groups"] == []
     assert srv.commands.run_json("users", "show", by_hand.username)["groups"] == [group]
+
+
+def test_linking_applies_the_providers_group_mapping_at_once(srv, stub, upstream):
+    """The upstream's groups at the link are what its next sign-in would apply: the mapped group is joined then."""
+    group = unique("at-link")
+    srv.commands.run_json("groups", "create", group)
+    name = add_provider(srv, stub, "--groups-claim", "groups", "--map-group", f"eng={group}")
+    user = srv.create_user()
+    stub.claims = {**upstream.claims, "groups": ["eng", "unmapped"]}
+    link(signed_in(srv, user), name, stub)
+    assert srv.commands.run_json("users", "show", user.username)["groups"] == [group]
+    assert any(e["event"] == "federation.group_joined" for e in events(srv, user.username))

@@ -5,7 +5,8 @@ Only the user, signed in on the pages, links or unlinks (a session principal; no
 behalf). **Link** is the sign-in's round trip (``sign_in.py``) with the user's id sealed in it: at the callback the
 browser must still be signed in as that user, and the identity the provider answers with is linked to them, unless
 it is linked to another user here already (refused: nobody takes over someone's sign-in by linking it) or the user
-has an identity at that provider already. **Unlink** deletes one of the user's own links, found by id among theirs
+has an identity at that provider already; the provider's group mapping applies at once, as at its sign-ins.
+**Unlink** deletes one of the user's own links, found by id among theirs
 (another user's id is unknown), never the last way the account signs in: a user without a usable password (made
 just in time by a provider, or invited and never accepted) and without a passkey keeps their last link at an
 enabled provider (a disabled provider's link signs nobody in, so it neither counts nor is kept). Both are audited
@@ -123,6 +124,7 @@ class IdentityLinks:
                              "account page.")
         audit.record(s, "identity.linked", actor=actor, user_id=user.id, subject=provider.name,
                      details={"provider": provider.name})
+        self.providers.sync_groups(s, provider, user, identity.groups)
         return Linked(provider.name)
 
     def get(self, s: Session, actor: Principal, link_id: int) -> LinkedIdentity:
