@@ -8,6 +8,7 @@ database (from AUTHGATE_ADMIN_PASSWORD, or generated and printed).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support import Browser, ServerProcess, one_line_error, password_grant, token_request, unique, users_me
+from support import Browser, ServerProcess, free_port, one_line_error, password_grant, token_request, unique, users_me
 
 
 @pytest.fixture(scope="module")
@@ -220,3 +221,16 @@ def test_serve_without_admin_password_prints_a_generated_one(server_factory):
     login, form = b.login_page("/")
     resp = b.submit_login(login, form, "admin", m.group(1))
     assert resp.status_code == 303
+
+
+def test_serve_with_a_database_it_cannot_reach_says_so_in_one_line_and_serves_nothing(tmp_path):
+    """The start-up work (migrations, the first administrator) runs before serving, in a child process where the
+    platform forks: its failure is still the command's one line and exit status, and nothing listens."""
+    port = free_port()
+    env = {**os.environ, "AUTHGATE_HOME": str(tmp_path),
+           "AUTHGATE_DATABASE_URL": f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none"}
+    proc = subprocess.run([sys.executable, "-m", "authgate", "serve", "--port", str(port)], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert one_line_error(proc).startswith("authgate: database error:")
+    assert "authgate serving on" not in proc.stdout

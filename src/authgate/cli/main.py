@@ -598,7 +598,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def serve(args) -> None:
     import uvicorn
 
-    from authgate.services.runtime import Runtime
     from authgate.storage import schema
 
     os.environ["AUTHGATE_HOST"], os.environ["AUTHGATE_PORT"] = args.host, str(args.port)
@@ -610,16 +609,7 @@ def serve(args) -> None:
             + "\n(set AUTHGATE_DEV=1 to run a development server anyway)"
         )
     print(f"authgate home {settings.home}; database {schema.display_url(settings.database_url)}", flush=True)
-    runtime = Runtime.open(settings, upgrade=not args.no_migrate)
-    password = runtime.first_start()
-    with runtime.db.session(write=False) as s:
-        in_clear = runtime.keys.in_clear(s)
-    runtime.db.dispose()
-    if in_clear:
-        print(f"authgate: {in_clear} stored key(s) are not encrypted yet: run `authgate keys encrypt`", flush=True)
-    if password:
-        print(f"Created administrator 'admin' with password: {password}", flush=True)
-        print("Sign in and change it; it is not shown again.", flush=True)
+    _in_a_child(_prepare, settings, not args.no_migrate)
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="authgate-metrics-")
     print(f"authgate serving on http://{args.host}:{args.port} (issuer {settings.issuer})", flush=True)
@@ -633,6 +623,57 @@ def serve(args) -> None:
         log_level="warning",
         proxy_headers=False,
     )
+
+
+def _prepare(settings, upgrade: bool) -> None:
+    """The database migrated, the first administrator made, and what the operator must know printed."""
+    from authgate.services.runtime import Runtime
+
+    runtime = Runtime.open(settings, upgrade=upgrade)
+    password = runtime.first_start()
+    with runtime.db.session(write=False) as s:
+        in_clear = runtime.keys.in_clear(s)
+    runtime.db.dispose()
+    if in_clear:
+        print(f"authgate: {in_clear} stored key(s) are not encrypted yet: run `authgate keys encrypt`", flush=True)
+    if password:
+        print(f"Created administrator 'admin' with password: {password}", flush=True)
+        print("Sign in and change it; it is not shown again.", flush=True)
+
+
+def _in_a_child(work, *args) -> None:
+    """``work(*args)`` in a forked child, where the platform forks: the serving process then keeps none of what
+    migrating and the first start loaded (about 20 MB of a worker's resident memory), as with ``--workers 2``'s
+    spawned workers. A failure is the child's to print; this process then stops (exit status 1)."""
+    if not hasattr(os, "fork"):
+        work(*args)
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            work(*args)
+            status = 0
+        except KeyboardInterrupt:
+            status = 130
+        except Exception as error:
+            message = _one_line(error)
+            if message is None:
+                import traceback
+
+                traceback.print_exc()
+            else:
+                print(message, file=sys.stderr)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(status)
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(code if code > 0 else 1)
 
 
 def _run(args) -> None:
