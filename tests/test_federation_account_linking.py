@@ -9,8 +9,10 @@ without a password or passkey signs in."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
+import requests
 
 from support import Browser, api_for, parse_page, unique
 
@@ -311,3 +313,58 @@ def test_linking_applies_the_providers_group_mapping_at_once(srv, stub, upstream
     link(signed_in(srv, user), name, stub)
     assert srv.commands.run_json("users", "show", user.username)["groups"] == [group]
     assert any(e["event"] == "federation.group_joined" for e in events(srv, user.username))
+
+
+def jit_user(srv, stub, upstream) -> tuple[Browser, dict]:
+    """A person made just in time by a provider (no password here), signed in through it: their browser and row."""
+    name = add_provider(srv, stub, "--jit")
+    upstream.claims = {**upstream.claims, "preferred_username": unique("jit")}
+    browser, answer = sign_in_with(srv, name)
+    assert answer.status_code == 303, answer.text[:500]
+    [row] = srv.commands.run_json("users", "list", "--filter", upstream.claims["email"])["users"]
+    return browser, row
+
+
+def set_password(browser: Browser, password: str):
+    form = next(f for f in parse_page(browser.get("/profile/password").text).forms if f.action == "/profile/password")
+    return browser.post(form.action, data={**form.fields(), "password": password, "password_confirmation": password})
+
+
+def test_an_account_made_just_in_time_sets_a_password_right_after_signing_in_and_then_signs_in_with_it(
+        srv, stub, upstream):
+    """NIST SP 800-63B §6.1.2.3 (adding an authenticator): an account without a password proves it is the user
+    by a sign-in at most ten minutes old instead of the password it lacks; then the password signs in too."""
+    browser, row = jit_user(srv, stub, upstream)
+    page = browser.get("/profile/password")
+    assert "Set a password" in page.text and 'name="current_password"' not in page.text
+    assert "having signed in within the last 10 minutes confirms it is you" in parse_page(page.text).text
+    password = "jit-pw-" + unique("p") + "-long"
+    done = set_password(browser, password)
+    assert done.status_code == 303, done.text[:1000]
+    from support import User
+
+    Browser(srv).login(User(row["username"], password, row["email"], row["id"]))  # 303, or it asserts
+    assert "Change password" in browser.get("/profile/password").text  # now it has one: the form asks for it
+
+
+def test_an_account_without_a_password_is_refused_a_password_by_an_old_session_or_a_token(srv, stub, upstream):
+    """The recent sign-in stands in for the password only in a page session: one signed in more than ten minutes
+    ago is refused, and so is a token (a token that may write the user is not the user)."""
+    from test_security_client_directory_scopes import run_sql
+
+    browser, row = jit_user(srv, stub, upstream)
+    run_sql(srv, ("UPDATE web_sessions SET auth_time = %s WHERE user_id = %s",
+                  (datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=11), row["id"])))
+    refused = set_password(browser, "old-session-" + unique("p"))
+    assert refused.status_code == 422
+    assert "sign out, sign in again, and do this within 10 minutes" in parse_page(refused.text).text
+
+    pat = srv.create_pat(row["username"], scopes=["users:write"])
+    by_token = "by-token-" + unique("p")
+    api = requests.put(srv.url(f"/api/1.0/users/{row['id']}"), timeout=10,
+                       headers={"Authorization": f"Bearer {pat['token']}"}, json={"password": by_token})
+    assert api.status_code == 422, api.text
+    assert "sign in again" in api.text
+    fresh = Browser(srv)
+    login, form = fresh.login_page("/profile")
+    assert fresh.submit_login(login, form, row["username"], by_token).status_code != 303

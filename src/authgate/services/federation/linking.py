@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from authgate.services.accounts.factors.passkeys import PasskeyService
-from authgate.services.accounts.people.principal import Principal
+from authgate.services.accounts.people.principal import Principal, has_usable_password
 from authgate.services.errors import Forbidden, Invalid, NotFound
 from authgate.services.federation.providers import ProviderService, ProviderView
 from authgate.services.federation.upstream import Identity
@@ -55,11 +55,6 @@ class NotLinked:
     """The identity was not linked: ``message`` for the person."""
 
     message: str
-
-
-def has_usable_password(user: User) -> bool:
-    """Whether some password can match the user's hash (made-up hashes such as ``!federated`` start with ``!``)."""
-    return bool(user.password_hash) and not user.password_hash.startswith("!")
 
 
 class IdentityLinks:

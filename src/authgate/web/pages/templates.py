@@ -7,6 +7,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from authgate.services.accounts.people.principal import RECENT_SIGN_IN, has_usable_password
 from authgate.web.pages.cookies import delete_cookie, read_cookie
 from authgate.web.pages.flash import FLASH_COOKIE, read_flash
 
@@ -51,6 +52,8 @@ def sentence(message, label: str | None = None) -> str:
 
 
 _env.filters["sentence"] = sentence
+_env.filters["has_password"] = has_usable_password
+_env.globals["recent_minutes"] = int(RECENT_SIGN_IN.total_seconds() // 60)
 
 
 def render(name: str, status: int = 200, **context) -> HTMLResponse:

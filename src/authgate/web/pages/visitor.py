@@ -46,7 +46,7 @@ class Visitor:
 
 
 def _visitor_of(runtime, s: Session, current: SignedIn) -> Visitor:
-    principal = signed_in(current.user)
+    principal = signed_in(current.user, current.auth_time)
     nav = [(href, label) for href, label, needed in NAV if runtime.permissions.allows(s, principal, needed)]
     if runtime.permissions.is_administrator(principal):
         nav.extend(ADMINISTRATORS_NAV)
@@ -78,7 +78,7 @@ def visitor_of(current: SignedIn | None) -> Visitor | None:
     administration links, which would cost the authorization flow a permission look-up per link."""
     if current is None:
         return None
-    return Visitor(current.user, current.session_id, signed_in(current.user))
+    return Visitor(current.user, current.session_id, signed_in(current.user, current.auth_time))
 
 
 async def signed_in_form(request: Request) -> tuple[Visitor, dict[str, str]]:

@@ -183,7 +183,7 @@ class FactorService:
         current password proves it is the user, not someone holding their session for a while: whoever turns the
         factor on holds the app and the recovery codes, and could keep the owner out of their own account."""
         user = self._self(actor)
-        self.users.check_current_password(user, current_password)
+        self.users.check_current_password(user, current_password, actor)
         return self.confirm_enrolment(s, user, code, actor=actor)
 
     def enrolling(self, s: Session, user: User) -> Enrolment | None:
@@ -222,7 +222,7 @@ class FactorService:
         user = self._self(actor)
         if not self.has_second_factor(s, user.id):
             raise Invalid("Recovery codes come with a second factor: set up an authenticator app first.")
-        self.users.check_current_password(user, current_password)
+        self.users.check_current_password(user, current_password, actor)
         codes = self._new_recovery_codes(s, user)
         audit.record(s, "factor.recovery_codes_regenerated", actor=actor, subject=user.username)
         return codes
@@ -230,7 +230,7 @@ class FactorService:
     def remove_totp(self, s: Session, actor: Principal, current_password: str) -> None:
         """Turn the second factor off (its recovery codes go with it): the password alone signs in again."""
         user = self._self(actor)
-        self.users.check_current_password(user, current_password)
+        self.users.check_current_password(user, current_password, actor)
         if not self.store.remove(s, user.id, TOTP):
             raise Invalid("You have no authenticator app to remove.")
         if not self.has_second_factor(s, user.id):

@@ -113,7 +113,7 @@ class PasskeyService:
         during a sign-in follows the password just typed: ``check_enrolment``.)"""
         user = self._self(actor)
         _name(name)
-        self.users.check_current_password(user, current_password)
+        self.users.check_current_password(user, current_password, actor)
         return self._register(s, user, credential, name, REGISTER, "", actor)
 
     def enrolment_options(self, s: Session, user: User, pending: str) -> str:
@@ -195,7 +195,7 @@ class PasskeyService:
         """Delete one passkey (the current password proves it is the user); its name."""
         user = self._self(actor)
         row = self._mine(s, user, passkey_id)
-        self.users.check_current_password(user, current_password)
+        self.users.check_current_password(user, current_password, actor)
         self.store.remove(s, user.id, row.id)
         audit.record(s, "factor.removed", actor=actor, subject=user.username,
                      details={"kind": PASSKEY, "name": row.name})

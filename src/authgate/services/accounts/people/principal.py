@@ -4,11 +4,13 @@ and whether an account may still act at all."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from authgate.storage.models import User
 
 ACTIVE = "ACTIVE"
+RECENT_SIGN_IN = timedelta(minutes=10)
+"""How long after signing in a page session stands in for the password of an account that has none."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +45,11 @@ def account_is_active(user: User | UserView | None) -> bool:
     return user is not None and user.deleted_at is None and user.status == ACTIVE
 
 
+def has_usable_password(user: User) -> bool:
+    """Whether some password can match the user's hash (made-up hashes such as ``!federated`` start with ``!``)."""
+    return bool(user.password_hash) and not user.password_hash.startswith("!")
+
+
 @dataclass(frozen=True)
 class Principal:
     user: User | UserView | None
@@ -59,6 +66,12 @@ class Principal:
     token_id: str | None = None
     """The acting token's own id: an access token's ``jti``, a personal access token's record id (which grant
     either belongs to is on its record)."""
+    auth_time: datetime | None = None
+    """When a page session's user signed in (None for tokens and the operator)."""
+
+    def signed_in_recently(self, now: datetime) -> bool:
+        """A page session whose sign-in is at most ``RECENT_SIGN_IN`` old."""
+        return self.kind == "session" and self.auth_time is not None and now - self.auth_time <= RECENT_SIGN_IN
 
     @property
     def is_system(self) -> bool:
@@ -74,6 +87,7 @@ SYSTEM = Principal(user=None, client_id=None, scopes=("*",), kind="system")
 """The operator at the command line: every rule allows it."""
 
 
-def signed_in(user: User) -> Principal:
-    """A person using authgate's own pages: their permissions decide, no token scopes apply."""
-    return Principal(user=user, client_id=None, scopes=("*",), kind="session")
+def signed_in(user: User, auth_time: datetime | None = None) -> Principal:
+    """A person using authgate's own pages, signed in at ``auth_time``: their permissions decide, no token scopes
+    apply."""
+    return Principal(user=user, client_id=None, scopes=("*",), kind="session", auth_time=auth_time)

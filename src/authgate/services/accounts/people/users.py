@@ -30,7 +30,8 @@ from authgate.services.accounts.email_links.account_links import INVITE, RESET, 
 from authgate.services.accounts.email_links.email_verification import EmailVerification
 from authgate.services.accounts.people.password_policy import PasswordPolicy
 from authgate.services.accounts.people.permissions import PermissionService
-from authgate.services.accounts.people.principal import ACTIVE, SYSTEM, Principal, account_is_active
+from authgate.services.accounts.people.principal import (ACTIVE, RECENT_SIGN_IN, SYSTEM, Principal, account_is_active,
+                                                         has_usable_password)
 from authgate.services.accounts.sessions.sessions import SessionService
 from authgate.services.accounts.sign_in.lockout import Lockout, account_key
 from authgate.services.caching import events
@@ -218,7 +219,7 @@ class UserService:
         user = self.editable(s, actor, user_id, changes)
         self_edit = self._is_self(actor, user_id)
         if self_edit and ("password" in changes or self._moves_email(user, changes)):
-            self.check_current_password(user, current_password)
+            self.check_current_password(user, current_password, actor)
         was_active = user.status == ACTIVE
         if "is_administrator" in changes and bool(changes["is_administrator"]) != user.is_administrator:
             self.permissions.require_administrator(actor, "make or unmake an administrator")
@@ -326,9 +327,17 @@ class UserService:
             name in changes and str(changes[name] or "").strip() != getattr(user, name)
             for name in (*IDENTIFIERS, "status"))
 
-    def check_current_password(self, user: User, current_password: str | None) -> None:
+    def check_current_password(self, user: User, current_password: str | None, actor: Principal) -> None:
         """A self change of password proves the old one: a token that may write the user is not the user.
-        Wrong guesses count against the account as failed sign-ins do, so this is no way around the lockout."""
+        Wrong guesses count against the account as failed sign-ins do, so this is no way around the lockout.
+        An account with no password here (made by a provider just in time) proves it is the user by a recent
+        sign-in instead: a page session at most ``RECENT_SIGN_IN`` old, never a token."""
+        if not has_usable_password(user):
+            if actor.signed_in_recently(utcnow()):
+                return
+            minutes = int(RECENT_SIGN_IN.total_seconds() // 60)
+            raise Invalid(f"Your account has no password here, so signing in proves it is you: sign out, sign in "
+                          f"again, and do this within {minutes} minutes.", field="current_password")
         if not current_password:
             raise Invalid("Give your current password (current_password) to change your password or email.", field="current_password")
         keys, ip = [account_key(user.id)], audit.peer_ip()

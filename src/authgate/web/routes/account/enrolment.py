@@ -146,7 +146,7 @@ async def _signed_in_with_codes(request: Request, enrolled: Enrolled, next_url: 
             return runtime.sessions.resume(s, enrolled.session_id)
 
     current = await run_in_threadpool(resume)
-    who = Visitor(current.user, current.session_id, signed_in(current.user))
+    who = Visitor(current.user, current.session_id, signed_in(current.user, current.auth_time))
     response = await show_once(
         request, who, title="Your recovery codes", heading="Two-step sign-in is on", what="recovery codes",
         label="Your recovery codes (each works once)", secret="\n".join(enrolled.recovery_codes), multiline=True,
