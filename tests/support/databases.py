@@ -81,6 +81,14 @@ class SqliteDatabase:
             con.close()
         return "\n".join(parts)
 
+    def rows(self, sql: str) -> list[tuple]:
+        """The rows of one read-only query (no parameters: the caller writes only numbers into ``sql``)."""
+        con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            return [tuple(row) for row in con.execute(sql)]
+        finally:
+            con.close()
+
     def drop(self) -> None:
         pass  # lives in a pytest tmp dir
 
@@ -145,6 +153,13 @@ class PostgresDatabase:
                 for (row,) in con.execute(f'SELECT t::text FROM "{schema}"."{table}" AS t'):
                     parts.append(row)
         return "\n".join(parts)
+
+    def rows(self, sql: str) -> list[tuple]:
+        """The rows of one read-only query (no parameters: the caller writes only numbers into ``sql``)."""
+        import psycopg
+
+        with psycopg.connect(self._libpq, autocommit=True) as con:
+            return [tuple(row) for row in con.execute(sql).fetchall()]
 
     def drop(self) -> None:
         import psycopg
