@@ -152,11 +152,50 @@ def codes_of(srv, user) -> int:
     return count(srv, f"SELECT COUNT(*) FROM oauth_authorization_codes WHERE user_id = {user.id}")
 
 
+def test_one_request_uri_opened_at_once_gives_one_code_rfc9126_2_2(srv, app):
+    """§2.2 and §4: a ``request_uri`` is for one authorization. A signed-in user whose consent is remembered gets
+    the code at once, so the same ``request_uri`` opened in several tabs at once must still give one code: the
+    other tabs get the ``invalid_request_uri`` page, and one code is stored."""
+    user = srv.create_user()
+    browser = signed_in(srv, user)
+    get_code(srv, app, user, browser=browser, redirect_uri=REDIRECT)  # consent remembered
+    request_uri = push(srv, app)
+    query = "/oauth/authorize?" + urlencode({"client_id": app.client_id, "request_uri": request_uri})
+    answers = at_once([lambda b=b: b.get(query) for b in twins(browser)])
+    codes = [code_of(r) for r in answers if code_of(r)]
+    assert len(codes) == 1, [(r.status_code, r.headers.get("Location")) for r in answers]
+    for r in answers:
+        if not code_of(r):
+            assert_request_uri_refused(r)
+    assert codes_of(srv, user) == 2, "the first authorization's code and one from the request_uri"
+    assert exchange_code(srv, app, codes[0], redirect_uri=REDIRECT).status_code == 200
+
+
 def consent_page(browser: Browser, query: str):
     page = browser.get(query)
     assert page.status_code == 200, (page.status_code, page.headers.get("Location"), page.text[:300])
     form = browser.single_form(page)
     return urljoin(page.url, form.action or page.url), form.fields()
+
+
+def test_a_pushed_requests_consent_approved_in_tabs_at_once_gives_one_code_rfc9126_4(srv, app):
+    """The consent page of a pushed request approved from several tabs at once: one code, one consent
+    remembered, one ``consent.granted``; the other tabs get the ``invalid_request_uri`` page."""
+    user = srv.create_user()
+    browser = signed_in(srv, user)
+    request_uri = push(srv, app)
+    action, fields = consent_page(browser, "/oauth/authorize?" + urlencode({"client_id": app.client_id,
+                                                                            "request_uri": request_uri}))
+    posts = [lambda b=b: b.post(action, data={**fields, "decision": "approve"}) for b in twins(browser)]
+    answers = at_once(posts)
+    codes = [code_of(r) for r in answers if code_of(r)]
+    assert len(codes) == 1, [(r.status_code, r.headers.get("Location")) for r in answers]
+    for r in answers:
+        if not code_of(r):
+            assert_request_uri_refused(r)
+    assert codes_of(srv, user) == 1
+    assert count(srv, f"SELECT COUNT(*) FROM oauth_consents WHERE user_id = {user.id}") == 1
+    assert events(srv, "consent.granted", f" AND user_id = {user.id}") == 1
 
 
 def test_a_consent_form_posted_twice_at_once_remembers_one_consent(srv, app):

@@ -73,7 +73,9 @@ class PushedRequestService:
 
     def open(self, s: Session, request_uri: str, client_pk: int) -> Pushed | None:
         """The pushed request behind ``request_uri`` if it is the client's and still usable; its first use starts
-        the authorization's own lifetime."""
+        the authorization's own lifetime. Its row stays locked until the transaction ends, so of the requests
+        that use one ``request_uri`` at the same time, one at a time decides, and once one ended it (``finish``)
+        the others find it gone: one authorization, one code (RFC 9126 §2.2), on PostgreSQL as on SQLite."""
         now = utcnow()
         row = self.store.live(s, self.hasher.hash(request_uri), now) if request_uri.startswith(REQUEST_URI_PREFIX) \
             else None

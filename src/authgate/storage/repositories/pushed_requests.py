@@ -15,7 +15,8 @@ class PushedRequestStore(Protocol):
     def add(self, s: Session, row: PushedAuthorizationRequest, now: datetime) -> None:
         """Store a pushed request; the expired ones are dropped on the way."""
     def live(self, s: Session, uri_hash: str, now: datetime) -> PushedAuthorizationRequest | None:
-        """The unexpired pushed request with this hash."""
+        """The unexpired pushed request with this hash, its row locked until the transaction ends (a request
+        using the same ``request_uri`` at the same time waits, then finds it gone if this one ended it)."""
     def first_use(self, s: Session, row_id: int, now: datetime, expires_at: datetime) -> bool:
         """Mark the first use at the authorization endpoint and give it until ``expires_at``; False when used before."""
     def sign_in_asked(self, s: Session, row_id: int, parameters: list, when: datetime) -> None:
@@ -33,7 +34,8 @@ class SqlPushedRequestStore:
 
     def live(self, s: Session, uri_hash: str, now: datetime) -> PushedAuthorizationRequest | None:
         return s.scalar(select(PushedAuthorizationRequest).where(
-            PushedAuthorizationRequest.request_uri_hash == uri_hash, PushedAuthorizationRequest.expires_at > now))
+            PushedAuthorizationRequest.request_uri_hash == uri_hash, PushedAuthorizationRequest.expires_at > now)
+            .with_for_update())
 
     def first_use(self, s: Session, row_id: int, now: datetime, expires_at: datetime) -> bool:
         return s.execute(
