@@ -29,8 +29,8 @@ class _Servers:
         self.module: list[ServerProcess] = []
 
     def start(self, env: dict | None = None, host: str = "127.0.0.1", *, keep: bool = False,
-              fresh: bool = False) -> ServerProcess:
-        srv = ServerProcess(self._tmp.mktemp("authgate"), env=env, host=host, fresh=fresh)
+              fresh: bool = False, workers: int = 1) -> ServerProcess:
+        srv = ServerProcess(self._tmp.mktemp("authgate"), env=env, host=host, fresh=fresh, workers=workers)
         (self.kept if keep else self.module).append(srv)
         return srv.start()
 
@@ -61,7 +61,7 @@ def _servers(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def server_factory(_servers):
-    """server_factory(env=None, host="127.0.0.1") -> a started ServerProcess on a database of its own,
+    """server_factory(env=None, host="127.0.0.1", workers=1) -> a started ServerProcess on a database of its own,
     stopped (and its database dropped) when the module that asked for it ends."""
     return _servers.start
 

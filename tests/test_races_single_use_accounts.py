@@ -19,8 +19,9 @@ N = 8
 
 @pytest.fixture(scope="module")
 def srv(server_factory):
-    """Losing requests count as wrong codes: a lockout and per-address limits none of them reaches."""
-    return server_factory({"AUTHGATE_LOCKOUT": "1000/900", "AUTHGATE_LIMIT_LOGIN_PER_IP": "10000/300"})
+    """Two server processes, each with its thread pool. Losing requests count as wrong codes: a lockout and
+    per-address limits none of them reaches."""
+    return server_factory({"AUTHGATE_LOCKOUT": "1000/900", "AUTHGATE_LIMIT_LOGIN_PER_IP": "10000/300"}, workers=2)
 
 
 def count(srv, sql: str) -> int:

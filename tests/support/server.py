@@ -68,9 +68,12 @@ class ServerProcess:
     `host` names the server in its base URL and issuer: "localhost" for WebAuthn,
     which browsers refuse on an IP address. Its database is a copy of the migrated
     template (support/databases.py), or with `fresh` empty, for serve's migrations.
+    `workers` > 1 runs `serve --workers N`: requests spread over that many processes.
     """
 
-    def __init__(self, workdir: Path, env: dict | None = None, host: str = "127.0.0.1", fresh: bool = False):
+    def __init__(self, workdir: Path, env: dict | None = None, host: str = "127.0.0.1", fresh: bool = False,
+                 workers: int = 1):
+        self.workers = workers
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -114,7 +117,8 @@ class ServerProcess:
         self._stdout = open(self.stdout_path, "wb")
         self._stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(self.workers)],
             env=self.env,
             stdout=self._stdout,
             stderr=self._stderr,
