@@ -1,8 +1,8 @@
 """The same OAuth credential presented by several requests at the same instant (threads released by one
 ``threading.Barrier``, real HTTP, one server): an authorization code (RFC 6749 §4.1.2), a refresh token
 without a grace window (RFC 9700 §4.14.2), an approved device code (RFC 8628 §3.5), a pushed request's
-``request_uri`` (RFC 9126 §2.2, §4), a consent form posted twice, and an initial access token good for one
-registration (RFC 7591 §3). Each works for exactly one request; the others get the protocol's refusal, and
+``request_uri`` (RFC 9126 §2.2, §4), a consent form posted twice, an initial access token good for one
+registration (RFC 7591 §3), and a client assertion's ``jti`` (RFC 7523 §3). Each works for exactly one request; the others get the protocol's refusal, and
 the database holds what one use makes. Run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ import pytest
 import requests
 
 from support import (Browser, assert_token_error, authorization_params, exchange_code, get_code, parse_page,
-                     eventually, password_grant, query_params, refresh, token_request, users_me, without_query)
+                     eventually, password_grant, query_params, refresh, token_request, unique, users_me, without_query)
 from support.race import at_once
 from support.registration import assert_registration_error, register
+from test_rfc7523_private_key_jwt import assertion, key_client, refused, token_with
+from test_security_bruteforce import redis_url
 
 N = 8
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -25,8 +27,11 @@ REDIRECT = "https://races.example.org/cb"
 
 @pytest.fixture(scope="module")
 def srv(server_factory):
-    """Two server processes, each with its thread pool: the requests of a race meet in the database."""
-    return server_factory({"AUTHGATE_REFRESH_GRACE_SECONDS": "0", "AUTHGATE_REGISTRATION": "token"}, workers=2)
+    """Two server processes, each with its thread pool: the requests of a race meet in the database, and in
+    Redis (what the README asks of several workers, for the ``jti``s) when it runs here."""
+    shared = {"AUTHGATE_REDIS_URL": redis_url(), "AUTHGATE_REDIS_PREFIX": unique("races") + ":"} if redis_url() else {}
+    return server_factory({"AUTHGATE_REFRESH_GRACE_SECONDS": "0", "AUTHGATE_REGISTRATION": "token", **shared},
+                          workers=2)
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +238,17 @@ def test_an_initial_access_token_for_one_registration_registers_one_client_rfc75
     assert count(srv, "SELECT COUNT(*) FROM oauth_clients WHERE client_id = '%s'" % won.json()["client_id"]) == 1
     assert count(srv, "SELECT COUNT(*) FROM oauth_clients WHERE name = 'race'") == 1
     assert srv.db.rows(f"SELECT uses FROM registration_tokens WHERE id = {made['id']}") == [(1,)]
+
+
+def test_one_client_assertion_sent_at_once_authenticates_once_rfc7523_3(srv):
+    """RFC 7523 §3 item 7: a ``jti`` is used once. The same signed assertion sent by several requests at once
+    (over two workers, which share the ``jti``s through Redis) gets one token; the others ``invalid_client``."""
+    if not redis_url():
+        pytest.skip("no Redis on 127.0.0.1:6379: each worker would remember its own jtis")
+    client_id, key = key_client(srv)
+    signed = assertion(key, client_id, srv.url("/oauth/token"))
+    won, lost = split(at_once([lambda: token_with(srv, signed)] * N))
+    for r in lost:
+        refused(r)
+    assert count(srv, f"SELECT COUNT(*) FROM oauth_access_tokens a JOIN oauth_clients c ON c.id = a.client_id"
+                      f" WHERE c.client_id = '{client_id}'") == 1
