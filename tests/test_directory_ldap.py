@@ -8,6 +8,9 @@ The session's ``amr`` is ``pwd`` (RFC 8176 §2: the password was typed here, not
 from __future__ import annotations
 
 import secrets
+import socket
+import threading
+import time
 
 import pytest
 
@@ -173,6 +176,40 @@ def test_a_directory_that_cannot_be_reached_is_a_plain_error(server_factory, dir
     add_directory(lonely, f"ldap://127.0.0.1:{free_port()}")
     r = sign_in(lonely, "nobody-" + secrets.token_hex(3), "some-password")[1]
     assert r.status_code == 503 and "could not be reached" in r.text and "Traceback" not in r.text
+    assert any(e["event"] == "directory.unreachable" for e in events(lonely))
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP port that accepts connections and never says a word (a stuck server, a port that is no LDAP)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield listener.getsockname()[1]
+    listener.close()
+    for conn in held:
+        conn.close()
+
+
+@pytest.mark.parametrize("scheme", ["ldap", "ldaps"])
+def test_a_directory_that_accepts_and_never_answers_is_a_plain_error_in_seconds(server_factory, silent_server,
+                                                                                 scheme):
+    """Over ldaps:// the TLS handshake is what waits: libldap's blocking handshake (GnuTLS) honours no timeout and
+    spins, so the sign-in would never answer and the worker thread would burn a core for good."""
+    lonely = server_factory({"AUTHGATE_SECRET_KEY": SECRET_KEY})
+    add_directory(lonely, f"{scheme}://127.0.0.1:{silent_server}")
+    started = time.monotonic()
+    r = sign_in(lonely, "nobody-" + secrets.token_hex(3), "some-password")[1]
+    assert r.status_code == 503 and "could not be reached" in r.text and "Traceback" not in r.text
+    assert time.monotonic() - started < 12
     assert any(e["event"] == "directory.unreachable" for e in events(lonely))
 
 

@@ -5,7 +5,11 @@
 password (RFC 4513 §5.1.2: a simple bind with an empty password is an unauthenticated bind, which succeeds: an empty
 password is never sent), then reads the user's groups with the service account. A search that finds no entry or
 more than one is a wrong password, as a refused bind is. A directory that cannot be reached or answers with an
-error is ``Unreachable``: its reason goes to the audit log, the person sees a plain sentence."""
+error is ``Unreachable``: its reason goes to the audit log, the person sees a plain sentence.
+
+Every step waits at most ``TIMEOUT_SECONDS``. The connection is opened asynchronously (``OPT_CONNECT_ASYNC``):
+libldap's blocking connect does an ldaps:// TLS handshake that ignores the network timeout (with GnuTLS it spins
+on a server that accepts and never answers), while the asynchronous one waits for it within the timeout."""
 
 from __future__ import annotations
 
@@ -49,6 +53,7 @@ def _connect(url: str):
     conn = ldap.initialize(url)
     conn.protocol_version = ldap.VERSION3
     conn.set_option(ldap.OPT_REFERRALS, 0)
+    conn.set_option(ldap.OPT_CONNECT_ASYNC, 1)
     conn.set_option(ldap.OPT_NETWORK_TIMEOUT, TIMEOUT_SECONDS)
     conn.set_option(ldap.OPT_TIMEOUT, TIMEOUT_SECONDS)
     return conn
