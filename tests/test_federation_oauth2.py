@@ -238,3 +238,12 @@ def test_a_userinfo_without_the_mapped_subject_signs_nobody_in(downstream, app, 
     github.user = {"login": unique("noid"), "email": "noid@example.org"}
     message = refusal(sign_in(downstream, app, name)[1])
     assert "its answer has no subject of 1 to 255 characters (claim id)" in message, message
+
+
+def test_an_amr_of_other_things_than_names_is_no_500_rfc8176_2(downstream, app, github):
+    """A userinfo answer is any JSON object the upstream likes: ``amr`` members that are lists or objects are no
+    method names (RFC 8176 §2: strings), so they are left out and the person signs in with ``fed`` alone."""
+    name = add_github(downstream, github)
+    octocat(github, amr=[["pwd"], {"mfa": True}, "otp"])
+    back = sign_in(downstream, app, name)[1]
+    assert back.status_code == 303 and back.headers["Location"].startswith("/oauth/authorize?"), back.text[:300]

@@ -309,7 +309,8 @@ def _identity(provider: ProviderView, claims: dict, verified_by: dict, subject) 
     if not isinstance(subject, str) or not subject or len(subject) > 255:
         raise UpstreamRefused(f"its answer has no subject of 1 to 255 characters (claim {provider.claim('subject')})")
     amr = claims.get("amr")
-    methods = tuple(dict.fromkeys(m for m in amr if m in AMR_VALUES)) if isinstance(amr, list) else ()
+    methods = tuple(dict.fromkeys(m for m in amr if isinstance(m, str) and m in AMR_VALUES)) \
+        if isinstance(amr, list) else ()
     email = _text(_claim(claims, provider.claim("email"))) or None
     given, family = _text(_claim(claims, provider.claim("given_name"))), _text(
         _claim(claims, provider.claim("family_name")))
