@@ -227,6 +227,46 @@ def test_a_verified_upstream_email_does_not_link_to_a_local_address_nobody_verif
     assert "No account here is linked" in refusal(through_provider(person, login, name, remote, upstream))
 
 
+@pytest.mark.parametrize("local_part, upstream_part", [("kate", "\u212aate"), ("strasse", "straße"),
+                                                       ("mail", "ｍａｉｌ")], ids=["kelvin_sign", "sharp_s", "fullwidth"])
+def test_a_verified_email_links_only_to_the_same_address_not_one_that_folds_to_it(downstream, stub, app,
+                                                                                   local_part, upstream_part):
+    """Account takeover by Unicode folding: ``straße@`` (or ``\u212aate@``, Kelvin sign) is another mailbox than
+    ``strasse@`` (RFC 6531 §3.2: a UTF-8 local part is the mailbox's own), and ``faß.example`` another domain than
+    ``fass.example`` (IDNA 2008, RFC 5892): an upstream verifying the one vouches nothing for the other, even though
+    sign-in names compare NFKC-folded. Only the same address (ASCII letters in any case) links."""
+    domain = unique("corp") + ".example"
+    victim = downstream_user_with_email(downstream, f"{local_part}@{domain}")
+    verify_email(downstream, victim)
+    name = add_provider(downstream, stub.issuer, "downstream-at-stub", "stub-secret", "--link-verified-email")
+    stub.claims = {"sub": unique("attacker"), "email": f"{upstream_part}@{domain}", "email_verified": True}
+    try:
+        person = Person()
+        login, _ = start_downstream_authorization(person, downstream, app, secrets.token_urlsafe(48))
+        page = person.follow(person.get(person.press(login, f"Sign in with {name}").headers["Location"]))
+    finally:
+        stub.claims = {}
+    assert "No account here is linked" in refusal(page)
+    assert "authgate_session" not in page.cookies
+
+
+def test_a_verified_email_in_other_ascii_case_still_links(downstream, stub, app):
+    """The control: the same address with its ASCII letters in another case is the same account's."""
+    domain = unique("corp") + ".example"
+    local = downstream_user_with_email(downstream, f"Grace.Hopper@{domain}")
+    verify_email(downstream, local)
+    name = add_provider(downstream, stub.issuer, "downstream-at-stub", "stub-secret", "--link-verified-email")
+    stub.claims = {"sub": unique("grace"), "email": f"grace.hopper@{domain.upper()}", "email_verified": True}
+    try:
+        person, verifier = Person(), secrets.token_urlsafe(48)
+        login, params = start_downstream_authorization(person, downstream, app, verifier)
+        page = person.follow(person.get(person.press(login, f"Sign in with {name}").headers["Location"]))
+        tokens = finish_downstream(person, downstream, app, params, page, verifier)
+    finally:
+        stub.claims = {}
+    assert me(downstream, tokens["access_token"])["username"] == local.username
+
+
 def test_an_inactive_linked_user_is_refused(downstream, upstream, app):
     name = upstream_provider(downstream, upstream, "--jit")
     remote = upstream.create_user()

@@ -9,7 +9,8 @@ the round trip once, has the provider's answer validated (``upstream.py``) and f
 1. the identity already linked (provider, ``sub``): that user, if still active;
 2. else, when the provider says ``email_verified: true``, the operator allowed linking by verified email for the
    provider, and exactly one local user has that address and has verified it too: linked, then signed in (a local
-   address nobody verified could be an attacker's, registered ahead of the victim's first federated sign-in);
+   address nobody verified could be an attacker's, registered ahead of the victim's first federated sign-in). The
+   same address, not one that folds to it (``same_address``);
 3. else, with just-in-time creation allowed and the address free: a new user (no password), linked;
 4. else refused, with a page saying to sign in locally first and link the account from there.
 
@@ -83,6 +84,16 @@ class SignedIn:
 
 def callback_path(name: str) -> str:
     return f"/login/federated/{name}/callback"
+
+
+ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def same_address(local: str, upstream: str) -> bool:
+    """Whether two addresses are one mailbox for linking: equal but for the case of ASCII letters. Sign-in names
+    compare NFKC-folded (``identifier_key``), but ``straße@`` and ``strasse@`` (or ``faß.example`` and
+    ``fass.example``, RFC 5892) are different mailboxes: the upstream verified only the one it names."""
+    return local.strip().translate(ASCII_LOWER) == upstream.strip().translate(ASCII_LOWER)
 
 
 def session_amr(upstream: tuple[str, ...]) -> tuple[str, ...]:
@@ -203,7 +214,7 @@ class FederatedSignIns:
         if not (provider.link_verified_email and identity.email_verified and identity.email):
             return None
         user = self.users.by_email(s, identity.email)
-        if user is None or user.email_verified_at is None:
+        if user is None or user.email_verified_at is None or not same_address(user.email, identity.email):
             return None
         return user
 
