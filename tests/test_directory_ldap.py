@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import secrets
 import socket
+import subprocess
 import threading
 import time
 
 import pytest
 
 from support import Browser, api_for, free_port, unique
-from support.slapd import GROUPS, PEOPLE, READER_DN, READER_PASSWORD, Slapd, missing
+from support.slapd import GROUPS, PEOPLE, READER_DN, READER_PASSWORD, ROOT_DN, ROOT_PASSWORD, Slapd, missing
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=missing() or "")
 
@@ -116,12 +117,14 @@ def test_an_empty_password_is_never_tried_rfc4513_5_1_2(srv, directory, corp):
 
 
 def test_filter_metacharacters_in_the_username_are_escaped_rfc4515_3(srv, directory, corp):
-    """``*)(uid=*`` or a wildcard cannot widen the search to someone else's entry, even with their password."""
+    """``*)(uid=*``, a wildcard (typed, or as the escape ``\\2a``) or NUL cannot widen the search to someone else's
+    entry, even with their password; nor does a DN typed as the username (RFC 4514: it is never made into one)."""
     _, uid, password = new_person(directory, "inj")
-    for typed in ("*)(uid=*", uid[:-3] + "*", "*", f"{uid})(|(uid=*"):
+    for typed in ("*)(uid=*", uid[:-3] + "*", "*", f"{uid})(|(uid=*", uid[:-3] + "\\2a", f"{uid}\x00",
+                  f"{uid}\x00)(uid=*", f"uid={uid},{PEOPLE}", f"{uid},ou=x+cn=y"):
         browser, r = sign_in(srv, typed, password)
-        assert r.status_code == 400 and FAILED in r.text, typed
-        assert "Traceback" not in r.text
+        assert r.status_code == 400 and (FAILED in r.text or "\x00" in typed), typed  # NUL: the form's own 400
+        assert "Traceback" not in r.text and "session" not in browser.session.cookies.get_dict()
     assert api_for(srv, "admin").ok("GET", "/users", params={"filter": uid})["data"] == []
 
 
@@ -146,6 +149,42 @@ def test_mapped_groups_are_joined_and_left_at_each_sign_in(srv, directory, corp,
     assert synced[0] == ("federation.group_left", groups["ops"]["name"])
     assert sorted(synced[1:]) == sorted([("federation.group_joined", groups["ops"]["name"]),
                                          ("federation.group_joined", groups["staff"]["name"])])
+
+
+def test_a_username_several_entries_have_is_refused_not_the_first_taken(srv, directory, corp):
+    """Two entries answer to the same ``uid``: the password is not tried against either (which of them would be
+    whose account depends on the server's order)."""
+    dn, uid, password = new_person(directory, "twin")
+    directory.add(f"dn: cn={uid}-other,{PEOPLE}\nobjectClass: inetOrgPerson\ncn: {uid}-other\nsn: Other\n"
+                  f"uid: {uid}\nmail: other-{uid}@corp.example\nuserPassword: {password}\n")
+    r = sign_in(srv, uid, password)[1]
+    assert r.status_code == 400 and FAILED in r.text
+    assert api_for(srv, "admin").ok("GET", "/users", params={"filter": uid})["data"] == []
+
+
+@pytest.mark.parametrize("how", ["deactivated", "deleted"])
+def test_an_account_an_administrator_turned_off_is_refused_though_the_directory_says_yes(srv, directory, corp, how):
+    _, uid, password = new_person(directory)
+    assert sign_in(srv, uid, password)[1].status_code == 303
+    admin = api_for(srv, "admin")
+    user_id = admin.ok("GET", "/users", params={"filter": uid})["data"][0]["id"]
+    if how == "deactivated":
+        admin.ok("PUT", f"/users/{user_id}", json={"status": "INACTIVE"})
+    else:
+        admin.ok("DELETE", f"/users/{user_id}", 204)
+    browser, r = sign_in(srv, uid, password)
+    assert r.status_code == 400 and "Your account here is deactivated." in r.text
+    assert "session" not in browser.session.cookies.get_dict()
+
+
+def test_a_directory_user_whose_entry_is_gone_no_longer_signs_in(srv, directory, corp):
+    dn, uid, password = new_person(directory)
+    assert sign_in(srv, uid, password)[1].status_code == 303
+    done = subprocess.run(["ldapdelete", "-x", "-H", directory.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD, dn],
+                          capture_output=True)
+    assert done.returncode == 0, done.stderr
+    r = sign_in(srv, uid, password)[1]
+    assert r.status_code == 400 and FAILED in r.text
 
 
 def test_a_local_account_with_the_directory_users_address_is_not_taken_over(srv, directory, corp):

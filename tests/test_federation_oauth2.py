@@ -247,3 +247,20 @@ def test_an_amr_of_other_things_than_names_is_no_500_rfc8176_2(downstream, app, 
     octocat(github, amr=[["pwd"], {"mfa": True}, "otp"])
     back = sign_in(downstream, app, name)[1]
     assert back.status_code == 303 and back.headers["Location"].startswith("/oauth/authorize?"), back.text[:300]
+
+
+def test_the_same_callback_twice_signs_in_once_rfc6749_10_5(downstream, app, github):
+    """A replayed callback (the very request again, its round trip's cookie included, as from a proxy's log or a
+    browser's history): the round trip is taken once, so the second is refused and starts no session."""
+    name = add_github(downstream, github)
+    octocat(github)
+    person = Person()
+    login, _, _ = start(person, downstream, app)
+    to_github = person.press(login, f"Sign in with {name}")
+    callback = person.get(to_github.headers["Location"])
+    assert callback.status_code == 302
+    url, cookies = callback.headers["Location"], person.http.cookies.copy()
+    first = requests.get(url, cookies=cookies, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert first.status_code == 303 and "authgate_session" in first.cookies, first.text[:300]
+    again = requests.get(url, cookies=cookies, allow_redirects=False, timeout=HTTP_TIMEOUT)
+    assert "was already used" in refusal(again)
