@@ -240,15 +240,6 @@ def test_a_userinfo_without_the_mapped_subject_signs_nobody_in(downstream, app, 
     assert "its answer has no subject of 1 to 255 characters (claim id)" in message, message
 
 
-def test_an_amr_of_other_things_than_names_is_no_500_rfc8176_2(downstream, app, github):
-    """A userinfo answer is any JSON object the upstream likes: ``amr`` members that are lists or objects are no
-    method names (RFC 8176 §2: strings), so they are left out and the person signs in with ``fed`` alone."""
-    name = add_github(downstream, github)
-    octocat(github, amr=[["pwd"], {"mfa": True}, "otp"])
-    back = sign_in(downstream, app, name)[1]
-    assert back.status_code == 303 and back.headers["Location"].startswith("/oauth/authorize?"), back.text[:300]
-
-
 def test_the_same_callback_twice_signs_in_once_rfc6749_10_5(downstream, app, github):
     """A replayed callback (the very request again, its round trip's cookie included, as from a proxy's log or a
     browser's history): the round trip is taken once, so the second is refused and starts no session."""
@@ -264,3 +255,18 @@ def test_the_same_callback_twice_signs_in_once_rfc6749_10_5(downstream, app, git
     assert first.status_code == 303 and "authgate_session" in first.cookies, first.text[:300]
     again = requests.get(url, cookies=cookies, allow_redirects=False, timeout=HTTP_TIMEOUT)
     assert "was already used" in refusal(again)
+
+
+def test_an_amr_in_a_userinfo_answer_is_no_way_around_the_second_factor_policy(downstream, app, github):
+    """``amr`` is what an OpenID Provider states in an ID token about how it authenticated the person (OpenID
+    Connect Core 1.0 §2, RFC 8176); a plain OAuth 2.0 userinfo answer is a profile, and an ``mfa`` in it (a field
+    the upstream, or its user, put there) must not stand for a second factor here."""
+    name = add_github(downstream, github)
+    octocat(github, amr=["mfa", "otp"])
+    downstream.commands.run_json("policy", "second-factor", "--require", "everyone")
+    try:
+        back = sign_in(downstream, app, name)[1]
+    finally:
+        downstream.commands.run_json("policy", "second-factor", "--require", "off")
+    assert back.status_code == 303 and urlsplit(back.headers["Location"]).path == "/login/enrol", back.text[:300]
+    assert "authgate_session" not in back.cookies and "authgate_pending" in back.cookies

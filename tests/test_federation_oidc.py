@@ -356,6 +356,19 @@ def test_a_wrong_answer_from_the_upstream_is_refused(downstream, stub, stub_prov
     assert "authgate_session" not in page.cookies
 
 
+def test_an_id_token_amr_of_other_things_than_names_is_no_500_rfc8176_2(downstream, stub, stub_provider, app, fault):
+    """``amr`` members that are lists or objects are no method names (RFC 8176 §2: strings): left out, and the
+    registered ``otp`` among them kept; no 500."""
+    who = unique("odd-amr")
+    stub.claims = {"sub": who, "email": f"{who}@example.org", "preferred_username": who,
+                   "amr": [["pwd"], {"mfa": True}, "otp"]}
+    try:
+        answer = stub_sign_in(downstream, stub, stub_provider, app)
+    finally:
+        stub.claims = {}
+    assert answer.status_code == 303 and answer.headers["Location"].startswith("/oauth/authorize?"), answer.text[:500]
+
+
 def test_a_provider_is_no_way_around_the_second_factor_policy(downstream, upstream, app):
     """An administrator the policy requires a second factor of, signing in through a provider that reported no
     mfa, goes on to set one up (the enrolment page), exactly as after a password; no session yet."""

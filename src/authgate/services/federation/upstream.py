@@ -145,7 +145,7 @@ class Upstream:
         merged = {**extra, **claims}
         verified_by = claims if _claim(claims, provider.claim("email")) is not None else extra
         subject = _claim(merged, provider.claim("subject")) if "subject" in provider.claims else claims["sub"]
-        return _identity(provider, merged, verified_by, subject)
+        return _identity(provider, merged, verified_by, subject, claims.get("amr"))
 
     def _finish_oauth2(self, provider: ProviderView, redirect_uri: str, code: str, iss: str | None,
                        verifier: str) -> Identity:
@@ -163,7 +163,7 @@ class Upstream:
             raise UpstreamRefused(f"its userinfo URL could not be read: {why}") from None
         if status != 200:
             raise UpstreamRefused(f"its userinfo URL refused the access token (HTTP {status})")
-        return _identity(provider, answer, answer, _claim(answer, provider.claim("subject")))
+        return _identity(provider, answer, answer, _claim(answer, provider.claim("subject")), None)
 
     def _redeem(self, provider: ProviderView, document: dict, redirect_uri: str, code: str, verifier: str,
                 id_token: bool = True) -> dict:
@@ -302,13 +302,15 @@ def _groups(value) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(g.strip() for g in value[:MAX_GROUPS] if isinstance(g, str) and g.strip()))
 
 
-def _identity(provider: ProviderView, claims: dict, verified_by: dict, subject) -> Identity:
-    """The identity the mapped claims give; ``UpstreamRefused`` without a usable subject."""
+def _identity(provider: ProviderView, claims: dict, verified_by: dict, subject, amr) -> Identity:
+    """The identity the mapped claims give; ``UpstreamRefused`` without a usable subject. ``amr``: the validated ID
+    token's only (Core §2: the provider's statement about the authentication); a UserInfo or plain OAuth 2.0 profile
+    answer says nothing of how the person signed in, so its ``amr`` never counts (an ``mfa`` there would skip the
+    second step here)."""
     if isinstance(subject, int) and not isinstance(subject, bool):
         subject = str(subject)
     if not isinstance(subject, str) or not subject or len(subject) > 255:
         raise UpstreamRefused(f"its answer has no subject of 1 to 255 characters (claim {provider.claim('subject')})")
-    amr = claims.get("amr")
     methods = tuple(dict.fromkeys(m for m in amr if isinstance(m, str) and m in AMR_VALUES)) \
         if isinstance(amr, list) else ()
     email = _text(_claim(claims, provider.claim("email"))) or None
