@@ -346,14 +346,39 @@ def test_the_stub_provider_signs_in_when_nothing_is_wrong(downstream, stub, stub
     ("nonce", "its ID token was refused"),
     ("expired", "it has expired (exp)"),
     ("unknown_key", "signature does not verify with its published keys"),
+    ("no_iss_parameter", "lacks the iss parameter its provider promises (RFC 9207)"),
+    ("token_not_json", "its token endpoint could not be reached"),
+    ("no_id_token", "its token endpoint answered without an ID token"),
 ], ids=["wrong_iss_core_3_1_3_7", "wrong_iss_parameter_rfc9207_2_4", "bad_nonce_core_3_1_3_7",
-        "expired_core_3_1_3_7", "unknown_key_core_3_1_3_7"])
+        "expired_core_3_1_3_7", "unknown_key_core_3_1_3_7", "promised_iss_missing_rfc9207_2_4",
+        "token_response_not_json_rfc6749_5_1", "no_id_token_core_3_1_3_3"])
 def test_a_wrong_answer_from_the_upstream_is_refused(downstream, stub, stub_provider, app, fault, what, expected):
     stub.fault = what
     page = stub_sign_in(downstream, stub, stub_provider, app)
     message = refusal(page)
     assert message.startswith(f"Signing in with {stub_provider} did not work") and expected in message, message
     assert "authgate_session" not in page.cookies
+
+
+def test_the_same_sub_at_two_providers_is_two_people_core_2(downstream, stub, app, fault):
+    """OpenID Connect Core 1.0 §2: ``sub`` is unique only within its issuer; a link is keyed by provider and ``sub``,
+    so a second provider answering with someone's ``sub`` signs in as nobody of the first."""
+    first = add_provider(downstream, stub.issuer, "downstream-at-stub", "stub-secret", "--jit")
+    second = add_provider(downstream, stub.issuer, "second-at-stub", "stub-secret", "--jit")
+    shared, signed_in = unique("sub"), []
+    for name in (first, second):
+        who = unique("same-sub")
+        stub.claims = {"sub": shared, "email": f"{who}@example.org", "preferred_username": who}
+        try:
+            person, verifier = Person(), secrets.token_urlsafe(48)
+            login, params = start_downstream_authorization(person, downstream, app, verifier)
+            page = person.follow(person.get(person.press(login, f"Sign in with {name}").headers["Location"]))
+            signed_in.append(me(downstream, finish_downstream(person, downstream, app, params, page,
+                                                              verifier)["access_token"])["username"])
+        finally:
+            stub.claims = {}
+        assert signed_in[-1] == who
+    assert signed_in[0] != signed_in[1]
 
 
 def test_an_id_token_amr_of_other_things_than_names_is_no_500_rfc8176_2(downstream, stub, stub_provider, app, fault):

@@ -1,5 +1,6 @@
 """A small OpenID Provider on loopback that the federation tests control: it signs ID tokens with a key the test
-chooses and can get one thing wrong on purpose (the issuer, the nonce, the expiry, the key), so that authgate's
+chooses and can get one thing wrong on purpose (the issuer, the nonce, the expiry, the key, the ``iss`` parameter its metadata
+promises, the token response), so that authgate's
 refusals are shown against a real HTTP peer. It is a test peer speaking the protocol, not a stand-in for authgate
 (the upstream authgate of ``test_federation_oidc.py`` is the real one)."""
 
@@ -46,6 +47,10 @@ class OidcStub:
                 pending = owner.codes.pop(form.get("code", ""), None)
                 if pending is None:
                     return self._json({"error": "invalid_grant"}, 400)
+                if owner.fault == "token_not_json":
+                    return self._send(b"<html>Bad Gateway</html>", "text/html", 502)
+                if owner.fault == "no_id_token":
+                    return self._json({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer"})
                 self._json({"access_token": secrets.token_urlsafe(16), "token_type": "Bearer", "expires_in": 60,
                             "id_token": owner.id_token(pending)})
 
@@ -55,6 +60,8 @@ class OidcStub:
                 self.codes_put(code, q)
                 answer = {"code": code, "state": q["state"],
                           "iss": "http://evil.example" if owner.fault == "iss_parameter" else owner.issuer}
+                if owner.fault == "no_iss_parameter":
+                    del answer["iss"]
                 self.send_response(302)
                 self.send_header("Location", q["redirect_uri"] + "?" + urlencode(answer))
                 self.send_header("Content-Length", "0")
@@ -64,9 +71,11 @@ class OidcStub:
                 owner.codes[code] = q
 
             def _json(self, document, status=200):
-                body = json.dumps(document).encode()
+                self._send(json.dumps(document).encode(), "application/json", status)
+
+            def _send(self, body: bytes, content_type: str, status: int):
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Cache-Control", "no-store")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
