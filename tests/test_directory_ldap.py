@@ -88,6 +88,7 @@ def test_a_directory_user_signs_in_with_the_form_and_is_created_just_in_time(srv
     dn, uid, password = new_person(directory)
     browser, r = sign_in(srv, uid, password)
     assert r.status_code == 303 and r.headers["location"] == "/", r.text[:500]
+    assert "authgate_session" in browser.session.cookies.get_dict()  # what the refusals below look for
     home = browser.get("/")
     assert home.status_code == 200 and uid in home.text
     users = api_for(srv, "admin").ok("GET", "/users", params={"filter": uid})["data"]
@@ -103,7 +104,8 @@ def test_a_wrong_directory_password_is_refused_and_counts_towards_the_lockout(sr
     _, uid, password = new_person(directory)
     for _ in range(LOCKOUT):
         browser, r = sign_in(srv, uid, "wrong-" + secrets.token_hex(4))
-        assert r.status_code == 400 and FAILED in r.text and "session" not in browser.session.cookies.get_dict()
+        assert r.status_code == 400 and FAILED in r.text
+        assert "authgate_session" not in browser.session.cookies.get_dict()
     locked = sign_in(srv, uid, password)[1]
     assert locked.status_code == 429 and "locked" in locked.text
 
@@ -124,7 +126,7 @@ def test_filter_metacharacters_in_the_username_are_escaped_rfc4515_3(srv, direct
                   f"{uid}\x00)(uid=*", f"uid={uid},{PEOPLE}", f"{uid},ou=x+cn=y"):
         browser, r = sign_in(srv, typed, password)
         assert r.status_code == 400 and (FAILED in r.text or "\x00" in typed), typed  # NUL: the form's own 400
-        assert "Traceback" not in r.text and "session" not in browser.session.cookies.get_dict()
+        assert "Traceback" not in r.text and "authgate_session" not in browser.session.cookies.get_dict()
     assert api_for(srv, "admin").ok("GET", "/users", params={"filter": uid})["data"] == []
 
 
@@ -174,7 +176,7 @@ def test_an_account_an_administrator_turned_off_is_refused_though_the_directory_
         admin.ok("DELETE", f"/users/{user_id}", 204)
     browser, r = sign_in(srv, uid, password)
     assert r.status_code == 400 and "Your account here is deactivated." in r.text
-    assert "session" not in browser.session.cookies.get_dict()
+    assert "authgate_session" not in browser.session.cookies.get_dict()
 
 
 def test_a_directory_user_whose_entry_is_gone_no_longer_signs_in(srv, directory, corp):
@@ -187,6 +189,28 @@ def test_a_directory_user_whose_entry_is_gone_no_longer_signs_in(srv, directory,
     assert r.status_code == 400 and FAILED in r.text
 
 
+def test_a_new_entry_at_a_former_users_dn_does_not_get_their_account(server_factory, tmp_path):
+    """A DN is no identity: Bob leaves, ``uid=bob`` is deleted, and the next Bob hired gets the same DN. Linked by
+    DN, the new Bob would sign in to the old Bob's account (its groups, tokens, data). Without ``entryUUID`` (RFC
+    4530) nor any other stable id, the directory's users are refused, never linked by DN."""
+    bare = Slapd(tmp_path, hidden=("entryUUID",)).start()
+    try:
+        lonely = server_factory({"AUTHGATE_SECRET_KEY": SECRET_KEY})
+        add_directory(lonely, bare.url)
+        uid = unique("bob")
+        dn = bare.add_user(uid, "first-bob-pw-1", f"{uid}@corp.example")
+        first = sign_in(lonely, uid, "first-bob-pw-1")[1]
+        done = subprocess.run(["ldapdelete", "-x", "-H", bare.url, "-D", ROOT_DN, "-w", ROOT_PASSWORD, dn],
+                              capture_output=True)
+        assert done.returncode == 0, done.stderr
+        bare.add_user(uid, "second-bob-pw-2", f"{uid}.two@corp.example")
+        browser, second = sign_in(lonely, uid, "second-bob-pw-2")
+        assert "authgate_session" not in browser.session.cookies.get_dict(), (first.status_code, second.status_code)
+        assert second.status_code in (400, 503) and "Traceback" not in second.text
+    finally:
+        bare.stop()
+
+
 def test_a_local_account_with_the_directory_users_address_is_not_taken_over(srv, directory, corp):
     """The federation rules: no link by an address unless the directory links by email (it does not here), so a
     first sign-in whose address is a local account's is refused, with a plain page, and signs nobody in."""
@@ -194,7 +218,8 @@ def test_a_local_account_with_the_directory_users_address_is_not_taken_over(srv,
     uid = unique("dup")
     directory.add_user(uid, "dup-pw-123456", local.email)
     browser, r = sign_in(srv, uid, "dup-pw-123456")
-    assert r.status_code == 400 and local.email in r.text and "session" not in browser.session.cookies.get_dict()
+    assert r.status_code == 400 and local.email in r.text
+    assert "authgate_session" not in browser.session.cookies.get_dict()
 
 
 def test_the_bind_password_is_sealed_at_rest_and_never_shown(srv, corp):

@@ -32,8 +32,11 @@ def missing() -> str | None:
 
 
 class Slapd:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, hidden: tuple[str, ...] = ()):
+        """``hidden``: attributes nobody may read (``entryUUID``: a directory whose entries have no id of that name,
+        as Active Directory's)."""
         self.workdir = workdir
+        self.hidden = hidden
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -49,6 +52,7 @@ class Slapd:
             "database mdb", f'suffix "{SUFFIX}"', f'rootdn "{ROOT_DN}"', f"rootpw {ROOT_PASSWORD}",
             f"directory {data}", "maxsize 10485760",
             "access to attrs=userPassword by self write by anonymous auth by * none",
+            *(f"access to attrs={name} by * none" for name in self.hidden),
             f'access to * by dn.exact="{READER_DN}" read by self read by * none', ""]))
         self.log = open(self.workdir / "slapd.log", "wb")
         self.process = subprocess.Popen([SLAPD, "-f", str(conf), "-h", self.url + "/", "-d", "0"],

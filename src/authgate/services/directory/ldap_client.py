@@ -3,9 +3,11 @@
 ``verify`` binds as the service account, searches the user with the typed username escaped into the filter
 (RFC 4515 §3: ``*`` ``(`` ``)`` ``\\`` and NUL cannot change the filter), then binds as the DN found with the typed
 password (RFC 4513 §5.1.2: a simple bind with an empty password is an unauthenticated bind, which succeeds: an empty
-password is never sent), then reads the user's groups with the service account. A search that finds no entry or
-more than one is a wrong password, as a refused bind is. A directory that cannot be reached or answers with an
-error is ``Unreachable``: its reason goes to the audit log, the person sees a plain sentence.
+password is never sent), then reads the user's groups with the service account. An entry is linked by its stable
+id (``STABLE_IDS``), never by its DN, which a later entry may have: a directory without one is ``Unreachable``. A
+search that finds no entry or more than one is a wrong password, as a refused bind is. A directory that cannot be
+reached or answers with an error is ``Unreachable``: its reason goes to the audit log, the person sees a plain
+sentence.
 
 Every step waits at most ``TIMEOUT_SECONDS``. The connection is opened asynchronously (``OPT_CONNECT_ASYNC``):
 libldap's blocking connect does an ldaps:// TLS handshake that ignores the network timeout (with GnuTLS it spins
@@ -13,18 +15,24 @@ on a server that accepts and never answers), while the asynchronous one waits fo
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from authgate.services.directory.settings import DirectoryView
 
 TIMEOUT_SECONDS = 5
-USER_ATTRIBUTES = ["entryUUID", "uid", "mail", "givenName", "sn"]
+STABLE_IDS = ("entryUUID", "objectGUID", "nsUniqueId", "GUID")
+"""An entry's id that outlives renames and is never given to another entry: RFC 4530's, Active Directory's, 389 DS's
+(and FreeIPA's), eDirectory's. A DN is none of these: the next person hired gets a former one's."""
+USER_ATTRIBUTES = [*STABLE_IDS, "uid", "mail", "givenName", "sn"]
+NO_STABLE_ID = ("its entries have no stable id to link them by (entryUUID, objectGUID, nsUniqueId or GUID) "
+                "readable by the service account")
 
 
 @dataclass(frozen=True)
 class DirectoryUser:
-    """The entry the password was right for: ``subject`` is its ``entryUUID`` (RFC 4530: stable when the entry is
-    renamed or moved), its DN when the directory has none."""
+    """The entry the password was right for: ``subject`` is its stable id (``STABLE_IDS``: the first it has, binary
+    ones as a UUID), never its DN."""
 
     dn: str
     subject: str
@@ -44,6 +52,20 @@ def _first(entry: dict, name: str) -> str | None:
     for key, values in entry.items():
         if key.lower() == name.lower() and values:
             return values[0].decode("utf-8", "replace")
+    return None
+
+
+def _stable_id(entry: dict) -> str | None:
+    for name in STABLE_IDS:
+        for key, values in entry.items():
+            if key.lower() == name.lower() and values and values[0]:
+                raw = values[0]
+                if name == "objectGUID" and len(raw) == 16:
+                    return str(uuid.UUID(bytes_le=raw))
+                try:
+                    return raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    return raw.hex()
     return None
 
 
@@ -79,6 +101,9 @@ def verify(directory: DirectoryView, username: str, password: str) -> DirectoryU
         if len(found) != 1:
             return None
         dn, entry = found[0]
+        subject = _stable_id(entry)
+        if subject is None:
+            return Unreachable(NO_STABLE_ID)
         user = _connect(directory.url)
         try:
             user.simple_bind_s(dn, password)
@@ -94,7 +119,7 @@ def verify(directory: DirectoryView, username: str, password: str) -> DirectoryU
                                                      ["cn"], timeout=TIMEOUT_SECONDS):
                 if group_dn:
                     groups.update(v.decode("utf-8", "replace") for v in group.get("cn", ()))
-        return DirectoryUser(dn, _first(entry, "entryUUID") or dn, _first(entry, "uid") or username,
+        return DirectoryUser(dn, subject, _first(entry, "uid") or username,
                              _first(entry, "mail"), _first(entry, "givenName") or "", _first(entry, "sn") or "",
                              frozenset(groups))
     except ldap.INVALID_CREDENTIALS:
