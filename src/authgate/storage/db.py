@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from authgate.storage.group_commit import GroupCommit
 from authgate.storage.prepared_inserts import Deferred, defer
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -70,6 +71,7 @@ class Database:
             self._writer_turn = nullcontext()
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
+        self._group = GroupCommit(self._write_transaction)
 
     @contextmanager
     def session(self, write: bool = True) -> Iterator[Session]:
@@ -90,12 +92,17 @@ class Database:
         return defer(s)
 
     def write_deferred(self, deferred: Deferred) -> None:
-        """One write transaction for the inserts a session held back, on a plain connection: no ORM session
-        to set up for rows that are only appended. Committed when it returns."""
-        if not deferred:
-            return
+        """Write the inserts a session held back, on a plain connection (no ORM session to set up for rows
+        that are only appended), in a transaction shared with those of the requests that arrived while the
+        previous one committed (``storage/group_commit.py``). Committed when it returns; raises what
+        refused these rows (a guard's exception, a driver error), whatever happened to the others."""
+        if deferred:
+            self._group.write(deferred)
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator:
         with self._writer_turn, self._write_engine.begin() as connection:
-            deferred.execute(connection)
+            yield connection
 
     def listen(self, name: str, fn) -> None:
         """A session event (``after_commit``, ``before_flush``, ...) on every session this database makes."""
