@@ -3,7 +3,8 @@ arrive while another one's rows are being committed share the next transaction, 
 after its rows are written. Every token answered then works (introspection, RFC 7662 §2.2; bearer use,
 RFC 6750 §2.1) and has its audit row; when one request of a shared transaction is refused there (its client
 was given a new secret meanwhile, RFC 6749 §5.2 ``invalid_client``), the others are still answered with
-tokens that work, and the refused one records nothing. Run on SQLite and PostgreSQL.
+tokens that work, and the refused one records nothing. Run on SQLite and PostgreSQL (SQLite writes each
+request in its own transaction, which must answer the same).
 
 To gather a batch for certain the test holds the database's write for a moment (SQLite: ``BEGIN IMMEDIATE``
 on a connection of its own; PostgreSQL: a row lock on the first client), so the first request waits in its

@@ -208,8 +208,8 @@ class AuthorizationServer(AuthlibServer):
 
     def _inserting_token_response(self, db: Database, request: OAuthRequest, grant) -> Response:
         """A grant that only reads, then only inserts (``INSERTS_ONLY``): validated and answered in a read
-        transaction whose inserts are held back, then written in one short write transaction, shared with
-        concurrent requests' (``Database.write_deferred``), before the answer leaves; a refused request writes
+        transaction whose inserts are held back, then written in one short write transaction (on PostgreSQL
+        shared with concurrent requests': ``Database.write_deferred``) before the answer leaves; a refused request writes
         nothing."""
         with db.session(write=False) as s, bound(s):
             request.db = s

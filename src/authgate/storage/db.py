@@ -7,6 +7,9 @@ Within one process the writers also queue on a lock before ``BEGIN IMMEDIATE``: 
 handler waits by sleeping (1 ms, then longer, up to 100 ms a try), which under load left the lock
 free while dozens of threads slept, and put the token endpoint's p99 near a second. Between
 processes (``serve --workers N``) the busy timeout still arbitrates.
+
+On PostgreSQL, where each commit is a round trip and a WAL flush, the deferred inserts of concurrent token
+requests share one transaction and one commit (``storage/group_commit.py``).
 """
 
 from __future__ import annotations
@@ -65,13 +68,14 @@ class Database:
             self.engine = _sqlite_engine(url, "BEGIN", pool_size=SQLITE_READERS)
             self._write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size=2)
             self._writer_turn = threading.Lock()
+            self._group = None
         else:
             self.engine = self._write_engine = create_engine(url, pool_pre_ping=True, pool_size=pool_size,
                                                                   max_overflow=BURST_CONNECTIONS)
             self._writer_turn = nullcontext()
+            self._group = GroupCommit(self._write_transaction)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
-        self._group = GroupCommit(self._write_transaction)
 
     @contextmanager
     def session(self, write: bool = True) -> Iterator[Session]:
@@ -93,11 +97,18 @@ class Database:
 
     def write_deferred(self, deferred: Deferred) -> None:
         """Write the inserts a session held back, on a plain connection (no ORM session to set up for rows
-        that are only appended), in a transaction shared with those of the requests that arrived while the
-        previous one committed (``storage/group_commit.py``). Committed when it returns; raises what
-        refused these rows (a guard's exception, a driver error), whatever happened to the others."""
-        if deferred:
+        that are only appended). On PostgreSQL the transaction is shared with those of the requests that
+        arrived while the previous one committed (``storage/group_commit.py``); on SQLite, whose commit
+        is no round trip, each has its own (group commit measured no gain there: ``docs/performance.md``).
+        Committed when it returns; raises what refused these rows (a guard's exception, a driver error),
+        whatever happened to the others."""
+        if not deferred:
+            return
+        if self._group is not None:
             self._group.write(deferred)
+            return
+        with self._write_transaction() as connection:
+            deferred.execute(connection)
 
     @contextmanager
     def _write_transaction(self) -> Iterator:

@@ -1,5 +1,5 @@
 """Group commit: the deferred inserts of requests that arrive while a commit is in progress share the next
-transaction and its one COMMIT (``Database.write_deferred``).
+transaction and its one COMMIT (``Database.write_deferred``, on PostgreSQL).
 
 A request that finds no commit in progress leads at once: it takes every request waiting (at first, only
 itself), writes them and commits, and only then are they answered. Whoever arrives meanwhile waits; when

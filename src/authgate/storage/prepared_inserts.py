@@ -13,9 +13,9 @@ SQL text each time is also what makes it prepared there.
 
 A session may also hold its inserts back (``defer``): a request that only reads and then only inserts
 (the client credentials grant) runs in a read transaction, and its rows are written after it by
-``Database.write_deferred`` in one short write transaction without an ORM session, shared with the rows of
-the requests that arrived meanwhile (``storage/group_commit.py``); the token is answered only after that
-commit.
+``Database.write_deferred`` in one short write transaction without an ORM session (on PostgreSQL shared with
+the rows of the requests that arrived meanwhile: ``storage/group_commit.py``); the token is answered only
+after that commit.
 """
 
 from __future__ import annotations
