@@ -1,4 +1,4 @@
-"""The token endpoint answered on the plain ASGI path (``web/token_lane.py``) behaves as the FastAPI route it
+"""The token endpoint answered on the plain ASGI path (``web/oauth_lane.py``) behaves as the FastAPI route it
 stands in front of: the answer counted on ``/metrics`` under the route's template, form errors as OAuth JSON
 (RFC 6749 §5.2), the wrong method still the route's 405, the audit row with the caller's address. Guards: these
 held before the lane too. Real server over HTTP."""

@@ -33,7 +33,7 @@ from authgate.web.http.cors import Cors
 from authgate.web.pages.csrf import FormRejected
 from authgate.web.http.error_format import ErrorFormat, ErrorFormats
 from authgate.web.fast_lane import FastLane
-from authgate.web.token_lane import TOKEN_PATH, TokenLane
+from authgate.web.oauth_lane import LANE_PATHS, OAuthLane
 from authgate.web.http.headers import SecurityHeaders
 from authgate.web.http.no_nul import RefuseNul
 from authgate.web.http.observability import Observability, configure_logging
@@ -278,9 +278,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     formats = ErrorFormats(route for router in ROUTERS for route in router.routes)
     _install_error_handlers(app, formats)
     # Outermost last: (ProxyHeaders) -> Observability -> SecurityHeaders -> Cors -> FastLane -> BodyLimit -> RefuseNul
-    # -> AuditOrigin -> TokenLane -> routes.
-    token_route = next(route for route in flows.token_router.routes if getattr(route, "path", None) == TOKEN_PATH)
-    app.add_middleware(TokenLane, runtime=runtime, server=app.state.oauth, route=token_route,
+    # -> AuditOrigin -> OAuthLane -> routes.
+    lane_routes = {route.path: route for router in (flows.token_router, token_management.router)
+                   for route in router.routes if getattr(route, "path", None) in LANE_PATHS}
+    app.add_middleware(OAuthLane, runtime=runtime, server=app.state.oauth, routes=lane_routes,
                        handlers=app.exception_handlers)
     app.add_middleware(AuditOrigin)
     app.add_middleware(RefuseNul, formats=formats)

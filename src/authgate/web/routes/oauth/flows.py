@@ -18,11 +18,11 @@ from authgate.oauth.requests import OAuthRequest
 from authgate.services.applications.metadata_documents import DocumentRefused
 from authgate.services.credentials import scopes as scope_rules
 from authgate.web.http.error_format import ErrorFormat
-from authgate.web import token_lane
+from authgate.web import oauth_lane
 from authgate.web.http.plain_errors import in_words
 from authgate.web.pages.cookies import SESSION_COOKIE, read_cookie
 from authgate.web.pages.csrf import checked_form, session_binding
-from authgate.web.pages.forms import BadForm, client_ip, query_pairs, read_form
+from authgate.web.pages.forms import query_pairs
 from authgate.web.pages.pending import to_pending
 from authgate.web.pages.templates import error_page, page, render, signed_in_state
 from authgate.web.pages.visitor import optional_visitor, visitor_of
@@ -46,15 +46,8 @@ def _document_refusal(runtime, client_id: str | None) -> str | None:
 
 @token_router.post(PATHS["token_endpoint"])
 async def token(request: Request) -> Response:
-    """What ``web/token_lane.py`` answers ahead of the router; reached only where the lane is not installed."""
-    try:
-        form = await read_form(request)
-    except BadForm as error:
-        return token_lane.refusal(str(error))
-    runtime, server = request.app.state.runtime, request.app.state.oauth
-    status, body, headers = await token_lane.run_in_threadpool(token_lane.exchange, runtime, server, request.headers,
-                                                               form, client_ip(request))
-    return token_lane.answered(form, status, body, headers)
+    """What ``web/oauth_lane.py`` answers ahead of the router; reached only where the lane is not installed."""
+    return await oauth_lane.route_answer(request, PATHS["token_endpoint"])
 
 
 def _authorize_error(request: Request, error: OAuth2Error, who) -> Response:
