@@ -84,8 +84,7 @@ async def endpoint_answer(name: str, runtime, server, headers, form: list[tuple[
                           ip: str | None) -> Response:
     """The response of one of ``ENDPOINTS``; introspection is first tried from memory, on the event loop."""
     if name == "introspection":
-        remembered = answer_from_memory(runtime, _oauth_request(None, runtime, PATHS["introspection_endpoint"],
-                                                                headers, form, ip))
+        remembered = answer_from_memory(runtime, headers, form)
         if remembered is not None:
             return oauth_json(*remembered)
     return oauth_json(*await run_in_threadpool(_endpoint_response, name, runtime, server, headers, form, ip))

@@ -19,23 +19,26 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as AuthlibIntrospection
 from authgate.oauth.clients.client_auth import basic_credentials
 from authgate.oauth.context import current_db
 from authgate.oauth.models import OAuthPresentedToken
-from authgate.oauth.requests import OAuthRequest
+from authgate.oauth.requests import ParamsPayload
 from authgate.services.credentials.token_lookup import INACTIVE
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 
-def answer_from_memory(runtime, request: OAuthRequest) -> tuple[int, dict, list] | None:
-    """The introspection response (RFC 7662 §2.2) when memory alone gives it, else None."""
-    if request.payload.repeated():
+def answer_from_memory(runtime, headers, form: list[tuple[str, str]]) -> tuple[int, dict, list] | None:
+    """The introspection response (RFC 7662 §2.2) to a request with these headers and form when memory alone
+    gives it, else None."""
+    payload = ParamsPayload(form)
+    if payload.repeated():
         return None
     try:
-        client_id, secret = basic_credentials(request.headers)
+        client_id, secret = basic_credentials(headers)
     except InvalidClientError:
         return None
+    fields = payload.data
     if client_id is None:
-        client_id, secret = request.form.get("client_id"), request.form.get("client_secret")
-    token = request.form.get("token")
+        client_id, secret = fields.get("client_id"), fields.get("client_secret")
+    token = fields.get("token")
     if not (client_id and secret and token):
         return None
     client = runtime.clients.remembered(client_id)
