@@ -15,6 +15,7 @@ from support import Browser, authorization_params, eventually, password_grant, p
 from support.registration import register
 from test_second_factor_totp import enrol, password_step, second_step
 from test_second_factor_totp import signed_in as totp_signed_in
+from test_passkeys_webauthn import csrf_of
 from test_ui_shown_once import make_token
 
 TTL = {"AUTHGATE_AUTH_CODE_TTL": "1", "AUTHGATE_ACCESS_TOKEN_TTL": "1", "AUTHGATE_REFRESH_TOKEN_TTL": "1",
@@ -163,3 +164,28 @@ def test_every_expiry_the_purge_deletes_by_is_indexed(server):
     finally:
         engine.dispose()
     assert unindexed == [], unindexed
+
+
+def test_purge_deletes_expired_passkey_challenges_webauthn_13_4_3(server_factory):
+    """Every passkey ceremony stores its challenge (W3C WebAuthn §13.4.3: random, used once), also for a visitor
+    nobody knows yet (``/login/passkey/options``). Past AUTHGATE_WEBAUTHN_CHALLENGE_SECONDS the purge deletes
+    the unused ones (until then only the next challenge made dropped them); it keeps a challenge still good."""
+    srv = server_factory({"AUTHGATE_WEBAUTHN_CHALLENGE_SECONDS": "2", "AUTHGATE_PURGE_INTERVAL": "0",
+                          "AUTHGATE_LIMIT_LOGIN_PER_IP": "10000/300"}, host="localhost")
+    visitor = Browser(srv)
+    token = csrf_of(visitor.get("/login"), "/login")
+
+    def challenge() -> dict:
+        r = visitor.post("/login/passkey/options", data={"csrf_token": token})
+        assert r.status_code == 200, r.text[:300]
+        return r.json()
+
+    assert challenge()["timeout"] == 2000 and challenge()["challenge"]
+    assert rows(srv, "webauthn_challenges") == 2
+    time.sleep(2.5)
+    assert purge(srv)["webauthn_challenges"] == 2
+    assert rows(srv, "webauthn_challenges") == 0
+
+    challenge()
+    assert purge(srv)["webauthn_challenges"] == 0
+    assert rows(srv, "webauthn_challenges") == 1

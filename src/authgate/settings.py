@@ -241,6 +241,7 @@ class Settings:
     session_ttl: int
     shown_once_seconds: int
     pending_sign_in_seconds: int
+    webauthn_challenge_seconds: int
     database_pool_size: int
     redis_url: str | None
     redis_prefix: str
@@ -366,6 +367,7 @@ def load(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> Settings:
         session_ttl=_int("AUTHGATE_SESSION_TTL", 8 * 3600),
         shown_once_seconds=_int("AUTHGATE_SHOWN_ONCE_SECONDS", 300),
         pending_sign_in_seconds=_int("AUTHGATE_PENDING_SIGN_IN_SECONDS", 300),
+        webauthn_challenge_seconds=_int("AUTHGATE_WEBAUTHN_CHALLENGE_SECONDS", 300),
         database_pool_size=_int("AUTHGATE_DATABASE_POOL_SIZE", 10),
         redis_url=os.environ.get("AUTHGATE_REDIS_URL") or None,
         redis_prefix=os.environ.get("AUTHGATE_REDIS_PREFIX") or "authgate:",

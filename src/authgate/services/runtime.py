@@ -463,7 +463,8 @@ class Runtime:
         from authgate.services.accounts.factors.passkeys import PasskeyService
         from authgate.storage.repositories.passkeys import SqlPasskeyStore
 
-        return PasskeyService(SqlPasskeyStore(), self.hasher, self.users, self.settings.issuer)
+        return PasskeyService(SqlPasskeyStore(), self.hasher, self.users, self.settings.issuer,
+                              self.settings.webauthn_challenge_seconds)
 
     @_built
     def factors(self) -> FactorService:

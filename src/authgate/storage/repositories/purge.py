@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from authgate.storage.models import (
     AccessToken, AccountLink, AuthorizationCode, DeviceCode, FederatedSignIn, InitialAccessToken, PendingSignIn,
-    PersonalAccessToken, PushedAuthorizationRequest, RefreshToken, RevocationEvent, ShownOnceSlot, TokenFamily, WebSession,
+    PersonalAccessToken, PushedAuthorizationRequest, RefreshToken, RevocationEvent, ShownOnceSlot, TokenFamily,
+    WebAuthnChallenge, WebSession,
 )
 
 FAMILY_GRACE = timedelta(hours=1)
@@ -45,6 +46,7 @@ _TARGETS = {
         InitialAccessToken.expires_at < now,
         and_(InitialAccessToken.uses_allowed.is_not(None), InitialAccessToken.uses >= InitialAccessToken.uses_allowed))),
     "pushed_requests": lambda now, _: (PushedAuthorizationRequest.id, PushedAuthorizationRequest.expires_at < now),
+    "webauthn_challenges": lambda now, _: (WebAuthnChallenge.id, WebAuthnChallenge.expires_at < now),
     "revocation_events": lambda _, events_before: (RevocationEvent.id, RevocationEvent.created_at < events_before),
 }
 

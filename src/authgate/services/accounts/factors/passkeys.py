@@ -3,8 +3,8 @@ assertion, for a sign-in by passkey alone or as the second step after a password
 
 The Relying Party is the issuer: its host is the RP ID (§5.1.2, an IP address is no valid RP ID, so the default
 development issuer is ``http://localhost:8000``), its origin the only origin accepted (§7.1 step 9, §7.2 step 13).
-Every ceremony's challenge is random (32 bytes), made here and stored by keyed hash for ``CHALLENGE_TTL`` seconds
-with its purpose and, when the ceremony is for a known user, that user; the response's challenge is looked up and
+Every ceremony's challenge is random (32 bytes), made here and stored by keyed hash for ``AUTHGATE_WEBAUTHN_CHALLENGE_SECONDS``
+(then purged) with its purpose and, when the ceremony is for a known user, that user; the response's challenge is looked up and
 deleted in one step, so each one works once and only for the ceremony and user it was made for.
 
 Credentials are discoverable (``residentKey: required``) so that a passkey alone names its user (its user handle,
@@ -46,7 +46,6 @@ from authgate.storage.types import utcnow
 
 PASSKEY = "passkey"
 RP_NAME = "authgate"
-CHALLENGE_TTL = 300
 TIMEOUT_MS = 120_000
 NAME_LENGTH = 64
 MAX_CREDENTIAL_JSON = 64 * 1024
@@ -89,13 +88,16 @@ def _name(raw: str) -> str:
 
 
 class PasskeyService:
-    def __init__(self, store: PasskeyStore, hasher: SecretHasher, users: UserService, issuer: str):
+    def __init__(self, store: PasskeyStore, hasher: SecretHasher, users: UserService, issuer: str,
+                 challenge_seconds: int = 300):
         parts = urlsplit(issuer)
         self.rp_id = parts.hostname or ""
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.store = store
         self.hasher = hasher
         self.users = users
+        self.challenge_seconds = challenge_seconds
+        self.timeout_ms = min(TIMEOUT_MS, challenge_seconds * 1000)
 
     # -- the account page -------------------------------------------------------------------------------------
 
@@ -136,7 +138,7 @@ class PasskeyService:
             rp_id=self.rp_id, rp_name=RP_NAME, user_name=user.username,
             user_id=_bytes(self._handle(user.id)), user_display_name=" ".join(filter(None, (user.firstname, user.lastname)))
             or user.username,
-            challenge=self._new_challenge(s, purpose, user.id, bound), timeout=TIMEOUT_MS,
+            challenge=self._new_challenge(s, purpose, user.id, bound), timeout=self.timeout_ms,
             authenticator_selection=AuthenticatorSelectionCriteria(
                 resident_key=ResidentKeyRequirement.REQUIRED, require_resident_key=True,
                 user_verification=UserVerificationRequirement.REQUIRED),
@@ -221,13 +223,13 @@ class PasskeyService:
         """Options for a sign-in by passkey alone (§5.5): no credentials listed, the authenticator offers its
         discoverable ones for this RP; user verification required."""
         return options_to_json(generate_authentication_options(
-            rp_id=self.rp_id, challenge=self._new_challenge(s, SIGN_IN, None), timeout=TIMEOUT_MS,
+            rp_id=self.rp_id, challenge=self._new_challenge(s, SIGN_IN, None), timeout=self.timeout_ms,
             user_verification=UserVerificationRequirement.REQUIRED))
 
     def second_step_options(self, s: Session, user: User) -> str:
         """Options for the second step after ``user``'s password: their passkeys listed, presence enough."""
         return options_to_json(generate_authentication_options(
-            rp_id=self.rp_id, challenge=self._new_challenge(s, SECOND_STEP, user.id), timeout=TIMEOUT_MS,
+            rp_id=self.rp_id, challenge=self._new_challenge(s, SECOND_STEP, user.id), timeout=self.timeout_ms,
             allow_credentials=[self._descriptor(p) for p in self.store.of_user(s, user.id)],
             user_verification=UserVerificationRequirement.PREFERRED))
 
@@ -293,7 +295,7 @@ class PasskeyService:
         challenge = secrets.token_bytes(32)
         now = utcnow()
         self.store.add_challenge(s, self._challenge_hash(challenge, bound), purpose, user_id,
-                                 now + timedelta(seconds=CHALLENGE_TTL), now)
+                                 now + timedelta(seconds=self.challenge_seconds), now)
         return challenge
 
     def _challenge_hash(self, challenge: bytes, bound: str = "") -> str:
