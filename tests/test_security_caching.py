@@ -6,6 +6,7 @@ token, a new client's secret, a regenerated secret — and, by default, every ot
 from __future__ import annotations
 
 import pytest
+import requests
 
 from support import Api, assert_no_store, unique, user_via_api
 
@@ -45,3 +46,12 @@ def test_an_unauthenticated_api_answer_is_no_store(server):
     r = Api(server, "not-a-token").get("/users")
     assert r.status_code == 401
     assert_no_store(r)
+
+
+@pytest.mark.parametrize("path", ["/api/1.0", "/api/1.0?page=1", "/api/1.0/"])
+def test_the_bare_api_root_is_no_store_too(server, admin, path):
+    """``/api/1.0`` itself, with no path after it, is the API as much as what is under it (RFC 9111 §5.2.2.5)."""
+    for headers in ({"Authorization": f"Bearer {admin.token}"}, {}):
+        r = requests.get(server.url(path), headers=headers, timeout=10)
+        assert r.status_code == 404 and r.json() == {"error": "Not Found"}, r.text[:300]
+        assert_no_store(r)

@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
-PRIVATE_PREFIXES = ("/api/1.0/",)
+API = "/api/1.0"
 
 
 class SecurityHeaders:
@@ -23,7 +23,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        private = scope["path"].startswith(PRIVATE_PREFIXES)
+        path = scope["path"]
+        private = path == API or path.startswith(API + "/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
