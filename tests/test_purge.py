@@ -170,7 +170,7 @@ def test_purge_deletes_expired_passkey_challenges_webauthn_13_4_3(server_factory
     """Every passkey ceremony stores its challenge (W3C WebAuthn §13.4.3: random, used once), also for a visitor
     nobody knows yet (``/login/passkey/options``). Past AUTHGATE_WEBAUTHN_CHALLENGE_SECONDS the purge deletes
     the unused ones (until then only the next challenge made dropped them); it keeps a challenge still good."""
-    srv = server_factory({"AUTHGATE_WEBAUTHN_CHALLENGE_SECONDS": "2", "AUTHGATE_PURGE_INTERVAL": "0",
+    srv = server_factory({"AUTHGATE_WEBAUTHN_CHALLENGE_SECONDS": str(WAIT), "AUTHGATE_PURGE_INTERVAL": "0",
                           "AUTHGATE_LIMIT_LOGIN_PER_IP": "10000/300"}, host="localhost")
     visitor = Browser(srv)
     token = csrf_of(visitor.get("/login"), "/login")
@@ -180,9 +180,9 @@ def test_purge_deletes_expired_passkey_challenges_webauthn_13_4_3(server_factory
         assert r.status_code == 200, r.text[:300]
         return r.json()
 
-    assert challenge()["timeout"] == 2000 and challenge()["challenge"]
+    assert challenge()["timeout"] == WAIT * 1000 and challenge()["challenge"]
     assert rows(srv, "webauthn_challenges") == 2
-    time.sleep(2.5)
+    time.sleep(WAIT + 0.5)
     assert purge(srv)["webauthn_challenges"] == 2
     assert rows(srv, "webauthn_challenges") == 0
 
