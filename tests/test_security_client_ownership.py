@@ -106,3 +106,21 @@ def test_new_credentials_for_a_client_that_reads_the_directory_need_that_read(se
         assert "view-users" in assert_forbidden(r)["reason"]
     assert secret_works(server, {"id": made.client_id, "secret": made.client_secret})
     manager_api.ok("PUT", f"/oauth/clients/{made.client_id}", json={"name": unique("renamed")})  # no new credentials
+
+
+def test_the_clients_page_shows_why_a_new_secret_for_a_client_reading_the_directory_is_refused(server, admin, manager):
+    """The same rule on the admin page, as the refused manager sees it: 403, the page names what is lacking,
+    and the client keeps its secret (RFC 6749 §4.4: a new secret would be the directory read)."""
+    manager_user, _ = manager
+    made = server.create_client(grants=["client_credentials"], scopes=["users:read"])  # ownerless
+    before = admin.ok("GET", f"/oauth/clients/{made.client_id}")
+    browser = Browser(server)
+    browser.login(manager_user)
+    action = f"/admin/auth-clients/{made.client_id}/secret"
+    form = next(f for f in parse_page(browser.get(action).text).forms if f.action == action)
+    r = browser.post(action, data={"csrf_token": form.input("csrf_token")["value"]})
+    shown = parse_page(r.text).text
+    assert r.status_code == 403 and "Not allowed" in shown, (r.status_code, shown[:300])
+    assert "reads the directory with client credentials (users:read)" in shown and "you lack: view-users" in shown
+    assert admin.ok("GET", f"/oauth/clients/{made.client_id}") == before
+    assert secret_works(server, {"id": made.client_id, "secret": made.client_secret})
