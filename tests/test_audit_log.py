@@ -151,3 +151,40 @@ def test_only_administrators_read_the_log(audited):
     assert no_scope.status_code == 403 and no_scope.json()["error"] == "insufficient_scope"
 
     assert Api(audited, None).get("/security_logs").status_code == 401
+
+
+def test_privilege_and_account_changes_are_recorded_with_who_did_them(audited):
+    """What changes what a user may do — permissions given or taken, administrator status, group memberships —
+    and who they are (username, email, status) is in the log, naming the administrator; an address by field
+    name only. A request that changes nothing records nothing."""
+    admin = api_for(audited, "admin")
+    admin_id = admin.ok("GET", "/users/me")["id"]
+    user = audited.create_user()
+    admin.ok("PUT", "/permissions", 204, json={"user_id": user.id, "permission_names": ["view-users", "edit-users"]})
+    admin.ok("PUT", "/permissions", 204, json={"user_id": user.id, "permission_names": ["view-users"]})
+    admin.ok("PUT", "/permissions", 204, json={"user_id": user.id, "permission_names": ["view-users"]})  # no change
+    admin.ok("PUT", "/permissions", 204, json={"user_id": user.id, "is_administrator": True})
+    admin.ok("PUT", f"/users/{user.id}", json={"is_administrator": False, "email": f"moved-{user.username}@example.org"})
+    admin.ok("PUT", f"/users/{user.id}", json={"status": "INACTIVE"})
+    admin.ok("PUT", f"/users/{user.id}", json={"status": "ACTIVE"})
+    group = admin.ok("POST", "/groups", 201, json={"name": "audited-" + secrets.token_hex(4)})
+    member = admin.ok("POST", "/group_members", 201, json={"group_id": group["id"], "member_id": user.id})
+    admin.ok("DELETE", f"/group_members/{member['id']}", 204)
+
+    mine = [e for e in events(audited, filter=user.username) if e["user_id"] == user.id]
+    assert all(e["details"].pop("by_user_id") == admin_id for e in mine), mine
+    assert [(e["event"], e["details"]) for e in reversed(mine)] == [
+        ("permissions.changed", {"added": "edit-users,view-users"}),
+        ("permissions.changed", {"removed": "edit-users"}),
+        ("permissions.changed", {"is_administrator": True}),
+        ("user.updated", {"changed": "email,is_administrator", "is_administrator": False}),
+        ("user.deactivated", {}),
+        ("user.updated", {"changed": "status", "status": "ACTIVE"}),
+        ("group.member_added", {"group_id": group["id"], "group": group["name"]}),
+        ("group.member_removed", {"group_id": group["id"], "group": group["name"]}),
+    ]
+    assert "moved-" not in json.dumps(mine)
+
+    admin.ok("PUT", "/permissions", 204, json={"group_id": group["id"], "permission_names": ["view-groups"]})
+    given = next(e for e in events(audited, filter="group:" + group["name"]) if e["event"] == "permissions.changed")
+    assert given["user_id"] == admin_id and given["details"] == {"added": "view-groups"}, "done by the administrator"

@@ -39,6 +39,7 @@ EVENTS = (
     "provider.created", "provider.updated", "provider.deleted",
     "federation.linked", "federation.user_created", "federation.refused", "identity.linked", "identity.unlinked",
     "directory.unreachable", "federation.group_joined", "federation.group_left",
+    "user.updated", "permissions.changed", "group.member_added", "group.member_removed",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")
@@ -72,6 +73,12 @@ def peer_user_agent() -> str | None:
 def _clean(details: dict | None) -> dict:
     return {str(k)[:64]: (v if isinstance(v, (int, bool)) or v is None else str(v)[:MAX_DETAIL])
             for k, v in (details or {}).items()}
+
+
+def by_whom(actor: Principal | None, user_id: int | None) -> dict:
+    """``by_user_id`` for the details of an event about the user ``user_id`` that another user did."""
+    return ({"by_user_id": actor.user.id}
+            if actor is not None and actor.user is not None and actor.user.id != user_id else {})
 
 
 def record(

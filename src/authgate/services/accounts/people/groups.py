@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from authgate.services.accounts.people.permissions import PermissionService
 from authgate.services.accounts.people.principal import Principal
 from authgate.services.errors import Conflict, Invalid, NotFound
+from authgate.services.operations import audit
 from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.services.accounts.people.users import public_view as user_view
 from authgate.storage.models import Group, GroupMember, User
@@ -132,15 +133,23 @@ class GroupService:
         self._require_holds_group(s, actor, group, "add members to a group that gives")
         if self.store.membership(s, group_id, member_id) is not None:
             raise Conflict(f"User {member_id} is already a member of group {group_id}.", field="member_id")
-        return self.store.add_member(s, group_id, member_id)
+        member = self.store.add_member(s, group_id, member_id)
+        audit.record(s, "group.member_added", actor=actor, user_id=user.id, subject=user.username,
+                     details={**audit.by_whom(actor, user.id), "group_id": group.id, "group": group.name})
+        return member
 
     def remove_member(self, s: Session, actor: Principal, membership_id: int) -> None:
         self.permissions.require(s, actor, "edit-groups")
         member = self.store.membership_by_id(s, membership_id)
         if member is None:
             raise NotFound(f"No group membership with id {membership_id}.")
-        self._require_holds_group(s, actor, self.store.by_id(s, member.group_id), "remove members from a group that gives")
+        group = self.store.by_id(s, member.group_id)
+        self._require_holds_group(s, actor, group, "remove members from a group that gives")
+        user = self.users.by_id(s, member.member_id)
         self.store.remove_membership(s, member)
+        audit.record(s, "group.member_removed", actor=actor, user_id=member.member_id,
+                     subject=user.username if user is not None else None,
+                     details={**audit.by_whom(actor, member.member_id), "group_id": group.id, "group": group.name})
 
     def memberships_of(self, s: Session, actor: Principal, user_id: int) -> list[tuple[GroupMember, Group]]:
         """The groups a user belongs to, with the membership (whose id removes it), by group name."""

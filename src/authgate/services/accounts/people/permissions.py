@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from authgate.services.accounts.people.principal import Principal, account_is_active
 from authgate.services.errors import Forbidden, Invalid, NotFound
+from authgate.services.operations import audit
 from authgate.services.operations.listing import ListQuery, Page, paginate
 from authgate.storage.models import Client, Group, Permission, User
 from authgate.storage.repositories.clients import ClientStore
@@ -200,14 +201,24 @@ class PermissionService:
             if target is None:
                 raise NotFound(f"No group with id {group_id}.")
             current = self.names_of_group(s, target)
+        details = audit.by_whom(actor, user_id) if user_id is not None else {}  # else the row's user is the actor
+        changed = {}
         if names is not None:
             wanted = self.catalog(s, names)
             self.require_holds_all(s, actor, current ^ {p.name for p in wanted}, "grant or remove")
             self._sync(s, target, wanted)
+            added, removed = {p.name for p in wanted} - current, current - {p.name for p in wanted}
+            changed.update({k: ",".join(sorted(v)) for k, v in (("added", added), ("removed", removed)) if v})
         if is_administrator is not None:
             if actor.user is not None and actor.user.id == target.id and not is_administrator:
                 raise Invalid("You cannot take away your own administrator status.", field="is_administrator")
+            if target.is_administrator != is_administrator:
+                changed["is_administrator"] = is_administrator
             target.is_administrator = is_administrator
+        if changed:
+            audit.record(s, "permissions.changed", actor=actor, user_id=user_id,
+                         subject=target.username if user_id is not None else f"group:{target.name}",
+                         details={**details, **changed})
 
     def _sync(self, s: Session, target: User | Group, wanted: list[Permission]) -> None:
         if isinstance(target, User):

@@ -56,6 +56,9 @@ EDITABLE = frozenset({"username", "email", "firstname", "lastname", "password", 
 IDENTIFIERS = ("username", "email")
 SORTABLE = ("id", "username", "email", "firstname", "lastname", "status", "created_at", "updated_at")
 PROFILE_EDITABLE = frozenset({"email", "firstname", "lastname"})
+AUDITED_FIELDS = ("username", "email", "firstname", "lastname", "status", "is_administrator")
+"""What ``user.updated`` names when it changes (by name only: the values of an address are not the log's; a
+password change and a deactivation have their own events)."""
 INVITED = "!invited"
 """The password hash of a user who has not accepted their invitation: no password matches it."""
 
@@ -221,6 +224,7 @@ class UserService:
         if self_edit and ("password" in changes or self._moves_email(user, changes)):
             self.check_current_password(user, current_password, actor)
         was_active = user.status == ACTIVE
+        before = {name: getattr(user, name) for name in AUDITED_FIELDS}
         if "is_administrator" in changes and bool(changes["is_administrator"]) != user.is_administrator:
             self.permissions.require_administrator(actor, "make or unmake an administrator")
             if self_edit:
@@ -239,6 +243,12 @@ class UserService:
             self.end_sign_ins(s, user.id)
         if deactivated:
             self._record(s, "user.deactivated", actor, user)
+        changed = [name for name in AUDITED_FIELDS
+                   if getattr(user, name) != before[name] and not (deactivated and name == "status")]
+        if changed:
+            self._record(s, "user.updated", actor, user, {
+                "changed": ",".join(changed), **{name: getattr(user, name) for name in ("status", "is_administrator")
+                                                 if name in changed}})
         s.flush()
         return user
 
@@ -312,9 +322,8 @@ class UserService:
     @staticmethod
     def _record(s: Session, event: str, actor: Principal | None, user: User, details: dict | None = None) -> None:
         """An audit event about ``user``, naming who did it when it was someone else."""
-        by = ({"by_user_id": actor.user.id}
-              if actor is not None and actor.user is not None and actor.user.id != user.id else {})
-        audit.record(s, event, actor=actor, user_id=user.id, subject=user.username, details={**by, **(details or {})})
+        audit.record(s, event, actor=actor, user_id=user.id, subject=user.username,
+                     details={**audit.by_whom(actor, user.id), **(details or {})})
 
     @staticmethod
     def _moves_email(user: User, changes: dict) -> bool:
