@@ -196,8 +196,8 @@ def test_the_account_page_shows_the_accounts_own_recent_security_events(server, 
     events = parse_page(page).by_id["account-events-h"]
     assert events == "Recent security events"
     table = page.split('id="account-events-h"', 1)[1]
-    assert table.index("login.succeeded") < table.index("login.failed")  # newest first
-    assert len(re.findall(r'<span class="event', table)) == 2, "another user's events, or routine ones, are not listed"
+    assert table.index("login.succeeded") < table.index("login.failed") < table.index("user.created")  # newest first
+    assert len(re.findall(r'<span class="event', table)) == 3, "another user's events, or routine ones, are not listed"
 
 
 def test_an_administrator_ends_a_users_sessions_over_the_api(server, admin):

@@ -138,9 +138,10 @@ def test_password_changes_deactivation_and_deletion_are_recorded_with_who_did_th
     admin.ok("PUT", f"/users/{user.id}", json={"status": "INACTIVE"})
     admin.ok("DELETE", f"/users/{user.id}", 204)
     mine = [e for e in events(audited, filter=user.username) if e["event"].startswith("user.")]
-    assert [e["event"] for e in mine] == ["user.deleted", "user.deactivated", "user.password_changed"]
-    assert all(e["user_id"] == user.id and e["details"]["by_user_id"] == admin_id for e in mine)
+    assert [e["event"] for e in mine] == ["user.deleted", "user.deactivated", "user.password_changed", "user.created"]
+    assert all(e["user_id"] == user.id and e["details"]["by_user_id"] == admin_id for e in mine[:3])
     assert mine[2]["details"]["personal_tokens_revoked"] is False
+    assert mine[3]["actor"] == "system" and mine[3]["details"] == {}, "made at the command line"
     assert new_password not in str(events(audited))
 
 
@@ -154,9 +155,9 @@ def test_only_administrators_read_the_log(audited):
 
 
 def test_privilege_and_account_changes_are_recorded_with_who_did_them(audited):
-    """What changes what a user may do — permissions given or taken, administrator status, group memberships —
-    and who they are (username, email, status) is in the log, naming the administrator; an address by field
-    name only. A request that changes nothing records nothing."""
+    """What changes what a user may do — permissions given or taken, administrator status, group memberships,
+    groups made, changed or deleted — and who they are (a new account; username, email, status) is in the log,
+    naming the administrator; an address by field name only. A request that changes nothing records nothing."""
     admin = api_for(audited, "admin")
     admin_id = admin.ok("GET", "/users/me")["id"]
     user = audited.create_user()
@@ -171,7 +172,7 @@ def test_privilege_and_account_changes_are_recorded_with_who_did_them(audited):
     member = admin.ok("POST", "/group_members", 201, json={"group_id": group["id"], "member_id": user.id})
     admin.ok("DELETE", f"/group_members/{member['id']}", 204)
 
-    mine = [e for e in events(audited, filter=user.username) if e["user_id"] == user.id]
+    mine = [e for e in events(audited, filter=user.username) if e["user_id"] == user.id and e["event"] != "user.created"]
     assert all(e["details"].pop("by_user_id") == admin_id for e in mine), mine
     assert [(e["event"], e["details"]) for e in reversed(mine)] == [
         ("permissions.changed", {"added": "edit-users,view-users"}),
@@ -185,6 +186,19 @@ def test_privilege_and_account_changes_are_recorded_with_who_did_them(audited):
     ]
     assert "moved-" not in json.dumps(mine)
 
+    made = admin.ok("POST", "/users", 201, json={"username": "made-" + secrets.token_hex(4), "is_administrator": True,
+                                                 "email": f"made-{secrets.token_hex(4)}@example.org",
+                                                 "password": "made-" + secrets.token_hex(8)})
+    [created] = [e for e in events(audited, filter=made["username"]) if e["event"] == "user.created"]
+    assert created["user_id"] == made["id"] and created["details"] == {"by_user_id": admin_id, "is_administrator": True}
+
     admin.ok("PUT", "/permissions", 204, json={"group_id": group["id"], "permission_names": ["view-groups"]})
-    given = next(e for e in events(audited, filter="group:" + group["name"]) if e["event"] == "permissions.changed")
-    assert given["user_id"] == admin_id and given["details"] == {"added": "view-groups"}, "done by the administrator"
+    admin.ok("PUT", f"/groups/{group['id']}", json={"status": "INACTIVE"})
+    admin.ok("DELETE", f"/groups/{group['id']}", 204)
+    of_group = [(e["event"], e["user_id"], e["details"]) for e in events(audited, filter="group:" + group["name"])]
+    assert list(reversed(of_group)) == [
+        ("group.created", admin_id, {"group_id": group["id"]}),
+        ("permissions.changed", admin_id, {"added": "view-groups"}),
+        ("group.updated", admin_id, {"group_id": group["id"], "changed": "status", "status": "INACTIVE"}),
+        ("group.deleted", admin_id, {"group_id": group["id"]}),
+    ], "the row's user is the administrator who did it"

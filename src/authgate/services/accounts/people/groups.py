@@ -92,6 +92,7 @@ class GroupService:
         group = Group(description="", status="ACTIVE")
         self._apply(s, group, {"name": values.get("name"), **{k: v for k, v in values.items() if k != "name"}})
         self.store.add(s, group)
+        audit.record(s, "group.created", actor=actor, subject=f"group:{group.name}", details={"group_id": group.id})
         return group
 
     def update(self, s: Session, actor: Principal, group_id: int, values: dict) -> Group:
@@ -99,8 +100,14 @@ class GroupService:
         group = self._group(s, group_id)
         if values.get("status", group.status) != group.status:
             self._require_holds_group(s, actor, group, "activate or deactivate a group that gives")
+        before = {name: getattr(group, name) for name in ("name", "description", "status")}
         self._apply(s, group, values, existing=group)
         s.flush()
+        changed = [name for name, value in before.items() if getattr(group, name) != value]
+        if changed:
+            audit.record(s, "group.updated", actor=actor, subject=f"group:{group.name}", details={
+                "group_id": group.id, "changed": ",".join(changed),
+                **({"status": group.status} if "status" in changed else {})})
         return group
 
     def delete(self, s: Session, actor: Principal, group_id: int) -> None:
@@ -108,6 +115,7 @@ class GroupService:
         self.permissions.require(s, actor, "delete-groups")
         group = self._group(s, group_id)
         self._require_holds_group(s, actor, group, "delete a group that gives")
+        audit.record(s, "group.deleted", actor=actor, subject=f"group:{group.name}", details={"group_id": group.id})
         self.store.remove(s, group)
 
     def members(self, s: Session, actor: Principal, group_id: int, query: ListQuery) -> Page:

@@ -136,6 +136,8 @@ class UserService:
             user.password_hash = password_hash
         self._apply(s, user, values)
         self.store.add(s, user)
+        if not (invited or federated):  # those have their own events
+            self._record(s, "user.created", actor, user, {"is_administrator": True} if is_administrator else None)
         if self.verification and verify_email and password_hash is None and not invited and not federated:
             self.verification.address_set(s, user, new_user=True)
         return user
