@@ -202,3 +202,14 @@ def test_privilege_and_account_changes_are_recorded_with_who_did_them(audited):
         ("group.updated", admin_id, {"group_id": group["id"], "changed": "status", "status": "INACTIVE"}),
         ("group.deleted", admin_id, {"group_id": group["id"]}),
     ], "the row's user is the administrator who did it"
+
+
+def test_a_restored_account_is_recorded(audited):
+    """Restoring a deleted user hands their permissions out again: it is in the log, with who did it."""
+    admin = api_for(audited, "admin")
+    admin_id = admin.ok("GET", "/users/me")["id"]
+    user = audited.create_user()
+    admin.ok("DELETE", f"/users/{user.id}", 204)
+    admin.ok("PUT", f"/users/{user.id}/restore")
+    mine = [(e["event"], e["details"]) for e in events(audited, filter=user.username) if e["user_id"] == user.id]
+    assert mine[:2] == [("user.restored", {"by_user_id": admin_id}), ("user.deleted", {"by_user_id": admin_id})]

@@ -40,7 +40,7 @@ EVENTS = (
     "federation.linked", "federation.user_created", "federation.refused", "identity.linked", "identity.unlinked",
     "directory.unreachable", "federation.group_joined", "federation.group_left",
     "user.updated", "permissions.changed", "group.member_added", "group.member_removed",
-    "user.created", "group.created", "group.updated", "group.deleted",
+    "user.created", "group.created", "group.updated", "group.deleted", "user.restored",
 )
 MAX_DETAIL = 255
 SORTABLE = ("id", "event", "occurred_at", "user_id", "client_id", "ip")

@@ -386,6 +386,7 @@ class UserService:
         self.permissions.require_holds_all(s, actor, self.permissions.names_of_user(s, user), "restore a user holding")
         user.deleted_at = None
         s.flush()
+        self._record(s, "user.restored", actor, user)
         return user
 
     @staticmethod
