@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from support import (
     Browser, ServerProcess, authorization_params, exchange_code, introspect, password_grant, pkce_pair,
-    query_params, revoke, token_request, users_me,
+    get_code, query_params, refresh, revoke, token_request, users_me,
 )
 
 NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
@@ -91,7 +91,8 @@ class Statements:
 
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory):
-    srv = InProcessServer(tmp_path_factory.mktemp("inproc"))
+    """The refresh grace window at its default (the tests elsewhere turn it off), as a deployment has it."""
+    srv = InProcessServer(tmp_path_factory.mktemp("inproc"), env={"AUTHGATE_REFRESH_GRACE_SECONDS": None})
     srv.start()
     yield srv
     srv.stop()
@@ -213,3 +214,35 @@ def test_authorization_code_flow_at_most_sixteen_statements_rfc6749_4_1(app_serv
     assert requests.get(app_server.url("/api/1.0/users/me"),
                         headers={"Authorization": f"Bearer {r.json()['access_token']}"}, timeout=5).status_code == 200
     _budget(seen, 16, "authorize + consent + token")
+
+
+def test_refresh_with_rotation_at_most_eight_statements_rfc6749_6(app_server, statements):
+    """A refresh (RFC 6749 §6) that rotates the token (RFC 9700 §4.14.2): eight, as counted when the budget was
+    set (issue 19): the token, its family, the compare-and-set that spends it, the client check, the access-token,
+    refresh-token and audit inserts, and the sealed pair kept for a retry in the grace window (on at its default)."""
+    user = app_server.create_user()
+    client = app_server.create_client(grants=["password", "refresh_token"])
+    first = password_grant(app_server, client, user, scope="users:read").json()
+    second = refresh(app_server, client, first["refresh_token"]).json()
+    seen, r = statements.during(lambda: refresh(app_server, client, second["refresh_token"]))
+    assert r.status_code == 200, r.text
+    assert refresh(app_server, client, r.json()["refresh_token"]).status_code == 200
+    _budget(seen, 8, "refresh_token grant with rotation")
+
+
+def test_code_exchange_at_most_seven_statements_rfc6749_4_1_3(app_server, statements):
+    """The code exchange alone (RFC 6749 §4.1.3), PKCE (RFC 7636 §4.6): seven, as counted when the budget
+    was set (issue 19): the code with its user, the compare-and-set that spends it, the new family, the client
+    check, the access-token, refresh-token and audit inserts."""
+    user = app_server.create_user()
+    client = app_server.create_client(redirect_uris=["https://app.example.org/cb"], grants=["authorization_code"])
+    browser = Browser(app_server)
+    browser.login(user)
+    verifier, challenge = pkce_pair()
+    exchange_code(app_server, client, get_code(app_server, client, user, browser, challenge=challenge),
+                  verifier=verifier)
+    code = get_code(app_server, client, user, browser, challenge=challenge)
+    seen, r = statements.during(lambda: exchange_code(app_server, client, code, verifier=verifier))
+    assert r.status_code == 200, r.text
+    assert users_me(app_server, r.json()["access_token"]).status_code == 200
+    _budget(seen, 7, "authorization_code exchange")
