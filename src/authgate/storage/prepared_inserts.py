@@ -83,26 +83,34 @@ class PreparedInsert:
             compiled = self._compiled[(dialect.name, keys)] = self._compile(dialect, keys)
         many = len(rows) > 1
         parameters = [compiled.parameters(row) for row in rows] if many else compiled.parameters(rows[0])
-        raw = connection.connection
-        cursor = raw.cursor()
-        dispatch = connection.dispatch
-        try:
-            if dispatch.before_cursor_execute:
-                dispatch.before_cursor_execute(connection, cursor, compiled.sql, parameters, None, many)
-            if many:
-                cursor.executemany(compiled.sql, parameters)
-            else:
-                cursor.execute(compiled.sql, parameters)
-            if dispatch.after_cursor_execute:
-                dispatch.after_cursor_execute(connection, cursor, compiled.sql, parameters, None, many)
-        except dialect.loaded_dbapi.Error as error:
-            lost = dialect.is_disconnect(error, raw, cursor)
-            if lost:
-                connection.invalidate(error)
-            raise exc.DBAPIError.instance(compiled.sql, parameters, error, dialect.loaded_dbapi.Error,
-                                          connection_invalidated=lost, dialect=dialect) from error
-        finally:
-            cursor.close()
+        send(connection, compiled.sql, parameters, many)
+
+
+def send(connection: Connection, sql: str, parameters, many: bool, result=None):
+    """Run ``sql`` on a DBAPI cursor of ``connection``, heard by its ``before/after_cursor_execute`` listeners and
+    with a driver error raised as SQLAlchemy's; ``result(cursor)`` is returned, read before the cursor closes."""
+    dialect = connection.dialect
+    raw = connection.connection
+    cursor = raw.cursor()
+    dispatch = connection.dispatch
+    try:
+        if dispatch.before_cursor_execute:
+            dispatch.before_cursor_execute(connection, cursor, sql, parameters, None, many)
+        if many:
+            cursor.executemany(sql, parameters)
+        else:
+            cursor.execute(sql, parameters)
+        if dispatch.after_cursor_execute:
+            dispatch.after_cursor_execute(connection, cursor, sql, parameters, None, many)
+        return result(cursor) if result else None
+    except dialect.loaded_dbapi.Error as error:
+        lost = dialect.is_disconnect(error, raw, cursor)
+        if lost:
+            connection.invalidate(error)
+        raise exc.DBAPIError.instance(sql, parameters, error, dialect.loaded_dbapi.Error,
+                                      connection_invalidated=lost, dialect=dialect) from error
+    finally:
+        cursor.close()
 
 
 class Deferred(list):

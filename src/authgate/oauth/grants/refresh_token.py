@@ -45,11 +45,11 @@ class RefreshTokenGrant(AuthgateGrant, grants.RefreshTokenGrant):
         presented = self.request.form.get("refresh_token")
         if not presented:
             raise InvalidRequestError("Missing 'refresh_token' in request.")
-        db, tokens = self.request.db, self.services.tokens
-        row = tokens.find_refresh_token(db, presented)
+        found = self.services.tokens.find_refresh_token_with_family(self.request.db, presented)
+        row, family = found if found else (None, None)
         if row is None or row.client_id != client.row.id:
             raise InvalidGrantError("The refresh token is invalid.")
-        family = self.family = tokens.family(db, row.family_id)
+        self.family = family
         if row.revoked_at is not None or token_refusal(in_family=True, family=family):
             raise InvalidGrantError("The refresh token has been revoked.")
         if row.expires_at <= utcnow():

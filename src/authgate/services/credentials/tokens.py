@@ -177,6 +177,10 @@ class TokenService:
     def find_refresh_token(self, s: Session, token: str) -> RefreshToken | None:
         return self.store.refresh_token(s, self.hasher.hash(token))
 
+    def find_refresh_token_with_family(self, s: Session, token: str) -> tuple[RefreshToken, TokenFamily | None] | None:
+        """The presented token's record and its family's (None if gone), read together."""
+        return self.store.refresh_token_with_family(s, self.hasher.hash(token))
+
     def live_families(self, s: Session, user_id: int, client_pk: int | None = None) -> list[tuple[TokenFamily, Client]]:
         """The user's families that still hold a working token, with their client (the authorized applications)."""
         return self.store.live_families(s, user_id, client_pk, utcnow())

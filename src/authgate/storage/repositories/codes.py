@@ -9,13 +9,14 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from authgate.storage.models import AuthorizationCode, User
+from authgate.storage.prepared_statements import PreparedStatement
 
 _codes = AuthorizationCode.__table__
 # Built once, with bound parameters, so their compiled form is reused (the code exchange is a hot path).
 CODE_WITH_USER = (select(AuthorizationCode, User).join(User, User.id == AuthorizationCode.user_id)
                   .where(AuthorizationCode.code_hash == bindparam("code_hash")))
-CLAIM_CODE = (update(_codes).where(_codes.c.id == bindparam("row_id"), _codes.c.used_at.is_(None))
-              .values(used_at=bindparam("now")))
+CLAIM_CODE = PreparedStatement(update(_codes).where(_codes.c.id == bindparam("row_id"), _codes.c.used_at.is_(None))
+                               .values(used_at=bindparam("now")))
 
 
 class CodeStore(Protocol):
@@ -40,7 +41,7 @@ class SqlCodeStore:
         return (found[0], found[1]) if found else None
 
     def claim(self, s: Session, row_id: int, now: datetime) -> bool:
-        return s.execute(CLAIM_CODE, {"row_id": row_id, "now": now}).rowcount == 1
+        return CLAIM_CODE.rowcount(s, row_id=row_id, now=now) == 1
 
     def nonce_used(self, s: Session, client_pk: int, nonce: str) -> bool:
         return s.scalar(

@@ -16,27 +16,34 @@ from sqlalchemy.orm import Session
 
 from authgate.storage.models import AccessToken, Client, PersonalAccessToken, RefreshToken, TokenFamily
 from authgate.storage.prepared_inserts import PreparedInsert, guard
+from authgate.storage.prepared_statements import PreparedStatement
 
 _families = TokenFamily.__table__
 _refresh_tokens = RefreshToken.__table__
 NEW_FAMILY = insert(_families).returning(_families.c.id)
 NEW_ACCESS_TOKEN = PreparedInsert(AccessToken.__table__)
 NEW_REFRESH_TOKEN = PreparedInsert(_refresh_tokens)
-# Built once: the refresh grant's statements, with bound parameters (SQLAlchemy then reuses their
-# compiled form instead of building and keying a new statement per request).
-REFRESH_TOKEN_BY_HASH = select(RefreshToken).where(RefreshToken.token_hash == bindparam("token_hash"))
-CLAIM_REFRESH_TOKEN = (update(_refresh_tokens)
-                       .where(_refresh_tokens.c.id == bindparam("row_id"), _refresh_tokens.c.rotated_at.is_(None))
-                       .values(rotated_at=bindparam("now")))
-KEEP_REPLAY = update(_refresh_tokens).where(_refresh_tokens.c.id == bindparam("row_id")).values(replay_blob=bindparam("blob"))
-
+# Built once and sent to the driver's cursor (``prepared_statements.py``): the refresh grant's reads and updates.
+REFRESH_TOKEN_BY_HASH = PreparedStatement(select(_refresh_tokens).where(_refresh_tokens.c.token_hash == bindparam("token_hash")))
+REFRESH_TOKEN_BY_ID = PreparedStatement(select(_refresh_tokens).where(_refresh_tokens.c.id == bindparam("row_id")))
+REFRESH_TOKEN_WITH_FAMILY = PreparedStatement(
+    select(*(c.label("t_" + c.key) for c in _refresh_tokens.c), *(c.label("f_" + c.key) for c in _families.c))
+    .select_from(_refresh_tokens.outerjoin(_families, _families.c.id == _refresh_tokens.c.family_id))
+    .where(_refresh_tokens.c.token_hash == bindparam("token_hash")))
+FAMILY_BY_ID = PreparedStatement(select(_families).where(_families.c.id == bindparam("family_id")))
+CLAIM_REFRESH_TOKEN = PreparedStatement(
+    update(_refresh_tokens).where(_refresh_tokens.c.id == bindparam("row_id"), _refresh_tokens.c.rotated_at.is_(None))
+    .values(rotated_at=bindparam("now")))
+KEEP_REPLAY = PreparedStatement(
+    update(_refresh_tokens).where(_refresh_tokens.c.id == bindparam("row_id")).values(replay_blob=bindparam("blob")))
 
 class TokenStore(Protocol):
     def new_family(self, s: Session, values: dict) -> int:
         """Insert a family (``client_id``, ``user_id``, ``grant_type``, ``scope``, ``authorization_code_id``,
         ``dpop_jkt``, ``session_id``); its id."""
 
-    def family(self, s: Session, family_id: int) -> TokenFamily | None: ...
+    def family(self, s: Session, family_id: int) -> TokenFamily | None:
+        """The family's record, outside the session (read its fields only)."""
 
     def families_of_code(self, s: Session, authorization_code_id: int) -> list[int]: ...
 
@@ -56,7 +63,11 @@ class TokenStore(Protocol):
 
     def add_refresh_token(self, s: Session, values: dict) -> None: ...
 
-    def refresh_token(self, s: Session, token_hash: str) -> RefreshToken | None: ...
+    def refresh_token(self, s: Session, token_hash: str) -> RefreshToken | None:
+        """The token's record, rotated, revoked or not, outside the session (read its fields only)."""
+
+    def refresh_token_with_family(self, s: Session, token_hash: str) -> tuple[RefreshToken, TokenFamily | None] | None:
+        """``refresh_token`` and its family (None if gone), in one statement."""
 
     def rotate_refresh(self, s: Session, row_id: int, now: datetime) -> bool:
         """Mark the refresh token rotated; False when another request rotated it first."""
@@ -85,8 +96,8 @@ class ClientChanged(Exception):
     """The client was deleted, disabled or given a new secret while its tokens were being issued."""
 
 
-CLIENT_FOR_TOKENS = (select(Client.disabled_at, Client.secret_hash).where(Client.id == bindparam("client_pk"))
-                     .with_for_update(read=True))
+CLIENT_FOR_TOKENS = PreparedStatement(
+    select(Client.disabled_at, Client.secret_hash).where(Client.id == bindparam("client_pk")).with_for_update(read=True))
 
 
 class SqlTokenStore:
@@ -94,7 +105,8 @@ class SqlTokenStore:
         return s.execute(NEW_FAMILY, values).scalar_one()
 
     def family(self, s: Session, family_id: int) -> TokenFamily | None:
-        return s.get(TokenFamily, family_id)
+        found = FAMILY_BY_ID.rows(s, family_id=family_id)
+        return TokenFamily(**found[0]) if found else None
 
     def families_of_code(self, s: Session, authorization_code_id: int) -> list[int]:
         return list(s.scalars(select(TokenFamily.id).where(TokenFamily.authorization_code_id == authorization_code_id)))
@@ -121,8 +133,9 @@ class SqlTokenStore:
 
     def client_may_get_tokens(self, s: Session, client_pk: int, secret_hash: str | None) -> None:
         def check(connection) -> None:
-            row = connection.execute(CLIENT_FOR_TOKENS, {"client_pk": client_pk}).first()
-            if row is None or row.disabled_at is not None or (secret_hash is not None and row.secret_hash != secret_hash):
+            found = CLIENT_FOR_TOKENS.rows(connection, client_pk=client_pk)
+            row = found[0] if found else None
+            if row is None or row["disabled_at"] is not None or (secret_hash is not None and row["secret_hash"] != secret_hash):
                 raise ClientChanged()
         guard(s, check)
 
@@ -139,16 +152,26 @@ class SqlTokenStore:
         NEW_REFRESH_TOKEN.run(s, [values])
 
     def refresh_token(self, s: Session, token_hash: str) -> RefreshToken | None:
-        return s.scalar(REFRESH_TOKEN_BY_HASH, {"token_hash": token_hash})
+        found = REFRESH_TOKEN_BY_HASH.rows(s, token_hash=token_hash)
+        return RefreshToken(**found[0]) if found else None
+
+    def refresh_token_with_family(self, s: Session, token_hash: str) -> tuple[RefreshToken, TokenFamily | None] | None:
+        found = REFRESH_TOKEN_WITH_FAMILY.rows(s, token_hash=token_hash)
+        if not found:
+            return None
+        token = {name[2:]: value for name, value in found[0].items() if name.startswith("t_")}
+        family = {name[2:]: value for name, value in found[0].items() if name.startswith("f_")}
+        return RefreshToken(**token), TokenFamily(**family) if family["id"] is not None else None
 
     def rotate_refresh(self, s: Session, row_id: int, now: datetime) -> bool:
-        return s.execute(CLAIM_REFRESH_TOKEN, {"row_id": row_id, "now": now}).rowcount == 1
+        return CLAIM_REFRESH_TOKEN.rowcount(s, row_id=row_id, now=now) == 1
 
     def reread_refresh(self, s: Session, row: RefreshToken) -> None:
-        s.refresh(row)
+        for name, value in REFRESH_TOKEN_BY_ID.rows(s, row_id=row.id)[0].items():
+            setattr(row, name, value)
 
     def keep_replay(self, s: Session, row_id: int, blob: bytes) -> None:
-        s.execute(KEEP_REPLAY, {"row_id": row_id, "blob": blob})
+        KEEP_REPLAY.rowcount(s, row_id=row_id, blob=blob)
 
     def revoke_family(self, s: Session, family_id: int, now: datetime) -> list[str]:
         s.execute(update(TokenFamily).where(TokenFamily.id == family_id).values(revoked_at=now))
