@@ -218,8 +218,9 @@ def test_authorization_code_flow_at_most_sixteen_statements_rfc6749_4_1(app_serv
 
 def test_refresh_with_rotation_at_most_seven_statements_rfc6749_6(app_server, statements):
     """A refresh (RFC 6749 §6) that rotates the token (RFC 9700 §4.14.2): seven since the token is read with
-    its family in one statement (eight when the budget was set, issue 19): the token and its family, the compare-and-set that spends it, the client check, the access-token,
-    refresh-token and audit inserts, and the sealed pair kept for a retry in the grace window (on at its default)."""
+    its family in one statement (eight when the budget was set, issue 19): the token and its family, the
+    compare-and-set that spends it, the client check, the access-token, refresh-token and audit inserts, and
+    the sealed pair kept for a retry in the grace window (on at its default)."""
     user = app_server.create_user()
     client = app_server.create_client(grants=["password", "refresh_token"])
     first = password_grant(app_server, client, user, scope="users:read").json()

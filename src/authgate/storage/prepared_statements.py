@@ -63,5 +63,13 @@ class PreparedStatement:
 
     def rows(self, s: Session | Connection, **given) -> list[dict]:
         compiled, fetched = self._run(s, given, fetch=True)
-        return [{name: process(value) if process else value
-                 for name, process, value in zip(compiled.columns, compiled.results, row)} for row in fetched]
+        return [dict(zip(compiled.columns, self._values(compiled, row))) for row in fetched]
+
+    def values(self, s: Session | Connection, **given) -> list[list]:
+        """The rows as lists of values, in the order of the selected columns."""
+        compiled, fetched = self._run(s, given, fetch=True)
+        return [self._values(compiled, row) for row in fetched]
+
+    @staticmethod
+    def _values(compiled: _Compiled, row) -> list:
+        return [process(value) if process else value for process, value in zip(compiled.results, row)]

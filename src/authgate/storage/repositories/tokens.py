@@ -26,6 +26,8 @@ NEW_REFRESH_TOKEN = PreparedInsert(_refresh_tokens)
 # Built once and sent to the driver's cursor (``prepared_statements.py``): the refresh grant's reads and updates.
 REFRESH_TOKEN_BY_HASH = PreparedStatement(select(_refresh_tokens).where(_refresh_tokens.c.token_hash == bindparam("token_hash")))
 REFRESH_TOKEN_BY_ID = PreparedStatement(select(_refresh_tokens).where(_refresh_tokens.c.id == bindparam("row_id")))
+_TOKEN_KEYS = tuple(c.key for c in _refresh_tokens.c)
+_FAMILY_KEYS = tuple(c.key for c in _families.c)
 REFRESH_TOKEN_WITH_FAMILY = PreparedStatement(
     select(*(c.label("t_" + c.key) for c in _refresh_tokens.c), *(c.label("f_" + c.key) for c in _families.c))
     .select_from(_refresh_tokens.outerjoin(_families, _families.c.id == _refresh_tokens.c.family_id))
@@ -156,12 +158,12 @@ class SqlTokenStore:
         return RefreshToken(**found[0]) if found else None
 
     def refresh_token_with_family(self, s: Session, token_hash: str) -> tuple[RefreshToken, TokenFamily | None] | None:
-        found = REFRESH_TOKEN_WITH_FAMILY.rows(s, token_hash=token_hash)
+        found = REFRESH_TOKEN_WITH_FAMILY.values(s, token_hash=token_hash)
         if not found:
             return None
-        token = {name[2:]: value for name, value in found[0].items() if name.startswith("t_")}
-        family = {name[2:]: value for name, value in found[0].items() if name.startswith("f_")}
-        return RefreshToken(**token), TokenFamily(**family) if family["id"] is not None else None
+        values, n = found[0], len(_TOKEN_KEYS)
+        token = RefreshToken(**dict(zip(_TOKEN_KEYS, values[:n])))
+        return token, TokenFamily(**dict(zip(_FAMILY_KEYS, values[n:]))) if values[n] is not None else None
 
     def rotate_refresh(self, s: Session, row_id: int, now: datetime) -> bool:
         return CLAIM_REFRESH_TOKEN.rowcount(s, row_id=row_id, now=now) == 1
