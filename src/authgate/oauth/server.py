@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from authlib.common.urls import add_params_to_uri
+from sqlalchemy.exc import OperationalError
 from authlib.oauth2 import AuthorizationServer as AuthlibServer
 from authlib.oauth2.rfc6749 import (
     InvalidClientError,
@@ -43,7 +44,7 @@ from authgate.services.applications.metadata_documents import DocumentRefused
 from authgate.services.credentials import scopes as scope_rules
 from authgate.services.credentials.tokens import ClientChanged
 from authgate.services.operations.ratelimit import TooManyAttempts
-from authgate.storage.db import Database
+from authgate.storage.db import Database, lost_to_a_concurrent_write
 
 Response = tuple[int, object, list[tuple[str, str]]]
 
@@ -55,6 +56,13 @@ def _claimed_client_id(request: OAuthRequest) -> str:
     except InvalidClientError:
         basic_id = None
     return basic_id or request.form.get("client_id") or PrivateKeyJwt.assertion_client_id(request.form) or ""
+
+
+WRITE_ATTEMPTS = 3
+"""How often a grant runs when PostgreSQL ends its transaction for a deadlock or a serialization failure (concurrent
+uses of one refresh token, say: the winner's rotation and the others' reuse revocation lock the same rows in turn).
+Nothing of a rolled-back attempt stays, so the grant runs again from the start; the next attempt sees what the
+winner committed (a rotated token: the reuse rule)."""
 
 
 class AuthorizationServer(AuthlibServer):
@@ -177,11 +185,16 @@ class AuthorizationServer(AuthlibServer):
             grant = self.get_token_grant(request)
         except UnsupportedGrantTypeError as error:
             return self.handle_error_response(request, error)
-        try:
-            return self._token_response(db, request, grant)
-        except ClientChanged:
-            return self.handle_error_response(request, InvalidClientError(
-                status_code=401, description="The client was disabled, deleted or given a new secret."))
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return self._token_response(db, request, grant)
+            except ClientChanged:
+                return self.handle_error_response(request, InvalidClientError(
+                    status_code=401, description="The client was disabled, deleted or given a new secret."))
+            except OperationalError as error:
+                if attempt == WRITE_ATTEMPTS or not lost_to_a_concurrent_write(error):
+                    raise
+                grant = self.get_token_grant(request)
 
     def _token_response(self, db: Database, request: OAuthRequest, grant) -> Response:
         """The grant's answer; raises ``ClientChanged`` (nothing written) when the client changed meanwhile."""

@@ -56,6 +56,16 @@ def _sqlite_engine(url: str, begin: str, pool_size: int) -> Engine:
 BURST_CONNECTIONS = 20
 
 
+LOST_TO_A_CONCURRENT_WRITE = ("40P01", "40001")
+"""PostgreSQL's ``deadlock_detected`` and ``serialization_failure``: the transaction was rolled back whole, so
+running it again is safe and is what the database asks for."""
+
+
+def lost_to_a_concurrent_write(error: Exception) -> bool:
+    """Whether ``error`` (a SQLAlchemy ``OperationalError``) ended a transaction that may simply be run again."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in LOST_TO_A_CONCURRENT_WRITE
+
+
 class Database:
     def __init__(self, url: str, pool_size: int = 10):
         """``pool_size``: PostgreSQL connections kept open per process; up to ``BURST_CONNECTIONS`` more
