@@ -133,6 +133,9 @@ class Authgate(Target):
         consent = browser.get(self.server.base_url + "/oauth/authorize", params=query, timeout=30)
         action = consent.url
         decision = {"csrf_token": _csrf(consent.text), "decision": "approve"}
+        shown = re.search(r'name="shown" value="([^"]+)"', consent.text)
+        if shown:  # what the page showed, which the answer must match
+            decision["shown"] = shown.group(1)
 
         def one(session: requests.Session) -> str:
             return code_from(session.post(action, data=decision, allow_redirects=False, timeout=30))
